@@ -1,0 +1,16 @@
+"""(being written)"""
+
+import click
+
+
+@click.command()
+def keys() -> None:
+    """Not written yet."""
+    raise click.ClickException("not implemented yet")
+
+
+@click.command()
+def publish() -> None:
+    """Not written yet."""
+    raise click.ClickException("not implemented yet")
+

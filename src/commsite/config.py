@@ -1,0 +1,104 @@
+"""commsite.yaml as frozen dataclasses.
+
+The dataclasses here are the contract every other module reads. `load_config`
+(implemented in `commsite.content.config_loader`) parses and validates the file,
+collecting every problem as a Diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "ACTOR_TYPES",
+    "APPROVE_POLICIES",
+    "CommunityConfig",
+    "FederationConfig",
+    "ModerationConfig",
+    "SidecarConfig",
+    "SiteConfig",
+]
+
+ACTOR_TYPES = ("Group", "Person", "Service", "Organization", "Application")
+APPROVE_POLICIES = ("members", "followers", "everyone", "manual")
+OBJECT_TYPES = ("Note", "Article")
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityConfig:
+    handle: str
+    name: str
+    summary: str
+    avatar: str | None = None  # path under static/
+    header_image: str | None = None  # path under static/
+    actor_type: str = "Group"
+
+
+@dataclass(frozen=True, slots=True)
+class FederationConfig:
+    enabled: bool = True
+    allow_private_addresses: bool = False
+    # How stories federate: Note shows the full text in Mastodon timelines,
+    # Article shows title + summary + link.
+    story_type: str = "Note"
+    # Public URL of the sidecar's inbox when it is not on base_url's host/path;
+    # None means `<base_url>inbox` (the sidecar is routed under the same domain).
+    inbox_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationConfig:
+    approve: str = "members"
+    blocked_domains: tuple[str, ...] = ()
+    blocked_actors: tuple[str, ...] = ()
+    # Optional keyword rules: a post containing one of these waits for review.
+    hold_keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SidecarConfig:
+    host: str = "127.0.0.1"
+    port: int = 8787
+    rebuild_webhook: str | None = None
+    data_dir: str = ".commsite"  # relative to the site root
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    title: str
+    base_url: str  # absolute http(s) URL, always ending in "/"
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    theme: str = "default"
+    per_page: int = 10
+    community: CommunityConfig = field(
+        default_factory=lambda: CommunityConfig(handle="community", name="", summary="")
+    )
+    federation: FederationConfig = field(default_factory=FederationConfig)
+    moderation: ModerationConfig = field(default_factory=ModerationConfig)
+    sidecar: SidecarConfig = field(default_factory=SidecarConfig)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def host(self) -> str:
+        """The authority of base_url (host[:port]), as in `@handle@host`."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def base_path(self) -> str:
+        """The path of base_url, always starting and ending with '/'."""
+        return urlsplit(self.base_url).path or "/"
+
+    @property
+    def fediverse_handle(self) -> str:
+        return f"@{self.community.handle}@{self.host}"
+
+    def url(self, path: str) -> str:
+        """Absolute URL of a site path such as 'stories/x/' or '/stories/x/'."""
+        return self.base_url + path.lstrip("/")

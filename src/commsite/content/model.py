@@ -1,0 +1,182 @@
+"""The site model: what the loader produces and everything downstream reads.
+
+All frozen dataclasses. Datetimes are timezone-aware. Markdown bodies are
+already rendered to HTML (`*_html`); plain-text summaries are derived from the
+body when the front matter has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from commsite.config import SiteConfig
+
+__all__ = [
+    "Event",
+    "Interactions",
+    "Introduction",
+    "Location",
+    "Member",
+    "Page",
+    "Reaction",
+    "Reply",
+    "Rules",
+    "Site",
+    "Story",
+]
+
+EVENT_STATUSES = ("scheduled", "cancelled", "postponed")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: str  # file stem
+    name: str
+    bio_html: str
+    source: str  # path relative to the site root
+    handle: str | None = None  # "@user@host"
+    pronouns: str | None = None
+    interests: tuple[str, ...] = ()
+    location: str | None = None
+    joined: date | None = None
+    roles: tuple[str, ...] = ()
+    links: tuple[tuple[str, str], ...] = ()  # (label, url), in file order
+    avatar: str | None = None  # path under static/
+    summary: str = ""  # plain text, derived from the bio
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    slug: str
+    title: str
+    date: datetime  # aware; a bare date is midnight in the site's time zone
+    body_html: str
+    summary: str  # plain text; derived from the body when absent
+    source: str
+    authors: tuple[str, ...] = ()  # member ids
+    tags: tuple[str, ...] = ()
+    event: str | None = None  # event id this story recaps
+    image: str | None = None  # path under static/
+    draft: bool = False
+    future: bool = False  # dated after the build time (only present with --future)
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    name: str
+    address: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    slug: str  # the event id
+    title: str
+    start: datetime  # aware
+    body_html: str
+    summary: str
+    source: str
+    end: datetime | None = None
+    location: Location | None = None
+    online: str | None = None
+    hosts: tuple[str, ...] = ()  # member ids
+    capacity: int | None = None
+    status: str = "scheduled"
+    tags: tuple[str, ...] = ()
+    image: str | None = None
+
+    @property
+    def finishes(self) -> datetime:
+        return self.end or self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    title: str
+    body_html: str  # list items of the first top-level ordered list carry id="rule-N"
+    items: tuple[str, ...]  # plain text of each rule, rule 1 first
+    source: str
+    updated: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    slug: str  # file stem; served at /SLUG/
+    title: str
+    body_html: str
+    summary: str
+    source: str
+
+
+# --- interactions (written by the sidecar's export into interactions/) -------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    id: str  # ActivityPub id of the Note
+    target: str  # "stories/SLUG" or "events/SLUG": the thread it belongs to
+    in_reply_to: str  # AP id of the parent (our object or another reply)
+    author_name: str
+    author_handle: str  # "@user@host"
+    author_url: str
+    content_html: str  # sanitised
+    published: datetime
+    source: str
+    url: str | None = None
+    author_avatar: str | None = None
+    summary: str | None = None  # content warning
+    sensitive: bool = False
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Introduction:
+    id: str
+    author_name: str
+    author_handle: str
+    author_url: str
+    content_html: str
+    published: datetime
+    source: str
+    url: str | None = None
+    author_avatar: str | None = None
+    tags: tuple[str, ...] = ()  # hashtags, lowercased, without '#'
+    summary: str | None = None
+    sensitive: bool = False
+    updated: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    target: str  # "stories/SLUG" or "events/SLUG"
+    likes: int = 0
+    boosts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Interactions:
+    replies: tuple[Reply, ...] = ()
+    introductions: tuple[Introduction, ...] = ()
+    reactions: tuple[Reaction, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """Everything a build renders. Lists are sorted:
+
+    stories newest first (then slug), members by name (then id), events by start,
+    pages by slug.
+    """
+
+    root: str  # absolute path of the site directory
+    config: SiteConfig
+    now: datetime  # the build's "now" (aware, UTC)
+    stories: tuple[Story, ...]
+    members: tuple[Member, ...]
+    events: tuple[Event, ...]
+    rules: Rules
+    pages: tuple[Page, ...] = ()
+    interactions: Interactions = field(default_factory=Interactions)
+    public_key_pem: str | None = None  # the community actor's public key, if any

@@ -1,0 +1,97 @@
+"""Every output path of a site, in one place.
+
+Paths are relative to base_url, without a leading slash, and name directories
+with a trailing slash ("stories/x/") where the file written is index.html.
+`SiteConfig.url(path)` makes them absolute. The HTML paths follow the content
+contract; the federation paths are ours to choose and are reached only by
+following links from WebFinger and the actor.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACTOR",
+    "FOLLOWERS",
+    "INBOX",
+    "OUTBOX",
+    "SHARED_INBOX",
+    "event_object",
+    "event_page",
+    "member_page",
+    "output_file",
+    "page",
+    "story_object",
+    "story_page",
+    "stories_index",
+    "tag_page",
+]
+
+HOME = ""
+STORIES = "stories/"
+MEMBERS = "members/"
+EVENTS = "events/"
+RULES = "rules/"
+TAGS = "tags/"
+WELCOME = "welcome/"  # the welcome wall of introductions
+FEED_ATOM = "feed.xml"
+FEED_JSON = "feed.json"
+EVENTS_ICS = "events.ics"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+NOT_FOUND = "404.html"
+
+# Federation documents (static, written by the build).
+WEBFINGER = ".well-known/webfinger"
+HOST_META = ".well-known/host-meta"
+NODEINFO_WELL_KNOWN = ".well-known/nodeinfo"
+NODEINFO = "nodeinfo/2.1"
+ACTOR = "ap/actor"
+OUTBOX = "ap/outbox"
+# Served by the sidecar (routed to it by the deploy configuration).
+INBOX = "ap/inbox"
+SHARED_INBOX = "inbox"
+FOLLOWERS = "ap/followers"
+
+
+def outbox_page(n: int) -> str:
+    return f"ap/outbox-pages/{n}"
+
+
+def story_page(slug: str) -> str:
+    return f"stories/{slug}/"
+
+
+def stories_index(page_number: int) -> str:
+    return STORIES if page_number == 1 else f"stories/page/{page_number}/"
+
+
+def tag_page(tag_slug: str) -> str:
+    return f"tags/{tag_slug}/"
+
+
+def member_page(member_id: str) -> str:
+    return f"members/{member_id}/"
+
+
+def event_page(slug: str) -> str:
+    return f"events/{slug}/"
+
+
+def page(slug: str) -> str:
+    return f"{slug}/"
+
+
+def story_object(slug: str) -> str:
+    """The ActivityPub object id path of a story (served as activity+json)."""
+    return f"ap/stories/{slug}"
+
+
+def event_object(slug: str) -> str:
+    return f"ap/events/{slug}"
+
+
+def output_file(path: str) -> str:
+    """The file written for a site path: directories get index.html."""
+    if path == "" or path.endswith("/"):
+        return path + "index.html"
+    return path
