@@ -38,12 +38,9 @@ class DataDir:
         return self.path / "private-key.pem"
 
     @property
-    def store(self) -> Path:
-        return self.path / "sidecar.sqlite3"
-
-    @property
-    def queue(self) -> Path:
-        return self.path / "delivery.sqlite3"
+    def database(self) -> Path:
+        """The SQLite file: inbox store, followers and delivery queue (see database.py)."""
+        return self.path / "commsite.sqlite3"
 
     @property
     def build_cache(self) -> Path:

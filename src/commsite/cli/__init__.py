@@ -10,7 +10,8 @@ import click
 from commsite import __version__
 from commsite.cli.build_cmd import build, check
 from commsite.cli.content_cmd import init, new
-from commsite.cli.federation_cmd import keys, publish
+from commsite.cli.keys_cmd import keys
+from commsite.cli.publish_cmd import publish
 from commsite.cli.serve_cmd import serve
 from commsite.cli.sidecar_cmd import interactions, moderate, sidecar
 

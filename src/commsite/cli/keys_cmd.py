@@ -9,8 +9,3 @@ def keys() -> None:
     raise click.ClickException("not implemented yet")
 
 
-@click.command()
-def publish() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
-
