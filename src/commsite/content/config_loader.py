@@ -1,0 +1,350 @@
+"""commsite.yaml to `SiteConfig`, collecting every problem with its line."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, available_timezones
+
+import yaml
+
+from commsite.config import (
+    ACTOR_TYPES,
+    APPROVE_POLICIES,
+    OBJECT_TYPES,
+    CommunityConfig,
+    FederationConfig,
+    ModerationConfig,
+    SidecarConfig,
+    SiteConfig,
+)
+from commsite.content import fields as f
+from commsite.content.yamltext import parse_yaml
+from commsite.errors import Diagnostic, Severity
+
+__all__ = ["CONFIG_FILE", "derive_handle", "load_config"]
+
+CONFIG_FILE = "commsite.yaml"
+
+_BCP47 = re.compile(
+    r"[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}"  # language, extlang
+    r"(?:-[A-Za-z]{4})?"  # script
+    r"(?:-(?:[A-Za-z]{2}|\d{3}))?"  # region
+    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*"  # variants
+    r"(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"  # extensions
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?"  # private use
+)
+_USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def derive_handle(title: str) -> str:
+    """The default community handle: the title in lowercase a-z, 0-9 and '_'."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    handle = re.sub(r"[^a-z0-9_]+", "_", ascii_title.lower()).strip("_")
+    return handle or "community"
+
+
+def _base_url(key: str, value: object) -> str:
+    url = f.http_url(key, value)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise f.Invalid(
+            f"'{key}' cannot have a query or fragment (got {f.show(value)})",
+            "give the address the site is served from, e.g. https://example.org/",
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def _language(key: str, value: object) -> str:
+    tag = f.text(key, value)
+    if _BCP47.fullmatch(tag):
+        return tag
+    hint = "use a BCP 47 language tag such as en, de or pt-BR"
+    if _BCP47.fullmatch(tag.replace("_", "-")):
+        hint = f"use a hyphen: {tag.replace('_', '-')}"
+    raise f.Invalid(f"'{key}' is not a language tag (got {f.show(value)})", hint)
+
+
+def _timezone(key: str, value: object) -> str:
+    name = f.text(key, value)
+    try:
+        ZoneInfo(name)
+    except (ValueError, OSError, KeyError):
+        pass
+    else:
+        return name
+    hint = f.did_you_mean(name, available_timezones()) or "use an IANA name such as Europe/Berlin"
+    raise f.Invalid(f"'{key}' is not a time zone (got {f.show(value)})", hint)
+
+
+def _username(key: str, value: object) -> str:
+    name = f.text(key, value)
+    if _USERNAME.fullmatch(name):
+        return name
+    hint = "use letters, digits and '_', e.g. repair_cafe"
+    match = re.fullmatch(r"@?([^@]+)@.*", name)
+    if match:
+        hint = f"give only the user part: '{match.group(1)}'"
+    raise f.Invalid(f"'{key}' is not a valid handle (got {f.show(value)})", hint)
+
+
+def _hosts(key: str, value: object) -> tuple[str, ...]:
+    hosts = f.text_list(key, value)
+    for host in hosts:
+        if not _HOST.fullmatch(host):
+            bare = urlsplit(host).hostname if "://" in host else None
+            raise f.Invalid(
+                f"'{key}' must list host names (got {f.show(host)})",
+                f"write just the host: {bare}" if bare else "write host names like spam.example",
+            )
+    return tuple(h.lower() for h in hosts)
+
+
+def _actors(key: str, value: object) -> tuple[str, ...]:
+    actors = f.text_list(key, value)
+    for actor in actors:
+        if actor.startswith("@"):
+            f.handle(key, actor)
+        else:
+            try:
+                f.http_url(key, actor)
+            except f.Invalid:
+                raise f.Invalid(
+                    f"'{key}' must list handles (@user@host) or actor URLs (got {f.show(actor)})",
+                    'put handles in quotes, e.g. "@spammer@spam.example"',
+                ) from None
+    return actors
+
+
+_SECTIONS = ("community", "federation", "moderation", "sidecar")
+
+# dotted key -> (validator, required)
+SCHEMA: dict[str, tuple[f.Validator, bool]] = {
+    "title": (f.text, True),
+    "base_url": (_base_url, True),
+    "description": (f.text, False),
+    "language": (_language, False),
+    "timezone": (_timezone, False),
+    "theme": (f.text, False),
+    "per_page": (f.integer(1, 500), False),
+    "community.handle": (_username, False),
+    "community.name": (f.text, False),
+    "community.summary": (f.text, False),
+    "community.avatar": (f.static_path, False),
+    "community.header_image": (f.static_path, False),
+    "community.actor_type": (f.choice(ACTOR_TYPES), False),
+    "federation.enabled": (f.boolean, False),
+    "federation.allow_private_addresses": (f.boolean, False),
+    "federation.story_type": (f.choice(OBJECT_TYPES), False),
+    "federation.inbox_url": (f.http_url, False),
+    "moderation.approve": (f.choice(APPROVE_POLICIES), False),
+    "moderation.blocked_domains": (_hosts, False),
+    "moderation.blocked_actors": (_actors, False),
+    "moderation.hold_keywords": (f.text_list, False),
+    "sidecar.host": (f.text, False),
+    "sidecar.port": (f.integer(1, 65535), False),
+    "sidecar.rebuild_webhook": (f.http_url, False),
+    "sidecar.data_dir": (f.text, False),
+}
+_STATIC_KEYS = ("community.avatar", "community.header_image")
+
+
+def _flatten(
+    node: yaml.Node, data: dict[object, object]
+) -> tuple[dict[str, object], dict[str, int], list[tuple[str, int]], list[tuple[str, int, str]]]:
+    """Values and lines by dotted key; unknown keys; sections that are not mappings."""
+    values: dict[str, object] = {}
+    lines: dict[str, int] = {}
+    unknown: list[tuple[str, int]] = []
+    not_mappings: list[tuple[str, int, str]] = []
+    assert isinstance(node, yaml.MappingNode)
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        line = key_node.start_mark.line + 1
+        value = data.get(key_node.value)
+        if key in _SECTIONS:
+            lines[key] = line
+            if value is None:
+                continue
+            if not isinstance(value, dict) or not isinstance(value_node, yaml.MappingNode):
+                not_mappings.append((key, line, f.show(value)))
+                continue
+            for sub_node, _ in value_node.value:
+                dotted = f"{key}.{sub_node.value}"
+                sub_line = sub_node.start_mark.line + 1
+                if dotted in SCHEMA:
+                    values[dotted] = value.get(sub_node.value)
+                    lines[dotted] = sub_line
+                else:
+                    unknown.append((dotted, sub_line))
+        elif key in SCHEMA:
+            values[key] = value
+            lines[key] = line
+        else:
+            unknown.append((key, line))
+    return values, lines, unknown, not_mappings
+
+
+def _suggest(dotted: str) -> str:
+    leaf = dotted.rsplit(".", 1)[-1]
+    moved = [k for k in SCHEMA if k.rsplit(".", 1)[-1] == leaf and k != dotted]
+    if moved:
+        section = moved[0].split(".")[0]
+        return f"did you mean '{moved[0]}'? (put it under '{section}:')"
+    section = dotted.split(".")[0] + "." if "." in dotted else ""
+    siblings = [k for k in SCHEMA if k.startswith(section) and (section or "." not in k)]
+    siblings += [s for s in _SECTIONS if not section]
+    return f.did_you_mean(dotted, siblings) or "known keys: " + ", ".join(siblings)
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    """Read ROOT/commsite.yaml. Returns None (and every problem) when it has errors."""
+    path = root / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [
+            Diagnostic(
+                CONFIG_FILE,
+                None,
+                f"{CONFIG_FILE} is missing",
+                hint="create it with at least 'title:' and 'base_url:' (or run `commsite init`)",
+            )
+        ]
+    except OSError as exc:
+        return None, [Diagnostic(CONFIG_FILE, None, f"cannot read {CONFIG_FILE}: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        return None, [
+            Diagnostic(
+                CONFIG_FILE,
+                line,
+                f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded)",
+                hint="save it as UTF-8 in your editor",
+            )
+        ]
+    doc, problem = parse_yaml(text, CONFIG_FILE, 1)
+    if doc is None:
+        return None, [problem] if problem else []
+    if not isinstance(doc.data, dict) or doc.node is None:
+        return None, [
+            Diagnostic(
+                CONFIG_FILE,
+                1,
+                f"{CONFIG_FILE} must be keys and values (got {f.show(doc.data)})",
+                hint="write one 'key: value' a line, starting with 'title:' and 'base_url:'",
+            )
+        ]
+    return _build(root, doc.node, doc.data)
+
+
+def _build(
+    root: Path, node: yaml.Node, data: dict[object, object]
+) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    raw, lines, unknown, not_mappings = _flatten(node, data)
+    problems: list[Diagnostic] = []
+    for key, line in unknown:
+        problems.append(
+            Diagnostic(CONFIG_FILE, line, f"unknown key '{key}'", Severity.WARNING, _suggest(key))
+        )
+    for key, line, got in not_mappings:
+        problems.append(
+            Diagnostic(
+                CONFIG_FILE,
+                line,
+                f"'{key}' must be a mapping of keys (got {got})",
+                hint=f"indent its keys under '{key}:'",
+            )
+        )
+    values: dict[str, object] = {}
+    for key, (validator, required) in SCHEMA.items():
+        if key not in raw or (raw[key] is None and not required):
+            if required:
+                problems.append(
+                    Diagnostic(
+                        CONFIG_FILE,
+                        None,
+                        f"missing required key '{key}'",
+                        hint=f"add a line '{key}: ...'",
+                    )
+                )
+            continue
+        try:
+            values[key] = validator(key, raw[key])
+        except f.Invalid as exc:
+            problems.append(Diagnostic(CONFIG_FILE, lines[key], exc.message, hint=exc.hint))
+    for key in _STATIC_KEYS:
+        rel = values.get(key)
+        if isinstance(rel, str):
+            try:
+                f.static_file(root, key, rel)
+            except f.Invalid as exc:
+                problems.append(Diagnostic(CONFIG_FILE, lines[key], exc.message, hint=exc.hint))
+    if any(d.is_error for d in problems):
+        return None, problems
+    return _config(values), problems
+
+
+def _config(v: dict[str, object]) -> SiteConfig:
+    def text(key: str, default: str) -> str:
+        value = v.get(key, default)
+        return value if isinstance(value, str) else default
+
+    def optional(key: str) -> str | None:
+        value = v.get(key)
+        return value if isinstance(value, str) else None
+
+    def texts(key: str) -> tuple[str, ...]:
+        value = v.get(key, ())
+        return tuple(str(item) for item in value) if isinstance(value, tuple) else ()
+
+    def number(key: str, default: int) -> int:
+        value = v.get(key, default)
+        return value if isinstance(value, int) else default
+
+    def flag(key: str, default: bool) -> bool:
+        value = v.get(key, default)
+        return value if isinstance(value, bool) else default
+
+    title = text("title", "")
+    description = text("description", "")
+    return SiteConfig(
+        title=title,
+        base_url=text("base_url", ""),
+        description=description,
+        language=text("language", "en"),
+        timezone=text("timezone", "UTC"),
+        theme=text("theme", "default"),
+        per_page=number("per_page", 10),
+        community=CommunityConfig(
+            handle=text("community.handle", derive_handle(title)),
+            name=text("community.name", title),
+            summary=text("community.summary", description),
+            avatar=optional("community.avatar"),
+            header_image=optional("community.header_image"),
+            actor_type=text("community.actor_type", "Group"),
+        ),
+        federation=FederationConfig(
+            enabled=flag("federation.enabled", True),
+            allow_private_addresses=flag("federation.allow_private_addresses", False),
+            story_type=text("federation.story_type", "Note"),
+            inbox_url=optional("federation.inbox_url"),
+        ),
+        moderation=ModerationConfig(
+            approve=text("moderation.approve", "members"),
+            blocked_domains=texts("moderation.blocked_domains"),
+            blocked_actors=texts("moderation.blocked_actors"),
+            hold_keywords=texts("moderation.hold_keywords"),
+        ),
+        sidecar=SidecarConfig(
+            host=text("sidecar.host", "127.0.0.1"),
+            port=number("sidecar.port", 8787),
+            rebuild_webhook=optional("sidecar.rebuild_webhook"),
+            data_dir=text("sidecar.data_dir", ".commsite"),
+        ),
+    )

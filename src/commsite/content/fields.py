@@ -1,0 +1,301 @@
+"""Validators for front-matter and config values.
+
+Each takes the key (for messages) and the value YAML gave, and returns the
+checked value or raises `Invalid` with a message and a hint saying how to fix
+it. Shared by the content parser and the config loader.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+__all__ = [
+    "DATETIME_HINT",
+    "DATE_HINT",
+    "Invalid",
+    "Validator",
+    "boolean",
+    "choice",
+    "date_only",
+    "date_or_datetime",
+    "datetime_only",
+    "did_you_mean",
+    "handle",
+    "http_url",
+    "integer",
+    "links",
+    "location",
+    "show",
+    "slug",
+    "static_file",
+    "static_path",
+    "text",
+    "text_list",
+]
+
+DATE_HINT = "use YYYY-MM-DD"
+DATETIME_HINT = "use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
+TIME_HINT = (
+    "use YYYY-MM-DDTHH:MM:SS (in the site's time zone) or YYYY-MM-DDTHH:MM:SS+HH:MM,"
+    " e.g. 2026-03-14T18:00:00+01:00"
+)
+_HANDLE = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)")
+_DATE_SHAPE = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
+_BAD_SLUG = re.compile(r"[\s/\\?#%]")
+
+
+class Invalid(Exception):
+    """A value that does not fit its key."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+Validator = Callable[[str, object], object]
+
+
+def show(value: object) -> str:
+    """A value as the organiser wrote it, for messages."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"did you mean '{found[0]}'?" if found else None
+
+
+def text(key: str, value: object) -> str:
+    if isinstance(value, str):
+        if not value.strip():
+            raise Invalid(f"'{key}' is empty", "give it a value or remove the line")
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise Invalid(
+        f"'{key}' must be text (got {show(value)})", f'put quotes around it: {key}: "..."'
+    )
+
+
+def text_list(key: str, value: object) -> tuple[str, ...]:
+    """A list of strings; a single string counts as a list of one."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise Invalid(
+            f"'{key}' must be a list (got {show(value)})",
+            f"write {key}: [first, second] or one '- item' a line",
+        )
+    items: list[str] = []
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise Invalid(
+                f"'{key}' must be a list of text (item {n} is {show(item)})",
+                "put quotes around each item",
+            )
+        items.append(item.strip())
+    return tuple(items)
+
+
+def boolean(key: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise Invalid(f"'{key}' must be true or false (got {show(value)})")
+
+
+def integer(low: int, high: int | None = None) -> Validator:
+    def check(key: str, value: object) -> int:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and value >= low
+            and (high is None or value <= high)
+        ):
+            return value
+        if high is None:
+            wanted = "a positive whole number" if low == 1 else f"a whole number of {low} or more"
+        else:
+            wanted = f"a whole number from {low} to {high}"
+        raise Invalid(f"'{key}' must be {wanted} (got {show(value)})")
+
+    return check
+
+
+def choice(options: tuple[str, ...]) -> Validator:
+    def check(key: str, value: object) -> str:
+        if isinstance(value, str) and value in options:
+            return value
+        hint = did_you_mean(value, options) if isinstance(value, str) else None
+        listed = ", ".join(options[:-1]) + " or " + options[-1]
+        raise Invalid(f"'{key}' must be {listed} (got {show(value)})", hint)
+
+    return check
+
+
+def _parse_date_text(value: str) -> date | datetime | str:
+    """An ISO 8601 date or datetime from text, or the reason it is not one."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        return str(exc) if _DATE_SHAPE.fullmatch(value) else ""
+
+
+def date_or_datetime(key: str, value: object, *, what: str = "date") -> date | datetime:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        parsed = _parse_date_text(value.strip())
+        if not isinstance(parsed, str):
+            return parsed
+        reason = f", {parsed}" if parsed else ""
+        raise Invalid(f"'{key}' is not a {what} (got {show(value)}{reason})", DATETIME_HINT)
+    raise Invalid(f"'{key}' is not a {what} (got {show(value)})", DATETIME_HINT)
+
+
+def date_only(key: str, value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        parsed = _parse_date_text(value.strip())
+        if isinstance(parsed, datetime):
+            return parsed.date()
+        if isinstance(parsed, date):
+            return parsed
+        reason = f", {parsed}" if parsed else ""
+        raise Invalid(f"'{key}' is not a date (got {show(value)}{reason})", DATE_HINT)
+    raise Invalid(f"'{key}' is not a date (got {show(value)})", DATE_HINT)
+
+
+def datetime_only(key: str, value: object) -> datetime:
+    try:
+        parsed = date_or_datetime(key, value, what="date and time")
+    except Invalid as exc:
+        raise Invalid(exc.message, TIME_HINT) from None
+    if not isinstance(parsed, datetime):
+        raise Invalid(f"'{key}' needs a time of day (got {show(value)})", TIME_HINT)
+    return parsed
+
+
+def http_url(key: str, value: object) -> str:
+    if isinstance(value, str):
+        parts = urlsplit(value.strip())
+        if parts.scheme in ("http", "https") and parts.netloc:
+            return value.strip()
+    raise Invalid(
+        f"'{key}' must be a web address starting with https:// or http:// (got {show(value)})",
+        "write the full address, e.g. https://example.org/page",
+    )
+
+
+def handle(key: str, value: object) -> str:
+    if isinstance(value, str):
+        candidate = value.strip()
+        if _HANDLE.fullmatch(candidate):
+            return candidate
+        if _HANDLE.fullmatch("@" + candidate):
+            raise Invalid(
+                f"'{key}' must be a fediverse handle @user@host (got {show(value)})",
+                f"start it with '@': \"@{candidate}\" (in quotes)",
+            )
+    raise Invalid(
+        f"'{key}' must be a fediverse handle @user@host (got {show(value)})",
+        'write it in quotes, e.g. "@ada@mastodon.social"',
+    )
+
+
+def links(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict):
+        raise Invalid(
+            f"'{key}' must be a mapping of label to web address (got {show(value)})",
+            "write one 'Label: https://...' a line, indented under 'links:'",
+        )
+    pairs: list[tuple[str, str]] = []
+    for label, url in value.items():
+        pairs.append((str(label), http_url(f"{key}.{label}", url)))
+    return tuple(pairs)
+
+
+_LOCATION_KEYS = ("name", "address", "url")
+
+
+def location(key: str, value: object) -> dict[str, str]:
+    """A place: text (its name) or a mapping with name, address and url."""
+    if isinstance(value, str):
+        return {"name": text(key, value)}
+    if not isinstance(value, dict):
+        raise Invalid(
+            f"'{key}' must be text or a mapping with name, address and url (got {show(value)})"
+        )
+    place: dict[str, str] = {}
+    for sub, item in value.items():
+        name = str(sub)
+        if name not in _LOCATION_KEYS:
+            raise Invalid(
+                f"'{key}' has unknown key '{name}'",
+                did_you_mean(name, _LOCATION_KEYS) or "use name, address and url",
+            )
+        place[name] = http_url(f"{key}.url", item) if name == "url" else text(f"{key}.{name}", item)
+    if "name" not in place:
+        raise Invalid(f"'{key}' needs a 'name'", "add 'name: ...' under it")
+    return place
+
+
+def static_path(key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"'{key}' must be a path under static/ (got {show(value)})")
+    path = value.strip()
+    if urlsplit(path).scheme:
+        raise Invalid(
+            f"'{key}' must be a path under static/, not a web address (got {show(value)})",
+            "put the file in static/ and give its path, e.g. images/photo.jpg",
+        )
+    path = path.lstrip("/")
+    if ".." in path.split("/") or "\\" in path:
+        raise Invalid(
+            f"'{key}' must be a path under static/ (got {show(value)})",
+            "use forward slashes and no '..', e.g. images/photo.jpg",
+        )
+    return path
+
+
+def static_file(root: Path, key: str, rel: str) -> None:
+    """Raise Invalid unless ROOT/static/REL is a file (`rel` as `static_path` returned it)."""
+    if (root / "static" / rel).is_file():
+        return
+    hint = f"put the file at static/{rel}, or fix the path (it is relative to static/)"
+    if rel.startswith("static/") and (root / rel).is_file():
+        hint = f"paths are relative to static/: write '{rel.removeprefix('static/')}'"
+    raise Invalid(f"'{key}' names a file that is not in static/ (got \"{rel}\")", hint)
+
+
+def slug(key: str, value: object) -> str:
+    name = text(key, value)
+    if _BAD_SLUG.search(name) or name.startswith("."):
+        raise Invalid(
+            f"'{key}' cannot be used in a web address (got {show(value)})",
+            "use lowercase letters, digits and hyphens, e.g. 'spring-repair-day'",
+        )
+    return name

@@ -1,0 +1,442 @@
+"""Loading a whole site: find the files, parse each, then check them together.
+
+`load_site` is the one-call entry point. The build, which caches per-file
+parsing, calls the three steps itself: `discover`, `parse_file` (from
+commsite.content.parse) and `assemble_site`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from commsite.config import SiteConfig
+from commsite.content import fields as f
+from commsite.content.config_loader import load_config
+from commsite.content.interactions import load_interactions
+from commsite.content.model import (
+    Event,
+    Interactions,
+    Location,
+    Member,
+    Page,
+    Rules,
+    Site,
+    Story,
+)
+from commsite.content.parse import ParsedFile, parse_file
+from commsite.datadir import PUBLIC_KEY_PATH
+from commsite.errors import Diagnostic, Severity
+
+__all__ = ["CONTENT_DIRS", "RESERVED_PAGE_SLUGS", "assemble_site", "discover", "load_site"]
+
+# folder under content/ -> kind of each .md file in it
+CONTENT_DIRS = {"stories": "story", "members": "member", "events": "event", "pages": "page"}
+RULES_FILE = "content/rules.md"
+# Top-level output names a page slug must not take.
+RESERVED_PAGE_SLUGS = frozenset(
+    {
+        "stories", "members", "events", "rules", "tags", "welcome", "feed.xml", "feed.json",
+        "events.ics", "sitemap.xml", "robots.txt", "404.html", "ap", "inbox", "nodeinfo",
+        "static", ".well-known",
+    }
+)  # fmt: skip
+NO_INTERACTIONS = Interactions()
+_DATE_PREFIX = re.compile(r"\d{4}-\d\d-\d\d-(?=.)")
+
+
+def discover(root: Path) -> list[tuple[str, str]]:
+    """(kind, path relative to root) of every content file, sorted by path."""
+    found: list[tuple[str, str]] = []
+    content = root / "content"
+    for folder, kind in CONTENT_DIRS.items():
+        directory = content / folder
+        if directory.is_dir():
+            for file in directory.iterdir():
+                if file.suffix == ".md" and not file.name.startswith(".") and file.is_file():
+                    found.append((kind, f"content/{folder}/{file.name}"))
+    if (content / "rules.md").is_file():
+        found.append(("rules", RULES_FILE))
+    found.sort(key=lambda item: item[1])
+    return found
+
+
+def _layout_warnings(root: Path) -> list[Diagnostic]:
+    """Files and folders under content/ that are not read, most likely by mistake."""
+    content = root / "content"
+    problems: list[Diagnostic] = []
+    if not content.is_dir():
+        return problems
+    for entry in sorted(content.iterdir()):
+        name = entry.name
+        if name.startswith("."):
+            continue
+        rel = f"content/{name}"
+        if entry.is_dir():
+            if name not in CONTENT_DIRS:
+                hint = f.did_you_mean(name, CONTENT_DIRS) or "use " + ", ".join(CONTENT_DIRS)
+                problems.append(
+                    Diagnostic(rel, None, f"folder '{name}' is not read", Severity.WARNING, hint)
+                )
+                continue
+            for file in sorted(entry.iterdir()):
+                if file.name.startswith(".") or file.suffix == ".md":
+                    continue
+                problems.append(
+                    Diagnostic(
+                        f"{rel}/{file.name}",
+                        None,
+                        "this file is not read (only .md files are)",
+                        Severity.WARNING,
+                        "rename it to .md, or move images and other files to static/",
+                    )
+                )
+        elif name != "rules.md":
+            hint = (
+                f"move it to content/pages/{name} to make it a page"
+                if entry.suffix == ".md"
+                else "move it to static/ or into one of the content folders"
+            )
+            problems.append(Diagnostic(rel, None, "this file is not read", Severity.WARNING, hint))
+    return problems
+
+
+def _stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
+
+
+def _slug(file: ParsedFile) -> str:
+    """The file's id: `slug` from the front matter, or the file name without a date prefix."""
+    given = file.meta.get("slug")
+    if isinstance(given, str):
+        return given
+    stem = _stem(file.path)
+    if file.kind == "member":
+        return stem
+    return _DATE_PREFIX.sub("", stem, count=1)
+
+
+class _Checker:
+    """Cross-file checks for one assemble run; collects diagnostics."""
+
+    def __init__(self, root: Path, tz: ZoneInfo) -> None:
+        self.root = root
+        self.tz = tz
+        self.problems: list[Diagnostic] = []
+
+    def error(self, file: ParsedFile, key: str | None, message: str, hint: str | None) -> None:
+        line = file.key_lines.get(key, 1) if key else 1
+        self.problems.append(Diagnostic(file.path, line, message, hint=hint))
+
+    def when(self, file: ParsedFile, key: str) -> datetime | None:
+        """The aware datetime of a date/datetime key (a date is midnight local time)."""
+        value = file.meta.get(key)
+        if isinstance(value, datetime):
+            naive = value
+        elif isinstance(value, date):
+            naive = datetime.combine(value, time())
+        else:
+            return None
+        if naive.tzinfo is not None:
+            return naive.astimezone(self.tz)
+        local = naive.replace(tzinfo=self.tz)
+        if local.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None) != naive:
+            self.error(
+                file,
+                key,
+                f"'{key}' is {naive.isoformat()}, a time that does not exist in {self.tz.key}"
+                " (the clocks go forward then)",
+                "give a time outside the gap, or add the UTC offset, e.g. +01:00",
+            )
+            return None
+        if local.utcoffset() != local.replace(fold=1).utcoffset():
+            line = file.key_lines.get(key, 1)
+            self.problems.append(
+                Diagnostic(
+                    file.path,
+                    line,
+                    f"'{key}' is {naive.isoformat()}, which happens twice in {self.tz.key}"
+                    " (the clocks go back then); taking the first",
+                    Severity.WARNING,
+                    "add the UTC offset to choose, e.g. +02:00",
+                )
+            )
+        return local
+
+    def static(self, file: ParsedFile, key: str) -> str | None:
+        rel = file.meta.get(key)
+        if not isinstance(rel, str):
+            return None
+        try:
+            f.static_file(self.root, key, rel)
+        except f.Invalid as exc:
+            self.error(file, key, exc.message, exc.hint)
+            return None
+        return rel
+
+    def refs(
+        self, file: ParsedFile, key: str, known: dict[str, str], what: str, folder: str
+    ) -> tuple[str, ...]:
+        value = file.meta.get(key)
+        ids: tuple[str, ...] = (value,) if isinstance(value, str) else tuple(value or ())  # type: ignore[arg-type]
+        for ref in ids:
+            if ref not in known:
+                hint = f.did_you_mean(ref, known) or f"add content/{folder}/{ref}.md"
+                self.error(file, key, f"'{key}' names unknown {what} '{ref}'", hint)
+        return ids
+
+    def unique(self, files: Sequence[ParsedFile], reserved: frozenset[str] = frozenset()) -> None:
+        seen: dict[str, str] = {}
+        for file in files:
+            slug = _slug(file)
+            if slug in reserved:
+                self.error(
+                    file,
+                    "slug",
+                    f"the slug '{slug}' is taken by a page the site makes",
+                    "rename the file or set another 'slug' in its front matter",
+                )
+            elif slug in seen:
+                self.error(
+                    file,
+                    "slug",
+                    f"duplicate slug '{slug}' (also used by {seen[slug]})",
+                    "rename one of the files or set another 'slug' in its front matter",
+                )
+            else:
+                seen[slug] = file.path
+
+
+def _str(meta: dict[str, object], key: str) -> str | None:
+    value = meta.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _strs(meta: dict[str, object], key: str) -> tuple[str, ...]:
+    value = meta.get(key)
+    return value if isinstance(value, tuple) else ()  # validated: a tuple of str
+
+
+def _member(c: _Checker, p: ParsedFile) -> Member | None:
+    avatar = c.static(p, "avatar")
+    if not p.ok:
+        return None
+    joined = p.meta.get("joined")
+    return Member(
+        id=_slug(p),
+        name=str(p.meta["name"]),
+        bio_html=p.body_html,
+        source=p.path,
+        handle=_str(p.meta, "handle"),
+        pronouns=_str(p.meta, "pronouns"),
+        interests=_strs(p.meta, "interests"),
+        location=_str(p.meta, "location"),
+        joined=joined if isinstance(joined, date) else None,
+        roles=_strs(p.meta, "roles"),
+        links=_strs(p.meta, "links"),  # type: ignore[arg-type]
+        avatar=avatar,
+        summary=p.summary,
+    )
+
+
+def _event(c: _Checker, p: ParsedFile, members: dict[str, str]) -> Event | None:
+    start = c.when(p, "start")
+    end = c.when(p, "end")
+    if start is not None and end is not None and end <= start:
+        c.error(
+            p,
+            "end",
+            f"'end' ({end.isoformat()}) is not after 'start' ({start.isoformat()})",
+            "make 'end' later than 'start', or remove it",
+        )
+    hosts = c.refs(p, "hosts", members, "member", "members")
+    image = c.static(p, "image")
+    place = p.meta.get("location")
+    if not p.ok or start is None:
+        return None
+    return Event(
+        slug=_slug(p),
+        title=str(p.meta["title"]),
+        start=start,
+        body_html=p.body_html,
+        summary=p.summary,
+        source=p.path,
+        end=end,
+        location=Location(**place) if isinstance(place, dict) else None,
+        online=_str(p.meta, "online"),
+        hosts=hosts,
+        capacity=p.meta.get("capacity"),  # type: ignore[arg-type]
+        status=_str(p.meta, "status") or "scheduled",
+        tags=_strs(p.meta, "tags"),
+        image=image,
+    )
+
+
+def _story(
+    c: _Checker, p: ParsedFile, members: dict[str, str], events: dict[str, str]
+) -> Story | None:
+    when = c.when(p, "date")
+    updated = c.when(p, "updated")
+    authors = c.refs(p, "author" if "author" in p.meta else "authors", members, "member", "members")
+    event = _str(p.meta, "event")
+    if event is not None:
+        c.refs(p, "event", events, "event", "events")
+    image = c.static(p, "image")
+    if not p.ok or when is None:
+        return None
+    return Story(
+        slug=_slug(p),
+        title=str(p.meta["title"]),
+        date=when,
+        body_html=p.body_html,
+        summary=p.summary,
+        source=p.path,
+        authors=authors,
+        tags=_strs(p.meta, "tags"),
+        event=event,
+        image=image,
+        draft=p.meta.get("draft") is True,
+        updated=updated,
+    )
+
+
+def assemble_site(
+    root: Path,
+    config: SiteConfig,
+    parsed: Sequence[ParsedFile],
+    *,
+    now: datetime,
+    drafts: bool = False,
+    future: bool = False,
+    interactions: Interactions = NO_INTERACTIONS,
+    public_key_pem: str | None = None,
+) -> tuple[Site | None, list[Diagnostic]]:
+    """Check the parsed files together and build the Site.
+
+    The diagnostics returned include every file's own (`ParsedFile.diagnostics`),
+    sorted. The Site is None when any diagnostic is an error.
+    """
+    checker = _Checker(root, config.tz)
+    problems = checker.problems
+    problems.extend(_layout_warnings(root))
+    by_kind: dict[str, list[ParsedFile]] = {}
+    for p in sorted(parsed, key=lambda p: p.path):
+        problems.extend(p.diagnostics)
+        by_kind.setdefault(p.kind, []).append(p)
+
+    member_files = by_kind.get("member", [])
+    event_files = by_kind.get("event", [])
+    members_by_id = {_slug(p): p.path for p in member_files}
+    events_by_id = {_slug(p): p.path for p in event_files}
+    for kind in ("story", "event"):
+        checker.unique(by_kind.get(kind, []))
+    checker.unique(by_kind.get("page", []), RESERVED_PAGE_SLUGS)
+
+    members = [m for p in member_files if (m := _member(checker, p))]
+    events = [e for p in event_files if (e := _event(checker, p, members_by_id))]
+    stories: list[Story] = []
+    for p in by_kind.get("story", []):
+        story = _story(checker, p, members_by_id, events_by_id)
+        if story is None or (story.draft and not drafts):
+            continue
+        if story.date > now:
+            if not future:
+                continue
+            story = replace(story, future=True)
+        stories.append(story)
+    pages = [
+        Page(_slug(p), str(p.meta["title"]), p.body_html, p.summary, p.path)
+        for p in by_kind.get("page", [])
+        if p.ok
+    ]
+
+    rules_files = by_kind.get("rules", [])
+    rules: Rules | None = None
+    if not rules_files:
+        problems.append(
+            Diagnostic(
+                RULES_FILE,
+                None,
+                f"{RULES_FILE} is missing",
+                hint="create it with 'title: ...' in its front matter and the rules as a"
+                " numbered list",
+            )
+        )
+    elif rules_files[0].ok:
+        r = rules_files[0]
+        updated = r.meta.get("updated")
+        rules = Rules(
+            title=str(r.meta["title"]),
+            body_html=r.body_html,
+            items=r.rule_items,
+            source=r.path,
+            updated=updated if isinstance(updated, date) else None,
+        )
+
+    diagnostics = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
+    if rules is None or any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    stories.sort(key=lambda s: s.slug)
+    stories.sort(key=lambda s: s.date, reverse=True)
+    members.sort(key=lambda m: (m.name.casefold(), m.id))
+    events.sort(key=lambda e: (e.start, e.slug))
+    pages.sort(key=lambda p: p.slug)
+    site = Site(
+        root=str(root.resolve()),
+        config=config,
+        now=now.astimezone(UTC),
+        stories=tuple(stories),
+        members=tuple(members),
+        events=tuple(events),
+        rules=rules,
+        pages=tuple(pages),
+        interactions=interactions,
+        public_key_pem=public_key_pem,
+    )
+    return site, diagnostics
+
+
+_FALLBACK_CONFIG = SiteConfig(title="", base_url="http://localhost/")
+
+
+def load_site(
+    root: Path,
+    *,
+    now: datetime,
+    drafts: bool = False,
+    future: bool = False,
+    parse: Callable[[str, str, bytes], ParsedFile] = parse_file,
+) -> tuple[Site | None, list[Diagnostic]]:
+    """Load, check and assemble the site at `root`, reporting every problem at once."""
+    config, problems = load_config(root)
+    parsed: list[ParsedFile] = []
+    for kind, rel in discover(root):
+        try:
+            data = (root / rel).read_bytes()
+        except OSError as exc:
+            problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
+            continue
+        parsed.append(parse(kind, rel, data))
+    interactions, more = load_interactions(root)
+    problems.extend(more)
+    key_file = root / PUBLIC_KEY_PATH
+    public_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
+    site, more = assemble_site(
+        root,
+        config or _FALLBACK_CONFIG,
+        parsed,
+        now=now,
+        drafts=drafts,
+        future=future,
+        interactions=interactions,
+        public_key_pem=public_key,
+    )
+    problems.extend(more)
+    diagnostics = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
+    if config is None:
+        return None, diagnostics
+    return site, diagnostics

@@ -1,0 +1,211 @@
+"""One content file's bytes to checked front matter and rendered HTML.
+
+Pure: the result depends only on (kind, path, data), so the build can cache it
+keyed by (PARSER_VERSION, kind, path, sha256(data)). Everything that needs
+other files or the config (references, slugs, time zones, static files)
+happens later, in `loader.assemble_site`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import markdown_it
+import mdit_py_plugins
+import pygments
+import yaml
+
+from commsite.content import fields as f
+from commsite.content.frontmatter import split_front_matter
+from commsite.content.model import EVENT_STATUSES
+from commsite.errors import Diagnostic, Severity
+from commsite.markdown import render_markdown
+
+__all__ = ["KINDS", "PARSER_VERSION", "SCHEMAS", "ParsedFile", "parse_file"]
+
+# Bump the first part when parse_file's output changes for the same input.
+PARSER_VERSION = "1/" + "/".join(
+    (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__, yaml.__version__)
+)
+
+KINDS = ("story", "member", "event", "rules", "page")
+
+# key -> (validator, required)
+Schema = MappingProxyType[str, tuple[f.Validator, bool]]
+
+SCHEMAS: dict[str, Schema] = {
+    "story": MappingProxyType(
+        {
+            "title": (f.text, True),
+            "date": (f.date_or_datetime, True),
+            "authors": (f.text_list, False),
+            "author": (f.text, False),
+            "tags": (f.text_list, False),
+            "summary": (f.text, False),
+            "event": (f.text, False),
+            "image": (f.static_path, False),
+            "slug": (f.slug, False),
+            "draft": (f.boolean, False),
+            "updated": (f.date_or_datetime, False),
+        }
+    ),
+    "member": MappingProxyType(
+        {
+            "name": (f.text, True),
+            "handle": (f.handle, False),
+            "pronouns": (f.text, False),
+            "interests": (f.text_list, False),
+            "location": (f.text, False),
+            "joined": (f.date_only, False),
+            "roles": (f.text_list, False),
+            "links": (f.links, False),
+            "avatar": (f.static_path, False),
+        }
+    ),
+    "event": MappingProxyType(
+        {
+            "title": (f.text, True),
+            "start": (f.datetime_only, True),
+            "end": (f.datetime_only, False),
+            "location": (f.location, False),
+            "online": (f.http_url, False),
+            "hosts": (f.text_list, False),
+            "capacity": (f.integer(1), False),
+            "status": (f.choice(EVENT_STATUSES), False),
+            "tags": (f.text_list, False),
+            "summary": (f.text, False),
+            "image": (f.static_path, False),
+            "slug": (f.slug, False),
+        }
+    ),
+    "rules": MappingProxyType({"title": (f.text, True), "updated": (f.date_only, False)}),
+    "page": MappingProxyType(
+        {"title": (f.text, True), "summary": (f.text, False), "slug": (f.slug, False)}
+    ),
+}
+
+_EXAMPLES = {
+    "title": "title: Spring repair day",
+    "name": "name: Ada Lovelace",
+    "date": "date: 2026-10-01",
+    "start": "start: 2026-03-14T10:00:00",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    kind: str
+    path: str  # relative to the site root, forward slashes
+    meta: dict[str, object]  # checked values; unknown and invalid keys left out
+    key_lines: dict[str, int]
+    body_html: str
+    summary: str
+    rule_items: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    ok: bool  # False when the file cannot be used (it has errors)
+
+
+def _decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, Diagnostic(
+            path,
+            line,
+            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
+            hint="save it as UTF-8 in your editor",
+        )
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, None
+
+
+def _check_meta(
+    kind: str, path: str, raw: dict[str, object], lines: dict[str, int]
+) -> tuple[dict[str, object], list[Diagnostic]]:
+    schema = SCHEMAS[kind]
+    meta: dict[str, object] = {}
+    problems: list[Diagnostic] = []
+    for key, value in raw.items():
+        line = lines.get(key, 1)
+        spec = schema.get(key)
+        if spec is None:
+            problems.append(
+                Diagnostic(
+                    path,
+                    line,
+                    f"unknown key '{key}'",
+                    Severity.WARNING,
+                    f.did_you_mean(key, schema) or "known keys: " + ", ".join(schema),
+                )
+            )
+            continue
+        validator, required = spec
+        if value is None and not required:
+            continue  # an empty optional key counts as absent
+        try:
+            meta[key] = validator(key, value)
+        except f.Invalid as exc:
+            problems.append(Diagnostic(path, line, exc.message, hint=exc.hint))
+    for key, (_, required) in schema.items():
+        if required and key not in raw:
+            example = _EXAMPLES.get(key, f"{key}: ...")
+            problems.append(
+                Diagnostic(
+                    path,
+                    1,
+                    f"missing required key '{key}'",
+                    hint=f"add a line such as '{example}' to the front matter",
+                )
+            )
+    if kind == "story" and "author" in raw and "authors" in raw:
+        problems.append(
+            Diagnostic(
+                path,
+                lines.get("author", 1),
+                "both 'author' and 'authors' are given",
+                hint="list everyone under 'authors' and remove 'author'",
+            )
+        )
+    return meta, problems
+
+
+def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
+    """Decode, split, check and render one content file. Never raises for bad content."""
+    if kind not in SCHEMAS:
+        raise ValueError(f"unknown content kind {kind!r}; expected one of {KINDS}")
+    text, problem = _decode(path, data)
+    if text is None:
+        return ParsedFile(kind, path, {}, {}, "", "", (), (problem,) if problem else (), False)
+    fm, problems = split_front_matter(text, path)
+    if fm is None:
+        return ParsedFile(kind, path, {}, {}, "", "", (), tuple(problems), False)
+    meta, more = _check_meta(kind, path, fm.meta, fm.key_lines)
+    problems.extend(more)
+    rendered = render_markdown(fm.body, rule_anchors=kind == "rules")
+    if kind == "rules" and not rendered.rule_items:
+        problems.append(
+            Diagnostic(
+                path,
+                fm.body_line,
+                "the rules have no numbered list",
+                Severity.WARNING,
+                "write the rules as a numbered list ('1. Be kind') so each gets its rule-N anchor",
+            )
+        )
+    summary = meta.get("summary")
+    return ParsedFile(
+        kind=kind,
+        path=path,
+        meta=meta,
+        key_lines=fm.key_lines,
+        body_html=rendered.html,
+        summary=summary if isinstance(summary, str) else rendered.summary,
+        rule_items=rendered.rule_items,
+        diagnostics=tuple(problems),
+        ok=not any(d.is_error for d in problems),
+    )

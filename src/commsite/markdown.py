@@ -1,0 +1,175 @@
+"""Markdown bodies to HTML: one markdown-it-py instance and its plugins.
+
+CommonMark with raw HTML allowed (the organisers write the content), plus
+tables, strikethrough, footnotes, task lists and heading anchors. Fenced code
+with a language Pygments knows is highlighted with CSS classes (no inline
+styles; `pygments_css()` gives the stylesheet); any other fence is escaped
+into a plain ``<pre><code>``.
+
+Building a MarkdownIt is slow, so the module makes one and reuses it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.renderer import RendererProtocol
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+__all__ = ["SUMMARY_LENGTH", "RenderedMarkdown", "pygments_css", "render_markdown"]
+
+SUMMARY_LENGTH = 200
+_DARK_STYLE = "github-dark"
+_LIGHT_STYLE = "default"
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMarkdown:
+    html: str
+    summary: str  # plain text from the first paragraph(s), at most SUMMARY_LENGTH characters
+    rule_items: tuple[str, ...]  # plain text of the first top-level ordered list's items
+
+
+_FORMATTER = HtmlFormatter(cssclass="highlight")
+
+
+@lru_cache(maxsize=64)
+def _lexer(name: str) -> Lexer | None:
+    try:
+        return get_lexer_by_name(name)
+    except ClassNotFound:
+        return None
+
+
+def _fence(
+    renderer: RendererProtocol,
+    tokens: Sequence[Token],
+    idx: int,
+    options: OptionsDict,
+    env: EnvType,
+) -> str:
+    token = tokens[idx]
+    info = unescapeAll(token.info).strip() if token.info else ""
+    lang = info.split(maxsplit=1)[0] if info else ""
+    lexer = _lexer(lang.lower()) if lang else None
+    if lexer is not None:
+        return str(highlight(token.content, lexer, _FORMATTER))
+    css = f' class="language-{escapeHtml(lang)}"' if lang else ""
+    return f"<pre><code{css}>{escapeHtml(token.content)}</code></pre>\n"
+
+
+def _build() -> MarkdownIt:
+    md = (
+        MarkdownIt("commonmark", {"html": True})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(tasklists_plugin)
+        .use(anchors_plugin, min_level=1, max_level=6)
+    )
+    md.add_render_rule("fence", _fence)
+    return md
+
+
+_MD = _build()
+
+
+def _plain(inline: Token) -> str:
+    """The text of an inline token, without markup."""
+    parts: list[str] = []
+    for child in inline.children or ():
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            parts.append(child.content)
+        elif kind in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif kind == "image":
+            parts.append(child.content)
+    return _SPACES.sub(" ", "".join(parts)).strip()
+
+
+def _shorten(text: str, limit: int = SUMMARY_LENGTH) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def _summary(tokens: Sequence[Token]) -> str:
+    parts: list[str] = []
+    length = 0
+    for i, token in enumerate(tokens):
+        if token.type == "paragraph_open" and token.level == 0 and i + 1 < len(tokens):
+            text = _plain(tokens[i + 1])
+            if text:
+                parts.append(text)
+                length += len(text) + 1
+                if length > SUMMARY_LENGTH:
+                    break
+    return _shorten(" ".join(parts))
+
+
+def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[str, ...]:
+    start = next(
+        (i for i, t in enumerate(tokens) if t.type == "ordered_list_open" and t.level == 0),
+        None,
+    )
+    if start is None:
+        return ()
+    items: list[str] = []
+    current: list[str] | None = None
+    for token in tokens[start + 1 :]:
+        if token.level == 0:  # ordered_list_close
+            break
+        if token.type == "list_item_open" and token.level == 1:
+            current = []
+            items.append("")
+            if anchors:
+                token.attrSet("id", f"rule-{len(items)}")
+        elif token.type == "list_item_close" and token.level == 1 and current is not None:
+            items[-1] = " ".join(current)
+            current = None
+        elif token.type == "inline" and current is not None:
+            text = _plain(token)
+            if text:
+                current.append(text)
+    return tuple(items)
+
+
+def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
+    """Render a Markdown body; with `rule_anchors`, the items of the first top-level
+    ordered list get ``id="rule-N"`` (N from 1)."""
+    env: EnvType = {}
+    tokens = _MD.parse(text, env)
+    rules = _rule_items(tokens, rule_anchors)
+    html = _MD.renderer.render(tokens, _MD.options, env)
+    return RenderedMarkdown(html=html, summary=_summary(tokens), rule_items=rules)
+
+
+def _style_defs(style: str) -> list[str]:
+    defs = HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
+    return [line for line in str(defs).splitlines() if line.startswith(".highlight")]
+
+
+def pygments_css() -> str:
+    """Stylesheet for highlighted code: light by default, dark when the reader prefers it."""
+    light = "\n".join(_style_defs(_LIGHT_STYLE))
+    dark = "\n".join("  " + line for line in _style_defs(_DARK_STYLE))
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
