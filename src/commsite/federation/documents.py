@@ -1,0 +1,495 @@
+"""The static federation documents: WebFinger, host-meta, NodeInfo, the community
+actor, its outbox and one ActivityPub object per story and event.
+
+Pure functions of the site: the build writes `federation_documents()` under the
+paths of commsite.urls, and `commsite publish` wraps the same objects in the
+activities below to deliver them. Field choices follow
+shared/reference/activitypub-interop.md (what Mastodon reads, §1.2, §3, §6).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from commsite import __version__, urls
+from commsite.content.model import Event, Site, Story
+from commsite.errors import Diagnostic, Severity
+from commsite.federation.content import (
+    event_summary,
+    hashtag_name,
+    mastodon_html,
+    paragraphs,
+)
+from commsite.feeds.atom import rfc3339
+from commsite.feeds.calendar import ICAL_STATUS
+from commsite.feeds.links import absolute_html, media_type, public_stories, static_url
+
+__all__ = [
+    "ACTIVITY_CONTEXT",
+    "ACTOR_CONTEXT",
+    "PAGE_SIZE",
+    "PUBLIC",
+    "actor",
+    "create_activity",
+    "delete_activity",
+    "event_object",
+    "federation_documents",
+    "host_meta",
+    "nodeinfo",
+    "outbox",
+    "outbox_page",
+    "story_object",
+    "update_activity",
+    "webfinger",
+]
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+SECURITY_CONTEXT = "https://w3id.org/security/v1"
+PAGE_SIZE = 20
+NODEINFO_SCHEMA = "http://nodeinfo.diaspora.software/ns/schema/2.1"
+
+# Mastodon's own extension block (including its schema.org quirk), plus FEP-2c59.
+ACTOR_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value",
+        "webfinger": "https://purl.archive.org/socialweb/webfinger#webfinger",
+    },
+]
+# Objects and activities: hashtags, Mastodon's sensitive flag, and the event
+# vocabulary Mobilizon and the WordPress plugin use (ical status, mz:*).
+ACTIVITY_CONTEXT: list[Any] = [
+    AS_CONTEXT,
+    {
+        "Hashtag": "as:Hashtag",
+        "sensitive": "as:sensitive",
+        "schema": "http://schema.org#",
+        "address": "schema:address",
+        "ical": "http://www.w3.org/2002/12/cal/ical#",
+        "mz": "https://joinmobilizon.org/ns#",
+    },
+]
+
+
+def _dumps(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _actor_id(site: Site) -> str:
+    return site.config.url(urls.ACTOR)
+
+
+def _followers(site: Site) -> str:
+    return site.config.url(urls.FOLLOWERS)
+
+
+def _image(site: Site, path: str) -> dict[str, str]:
+    image = {"type": "Image"}
+    kind = media_type(path)
+    if kind:
+        image["mediaType"] = kind
+    image["url"] = static_url(site.config, path)
+    return image
+
+
+def _link(href: str, text: str) -> str:
+    return f'<a href="{html.escape(href)}" rel="me nofollow noopener" target="_blank">{text}</a>'
+
+
+def _display_url(url: str) -> str:
+    parts = urlsplit(url)
+    return html.escape(parts.netloc + parts.path.rstrip("/"))
+
+
+# --- discovery -----------------------------------------------------------------
+
+
+def acct(site: Site) -> str:
+    """'handle@host' (host keeps a port, as base_url has it)."""
+    return f"{site.config.community.handle}@{site.config.host}"
+
+
+def webfinger(site: Site) -> dict[str, Any]:
+    """The JRD for the one actor. A static host serves it whatever the query asks."""
+    config = site.config
+    jrd: dict[str, Any] = {
+        "subject": f"acct:{acct(site)}",
+        "aliases": [_actor_id(site), config.url(urls.HOME)],
+        "links": [
+            {"rel": "self", "type": "application/activity+json", "href": _actor_id(site)},
+            {
+                "rel": "http://webfinger.net/rel/profile-page",
+                "type": "text/html",
+                "href": config.url(urls.HOME),
+            },
+        ],
+    }
+    if config.community.avatar:
+        avatar = _image(site, config.community.avatar)
+        link = {"rel": "http://webfinger.net/rel/avatar", "href": avatar["url"]}
+        if "mediaType" in avatar:
+            link["type"] = avatar["mediaType"]
+        jrd["links"].append(link)
+    return jrd
+
+
+def host_meta(site: Site) -> bytes:
+    """XRD whose lrdd template points at the WebFinger document (Mastodon's fallback)."""
+    template = html.escape(site.config.url(urls.WEBFINGER) + "?resource={uri}")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" type="application/jrd+json" template="{template}"/>\n'
+        "</XRD>\n"
+    ).encode()
+
+
+def nodeinfo(site: Site) -> dict[str, Any]:
+    """NodeInfo 2.1: commsite, one user, posts counted, registrations closed."""
+    dates = [_published_at(item) for item in _federated(site)]
+    past = [d for d in dates if d <= site.now]
+    latest = max(past, default=None)
+
+    def active_within(days: int) -> int:
+        return int(latest is not None and site.now - latest <= timedelta(days=days))
+
+    return {
+        "version": "2.1",
+        "software": {
+            "name": "commsite",
+            "version": __version__,
+            "homepage": "https://pypi.org/project/commsite/",
+        },
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": ["atom1.0"]},
+        "openRegistrations": False,
+        "usage": {
+            "users": {
+                "total": 1,
+                "activeMonth": active_within(30),
+                "activeHalfyear": active_within(180),
+            },
+            "localPosts": len(dates),
+        },
+        "metadata": {"nodeName": site.config.title, "nodeDescription": site.config.description},
+    }
+
+
+# --- the actor -------------------------------------------------------------------
+
+
+def actor(site: Site) -> dict[str, Any]:
+    """The community's actor, with every field Mastodon reads."""
+    config = site.config
+    community = config.community
+    actor_id = _actor_id(site)
+    home = config.url(urls.HOME)
+    inbox = config.federation.inbox_url or config.url(urls.INBOX)
+    # A sidecar on another host answers both inboxes; on ours, /inbox is the shared one.
+    shared_inbox = config.federation.inbox_url or config.url(urls.SHARED_INBOX)
+
+    document: dict[str, Any] = {
+        "@context": ACTOR_CONTEXT,
+        "id": actor_id,
+        "type": community.actor_type,
+        "preferredUsername": community.handle,
+        "name": community.name or config.title,
+        "summary": paragraphs(community.summary or config.description),
+        "url": home,
+        "inbox": inbox,
+        "outbox": config.url(urls.OUTBOX),
+        "followers": _followers(site),
+        "endpoints": {"sharedInbox": shared_inbox},
+        "manuallyApprovesFollowers": False,
+        "discoverable": True,
+        "indexable": True,
+        "webfinger": acct(site),
+    }
+    if community.avatar:
+        document["icon"] = _image(site, community.avatar)
+    if community.header_image:
+        document["image"] = _image(site, community.header_image)
+    published = min((_published_at(item) for item in _federated(site)), default=None)
+    if published is not None:
+        document["published"] = rfc3339(published)
+
+    fields = [("Website", _link(home, _display_url(home)))]
+    fields.append(("Rules", _link(config.url(urls.RULES), html.escape(site.rules.title))))
+    if any(p.slug == "join" for p in site.pages):
+        fields.append(("Join", _link(config.url(urls.page("join")), "How to join")))
+    document["attachment"] = [
+        {"type": "PropertyValue", "name": name, "value": value} for name, value in fields
+    ]
+    document["publicKey"] = {
+        "id": f"{actor_id}#main-key",
+        "owner": actor_id,
+        "publicKeyPem": site.public_key_pem or "",
+    }
+    return document
+
+
+# --- objects -----------------------------------------------------------------------
+
+
+def _hashtags(site: Site, tags: tuple[str, ...]) -> list[dict[str, str]]:
+    return [
+        {
+            "type": "Hashtag",
+            "href": site.config.url(urls.tag_page(tag)),
+            "name": hashtag_name(tag),
+        }
+        for tag in tags
+    ]
+
+
+def _hashtag_paragraph(hashtags: list[dict[str, str]]) -> str:
+    links = [
+        f'<a href="{html.escape(t["href"])}" class="mention hashtag" rel="tag">'
+        f"#<span>{html.escape(t['name'][1:])}</span></a>"
+        for t in hashtags
+    ]
+    return f"<p>{' '.join(links)}</p>" if links else ""
+
+
+def _addressing(site: Site) -> dict[str, Any]:
+    return {"attributedTo": _actor_id(site), "to": [PUBLIC], "cc": [_followers(site)]}
+
+
+def story_object(site: Site, story: Story) -> dict[str, Any]:
+    """A story as a Note (full text in timelines) or an Article (title, summary, link),
+    as `federation.story_type` says."""
+    config = site.config
+    page = config.url(urls.story_page(story.slug))
+    hashtags = _hashtags(site, story.tags)
+    body = mastodon_html(absolute_html(story.body_html, page))
+    link = f'<p><a href="{html.escape(page)}">{html.escape(page)}</a></p>'
+    title = html.escape(story.title, quote=False)
+
+    obj: dict[str, Any] = {
+        "@context": ACTIVITY_CONTEXT,
+        "id": config.url(urls.story_object(story.slug)),
+        "type": config.federation.story_type,
+    }
+    if config.federation.story_type == "Article":
+        obj["name"] = story.title
+        obj["summary"] = story.summary
+        content = body + _hashtag_paragraph(hashtags)
+    else:
+        content = f"<p><strong>{title}</strong></p>" + body + link + _hashtag_paragraph(hashtags)
+        obj["sensitive"] = False
+    obj.update(_addressing(site))
+    obj["published"] = rfc3339(story.date)
+    if story.updated and story.updated > story.date:
+        obj["updated"] = rfc3339(story.updated)
+    obj["url"] = page
+    obj["content"] = content
+    obj["contentMap"] = {config.language: content}
+    if hashtags:
+        obj["tag"] = hashtags
+    if story.image:
+        obj["attachment"] = [_image(site, story.image)]
+    return obj
+
+
+def event_object(site: Site, event: Event) -> dict[str, Any]:
+    """An event as an Event; `summary` spells out when and where, since Mastodon
+    shows only name, summary and link."""
+    config = site.config
+    tz = config.tz
+    page = config.url(urls.event_page(event.slug))
+    obj: dict[str, Any] = {
+        "@context": ACTIVITY_CONTEXT,
+        "id": config.url(urls.event_object(event.slug)),
+        "type": "Event",
+        "name": event.title,
+        "summary": event_summary(event, config.timezone),
+    }
+    obj.update(_addressing(site))
+    obj["url"] = page
+    obj["content"] = absolute_html(event.body_html, page)
+    obj["startTime"] = event.start.astimezone(tz).isoformat()
+    if event.end is not None:
+        obj["endTime"] = event.end.astimezone(tz).isoformat()
+    if event.location is not None:
+        place: dict[str, Any] = {"type": "Place", "name": event.location.name}
+        if event.location.address:
+            place["address"] = event.location.address
+        if event.location.url:
+            place["url"] = event.location.url
+        obj["location"] = place
+    obj["ical:status"] = ICAL_STATUS.get(event.status, "CONFIRMED")
+    obj["mz:isOnline"] = event.online is not None and event.location is None
+    obj["mz:joinMode"] = "external"
+    obj["mz:externalParticipationUrl"] = page
+    hashtags = _hashtags(site, event.tags)
+    if hashtags:
+        obj["tag"] = hashtags
+    if event.image:
+        obj["attachment"] = [_image(site, event.image)]
+    return obj
+
+
+# --- activities ------------------------------------------------------------------------
+
+
+def _embedded(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "@context"}
+
+
+def create_activity(site: Site, obj: dict[str, Any]) -> dict[str, Any]:
+    """Create wrapping `obj` (a story or event object), addressed as the object is."""
+    activity: dict[str, Any] = {
+        "@context": ACTIVITY_CONTEXT,
+        "id": obj["id"] + "#create",
+        "type": "Create",
+        "actor": _actor_id(site),
+    }
+    if "published" in obj:
+        activity["published"] = obj["published"]
+    activity["to"] = obj.get("to", [PUBLIC])
+    activity["cc"] = obj.get("cc", [])
+    activity["object"] = _embedded(obj)
+    return activity
+
+
+def update_activity(site: Site, obj: dict[str, Any], updated: datetime) -> dict[str, Any]:
+    """Update re-sending `obj` with `updated` set (Mastodon treats it as an edit only then)."""
+    stamp = rfc3339(updated)
+    edited = _embedded(obj)
+    edited["updated"] = stamp
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": f"{obj['id']}#updates/{int(updated.timestamp())}",
+        "type": "Update",
+        "actor": _actor_id(site),
+        "published": stamp,
+        "to": obj.get("to", [PUBLIC]),
+        "cc": obj.get("cc", []),
+        "object": edited,
+    }
+
+
+def delete_activity(site: Site, object_id: str) -> dict[str, Any]:
+    """Delete of one of our objects, with a Tombstone (so a late Create is dropped)."""
+    return {
+        "@context": ACTIVITY_CONTEXT,
+        "id": object_id + "#delete",
+        "type": "Delete",
+        "actor": _actor_id(site),
+        "to": [PUBLIC],
+        "cc": [_followers(site)],
+        "object": {"id": object_id, "type": "Tombstone"},
+    }
+
+
+# --- the outbox ---------------------------------------------------------------------------
+
+
+def _published_at(item: Story | Event) -> datetime:
+    return item.date if isinstance(item, Story) else item.start
+
+
+def _federated(site: Site) -> list[Story | Event]:
+    """Every public story and every event, newest first (events by their start)."""
+    items: list[Story | Event] = [*public_stories(site), *site.events]
+    return sorted(items, key=lambda i: (_published_at(i), i.slug), reverse=True)
+
+
+def _object(site: Site, item: Story | Event) -> dict[str, Any]:
+    return story_object(site, item) if isinstance(item, Story) else event_object(site, item)
+
+
+def outbox(site: Site) -> dict[str, Any]:
+    total = len(_federated(site))
+    pages = max(1, -(-total // PAGE_SIZE))
+    return {
+        "@context": AS_CONTEXT,
+        "id": site.config.url(urls.OUTBOX),
+        "type": "OrderedCollection",
+        "totalItems": total,
+        "first": site.config.url(urls.outbox_page(1)),
+        "last": site.config.url(urls.outbox_page(pages)),
+    }
+
+
+def outbox_page(site: Site, n: int) -> dict[str, Any]:
+    """Page `n` (1-based) of the outbox: Create activities, newest first."""
+    items = _federated(site)
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    chunk = items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    page: dict[str, Any] = {
+        "@context": ACTIVITY_CONTEXT,
+        "id": site.config.url(urls.outbox_page(n)),
+        "type": "OrderedCollectionPage",
+        "partOf": site.config.url(urls.OUTBOX),
+    }
+    if n > 1:
+        page["prev"] = site.config.url(urls.outbox_page(n - 1))
+    if n < pages:
+        page["next"] = site.config.url(urls.outbox_page(n + 1))
+    page["orderedItems"] = [_embedded(create_activity(site, _object(site, i))) for i in chunk]
+    return page
+
+
+# --- everything at once -------------------------------------------------------------------
+
+
+def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Every static federation output, keyed by its commsite.urls path."""
+    config = site.config
+    if not config.federation.enabled:
+        return {}, []
+    if site.public_key_pem is None:
+        return {}, [
+            Diagnostic(
+                "commsite.yaml",
+                None,
+                "no federation key: the actor, WebFinger and outbox were skipped",
+                Severity.WARNING,
+                hint="run `commsite keys generate SITE`",
+            )
+        ]
+    diagnostics = []
+    if config.base_path != "/":
+        diagnostics.append(
+            Diagnostic(
+                "commsite.yaml",
+                None,
+                f"base_url has a path ({config.base_path}): Mastodon looks for "
+                "/.well-known/webfinger at the root of the domain",
+                Severity.WARNING,
+                hint="serve the site at the root of a (sub)domain, or copy "
+                f"{urls.WEBFINGER} to the root of {config.host}",
+            )
+        )
+
+    documents = {
+        urls.WEBFINGER: _dumps(webfinger(site)),
+        urls.HOST_META: host_meta(site),
+        urls.NODEINFO_WELL_KNOWN: _dumps(
+            {"links": [{"rel": NODEINFO_SCHEMA, "href": config.url(urls.NODEINFO)}]}
+        ),
+        urls.NODEINFO: _dumps(nodeinfo(site)),
+        urls.ACTOR: _dumps(actor(site)),
+        urls.OUTBOX: _dumps(outbox(site)),
+    }
+    items = _federated(site)
+    for n in range(1, max(1, -(-len(items) // PAGE_SIZE)) + 1):
+        documents[urls.outbox_page(n)] = _dumps(outbox_page(site, n))
+    for story in public_stories(site):
+        documents[urls.story_object(story.slug)] = _dumps(story_object(site, story))
+    for event in site.events:
+        documents[urls.event_object(event.slug)] = _dumps(event_object(site, event))
+    return documents, diagnostics

@@ -1,0 +1,78 @@
+"""The Atom 1.0 feed of stories (RFC 4287), at urls.FEED_ATOM."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from commsite import urls
+from commsite.content.model import Site, Story
+from commsite.feeds.links import absolute_html, authors, public_stories, static_url
+
+__all__ = ["atom_feed", "rfc3339"]
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def rfc3339(moment: datetime) -> str:
+    """A timestamp in UTC with a Z, to the second: 2026-10-01T18:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _updated(story: Story) -> datetime:
+    return story.updated or story.date
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def atom_feed(site: Site, limit: int = 20) -> bytes:
+    """The newest `limit` public stories as an Atom document (UTF-8 bytes)."""
+    config = site.config
+    stories = public_stories(site)[:limit]
+    home = config.url(urls.HOME)
+
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": config.language})
+    _sub(feed, "id", home)
+    _sub(feed, "title", config.title)
+    if config.description:
+        _sub(feed, "subtitle", config.description)
+    updated = max((_updated(s) for s in stories), default=site.now)
+    _sub(feed, "updated", rfc3339(updated))
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=config.url(urls.FEED_ATOM))
+    _sub(feed, "link", rel="alternate", type="text/html", href=home)
+    author = _sub(feed, "author")
+    _sub(author, "name", config.community.name or config.title)
+    _sub(author, "uri", home)
+    _sub(feed, "generator", "commsite", uri="https://pypi.org/project/commsite/")
+    if config.community.avatar:
+        _sub(feed, "icon", static_url(config, config.community.avatar))
+
+    for story in stories:
+        page = config.url(urls.story_page(story.slug))
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", page)
+        _sub(entry, "title", story.title)
+        _sub(entry, "published", rfc3339(story.date))
+        _sub(entry, "updated", rfc3339(_updated(story)))
+        for name, profile in authors(site, story.authors):
+            author = _sub(entry, "author")
+            _sub(author, "name", name)
+            if profile:
+                _sub(author, "uri", profile)
+        _sub(entry, "link", rel="alternate", type="text/html", href=page)
+        if story.image:
+            _sub(entry, "link", rel="enclosure", href=static_url(config, story.image))
+        for tag in story.tags:
+            _sub(entry, "category", term=tag)
+        if story.summary:
+            _sub(entry, "summary", story.summary)
+        _sub(entry, "content", absolute_html(story.body_html, page), type="html")
+
+    ET.indent(feed, space="  ")
+    body = ET.tostring(feed, encoding="unicode", xml_declaration=False)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n").encode("utf-8")

@@ -1,0 +1,86 @@
+"""The events calendar (RFC 5545), at urls.EVENTS_ICS.
+
+Times are written in the site's time zone with a TZID and a VTIMEZONE generated
+from zoneinfo (a UTC site gets plain UTC times, which need none). DTSTAMP is the
+build's `now`, so the same site gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import icalendar
+
+from commsite import __version__, urls
+from commsite.content.model import Event, Site
+
+__all__ = ["ICAL_STATUS", "events_calendar"]
+
+# Event.status -> iCalendar STATUS (RFC 5545 3.8.1.11).
+ICAL_STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
+
+
+def _location(event: Event) -> str | None:
+    if event.location is not None:
+        parts = [event.location.name, event.location.address or ""]
+        return ", ".join(p for p in parts if p)
+    return event.online
+
+
+def _description(event: Event, page: str) -> str:
+    lines = [event.summary] if event.summary else []
+    if event.online:
+        lines.append(f"Online: {event.online}")
+    lines.append(page)
+    return "\n\n".join(lines)
+
+
+def _vevent(site: Site, event: Event) -> icalendar.Event:
+    config = site.config
+    tz = config.tz
+    page = config.url(urls.event_page(event.slug))
+    vevent = icalendar.Event()
+    vevent.add("uid", f"{event.slug}@{config.host}")
+    vevent.add("dtstamp", site.now)
+    vevent.add("dtstart", event.start.astimezone(tz))
+    if event.end is not None:
+        vevent.add("dtend", event.end.astimezone(tz))
+    vevent.add("summary", event.title)
+    vevent.add("description", _description(event, page))
+    location = _location(event)
+    if location:
+        vevent.add("location", location)
+    vevent.add("url", page)
+    vevent.add("status", ICAL_STATUS.get(event.status, "CONFIRMED"))
+    if event.tags:
+        vevent.add("categories", list(event.tags))
+    return vevent
+
+
+def _zone_span(site: Site) -> tuple[date, date]:
+    """The dates the VTIMEZONE must cover: a year around the events."""
+    starts = [e.start.astimezone(site.config.tz).date() for e in site.events]
+    ends = [e.finishes.astimezone(site.config.tz).date() for e in site.events]
+    first = min(starts, default=site.now.date())
+    last = max(ends, default=site.now.date())
+    return first - timedelta(days=366), last + timedelta(days=366)
+
+
+def events_calendar(site: Site) -> bytes:
+    """Every event of the site (upcoming and past) as one VCALENDAR."""
+    config = site.config
+    cal = icalendar.Calendar()
+    cal.add("prodid", f"-//commsite//commsite {__version__}//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", config.title)
+    if config.description:
+        cal.add("x-wr-caldesc", config.description)
+    cal.add("x-wr-timezone", config.timezone)
+    for event in site.events:
+        cal.add_component(_vevent(site, event))
+    first, last = _zone_span(site)
+    cal.add_missing_timezones(first_date=first, last_date=last)
+    ical: bytes = cal.to_ical()
+    return ical

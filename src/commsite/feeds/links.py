@@ -1,0 +1,75 @@
+"""Small helpers every machine-readable output shares: which stories are public,
+absolute URLs of static files and of links inside rendered HTML, and the names
+of a story's authors.
+
+Feeds, calendars and ActivityPub documents leave the site, so every URL in
+them must be absolute; the HTML pages may keep relative ones.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+from commsite import urls
+from commsite.config import SiteConfig
+from commsite.content.model import Site, Story
+
+__all__ = ["absolute_html", "authors", "media_type", "public_stories", "static_url"]
+
+_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+_MEDIA_TYPES = {
+    "avif": "image/avif",
+    "gif": "image/gif",
+    "jpeg": "image/jpeg",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "webp": "image/webp",
+}
+
+
+def public_stories(site: Site) -> tuple[Story, ...]:
+    """Stories that may leave the site: no drafts, nothing dated after the build.
+
+    (A preview built with drafts or future posts renders them as pages, but never
+    announces them in feeds or to the fediverse.) Newest first, as in the model.
+    """
+    return tuple(s for s in site.stories if not s.draft and not s.future)
+
+
+def static_url(config: SiteConfig, path: str) -> str:
+    """Absolute URL of a file under static/ (static/ is copied to the output root)."""
+    path = path.lstrip("/")
+    path = path.removeprefix("static/")
+    return config.url(path)
+
+
+def media_type(path: str) -> str | None:
+    """The image media type of a static file, from its extension."""
+    _, dot, ext = path.rpartition(".")
+    return _MEDIA_TYPES.get(ext.lower()) if dot else None
+
+
+def absolute_html(html: str, base: str) -> str:
+    """`html` with every href/src resolved against `base` (the page's URL).
+
+    The rendered Markdown quotes attributes with double quotes, which is all this
+    handles; fragment links ("#section") become links into the page.
+    """
+
+    def resolve(match: re.Match[str]) -> str:
+        return f"{match.group(1)}{urljoin(base, match.group(2))}{match.group(3)}"
+
+    return _URL_ATTRIBUTE.sub(resolve, html)
+
+
+def authors(site: Site, member_ids: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """(display name, profile page URL) of members by id; an unknown id is shown as
+    given, without a URL (the loader reports it)."""
+    names = {m.id: m.name for m in site.members}
+    return [
+        (names[mid], site.config.url(urls.member_page(mid))) if mid in names else (mid, None)
+        for mid in member_ids
+    ]

@@ -1,0 +1,145 @@
+"""Atom, JSON Feed, iCalendar, sitemap and robots.txt from a hand-built site.
+
+Each output is read back with an independent parser (feedparser, json,
+icalendar, ElementTree), so escaping mistakes show up as parse failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import xml.etree.ElementTree as ET
+
+import feedparser
+import icalendar
+
+from commsite.feeds import atom_feed, events_calendar, json_feed, robots, sitemap
+from handmade_site import TRICKY, site
+
+
+def test_atom_parses_without_bozo_and_keeps_tricky_titles() -> None:
+    parsed = feedparser.parse(atom_feed(site()))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.version == "atom10"
+    assert parsed.feed.title == "Riverside <Repair> & Café"
+    assert parsed.feed.id == "https://example.org/"
+    links = {link.rel: link.href for link in parsed.feed.links}
+    assert links == {"self": "https://example.org/feed.xml", "alternate": "https://example.org/"}
+    assert [e.title for e in parsed.entries] == [TRICKY, "Hello, world"]  # no draft
+
+
+def test_atom_entry_fields() -> None:
+    entry = feedparser.parse(atom_feed(site())).entries[0]
+    assert entry.id == "https://example.org/stories/tricky-title/"
+    assert entry.link == "https://example.org/stories/tricky-title/"
+    assert entry.published == "2026-10-20T16:30:00Z"
+    assert entry.updated == "2026-10-21T09:00:00Z"
+    assert [a.name for a in entry.authors] == ["Ada Lovelace", "Bo <B> & Co"]
+    assert [t.term for t in entry.tags] == ["Repair Café", "kettles"]
+    assert entry.summary == "We fixed 12 things & a kettle."
+    content = entry.content[0]
+    assert content.type == "text/html"
+    # Relative links became absolute; the body's own escaping survived.
+    assert 'href="https://example.org/events/spring-repair-day/"' in content.value
+    assert "12 things &amp; a" in content.value
+
+
+def test_atom_limit_and_empty_site() -> None:
+    parsed = feedparser.parse(atom_feed(site(), limit=1))
+    assert len(parsed.entries) == 1
+    empty = dataclasses.replace(site(), stories=())
+    parsed = feedparser.parse(atom_feed(empty))
+    assert not parsed.bozo
+    assert parsed.entries == []
+    assert parsed.feed.updated == "2026-11-01T12:00:00Z"  # site.now
+
+
+def test_json_feed_is_valid_1_1() -> None:
+    feed = json.loads(json_feed(site()).decode("utf-8"))
+    assert feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert feed["title"] == "Riverside <Repair> & Café"
+    assert feed["home_page_url"] == "https://example.org/"
+    assert feed["feed_url"] == "https://example.org/feed.json"
+    for item in feed["items"]:
+        assert {"id", "url", "title", "content_html", "date_published"} <= item.keys()
+    first = feed["items"][0]
+    assert first["title"] == TRICKY
+    assert first["tags"] == ["Repair Café", "kettles"]
+    assert first["image"] == "https://example.org/images/kettle.jpg"
+    assert first["authors"][1] == {"name": "Bo <B> & Co", "url": "https://example.org/members/bo/"}
+    assert first["date_published"] == "2026-10-20T16:30:00Z"
+
+
+def test_json_feed_is_utf8_not_ascii_escaped() -> None:
+    raw = json_feed(site())
+    assert "Café".encode() in raw
+    assert b"\\u00e9" not in raw
+
+
+def _events(raw: bytes) -> dict[str, icalendar.Event]:
+    cal = icalendar.Calendar.from_ical(raw)
+    return {str(e["UID"]): e for e in cal.walk("VEVENT")}
+
+
+def test_calendar_parses_with_timezones_and_statuses() -> None:
+    raw = events_calendar(site())
+    cal = icalendar.Calendar.from_ical(raw)
+    assert str(cal["X-WR-CALNAME"]) == "Riverside <Repair> & Café"
+    assert str(cal["VERSION"]) == "2.0"
+    assert "commsite" in str(cal["PRODID"])
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    events = _events(raw)
+    assert set(events) == {
+        "spring-repair-day@example.org",
+        "winter-swap@example.org",
+        "online-chat@example.org",
+    }
+    spring = events["spring-repair-day@example.org"]
+    assert spring["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert spring["DTEND"].params["TZID"] == "Europe/Berlin"
+    assert spring.decoded("DTSTART").isoformat() == "2026-03-14T10:00:00+01:00"
+    assert str(spring["SUMMARY"]) == "Spring <Repair> Day & Tea"
+    assert str(spring["LOCATION"]) == "Community Hall, 1 Main St, Riverside"
+    assert str(spring["URL"]) == "https://example.org/events/spring-repair-day/"
+    assert "https://example.org/events/spring-repair-day/" in str(spring["DESCRIPTION"])
+    assert str(spring["STATUS"]) == "CONFIRMED"
+    assert spring["DTSTAMP"].dt.isoformat() == "2026-11-01T12:00:00+00:00"
+    assert str(events["winter-swap@example.org"]["STATUS"]) == "CANCELLED"
+    # Written in the site's zone even when the front matter used UTC.
+    winter = events["winter-swap@example.org"]
+    assert winter["DTSTART"].to_ical() == b"20261205T150000"
+    online = events["online-chat@example.org"]
+    assert str(online["STATUS"]) == "TENTATIVE"
+    assert "DTEND" not in online  # no end given: none invented
+    assert str(online["LOCATION"]) == "https://meet.example/riverside"
+
+
+def test_calendar_for_a_utc_site() -> None:
+    utc = site(timezone="UTC")
+    spring = _events(events_calendar(utc))["spring-repair-day@example.org"]
+    assert spring.decoded("DTSTART").isoformat() == "2026-03-14T09:00:00+00:00"
+
+
+def test_sitemap_absolute_sorted_unique_without_404() -> None:
+    raw = sitemap(site(), ["stories/hello/", "index.html", "404.html", "/stories/hello/index.html"])
+    root = ET.fromstring(raw)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = [e.text for e in root.findall("s:url/s:loc", ns)]
+    assert locs == ["https://example.org/", "https://example.org/stories/hello/"]
+
+
+def test_sitemap_escapes_ampersands() -> None:
+    raw = sitemap(site(), ["a&b/"])
+    assert b"a&amp;b/" in raw
+    ET.fromstring(raw)
+
+
+def test_robots_allows_all_and_names_the_sitemap() -> None:
+    assert robots(site(base_url="https://example.org/club/")).decode() == (
+        "User-agent: *\nAllow: /\n\nSitemap: https://example.org/club/sitemap.xml\n"
+    )
+
+
+def test_outputs_are_deterministic() -> None:
+    for make in (atom_feed, json_feed, events_calendar):
+        assert make(site()) == make(site())
