@@ -1,0 +1,603 @@
+"""The durable delivery queue: activities to POST to inboxes, with retries.
+
+One row per (activity id, inbox), stored in the "delivery" component of the
+data directory's database; the activity's JSON is stored once. A row is
+`pending` until it ends `delivered` (2xx), `gone` (410: the followers behind
+that inbox are removed) or `failed` (another 4xx, or retries ran out after
+about a week). Network errors, 401, 408, 429 and 5xx are retried with
+exponential backoff and jitter, honouring Retry-After.
+
+Crash safety. Every state change is committed as soon as the answer arrives,
+before the next request starts. A row being sent carries a lease (wall-clock
+time, host, pid and a per-run token); a later run takes the row over when the
+process that holds the lease is gone, or after `LEASE_TTL`. So a process killed
+mid-run repeats at most the requests that were in flight when it died (the
+receiver dedupes by activity id); a delivered row is never sent again.
+
+Ordering. Activities about the same object reach one inbox in the order they
+were queued: an Update waits while the Create before it is still retrying.
+
+Threads only send; the calling thread does every database operation, so one
+connection is enough.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+
+from commsite.database import migrate
+from commsite.federation.followers import FollowerStore
+
+__all__ = [
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "GIVE_UP_AFTER",
+    "LEASE_TTL",
+    "DeliveryOutcome",
+    "DeliveryQueue",
+    "QueueStats",
+    "classify",
+    "retry_delay",
+    "run_deliveries",
+    "transaction",
+]
+
+COMPONENT = "delivery"
+
+BACKOFF_BASE = timedelta(minutes=1)  # delay after the first failed attempt
+BACKOFF_CAP = timedelta(hours=12)  # longest wait between two attempts
+GIVE_UP_AFTER = timedelta(days=7)  # a row still failing this long after it was queued fails
+MAX_ATTEMPTS = 30  # a second limit, for clocks that jump (tests)
+RETRY_AFTER_CAP = timedelta(days=1)  # longest Retry-After we honour
+LEASE_TTL = 15 * 60.0  # seconds: a lease this old is stale even if its process lives
+DETAIL_LIMIT = 300  # characters of a response body kept for the operator
+
+MIGRATIONS = (
+    """
+    CREATE TABLE delivery_activities (
+        activity_id TEXT PRIMARY KEY,
+        object_id TEXT,
+        body BLOB NOT NULL,
+        enqueued_at TEXT NOT NULL
+    );
+    CREATE TABLE delivery_rows (
+        id INTEGER PRIMARY KEY,
+        activity_id TEXT NOT NULL REFERENCES delivery_activities (activity_id),
+        object_id TEXT,
+        inbox TEXT NOT NULL,
+        host TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'delivered', 'failed', 'gone')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        enqueued_at TEXT NOT NULL,
+        next_attempt TEXT NOT NULL,
+        lease_at REAL,
+        lease_host TEXT,
+        lease_pid INTEGER,
+        lease_token TEXT,
+        http_status INTEGER,
+        detail TEXT,
+        finished_at TEXT,
+        UNIQUE (activity_id, inbox)
+    );
+    CREATE INDEX delivery_rows_due ON delivery_rows (state, next_attempt);
+    CREATE INDEX delivery_rows_by_inbox ON delivery_rows (inbox, state, object_id);
+    """,
+)
+
+# Per-run lease tokens of this process that are still running: a lease carrying
+# our pid but a token not in here was left by an earlier process with our pid.
+_LIVE_TOKENS: set[str] = set()
+_LIVE_TOKENS_LOCK = threading.Lock()
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT, or nothing when the caller already opened one."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOutcome:
+    """What happened to one (activity, inbox) attempt."""
+
+    inbox: str
+    activity_id: str
+    status: str  # "delivered" | "retry" | "failed" | "gone"
+    http_status: int | None
+    detail: str
+    next_attempt: datetime | None = None  # when status == "retry"
+    followers_removed: int = 0  # when status == "gone"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    pending: int
+    delivered: int
+    failed: int
+    gone: int
+    next_attempt: datetime | None  # earliest pending attempt, if any
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: int
+    activity_id: str
+    inbox: str
+    host: str
+    attempts: int
+    enqueued_at: datetime
+    lease_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What one POST produced: a status (or None for a network error)."""
+
+    http_status: int | None
+    retry_after: str | None
+    detail: str
+    permanent_error: bool = False  # a request that can never work (bad URL)
+
+
+class DeliveryQueue:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        migrate(conn, COMPONENT, MIGRATIONS)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
+    def enqueue(
+        self, activity: Mapping[str, object], inboxes: Iterable[str], *, now: datetime
+    ) -> int:
+        """Queue `activity` for each inbox; returns how many rows are new.
+
+        Idempotent: an (activity id, inbox) pair already queued, in any state,
+        is left alone. Joins the caller's transaction if one is open.
+        """
+        activity_id = activity.get("id")
+        if not isinstance(activity_id, str) or not activity_id:
+            raise ValueError("an activity needs a string 'id' to be queued")
+        targets = sorted(set(inboxes))
+        if not targets:
+            return 0
+        stamp = _stamp(now)
+        object_id = _object_id(activity)
+        body = json.dumps(activity, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        added = 0
+        with transaction(self._conn):
+            self._conn.execute(
+                "INSERT OR IGNORE INTO delivery_activities"
+                " (activity_id, object_id, body, enqueued_at) VALUES (?, ?, ?, ?)",
+                (activity_id, object_id, body, stamp),
+            )
+            for inbox in targets:
+                added += self._conn.execute(
+                    "INSERT OR IGNORE INTO delivery_rows"
+                    " (activity_id, object_id, inbox, host, enqueued_at, next_attempt)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (activity_id, object_id, inbox, _host(inbox), stamp, stamp),
+                ).rowcount
+        return added
+
+    def pending(self) -> int:
+        """Rows not yet delivered, gone or failed (due now or later)."""
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM delivery_rows WHERE state = 'pending'"
+        ).fetchone()
+        return int(row[0])
+
+    def stats(self) -> QueueStats:
+        counts = dict.fromkeys(("pending", "delivered", "failed", "gone"), 0)
+        for state, n in self._conn.execute(
+            "SELECT state, COUNT(*) FROM delivery_rows GROUP BY state"
+        ).fetchall():
+            counts[str(state)] = int(n)
+        first = self._conn.execute(
+            "SELECT MIN(next_attempt) FROM delivery_rows WHERE state = 'pending'"
+        ).fetchone()[0]
+        return QueueStats(
+            pending=counts["pending"],
+            delivered=counts["delivered"],
+            failed=counts["failed"],
+            gone=counts["gone"],
+            next_attempt=None if first is None else _parse(str(first)),
+        )
+
+    def retry_now(self, now: datetime) -> int:
+        """Make every pending row due at `now` (`commsite publish --retry-now`)."""
+        return self._conn.execute(
+            "UPDATE delivery_rows SET next_attempt = ?"
+            " WHERE state = 'pending' AND next_attempt > ?",
+            (_stamp(now), _stamp(now)),
+        ).rowcount
+
+    def delivered_to(self, activity_id: str) -> list[str]:
+        """Inboxes that acknowledged `activity_id` (for reports and tests)."""
+        rows = self._conn.execute(
+            "SELECT inbox FROM delivery_rows WHERE activity_id = ? AND state = 'delivered'"
+            " ORDER BY inbox",
+            (activity_id,),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    # --- used by run_deliveries (all on the calling thread) ------------------
+
+    def _candidates(self, now: datetime, per_host: int) -> list[_Row]:
+        """Due rows, the first few per host, oldest first.
+
+        A row waits while an earlier pending row about the same object is
+        queued for the same inbox (so an Update never overtakes its Create).
+        Rows leased by a live process on another host are left out here; those
+        on this host are checked by `_lease_is_stale`.
+        """
+        rows = self._conn.execute(
+            """
+            SELECT id, activity_id, inbox, host, attempts, enqueued_at, lease_token,
+                   lease_at, lease_host, lease_pid
+            FROM (
+                SELECT r.*, ROW_NUMBER() OVER (
+                    PARTITION BY r.host ORDER BY r.next_attempt, r.id) AS rank
+                FROM delivery_rows AS r
+                WHERE r.state = 'pending' AND r.next_attempt <= ?
+                  AND (r.lease_token IS NULL OR r.lease_host = ? OR r.lease_at < ?)
+                  AND NOT EXISTS (
+                      SELECT 1 FROM delivery_rows AS e
+                      WHERE e.inbox = r.inbox AND e.state = 'pending'
+                        AND e.object_id = r.object_id AND e.id < r.id)
+            )
+            WHERE rank <= ?
+            ORDER BY rank, id
+            """,
+            (_stamp(now), _HOSTNAME, time.time() - LEASE_TTL, per_host * 2),
+        ).fetchall()
+        found = []
+        for r in rows:
+            if r["lease_token"] is not None and not _lease_is_stale(
+                r["lease_token"], r["lease_at"], r["lease_host"], r["lease_pid"]
+            ):
+                continue
+            found.append(
+                _Row(
+                    id=int(r["id"]),
+                    activity_id=str(r["activity_id"]),
+                    inbox=str(r["inbox"]),
+                    host=str(r["host"]),
+                    attempts=int(r["attempts"]),
+                    enqueued_at=_parse(str(r["enqueued_at"])),
+                    lease_token=r["lease_token"],
+                )
+            )
+        return found
+
+    def _due_ids(self, now: datetime) -> set[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM delivery_rows WHERE state = 'pending' AND next_attempt <= ?",
+            (_stamp(now),),
+        ).fetchall()
+        return {int(r[0]) for r in rows}
+
+    def _claim(self, row: _Row, token: str) -> bytes | None:
+        """Take the lease on `row` (compare-and-swap); its body if we got it.
+
+        The lease is committed before the request is sent, and the attempt is
+        counted then, so a crash mid-send still counts as an attempt.
+        """
+        claimed = self._conn.execute(
+            "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
+            " lease_token = ?, attempts = attempts + 1"
+            " WHERE id = ? AND state = 'pending' AND lease_token IS ?",
+            (time.time(), _HOSTNAME, os.getpid(), token, row.id, row.lease_token),
+        ).rowcount
+        if not claimed:
+            return None
+        body = self._conn.execute(
+            "SELECT body FROM delivery_activities WHERE activity_id = ?", (row.activity_id,)
+        ).fetchone()[0]
+        return bytes(body)
+
+    def _settle(
+        self,
+        row: _Row,
+        answer: _Answer,
+        now: datetime,
+        followers: FollowerStore,
+        rng: random.Random,
+    ) -> DeliveryOutcome:
+        """Record the answer to one attempt (one transaction) and say what it was."""
+        status = "failed" if answer.permanent_error else classify(answer.http_status)
+        attempts = row.attempts + 1
+        next_attempt: datetime | None = None
+        detail = answer.detail
+        removed = 0
+        if status == "retry":
+            delay = retry_delay(attempts, answer.retry_after, now, rng)
+            due = now + delay
+            if attempts >= MAX_ATTEMPTS or due > row.enqueued_at + GIVE_UP_AFTER:
+                status = "failed"
+                detail = f"gave up after {attempts} attempts; last: {detail}"
+            else:
+                next_attempt = due
+        with transaction(self._conn):
+            if status == "retry":
+                assert next_attempt is not None
+                self._conn.execute(
+                    "UPDATE delivery_rows SET next_attempt = ?, http_status = ?, detail = ?,"
+                    " lease_at = NULL, lease_host = NULL, lease_pid = NULL, lease_token = NULL"
+                    " WHERE id = ?",
+                    (_stamp(next_attempt), answer.http_status, detail, row.id),
+                )
+            else:
+                self._conn.execute(
+                    "UPDATE delivery_rows SET state = ?, http_status = ?, detail = ?,"
+                    " finished_at = ?, lease_at = NULL, lease_host = NULL, lease_pid = NULL,"
+                    " lease_token = NULL WHERE id = ?",
+                    (status, answer.http_status, detail, _stamp(now), row.id),
+                )
+            if status == "gone":
+                removed = followers.remove_by_inbox(row.inbox)
+                # Nothing else will get through to that inbox either.
+                self._conn.execute(
+                    "UPDATE delivery_rows SET state = 'gone', finished_at = ?,"
+                    " detail = 'inbox answered 410 Gone to an earlier activity'"
+                    " WHERE inbox = ? AND state = 'pending' AND lease_token IS NULL",
+                    (_stamp(now), row.inbox),
+                )
+        return DeliveryOutcome(
+            inbox=row.inbox,
+            activity_id=row.activity_id,
+            status=status,
+            http_status=answer.http_status,
+            detail=detail,
+            next_attempt=next_attempt,
+            followers_removed=removed,
+        )
+
+    def _release(self, token: str) -> None:
+        """Drop the leases `token` still holds (a run that stopped on an error)."""
+        self._conn.execute(
+            "UPDATE delivery_rows SET lease_at = NULL, lease_host = NULL, lease_pid = NULL,"
+            " lease_token = NULL WHERE lease_token = ? AND state = 'pending'",
+            (token,),
+        )
+
+
+def classify(http_status: int | None) -> str:
+    """The row state an answer leads to: delivered, gone, failed or retry.
+
+    None (no answer: connection refused, timeout, TLS error) is retried, as are
+    401 (often a key the receiver has not fetched yet), 408, 429 and 5xx; 410
+    means the inbox is gone; any other 4xx will not get better by retrying.
+    """
+    if http_status is None:
+        return "retry"
+    if 200 <= http_status < 300:
+        return "delivered"
+    if http_status == 410:
+        return "gone"
+    if 400 <= http_status < 500 and http_status not in (401, 408, 429):
+        return "failed"
+    return "retry"
+
+
+def retry_delay(
+    attempts: int, retry_after: str | None, now: datetime, rng: random.Random
+) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt.
+
+    Retry-After (seconds or an HTTP date) wins when present and sensible, capped
+    at a day; otherwise 1 min × 2^(attempts-1), capped at 12 h, with ±25 % jitter
+    so retries to one recovering server spread out.
+    """
+    honoured = _retry_after(retry_after, now)
+    if honoured is not None:
+        return min(max(honoured, timedelta(seconds=1)), RETRY_AFTER_CAP)
+    exponent = min(max(attempts - 1, 0), 30)
+    delay: timedelta = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    return delay * rng.uniform(0.75, 1.25)
+
+
+def _retry_after(value: str | None, now: datetime) -> timedelta | None:
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return timedelta(seconds=int(text))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when - now
+
+
+def run_deliveries(
+    queue: DeliveryQueue,
+    followers: FollowerStore,
+    *,
+    sign: Callable[[str, bytes], dict[str, str]],
+    post: Callable[[str, bytes, Mapping[str, str]], requests.Response],
+    clock: Callable[[], datetime],
+    per_host: int = 2,
+    workers: int = 8,
+    until_idle: bool = True,
+    progress: Callable[[DeliveryOutcome], None] | None = None,
+    rng: random.Random | None = None,
+) -> list[DeliveryOutcome]:
+    """Send every due row; return what happened to each attempt, in order.
+
+    `sign(inbox, body)` is called for each attempt, just before it is sent, so
+    a retry days later carries a fresh Date and signature. `post` sends; it
+    should not raise on HTTP errors (requests does not). At most `per_host`
+    requests run at once to one host, `workers` in all.
+
+    With `until_idle` the run goes on until no row is due any more (a retry
+    scheduled for later is left for a later run); otherwise it makes one pass
+    over the rows that were due when it started.
+    """
+    if per_host < 1 or workers < 1:
+        raise ValueError("per_host and workers must be at least 1")
+    rng = rng or random.Random()
+    token = uuid.uuid4().hex
+    with _LIVE_TOKENS_LOCK:
+        _LIVE_TOKENS.add(token)
+    first_pass = None if until_idle else queue._due_ids(clock())
+    outcomes: list[DeliveryOutcome] = []
+    in_flight: dict[Future[_Answer], _Row] = {}
+    load: Counter[str] = Counter()
+
+    def settle(done: Iterable[Future[_Answer]]) -> None:
+        for future in done:
+            row = in_flight.pop(future)
+            load[row.host] -= 1
+            outcome = queue._settle(row, future.result(), clock(), followers, rng)
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool:
+            try:
+                while True:
+                    if len(in_flight) < workers:
+                        busy = {row.id for row in in_flight.values()}
+                        for row in queue._candidates(clock(), per_host):
+                            if len(in_flight) >= workers:
+                                break
+                            if row.id in busy or load[row.host] >= per_host:
+                                continue
+                            if first_pass is not None and row.id not in first_pass:
+                                continue
+                            body = queue._claim(row, token)
+                            if body is None:
+                                continue  # another run took it
+                            future = pool.submit(_send, row.inbox, body, sign, post)
+                            in_flight[future] = row
+                            load[row.host] += 1
+                            if first_pass is not None:
+                                first_pass.discard(row.id)
+                    if not in_flight:
+                        break
+                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                    settle(done)
+            except BaseException:
+                # Record what the requests already sent got back, then stop.
+                finished = [f for f in wait(in_flight).done if f.exception() is None]
+                settle(finished)
+                raise
+    finally:
+        queue._release(token)
+        with _LIVE_TOKENS_LOCK:
+            _LIVE_TOKENS.discard(token)
+    return outcomes
+
+
+def _send(
+    inbox: str,
+    body: bytes,
+    sign: Callable[[str, bytes], dict[str, str]],
+    post: Callable[[str, bytes, Mapping[str, str]], requests.Response],
+) -> _Answer:
+    """One attempt, on a worker thread: sign now, POST, read the answer."""
+    headers = sign(inbox, body)
+    try:
+        response = post(inbox, body, headers)
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.InvalidSchema,
+        requests.exceptions.MissingSchema,
+    ) as exc:
+        return _Answer(None, None, f"cannot send to this URL: {exc}", permanent_error=True)
+    except requests.RequestException as exc:
+        return _Answer(None, None, f"{type(exc).__name__}: {exc}")
+    with response:
+        status = response.status_code
+        text = " ".join(response.text.split())[:DETAIL_LIMIT] if status >= 300 else ""
+        detail = f"HTTP {status}" + (f": {text}" if text else "")
+        return _Answer(status, response.headers.get("Retry-After"), detail)
+
+
+def _lease_is_stale(
+    token: str, lease_at: float | None, lease_host: str | None, lease_pid: int | None
+) -> bool:
+    """True when the process holding a lease is gone (or the lease is too old)."""
+    if lease_at is None or time.time() - float(lease_at) > LEASE_TTL:
+        return True
+    if lease_host != _HOSTNAME or lease_pid is None:
+        return False  # another machine: only the TTL can tell
+    if lease_pid == os.getpid():
+        with _LIVE_TOKENS_LOCK:
+            return token not in _LIVE_TOKENS
+    return not _process_alive(int(lease_pid))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child nobody has reaped yet is a zombie: dead for us
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+_HOSTNAME = socket.gethostname()
+
+
+def _object_id(activity: Mapping[str, object]) -> str | None:
+    obj = activity.get("object")
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, Mapping):
+        value = obj.get("id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _host(inbox: str) -> str:
+    return urlsplit(inbox).netloc.lower()
+
+
+def _stamp(when: datetime) -> str:
+    """Fixed-width UTC text, so SQL compares times as strings."""
+    if when.tzinfo is None:
+        raise ValueError("delivery times must be timezone-aware")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
