@@ -1,11 +1,94 @@
-"""(being written)"""
+"""`commsite keys`: the community actor's signing key pair."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+from commsite.content.config_loader import load_config
+from commsite.datadir import PUBLIC_KEY_PATH, DataDir
+from commsite.errors import CommsiteError
+from commsite.federation.keys import (
+    MIN_BITS,
+    generate_keypair,
+    key_id,
+    load_private_key,
+    public_key_pem,
+    write_keys,
+)
 
-@click.command()
+SITE = click.argument(
+    "site", default=".", type=click.Path(file_okay=False, path_type=Path), required=False
+)
+
+
+def _data_dir(root: Path) -> DataDir:
+    """The configured data directory when commsite.yaml reads; the default one otherwise."""
+    config, _ = load_config(root)
+    return DataDir.for_site(root, config.sidecar.data_dir if config else ".commsite")
+
+
+@click.group()
 def keys() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+    """The key pair that signs what the community sends to the fediverse.
+
+    \b
+    The private key stays in the data directory (.commsite/, never committed);
+    the public key is committed at federation/public-key.pem and published in
+    the actor document.
+    """
 
 
+@keys.command()
+@SITE
+@click.option("--bits", default=MIN_BITS, show_default=True, help="RSA key size (at least 2048).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing key pair (breaks federation "
+    "until followers' servers refetch the key).",
+)
+def generate(site: Path, bits: int, force: bool) -> None:
+    """Make the community's key pair."""
+    try:
+        private, public = write_keys(
+            site, generate_keypair(bits), force=force, data_dir=_data_dir(site)
+        )
+    except CommsiteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    public_rel = public.relative_to(site).as_posix()
+    click.echo(
+        f"private key: {private} (mode 600; keep it secret and back it up — never commit it)"
+    )
+    click.echo(f"public key:  {public}")
+    click.echo("commit the public key, so every build publishes it:")
+    click.echo(f"  git -C {site} add {public_rel} && git -C {site} commit -m 'Federation key'")
+
+
+@keys.command()
+@SITE
+def show(site: Path) -> None:
+    """Print the public key and its key id."""
+    config, _ = load_config(site)
+    public_path = site / PUBLIC_KEY_PATH
+    if not public_path.exists():
+        raise click.ClickException(
+            f"no public key at {public_path}; run `commsite keys generate {site}`"
+        )
+    pem = public_path.read_text(encoding="ascii")
+    if config is not None:
+        click.echo(f"key id: {key_id(config)}")
+    else:
+        click.echo("key id: unknown (commsite.yaml has errors; run `commsite check`)")
+    data = DataDir.for_site(site, config.sidecar.data_dir if config else ".commsite")
+    if data.private_key.exists():
+        try:
+            if public_key_pem(load_private_key(site, data_dir=data)) != pem:
+                click.echo(
+                    f"warning: {PUBLIC_KEY_PATH} does not match the private key in {data.path}",
+                    err=True,
+                )
+        except CommsiteError as exc:
+            click.echo(f"warning: {exc}", err=True)
+    click.echo(pem, nl=False)

@@ -1,0 +1,386 @@
+"""Every outgoing request to the fediverse: SSRF-safe, bounded, optionally signed.
+
+The sidecar fetches URLs that strangers choose (keyIds, actors, objects), so `Fetcher`:
+
+* allows http and https only;
+* resolves the host itself and refuses loopback, private, link-local (cloud metadata),
+  multicast, reserved and unspecified addresses, IPv6 included (IPv4-mapped, 6to4, NAT64),
+  unless `allow_private` — or the address is in `allow_networks`;
+* connects to the address it checked (the connection is pinned to it, so a second DNS answer
+  cannot swap in 127.0.0.1) while keeping the Host header, TLS SNI and certificate checks on the
+  hostname;
+* follows redirects itself, re-checking every hop, at most `max_redirects`;
+* bounds the time of the whole exchange (`timeout`) and the size of the body (`max_bytes`).
+
+GETs are signed (draft-cavage over ``(request-target) host date``) when a signer is given, so
+key fetches work against servers in "authorized fetch" mode.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
+
+from commsite import __version__
+from commsite.errors import CommsiteError
+from commsite.federation.signatures import PublicKey, sign_cavage
+
+__all__ = [
+    "ACCEPT",
+    "BlockedAddress",
+    "FetchError",
+    "Fetcher",
+    "Gone",
+    "TooLarge",
+    "UnusableKey",
+    "fetch_public_key",
+    "user_agent",
+]
+
+ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+REDIRECTS = (301, 302, 303, 307, 308)
+# NAT64 (RFC 6052) embeds an IPv4 address in the low 32 bits.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+class FetchError(CommsiteError):
+    """A fetch failed; `url` is what we asked for, `status` the HTTP status if there was one."""
+
+    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class BlockedAddress(FetchError):
+    """The URL leads to an address we do not connect to (loopback, private, metadata…)."""
+
+
+class TooLarge(FetchError):
+    """The response is bigger than `Fetcher.max_bytes`."""
+
+
+class Gone(FetchError):
+    """The remote answered 404 or 410 (`status`): the object or actor is not there."""
+
+
+class UnusableKey(FetchError):
+    """The keyId led to a document with no usable key, or to a key its owner does not claim."""
+
+
+def user_agent(base_url: str | None = None) -> str:
+    return f"commsite/{__version__}" + (f" (+{base_url})" if base_url else "")
+
+
+def _getaddrinfo(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def blocked_reason(address: str) -> str | None:
+    """Why we refuse to connect to `address`, or None when it is a public address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            reason = blocked_reason(str(embedded))
+            return f"{reason} (embedded in {ip})" if reason else None
+    for name in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
+        if getattr(ip, f"is_{name}"):
+            return name.replace("_", "-")
+    if not ip.is_global:
+        return "not globally routable"
+    return None
+
+
+def _pinned_adapter(address: str) -> HTTPAdapter:
+    """A requests adapter whose connections go to `address` whatever the URL's host says.
+
+    urllib3 still uses the URL's host for the Host header, SNI and certificate matching.
+    """
+
+    def new_conn(conn: HTTPConnection) -> socket.socket:
+        try:
+            return create_connection(
+                (address, conn.port),
+                conn.timeout,
+                source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
+        except TimeoutError as e:
+            raise ConnectTimeoutError(
+                conn, f"Connection to {conn.host} ({address}) timed out"
+            ) from e
+        except OSError as e:
+            raise NewConnectionError(
+                conn, f"Failed to connect to {conn.host} ({address}): {e}"
+            ) from e
+
+    class Conn(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            return new_conn(self)
+
+    class TLSConn(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            return new_conn(self)
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Conn
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = TLSConn
+
+    adapter = HTTPAdapter(max_retries=0)
+    adapter.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
+    return adapter
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Fetcher:
+    allow_private: bool = False
+    timeout: float = 10.0  # seconds for the whole exchange, redirects included
+    max_bytes: int = 1 << 20
+    max_redirects: int = 3
+    # (key_id, key): GETs are signed with it (authorized fetch).
+    signer: tuple[str, RSAPrivateKey] | None = None
+    user_agent: str = field(default_factory=user_agent)
+    # Networks allowed even though they are not public (e.g. a peer on the LAN), as CIDR strings.
+    allow_networks: Sequence[str] = ()
+    # host, port -> addresses. socket.getaddrinfo by default; tests may map names themselves.
+    resolver: Callable[[str, int], Iterable[str]] = _getaddrinfo
+    clock: Callable[[], datetime] = _now
+
+    # -- public API
+
+    def get_json(self, url: str) -> dict[str, object]:
+        """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses."""
+        deadline = time.monotonic() + self.timeout
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            headers = {"Accept": ACCEPT, "User-Agent": self.user_agent}
+            if self.signer is not None:
+                key_id, key = self.signer
+                headers = sign_cavage(
+                    method="GET",
+                    url=current,
+                    body=None,
+                    key_id=key_id,
+                    private_key=key,
+                    now=self.clock(),
+                    headers=headers,
+                )
+            response = self._send("GET", current, headers, None, deadline)
+            try:
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                if response.status_code in (404, 410):
+                    raise Gone(
+                        f"{current} answered HTTP {response.status_code}",
+                        url=url,
+                        status=response.status_code,
+                    )
+                if not 200 <= response.status_code < 300:
+                    raise FetchError(
+                        f"{current} answered HTTP {response.status_code}",
+                        url=url,
+                        status=response.status_code,
+                    )
+                content_type = (
+                    response.headers.get("content-type", "").split(";")[0].strip().lower()
+                )
+                if content_type not in JSON_TYPES:
+                    raise FetchError(
+                        f"{current} answered Content-Type {content_type or '(none)'!r},"
+                        " not ActivityPub JSON",
+                        url=url,
+                        status=response.status_code,
+                    )
+                body = self._read(response, current, deadline)
+            finally:
+                response.close()
+            try:
+                doc = json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise FetchError(f"{current} did not answer valid JSON: {exc}", url=url) from exc
+            if not isinstance(doc, dict):
+                raise FetchError(f"{current} answered JSON that is not an object", url=url)
+            return doc
+        raise FetchError(f"{url}: more than {self.max_redirects} redirects", url=url)
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
+        """POST `body` with `headers` as given (signed by the caller). Redirects are not followed.
+
+        The returned response's content has been read (at most `max_bytes`; more is dropped).
+        """
+        deadline = time.monotonic() + self.timeout
+        sent = {"User-Agent": self.user_agent, **headers}
+        response = self._send("POST", url, sent, body, deadline)
+        try:
+            chunks = bytearray()
+            for chunk in self._chunks(response, url, deadline):
+                chunks += chunk
+                if len(chunks) >= self.max_bytes:
+                    del chunks[self.max_bytes :]
+                    break
+            response._content = bytes(chunks)  # what requests itself sets on reading
+        finally:
+            response.close()
+        return response
+
+    # -- the mechanism
+
+    def check_url(self, url: str) -> tuple[str, str]:
+        """The (host, address) to connect to for `url`, or BlockedAddress/FetchError."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise BlockedAddress(f"{url}: only http and https URLs are fetched", url=url)
+        host = parts.hostname
+        if not host:
+            raise FetchError(f"{url}: no host in the URL", url=url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise FetchError(f"{url}: bad port", url=url) from exc
+        try:
+            addresses = list(self.resolver(host, port))
+        except (OSError, UnicodeError) as exc:
+            raise FetchError(f"{url}: cannot resolve {host}: {exc}", url=url) from exc
+        if not addresses:
+            raise FetchError(f"{url}: {host} has no address", url=url)
+        if not self.allow_private:
+            allowed = [ipaddress.ip_network(n, strict=False) for n in self.allow_networks]
+            for address in addresses:
+                ip = ipaddress.ip_address(address.split("%", 1)[0])
+                if any(ip in net for net in allowed):
+                    continue
+                reason = blocked_reason(address)
+                if reason is not None:
+                    raise BlockedAddress(
+                        f"{url}: {host} resolves to {address}, a {reason} address;"
+                        " commsite does not connect there"
+                        " (federation.allow_private_addresses is for test networks)",
+                        url=url,
+                    )
+        return host, addresses[0]
+
+    def _send(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, deadline: float
+    ) -> requests.Response:
+        _host, address = self.check_url(url)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError(f"{url}: timed out after {self.timeout}s", url=url)
+        session = requests.Session()
+        session.trust_env = False  # no proxies from the environment: they would bypass the checks
+        session.mount("http://", _pinned_adapter(address))
+        session.mount("https://", _pinned_adapter(address))
+        try:
+            return session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=body,
+                allow_redirects=False,
+                stream=True,
+                timeout=remaining,
+            )
+        except requests.Timeout as exc:
+            raise FetchError(f"{url}: timed out after {self.timeout}s", url=url) from exc
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: {exc}", url=url) from exc
+        finally:
+            session.close()
+
+    def _chunks(self, response: requests.Response, url: str, deadline: float) -> Iterable[bytes]:
+        try:
+            for chunk in response.iter_content(chunk_size=16384):
+                if time.monotonic() > deadline:
+                    raise FetchError(f"{url}: timed out after {self.timeout}s", url=url)
+                yield chunk
+        except requests.RequestException as exc:
+            raise FetchError(f"{url}: {exc}", url=url) from exc
+
+    def _read(self, response: requests.Response, url: str, deadline: float) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            raise TooLarge(f"{url}: the answer is {declared} bytes, over {self.max_bytes}", url=url)
+        body = bytearray()
+        for chunk in self._chunks(response, url, deadline):
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise TooLarge(f"{url}: the answer is over {self.max_bytes} bytes", url=url)
+        return bytes(body)
+
+
+# ------------------------------------------------------------------------------- public keys
+
+
+def _key_entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    value = doc.get("publicKey")
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
+    """Fetch the key `key_id` names and the actor that owns it.
+
+    Accepts an actor document whose ``publicKey`` (one or a list) has the key, or a key document
+    (``publicKeyPem`` + ``owner``) whose owner's actor document lists the same key. A document
+    claiming to be someone else, or a key its owner does not list, raises UnusableKey.
+    """
+    url = urldefrag(key_id).url
+    doc = fetcher.get_json(url)
+    if "publicKeyPem" in doc:  # a key document (GoToSocial, some others)
+        if doc.get("id") != key_id:
+            raise UnusableKey(
+                f"{url}: the key document's id {doc.get('id')!r} is not {key_id}", url=url
+            )
+        owner = doc.get("owner")
+        pem = doc.get("publicKeyPem")
+        if not isinstance(owner, str) or not isinstance(pem, str):
+            raise UnusableKey(f"{url}: the key document has no owner or publicKeyPem", url=url)
+        actor = fetcher.get_json(urldefrag(owner).url)
+        if actor.get("id") != owner:
+            raise UnusableKey(f"{owner}: the owner document's id is {actor.get('id')!r}", url=url)
+        claimed = [e for e in _key_entries(actor) if e.get("id") == key_id]
+        if not claimed or claimed[0].get("publicKeyPem", "").strip() != pem.strip():
+            raise UnusableKey(
+                f"{key_id}: its owner {owner} does not list this key as its own", url=url
+            )
+        return PublicKey(key_id=key_id, owner=owner, pem=pem)
+    actor_id = doc.get("id")
+    if actor_id != url:
+        raise UnusableKey(f"{url}: the document's id is {actor_id!r}, not {url}", url=url)
+    for entry in _key_entries(doc):
+        if entry.get("id") != key_id:
+            continue
+        owner, pem = entry.get("owner", actor_id), entry.get("publicKeyPem")
+        if owner != actor_id:
+            raise UnusableKey(f"{key_id}: owned by {owner!r}, not by {actor_id}", url=url)
+        if not isinstance(pem, str):
+            raise UnusableKey(f"{key_id}: no publicKeyPem", url=url)
+        return PublicKey(key_id=key_id, owner=actor_id, pem=pem)
+    raise UnusableKey(f"{url}: no publicKey with id {key_id}", url=url)
