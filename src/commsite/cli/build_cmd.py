@@ -1,16 +1,189 @@
-"""(being written)"""
+"""`commsite build` and `commsite check`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
+from commsite.build.clock import build_now
+from commsite.build.run import BuildOptions, BuildResult, build_site
+from commsite.content.loader import load_site
+from commsite.errors import CommsiteError, Diagnostic, count_line
+
+__all__ = ["build", "check"]
+
+SITE = click.argument(
+    "site", default=".", required=False, type=click.Path(file_okay=False, path_type=Path)
+)
+
+# Show a progress line only once a build has run this long (seconds).
+PROGRESS_AFTER = 0.5
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for d in diagnostics:
+        click.echo(d.format(), err=True)
+    if diagnostics:
+        click.echo(count_line(diagnostics), err=True)
+
+
+def _require_site(root: Path) -> None:
+    if not root.is_dir():
+        raise click.ClickException(f"{root}: no such directory; give the site's folder")
+
+
+class _ProgressLine:
+    """'rendering 1234/5000 pages' on stderr, rewritten in place, on a terminal only."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.start < PROGRESS_AFTER or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        what = {"parsing": "files", "rendering": "pages", "planning": "pages"}.get(stage, "")
+        sys.stderr.write(f"\r\x1b[K{stage} {done:,}/{total:,} {what}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:
+        shown = str(path)
+    if shown.startswith(".." + os.sep + ".."):
+        shown = str(path)
+    return shown.rstrip(os.sep) + os.sep
+
+
+def summary_line(result: BuildResult) -> str:
+    """'Built 1,234 files (56 written) in 2.3 s → public/'."""
+    changes = f"{len(result.written):,} written"
+    if result.removed:
+        changes += f", {len(result.removed):,} removed"
+    where = _shown_path(result.output) if result.output is not None else ""
+    return f"Built {result.total:,} files ({changes}) in {result.seconds:.1f} s → {where}"
+
 
 @click.command()
-def build() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@SITE
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the site here instead of SITE/public.",
+)
+@click.option("--drafts", is_flag=True, help="Include stories marked 'draft: true'.")
+@click.option("--future", is_flag=True, help="Include stories dated after the build time.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for parsing and rendering (default: one per CPU).",
+)
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Ignore the build cache: parse and render everything (the cache is not updated).",
+)
+def build(
+    site: Path,
+    output: Path | None,
+    drafts: bool,
+    future: bool,
+    strict: bool,
+    jobs: int | None,
+    no_cache: bool,
+) -> None:
+    """Build the static site in SITE (default: the current folder) into SITE/public/.
+
+    Only what changed since the last build is parsed, rendered and written; files
+    whose bytes did not change keep their modification times. A build with errors
+    writes nothing: the previous output stays as it was. Set SOURCE_DATE_EPOCH for
+    a reproducible build (the same input then gives byte-identical output).
+
+    \b
+    Examples:
+      commsite build                      the site in this folder, into ./public/
+      commsite build example_site         into example_site/public/
+      commsite build . -o /srv/www/site   somewhere else
+      commsite build --drafts --future    preview unpublished stories
+      SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) commsite build
+    """
+    _require_site(site)
+    options = BuildOptions(
+        root=site,
+        output=output,
+        drafts=drafts,
+        future=future,
+        strict=strict,
+        jobs=jobs,
+        cache=not no_cache,
+    )
+    progress = _ProgressLine(sys.stderr.isatty())
+    try:
+        now = build_now(os.environ)
+        result = build_site(options, now=now, progress=progress)
+    except CommsiteError as exc:
+        progress.clear()
+        raise click.ClickException(str(exc)) from None
+    progress.clear()
+    _print_diagnostics(result.diagnostics)
+    if not result.ok:
+        click.echo("Build failed; the previous output was left as it was.", err=True)
+        sys.exit(1)
+    click.echo(summary_line(result), err=True)
 
 
 @click.command()
-def check() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@SITE
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--drafts", is_flag=True, help="Check drafts too (they are always parsed).")
+@click.option("--future", is_flag=True, help="Check as if building with --future.")
+def check(site: Path, strict: bool, drafts: bool, future: bool) -> None:
+    """Check the site in SITE (default: the current folder) without building it.
 
+    Loads commsite.yaml and every content file, checks them together (required
+    keys, dates, references between stories, members and events, duplicate slugs)
+    and prints every problem as PATH:LINE: message. Writes nothing. Exits 1 when
+    there is any error (or, with --strict, any warning).
+
+    \b
+    Examples:
+      commsite check
+      commsite check example_site --strict
+    """
+    _require_site(site)
+    try:
+        now = build_now(os.environ)
+        _, diagnostics = load_site(site, now=now, drafts=drafts, future=future)
+    except CommsiteError as exc:
+        raise click.ClickException(str(exc)) from None
+    found = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    if strict:
+        found = [d.as_error() for d in found]
+    _print_diagnostics(found)
+    if any(d.is_error for d in found):
+        sys.exit(1)
+    if not found:
+        click.echo("No problems found.", err=True)

@@ -1,0 +1,275 @@
+"""The build cache: parsed files and the build record, in one SQLite file.
+
+It lives in `DataDir(root).build_cache` (git-ignored). Nothing in it is trusted
+blindly:
+
+* a file that is not a SQLite database, is truncated or damaged, or was written
+  by another cache format is deleted and rebuilt;
+* every parsed entry carries the SHA-256 of its pickle, checked on read; a
+  mismatch or an unpickling error is a miss.
+
+Parsed entries are keyed by (PARSER_VERSION, code fingerprint, kind, path,
+sha256(file bytes)). The build record maps each output file to the fingerprint
+of what it was made from, the state of the file written, and the source files it
+used (as Lektor's build state does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commsite.build.output import FileState
+
+__all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
+
+FORMAT_VERSION = "commsite-build-cache 2"
+DB_NAME = "cache.sqlite3"
+LAST_BUILD = "last-build.json"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parsed (
+    key BLOB PRIMARY KEY,
+    checksum BLOB NOT NULL,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS record (
+    output TEXT NOT NULL,
+    path TEXT NOT NULL,
+    fingerprint BLOB NOT NULL,
+    digest BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sources TEXT NOT NULL,
+    PRIMARY KEY (output, path)
+);
+"""
+
+
+def parse_key(parser_version: object, code: bytes, kind: str, path: str, sha: bytes) -> bytes:
+    h = hashlib.sha256()
+    for part in (repr(parser_version).encode(), code, kind.encode(), path.encode(), sha):
+        h.update(len(part).to_bytes(4, "big"))
+        h.update(part)
+    return h.digest()
+
+
+@dataclass(frozen=True, slots=True)
+class RecordEntry:
+    fingerprint: bytes
+    state: FileState
+    sources: tuple[str, ...]
+
+
+class BuildCache:
+    """Open with `BuildCache.open(dir, output)`; every method survives a damaged file."""
+
+    def __init__(self, directory: Path, output: str, conn: sqlite3.Connection | None) -> None:
+        self.directory = directory
+        self.output = output  # the output directory the record is about
+        self._conn = conn
+
+    # --- opening ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, directory: Path, output: Path) -> BuildCache:
+        """Open (or create) the cache, with the record of builds into `output`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+        path = directory / DB_NAME
+        for attempt in range(2):
+            try:
+                return cls(directory, str(output.resolve()), cls._connect(path))
+            except sqlite3.DatabaseError:
+                if attempt:
+                    break
+                _delete_db(path)
+        return cls(directory, "", None)  # unusable even when fresh: build without a cache
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            row = None
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "meta" in tables:
+                row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
+            if row is None or row[0] != FORMAT_VERSION:
+                conn.execute("BEGIN")
+                for table in tables:
+                    if not table.startswith("sqlite_"):
+                        conn.execute(f'DROP TABLE "{table}"')
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+                conn.execute("COMMIT")
+            return conn
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise
+
+    def _fail(self) -> None:
+        """The database broke under us: stop using it and delete it for next time."""
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+        _delete_db(self.directory / DB_NAME)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # --- parsed files -------------------------------------------------------
+
+    def get_parsed(self, keys: Iterable[bytes]) -> dict[bytes, Any]:
+        found: dict[bytes, Any] = {}
+        if self._conn is None:
+            return found
+        try:
+            cur = self._conn.cursor()
+            for key in keys:
+                row = cur.execute(
+                    "SELECT checksum, value FROM parsed WHERE key=?", (key,)
+                ).fetchone()
+                if row is None or hashlib.sha256(row[1]).digest() != row[0]:
+                    continue
+                try:
+                    found[key] = pickle.loads(row[1])
+                except Exception:  # a damaged or foreign pickle is a miss, never trusted
+                    continue
+        except sqlite3.DatabaseError:
+            self._fail()
+        return found
+
+    def put_parsed(self, entries: Mapping[bytes, Any], keep: Iterable[bytes]) -> None:
+        """Store new entries; drop entries not in `keep` when they pile up."""
+        if self._conn is None or not entries:
+            return
+        rows = []
+        for key, value in entries.items():
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            rows.append((key, hashlib.sha256(blob).digest(), blob))
+        keep = list(keep)
+        try:
+            conn = self._conn
+            conn.execute("BEGIN")
+            conn.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?)", rows)
+            (count,) = conn.execute("SELECT count(*) FROM parsed").fetchone()
+            if count > len(keep) * 1.2 + 50:
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
+                conn.execute("DELETE FROM keep")
+                conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep))
+                conn.execute("DELETE FROM parsed WHERE key NOT IN (SELECT key FROM keep)")
+                conn.execute("DELETE FROM keep")
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._fail()
+
+    # --- the build record ---------------------------------------------------
+
+    def get_record(self) -> dict[str, RecordEntry] | None:
+        """The record of the last successful build into this output, or None."""
+        if self._conn is None:
+            return None
+        try:
+            rows = self._conn.execute(
+                "SELECT path, fingerprint, digest, size, mtime_ns, sources FROM record"
+                " WHERE output=?",
+                (self.output,),
+            ).fetchall()
+            valid = self._conn.execute(
+                "SELECT value FROM meta WHERE key=?", (self._record_key,)
+            ).fetchone()
+        except sqlite3.DatabaseError:
+            self._fail()
+            return None
+        if valid is None or valid[0] != "complete":
+            return None
+        record: dict[str, RecordEntry] = {}
+        for path, fingerprint, digest, size, mtime_ns, sources in rows:
+            if not (isinstance(path, str) and isinstance(fingerprint, bytes)):
+                return None
+            record[path] = RecordEntry(
+                fingerprint,
+                FileState(digest, size, mtime_ns),
+                tuple(sources.split("\n")) if sources else (),
+            )
+        return record
+
+    def update_record(
+        self, changed: Mapping[str, RecordEntry], removed: Iterable[str], *, replace: bool
+    ) -> None:
+        if self._conn is None:
+            return
+        rows = [
+            (
+                self.output,
+                path,
+                e.fingerprint,
+                e.state.digest,
+                e.state.size,
+                e.state.mtime_ns,
+                "\n".join(e.sources),
+            )
+            for path, e in changed.items()
+        ]
+        try:
+            conn = self._conn
+            conn.execute("BEGIN")
+            if replace:
+                conn.execute("DELETE FROM record WHERE output=?", (self.output,))
+            conn.executemany(
+                "DELETE FROM record WHERE output=? AND path=?",
+                ((self.output, p) for p in removed),
+            )
+            conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._fail()
+
+    @property
+    def _record_key(self) -> str:
+        return f"record:{self.output}"
+
+    def invalidate_record(self) -> None:
+        """Mark the record untrustworthy (called before the output is touched)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, 'writing')", (self._record_key,)
+            )
+        except sqlite3.DatabaseError:
+            self._fail()
+
+
+def write_last_build(directory: Path, summary: Mapping[str, Any]) -> None:
+    """The JSON record of the last build (what was rendered, written, removed)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / LAST_BUILD
+    tmp = target.with_name(f".{LAST_BUILD}.{os.getpid()}")
+    tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _delete_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")

@@ -1,0 +1,217 @@
+"""The one module that writes the output tree.
+
+Everything a build produces is first written into a staging directory beside
+the output (same file system, so renames are atomic). Only when the whole build
+has succeeded does `Staging.commit` touch the output:
+
+* no output yet (or an empty directory): the staging directory is renamed into
+  place in one step;
+* an existing output: each staged file whose bytes differ from the file on disk
+  replaces it atomically (`os.replace`), unchanged files are left alone (their
+  mtime too), and files that are no longer produced are deleted.
+
+`Staging.abort` (on any error) removes the staging directory and leaves the
+previous output byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from commsite.errors import CommsiteError
+
+__all__ = ["CommitResult", "FileState", "Staging", "file_digest", "scan_output"]
+
+# A directory we are about to replace or prune must look like a site we built.
+_SITE_MARKERS = ("index.html", "404.html")
+
+
+def file_digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What we know of an output file on disk: enough to notice it changed."""
+
+    digest: bytes
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommitResult:
+    written: tuple[str, ...]  # files whose bytes changed on disk (sorted)
+    removed: tuple[str, ...]  # files deleted because no longer produced (sorted)
+    states: dict[str, FileState]  # the state of every file written this run
+
+
+def scan_output(output: Path) -> set[str]:
+    """Every file under `output`, as relative POSIX paths."""
+    found: set[str] = set()
+    if not output.is_dir():
+        return found
+    base = len(str(output)) + 1
+    for dirpath, _dirnames, filenames in os.walk(output):
+        prefix = dirpath[base:].replace(os.sep, "/")
+        for name in filenames:
+            found.add(f"{prefix}/{name}" if prefix else name)
+    return found
+
+
+def _is_empty_dir(path: Path) -> bool:
+    with os.scandir(path) as it:
+        return next(it, None) is None
+
+
+class Staging:
+    """A staging directory beside `output` that a build fills before committing."""
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        parent = output.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.path = parent / f".{output.name}.staging-{os.getpid()}"
+        if self.path.exists():  # left behind by a crashed build with our pid
+            shutil.rmtree(self.path)
+        self.path.mkdir()
+        self.staged: dict[str, FileState] = {}
+
+    # --- filling ------------------------------------------------------------
+
+    def file(self, relpath: str) -> Path:
+        """The staging path of output file `relpath` (its directory is created)."""
+        target = self.path / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, relpath: str, data: bytes) -> FileState:
+        target = self.file(relpath)
+        target.write_bytes(data)
+        state = FileState(file_digest(data), len(data), 0)
+        self.staged[relpath] = state
+        return state
+
+    def add(self, relpath: str, state: FileState) -> None:
+        """Record a file another process wrote into the staging directory."""
+        self.staged[relpath] = state
+
+    # --- finishing ----------------------------------------------------------
+
+    def abort(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def commit(
+        self,
+        produced: Iterable[str],
+        known: Mapping[str, FileState] | None,
+    ) -> CommitResult:
+        """Move the staged files into the output and delete what is not produced.
+
+        `produced` is every file the output must contain after the commit (staged
+        or unchanged). `known` is what the build record says is on disk (None when
+        there is no trustworthy record: the output directory is then scanned and
+        unrecorded files are compared byte for byte).
+        """
+        produced = set(produced)
+        output = self.output
+        try:
+            if not output.exists() or (output.is_dir() and _is_empty_dir(output)):
+                return self._commit_fresh(produced)
+            if not output.is_dir():
+                raise CommsiteError(f"{output} exists and is not a directory; choose another -o")
+            return self._commit_update(produced, known)
+        finally:
+            self.abort()
+
+    def _commit_fresh(self, produced: set[str]) -> CommitResult:
+        missing = produced - self.staged.keys()
+        if missing:  # cannot happen: without an output everything is staged
+            raise CommsiteError(f"internal error: {len(missing)} outputs were not staged")
+        if self.output.exists():
+            self.output.rmdir()
+        os.rename(self.path, self.output)
+        states = {rel: self._stat_state(rel, st) for rel, st in self.staged.items()}
+        return CommitResult(tuple(sorted(states)), (), states)
+
+    def _commit_update(
+        self, produced: set[str], known: Mapping[str, FileState] | None
+    ) -> CommitResult:
+        output = self.output
+        on_disk = set(known) if known is not None else scan_output(output)
+        if known is None and on_disk and not any(m in on_disk for m in _SITE_MARKERS):
+            raise CommsiteError(
+                f"{output} is not empty and does not look like a site commsite built "
+                "(no index.html); refusing to overwrite it. Empty it or choose another -o"
+            )
+        written: list[str] = []
+        states: dict[str, FileState] = {}
+        for rel in sorted(self.staged):
+            staged = self.staged[rel]
+            target = output / rel
+            if self._unchanged(rel, staged, target, known):
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir():  # a directory became a file
+                shutil.rmtree(target)
+            os.replace(self.path / rel, target)
+            written.append(rel)
+            states[rel] = self._stat_state(rel, staged)
+        removed = sorted(on_disk - produced)
+        for rel in removed:
+            try:
+                (output / rel).unlink()
+            except FileNotFoundError:
+                pass
+            except IsADirectoryError:
+                shutil.rmtree(output / rel)
+        _prune_empty_dirs(output, removed)
+        return CommitResult(tuple(written), tuple(removed), states)
+
+    def _unchanged(
+        self, rel: str, staged: FileState, target: Path, known: Mapping[str, FileState] | None
+    ) -> bool:
+        try:
+            st = target.stat()
+        except OSError:
+            return False
+        if st.st_size != staged.size:
+            return False
+        if known is not None:
+            k = known.get(rel)
+            if k is not None and k.size == st.st_size and k.mtime_ns == st.st_mtime_ns:
+                return k.digest == staged.digest
+        try:
+            return file_digest(target.read_bytes()) == staged.digest
+        except OSError:
+            return False
+
+    def _stat_state(self, rel: str, staged: FileState) -> FileState:
+        st = (self.output / rel).stat()
+        return FileState(staged.digest, st.st_size, st.st_mtime_ns)
+
+
+def _prune_empty_dirs(output: Path, removed: Iterable[str]) -> None:
+    parents = {str(Path(rel).parent) for rel in removed}
+    for parent in sorted(parents, key=lambda p: p.count("/"), reverse=True):
+        d = output / parent
+        while d != output:
+            try:
+                d.rmdir()
+            except OSError:
+                break
+            d = d.parent
+
+
+def current_state(output: Path, rel: str, digest: bytes) -> FileState | None:
+    """The state of an existing output file, given the digest it should have."""
+    try:
+        st = (output / rel).stat()
+    except OSError:
+        return None
+    return FileState(digest, st.st_size, st.st_mtime_ns)

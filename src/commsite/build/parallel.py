@@ -1,0 +1,89 @@
+"""Running a function over many items, in worker processes when it pays.
+
+Workers are forked, so they start with the parent's memory (the Site, the page
+specs, compiled templates) and only indices and small results cross the pipe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import TypeVar
+
+__all__ = ["available_cpus", "map_in_processes"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_TASK: tuple[Callable[[object], object], Sequence[object]] | None = None
+
+
+def available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[object]:
+    assert _TASK is not None
+    fn, items = _TASK
+    return [fn(items[i]) for i in range(*bounds)]
+
+
+def map_in_processes(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[R]:
+    """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1.
+
+    An exception raised by `fn` propagates (the pool is shut down first).
+    """
+    total = len(items)
+    if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        results: list[R] = []
+        step = max(1, total // 100)
+        for i, item in enumerate(items):
+            results.append(fn(item))
+            if progress and (i + 1) % step == 0:
+                progress(i + 1, total)
+        if progress:
+            progress(total, total)
+        return results
+
+    global _TASK
+    _TASK = (fn, items)  # type: ignore[assignment]
+    try:
+        # Small chunks balance the load; not so small that the pipe dominates.
+        size = max(1, min(100, total // (jobs * 8)))
+        chunks = [(start, min(start + size, total)) for start in range(0, total, size)]
+        out: list[list[R] | None] = [None] * len(chunks)
+        done = 0
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context) as pool:
+            futures: dict[Future[list[object]], int] = {
+                pool.submit(_run_chunk, bounds): n for n, bounds in enumerate(chunks)
+            }
+            pending = set(futures)
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        n = futures[future]
+                        out[n] = future.result()  # type: ignore[assignment]
+                        start, end = chunks[n]
+                        done += end - start
+                    if progress:
+                        progress(done, total)
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+        return [result for chunk in out for result in chunk]  # type: ignore[union-attr]
+    finally:
+        _TASK = None
