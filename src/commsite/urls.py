@@ -9,6 +9,8 @@ following links from WebFinger and the actor.
 
 from __future__ import annotations
 
+from commsite.render.slugs import slugify
+
 __all__ = [
     "ACTOR",
     "FOLLOWERS",
@@ -65,8 +67,9 @@ def stories_index(page_number: int) -> str:
     return STORIES if page_number == 1 else f"stories/page/{page_number}/"
 
 
-def tag_page(tag_slug: str) -> str:
-    return f"tags/{tag_slug}/"
+def tag_page(tag: str) -> str:
+    """The page of a tag; takes the tag or its slug (slugify is idempotent)."""
+    return f"tags/{slugify(tag)}/"
 
 
 def member_page(member_id: str) -> str:

@@ -1,0 +1,542 @@
+"""Which HTML pages a site has, and what each one's template is given.
+
+`plan_pages` is a pure function of the Site: one PageSpec per HTML page of the
+content contract's URL table, plus 404.html and welcome/. Each context holds
+views only (see views.py), so `repr(spec.context)` changes exactly when what
+the page shows changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from commsite import urls
+from commsite.content.model import Event, Member, Site, Story
+from commsite.render.dates import date_view, day_view, when_view
+from commsite.render.slugs import slugify, tag_key
+from commsite.render.threads import (
+    InteractionIndex,
+    index_interactions,
+    introduction_views,
+    thread_view,
+)
+from commsite.render.views import (
+    STATUS_LABELS,
+    Chrome,
+    CommunityView,
+    EventView,
+    InterestView,
+    Link,
+    LocationView,
+    MemberView,
+    PageLink,
+    PageView,
+    Pagination,
+    StoryView,
+    TagCount,
+    chrome_view,
+    event_card,
+    event_link,
+    federation_on,
+    handle_url,
+    href,
+    image_view,
+    is_past,
+    member_card,
+    meta_view,
+    people,
+    person_ref,
+    rules_view,
+    story_card,
+    story_link,
+    tag_refs,
+)
+
+__all__ = ["HOME_EVENTS", "HOME_MEMBERS", "HOME_STORIES", "PageSpec", "all_tags", "plan_pages"]
+
+HOME_STORIES = 6
+HOME_EVENTS = 4
+HOME_MEMBERS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class PageSpec:
+    path: str  # a commsite.urls path: "stories/x/" is written as stories/x/index.html
+    template: str
+    context: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """Lookups computed once per plan."""
+
+    members: Mapping[str, Member]
+    stories_by_author: Mapping[str, tuple[Story, ...]]
+    recaps: Mapping[str, tuple[Story, ...]]  # event id -> its recap stories, newest first
+    events_by_host: Mapping[str, tuple[Event, ...]]
+    upcoming: tuple[Event, ...]  # soonest first
+    past: tuple[Event, ...]  # newest first
+    interactions: InteractionIndex
+    events: Mapping[str, Event]
+    by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
+    chrome: Chrome
+
+
+def _index(site: Site) -> _Index:
+    by_author: dict[str, list[Story]] = defaultdict(list)
+    recaps: dict[str, list[Story]] = defaultdict(list)
+    for story in site.stories:
+        for author in story.authors:
+            by_author[author].append(story)
+        if story.event:
+            recaps[story.event].append(story)
+    upcoming = tuple(
+        sorted((e for e in site.events if not is_past(site, e)), key=lambda e: (e.start, e.slug))
+    )
+    past = tuple(
+        sorted(
+            (e for e in site.events if is_past(site, e)),
+            key=lambda e: (e.start, e.slug),
+            reverse=True,
+        )
+    )
+    by_host: dict[str, list[Event]] = defaultdict(list)
+    for event in upcoming + past:
+        for host in event.hosts:
+            by_host[host].append(event)
+    by_interest: dict[str, list[Member]] = defaultdict(list)
+    for member in site.members:
+        for key in dict.fromkeys(tag_key(i) for i in member.interests):
+            by_interest[key].append(member)
+    return _Index(
+        members={m.id: m for m in site.members},
+        stories_by_author={k: tuple(v) for k, v in by_author.items()},
+        recaps={k: tuple(v) for k, v in recaps.items()},
+        events_by_host={k: tuple(v) for k, v in by_host.items()},
+        upcoming=upcoming,
+        past=past,
+        interactions=index_interactions(site.interactions),
+        events={e.slug: e for e in site.events},
+        by_interest={k: tuple(v) for k, v in by_interest.items()},
+        chrome=chrome_view(site),
+    )
+
+
+def all_tags(site: Site) -> dict[str, str]:
+    """Tag slug -> the name shown for it, over stories and events, sorted by slug.
+
+    Tags that differ only in case or punctuation share a page; it shows the
+    spelling used most often (ties: the first in sort order).
+    """
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    tag_lists = [s.tags for s in site.stories] + [e.tags for e in site.events]
+    for tags in tag_lists:
+        for tag in tags:
+            spellings[slugify(tag)][tag] += 1
+    return {
+        slug: min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        for slug, counter in sorted(spellings.items())
+    }
+
+
+def plan_pages(site: Site) -> list[PageSpec]:
+    index = _index(site)
+    specs = [
+        _home(site, index),
+        *_story_lists(site, index),
+        *(_story(site, index, i) for i in range(len(site.stories))),
+        *_tags(site, index),
+        _members(site, index),
+        *(_member(site, index, m) for m in site.members),
+        _events(site, index),
+        *(_event(site, index, e) for e in site.events),
+        _rules(site, index),
+        *(_free_page(site, index, p.slug) for p in site.pages),
+        _welcome(site, index),
+        _not_found(site, index),
+    ]
+    return sorted(specs, key=lambda s: s.path)
+
+
+def _spec(index: _Index, path: str, template: str, **context: object) -> PageSpec:
+    return PageSpec(path=path, template=template, context={"chrome": index.chrome, **context})
+
+
+def _community(site: Site) -> CommunityView:
+    config = site.config
+    community = config.community
+    return CommunityView(
+        name=community.name or config.title,
+        summary=community.summary or config.description,
+        avatar=image_view(config, community.avatar, community.name or config.title),
+        handle=config.fediverse_handle if config.federation.enabled else None,
+        member_count=len(site.members),
+        story_count=len(site.stories),
+    )
+
+
+def _home(site: Site, index: _Index) -> PageSpec:
+    def joined_key(m: Member) -> tuple[bool, int, str, str]:
+        return (m.joined is None, -(m.joined.toordinal() if m.joined else 0), m.name, m.id)
+
+    newest = sorted(site.members, key=joined_key)[:HOME_MEMBERS]
+    return _spec(
+        index,
+        urls.HOME,
+        "home.html",
+        meta=meta_view(
+            site,
+            urls.HOME,
+            None,
+            site.config.community.summary or site.config.description,
+            "home",
+            activity_path=urls.ACTOR,
+        ),
+        community=_community(site),
+        upcoming=tuple(
+            event_card(site, e, index.recaps.get(e.slug, ())) for e in index.upcoming[:HOME_EVENTS]
+        ),
+        stories=tuple(story_card(site, s, index.members) for s in site.stories[:HOME_STORIES]),
+        members=tuple(member_card(site.config, m) for m in newest),
+        welcome_url=href(site.config, urls.WELCOME),
+        events_url=href(site.config, urls.EVENTS),
+        stories_url=href(site.config, urls.STORIES),
+        members_url=href(site.config, urls.MEMBERS),
+    )
+
+
+def _story_lists(site: Site, index: _Index) -> list[PageSpec]:
+    config = site.config
+    per_page = max(1, config.per_page)
+    total = max(1, math.ceil(len(site.stories) / per_page))
+    specs = []
+    for number in range(1, total + 1):
+        path = urls.stories_index(number)
+        chunk = site.stories[(number - 1) * per_page : number * per_page]
+        prev = href(config, urls.stories_index(number - 1)) if number > 1 else None
+        next_ = href(config, urls.stories_index(number + 1)) if number < total else None
+        title = "Stories" if number == 1 else f"Stories, page {number} of {total}"
+        specs.append(
+            _spec(
+                index,
+                path,
+                "stories.html",
+                meta=meta_view(
+                    site,
+                    path,
+                    title,
+                    f"Stories from {config.title}",
+                    "stories",
+                    prev=config.url(urls.stories_index(number - 1)) if prev else None,
+                    next=config.url(urls.stories_index(number + 1)) if next_ else None,
+                ),
+                heading=title,
+                tags_url=href(config, urls.TAGS),
+                stories=tuple(story_card(site, s, index.members) for s in chunk),
+                pagination=Pagination(
+                    number=number,
+                    total=total,
+                    prev=prev,
+                    next=next_,
+                    pages=tuple(
+                        PageLink(n, href(config, urls.stories_index(n)), n == number)
+                        for n in range(1, total + 1)
+                    ),
+                ),
+            )
+        )
+    return specs
+
+
+def _story(site: Site, index: _Index, position: int) -> PageSpec:
+    config = site.config
+    story = site.stories[position]
+    path = urls.story_page(story.slug)
+
+    def neighbour(i: int) -> Link | None:
+        if 0 <= i < len(site.stories):
+            other = site.stories[i]
+            return Link(other.title, href(config, urls.story_page(other.slug)))
+        return None
+
+    event = index.events.get(story.event) if story.event else None
+    view = StoryView(
+        title=story.title,
+        url=href(config, path),
+        date=date_view(story.date, config.tz),
+        updated=date_view(story.updated, config.tz) if story.updated else None,
+        summary=story.summary,
+        body_html=story.body_html,
+        authors=people(config, story.authors, index.members),
+        tags=tag_refs(config, story.tags),
+        image=image_view(config, story.image, story.title),
+        draft=story.draft,
+        future=story.future,
+        event=Link(event.title, href(config, urls.event_page(event.slug))) if event else None,
+        older=neighbour(position + 1),
+        newer=neighbour(position - 1),
+        thread=thread_view(
+            index.interactions,
+            f"stories/{story.slug}",
+            config.url(path),
+            config.tz,
+            federation_on(site),
+        ),
+    )
+    meta = meta_view(
+        site,
+        path,
+        story.title,
+        story.summary,
+        "stories",
+        og_type="article",
+        image=story.image,
+        activity_path=urls.story_object(story.slug),
+        noindex=story.draft or story.future,
+    )
+    return _spec(index, path, "story.html", meta=meta, story=view)
+
+
+def _tags(site: Site, index: _Index) -> list[PageSpec]:
+    config = site.config
+    names = all_tags(site)
+    stories: dict[str, list[Story]] = defaultdict(list)
+    events: dict[str, list[Event]] = defaultdict(list)
+    for story in site.stories:
+        for slug in dict.fromkeys(slugify(t) for t in story.tags):
+            stories[slug].append(story)
+    for event in index.upcoming + index.past:
+        for slug in dict.fromkeys(slugify(t) for t in event.tags):
+            events[slug].append(event)
+    counts = tuple(
+        TagCount(name, href(config, urls.tag_page(slug)), len(stories[slug]) + len(events[slug]))
+        for slug, name in sorted(names.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
+    )
+    specs = [
+        _spec(
+            index,
+            urls.TAGS,
+            "tags.html",
+            meta=meta_view(site, urls.TAGS, "Tags", f"Topics on {config.title}", "stories"),
+            tags=counts,
+        )
+    ]
+    for slug, name in names.items():
+        path = urls.tag_page(slug)
+        specs.append(
+            _spec(
+                index,
+                path,
+                "tag.html",
+                meta=meta_view(
+                    site, path, f"Tagged “{name}”", f"Stories and events about {name}", "stories"
+                ),
+                tag=name,
+                tags_url=href(config, urls.TAGS),
+                stories=tuple(story_card(site, s, index.members) for s in stories[slug]),
+                events=tuple(
+                    event_card(site, e, index.recaps.get(e.slug, ())) for e in events[slug]
+                ),
+            )
+        )
+    return specs
+
+
+def _members(site: Site, index: _Index) -> PageSpec:
+    return _spec(
+        index,
+        urls.MEMBERS,
+        "members.html",
+        meta=meta_view(
+            site, urls.MEMBERS, "Members", f"The people of {site.config.title}", "members"
+        ),
+        members=tuple(member_card(site.config, m) for m in site.members),
+    )
+
+
+def _member(site: Site, index: _Index, member: Member) -> PageSpec:
+    config = site.config
+    path = urls.member_page(member.id)
+    interests = tuple(
+        InterestView(
+            name=interest,
+            others=tuple(
+                person_ref(config, other)
+                for other in index.by_interest.get(tag_key(interest), ())
+                if other.id != member.id
+            ),
+        )
+        for interest in member.interests
+    )
+    view = MemberView(
+        id=member.id,
+        name=member.name,
+        url=href(config, path),
+        avatar=image_view(config, member.avatar, member.name),
+        handle=member.handle,
+        handle_url=handle_url(member.handle),
+        pronouns=member.pronouns,
+        location=member.location,
+        joined=day_view(member.joined) if member.joined else None,
+        roles=member.roles,
+        links=tuple(Link(label, url) for label, url in member.links),
+        bio_html=member.bio_html,
+        interests=interests,
+        stories=tuple(story_link(site, s) for s in index.stories_by_author.get(member.id, ())),
+        events=tuple(event_link(site, e) for e in index.events_by_host.get(member.id, ())),
+    )
+    meta = meta_view(
+        site,
+        path,
+        member.name,
+        member.summary or f"{member.name}, a member of {config.title}",
+        "members",
+        og_type="profile",
+        image=member.avatar,
+    )
+    return _spec(index, path, "member.html", meta=meta, member=view)
+
+
+def _events(site: Site, index: _Index) -> PageSpec:
+    def cards(events: tuple[Event, ...]) -> tuple[object, ...]:
+        return tuple(event_card(site, e, index.recaps.get(e.slug, ())) for e in events)
+
+    return _spec(
+        index,
+        urls.EVENTS,
+        "events.html",
+        meta=meta_view(
+            site,
+            urls.EVENTS,
+            "Events",
+            f"Upcoming and past events of {site.config.title}",
+            "events",
+        ),
+        upcoming=cards(index.upcoming),
+        past=cards(index.past),
+    )
+
+
+def _event(site: Site, index: _Index, event: Event) -> PageSpec:
+    config = site.config
+    path = urls.event_page(event.slug)
+    when = when_view(event.start, event.end, config.tz)
+    location = (
+        LocationView(event.location.name, event.location.address, event.location.url)
+        if event.location
+        else None
+    )
+    view = EventView(
+        title=event.title,
+        url=href(config, path),
+        when=when,
+        summary=event.summary,
+        body_html=event.body_html,
+        status=event.status,
+        status_label=STATUS_LABELS.get(event.status),
+        past=is_past(site, event),
+        location=location,
+        online=event.online,
+        capacity=event.capacity,
+        hosts=people(config, event.hosts, index.members),
+        tags=tag_refs(config, event.tags),
+        image=image_view(config, event.image, event.title),
+        recaps=tuple(story_link(site, s) for s in index.recaps.get(event.slug, ())),
+        calendar_url=href(config, urls.EVENTS_ICS),
+        thread=thread_view(
+            index.interactions,
+            f"events/{event.slug}",
+            config.url(path),
+            config.tz,
+            federation_on(site),
+        ),
+    )
+    status = f"{STATUS_LABELS[event.status]}: " if event.status in STATUS_LABELS else ""
+    place = f" · {location.name}" if location else (" · Online" if event.online else "")
+    meta = meta_view(
+        site,
+        path,
+        event.title,
+        f"{status}{when.text}{place}. {event.summary}",
+        "events",
+        og_type="article",
+        image=event.image,
+        activity_path=urls.event_object(event.slug),
+    )
+    return _spec(
+        index, path, "event.html", meta=meta, event=view, events_url=href(config, urls.EVENTS)
+    )
+
+
+def _rules(site: Site, index: _Index) -> PageSpec:
+    rules = site.rules
+    return _spec(
+        index,
+        urls.RULES,
+        "rules.html",
+        meta=meta_view(
+            site,
+            urls.RULES,
+            rules.title,
+            f"{rules.title} of {site.config.title}"
+            + (f": {rules.items[0]}" if rules.items else ""),
+            "rules",
+        ),
+        rules=rules_view(site),
+    )
+
+
+def _free_page(site: Site, index: _Index, slug: str) -> PageSpec:
+    page = next(p for p in site.pages if p.slug == slug)
+    path = urls.page(slug)
+    return _spec(
+        index,
+        path,
+        "page.html",
+        meta=meta_view(site, path, page.title, page.summary, f"page:{slug}"),
+        page=PageView(title=page.title, body_html=page.body_html),
+    )
+
+
+def _welcome(site: Site, index: _Index) -> PageSpec:
+    config = site.config
+    interests: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for member in site.members:
+        for interest in member.interests:
+            interests[tag_key(interest)].append(
+                (member.name, href(config, urls.member_page(member.id)), interest)
+            )
+    return _spec(
+        index,
+        urls.WELCOME,
+        "welcome.html",
+        meta=meta_view(
+            site,
+            urls.WELCOME,
+            "Welcome wall",
+            f"Newcomers introduce themselves to {config.title}",
+            "welcome",
+        ),
+        community=_community(site),
+        introductions=introduction_views(site.interactions.introductions, interests, config.tz),
+        members_url=href(config, urls.MEMBERS),
+    )
+
+
+def _not_found(site: Site, index: _Index) -> PageSpec:
+    return _spec(
+        index,
+        urls.NOT_FOUND,
+        "404.html",
+        meta=meta_view(
+            site,
+            urls.NOT_FOUND,
+            "Page not found",
+            "This page does not exist.",
+            "",
+            noindex=True,
+        ),
+    )

@@ -1,0 +1,86 @@
+"""The Jinja2 environment: PageSpec in, HTML bytes out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+
+from commsite.errors import CommsiteError
+from commsite.render.pages import PageSpec
+from commsite.render.theme import Theme
+
+__all__ = ["RenderError", "Renderer"]
+
+
+class RenderError(CommsiteError):
+    """A template failed: a syntax error, an undefined variable, a missing template."""
+
+
+class Renderer:
+    def __init__(self, theme: Theme) -> None:
+        self.theme = theme
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in theme.template_dirs]),
+            autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+
+    def render(self, spec: PageSpec) -> bytes:
+        """The page's HTML. Raises RenderError naming the template file and line."""
+        try:
+            template = self.env.get_template(spec.template)
+            html = template.render(spec.context)
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or exc.name}:{exc.lineno}"
+            raise RenderError(f"{where}: error: {exc.message}") from exc
+        except jinja2.TemplateNotFound as exc:
+            dirs = ", ".join(str(d) for d in self.theme.template_dirs)
+            raise RenderError(
+                f"{spec.path or '/'}: error: template {exc.name!r} not found in {dirs}"
+            ) from exc
+        except (jinja2.UndefinedError, TypeError, AttributeError) as exc:
+            raise RenderError(
+                f"{_template_location(exc) or spec.template}: error: rendering "
+                f"{spec.path or '/'}: {exc}"
+            ) from exc
+        return html.encode("utf-8")
+
+    def template_files(self, name: str) -> tuple[Path, ...]:
+        """The template and every template it extends, includes or imports, recursively."""
+        found: dict[str, Path] = {}
+        pending = [name]
+        while pending:
+            current = pending.pop()
+            if current in found:
+                continue
+            try:
+                source, filename, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound as exc:
+                raise RenderError(f"template {current!r} not found") from exc
+            found[current] = Path(filename) if filename else Path(current)
+            try:
+                ast = self.env.parse(source, current, filename)
+            except jinja2.TemplateSyntaxError as exc:
+                raise RenderError(f"{filename}:{exc.lineno}: error: {exc.message}") from exc
+            pending += [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
+        return tuple(sorted(found.values()))
+
+
+_TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2", ".jinja")
+
+
+def _template_location(exc: BaseException) -> str | None:
+    """The innermost template frame of a rendering error, as "path:line"."""
+    tb = exc.__traceback__
+    where = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(_TEMPLATE_SUFFIXES) and Path(code.co_filename).is_file():
+            where = f"{code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
