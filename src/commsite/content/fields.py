@@ -158,7 +158,12 @@ def _parse_date_text(value: str) -> date | datetime | str:
             return date.fromisoformat(value)
         return datetime.fromisoformat(value)
     except ValueError as exc:
-        return str(exc) if _DATE_SHAPE.fullmatch(value) else ""
+        reason = str(exc)
+    if not _DATE_SHAPE.fullmatch(value) or reason.startswith("Invalid isoformat"):
+        return ""
+    if "offset" in reason:
+        return "the UTC offset must be between -23:59 and +23:59"
+    return reason
 
 
 def date_or_datetime(key: str, value: object, *, what: str = "date") -> date | datetime:

@@ -48,7 +48,7 @@ def split_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[D
                 path,
                 1,
                 "the file does not start with front matter",
-                hint="make the first line '---', then the keys (such as 'title: ...'),"
+                hint="make the first line '---', then one 'key: value' a line,"
                 " then a line '---', then the text",
             )
         ]

@@ -221,6 +221,12 @@ def _strs(meta: dict[str, object], key: str) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else ()  # validated: a tuple of str
 
 
+def _written(p: ParsedFile, key: str) -> str:
+    """A date or datetime value as the file gave it."""
+    value = p.meta.get(key)
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
 def _member(c: _Checker, p: ParsedFile) -> Member | None:
     avatar = c.static(p, "avatar")
     if not p.ok:
@@ -250,7 +256,7 @@ def _event(c: _Checker, p: ParsedFile, members: dict[str, str]) -> Event | None:
         c.error(
             p,
             "end",
-            f"'end' ({end.isoformat()}) is not after 'start' ({start.isoformat()})",
+            f"'end' ({_written(p, 'end')}) is not after 'start' ({_written(p, 'start')})",
             "make 'end' later than 'start', or remove it",
         )
     hosts = c.refs(p, "hosts", members, "member", "members")

@@ -60,8 +60,14 @@ def parse_yaml(
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark is not None else 0)
         problem = exc.problem or "syntax error"
+        if mark is not None and problem == "found character that cannot start any token":
+            rows = text.split("\n")
+            row = rows[mark.line] if mark.line < len(rows) else ""
+            char = row[mark.column : mark.column + 1]
+            problem = "found a tab" if char == "\t" else f"found character {char!r}"
+            problem += " that cannot start any token"
         if exc.context:
-            problem = f"{problem} {exc.context}"
+            problem = f"{exc.context}, {problem}"
         return None, Diagnostic(path, line, f"invalid YAML: {problem}", hint=YAML_HINT)
     except yaml.YAMLError as exc:
         return None, Diagnostic(path, first_line, f"invalid YAML: {exc}", hint=YAML_HINT)

@@ -1,0 +1,141 @@
+"""commsite.content.config_loader: commsite.yaml to SiteConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commsite.config import SiteConfig
+from commsite.content.config_loader import derive_handle, load_config
+
+
+def load(tmp_path: Path, text: str) -> tuple[SiteConfig | None, list[str]]:
+    (tmp_path / "commsite.yaml").write_text(text, encoding="utf-8")
+    config, problems = load_config(tmp_path)
+    return config, [d.format() for d in problems]
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config, problems = load(tmp_path, "title: Fixers of Eastfield\nbase_url: https://fix.example\n")
+    assert problems == []
+    assert config is not None
+    assert (config.title, config.base_url) == ("Fixers of Eastfield", "https://fix.example/")
+    assert config.community.handle == "fixers_of_eastfield"
+    assert config.community.name == "Fixers of Eastfield"
+    assert config.community.summary == ""
+    assert config.community.actor_type == "Group"
+    assert config.federation.enabled is True and config.federation.story_type == "Note"
+    assert config.moderation.approve == "members"
+    assert config.sidecar.port == 8787
+    assert (config.language, config.timezone, config.per_page) == ("en", "UTC", 10)
+
+
+def test_every_key(tmp_path: Path) -> None:
+    (tmp_path / "static" / "img").mkdir(parents=True)
+    (tmp_path / "static" / "img" / "a.png").write_bytes(b"x")
+    text = """\
+title: T
+base_url: http://localhost:8000/sub
+description: D
+language: pt-BR
+timezone: America/Sao_Paulo
+theme: ./mytheme
+per_page: 500
+community:
+  handle: fixers
+  name: N
+  summary: S
+  avatar: img/a.png
+  header_image: /img/a.png
+  actor_type: Organization
+federation:
+  enabled: false
+  allow_private_addresses: true
+  story_type: Article
+  inbox_url: https://side.example/inbox
+moderation:
+  approve: manual
+  blocked_domains: [Spam.Example]
+  blocked_actors: ["@x@spam.example", https://spam.example/users/y]
+  hold_keywords: [crypto]
+sidecar:
+  host: 0.0.0.0
+  port: 9000
+  rebuild_webhook: https://ci.example/hook
+  data_dir: /var/lib/commsite
+"""
+    config, problems = load(tmp_path, text)
+    assert problems == []
+    assert config is not None
+    assert config.base_url == "http://localhost:8000/sub/"
+    assert config.host == "localhost:8000"
+    assert config.fediverse_handle == "@fixers@localhost:8000"
+    assert config.community.header_image == "img/a.png"
+    assert config.federation.inbox_url == "https://side.example/inbox"
+    assert config.moderation.blocked_domains == ("spam.example",)
+    assert config.moderation.blocked_actors == ("@x@spam.example", "https://spam.example/users/y")
+    assert config.moderation.hold_keywords == ("crypto",)
+    assert config.sidecar.port == 9000 and config.sidecar.data_dir == "/var/lib/commsite"
+    assert config.per_page == 500 and config.tz.key == "America/Sao_Paulo"
+
+
+@pytest.mark.parametrize(
+    ("title", "handle"),
+    [
+        ("Riverside Repair Café", "riverside_repair_cafe"),
+        ("  Tool-Library #1! ", "tool_library_1"),
+        ("日本語", "community"),
+    ],
+)
+def test_derive_handle(title: str, handle: str) -> None:
+    assert derive_handle(title) == handle
+
+
+def test_missing_required_keys_and_not_a_mapping(tmp_path: Path) -> None:
+    assert load(tmp_path, "description: x\n") == (
+        None,
+        [
+            "commsite.yaml: error: missing required key 'title'; add a line 'title: ...'",
+            "commsite.yaml: error: missing required key 'base_url'; add a line 'base_url: ...'",
+        ],
+    )
+    assert load(tmp_path, "- a\n")[1] == [
+        "commsite.yaml:1: error: commsite.yaml must be keys and values (got a list); write one"
+        " 'key: value' a line, starting with 'title:' and 'base_url:'"
+    ]
+
+
+def test_unknown_nested_key_suggests_a_sibling(tmp_path: Path) -> None:
+    config, problems = load(
+        tmp_path, "title: T\nbase_url: https://x.example\ncommunity:\n  handel: x\n"
+    )
+    assert config is not None  # warnings only
+    assert problems == [
+        "commsite.yaml:4: warning: unknown key 'community.handel'; did you mean 'community.handle'?"
+    ]
+
+
+def test_base_url_with_query(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, "title: T\nbase_url: https://x.example/?a=1\n")
+    assert problems == [
+        "commsite.yaml:2: error: 'base_url' cannot have a query or fragment (got"
+        ' "https://x.example/?a=1"); give the address the site is served from,'
+        " e.g. https://example.org/"
+    ]
+
+
+def test_yaml_error_in_config(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, "title: T\nbase_url: 'https://x.example\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("commsite.yaml:3: error: invalid YAML: ")
+
+
+def test_sidecar_port_and_empty_sections(tmp_path: Path) -> None:
+    config, problems = load(
+        tmp_path, "title: T\nbase_url: https://x.example\nsidecar:\n  port: 70000\nfederation:\n"
+    )
+    assert config is None
+    assert problems == [
+        "commsite.yaml:4: error: 'sidecar.port' must be a whole number from 1 to 65535 (got 70000)"
+    ]

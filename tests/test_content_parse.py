@@ -1,0 +1,187 @@
+"""commsite.content.parse: one file's bytes to checked values and HTML."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from commsite.content.parse import KINDS, PARSER_VERSION, ParsedFile, parse_file
+
+
+def story(front: str, body: str = "Body text.\n") -> ParsedFile:
+    return parse_file("story", "content/stories/x.md", f"---\n{front}---\n{body}".encode())
+
+
+def lines(parsed: ParsedFile) -> list[str]:
+    return [d.format() for d in parsed.diagnostics]
+
+
+def test_a_valid_story() -> None:
+    p = story(
+        "title: Hello\ndate: 2026-10-01\nauthors: [ada, bo]\ntags: [a, b]\n"
+        "image: /images/x.png\ndraft: false\n"
+    )
+    assert p.ok and lines(p) == []
+    assert p.meta == {
+        "title": "Hello",
+        "date": date(2026, 10, 1),
+        "authors": ("ada", "bo"),
+        "tags": ("a", "b"),
+        "image": "images/x.png",
+        "draft": False,
+    }
+    assert p.key_lines["image"] == 6
+    assert p.body_html == "<p>Body text.</p>\n"
+    assert p.summary == "Body text."
+
+
+def test_parsed_file_pickles() -> None:
+    p = story("title: Hello\ndate: 2026-10-01T10:00:00+02:00\n")
+    assert pickle.loads(pickle.dumps(p)) == p
+
+
+def test_parser_version_and_kinds() -> None:
+    assert PARSER_VERSION.startswith("1/")
+    assert KINDS == ("story", "member", "event", "rules", "page")
+    with pytest.raises(ValueError, match="unknown content kind"):
+        parse_file("post", "content/posts/x.md", b"---\n---\n")
+
+
+def test_datetimes_as_yaml_gives_them() -> None:
+    p = story("title: a\ndate: 2026-10-01T10:00:00+02:00\nupdated: 2026-10-02 09:30:00\n")
+    assert p.meta["date"] == datetime(2026, 10, 1, 8, tzinfo=UTC)
+    assert p.meta["date"].utcoffset() == timedelta(hours=2)  # type: ignore[attr-defined]
+    assert p.meta["updated"] == datetime(2026, 10, 2, 9, 30)  # naive: localised later
+
+
+def test_quoted_and_short_iso_datetimes_are_accepted() -> None:
+    p = story('title: a\ndate: "2026-10-01T10:00"\nupdated: "2026-10-01T10:00:00Z"\n')
+    assert lines(p) == []
+    assert p.meta["date"] == datetime(2026, 10, 1, 10)
+    assert p.meta["updated"] == datetime(2026, 10, 1, 10, tzinfo=UTC)
+
+
+def test_single_author_and_single_tag() -> None:
+    p = story("title: a\ndate: 2026-10-01\nauthor: ada\ntags: repair\n")
+    assert p.meta["author"] == "ada"
+    assert p.meta["tags"] == ("repair",)
+
+
+def test_author_and_authors_together() -> None:
+    p = story("title: a\ndate: 2026-10-01\nauthor: ada\nauthors: [bo]\n")
+    assert lines(p) == [
+        "content/stories/x.md:4: error: both 'author' and 'authors' are given; list everyone"
+        " under 'authors' and remove 'author'"
+    ]
+    assert not p.ok
+
+
+def test_summary_in_front_matter_wins() -> None:
+    p = story("title: a\ndate: 2026-10-01\nsummary: Short.\n", "Long body.\n")
+    assert p.summary == "Short."
+
+
+def test_empty_optional_key_counts_as_absent_but_empty_title_is_an_error() -> None:
+    p = story("title: ''\ndate: 2026-10-01\ntags:\n")
+    assert "tags" not in p.meta
+    assert lines(p) == [
+        "content/stories/x.md:2: error: 'title' is empty; give it a value or remove the line"
+    ]
+
+
+def test_numbers_are_accepted_as_text() -> None:
+    p = story("title: 1984\ndate: 2026-10-01\n")
+    assert p.ok and p.meta["title"] == "1984"
+
+
+def test_crlf_and_bom() -> None:
+    data = "\ufeff---\r\ntitle: a\r\ndate: 2026-10-01\r\n---\r\nBody\r\n".encode()
+    p = parse_file("story", "content/stories/x.md", data)
+    assert p.ok and p.body_html == "<p>Body</p>\n"
+
+
+def test_unknown_key_is_a_warning_and_dropped() -> None:
+    p = story("title: a\ndate: 2026-10-01\ntagz: [x]\n")
+    assert p.ok
+    assert "tagz" not in p.meta
+    assert lines(p) == ["content/stories/x.md:4: warning: unknown key 'tagz'; did you mean 'tags'?"]
+
+
+def test_event_location_forms_and_defaults() -> None:
+    text = "---\ntitle: E\nstart: 2026-05-01T10:00:00\nlocation: The hall\n---\n"
+    p = parse_file("event", "content/events/e.md", text.encode())
+    assert p.ok and p.meta["location"] == {"name": "The hall"}
+    text = (
+        "---\ntitle: E\nstart: 2026-05-01T10:00:00\nlocation:\n  name: Hall\n"
+        "  url: https://hall.example\nonline: https://meet.example/x\ncapacity: 12\n"
+        "status: postponed\n---\n"
+    )
+    p = parse_file("event", "content/events/e.md", text.encode())
+    assert lines(p) == []
+    assert p.meta["location"] == {"name": "Hall", "url": "https://hall.example"}
+    assert p.meta["capacity"] == 12 and p.meta["status"] == "postponed"
+
+
+def test_location_mapping_needs_a_name() -> None:
+    text = "---\ntitle: E\nstart: 2026-05-01T10:00:00\nlocation:\n  address: 1 Road\n---\n"
+    p = parse_file("event", "content/events/e.md", text.encode())
+    assert lines(p) == [
+        "content/events/e.md:4: error: 'location' needs a 'name'; add 'name: ...' under it"
+    ]
+
+
+def test_capacity_must_be_a_positive_integer_not_a_bool() -> None:
+    text = "---\ntitle: E\nstart: 2026-05-01T10:00:00\ncapacity: true\n---\n"
+    p = parse_file("event", "content/events/e.md", text.encode())
+    assert lines(p) == [
+        "content/events/e.md:4: error: 'capacity' must be a positive whole number (got true)"
+    ]
+
+
+def test_member_fields() -> None:
+    text = (
+        "---\nname: Ada\nhandle: '@ada@social.example'\njoined: 2025-05-01T10:00:00\n"
+        "links:\n  Web: https://ada.example\n  Code: https://git.example/ada\n---\nBio.\n"
+    )
+    p = parse_file("member", "content/members/ada.md", text.encode())
+    assert lines(p) == []
+    assert p.meta["joined"] == date(2025, 5, 1)
+    assert p.meta["links"] == (("Web", "https://ada.example"), ("Code", "https://git.example/ada"))
+
+
+def test_image_must_not_be_a_url_or_leave_static() -> None:
+    p = story("title: a\ndate: 2026-10-01\nimage: https://x.example/a.png\n")
+    assert lines(p) == [
+        "content/stories/x.md:4: error: 'image' must be a path under static/, not a web address"
+        ' (got "https://x.example/a.png"); put the file in static/ and give its path,'
+        " e.g. images/photo.jpg"
+    ]
+    p = story("title: a\ndate: 2026-10-01\nimage: ../secret.png\n")
+    assert not p.ok
+
+
+def test_slug_override_must_fit_a_url() -> None:
+    p = story("title: a\ndate: 2026-10-01\nslug: two words\n")
+    assert lines(p) == [
+        "content/stories/x.md:4: error: 'slug' cannot be used in a web address (got"
+        " \"two words\"); use lowercase letters, digits and hyphens, e.g. 'spring-repair-day'"
+    ]
+
+
+def test_rules_items_and_anchors() -> None:
+    text = "---\ntitle: Rules\nupdated: 2026-01-10\n---\n1. Be kind.\n2. Share.\n"
+    p = parse_file("rules", "content/rules.md", text.encode())
+    assert p.ok and p.rule_items == ("Be kind.", "Share.")
+    assert '<li id="rule-2">Share.</li>' in p.body_html
+
+
+def test_page() -> None:
+    p = parse_file("page", "content/pages/about.md", b"---\ntitle: About\n---\nWe fix.\n")
+    assert p.ok and p.meta == {"title": "About"} and p.summary == "We fix."
+
+
+def test_file_without_front_matter_is_not_ok() -> None:
+    p = parse_file("page", "content/pages/about.md", b"# About\n")
+    assert not p.ok and p.body_html == "" and len(p.diagnostics) == 1
