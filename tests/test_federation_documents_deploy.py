@@ -1,0 +1,283 @@
+"""Deploy configs: _headers/_redirects for Netlify and Cloudflare Pages, and the
+nginx and Caddy snippets, which are also run for real when nginx or caddy is
+installed (Debian packages nginx-light and caddy): every typed output must come
+back with content_type_for()'s Content-Type, _deploy/ must be refused, and the
+sidecar's routes must reach the sidecar with the sender's Host header."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commsite import urls
+from commsite.config import FederationConfig, SidecarConfig
+from commsite.content.model import Site
+from commsite.federation.content_types import content_type_for
+from commsite.federation.deploy import deploy_configs, sidecar_upstream
+from commsite.federation.documents import federation_documents
+from commsite.feeds import atom_feed, events_calendar, json_feed
+from handmade_site import site
+
+
+def _text(s: Site, name: str) -> str:
+    return deploy_configs(s)[name].decode()
+
+
+def test_files_written() -> None:
+    assert sorted(deploy_configs(site())) == [
+        ".nojekyll",
+        "_deploy/Caddyfile",
+        "_deploy/nginx.conf",
+        "_headers",
+        "_redirects",
+    ]
+
+
+def test_headers_name_every_content_type() -> None:
+    headers = _text(site(), "_headers")
+    assert "/.well-known/webfinger\n  Content-Type: application/jrd+json\n" in headers
+    assert "/ap/*\n  Content-Type: application/activity+json\n" in headers
+    assert "/events.ics\n  Content-Type: text/calendar; charset=utf-8\n" in headers
+    webfinger_block = headers.split("/.well-known/webfinger\n", 1)[1].split("\n/", 1)[0]
+    assert "Access-Control-Allow-Origin: *" in webfinger_block
+
+
+def test_redirects_without_a_public_sidecar_are_commented_out() -> None:
+    redirects = _text(site(), "_redirects")
+    assert "/_deploy/*  /404.html  404!\n/_deploy/*  /  302\n" in redirects
+    assert "# /ap/inbox  https://SIDECAR.EXAMPLE/ap/inbox  200!" in redirects
+    active = [line for line in redirects.splitlines() if line and not line.startswith("#")]
+    assert all(line.startswith("/_deploy/") for line in active)
+
+
+def test_redirects_proxy_to_the_public_sidecar() -> None:
+    s = site(federation=FederationConfig(inbox_url="https://side.example.net/ap/inbox"))
+    redirects = _text(s, "_redirects")
+    for path in ("/inbox", "/ap/inbox", "/ap/followers"):
+        assert f"\n{path}  https://side.example.net{path}  200!\n" in redirects
+
+
+def test_no_sidecar_routes_without_federation() -> None:
+    s = site(federation=FederationConfig(enabled=False))
+    for name in ("_redirects", "_deploy/nginx.conf", "_deploy/Caddyfile"):
+        assert "/ap/inbox" not in _text(s, name)
+
+
+def test_paths_follow_the_base_path() -> None:
+    s = site(base_url="https://example.org/club/")
+    assert "location = /club/ap/inbox {" in _text(s, "_deploy/nginx.conf")
+    assert "respond /club/_deploy/* 404" in _text(s, "_deploy/Caddyfile")
+    assert "/club/ap/*\n" in _text(s, "_headers")
+
+
+def test_sidecar_upstream_uses_loopback_for_wildcards() -> None:
+    def upstream(host: str) -> str:
+        return sidecar_upstream(site(sidecar=SidecarConfig(host=host, port=9000)))
+
+    assert upstream("0.0.0.0") == "127.0.0.1:9000"
+    assert upstream("::") == "[::1]:9000"
+    assert upstream("10.0.0.5") == "10.0.0.5:9000"
+
+
+# --- real servers -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FakeSidecar(BaseHTTPRequestHandler):
+    seen: list[tuple[str, str, str | None]]
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.seen.append(("POST", self.path, self.headers.get("Host")))
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_sidecar() -> Iterator[tuple[int, list[tuple[str, str, str | None]]]]:
+    seen: list[tuple[str, str, str | None]] = []
+    handler = type("Handler", (FakeSidecar,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], seen
+    server.shutdown()
+    server.server_close()
+
+
+def _write_site(root: Path, s: Site) -> dict[str, bytes]:
+    documents, _ = federation_documents(s)
+    outputs = {
+        **documents,
+        urls.FEED_ATOM: atom_feed(s),
+        urls.FEED_JSON: json_feed(s),
+        urls.EVENTS_ICS: events_calendar(s),
+        **deploy_configs(s),
+    }
+    for path, body in outputs.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+    return outputs
+
+
+def _request(url: str, data: bytes | None = None) -> tuple[int, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}
+
+
+def _wait_for(port: int, process: subprocess.Popen[bytes], log: Callable[[], str]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {log()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    pytest.fail(f"server did not listen on {port}: {log()}")
+
+
+def _check_served(port: int, outputs: dict[str, bytes], seen: list[Any]) -> None:
+    base = f"http://127.0.0.1:{port}/"
+    typed = [p for p in outputs if content_type_for(p)]
+    assert urls.ACTOR in typed and urls.WEBFINGER in typed
+    for path in typed:
+        query = "?resource=acct:riverside@127.0.0.1" if path == urls.WEBFINGER else ""
+        status, headers = _request(base + path + query)
+        assert status == 200, path
+        expected = content_type_for(path)
+        assert expected is not None
+        got = headers["content-type"].replace(" ", "").lower()
+        assert got == expected.replace(" ", "").lower(), path
+    status, headers = _request(base + urls.WEBFINGER)
+    assert headers.get("access-control-allow-origin") == "*"
+    assert _request(base + "_deploy/nginx.conf")[0] == 404
+    assert _request(base + "_deploy/Caddyfile")[0] == 404
+    for path in (urls.INBOX, urls.SHARED_INBOX):
+        assert _request(base + path, data=b"{}")[0] == 202
+    assert seen == [
+        ("POST", "/" + urls.INBOX, f"127.0.0.1:{port}"),
+        ("POST", "/" + urls.SHARED_INBOX, f"127.0.0.1:{port}"),
+    ]
+
+
+def _local_site(port: int, sidecar_port: int) -> Site:
+    s = site(base_url=f"http://127.0.0.1:{port}/")
+    sidecar = SidecarConfig(host="127.0.0.1", port=sidecar_port)
+    return dataclasses.replace(s, config=dataclasses.replace(s.config, sidecar=sidecar))
+
+
+def test_nginx_serves_types_hides_deploy_and_proxies(
+    tmp_path: Path, fake_sidecar: tuple[int, list[Any]]
+) -> None:
+    nginx = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
+    if nginx is None:
+        pytest.skip("nginx is not installed (Debian package nginx-light)")
+    port = _free_port()
+    root = tmp_path / "public"
+    outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
+    conf = tmp_path / "nginx.conf"
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    user = "user root;" if os.geteuid() == 0 else ""
+    conf.write_text(
+        f"""{user}
+daemon off;
+master_process off;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        include {root}/_deploy/nginx.conf;
+    }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [nginx, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port, process, lambda: (tmp_path / "error.log").read_text(errors="replace"))
+        _check_served(port, outputs, fake_sidecar[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_caddy_serves_types_hides_deploy_and_proxies(
+    tmp_path: Path, fake_sidecar: tuple[int, list[Any]]
+) -> None:
+    caddy = shutil.which("caddy")
+    if caddy is None:
+        pytest.skip("caddy is not installed (Debian package caddy)")
+    port = _free_port()
+    root = tmp_path / "public"
+    outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text(
+        f"""{{
+    admin off
+    auto_https off
+}}
+http://127.0.0.1:{port} {{
+    bind 127.0.0.1
+    root * {root}
+    import {root}/_deploy/Caddyfile
+    file_server
+}}
+"""
+    )
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    log = tmp_path / "caddy.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+    try:
+        _wait_for(port, process, lambda: log.read_text(errors="replace"))
+        _check_served(port, outputs, fake_sidecar[1])
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
