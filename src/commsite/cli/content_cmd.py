@@ -1,16 +1,425 @@
-"""(being written)"""
+"""`commsite init` (a new content repository) and `commsite new` (a new file in one).
+
+The text of every file comes from commsite.content.scaffold; this module reads
+the clock, the starter package data and the site folder, writes, and prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import click
+import yaml
+
+from commsite.content import scaffold
+
+__all__ = ["init", "new"]
+
+CONFIG_FILE = "commsite.yaml"
+KINDS = ("story", "member", "event")
+
+
+# --- commsite init --------------------------------------------------------------------
+
+
+def _starter_files(root: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    """(path relative to the starter, file) for every file in the starter, sorted."""
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name == "__pycache__" or entry.name.endswith(".pyc"):
+            continue
+        rel = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            yield from _starter_files(entry, rel + "/")
+        else:
+            yield rel, entry
+
+
+def _title_from_folder(folder: Path) -> str:
+    words = re.split(r"[-_\s]+", folder.resolve().name)
+    title = " ".join(w[:1].upper() + w[1:] for w in words if w)
+    return title or scaffold.STARTER_TITLE
+
+
+def _check_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(
+            f"{value!r} is not an absolute http(s) URL; give the address the site "
+            "will be published at, e.g. https://fixers.example/",
+            param_hint="'--base-url'",
+        )
+    if parts.query or parts.fragment:
+        raise click.BadParameter(
+            f"{value!r} has a query or fragment; give just the site's address",
+            param_hint="'--base-url'",
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError, KeyError):
+        raise click.BadParameter(
+            f"{value!r} is not a time zone; use an IANA name such as Europe/London",
+            param_hint="'--timezone'",
+        ) from None
+    return value
 
 
 @click.command()
-def init() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--title",
+    metavar="TEXT",
+    help="The community's name. [default: made from DIRECTORY's name]",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    default=scaffold.STARTER_BASE_URL,
+    show_default=True,
+    help="The address the site will be published at (your fediverse handle's host).",
+)
+@click.option(
+    "--timezone",
+    metavar="ZONE",
+    default="UTC",
+    show_default=True,
+    help="The IANA time zone your events happen in, e.g. Europe/London.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that is not empty (starter files replace same-named ones).",
+)
+def init(directory: Path, title: str | None, base_url: str, timezone: str, force: bool) -> None:
+    """Make DIRECTORY a new commsite content repository.
+
+    Copies a small, valid starter site into DIRECTORY (created if needed):
+    commsite.yaml, one story, two members, one upcoming event, the rules, an
+    about page, static/ and a .gitignore. Nothing is asked interactively; the
+    options fill in the title, address and time zone, and you can change
+    them later in commsite.yaml.
+
+    \b
+    Examples:
+      commsite init my-community
+      commsite init fixers --title "Fixers of Eastfield" \\
+          --base-url https://fixers.example/ --timezone Europe/London
+    """
+    base_url = _check_base_url(base_url)
+    timezone = _check_timezone(timezone)
+    title = title.strip() if title is not None else _title_from_folder(directory)
+    if not title:
+        raise click.BadParameter("the title cannot be empty", param_hint="'--title'")
+    if directory.exists():
+        if not directory.is_dir():
+            raise click.ClickException(f"{directory} exists and is not a folder")
+        existing = sorted(p.name for p in directory.iterdir())
+        if existing and not force:
+            shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
+            raise click.ClickException(
+                f"{directory} is not empty (it has {shown}); choose a new folder, "
+                "or pass --force to add the starter files to it"
+            )
+    today = datetime.now(ZoneInfo(timezone)).date()
+    starter = resources.files("commsite").joinpath("starter")
+    written: list[str] = []
+    for rel, entry in _starter_files(starter):
+        target_rel = scaffold.starter_target(rel)
+        data = entry.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            out = data
+        else:
+            text = scaffold.fill_starter(
+                rel, text, title=title, base_url=base_url, today=today, timezone=timezone
+            )
+            out = text.encode("utf-8")
+        target = directory / target_rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(out)
+        written.append(target_rel)
+    if not written:
+        raise click.ClickException("the starter site is missing from this installation")
+    host = urlsplit(base_url).netloc
+    handle = _default_handle(title)
+    click.echo(f"Created {title!r} in {directory}/ ({len(written)} files).")
+    click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    click.echo("")
+    click.echo("Next steps:")
+    click.echo(f"  cd {_shell_word(str(directory))}")
+    click.echo("  commsite keys generate     # the key pair that signs what the community sends")
+    click.echo("  commsite serve             # preview at http://127.0.0.1:8000/ while you edit")
+    click.echo("")
+    click.echo("Then edit commsite.yaml and the files in content/, and add more with")
+    click.echo('  commsite new story "Our first repair café"')
+    click.echo("  git init && git add . && git commit -m 'A new community site'")
 
 
-@click.command()
-def new() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+def _default_handle(title: str) -> str:
+    """The handle config_loader derives from the title when none is set."""
+    from commsite.content.config_loader import derive_handle
 
+    return derive_handle(title)
+
+
+def _shell_word(text: str) -> str:
+    return (
+        text if re.fullmatch(r"[A-Za-z0-9_./-]+", text) else "'" + text.replace("'", "'\\''") + "'"
+    )
+
+
+# --- commsite new ---------------------------------------------------------------------
+
+
+def _site_timezone(site: Path) -> ZoneInfo:
+    """The site's time zone from commsite.yaml (UTC when unset); errors are the CLI's."""
+    config = site / CONFIG_FILE
+    if not config.is_file():
+        raise click.ClickException(
+            f"{site} has no {CONFIG_FILE}, so it is not a commsite site; run this in your "
+            "site's folder, pass --site DIR, or make one with `commsite init DIR`"
+        )
+    try:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise click.ClickException(
+            f"{config} cannot be read ({exc.__class__.__name__}); run `commsite check {site}`"
+        ) from None
+    name = data.get("timezone", "UTC") if isinstance(data, dict) else "UTC"
+    try:
+        return ZoneInfo(str(name))
+    except (ValueError, OSError, KeyError):
+        raise click.ClickException(
+            f"{config}: 'timezone' is not a time zone (got {name!r}); use an IANA name "
+            "such as Europe/London"
+        ) from None
+
+
+def _ids(site: Path, folder: str) -> list[str]:
+    """Member or event ids already in the site (file stems, date prefix dropped)."""
+    directory = site / "content" / folder
+    if not directory.is_dir():
+        return []
+    stems = sorted(p.stem for p in directory.glob("*.md") if not p.name.startswith("."))
+    return [re.sub(r"^\d{4}-\d\d-\d\d-(?=.)", "", s) for s in stems]
+
+
+def _parse_time(value: str, option: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise click.BadParameter(
+            f"{value!r} is not a time; use HH:MM, e.g. 18:30", param_hint=option
+        )
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _check_ids(given: tuple[str, ...], known: list[str], what: str, option: str) -> None:
+    for item in given:
+        if known and item not in known:
+            raise click.BadParameter(
+                f"there is no {what} {item!r} (known: {', '.join(known[:8])}"
+                f"{', ...' if len(known) > 8 else ''})",
+                param_hint=option,
+            )
+
+
+NEW_HELP = """Create a story, member profile or event file with its front matter filled in.
+
+\b
+KIND is story, member or event; TITLE is the story's or event's title, or
+the member's name. The file name is made from the title (lowercase ASCII,
+accents folded) and, for stories and events, the date:
+  content/stories/YYYY-MM-DD-SLUG.md
+  content/members/SLUG.md          (the member's id)
+  content/events/YYYY-MM-DD-SLUG.md
+The date is today in the site's time zone unless you pass --date. Required
+keys are set; the optional ones are there as comments to uncomment. An
+existing file is never overwritten. The new file's path is printed.
+
+\b
+Examples:
+  commsite new story "Spring repair day: the results"
+  commsite new story "Tea & soldering" --author ada-okafor --tag recap --event tea-and-soldering
+  commsite new member "Zoë Ångström" --handle @zoe@mastodon.example
+  commsite new event "Bike clinic" --date 2027-06-19 --time 09:30 --end 13:00
+  commsite new story "Plans" --site example_site --draft
+"""
+
+
+@click.command(help=NEW_HELP, short_help="Create a new story, member or event file.")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("title")
+@click.option(
+    "--site",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The site's folder (the one with commsite.yaml).",
+)
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="The story's date, the event's day or the member's joined date. [default: today]",
+)
+@click.option("--slug", help="The file name (and id) to use instead of one made from TITLE.")
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar="ID",
+    help="story: a member id as author (repeat for several).",
+)
+@click.option("--tag", "tags", multiple=True, help="story, event: a tag (repeat for several).")
+@click.option("--event", "event", metavar="ID", help="story: the event this story is a recap of.")
+@click.option("--draft", is_flag=True, help="story: mark it draft (left out of builds).")
+@click.option("--handle", metavar="@USER@HOST", help="member: their fediverse handle.")
+@click.option(
+    "--time",
+    "start_time",
+    default="18:00",
+    show_default=True,
+    metavar="HH:MM",
+    help="event: the start time, in the site's time zone.",
+)
+@click.option("--end", "end_time", metavar="HH:MM", help="event: the end time, the same day.")
+@click.option("--location", help="event: where it happens.")
+@click.option("--online", metavar="URL", help="event: a link to join online.")
+@click.option(
+    "--host", "hosts", multiple=True, metavar="ID", help="event: a host's member id (repeatable)."
+)
+def new(
+    kind: str,
+    title: str,
+    site: Path,
+    day: datetime | None,
+    slug: str | None,
+    authors: tuple[str, ...],
+    tags: tuple[str, ...],
+    event: str | None,
+    draft: bool,
+    handle: str | None,
+    start_time: str,
+    end_time: str | None,
+    location: str | None,
+    online: str | None,
+    hosts: tuple[str, ...],
+) -> None:
+    title = title.strip()
+    if not title:
+        raise click.BadParameter("the title cannot be empty", param_hint="'TITLE'")
+    _reject_options(kind, authors, tags, event, draft, handle, end_time, location, online, hosts)
+    zone = _site_timezone(site)
+    when: date = day.date() if day is not None else datetime.now(zone).date()
+    try:
+        name = scaffold.slugify(slug if slug else title)
+    except scaffold.SlugError:
+        raise click.BadParameter(
+            f"cannot make a file name from {title!r}; pass one with --slug", param_hint="'TITLE'"
+        ) from None
+    members = _ids(site, "members")
+    example_member = members[0] if members else "ada"
+    if kind == "story":
+        _check_ids(authors, members, "member", "'--author'")
+        events = _ids(site, "events")
+        if event is not None:
+            _check_ids((event,), events, "event", "'--event'")
+        rel = scaffold.story_path(name, when)
+        text = scaffold.story_text(
+            title,
+            when,
+            authors=authors,
+            tags=tags,
+            event=event,
+            draft=draft,
+            example_member=example_member,
+            example_event=events[-1] if events else "spring-repair-day",
+        )
+    elif kind == "member":
+        if handle is not None and not re.fullmatch(r"@[^@\s]+@[^@\s]+", handle):
+            raise click.BadParameter(
+                f"{handle!r} is not a fediverse handle; write it as @user@host",
+                param_hint="'--handle'",
+            )
+        rel = scaffold.member_path(name)
+        text = scaffold.member_text(title, when, handle=handle, member_id=name)
+    else:
+        _check_ids(hosts, members, "member", "'--host'")
+        start = datetime.combine(when, _parse_time(start_time, "'--time'"))
+        end = None
+        if end_time is not None:
+            end = datetime.combine(when, _parse_time(end_time, "'--end'"))
+            if end <= start:
+                raise click.BadParameter(
+                    f"the end ({end_time}) is not after the start ({start_time}); for an event "
+                    "that ends after midnight, edit 'end' in the file",
+                    param_hint="'--end'",
+                )
+        if online is not None and urlsplit(online).scheme not in ("http", "https"):
+            raise click.BadParameter(f"{online!r} is not an http(s) URL", param_hint="'--online'")
+        rel = scaffold.event_path(name, when)
+        text = scaffold.event_text(
+            title,
+            start,
+            end=end,
+            location=location,
+            online=online,
+            hosts=hosts,
+            tags=tags,
+            example_member=example_member,
+        )
+    target = site / rel
+    if target.exists():
+        raise click.ClickException(
+            f"{target} already exists; edit it, or choose another name with --slug"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("x", encoding="utf-8", newline="\n") as out:
+        out.write(text)
+    click.echo(str(target))
+
+
+def _reject_options(
+    kind: str,
+    authors: tuple[str, ...],
+    tags: tuple[str, ...],
+    event: str | None,
+    draft: bool,
+    handle: str | None,
+    end_time: str | None,
+    location: str | None,
+    online: str | None,
+    hosts: tuple[str, ...],
+) -> None:
+    """Options given for another kind of file are mistakes: say so rather than drop them."""
+    allowed = {
+        "story": {"--author", "--tag", "--event", "--draft"},
+        "member": {"--handle"},
+        "event": {"--tag", "--end", "--location", "--online", "--host"},
+    }[kind]
+    given = {
+        "--author": bool(authors),
+        "--tag": bool(tags),
+        "--event": event is not None,
+        "--draft": draft,
+        "--handle": handle is not None,
+        "--end": end_time is not None,
+        "--location": location is not None,
+        "--online": online is not None,
+        "--host": bool(hosts),
+    }
+    wrong = [opt for opt, used in given.items() if used and opt not in allowed]
+    if wrong:
+        raise click.UsageError(f"{', '.join(wrong)} cannot be used with `commsite new {kind}`")
