@@ -1,10 +1,103 @@
-"""(being written)"""
+"""`commsite publish`: announce new, edited and removed stories and events to followers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from commsite.errors import CommsiteError, ContentError, count_line
+from commsite.federation.delivery import DeliveryOutcome
+from commsite.federation.publish import DEFAULT_BACKFILL_DAYS, Publication
+from commsite.federation.publish import publish as run_publish
+
+__all__ = ["publish"]
+
+_MARK = {"delivered": "delivered", "retry": "retrying ", "failed": "FAILED   ", "gone": "gone     "}
+
 
 @click.command()
-def publish() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@click.argument(
+    "site", default=".", required=False, type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be announced; queue and send nothing."
+)
+@click.option(
+    "--retry-now",
+    is_flag=True,
+    help="Retry deliveries that are waiting for their backoff now instead of later.",
+)
+@click.option(
+    "--backfill-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_BACKFILL_DAYS,
+    show_default=True,
+    help="Only on the first publish of a site: announce stories dated in the last N days "
+    "and events starting after then (upcoming ones too); everything older is recorded "
+    "as already published. 0 announces nothing the first time.",
+)
+def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> None:
+    """Send followers a Create for each new story and event, an Update for each
+    edited one and a Delete for each one removed, then work through the delivery
+    queue.
 
+    \b
+    Run it after each deploy. Running it again sends nothing new: what was
+    announced is recorded in the data directory (.commsite/). Deliveries that
+    fail are retried with backoff for about a week (each later run, or the
+    sidecar, retries the ones that are due); an inbox that answers 410 Gone
+    loses its followers. Needs the private key: `commsite keys generate`.
+    """
+    if not site.is_dir():
+        raise click.ClickException(f"{site}: no such directory; give the site's folder")
+    labels: dict[str, str] = {}
+
+    def planned(publication: Publication, inboxes: int) -> None:
+        for p in publication.activities:
+            labels[str(p.activity["id"])] = f"{p.kind} {p.label}"
+        if publication.first_run:
+            click.echo(
+                f"First publish: {len(publication.baseline)} older stories and events recorded"
+                f" as already published; announcing those from the last {backfill_days} days"
+                " (--backfill-days)."
+            )
+        if publication.activities:
+            verb = "Would queue" if dry_run else "Queued"
+            n = len(publication.activities)
+            click.echo(
+                f"{verb} {n} {'activity' if n == 1 else 'activities'} for {inboxes} inboxes:"
+            )
+            for p in publication.activities:
+                click.echo(f"  {p.kind:<6} {p.label}")
+
+    def progress(outcome: DeliveryOutcome) -> None:
+        what = labels.get(outcome.activity_id, outcome.activity_id)
+        line = f"{_MARK[outcome.status]} {what} → {outcome.inbox}: {outcome.detail}"
+        if outcome.next_attempt is not None:
+            line += f"; next attempt {outcome.next_attempt:%Y-%m-%d %H:%M} UTC"
+        if outcome.followers_removed:
+            line += f"; {outcome.followers_removed} follower(s) removed"
+        click.echo(line, err=outcome.status == "failed")
+
+    try:
+        report = run_publish(
+            site,
+            now=datetime.now(UTC),
+            planned=planned,
+            progress=progress,
+            backfill_days=backfill_days,
+            dry_run=dry_run,
+            retry_now=retry_now,
+        )
+    except ContentError as exc:
+        for d in exc.diagnostics:
+            click.echo(d.format(), err=True)
+        click.echo(count_line(exc.diagnostics), err=True)
+        raise SystemExit(1) from exc
+    except CommsiteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not report.followers and not dry_run:
+        click.echo("No followers yet: nothing was sent. What changed is recorded as published.")
+    click.echo(report.summary(datetime.now(UTC)))

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import requests
 
 from commsite.database import migrate
+from commsite.federation.fetch import BlockedAddress, FetchError
 from commsite.federation.followers import FollowerStore
 
 __all__ = [
@@ -457,9 +458,11 @@ def run_deliveries(
     """Send every due row; return what happened to each attempt, in order.
 
     `sign(inbox, body)` is called for each attempt, just before it is sent, so
-    a retry days later carries a fresh Date and signature. `post` sends; it
-    should not raise on HTTP errors (requests does not). At most `per_host`
-    requests run at once to one host, `workers` in all.
+    a retry days later carries a fresh Date and signature. `post` sends (usually
+    `Fetcher.post`): an HTTP error is an answer, not an exception; FetchError and
+    requests' errors mean no answer (retried), BlockedAddress and malformed URLs
+    can never work (failed). Anything else is a bug and stops the run. At most
+    `per_host` requests run at once to one host, `workers` in all.
 
     With `until_idle` the run goes on until no row is due any more (a retry
     scheduled for later is left for a later run); otherwise it makes one pass
@@ -533,13 +536,14 @@ def _send(
     try:
         response = post(inbox, body, headers)
     except (
+        BlockedAddress,
         requests.exceptions.InvalidURL,
         requests.exceptions.InvalidSchema,
         requests.exceptions.MissingSchema,
     ) as exc:
-        return _Answer(None, None, f"cannot send to this URL: {exc}", permanent_error=True)
-    except requests.RequestException as exc:
-        return _Answer(None, None, f"{type(exc).__name__}: {exc}")
+        return _Answer(None, None, f"cannot send there: {exc}", permanent_error=True)
+    except (FetchError, requests.RequestException) as exc:
+        return _Answer(None, None, str(exc) or type(exc).__name__)
     with response:
         status = response.status_code
         text = " ".join(response.text.split())[:DETAIL_LIMIT] if status >= 300 else ""

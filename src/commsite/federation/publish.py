@@ -1,0 +1,402 @@
+"""`commsite publish`: tell followers what changed on the site since last time.
+
+The "publication" component of the data directory's database records, for
+every story and event object we announced, the SHA-256 of its canonical JSON.
+Publishing compares the site with that record: a new object is sent as
+Create, a changed one as Update, one gone from the site as Delete (with a
+Tombstone). The new record is written in the same transaction as the queue
+rows (`DeliveryQueue.enqueue`), so a publish that stops half-way either queued
+an activity and remembered it, or neither; running publish twice sends nothing
+new. Then the queue is worked through (`run_deliveries`), retries included.
+
+The first publish of a site that already has a history does not flood
+timelines: everything is recorded as the baseline, and only stories dated in
+the last `backfill_days` days, and events starting after that (upcoming ones
+included), are announced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from commsite.content.loader import load_site
+from commsite.content.model import Event, Site, Story
+from commsite.database import connect, migrate
+from commsite.datadir import PUBLIC_KEY_PATH, DataDir
+from commsite.errors import CommsiteError, ContentError
+from commsite.federation.content_types import ACTIVITY_JSON
+from commsite.federation.delivery import (
+    DeliveryOutcome,
+    DeliveryQueue,
+    run_deliveries,
+    transaction,
+)
+from commsite.federation.documents import (
+    create_activity,
+    delete_activity,
+    event_object,
+    story_object,
+    update_activity,
+)
+from commsite.federation.fetch import Fetcher, user_agent
+from commsite.federation.followers import FollowerStore
+from commsite.federation.keys import key_id, load_private_key, public_key_pem
+from commsite.federation.signatures import sign_cavage
+from commsite.feeds.links import public_stories
+
+__all__ = [
+    "DEFAULT_BACKFILL_DAYS",
+    "PlannedActivity",
+    "Publication",
+    "PublishReport",
+    "enqueue_publication",
+    "plan_publication",
+    "publish",
+]
+
+COMPONENT = "publication"
+DEFAULT_BACKFILL_DAYS = 7
+POST_TIMEOUT = 30.0  # seconds for one delivery, answer included
+
+MIGRATIONS = (
+    """
+    CREATE TABLE publication_objects (
+        object_id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE TABLE publication_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+)
+_BASELINE_KEY = "baseline_recorded_at"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedActivity:
+    """One activity to announce, and the record it leaves behind."""
+
+    kind: str  # "Create" | "Update" | "Delete"
+    object_id: str
+    label: str  # "stories/SLUG", "events/SLUG", or the object id of a deleted object
+    activity: dict[str, Any]
+    sha256: str | None  # the object's new digest; None for a Delete
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What the site says should be announced now, compared with the record."""
+
+    activities: tuple[PlannedActivity, ...]
+    first_run: bool  # no baseline yet: this run records one
+    baseline: tuple[tuple[str, str], ...] = ()  # (object id, sha256) recorded without a send
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("Create", "Update", "Delete"), 0)
+        for planned in self.activities:
+            counts[planned.kind] += 1
+        return counts
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    publication: Publication
+    inboxes: int  # distinct inboxes the new activities went to
+    followers: int
+    queued: int  # new queue rows
+    outcomes: tuple[DeliveryOutcome, ...] = ()
+    pending: int = 0  # rows still waiting for a retry after this run
+    next_attempt: datetime | None = None
+    dry_run: bool = False
+    failures: tuple[DeliveryOutcome, ...] = ()
+
+    def summary(self, now: datetime) -> str:
+        """'3 activities → 4 inboxes: 11 delivered, 1 retrying (next in 2 min), 1 follower gone'."""
+        n = len(self.publication.activities)
+        if n:
+            head = (
+                f"{n} {_plural(n, 'activity', 'activities')} → "
+                f"{self.inboxes} {_plural(self.inboxes, 'inbox', 'inboxes')}"
+            )
+        else:
+            head = "nothing new to publish"
+        if self.dry_run:
+            return head + " (dry run: nothing queued or sent)"
+        tally = {status: 0 for status in ("delivered", "failed")}
+        for outcome in self.outcomes:
+            tally[outcome.status] = tally.get(outcome.status, 0) + 1
+        parts = []
+        if tally["delivered"]:
+            parts.append(f"{tally['delivered']} delivered")
+        if self.pending:
+            when = ""
+            if self.next_attempt is not None:
+                when = f" (next in {_duration(self.next_attempt - now)})"
+            parts.append(f"{self.pending} retrying{when}")
+        if tally["failed"]:
+            parts.append(f"{tally['failed']} failed")
+        gone = sum(o.followers_removed for o in self.outcomes)
+        if gone:
+            parts.append(f"{gone} {_plural(gone, 'follower', 'followers')} gone")
+        if not parts:
+            return head if not n else f"{head}: no followers to send to"
+        return f"{head}: {', '.join(parts)}"
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} min"
+    if seconds < 36 * 3600:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} days"
+
+
+def _sha256(obj: dict[str, Any]) -> str:
+    canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _items(site: Site) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(label, date, object) of every story and event that may federate, oldest first."""
+    items: list[tuple[str, datetime, dict[str, Any]]] = []
+    story: Story
+    for story in public_stories(site):
+        items.append((f"stories/{story.slug}", story.date, story_object(site, story)))
+    event: Event
+    for event in site.events:
+        items.append((f"events/{event.slug}", event.start, event_object(site, event)))
+    items.sort(key=lambda item: (item[1], item[0]))
+    return items
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    migrate(conn, COMPONENT, MIGRATIONS)
+
+
+def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: int) -> Publication:
+    recorded = {
+        str(object_id): str(digest)
+        for object_id, digest in conn.execute(
+            "SELECT object_id, sha256 FROM publication_objects"
+        ).fetchall()
+    }
+    first_run = (
+        conn.execute("SELECT 1 FROM publication_meta WHERE key = ?", (_BASELINE_KEY,)).fetchone()
+        is None
+    )
+    window_start = now - timedelta(days=backfill_days)
+    planned: list[PlannedActivity] = []
+    baseline: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for label, when, obj in _items(site):
+        object_id = str(obj["id"])
+        seen.add(object_id)
+        digest = _sha256(obj)
+        previous = recorded.get(object_id)
+        if previous == digest:
+            continue
+        if first_run and (backfill_days <= 0 or when < window_start):
+            baseline.append((object_id, digest))
+            continue
+        if previous is None:
+            activity, kind = create_activity(site, obj), "Create"
+        else:
+            activity, kind = update_activity(site, obj, now), "Update"
+        planned.append(PlannedActivity(kind, object_id, label, activity, digest))
+    for object_id in sorted(set(recorded) - seen):
+        planned.append(
+            PlannedActivity("Delete", object_id, object_id, delete_activity(site, object_id), None)
+        )
+    return Publication(tuple(planned), first_run, tuple(baseline))
+
+
+def plan_publication(
+    site: Site,
+    conn: sqlite3.Connection,
+    now: datetime,
+    *,
+    backfill_days: int = DEFAULT_BACKFILL_DAYS,
+) -> list[dict[str, Any]]:
+    """The activities publishing now would send (nothing is recorded or queued)."""
+    _migrate(conn)
+    return [p.activity for p in _plan(site, conn, now, backfill_days).activities]
+
+
+def enqueue_publication(
+    site: Site,
+    conn: sqlite3.Connection,
+    queue: DeliveryQueue,
+    inboxes: list[str],
+    now: datetime,
+    *,
+    backfill_days: int = DEFAULT_BACKFILL_DAYS,
+) -> tuple[Publication, int]:
+    """Plan, queue every activity to `inboxes` and record the new state, all in
+    one transaction. Returns the publication and how many queue rows are new."""
+    _migrate(conn)
+    queued = 0
+    stamp = now.astimezone(UTC).isoformat()
+    with transaction(conn):
+        publication = _plan(site, conn, now, backfill_days)
+        for planned in publication.activities:
+            queued += queue.enqueue(planned.activity, inboxes, now=now)
+            if planned.sha256 is None:
+                conn.execute(
+                    "DELETE FROM publication_objects WHERE object_id = ?", (planned.object_id,)
+                )
+            else:
+                _record(conn, planned.object_id, planned.sha256, stamp)
+        for object_id, digest in publication.baseline:
+            _record(conn, object_id, digest, stamp)
+        if publication.first_run:
+            conn.execute(
+                "INSERT OR REPLACE INTO publication_meta (key, value) VALUES (?, ?)",
+                (_BASELINE_KEY, stamp),
+            )
+    return publication, queued
+
+
+def _record(conn: sqlite3.Connection, object_id: str, digest: str, stamp: str) -> None:
+    conn.execute(
+        "INSERT INTO publication_objects (object_id, sha256, recorded_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (object_id) DO UPDATE SET sha256 = excluded.sha256,"
+        " recorded_at = excluded.recorded_at",
+        (object_id, digest, stamp),
+    )
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def publish(
+    site_root: Path,
+    *,
+    now: datetime,
+    fetcher: Fetcher | None = None,
+    progress: Callable[[DeliveryOutcome], None] | None = None,
+    planned: Callable[[Publication, int], None] | None = None,
+    clock: Callable[[], datetime] = _wall_clock,
+    backfill_days: int = DEFAULT_BACKFILL_DAYS,
+    dry_run: bool = False,
+    retry_now: bool = False,
+    per_host: int = 2,
+    workers: int = 8,
+) -> PublishReport:
+    """Load the site, queue what changed for every follower's inbox, deliver.
+
+    `now` dates the content snapshot (what counts as published, the backfill
+    window); `clock` schedules the queue (when retries are due); signatures use
+    `fetcher.clock`, the real time at sending. Without a `fetcher`, one is made
+    from commsite.yaml (federation.allow_private_addresses). `planned(publication, inboxes)`
+    is called once the activities are queued (or planned, with `dry_run`),
+    `progress` after every delivery attempt.
+    """
+    site, diagnostics = load_site(site_root, now=now)
+    errors = [d for d in diagnostics if d.is_error]
+    if site is None or errors:
+        raise ContentError(errors or diagnostics)
+    config = site.config
+    if not config.federation.enabled:
+        raise CommsiteError("federation is disabled in commsite.yaml (federation.enabled: false)")
+    data = DataDir.for_site(site_root, config.sidecar.data_dir)
+    if fetcher is None:
+        fetcher = Fetcher(
+            allow_private=config.federation.allow_private_addresses,
+            timeout=POST_TIMEOUT,
+            user_agent=user_agent(config.base_url),
+        )
+    private_key = None
+    if not dry_run:
+        private_key = load_private_key(site_root, data_dir=data)
+        if site.public_key_pem is None:
+            raise CommsiteError(
+                f"{PUBLIC_KEY_PATH} is missing, so followers cannot check our signatures;"
+                f" run `commsite keys generate {site_root}` and commit the public key"
+            )
+        if site.public_key_pem.strip() != public_key_pem(private_key).strip():
+            raise CommsiteError(
+                f"the private key in {data.path} does not match {PUBLIC_KEY_PATH}:"
+                " every server would reject our signatures; copy the right private key there"
+            )
+    data.ensure()
+    conn = connect(data.database)
+    try:
+        followers = FollowerStore(conn)
+        queue = DeliveryQueue(conn)
+        inboxes = followers.delivery_inboxes()
+        if dry_run:
+            _migrate(conn)
+            publication = _plan(site, conn, now, backfill_days)
+            if planned is not None:
+                planned(publication, len(inboxes))
+            stats = queue.stats()
+            return PublishReport(
+                publication=publication,
+                inboxes=len(inboxes),
+                followers=followers.count(),
+                queued=0,
+                pending=stats.pending,
+                next_attempt=stats.next_attempt,
+                dry_run=True,
+            )
+        publication, queued = enqueue_publication(
+            site, conn, queue, inboxes, now, backfill_days=backfill_days
+        )
+        if planned is not None:
+            planned(publication, len(inboxes))
+        if retry_now:
+            queue.retry_now(clock())
+        assert private_key is not None
+        signing_key, signing_id = private_key, key_id(config)
+
+        def sign(inbox: str, body: bytes) -> dict[str, str]:
+            return sign_cavage(
+                method="POST",
+                url=inbox,
+                body=body,
+                key_id=signing_id,
+                private_key=signing_key,
+                now=fetcher.clock(),
+                headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
+            )
+
+        outcomes = run_deliveries(
+            queue,
+            followers,
+            sign=sign,
+            post=fetcher.post,
+            clock=clock,
+            per_host=per_host,
+            workers=workers,
+            progress=progress,
+        )
+        stats = queue.stats()
+        return PublishReport(
+            publication=publication,
+            inboxes=len(inboxes) if publication.activities else 0,
+            followers=followers.count(),
+            queued=queued,
+            outcomes=tuple(outcomes),
+            pending=stats.pending,
+            next_attempt=stats.next_attempt,
+            failures=tuple(o for o in outcomes if o.status == "failed"),
+        )
+    finally:
+        conn.close()
