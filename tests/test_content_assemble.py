@@ -154,3 +154,27 @@ def test_event_date_prefix_and_slug_override(site_dir: Path) -> None:
     site, problems = load_site(site_dir, now=NOW)
     assert problems == [] and site is not None
     assert [e.slug for e in site.events] == ["spring-repair-day", "nye"]
+
+
+def test_two_members_with_one_handle_is_a_warning(site_dir: Path) -> None:
+    write(site_dir, "content/members/cleo.md", "---\nname: C\nhandle: '@Ada@social.example'\n---\n")
+    site, problems = load_site(site_dir, now=NOW)
+    assert site is not None
+    assert [d.format() for d in problems] == [
+        "content/members/cleo.md:3: warning: the handle @Ada@social.example is also"
+        " content/members/ada.md's; each member should have their own handle; remove one of them"
+    ]
+
+
+def test_folders_inside_content_folders_are_not_read(site_dir: Path) -> None:
+    add_story(site_dir, "2026/x", "title: X\ndate: 2026-04-01\n")
+    _, problems = load_site(site_dir, now=NOW)
+    assert [d.format() for d in problems] == [
+        "content/stories/2026: warning: folders in here are not read; move the .md files up"
+        " into content/stories/"
+    ]
+
+
+def test_now_must_be_aware(site_dir: Path) -> None:
+    with pytest.raises(ValueError, match="aware"):
+        load_site(site_dir, now=datetime(2026, 6, 1))

@@ -56,6 +56,15 @@ def _lexer(name: str) -> Lexer | None:
         return None
 
 
+@lru_cache(maxsize=256)
+def _code_block(lang: str, code: str) -> str:
+    lexer = _lexer(lang.lower()) if lang else None
+    if lexer is not None:
+        return str(highlight(code, lexer, _FORMATTER))
+    css = f' class="language-{escapeHtml(lang)}"' if lang else ""
+    return f"<pre><code{css}>{escapeHtml(code)}</code></pre>\n"
+
+
 def _fence(
     renderer: RendererProtocol,
     tokens: Sequence[Token],
@@ -65,12 +74,7 @@ def _fence(
 ) -> str:
     token = tokens[idx]
     info = unescapeAll(token.info).strip() if token.info else ""
-    lang = info.split(maxsplit=1)[0] if info else ""
-    lexer = _lexer(lang.lower()) if lang else None
-    if lexer is not None:
-        return str(highlight(token.content, lexer, _FORMATTER))
-    css = f' class="language-{escapeHtml(lang)}"' if lang else ""
-    return f"<pre><code{css}>{escapeHtml(token.content)}</code></pre>\n"
+    return _code_block(info.split(maxsplit=1)[0] if info else "", token.content)
 
 
 def _build() -> MarkdownIt:
@@ -82,6 +86,10 @@ def _build() -> MarkdownIt:
         .use(anchors_plugin, min_level=1, max_level=6)
     )
     md.add_render_rule("fence", _fence)
+    # Link normalisation (punycode, percent-encoding) is pure and costly, and
+    # the same addresses recur across a site's files: remember the answers.
+    md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]
+    md.normalizeLinkText = lru_cache(maxsize=4096)(md.normalizeLinkText)  # type: ignore[method-assign]
     return md
 
 

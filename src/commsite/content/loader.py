@@ -84,16 +84,18 @@ def _layout_warnings(root: Path) -> list[Diagnostic]:
                 )
                 continue
             for file in sorted(entry.iterdir()):
-                if file.name.startswith(".") or file.suffix == ".md":
+                if file.name.startswith("."):
+                    continue
+                if file.is_dir():
+                    message = "folders in here are not read"
+                    hint = f"move the .md files up into {rel}/"
+                elif file.suffix != ".md":
+                    message = "this file is not read (only .md files are)"
+                    hint = "rename it to .md, or move images and other files to static/"
+                else:
                     continue
                 problems.append(
-                    Diagnostic(
-                        f"{rel}/{file.name}",
-                        None,
-                        "this file is not read (only .md files are)",
-                        Severity.WARNING,
-                        "rename it to .md, or move images and other files to static/",
-                    )
+                    Diagnostic(f"{rel}/{file.name}", None, message, Severity.WARNING, hint)
                 )
         elif name != "rules.md":
             hint = (
@@ -221,6 +223,26 @@ def _strs(meta: dict[str, object], key: str) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else ()  # validated: a tuple of str
 
 
+def _check_handles(c: _Checker, member_files: Sequence[ParsedFile]) -> None:
+    """Two members with one handle: moderation could not tell them apart."""
+    seen: dict[str, str] = {}
+    for p in member_files:
+        handle = _str(p.meta, "handle")
+        if handle is None:
+            continue
+        first = seen.setdefault(handle.lower(), p.path)
+        if first != p.path:
+            c.problems.append(
+                Diagnostic(
+                    p.path,
+                    p.key_lines.get("handle", 1),
+                    f"the handle {handle} is also {first}'s",
+                    Severity.WARNING,
+                    "each member should have their own handle; remove one of them",
+                )
+            )
+
+
 def _written(p: ParsedFile, key: str) -> str:
     """A date or datetime value as the file gave it."""
     value = p.meta.get(key)
@@ -326,6 +348,8 @@ def assemble_site(
     The diagnostics returned include every file's own (`ParsedFile.diagnostics`),
     sorted. The Site is None when any diagnostic is an error.
     """
+    if now.tzinfo is None:
+        raise ValueError("assemble_site needs an aware 'now' (e.g. datetime.now(UTC))")
     checker = _Checker(root, config.tz)
     problems = checker.problems
     problems.extend(_layout_warnings(root))
@@ -343,6 +367,7 @@ def assemble_site(
     checker.unique(by_kind.get("page", []), RESERVED_PAGE_SLUGS)
 
     members = [m for p in member_files if (m := _member(checker, p))]
+    _check_handles(checker, member_files)
     events = [e for p in event_files if (e := _event(checker, p, members_by_id))]
     stories: list[Story] = []
     for p in by_kind.get("story", []):
