@@ -7,6 +7,7 @@ sidecar's routes must reach the sidecar with the sender's Host header."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import shutil
 import socket
@@ -16,7 +17,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -143,11 +145,16 @@ def _write_site(root: Path, s: Site) -> dict[str, bytes]:
 
 
 def _request(url: str, data: bytes | None = None) -> tuple[int, dict[str, str]]:
+    """Status and headers; a header sent twice comes back joined with ", "."""
+
+    def joined(message: Message) -> dict[str, str]:
+        return {k.lower(): ", ".join(message.get_all(k) or []) for k in set(message.keys())}
+
     try:
         with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as r:
-            return r.status, {k.lower(): v for k, v in r.headers.items()}
+            return r.status, joined(r.headers)
     except urllib.error.HTTPError as err:
-        return err.code, {k.lower(): v for k, v in err.headers.items()}
+        return err.code, joined(err.headers)
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], log: Callable[[], str]) -> None:
@@ -243,8 +250,17 @@ http {{
         process.wait(timeout=10)
 
 
+class StaticHost(SimpleHTTPRequestHandler):
+    """Stands in for GitHub Pages: guesses types from extensions (octet-stream for
+    ap/actor), ignores the query string."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("files", ["local", "proxied static host"])
 def test_caddy_serves_types_hides_deploy_and_proxies(
-    tmp_path: Path, fake_sidecar: tuple[int, list[Any]]
+    tmp_path: Path, fake_sidecar: tuple[int, list[Any]], files: str
 ) -> None:
     caddy = shutil.which("caddy")
     if caddy is None:
@@ -252,6 +268,14 @@ def test_caddy_serves_types_hides_deploy_and_proxies(
     port = _free_port()
     root = tmp_path / "public"
     outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
+    upstream = None
+    if files == "local":
+        serve_files = f"root * {root}\n    file_server"
+    else:
+        handler = functools.partial(StaticHost, directory=str(root))
+        upstream = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=upstream.serve_forever, daemon=True).start()
+        serve_files = f"reverse_proxy 127.0.0.1:{upstream.server_address[1]}"
     caddyfile = tmp_path / "Caddyfile"
     caddyfile.write_text(
         f"""{{
@@ -260,9 +284,8 @@ def test_caddy_serves_types_hides_deploy_and_proxies(
 }}
 http://127.0.0.1:{port} {{
     bind 127.0.0.1
-    root * {root}
     import {root}/_deploy/Caddyfile
-    file_server
+    {serve_files}
 }}
 """
     )
@@ -281,3 +304,6 @@ http://127.0.0.1:{port} {{
     finally:
         process.terminate()
         process.wait(timeout=10)
+        if upstream is not None:
+            upstream.shutdown()
+            upstream.server_close()

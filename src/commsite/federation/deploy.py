@@ -175,13 +175,20 @@ def _caddy(site: Site) -> str:
             f"@commsite_sidecar path {paths}",
             f"reverse_proxy @commsite_sidecar {sidecar_upstream(site)}",
         ]
-    out += ["", "# Content types of the federation documents and feeds."]
+    out += [
+        "",
+        "# Content types of the federation documents and feeds. `defer` sets them on the",
+        "# way out, so they also replace the guess of a proxied static host (GitHub Pages).",
+    ]
     for n, (path, ctype, prefix) in enumerate(_rules(), 1):
         name = f"@commsite_type{n}"
         out.append(f"{name} path {base}{path}{'*' if prefix else ''}")
-        out.append(f'header {name} Content-Type "{ctype}"')
+        out.append(f"header {name} {{")
+        out.append(f'    Content-Type "{ctype}"')
         if path in CORS_PATHS:
-            out.append(f"header {name} Access-Control-Allow-Origin *")
+            out.append("    Access-Control-Allow-Origin *")
+        out.append("    defer")
+        out.append("}")
     return "\n".join(out) + "\n"
 
 
