@@ -117,9 +117,9 @@ def _slug(file: ParsedFile) -> str:
     if isinstance(given, str):
         return given
     stem = _stem(file.path)
-    if file.kind == "member":
-        return stem
-    return _DATE_PREFIX.sub("", stem, count=1)
+    if file.kind in ("story", "event"):
+        return _DATE_PREFIX.sub("", stem, count=1)
+    return stem
 
 
 class _Checker:
@@ -130,9 +130,17 @@ class _Checker:
         self.tz = tz
         self.problems: list[Diagnostic] = []
 
-    def error(self, file: ParsedFile, key: str | None, message: str, hint: str | None) -> None:
-        line = file.key_lines.get(key, 1) if key else 1
-        self.problems.append(Diagnostic(file.path, line, message, hint=hint))
+    def error(
+        self,
+        file: ParsedFile,
+        key: str,
+        message: str,
+        hint: str | None,
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        """A problem at `key`'s line (line 1, the front matter, when the key is absent)."""
+        line = file.key_lines.get(key, 1)
+        self.problems.append(Diagnostic(file.path, line, message, severity, hint))
 
     def when(self, file: ParsedFile, key: str) -> datetime | None:
         """The aware datetime of a date/datetime key (a date is midnight local time)."""
@@ -156,16 +164,13 @@ class _Checker:
             )
             return None
         if local.utcoffset() != local.replace(fold=1).utcoffset():
-            line = file.key_lines.get(key, 1)
-            self.problems.append(
-                Diagnostic(
-                    file.path,
-                    line,
-                    f"'{key}' is {naive.isoformat()}, which happens twice in {self.tz.key}"
-                    " (the clocks go back then); taking the first",
-                    Severity.WARNING,
-                    "add the UTC offset to choose, e.g. +02:00",
-                )
+            self.error(
+                file,
+                key,
+                f"'{key}' is {naive.isoformat()}, which happens twice in {self.tz.key}"
+                " (the clocks go back then); taking the first",
+                "add the UTC offset to choose, e.g. +02:00",
+                Severity.WARNING,
             )
         return local
 
@@ -183,8 +188,8 @@ class _Checker:
     def refs(
         self, file: ParsedFile, key: str, known: dict[str, str], what: str, folder: str
     ) -> tuple[str, ...]:
-        value = file.meta.get(key)
-        ids: tuple[str, ...] = (value,) if isinstance(value, str) else tuple(value or ())  # type: ignore[arg-type]
+        single = _str(file.meta, key)
+        ids = (single,) if single is not None else _strs(file.meta, key)
         for ref in ids:
             if ref not in known:
                 hint = f.did_you_mean(ref, known) or f"add content/{folder}/{ref}.md"
@@ -220,7 +225,12 @@ def _str(meta: dict[str, object], key: str) -> str | None:
 
 def _strs(meta: dict[str, object], key: str) -> tuple[str, ...]:
     value = meta.get(key)
-    return value if isinstance(value, tuple) else ()  # validated: a tuple of str
+    return tuple(str(v) for v in value) if isinstance(value, tuple) else ()
+
+
+def _pairs(meta: dict[str, object], key: str) -> tuple[tuple[str, str], ...]:
+    value = meta.get(key)
+    return tuple((str(a), str(b)) for a, b in value) if isinstance(value, tuple) else ()
 
 
 def _check_handles(c: _Checker, member_files: Sequence[ParsedFile]) -> None:
@@ -232,14 +242,12 @@ def _check_handles(c: _Checker, member_files: Sequence[ParsedFile]) -> None:
             continue
         first = seen.setdefault(handle.lower(), p.path)
         if first != p.path:
-            c.problems.append(
-                Diagnostic(
-                    p.path,
-                    p.key_lines.get("handle", 1),
-                    f"the handle {handle} is also {first}'s",
-                    Severity.WARNING,
-                    "each member should have their own handle; remove one of them",
-                )
+            c.error(
+                p,
+                "handle",
+                f"the handle {handle} is also {first}'s",
+                "each member should have their own handle; remove one of them",
+                Severity.WARNING,
             )
 
 
@@ -265,7 +273,7 @@ def _member(c: _Checker, p: ParsedFile) -> Member | None:
         location=_str(p.meta, "location"),
         joined=joined if isinstance(joined, date) else None,
         roles=_strs(p.meta, "roles"),
-        links=_strs(p.meta, "links"),  # type: ignore[arg-type]
+        links=_pairs(p.meta, "links"),
         avatar=avatar,
         summary=p.summary,
     )
@@ -284,6 +292,7 @@ def _event(c: _Checker, p: ParsedFile, members: dict[str, str]) -> Event | None:
     hosts = c.refs(p, "hosts", members, "member", "members")
     image = c.static(p, "image")
     place = p.meta.get("location")
+    capacity = p.meta.get("capacity")
     if not p.ok or start is None:
         return None
     return Event(
@@ -297,7 +306,7 @@ def _event(c: _Checker, p: ParsedFile, members: dict[str, str]) -> Event | None:
         location=Location(**place) if isinstance(place, dict) else None,
         online=_str(p.meta, "online"),
         hosts=hosts,
-        capacity=p.meta.get("capacity"),  # type: ignore[arg-type]
+        capacity=capacity if isinstance(capacity, int) else None,
         status=_str(p.meta, "status") or "scheduled",
         tags=_strs(p.meta, "tags"),
         image=image,
