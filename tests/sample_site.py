@@ -194,7 +194,7 @@ STORIES = (
 RULES = Rules(
     title="Code of conduct",
     body_html=(
-        "<p>Be kind.</p>\n<ol>\n<li id=\"rule-1\">Be patient.</li>\n"
+        '<p>Be kind.</p>\n<ol>\n<li id="rule-1">Be patient.</li>\n'
         '<li id="rule-2">Ask before you touch.</li>\n</ol>\n'
     ),
     items=("Be patient.", "Ask before you touch."),

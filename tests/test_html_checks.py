@@ -1,0 +1,170 @@
+"""The built HTML passes the Nu HTML Checker and axe-core, in light and dark.
+
+Two outputs are checked: the bundled example site built by the real build
+(`commsite.build.run.build_site`), and the hand-made sample site rendered by
+the theme directly, which adds what the example lacks (threaded replies with
+content warnings, drafts, the welcome wall with introductions).
+
+Needs Java (vnu-jar), Node's axe-core and Debian's Chromium driven by
+playwright: without them the tests skip, except on CI where they fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import needs
+import sample_site
+from commsite import urls
+from commsite.build.run import BuildOptions, build_site
+from commsite.render.pages import plan_pages
+from commsite.render.renderer import Renderer
+from commsite.render.theme import generated_assets, resolve_theme, theme_assets
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def example_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("example")
+    site = work / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    out = work / "public"
+    result = build_site(BuildOptions(root=site, output=out, cache=False, jobs=1), now=NOW)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample")
+    site = sample_site.site()
+    theme = resolve_theme(out / "no-site", site.config)
+    renderer = Renderer(theme)
+    for spec in plan_pages(site):
+        target = out / urls.output_file(spec.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(renderer.render(spec))
+    for path, data in generated_assets().items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(data)
+    for path, source in theme_assets(theme).items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, out / path)
+    return out
+
+
+def html_files(*roots: Path) -> list[Path]:
+    return sorted(p for root in roots for p in root.rglob("*.html"))
+
+
+def test_nu_html_checker_finds_no_errors(example_output: Path, sample_output: Path) -> None:
+    java = needs.executable("java")
+    jar = needs.node_package("vnu-jar") / "build" / "dist" / "vnu.jar"
+    files = html_files(example_output, sample_output)
+    assert len(files) > 60
+    proc = subprocess.run(
+        [java, "-jar", str(jar), "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(proc.stderr or proc.stdout or '{"messages": []}')
+    errors = [
+        f"{m.get('url', '?')}:{m.get('lastLine', '?')}: {m.get('message')}"
+        for m in report["messages"]
+        if m.get("type") in ("error", "non-document-error")
+    ]
+    assert errors == []
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def servers(example_output: Path, sample_output: Path) -> Iterator[dict[str, str]]:
+    """Each output over a real HTTP server on loopback: name -> base URL."""
+    running = []
+    bases = {}
+    for name, root in (("example", example_output), ("sample", sample_output)):
+        handler = functools.partial(_Quiet, directory=str(root))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        bases[name] = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        yield bases
+    finally:
+        for server, thread in running:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+
+
+AXE_PAGES = [
+    ("example", ""),
+    ("example", "stories/spring-repair-day-recap/"),
+    ("example", "members/maggie-ford/"),
+    ("example", "events/spring-repair-day/"),
+    ("example", "events/"),
+    ("example", "rules/"),
+    ("sample", "stories/tricky/"),
+    ("sample", "stories/draft-idea/"),
+    ("sample", "welcome/"),
+    ("sample", "members/ada/"),
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations(servers: dict[str, str], scheme: str) -> None:
+    chromium = needs.chromium()
+    axe = needs.node_package("axe-core") / "axe.min.js"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    failures: dict[str, object] = {}
+    outside: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.emulate_media(color_scheme=scheme)
+            page.on(
+                "request",
+                lambda r: None if r.url.startswith("http://127.0.0.1:") else outside.append(r.url),
+            )
+            for site, path in AXE_PAGES:
+                response = page.goto(servers[site] + path)
+                assert response is not None and response.ok, (site, path)
+                page.add_script_tag(path=str(axe))
+                result = page.evaluate("async () => await axe.run()")
+                if result["violations"]:
+                    failures[f"{site}:/{path}"] = [
+                        (v["id"], v["help"], [n["html"] for n in v["nodes"]][:3])
+                        for v in result["violations"]
+                    ]
+        finally:
+            browser.close()
+    assert failures == {}
+    assert outside == []  # no requests to other hosts
