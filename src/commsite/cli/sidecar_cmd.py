@@ -1,22 +1,260 @@
-"""(being written)"""
+"""`commsite sidecar`, `commsite moderate`, `commsite interactions`: the inbox side."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
+from commsite.content.loader import load_site
+from commsite.datadir import DataDir
+from commsite.errors import CommsiteError
+from commsite.sidecar import moderation
+from commsite.sidecar.export import export_interactions
+from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, serve
+from commsite.sidecar.store import Store
+from commsite.sidecar.worker import RebuildNotifier
+
+SITE = click.argument(
+    "site", default=".", type=click.Path(file_okay=False, path_type=Path), required=False
+)
+
+
+def _store(root: Path) -> Store:
+    config = load_config_or_fail(root)
+    return Store(DataDir.for_site(root, config.sidecar.data_dir).database)
+
+
+def _fail(exc: CommsiteError) -> click.ClickException:
+    return click.ClickException(str(exc))
+
 
 @click.command()
-def sidecar() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@SITE
+@click.option("--host", default=None, help="Address to listen on (default: sidecar.host).")
+@click.option("--port", default=None, type=int, help="Port (default: sidecar.port, 8787).")
+@click.option(
+    "--serve-site",
+    is_flag=True,
+    help="Also serve the built site (public/) and answer WebFinger, for hosts without nginx.",
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The built site to serve with --serve-site (default: SITE/public).",
+)
+@click.option(
+    "--trust-forwarded-host",
+    is_flag=True,
+    help="Behind a proxy: verify signatures against X-Forwarded-Host instead of Host.",
+)
+@click.option("--rate", default=10.0, show_default=True, help="Requests a second per domain.")
+@click.option("--burst", default=100, show_default=True, help="Burst allowed per domain.")
+@click.option("--threads", default=8, show_default=True, help="waitress worker threads.")
+def sidecar(
+    site: Path,
+    host: str | None,
+    port: int | None,
+    serve_site: bool,
+    output: Path | None,
+    trust_forwarded_host: bool,
+    rate: float,
+    burst: int,
+    threads: int,
+) -> None:
+    """Run the inbox: verify, store and answer deliveries; process them in the background.
+
+    \b
+    Routes: POST /inbox and /ap/inbox, GET /ap/followers, GET /healthz
+    (and, with --serve-site, the site itself). See docs/sidecar.md.
+    """
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    options = Options(
+        serve_site=serve_site,
+        output=output,
+        trust_forwarded_host=trust_forwarded_host,
+        rate=rate,
+        burst=burst,
+    )
+    try:
+        running = open_sidecar(site, options)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    host = host or running.config.sidecar.host
+    port = port if port is not None else running.config.sidecar.port
+    click.echo(f"commsite sidecar for {running.config.base_url} on http://{host}:{port}/")
+    serve(running, host, port, threads=threads)
 
 
-@click.command()
+# --- moderate ---------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_rule(root: Path, rule: int | None) -> None:
+    if rule is None:
+        return
+    site, _ = load_site(root, now=_now())
+    items = site.rules.items if site is not None else ()
+    if not 1 <= rule <= len(items):
+        raise click.BadParameter(
+            f"rules.md has {len(items)} rule{'s' if len(items) != 1 else ''}; "
+            f"there is no rule {rule}",
+            param_hint="--rule",
+        )
+
+
+def _notify(root: Path, what: str) -> None:
+    url = load_config_or_fail(root).sidecar.rebuild_webhook
+    if url and not RebuildNotifier(url, delays=(1, 5)).send_now([what]):
+        click.echo("warning: the rebuild webhook did not answer; rebuild by hand", err=True)
+
+
+RULE = click.option("--rule", type=int, help="The number of the rule in rules.md this cites.")
+NOTE = click.option("--note", help="A note for the decision log.")
+
+
+@click.group()
 def moderate() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+    """Review what waits: replies, introductions, messages and reports.
+
+    \b
+    commsite moderate list SITE            what waits
+    commsite moderate approve SITE 12      publish item 12 (or every item of an actor)
+    commsite moderate reject SITE 12 --rule 3 --note "advertising"
+    commsite moderate block-actor SITE @spam@bad.example
+    commsite moderate block-domain SITE bad.example
+    commsite moderate log SITE             every decision so far
+    """
 
 
-@click.command()
+@moderate.command(name="list")
+@SITE
+def list_pending(site: Path) -> None:
+    """What waits for a decision: number, kind, who, where, why, excerpt."""
+    try:
+        store = _store(site)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    waiting = moderation.pending(store)
+    for p in waiting:
+        where = f" on {p.target}" if p.target else ""
+        click.echo(f"#{p.seq} {p.kind}{where} from {p.handle} ({p.received_at})")
+        if p.reason:
+            click.echo(f"    waits: {p.reason}")
+        click.echo(f"    {p.excerpt}")
+    click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
+
+
+def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | None) -> None:
+    try:
+        store = _store(site)
+        _check_rule(site, rule)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    decide = moderation.approve if verb == "approve" else moderation.reject
+    done = decide(store, subject, _now(), rule=rule, note=note)
+    if not done:
+        raise click.ClickException(f"nothing waits under {subject!r}; see `commsite moderate list`")
+    past = "approved" if verb == "approve" else "rejected"
+    click.echo(f"{past} {', '.join(f'#{n}' for n in done)}")
+    _notify(site, f"{past} {len(done)} item(s)")
+
+
+@moderate.command()
+@SITE
+@click.argument("subject")
+@RULE
+@NOTE
+def approve(site: Path, subject: str, rule: int | None, note: str | None) -> None:
+    """Publish an item (its number) or every waiting item of an actor (URL or @handle)."""
+    _decide(site, "approve", subject, rule, note)
+
+
+@moderate.command()
+@SITE
+@click.argument("subject")
+@RULE
+@NOTE
+def reject(site: Path, subject: str, rule: int | None, note: str | None) -> None:
+    """Reject an item (its number) or every waiting item of an actor."""
+    _decide(site, "reject", subject, rule, note)
+
+
+def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None) -> None:
+    try:
+        store = _store(site)
+        _check_rule(site, rule)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    rejected = moderation.block(store, kind, value, _now(), rule=rule, note=note)
+    click.echo(f"blocked {kind} {value}; {rejected} item(s) rejected")
+    if rejected:
+        _notify(site, f"blocked {kind} {value}")
+
+
+@moderate.command(name="block-actor")
+@SITE
+@click.argument("actor")
+@RULE
+@NOTE
+def block_actor(site: Path, actor: str, rule: int | None, note: str | None) -> None:
+    """Block an actor (URL or @user@host): drop what they send, reject what they sent."""
+    _block(site, "actor", actor, rule, note)
+
+
+@moderate.command(name="block-domain")
+@SITE
+@click.argument("domain")
+@RULE
+@NOTE
+def block_domain(site: Path, domain: str, rule: int | None, note: str | None) -> None:
+    """Block a whole domain (and its subdomains)."""
+    _block(site, "domain", domain, rule, note)
+
+
+@moderate.command(name="log")
+@SITE
+def decision_log(site: Path) -> None:
+    """Every moderation decision, oldest first."""
+    try:
+        store = _store(site)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    for d in moderation.decisions(store):
+        rule = f" (rule {d.rule})" if d.rule is not None else ""
+        note = f": {d.note}" if d.note else ""
+        click.echo(f"{d.at} {d.action} {d.subject}{rule}{note}")
+
+
+# --- interactions -----------------------------------------------------------
+
+
+@click.group()
 def interactions() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+    """The approved replies, introductions and reactions, as files in interactions/."""
 
+
+@interactions.command()
+@SITE
+def export(site: Path) -> None:
+    """Write approved interactions to SITE/interactions/ (commit them; then build)."""
+    try:
+        store = _store(site)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    result = export_interactions(store, site)
+    for rel in result.written:
+        click.echo(f"wrote {rel}")
+    for rel in result.removed:
+        click.echo(f"removed {rel}")
+    click.echo(
+        f"{len(result.written)} written, {len(result.removed)} removed,"
+        f" {result.unchanged} unchanged"
+    )

@@ -1,13 +1,275 @@
-"""Loading interactions/ (written by `commsite interactions export`) into the model."""
+"""interactions/ (written by `commsite interactions export`) -> the Interactions model.
+
+Layout (stable names, so a re-export changes only what changed)::
+
+    interactions/replies/stories/SLUG/<sha1(id)[:12]>.md   a reply in a story's thread
+    interactions/replies/events/SLUG/<sha1(id)[:12]>.md    a reply in an event's thread
+    interactions/introductions/<sha1(id)[:12]>.md          an introduction
+    interactions/reactions.yaml                            likes and boosts per target
+
+Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*,
+published, updated, url, summary, sensitive, tags) and the reply's HTML. The
+HTML came from strangers: the sidecar sanitised it on the way in, and it is
+sanitised again here (`sanitize_html`), so a hand-edited or tampered file cannot
+put a script on the site either. Problems become Diagnostics and the file is
+left out; the rest still loads.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from commsite.content.model import Interactions
+import nh3
+import yaml
+
+from commsite.content.frontmatter import split_front_matter
+from commsite.content.model import Interactions, Introduction, Reaction, Reply
 from commsite.errors import Diagnostic
+
+__all__ = [
+    "ALLOWED_TAGS",
+    "INTERACTIONS_DIR",
+    "load_interactions",
+    "sanitize_html",
+]
+
+INTERACTIONS_DIR = "interactions"
+REPLIES_DIR = "replies"
+INTRODUCTIONS_DIR = "introductions"
+REACTIONS_FILE = "reactions.yaml"
+TARGET_KINDS = ("stories", "events")
+
+# Mastodon's allow-list (docs "HTML sanitization").
+ALLOWED_TAGS = frozenset(
+    [
+        "p",
+        "span",
+        "br",
+        "a",
+        "del",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+    ]
+)
+_ATTRIBUTES = {"a": {"href"}, "ol": {"start", "reversed"}, "li": {"value"}}
+# The classes Mastodon's own markup uses (mentions, hashtags, shortened links).
+_CLASSES = {
+    "span": {"h-card", "invisible", "ellipsis"},
+    "a": {"u-url", "mention", "hashtag", "status-link"},
+}
+
+
+def sanitize_html(html: str) -> str:
+    """Remote HTML cut down to Mastodon's allow-list.
+
+    Only http, https and mailto links survive (relative ones too are dropped);
+    every link gets rel="nofollow noopener ugc"; scripts, styles, event
+    handlers and every other tag or attribute are removed.
+    """
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+        allowed_classes={k: set(v) for k, v in _CLASSES.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="nofollow noopener ugc",
+        url_relative="deny",
+        strip_comments=True,
+    )
+
+
+def _text(meta: dict[str, object], key: str, required: bool, problems: list[str]) -> str | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        if required:
+            problems.append(f"'{key}' is missing")
+        return None
+    if not isinstance(value, str):
+        problems.append(f"'{key}' must be text (got {type(value).__name__})")
+        return None
+    return value
+
+
+def _when(
+    meta: dict[str, object], key: str, required: bool, problems: list[str]
+) -> datetime | None:
+    value = meta.get(key)
+    if value is None or value == "":
+        if required:
+            problems.append(f"'{key}' is missing")
+        return None
+    moment: datetime | None = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    if moment is None:
+        problems.append(f"'{key}' is not a date and time (got {value!r}); use ISO 8601")
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
+    rel = file.relative_to(root).as_posix()
+    try:
+        text = file.read_text(encoding="utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Diagnostic(rel, None, f"cannot read the file: {exc}")]
+    front, diagnostics = split_front_matter(text, rel)
+    if front is None:
+        return None, diagnostics
+    meta = front.meta
+    problems: list[str] = []
+    kind = _text(meta, "kind", True, problems)
+    ap_id = _text(meta, "id", True, problems)
+    author_name = _text(meta, "author_name", True, problems)
+    author_handle = _text(meta, "author_handle", True, problems)
+    author_url = _text(meta, "author_url", True, problems)
+    published = _when(meta, "published", True, problems)
+    updated = _when(meta, "updated", False, problems)
+    url = _text(meta, "url", False, problems)
+    avatar = _text(meta, "author_avatar", False, problems)
+    summary = _text(meta, "summary", False, problems)
+    sensitive = meta.get("sensitive", False)
+    if not isinstance(sensitive, bool):
+        problems.append(f"'sensitive' must be true or false (got {sensitive!r})")
+        sensitive = False
+    tags_value = meta.get("tags") or []
+    if not isinstance(tags_value, list) or not all(isinstance(t, str) for t in tags_value):
+        problems.append("'tags' must be a list of text")
+        tags_value = []
+    target = in_reply_to = None
+    if kind == "reply":
+        target = _text(meta, "target", True, problems)
+        in_reply_to = _text(meta, "in_reply_to", True, problems)
+        if target is not None and (
+            target.split("/", 1)[0] not in TARGET_KINDS or target.count("/") != 1
+        ):
+            problems.append(f"'target' must be 'stories/SLUG' or 'events/SLUG' (got {target!r})")
+    elif kind is not None and kind != "introduction":
+        problems.append(f"'kind' must be 'reply' or 'introduction' (got {kind!r})")
+    if problems:
+        return None, [
+            *diagnostics,
+            *(
+                Diagnostic(rel, front.key_lines.get(p.split("'")[1]) if "'" in p else None, p)
+                for p in problems
+            ),
+        ]
+    content = sanitize_html(front.body.strip())
+    assert ap_id and author_name and author_handle and author_url and published
+    if kind == "reply":
+        assert target and in_reply_to
+        return Reply(
+            id=ap_id,
+            target=target,
+            in_reply_to=in_reply_to,
+            author_name=author_name,
+            author_handle=author_handle,
+            author_url=author_url,
+            content_html=content,
+            published=published,
+            source=rel,
+            url=url,
+            author_avatar=avatar,
+            summary=summary,
+            sensitive=sensitive,
+            updated=updated,
+        ), diagnostics
+    return Introduction(
+        id=ap_id,
+        author_name=author_name,
+        author_handle=author_handle,
+        author_url=author_url,
+        content_html=content,
+        published=published,
+        source=rel,
+        url=url,
+        author_avatar=avatar,
+        tags=tuple(t.lower().lstrip("#") for t in tags_value),
+        summary=summary,
+        sensitive=sensitive,
+        updated=updated,
+    ), diagnostics
+
+
+def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
+    file = root / INTERACTIONS_DIR / REACTIONS_FILE
+    rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"
+    if not file.is_file():
+        return [], []
+    try:
+        data: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc}")]
+    if data is None:
+        return [], []
+    if not isinstance(data, dict):
+        return [], [Diagnostic(rel, 1, "must map each target to its likes and boosts")]
+    reactions: list[Reaction] = []
+    problems: list[Diagnostic] = []
+    for target, counts in sorted(data.items(), key=lambda kv: str(kv[0])):
+        if (
+            not isinstance(target, str)
+            or target.split("/", 1)[0] not in TARGET_KINDS
+            or not isinstance(counts, dict)
+            or not all(isinstance(counts.get(k, 0), int) for k in ("likes", "boosts"))
+        ):
+            problems.append(
+                Diagnostic(
+                    rel,
+                    None,
+                    f"bad entry {target!r}",
+                    hint="write 'stories/SLUG: {likes: N, boosts: N}'",
+                )
+            )
+            continue
+        reactions.append(
+            Reaction(
+                target=target,
+                likes=max(0, int(counts.get("likes", 0))),
+                boosts=max(0, int(counts.get("boosts", 0))),
+            )
+        )
+    return reactions, problems
 
 
 def load_interactions(root: Path) -> tuple[Interactions, list[Diagnostic]]:
-    """Read ROOT/interactions/. (Being written by the sidecar work; empty until then.)"""
-    return Interactions(), []
+    """Read ROOT/interactions/; an absent directory is no interactions."""
+    base = root / INTERACTIONS_DIR
+    if not base.is_dir():
+        return Interactions(), []
+    replies: list[Reply] = []
+    introductions: list[Introduction] = []
+    diagnostics: list[Diagnostic] = []
+    files = sorted((base / REPLIES_DIR).rglob("*.md")) + sorted(
+        (base / INTRODUCTIONS_DIR).glob("*.md")
+    )
+    for file in files:
+        item, problems = _load_item(root, file)
+        diagnostics.extend(problems)
+        if isinstance(item, Reply):
+            replies.append(item)
+        elif isinstance(item, Introduction):
+            introductions.append(item)
+    reactions, problems = _load_reactions(root)
+    diagnostics.extend(problems)
+    replies.sort(key=lambda r: (r.target, r.published, r.id))
+    introductions.sort(key=lambda i: (i.published, i.id))
+    return Interactions(tuple(replies), tuple(introductions), tuple(reactions)), diagnostics

@@ -1,0 +1,308 @@
+"""Inbox admission: check, verify, store durably, answer 202. Nothing else.
+
+The order of the checks is the order of their cost, cheapest first, so a flood
+or a hostile sender is refused before it costs a key fetch or a disk write:
+
+1. Content-Length over 1 MiB -> 413 (and the body is counted while read, so a
+   lying or absent Content-Length cannot get more in);
+2. a content type that is not ActivityPub JSON -> 415;
+3. too many requests from the sending domain (the keyId's host) -> 429 with
+   Retry-After;
+4. not JSON, not an object, no id/type/actor -> 400;
+5. a blocked actor or domain -> 202, dropped, logged (no key fetch);
+6. no signature -> 401; a malformed one -> 400; a bad, expired or unverifiable
+   one -> 401 with JSON {"error": reason}; the activity's actor is not the
+   key's owner -> 401;
+7. the activity is stored (INSERT OR IGNORE on its id) and COMMITted, and only
+   then is 202 sent. The same activity again is 202 and stored once.
+
+Replays: a request replayed byte for byte carries the same signed body (the
+Digest must be signed), hence the same activity id, which is already stored:
+it gets 202 and does nothing. Activity ids are kept forever (a purge drops the
+body, not the id), which is longer than any signature stays valid, so that
+dedupe is a complete replay defence; a separate table of seen signatures would
+only duplicate it. A legitimate redelivery (the sender never saw our 202) is
+the same case and must be 202, or the sender would log a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+from commsite.config import SiteConfig
+from commsite.federation.fetch import FetchError, Gone
+from commsite.federation.signatures import MalformedSignature, SignatureError, verify
+from commsite.sidecar.keycache import KeyCache
+from commsite.sidecar.moderation import blocked_reason
+from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.store import Store
+
+__all__ = [
+    "HANDLED_TYPES",
+    "MAX_BODY",
+    "Admission",
+    "Answer",
+    "InboxRequest",
+    "acceptable_content_type",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024
+HANDLED_TYPES = frozenset(
+    {"Create", "Update", "Delete", "Follow", "Undo", "Like", "Announce", "Flag"}
+)
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRequest:
+    """What admission needs of an HTTP request (built by the WSGI app)."""
+
+    method: str
+    path: str  # as the sender signed it
+    query: str
+    headers: Mapping[str, str]  # lower-case names; Host already the public one
+    content_length: int | None
+    body: BinaryIO
+    remote_addr: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    payload: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+
+def acceptable_content_type(value: str | None) -> bool:
+    """ActivityPub JSON: activity+json, ld+json (any profile) or, leniently, plain JSON.
+
+    Mastodon sends application/activity+json; the spec allows ld+json with the
+    ActivityStreams profile; a few older servers send application/json, which
+    Mastodon itself does not refuse, so neither do we. Anything else is 415.
+    """
+    if not value:
+        return False
+    mime = value.split(";", 1)[0].strip().lower()
+    return mime in ("application/activity+json", "application/ld+json", "application/json")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_limited(stream: BinaryIO, declared: int | None) -> bytes:
+    """Read at most MAX_BODY bytes, counting them whatever Content-Length said."""
+    chunks: list[bytes] = []
+    total = 0
+    remaining = declared if declared is not None else MAX_BODY + 1
+    while remaining > 0:
+        chunk = stream.read(min(_CHUNK, remaining))
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_BODY:
+            raise _TooLarge
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def signature_key_id(headers: Mapping[str, str]) -> str | None:
+    """The keyId a request claims (unverified), from a cavage or RFC 9421 header."""
+    for name, marker in (("signature", "keyid="), ("signature-input", "keyid=")):
+        value = headers.get(name)
+        if not value:
+            continue
+        lowered = value.lower()
+        at = lowered.find(marker)
+        if at < 0:
+            continue
+        rest = value[at + len(marker) :].lstrip()
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            return rest[1:end] if end > 0 else None
+        return rest.split(",", 1)[0].split(";", 1)[0].strip() or None
+    return None
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    return None
+
+
+class Admission:
+    def __init__(
+        self,
+        *,
+        config: SiteConfig,
+        store: Store,
+        keys: KeyCache,
+        limiter: RateLimiter,
+        clock: Callable[[], datetime],
+        on_stored: Callable[[], None] = lambda: None,
+        max_skew: timedelta = timedelta(hours=1),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.keys = keys
+        self.limiter = limiter
+        self.clock = clock
+        self.on_stored = on_stored
+        self.max_skew = max_skew
+        self.monotonic = monotonic
+
+    def admit(self, request: InboxRequest) -> Answer:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return _refuse(413, f"body larger than {MAX_BODY} bytes")
+        if not acceptable_content_type(request.headers.get("content-type")):
+            return _refuse(
+                415, "content type must be application/activity+json or application/ld+json"
+            )
+        key_id = signature_key_id(request.headers)
+        sender = _host(key_id) or f"addr:{request.remote_addr}"
+        wait = self.limiter.take(sender, self.monotonic())
+        if wait > 0:
+            log.warning("rate limited %s", sender)
+            return _refuse(
+                429, "too many requests", (("Retry-After", self.limiter.retry_after(wait)),)
+            )
+        try:
+            body = _read_limited(request.body, request.content_length)
+        except _TooLarge:
+            return _refuse(413, f"body larger than {MAX_BODY} bytes")
+        try:
+            activity = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _refuse(400, f"body is not JSON: {exc}")
+        if not isinstance(activity, dict):
+            return _refuse(400, "body is not a JSON object")
+        activity_id, type_, actor = (
+            activity.get("id"),
+            activity.get("type"),
+            _id_of(activity.get("actor")),
+        )
+        if not isinstance(activity_id, str) or not activity_id:
+            return _refuse(400, "activity has no id")
+        if not isinstance(type_, str) or not type_:
+            return _refuse(400, "activity has no type")
+        if not actor:
+            return _refuse(400, "activity has no actor")
+        if _host(activity_id) != _host(actor):
+            return _refuse(400, "activity id is not on the actor's host")
+
+        reason = blocked_reason(self.store, self.config, actor) or (
+            blocked_reason(self.store, self.config, key_id) if key_id else None
+        )
+        if reason:
+            log.info("dropped %s %s from %s: %s", type_, activity_id, actor, reason)
+            return Answer(202, {"status": "dropped"})
+        if type_ not in HANDLED_TYPES:
+            log.info("ignored %s %s from %s: type not handled", type_, activity_id, actor)
+            return Answer(202, {"status": "ignored"})
+        if key_id is None:
+            return _refuse(401, "request is not signed")
+
+        if type_ == "Delete" and _id_of(activity.get("object")) == actor:
+            early = self._actor_deletion(activity_id, actor, key_id)
+            if early is not None:
+                return early
+
+        try:
+            verified = verify(
+                method=request.method,
+                path=request.path,
+                query=request.query,
+                headers=request.headers,
+                body=body,
+                resolve_key=self.keys.resolve,
+                now=self.clock(),
+                max_skew=self.max_skew,
+            )
+        except MalformedSignature as exc:
+            return _refuse(400, exc.reason)
+        except SignatureError as exc:
+            log.info("signature refused for %s from %s: %s", activity_id, actor, exc.reason)
+            return _refuse(401, exc.reason)
+        if verified.owner != actor:
+            return _refuse(401, f"actor {actor} is not the owner of key {verified.key_id}")
+        return self._store(activity_id, type_, actor, verified.key_id, body)
+
+    def _actor_deletion(self, activity_id: str, actor: str, key_id: str) -> Answer | None:
+        """Delete{actor}: cheap answers for the flood Mastodon sends when an account goes.
+
+        Unknown actor: 202 and nothing to do (no key fetch). Known actor whose key
+        we cannot fetch any more (404/410) and that signed with its own key: 202
+        and purge, since nothing else can ever prove it. Otherwise None: verify
+        as usual (a cached key still works).
+        """
+        if not self._knows_actor(actor):
+            return Answer(202, {"status": "ignored"})
+        if key_id.split("#", 1)[0] != actor or self.keys.cached(key_id) is not None:
+            return None
+        try:
+            self.keys.fetch(key_id)
+        except Gone:
+            log.info("actor %s is gone (key fetch 404/410): accepting its Delete", actor)
+            return self._store(activity_id, "Delete", actor, key_id, None)
+        except FetchError:
+            return None  # verify() will try again and answer 401 with the reason
+        return None
+
+    def _knows_actor(self, actor: str) -> bool:
+        conn = self.store.conn
+        for query in (
+            "SELECT 1 FROM inbox_items WHERE actor = ? LIMIT 1",
+            "SELECT 1 FROM inbox_reactions WHERE actor = ? LIMIT 1",
+            "SELECT 1 FROM inbox_actors WHERE id = ?",
+        ):
+            if conn.execute(query, (actor,)).fetchone() is not None:
+                return True
+        return False
+
+    def _store(
+        self, activity_id: str, type_: str, actor: str, key_id: str, body: bytes | None
+    ) -> Answer:
+        text = (
+            body.decode("utf-8")
+            if body is not None
+            else json.dumps({"id": activity_id, "type": type_, "actor": actor, "object": actor})
+        )
+        new = self.store.add_activity(
+            activity_id=activity_id,
+            type_=type_,
+            actor=actor,
+            key_id=key_id,
+            body=text,
+            now=self.clock(),
+        )
+        if new:
+            self.on_stored()
+            return Answer(202, {"status": "accepted"})
+        log.info("duplicate %s %s from %s", type_, activity_id, actor)
+        return Answer(202, {"status": "duplicate"})
+
+
+def _refuse(status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    return Answer(status, {"error": reason}, headers)

@@ -1,0 +1,168 @@
+"""The sidecar's WSGI application: routes, JSON answers, and the last line of defence.
+
+Routes (paths under the site's base_url path):
+
+* POST `inbox` (shared) and `ap/inbox` (the actor's): `Admission.admit`;
+* GET `ap/followers`: an OrderedCollection with `totalItems` only;
+* GET `healthz`: database reachable, queue length;
+* with `site_files`: every other GET/HEAD is the built site (and
+  `.well-known/webfinger` is answered live).
+
+No exception reaches the WSGI server: `__call__` logs it with its traceback and
+answers 500 with a JSON body. Works under waitress (what `commsite sidecar`
+runs) and any other WSGI server (gunicorn for several processes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from commsite import urls
+from commsite.config import SiteConfig
+from commsite.federation.content_types import ACTIVITY_JSON
+from commsite.sidecar.admission import Admission, Answer, InboxRequest
+from commsite.sidecar.responses import Response, json_response
+from commsite.sidecar.site_files import SiteFiles
+from commsite.sidecar.store import Store
+
+__all__ = ["SidecarApp", "StartResponse", "WSGIEnviron"]
+
+log = logging.getLogger(__name__)
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def _headers(environ: WSGIEnviron, trust_forwarded_host: bool) -> dict[str, str]:
+    """Request headers by lower-case name; Host is the one the sender signed."""
+    headers: dict[str, str] = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    forwarded = headers.get("x-forwarded-host")
+    if trust_forwarded_host and forwarded:
+        headers["host"] = forwarded.split(",", 1)[0].strip()
+    return headers
+
+
+def _raw_path(environ: WSGIEnviron) -> str:
+    """The path as sent (still percent-encoded): what (request-target) signed."""
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if raw:
+        raw = str(raw)
+        if "://" in raw:  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+        return raw.split("?", 1)[0]
+    script = environ.get("SCRIPT_NAME", "")
+    path = environ.get("PATH_INFO", "")
+    return quote((script + path).encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+
+
+class SidecarApp:
+    def __init__(
+        self,
+        *,
+        config: SiteConfig,
+        store: Store,
+        admission: Admission,
+        site_files: SiteFiles | None = None,
+        trust_forwarded_host: bool = False,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.admission = admission
+        self.site_files = site_files
+        self.trust_forwarded_host = trust_forwarded_host
+        base = config.base_path
+        self.inbox_paths = {base + urls.SHARED_INBOX, base + urls.INBOX}
+        self.followers_path = base + urls.FOLLOWERS
+        self.health_path = base + "healthz"
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            response = self.route(environ)
+        except Exception:
+            log.exception(
+                "internal error answering %s %s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
+            response = json_response(500, {"error": "internal error"})
+        status = f"{response.status} {_REASONS.get(response.status, 'Status')}"
+        headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+        start_response(status, headers)
+        if environ.get("REQUEST_METHOD") == "HEAD":
+            return [b""]
+        return [response.body]
+
+    def route(self, environ: WSGIEnviron) -> Response:
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = _raw_path(environ)
+        if path in self.inbox_paths:
+            if method != "POST":
+                return json_response(
+                    405, {"error": "the inbox only takes POST"}, headers=(("Allow", "POST"),)
+                )
+            return self.inbox(environ, path)
+        if method not in ("GET", "HEAD"):
+            return json_response(
+                405, {"error": f"{method} is not allowed here"}, headers=(("Allow", "GET, HEAD"),)
+            )
+        if path == self.followers_path:
+            return self.followers()
+        if path == self.health_path:
+            return json_response(200, {"status": "ok", "queued": self.store.queue_length()})
+        if self.site_files is not None:
+            return self.site_files.answer(path, str(environ.get("QUERY_STRING", "")))
+        return json_response(404, {"error": "not found"})
+
+    def inbox(self, environ: WSGIEnviron, path: str) -> Response:
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        try:
+            length = int(length_text) if length_text else None
+        except ValueError:
+            return json_response(400, {"error": "Content-Length is not a number"})
+        if length is not None and length < 0:
+            return json_response(400, {"error": "Content-Length is negative"})
+        request = InboxRequest(
+            method="POST",
+            path=path,
+            query=str(environ.get("QUERY_STRING", "")),
+            headers=_headers(environ, self.trust_forwarded_host),
+            content_length=length,
+            body=environ["wsgi.input"],
+            remote_addr=str(environ.get("REMOTE_ADDR", "")),
+        )
+        answer: Answer = self.admission.admit(request)
+        return json_response(answer.status, answer.payload, headers=answer.headers)
+
+    def followers(self) -> Response:
+        total = self.store.followers.count()
+        document = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": self.config.url(urls.FOLLOWERS),
+            "type": "OrderedCollection",
+            "totalItems": total,
+        }
+        return json_response(200, document, content_type=ACTIVITY_JSON)

@@ -1,0 +1,76 @@
+"""Remote public keys: fetched through the SSRF-safe Fetcher, cached in SQLite by keyId.
+
+`KeyCache.resolve` is the `KeyResolver` that commsite.federation.signatures
+.verify calls: `refresh=False` answers from the cache when it can; the verifier
+asks once more with `refresh=True` when a cached key fails (keys rotate), and
+that refetches unless the cached copy is only seconds old (so a stream of
+forged requests cannot make us refetch a key on every one).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
+from commsite.federation.signatures import InvalidSignature, PublicKey
+from commsite.sidecar.store import Store, iso
+
+__all__ = ["KeyCache"]
+
+log = logging.getLogger(__name__)
+
+
+class KeyCache:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        clock: Callable[[], datetime],
+        min_refresh: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.min_refresh = min_refresh
+
+    def cached(self, key_id: str) -> tuple[PublicKey, datetime] | None:
+        row = self.store.conn.execute(
+            "SELECT owner, pem, fetched_at FROM inbox_keys WHERE key_id = ?", (key_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        key = PublicKey(key_id=key_id, owner=row["owner"], pem=row["pem"])
+        return key, datetime.fromisoformat(row["fetched_at"])
+
+    def resolve(self, key_id: str, refresh: bool) -> PublicKey:
+        """The KeyResolver for `verify`: a key that cannot be fetched is an InvalidSignature."""
+        now = self.clock()
+        cached = self.cached(key_id)
+        if cached is not None:
+            key, fetched_at = cached
+            if not refresh or now - fetched_at < self.min_refresh:
+                return key
+        try:
+            return self.fetch(key_id)
+        except FetchError as exc:
+            raise InvalidSignature(f"could not fetch key {key_id}: {exc}") from exc
+
+    def fetch(self, key_id: str) -> PublicKey:
+        """Fetch the key now and cache it; FetchError (Gone, BlockedAddress...) propagates."""
+        now = self.clock()
+        log.info("fetching key %s", key_id)
+        key = fetch_public_key(self.fetcher, key_id)
+        with self.store.transaction() as conn:
+            conn.execute(
+                "INSERT INTO inbox_keys (key_id, owner, pem, fetched_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key_id) DO UPDATE SET owner = excluded.owner,"
+                " pem = excluded.pem, fetched_at = excluded.fetched_at",
+                (key_id, key.owner, key.pem, iso(now)),
+            )
+        return key
+
+    def forget_owner(self, owner: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM inbox_keys WHERE owner = ?", (owner,))

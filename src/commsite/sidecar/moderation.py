@@ -1,0 +1,308 @@
+"""Moderation: who is blocked, what waits for a person, and the decisions they make.
+
+Policy (commsite.yaml `moderation`):
+
+* `approve` decides whether a reply or introduction is published at once:
+  `members` (the author's handle is a member's `handle` in content/members),
+  `followers` (the author follows the community), `everyone`, or `manual`
+  (everything waits). Messages to organisers and reports always wait; they are
+  never published.
+* `hold_keywords`: a post containing one (case-insensitive) waits, whatever
+  `approve` says, and the list shows which keyword held it.
+* `blocked_domains` / `blocked_actors` (plus what `commsite moderate
+  block-actor/block-domain` added): their activities are answered 202 and
+  dropped. A blocked domain covers its subdomains.
+
+Every decision (approve, reject, block) is a row of `moderation_decisions`,
+with the rule of rules.md it cites and a note.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from commsite.config import SiteConfig
+from commsite.sidecar.store import Store, iso
+
+__all__ = [
+    "Decision",
+    "Pending",
+    "approve",
+    "block",
+    "blocked_reason",
+    "decisions",
+    "hold_keyword",
+    "initial_status",
+    "normalise_handle",
+    "pending",
+    "reject",
+]
+
+PUBLISHABLE = ("reply", "introduction")
+
+
+def normalise_handle(handle: str) -> str:
+    """'@Ada@Example.org' and 'ada@example.org' -> '@ada@example.org'."""
+    return "@" + handle.strip().lstrip("@").lower()
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _domain_blocked(host: str, domains: list[str]) -> str | None:
+    for domain in domains:
+        d = domain.strip().lower().lstrip(".")
+        if d and (host == d or host.endswith("." + d)):
+            return d
+    return None
+
+
+def blocked_reason(store: Store, config: SiteConfig, actor: str) -> str | None:
+    """Why `actor` (an actor URL, or a key id) is blocked, or None."""
+    conn = store.conn
+    host = _host(actor)
+    extra_domains = [
+        r[0] for r in conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'domain'")
+    ]
+    domain = _domain_blocked(host, [*config.moderation.blocked_domains, *extra_domains])
+    if domain:
+        return f"domain {domain} is blocked"
+    actor_url = actor.split("#", 1)[0]
+    blocked = {
+        *config.moderation.blocked_actors,
+        *(r[0] for r in conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'actor'")),
+    }
+    if actor_url in blocked:
+        return f"actor {actor_url} is blocked"
+    handles = {normalise_handle(b) for b in blocked if not b.startswith(("http://", "https://"))}
+    if handles:
+        row = conn.execute("SELECT handle FROM inbox_actors WHERE id = ?", (actor_url,)).fetchone()
+        if row is not None and normalise_handle(row[0]) in handles:
+            return f"actor {row[0]} is blocked"
+    return None
+
+
+def hold_keyword(config: SiteConfig, *texts: str | None) -> str | None:
+    """The first hold keyword found in the texts (case-insensitive, whole words), or None."""
+    haystack = " ".join(t for t in texts if t).lower()
+    for keyword in config.moderation.hold_keywords:
+        k = keyword.strip().lower()
+        if k and re.search(r"(?<!\w)" + re.escape(k) + r"(?!\w)", haystack):
+            return keyword
+    return None
+
+
+def initial_status(
+    config: SiteConfig,
+    *,
+    kind: str,
+    handle: str,
+    member_handles: frozenset[str],
+    is_follower: bool,
+    texts: tuple[str | None, ...],
+) -> tuple[str, str | None]:
+    """(status, why it waits) for a new item."""
+    if kind not in PUBLISHABLE:
+        return "pending", f"{kind} for organisers"
+    keyword = hold_keyword(config, *texts)
+    if keyword:
+        return "pending", f"contains hold keyword {keyword!r}"
+    policy = config.moderation.approve
+    if policy == "everyone":
+        return "approved", None
+    if policy == "members" and normalise_handle(handle) in member_handles:
+        return "approved", None
+    if policy == "followers" and is_follower:
+        return "approved", None
+    why = {
+        "members": "author is not a member",
+        "followers": "author does not follow the community",
+        "manual": "every post is reviewed",
+    }
+    return "pending", why.get(policy, "waits for review")
+
+
+# --- what waits, and decisions ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    seq: int
+    kind: str
+    actor: str
+    handle: str
+    target: str | None
+    excerpt: str
+    reason: str | None
+    received_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    seq: int
+    at: str
+    action: str
+    subject: str
+    rule: int | None
+    note: str | None
+
+
+def _excerpt(html_text: str, limit: int = 120) -> str:
+    text = re.sub(r"<[^>]+>", " ", html_text)
+    text = re.sub(r"\s+", " ", text.replace("&amp;", "&").replace("&lt;", "<")).strip()
+    text = text.replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def pending(store: Store) -> list[Pending]:
+    rows = store.conn.execute(
+        "SELECT i.seq, i.kind, i.actor, COALESCE(a.handle, i.actor) AS handle, i.target,"
+        " i.content_html, i.hold_reason, i.received_at"
+        " FROM inbox_items i LEFT JOIN inbox_actors a ON a.id = i.actor"
+        " WHERE i.status = 'pending' ORDER BY i.seq"
+    ).fetchall()
+    return [
+        Pending(
+            seq=r["seq"],
+            kind=r["kind"],
+            actor=r["actor"],
+            handle=r["handle"],
+            target=r["target"],
+            excerpt=_excerpt(r["content_html"]),
+            reason=r["hold_reason"],
+            received_at=r["received_at"],
+        )
+        for r in rows
+    ]
+
+
+def _log(
+    conn: sqlite3.Connection,
+    now: datetime,
+    action: str,
+    subject: str,
+    *,
+    item_ap_id: str | None = None,
+    actor: str | None = None,
+    rule: int | None = None,
+    note: str | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO moderation_decisions (at, action, subject, item_ap_id, actor, rule, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (iso(now), action, subject, item_ap_id, actor, rule, note),
+    )
+
+
+def _items_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
+    """An item number, or an actor URL / handle (then every item of theirs that waits)."""
+    if subject.isdigit():
+        return conn.execute("SELECT * FROM inbox_items WHERE seq = ?", (int(subject),)).fetchall()
+    if subject.startswith(("http://", "https://")):
+        actor = subject
+    else:
+        row = conn.execute(
+            "SELECT id FROM inbox_actors WHERE lower(handle) = ?", (normalise_handle(subject),)
+        ).fetchone()
+        if row is None:
+            return []
+        actor = row[0]
+    return conn.execute(
+        "SELECT * FROM inbox_items WHERE actor = ? AND status = 'pending' ORDER BY seq", (actor,)
+    ).fetchall()
+
+
+def _decide(
+    store: Store, status: str, subject: str, now: datetime, rule: int | None, note: str | None
+) -> list[int]:
+    with store.transaction() as conn:
+        rows = _items_for(conn, subject)
+        for row in rows:
+            conn.execute("UPDATE inbox_items SET status = ? WHERE seq = ?", (status, row["seq"]))
+            _log(
+                conn,
+                now,
+                "approve" if status == "approved" else "reject",
+                str(row["seq"]),
+                item_ap_id=row["ap_id"],
+                actor=row["actor"],
+                rule=rule,
+                note=note,
+            )
+    return [int(r["seq"]) for r in rows]
+
+
+def approve(
+    store: Store, subject: str, now: datetime, *, rule: int | None = None, note: str | None = None
+) -> list[int]:
+    """Approve an item (by number) or every waiting item of an actor; the numbers done."""
+    return _decide(store, "approved", subject, now, rule, note)
+
+
+def reject(
+    store: Store, subject: str, now: datetime, *, rule: int | None = None, note: str | None = None
+) -> list[int]:
+    return _decide(store, "rejected", subject, now, rule, note)
+
+
+def block(
+    store: Store,
+    kind: str,
+    value: str,
+    now: datetime,
+    *,
+    rule: int | None = None,
+    note: str | None = None,
+) -> int:
+    """Block an actor (URL or handle) or a domain; reject what they sent. Returns items rejected."""
+    if kind not in ("actor", "domain"):
+        raise ValueError(f"cannot block a {kind!r}")
+    value = value.strip().lower() if kind == "domain" else value.strip()
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO moderation_blocks (kind, value, created_at) VALUES (?, ?, ?)",
+            (kind, value, iso(now)),
+        )
+        if kind == "domain":
+            actors = [
+                r[0]
+                for r in conn.execute("SELECT DISTINCT actor FROM inbox_items")
+                if _domain_blocked(_host(r[0]), [value])
+            ]
+        elif value.startswith(("http://", "https://")):
+            actors = [value]
+        else:
+            actors = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT id FROM inbox_actors WHERE lower(handle) = ?",
+                    (normalise_handle(value),),
+                )
+            ]
+        rejected = 0
+        for actor in actors:
+            rejected += conn.execute(
+                "UPDATE inbox_items SET status = 'rejected'"
+                " WHERE actor = ? AND status != 'rejected'",
+                (actor,),
+            ).rowcount
+            conn.execute("DELETE FROM inbox_reactions WHERE actor = ?", (actor,))
+        _log(conn, now, f"block-{kind}", value, rule=rule, note=note)
+    return rejected
+
+
+def decisions(store: Store) -> list[Decision]:
+    rows = store.conn.execute(
+        "SELECT seq, at, action, subject, rule, note FROM moderation_decisions ORDER BY seq"
+    ).fetchall()
+    return [
+        Decision(r["seq"], r["at"], r["action"], r["subject"], r["rule"], r["note"]) for r in rows
+    ]

@@ -1,0 +1,164 @@
+"""Assembling the sidecar from a site directory, and running it.
+
+`open_sidecar(root)` builds every part (store, fetcher, key cache, admission,
+processor, worker, WSGI app) from the site's commsite.yaml; `serve` runs it
+under waitress; `wsgi_app(root)` is the factory for other WSGI servers::
+
+    gunicorn -w 4 -b 127.0.0.1:8787 'commsite.sidecar.server:wsgi_app("/srv/community")'
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from commsite.config import SiteConfig
+from commsite.content.config_loader import load_config
+from commsite.content.loader import load_site
+from commsite.content.model import Site
+from commsite.datadir import DataDir
+from commsite.errors import CommsiteError, Diagnostic
+from commsite.federation.fetch import Fetcher, user_agent
+from commsite.federation.keys import key_id, load_private_key
+from commsite.sidecar.admission import Admission
+from commsite.sidecar.app import SidecarApp
+from commsite.sidecar.keycache import KeyCache
+from commsite.sidecar.processing import Processor
+from commsite.sidecar.profiles import Profiles
+from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.site_files import SiteFiles
+from commsite.sidecar.store import Store
+from commsite.sidecar.targets import Targets
+from commsite.sidecar.worker import RebuildNotifier, Worker
+
+__all__ = ["Options", "Sidecar", "load_config_or_fail", "open_sidecar", "serve", "wsgi_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    serve_site: bool = False
+    output: Path | None = None  # the built site (default ROOT/public)
+    trust_forwarded_host: bool = False
+    rate: float = 10.0  # requests a second per sending domain
+    burst: int = 100
+    fetch_timeout: float = 10.0
+    key_refresh_after: float = 30.0  # seconds before a cached key may be refetched
+    worker_poll: float = 5.0
+
+
+@dataclass
+class Sidecar:
+    root: Path
+    config: SiteConfig
+    store: Store
+    app: SidecarApp
+    worker: Worker
+
+    def start(self) -> None:
+        self.worker.start()
+
+    def close(self) -> None:
+        self.worker.stop()
+        self.store.close()
+
+
+def load_config_or_fail(root: Path) -> SiteConfig:
+    config, diagnostics = load_config(root)
+    if config is None:
+        raise CommsiteError(
+            "\n".join(d.format() for d in diagnostics) or f"cannot read {root}/commsite.yaml"
+        )
+    return config
+
+
+def _site_loader(root: Path, clock: Callable[[], datetime]) -> Callable[[], Site | None]:
+    def load() -> Site | None:
+        site, diagnostics = load_site(root, now=clock())
+        errors: list[Diagnostic] = [d for d in diagnostics if d.is_error]
+        for d in errors[:5]:
+            log.warning("content: %s", d.format())
+        return site
+
+    return load
+
+
+def open_sidecar(
+    root: Path, options: Options = Options(), *, clock: Callable[[], datetime] = _now
+) -> Sidecar:
+    """Every part of the sidecar for the site at `root` (not started)."""
+    root = root.resolve()
+    config = load_config_or_fail(root)
+    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
+    data_dir.ensure()
+    private_key = load_private_key(root, data_dir=data_dir)
+    signing_key = (key_id(config), private_key)
+    fetcher = Fetcher(
+        allow_private=config.federation.allow_private_addresses,
+        timeout=options.fetch_timeout,
+        signer=signing_key,
+        user_agent=user_agent(config.base_url),
+        clock=clock,
+    )
+    store = Store(data_dir.database)
+    keys = KeyCache(store, fetcher, clock, timedelta(seconds=options.key_refresh_after))
+    profiles = Profiles(store, fetcher, clock)
+    targets = Targets(_site_loader(root, clock))
+    processor = Processor(
+        config=config, store=store, profiles=profiles, targets=targets, clock=clock
+    )
+    notifier = RebuildNotifier(config.sidecar.rebuild_webhook)
+    worker = Worker(
+        store=store,
+        processor=processor,
+        fetcher=fetcher,
+        signing_key=signing_key,
+        clock=clock,
+        notifier=notifier,
+        poll=options.worker_poll,
+    )
+    admission = Admission(
+        config=config,
+        store=store,
+        keys=keys,
+        limiter=RateLimiter(options.rate, options.burst),
+        clock=clock,
+        on_stored=worker.wake,
+    )
+    site_files = None
+    if options.serve_site:
+        site_files = SiteFiles(options.output or root / "public", config.base_path)
+    app = SidecarApp(
+        config=config,
+        store=store,
+        admission=admission,
+        site_files=site_files,
+        trust_forwarded_host=options.trust_forwarded_host,
+    )
+    return Sidecar(root=root, config=config, store=store, app=app, worker=worker)
+
+
+def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
+    """Run under waitress until interrupted, with the worker alongside."""
+    import waitress
+
+    sidecar.start()
+    try:
+        waitress.serve(sidecar.app, host=host, port=port, threads=threads, ident="commsite")
+    finally:
+        sidecar.close()
+
+
+def wsgi_app(root: str, **options: object) -> SidecarApp:
+    """WSGI factory for gunicorn & co.: one sidecar (and worker thread) per process."""
+    sidecar = open_sidecar(Path(root), Options(**options))  # type: ignore[arg-type]
+    sidecar.start()
+    return sidecar.app

@@ -1,0 +1,218 @@
+"""The sidecar's tables in the site's SQLite file, and the queries over them.
+
+Everything the inbox accepts is a row in `inbox_activities` before the 202 is
+sent (admission commits first, then answers). Processing turns activities into
+`inbox_items` (replies, introductions, messages and reports a person may
+read), `inbox_reactions` (likes and boosts), `inbox_tombstones` (deleted ids
+that must never come back) and the follower list (owned by
+commsite.federation.followers). Moderation decisions go to
+`moderation_decisions`, an append-only log.
+
+Connections are per thread (`threading.local`): waitress answers on several
+threads and the processing worker runs on another; SQLite in WAL mode lets
+them all work on the one file, and `BEGIN IMMEDIATE` serialises the writers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from commsite.database import connect, migrate
+from commsite.federation.delivery import DeliveryQueue
+from commsite.federation.followers import FollowerStore
+
+__all__ = ["MIGRATIONS", "Store", "iso"]
+
+MIGRATIONS = [
+    """
+    CREATE TABLE inbox_activities (
+      id TEXT PRIMARY KEY,              -- the activity's id; kept forever (dedupe, replay)
+      type TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      key_id TEXT NOT NULL,
+      body TEXT,                        -- raw JSON as received; NULL once purged
+      received_at TEXT NOT NULL,
+      state TEXT NOT NULL DEFAULT 'queued',
+      -- queued | processing | retry | done | ignored | refused | failed | purged
+      attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at TEXT,
+      lease_until TEXT,
+      outcome TEXT                      -- what processing did, or why it failed
+    );
+    CREATE INDEX inbox_activities_due ON inbox_activities (state, next_attempt_at);
+    CREATE INDEX inbox_activities_actor ON inbox_activities (actor);
+
+    CREATE TABLE inbox_keys (
+      key_id TEXT PRIMARY KEY,
+      owner TEXT NOT NULL,
+      pem TEXT NOT NULL,
+      fetched_at TEXT NOT NULL
+    );
+
+    CREATE TABLE inbox_actors (
+      id TEXT PRIMARY KEY,
+      handle TEXT NOT NULL,             -- "@user@host"
+      name TEXT NOT NULL,
+      url TEXT,
+      avatar TEXT,
+      inbox TEXT,
+      shared_inbox TEXT,
+      fetched_at TEXT NOT NULL
+    );
+
+    CREATE TABLE inbox_items (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the number organisers type
+      ap_id TEXT NOT NULL UNIQUE,
+      kind TEXT NOT NULL,               -- reply | introduction | message | report
+      actor TEXT NOT NULL,
+      target TEXT,                      -- "stories/SLUG" / "events/SLUG" for replies
+      in_reply_to TEXT,
+      content_html TEXT NOT NULL,       -- sanitised
+      summary TEXT,
+      sensitive INTEGER NOT NULL DEFAULT 0,
+      url TEXT,
+      tags TEXT NOT NULL DEFAULT '[]',  -- JSON list (hashtags; reported ids for reports)
+      published TEXT NOT NULL,
+      updated TEXT,
+      status TEXT NOT NULL,             -- pending | approved | rejected
+      hold_reason TEXT,
+      received_at TEXT NOT NULL
+    );
+    CREATE INDEX inbox_items_status ON inbox_items (status, kind);
+    CREATE INDEX inbox_items_actor ON inbox_items (actor);
+
+    CREATE TABLE inbox_reactions (
+      activity_id TEXT PRIMARY KEY,
+      kind TEXT NOT NULL,               -- like | boost
+      actor TEXT NOT NULL,
+      object TEXT NOT NULL,
+      target TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      UNIQUE (kind, actor, object)
+    );
+
+    CREATE TABLE inbox_tombstones (
+      id TEXT PRIMARY KEY,
+      actor TEXT,
+      deleted_at TEXT NOT NULL
+    );
+
+    CREATE TABLE moderation_blocks (
+      kind TEXT NOT NULL,               -- actor | domain
+      value TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (kind, value)
+    );
+
+    CREATE TABLE moderation_decisions (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      at TEXT NOT NULL,
+      action TEXT NOT NULL,             -- approve | reject | block-actor | block-domain
+      subject TEXT NOT NULL,            -- item number, actor or domain
+      item_ap_id TEXT,
+      actor TEXT,
+      rule INTEGER,
+      note TEXT
+    );
+    """,
+]
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps are stored as UTC ISO 8601 text, which sorts correctly."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """The database file, one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        migrate(self.conn, "inbox", MIGRATIONS)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            # Their migrations open transactions: run them before any caller's.
+            self._local.followers = FollowerStore(conn)
+            self._local.deliveries = DeliveryQueue(conn)
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @property
+    def followers(self) -> FollowerStore:
+        """The follower list, on this thread's connection (joins its transactions)."""
+        self.conn  # noqa: B018  (opens the connection, and the stores, on first use)
+        store: FollowerStore = self._local.followers
+        return store
+
+    @property
+    def deliveries(self) -> DeliveryQueue:
+        """The delivery queue, on this thread's connection (joins its transactions)."""
+        self.conn  # noqa: B018
+        queue: DeliveryQueue = self._local.deliveries
+        return queue
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; when this returns, the data is on disk."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+    # --- admission ---------------------------------------------------------
+
+    def add_activity(
+        self, *, activity_id: str, type_: str, actor: str, key_id: str, body: str, now: datetime
+    ) -> bool:
+        """Store an admitted activity durably; False when its id was already stored."""
+        with self.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO inbox_activities"
+                " (id, type, actor, key_id, body, received_at, next_attempt_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (activity_id, type_, actor, key_id, body, iso(now), iso(now)),
+            )
+            return cursor.rowcount == 1
+
+    def has_activity(self, activity_id: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)
+        ).fetchone()
+        return row is not None
+
+    def blocked(self, kind: str, value: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM moderation_blocks WHERE kind = ? AND value = ?", (kind, value)
+        ).fetchone()
+        return row is not None
+
+    def queue_length(self) -> int:
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
+        ).fetchone()
+        return int(row[0])

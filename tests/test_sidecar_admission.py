@@ -1,0 +1,361 @@
+"""Inbox admission against hostile and broken input: the real sidecar under waitress.
+
+Deliveries are signed by `apsig` (an independent implementation) on behalf of a
+loopback "remote instance" whose actors and keys it serves itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, post, running, write_site
+
+
+@pytest.fixture(scope="module")
+def remote() -> Iterator[Remote]:
+    peer = Remote(users=("alice", "bob", "carol", "gus")).start()
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[SiteOrigin]:
+    o = SiteOrigin()
+    yield o
+    o.stop()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, origin: SiteOrigin, remote: Remote) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    write_site(
+        root,
+        origin.base_url,
+        moderation=(
+            f"  blocked_domains: [spam.example]\n  blocked_actors: ['{remote.actor('carol')}']\n"
+        ),
+    )
+    return root
+
+
+@pytest.fixture(scope="module")
+def sidecar(site: Path) -> Iterator[SidecarServer]:
+    with running(site) as server:
+        yield server
+
+
+_counter = iter(range(1_000_000))
+
+
+def note_create(remote: Remote, user: str = "alice", **note: object) -> dict[str, object]:
+    n = next(_counter)
+    actor = remote.actor(user)
+    obj = {
+        "id": f"{actor}/statuses/{n}",
+        "type": "Note",
+        "attributedTo": actor,
+        "content": f"<p>hello {n}</p>",
+        "to": [PUBLIC],
+        **note,
+    }
+    return {"id": f"{actor}/statuses/{n}/activity", "type": "Create", "actor": actor, "object": obj}
+
+
+def stored(sidecar: SidecarServer, activity_id: str) -> int:
+    with sidecar.db() as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM inbox_activities WHERE id = ?", (activity_id,)
+            ).fetchone()[0]
+        )
+
+
+def test_healthz(sidecar: SidecarServer) -> None:
+    from sidecar_peer import get
+
+    reply = get(sidecar.base + "/healthz")
+    assert reply.status == 200
+    assert reply.json["status"] == "ok"
+
+
+def test_a_signed_delivery_is_stored_and_answered_202(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    activity = note_create(remote)
+    reply = remote.deliver(sidecar.inbox, activity)
+    assert reply.status == 202, reply.body
+    assert reply.json == {"status": "accepted"}
+    assert stored(sidecar, str(activity["id"])) == 1
+
+
+def test_the_actor_inbox_takes_deliveries_too(sidecar: SidecarServer, remote: Remote) -> None:
+    activity = note_create(remote)
+    reply = remote.deliver(sidecar.base + "/ap/inbox", activity)
+    assert reply.status == 202, reply.body
+
+
+def test_the_same_delivery_twice_is_stored_once(sidecar: SidecarServer, remote: Remote) -> None:
+    """A byte-identical replay (same signature) and a redelivery are both 202 and do nothing."""
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    first = post(sidecar.inbox, body, headers)
+    replay = post(sidecar.inbox, body, headers)
+    resigned = remote.deliver(sidecar.inbox, activity)
+    assert (first.status, replay.status, resigned.status) == (202, 202, 202)
+    assert first.json == {"status": "accepted"}
+    assert replay.json == resigned.json == {"status": "duplicate"}
+    assert stored(sidecar, str(activity["id"])) == 1
+
+
+def test_body_over_one_mebibyte_is_413(sidecar: SidecarServer, remote: Remote) -> None:
+    activity = note_create(remote, content="x" * (1024 * 1024))
+    reply = remote.deliver(sidecar.inbox, activity)
+    assert reply.status == 413
+    assert "larger than" in reply.json["error"]
+
+
+def test_chunked_body_over_one_mebibyte_is_413(sidecar: SidecarServer, remote: Remote) -> None:
+    """No Content-Length to trust: the body is counted as it is read."""
+    activity = note_create(remote, content="x" * (2 * 1024 * 1024))
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    reply = post(sidecar.inbox, body, headers, chunked=True)
+    assert reply.status == 413
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_wrong_content_type_is_415(
+    sidecar: SidecarServer, remote: Remote, content_type: str
+) -> None:
+    activity = note_create(remote)
+    reply = remote.deliver(sidecar.inbox, activity, content_type=content_type)
+    assert reply.status == 415
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/activity+json",
+        'application/ld+json; profile="https://www.w3.org/ns/activitystreams"',
+        "application/ld+json",
+        "application/json; charset=utf-8",
+    ],
+)
+def test_activitypub_content_types_are_accepted(
+    sidecar: SidecarServer, remote: Remote, content_type: str
+) -> None:
+    reply = remote.deliver(sidecar.inbox, note_create(remote), content_type=content_type)
+    assert reply.status == 202, reply.body
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "body is not JSON"),
+        (b"[1, 2]", "body is not a JSON object"),
+        (b'{"type": "Create", "actor": "x"}', "activity has no id"),
+        (b'{"id": "https://a.example/1", "actor": "https://a.example/u"}', "activity has no type"),
+        (b'{"id": "https://a.example/1", "type": "Create"}', "activity has no actor"),
+    ],
+)
+def test_not_an_activity_is_400(
+    sidecar: SidecarServer, remote: Remote, body: bytes, reason: str
+) -> None:
+    reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
+    assert reply.status == 400
+    assert reply.json["error"].startswith(reason)
+
+
+def test_activity_id_on_another_host_is_400(sidecar: SidecarServer, remote: Remote) -> None:
+    activity = note_create(remote)
+    activity["id"] = "https://elsewhere.example/activity/1"
+    reply = remote.deliver(sidecar.inbox, activity)
+    assert reply.status == 400
+    assert reply.json == {"error": "activity id is not on the actor's host"}
+
+
+def test_unsigned_is_401(sidecar: SidecarServer, remote: Remote) -> None:
+    body = json.dumps(note_create(remote)).encode()
+    reply = post(sidecar.inbox, body, {"Content-Type": "application/activity+json"})
+    assert reply.status == 401
+    assert reply.json == {"error": "request is not signed"}
+
+
+def test_malformed_signature_is_400(sidecar: SidecarServer, remote: Remote) -> None:
+    body = json.dumps(note_create(remote)).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    headers["Signature"] = f'keyId="{remote.key_id("alice")}",algorithm="rsa-sha256",headers="date"'
+    reply = post(sidecar.inbox, body, headers)
+    assert reply.status == 400
+    assert "signature" in reply.json["error"].lower()
+
+
+def test_signature_by_another_key_is_401(sidecar: SidecarServer, remote: Remote) -> None:
+    """alice's keyId, bob's private key."""
+    reply = remote.deliver(sidecar.inbox, note_create(remote), key=remote.keys["bob"])
+    assert reply.status == 401
+    assert reply.json["error"].startswith("Verification failed")
+
+
+def test_expired_signature_is_401(sidecar: SidecarServer, remote: Remote) -> None:
+    old = datetime.now(UTC) - timedelta(hours=3)
+    reply = remote.deliver(sidecar.inbox, note_create(remote), date=old)
+    assert reply.status == 401
+    assert "expired" in reply.json["error"].lower() or "date" in reply.json["error"].lower()
+
+
+def test_body_changed_after_signing_is_401(sidecar: SidecarServer, remote: Remote) -> None:
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    tampered = body.replace(b"hello", b"HELLO")
+    reply = post(sidecar.inbox, tampered, headers)
+    assert reply.status == 401
+    assert "digest" in reply.json["error"].lower()
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_actor_who_is_not_the_key_owner_is_401(sidecar: SidecarServer, remote: Remote) -> None:
+    """bob's activity signed (validly) with alice's key."""
+    activity = note_create(remote, user="bob")
+    reply = remote.deliver(sidecar.inbox, activity, user="alice")
+    assert reply.status == 401
+    assert reply.json["error"] == (
+        f"actor {remote.actor('bob')} is not the owner of key {remote.key_id('alice')}"
+    )
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_blocked_actor_is_202_and_dropped(sidecar: SidecarServer, remote: Remote) -> None:
+    activity = note_create(remote, user="carol")
+    reply = remote.deliver(sidecar.inbox, activity, user="carol")
+    assert reply.status == 202
+    assert reply.json == {"status": "dropped"}
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_blocked_domain_is_202_and_dropped_without_a_key_fetch(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    actor = "https://spam.example/users/x"
+    activity = {
+        "id": actor + "/1",
+        "type": "Create",
+        "actor": actor,
+        "object": {"id": actor + "/n"},
+    }
+    reply = remote.deliver(sidecar.inbox, activity, key_id=actor + "#main-key")
+    assert reply.status == 202
+    assert reply.json == {"status": "dropped"}
+
+
+def test_unknown_type_is_202_and_ignored(sidecar: SidecarServer, remote: Remote) -> None:
+    actor = remote.actor("alice")
+    activity = {"id": actor + "/emoji-react/1", "type": "EmojiReact", "actor": actor, "object": "x"}
+    reply = remote.deliver(sidecar.inbox, activity)
+    assert reply.status == 202
+    assert reply.json == {"status": "ignored"}
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_rotated_key_is_refetched_once(tmp_path: Path, origin: SiteOrigin, remote: Remote) -> None:
+    write_site(tmp_path, origin.base_url)
+    with running(tmp_path, key_refresh_after=0.0) as server:
+        assert (
+            remote.deliver(server.inbox, note_create(remote, user="gus"), user="gus").status == 202
+        )
+        remote.rotate("gus")
+        reply = remote.deliver(server.inbox, note_create(remote, user="gus"), user="gus")
+        assert reply.status == 202, reply.body
+
+
+def test_get_on_the_inbox_is_405(sidecar: SidecarServer) -> None:
+    from sidecar_peer import get
+
+    reply = get(sidecar.inbox)
+    assert reply.status == 405
+    assert reply.headers["allow"] == "POST"
+
+
+def test_followers_collection_has_only_a_count(sidecar: SidecarServer) -> None:
+    from sidecar_peer import get
+
+    reply = get(sidecar.base + "/ap/followers")
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/activity+json"
+    doc = reply.json
+    assert doc["type"] == "OrderedCollection"
+    assert doc["totalItems"] == 0
+    assert "orderedItems" not in doc and "first" not in doc
+
+
+# --- rate limits and SSRF ------------------------------------------------------
+
+
+def test_flood_from_one_domain_is_429_with_retry_after(
+    tmp_path: Path, origin: SiteOrigin, remote: Remote
+) -> None:
+    write_site(tmp_path, origin.base_url)
+    with running(tmp_path, rate=0.5, burst=3) as server:
+        statuses = [remote.deliver(server.inbox, note_create(remote)).status for _ in range(5)]
+        assert statuses[:3] == [202, 202, 202]
+        reply = remote.deliver(server.inbox, note_create(remote))
+        assert reply.status == 429
+        assert int(reply.headers["retry-after"]) >= 1
+        assert reply.json == {"error": "too many requests"}
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "169.254.169.254"])
+def test_key_at_a_private_address_is_not_fetched(
+    tmp_path: Path, origin: SiteOrigin, remote: Remote, host: str
+) -> None:
+    write_site(tmp_path, origin.base_url, allow_private=False)
+    fetched = len(remote.fetches)
+    with running(tmp_path, fetch_timeout=3.0) as server:
+        if host == "127.0.0.1":
+            activity = note_create(remote)
+            reply = remote.deliver(server.inbox, activity)
+        else:
+            actor = f"http://{host}/users/x"
+            activity = {"id": actor + "/1", "type": "Like", "actor": actor, "object": "x"}
+            reply = remote.deliver(server.inbox, activity, key_id=actor + "#main-key")
+        assert reply.status == 401
+        assert "could not fetch key" in reply.json["error"]
+        assert stored(server, str(activity["id"])) == 0
+    assert len(remote.fetches) == fetched  # refused before connecting
+
+
+def test_a_bug_is_a_500_with_json_not_a_crash() -> None:
+    """Nothing reaches the WSGI server: an exception is logged and answered 500 JSON."""
+    import io
+
+    from commsite.config import SiteConfig
+    from commsite.sidecar.app import SidecarApp
+
+    class Broken:
+        def admit(self, request: object) -> object:
+            raise RuntimeError("boom")
+
+    app = SidecarApp(
+        config=SiteConfig(title="t", base_url="https://x.example/"),
+        store=None,  # type: ignore[arg-type]
+        admission=Broken(),  # type: ignore[arg-type]
+    )
+    seen: list[str] = []
+    body = b"{}"
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    out = b"".join(app(environ, lambda status, headers: seen.append(status)))
+    assert seen == ["500 Internal Server Error"]
+    assert json.loads(out) == {"error": "internal error"}
