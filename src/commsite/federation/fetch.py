@@ -18,11 +18,13 @@ key fetches work against servers in "authorized fetch" mode.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -111,7 +113,41 @@ def blocked_reason(address: str) -> str | None:
     return None
 
 
-def _pinned_adapter(address: str) -> HTTPAdapter:
+class _Watchdog:
+    """Bounds a whole exchange in time: at the deadline, the sockets it watches are shut down.
+
+    Per-read socket timeouts alone let a server that drips a byte at a time hold us forever.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._timers: list[threading.Timer] = []
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def watch(self, sock: socket.socket) -> None:
+        timer = threading.Timer(max(self.remaining(), 0.0), self._fire, (sock,))
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _fire(self, sock: socket.socket) -> None:
+        self.fired = True
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Watchdog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+def _pinned_adapter(address: str, watchdog: _Watchdog) -> HTTPAdapter:
     """A requests adapter whose connections go to `address` whatever the URL's host says.
 
     urllib3 still uses the URL's host for the Host header, SNI and certificate matching.
@@ -119,7 +155,7 @@ def _pinned_adapter(address: str) -> HTTPAdapter:
 
     def new_conn(conn: HTTPConnection) -> socket.socket:
         try:
-            return create_connection(
+            sock = create_connection(
                 (address, conn.port),
                 conn.timeout,
                 source_address=conn.source_address,
@@ -133,6 +169,8 @@ def _pinned_adapter(address: str) -> HTTPAdapter:
             raise NewConnectionError(
                 conn, f"Failed to connect to {conn.host} ({address}): {e}"
             ) from e
+        watchdog.watch(sock)
+        return sock
 
     class Conn(HTTPConnection):
         def _new_conn(self) -> socket.socket:
@@ -176,58 +214,39 @@ class Fetcher:
 
     def get_json(self, url: str) -> dict[str, object]:
         """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses."""
-        deadline = time.monotonic() + self.timeout
-        current = url
-        for _hop in range(self.max_redirects + 1):
-            headers = {"Accept": ACCEPT, "User-Agent": self.user_agent}
-            if self.signer is not None:
-                key_id, key = self.signer
-                headers = sign_cavage(
-                    method="GET",
-                    url=current,
-                    body=None,
-                    key_id=key_id,
-                    private_key=key,
-                    now=self.clock(),
-                    headers=headers,
-                )
-            response = self._send("GET", current, headers, None, deadline)
-            try:
-                if response.status_code in REDIRECTS and "location" in response.headers:
-                    current = urljoin(current, response.headers["location"])
-                    continue
-                if response.status_code in (404, 410):
-                    raise Gone(
-                        f"{current} answered HTTP {response.status_code}",
-                        url=url,
-                        status=response.status_code,
-                    )
-                if not 200 <= response.status_code < 300:
-                    raise FetchError(
-                        f"{current} answered HTTP {response.status_code}",
-                        url=url,
-                        status=response.status_code,
-                    )
-                content_type = (
-                    response.headers.get("content-type", "").split(";")[0].strip().lower()
-                )
-                if content_type not in JSON_TYPES:
-                    raise FetchError(
-                        f"{current} answered Content-Type {content_type or '(none)'!r},"
-                        " not ActivityPub JSON",
-                        url=url,
-                        status=response.status_code,
-                    )
-                body = self._read(response, current, deadline)
-            finally:
-                response.close()
-            try:
-                doc = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise FetchError(f"{current} did not answer valid JSON: {exc}", url=url) from exc
-            if not isinstance(doc, dict):
-                raise FetchError(f"{current} answered JSON that is not an object", url=url)
-            return doc
+        with _Watchdog(self.timeout) as watchdog:
+            current = url
+            for _hop in range(self.max_redirects + 1):
+                response = self._signed_get(current, watchdog, include_query=True)
+                if response.status_code == 401 and self.signer and urlsplit(current).query:
+                    # Some verifiers (Fedify 1.5, older Misskey/Friendica) leave the query out
+                    # of (request-target): knock once more with that form.
+                    response.close()
+                    response = self._signed_get(current, watchdog, include_query=False)
+                try:
+                    status = response.status_code
+                    if status in REDIRECTS and "location" in response.headers:
+                        current = urljoin(current, response.headers["location"])
+                        continue
+                    if status in (404, 410):
+                        raise Gone(f"{current} answered HTTP {status}", url=url, status=status)
+                    if not 200 <= status < 300:
+                        raise FetchError(
+                            f"{current} answered HTTP {status}", url=url, status=status
+                        )
+                    content_type = response.headers.get("content-type", "")
+                    content_type = content_type.split(";")[0].strip().lower()
+                    if content_type not in JSON_TYPES:
+                        raise FetchError(
+                            f"{current} answered Content-Type {content_type or '(none)'!r},"
+                            " not ActivityPub JSON",
+                            url=url,
+                            status=status,
+                        )
+                    body = self._read(response, current, watchdog)
+                finally:
+                    response.close()
+                return _json_object(body, current, url)
         raise FetchError(f"{url}: more than {self.max_redirects} redirects", url=url)
 
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
@@ -235,19 +254,19 @@ class Fetcher:
 
         The returned response's content has been read (at most `max_bytes`; more is dropped).
         """
-        deadline = time.monotonic() + self.timeout
-        sent = {"User-Agent": self.user_agent, **headers}
-        response = self._send("POST", url, sent, body, deadline)
-        try:
-            chunks = bytearray()
-            for chunk in self._chunks(response, url, deadline):
-                chunks += chunk
-                if len(chunks) >= self.max_bytes:
-                    del chunks[self.max_bytes :]
-                    break
-            response._content = bytes(chunks)  # what requests itself sets on reading
-        finally:
-            response.close()
+        with _Watchdog(self.timeout) as watchdog:
+            sent = {"User-Agent": self.user_agent, **headers}
+            response = self._send("POST", url, sent, body, watchdog)
+            try:
+                content = bytearray()
+                for chunk in self._chunks(response, url, watchdog):
+                    content += chunk
+                    if len(content) >= self.max_bytes:
+                        del content[self.max_bytes :]
+                        break
+                response._content = bytes(content)  # what requests itself sets on reading
+            finally:
+                response.close()
         return response
 
     # -- the mechanism
@@ -286,17 +305,41 @@ class Fetcher:
                     )
         return host, addresses[0]
 
+    def _signed_get(
+        self, url: str, watchdog: _Watchdog, *, include_query: bool
+    ) -> requests.Response:
+        headers = {"Accept": ACCEPT, "User-Agent": self.user_agent}
+        if self.signer is not None:
+            key_id, key = self.signer
+            headers = sign_cavage(
+                method="GET",
+                url=url,
+                body=None,
+                key_id=key_id,
+                private_key=key,
+                now=self.clock(),
+                headers=headers,
+                include_query=include_query,
+            )
+        return self._send("GET", url, headers, None, watchdog)
+
     def _send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, deadline: float
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        watchdog: _Watchdog,
     ) -> requests.Response:
         _host, address = self.check_url(url)
-        remaining = deadline - time.monotonic()
+        remaining = watchdog.remaining()
         if remaining <= 0:
-            raise FetchError(f"{url}: timed out after {self.timeout}s", url=url)
+            raise self._timed_out(url)
         session = requests.Session()
         session.trust_env = False  # no proxies from the environment: they would bypass the checks
-        session.mount("http://", _pinned_adapter(address))
-        session.mount("https://", _pinned_adapter(address))
+        adapter = _pinned_adapter(address, watchdog)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         try:
             return session.request(
                 method,
@@ -307,32 +350,46 @@ class Fetcher:
                 stream=True,
                 timeout=remaining,
             )
-        except requests.Timeout as exc:
-            raise FetchError(f"{url}: timed out after {self.timeout}s", url=url) from exc
         except requests.RequestException as exc:
+            if watchdog.fired or isinstance(exc, requests.Timeout):
+                raise self._timed_out(url) from exc
             raise FetchError(f"{url}: {exc}", url=url) from exc
-        finally:
-            session.close()
 
-    def _chunks(self, response: requests.Response, url: str, deadline: float) -> Iterable[bytes]:
+    def _timed_out(self, url: str) -> FetchError:
+        return FetchError(f"{url}: timed out after {self.timeout}s", url=url)
+
+    def _chunks(
+        self, response: requests.Response, url: str, watchdog: _Watchdog
+    ) -> Iterator[bytes]:
         try:
-            for chunk in response.iter_content(chunk_size=16384):
-                if time.monotonic() > deadline:
-                    raise FetchError(f"{url}: timed out after {self.timeout}s", url=url)
-                yield chunk
+            yield from response.iter_content(chunk_size=16384)
         except requests.RequestException as exc:
+            if watchdog.fired or isinstance(exc, requests.Timeout):
+                raise self._timed_out(url) from exc
             raise FetchError(f"{url}: {exc}", url=url) from exc
+        if watchdog.fired:  # a shut-down socket can look like a clean end of the body
+            raise self._timed_out(url)
 
-    def _read(self, response: requests.Response, url: str, deadline: float) -> bytes:
+    def _read(self, response: requests.Response, url: str, watchdog: _Watchdog) -> bytes:
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge(f"{url}: the answer is {declared} bytes, over {self.max_bytes}", url=url)
         body = bytearray()
-        for chunk in self._chunks(response, url, deadline):
+        for chunk in self._chunks(response, url, watchdog):
             body += chunk
             if len(body) > self.max_bytes:
                 raise TooLarge(f"{url}: the answer is over {self.max_bytes} bytes", url=url)
         return bytes(body)
+
+
+def _json_object(body: bytes, where: str, url: str) -> dict[str, object]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FetchError(f"{where} did not answer valid JSON: {exc}", url=url) from exc
+    if not isinstance(doc, dict):
+        raise FetchError(f"{where} answered JSON that is not an object", url=url)
+    return doc
 
 
 # ------------------------------------------------------------------------------- public keys

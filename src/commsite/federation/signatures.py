@@ -155,18 +155,25 @@ def sign_cavage(
     now: datetime,
     headers: Mapping[str, str] = {},
     algorithm: str = "rsa-sha256",
+    include_query: bool = True,
 ) -> dict[str, str]:
     """The full header set for a draft-cavage signed request.
 
     Signs ``(request-target) host date`` plus ``digest`` when there is a body and
     ``content-type`` when one is given in `headers`. Other given headers are passed through
     unsigned. Sign at send time: Mastodon accepts a signature for about 65 minutes.
+
+    ``(request-target)`` carries the query string, as draft-cavage and Mastodon say;
+    `include_query=False` gives the path-only form some verifiers (Fedify 1.5, older Misskey
+    and Friendica) expect.
     """
     if algorithm not in CAVAGE_ALGORITHMS:
         raise ValueError(
             f"unknown draft-cavage algorithm {algorithm!r}; use one of {CAVAGE_ALGORITHMS}"
         )
     authority, target = _authority_and_target(url)
+    if not include_query:
+        target = target.partition("?")[0]
     out: dict[str, str] = {
         k: v for k, v in headers.items() if k.lower() not in {"host", "date", "digest", "signature"}
     }
