@@ -1,10 +1,52 @@
-"""(being written)"""
+"""`commsite serve`: the live preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
+from commsite.errors import CommsiteError
+
+__all__ = ["serve"]
+
 
 @click.command()
-def serve() -> None:
-    """Not written yet."""
-    raise click.ClickException("not implemented yet")
+@click.argument("site", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", "-p", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--hide-drafts",
+    is_flag=True,
+    help="Leave out drafts and future-dated stories (shown, and marked, by default).",
+)
+def serve(site: Path, host: str, port: int, hide_drafts: bool) -> None:
+    """Preview SITE locally: build it, serve it, and rebuild on every save.
 
+    Open tabs reload by themselves after each change. When a file has an
+    error, the page shows it (PATH:LINE: message) and comes back once the
+    file is fixed. Only the pages a change affects are rebuilt. The preview
+    is written to SITE/.commsite/preview/, never to public/, and the reload
+    script exists only here, never in `commsite build` output.
+
+    \b
+    Examples:
+      commsite serve                      the site in this folder, on :8000
+      commsite serve example_site -p 8080
+      commsite serve --hide-drafts        see it as `commsite build` would
+    """
+    from commsite.serve.preview import Preview, PreviewOptions
+
+    try:
+        preview = Preview(
+            PreviewOptions(root=site, host=host, port=port, drafts=not hide_drafts),
+            echo=click.echo,
+        )
+    except CommsiteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    preview.build_all()
+    click.echo(f"Serving {site} at {preview.url} (Ctrl-C to stop)")
+    try:
+        preview.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("\nStopped.")

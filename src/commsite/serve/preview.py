@@ -1,0 +1,137 @@
+"""`commsite serve`: build, serve, watch, rebuild what changed, reload the browser."""
+
+from __future__ import annotations
+
+import errno
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from commsite.build.run import Builder, BuildOptions, BuildResult
+from commsite.datadir import DataDir
+from commsite.errors import CommsiteError, count_line
+from commsite.serve.server import PreviewServer, PreviewState
+from commsite.serve.watch import SiteWatcher
+
+__all__ = ["PortInUse", "Preview", "PreviewOptions"]
+
+
+class PortInUse(CommsiteError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewOptions:
+    root: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    drafts: bool = True  # drafts and future-dated stories are shown (and marked) by default
+
+
+class Preview:
+    """A running preview: server + watcher + incremental builder."""
+
+    def __init__(self, options: PreviewOptions, *, echo: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.echo = echo
+        root = options.root.resolve()
+        self.output = DataDir.for_site(root).path / "preview"
+        self.state = PreviewState(self.output, site_title=root.name)
+        # Bind first, so a busy port is reported before a long build.
+        try:
+            self.server = PreviewServer(
+                (options.host, options.port), self.state, webfinger=self._webfinger
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"port {options.port} on {options.host} is already in use; "
+                    f"try `commsite serve --port {options.port + 1}` or stop the other server"
+                ) from exc
+            raise
+        host, port = self.server.server_address[:2]
+        self.url = f"http://{_url_host(str(host))}:{port}/"
+        self.builder = Builder(
+            BuildOptions(
+                root=root,
+                output=self.output,
+                drafts=options.drafts,
+                future=options.drafts,
+                base_url=self.url,
+            )
+        )
+        self.watcher = SiteWatcher(root, self._rebuild)
+        self._build_lock = threading.Lock()
+
+    # -- building -----------------------------------------------------------------
+
+    def build_all(self) -> BuildResult:
+        return self._run(None)
+
+    def _rebuild(self, paths: set[Path]) -> None:
+        self._run(paths)
+
+    def _run(self, paths: set[Path] | None) -> BuildResult:
+        with self._build_lock:
+            started = time.perf_counter()
+            with self.state.lock.exclusive():
+                result = self.builder.build(paths)
+            self.state.publish(failed=not result.ok, diagnostics=result.diagnostics)
+        seconds = time.perf_counter() - started
+        if result.ok:
+            what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"
+            self.echo(
+                f"[{time.strftime('%H:%M:%S')}] {what}: rendered {len(result.rendered)}, "
+                f"wrote {len(result.written)} in {seconds:.2f} s"
+            )
+        else:
+            for d in result.diagnostics:
+                self.echo(d.format())
+            self.echo(f"build failed ({count_line(result.diagnostics)}); the page shows the errors")
+        return result
+
+    # -- serving --------------------------------------------------------------------
+
+    def serve_forever(self) -> None:
+        self.watcher.start()
+        try:
+            self.server.serve_forever(poll_interval=0.2)
+        finally:
+            self.close()
+
+    def start_in_thread(self) -> threading.Thread:
+        self.watcher.start()
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self.watcher.stop()
+        if not self.server.stopping.is_set():
+            self.server.stopping.set()
+        self.server.server_close()
+
+    def _webfinger(self, resource: str) -> bytes | None:
+        """Answer WebFinger from the built JRD: its subject, aliases or actor URL, any case."""
+        jrd_file = self.output / ".well-known" / "webfinger"
+        if not jrd_file.is_file():
+            return None
+        data = jrd_file.read_bytes()
+        jrd = json.loads(data)
+        names = {str(jrd.get("subject", "")).lower()}
+        names.update(str(a).lower() for a in jrd.get("aliases", []))
+        names.update(
+            str(link.get("href", "")).lower()
+            for link in jrd.get("links", [])
+            if link.get("rel") == "self"
+        )
+        return data if resource.lower() in names else None
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

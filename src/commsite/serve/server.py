@@ -1,0 +1,276 @@
+"""The preview's HTTP server: the built site, the reload stream and the error page.
+
+The server never serves a half-built site: requests hold a shared lock while
+they read the output and a rebuild holds it exclusively while it builds and
+writes, so a page is either all before or all after a change. While the last
+build failed, every HTML page is replaced by the error page.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from commsite.errors import Diagnostic
+from commsite.federation.content_types import content_type_for
+from commsite.serve.errorpage import error_page
+from commsite.serve.livereload import EVENTS_PATH, inject_reload_script
+
+__all__ = ["PreviewServer", "PreviewState", "SharedLock"]
+
+KEEPALIVE_SECONDS = 10.0
+
+
+class SharedLock:
+    """Many readers or one writer; a waiting writer holds back new readers."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+@dataclass
+class PreviewState:
+    """What the server shows: the output folder and the outcome of the last build."""
+
+    output: Path
+    site_title: str = "commsite"
+    generation: int = 0
+    diagnostics: Sequence[Diagnostic] = ()
+    failed: bool = False
+    lock: SharedLock = field(default_factory=SharedLock)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def publish(self, *, failed: bool, diagnostics: Sequence[Diagnostic]) -> None:
+        """Record a finished build and wake every open page's reload stream."""
+        with self.changed:
+            self.failed = failed
+            self.diagnostics = tuple(diagnostics)
+            self.generation += 1
+            self.changed.notify_all()
+
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.generation != seen, timeout=timeout)
+            return self.generation
+
+
+class PreviewServer(ThreadingHTTPServer):
+    daemon_threads = True  # open reload streams must not hold up Ctrl-C
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: PreviewState,
+        *,
+        webfinger: Callable[[str], bytes | None] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.state = state
+        self.webfinger = webfinger
+        self.log = log
+        self.stopping = threading.Event()
+        super().__init__(address, PreviewHandler)
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        with self.state.changed:
+            self.state.changed.notify_all()
+        super().shutdown()
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    server: PreviewServer
+    protocol_version = "HTTP/1.1"
+    server_version = "commsite-serve"
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.log is not None:
+            self.server.log(format % args)
+
+    def do_HEAD(self) -> None:
+        self._respond(head=True)
+
+    def do_GET(self) -> None:
+        self._respond(head=False)
+
+    # -- routing ---------------------------------------------------------------
+
+    def _respond(self, *, head: bool) -> None:
+        url = urlsplit(self.path)
+        path = unquote(url.path)
+        if path == EVENTS_PATH:
+            self._stream_events()
+            return
+        state = self.server.state
+        with state.lock.shared():
+            if path == "/.well-known/webfinger" and self.server.webfinger is not None:
+                self._webfinger(url.query, head=head)
+                return
+            file = _resolve(state.output, path)
+            is_page = file is None or file.suffix == ".html"
+            if state.failed and is_page:
+                self._send(
+                    HTTPStatus.INTERNAL_SERVER_ERROR,
+                    "text/html; charset=utf-8",
+                    inject_reload_script(
+                        error_page(state.diagnostics, site_title=state.site_title)
+                    ),
+                    head=head,
+                )
+                return
+            if file is None and not path.endswith("/") and _resolve(state.output, path + "/"):
+                self._redirect(path + "/" + (f"?{url.query}" if url.query else ""))
+                return
+            if file is None:
+                not_found = state.output / "404.html"
+                body = not_found.read_bytes() if not_found.is_file() else b"<h1>Not found</h1>"
+                self._send(
+                    HTTPStatus.NOT_FOUND,
+                    "text/html; charset=utf-8",
+                    inject_reload_script(body),
+                    head=head,
+                )
+                return
+            body = file.read_bytes()
+        rel = file.relative_to(state.output).as_posix()
+        ctype = content_type_for(rel) or _guess_type(file)
+        if ctype.startswith("text/html"):
+            body = inject_reload_script(body)
+        self._send(HTTPStatus.OK, ctype, body, head=head, cors=rel.startswith(".well-known/"))
+
+    def _webfinger(self, query: str, *, head: bool) -> None:
+        assert self.server.webfinger is not None
+        resource = parse_qs(query).get("resource", [""])[0]
+        if not resource:
+            self._send(
+                HTTPStatus.BAD_REQUEST,
+                "application/json",
+                b'{"error": "the resource parameter is required"}',
+                head=head,
+                cors=True,
+            )
+            return
+        answer = self.server.webfinger(resource)
+        if answer is None:
+            self._send(
+                HTTPStatus.NOT_FOUND,
+                "application/json",
+                json.dumps({"error": f"unknown resource {resource}"}).encode(),
+                head=head,
+                cors=True,
+            )
+            return
+        self._send(HTTPStatus.OK, "application/jrd+json", answer, head=head, cors=True)
+
+    def _stream_events(self) -> None:
+        state = self.server.state
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        seen = state.generation
+        try:
+            self.wfile.write(f"retry: 500\nevent: build\ndata: {seen}\n\n".encode())
+            self.wfile.flush()
+            while not self.server.stopping.is_set():
+                now = state.wait_for_change(seen, KEEPALIVE_SECONDS)
+                if now != seen:
+                    seen = now
+                    self.wfile.write(f"event: build\ndata: {seen}\n\n".encode())
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            return  # the tab was closed or reloaded
+
+    # -- responses -------------------------------------------------------------
+
+    def _send(
+        self,
+        status: HTTPStatus,
+        ctype: str,
+        body: bytes,
+        *,
+        head: bool,
+        cors: bool = False,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        if cors:
+            self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def _resolve(root: Path, url_path: str) -> Path | None:
+    """The file a URL path names inside `root`, or None (never outside root)."""
+    rel = url_path.lstrip("/")
+    candidate = (root / rel).resolve()
+    base = root.resolve()
+    if candidate != base and base not in candidate.parents:
+        return None
+    if candidate.is_dir():
+        if not url_path.endswith("/"):
+            return None
+        candidate = candidate / "index.html"
+    return candidate if candidate.is_file() else None
+
+
+def _guess_type(file: Path) -> str:
+    ctype, _ = mimetypes.guess_type(file.name)
+    if ctype is None:
+        return "application/octet-stream"
+    if ctype.startswith("text/") or ctype in ("application/javascript", "image/svg+xml"):
+        return f"{ctype}; charset=utf-8"
+    return ctype
