@@ -52,11 +52,10 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     """
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
-    labels: dict[str, str] = {}
+    labels: dict[str, str] = {}  # object id -> "stories/SLUG"
 
     def planned(publication: Publication, inboxes: int) -> None:
-        for p in publication.activities:
-            labels[str(p.activity["id"])] = f"{p.kind} {p.label}"
+        labels.update(publication.labels)
         if publication.first_run:
             click.echo(
                 f"First publish: {len(publication.baseline)} older stories and events recorded"
@@ -73,7 +72,8 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
                 click.echo(f"  {p.kind:<6} {p.label}")
 
     def progress(outcome: DeliveryOutcome) -> None:
-        what = labels.get(outcome.activity_id, outcome.activity_id)
+        obj = outcome.object_id or ""
+        what = f"{outcome.activity_type} {labels.get(obj, obj)}".strip() or outcome.activity_id
         line = f"{_MARK[outcome.status]} {what} → {outcome.inbox}: {outcome.detail}"
         if outcome.next_attempt is not None:
             line += f"; next attempt {outcome.next_attempt:%Y-%m-%d %H:%M} UTC"

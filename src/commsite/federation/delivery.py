@@ -136,6 +136,8 @@ class DeliveryOutcome:
     detail: str
     next_attempt: datetime | None = None  # when status == "retry"
     followers_removed: int = 0  # when status == "gone"
+    activity_type: str = ""  # "Create", "Accept", ...
+    object_id: str | None = None  # the activity's object (its id, if embedded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class QueueStats:
 class _Row:
     id: int
     activity_id: str
+    object_id: str | None
     inbox: str
     host: str
     attempts: int
@@ -263,7 +266,7 @@ class DeliveryQueue:
         """
         rows = self._conn.execute(
             """
-            SELECT id, activity_id, inbox, host, attempts, enqueued_at, lease_token,
+            SELECT id, activity_id, object_id, inbox, host, attempts, enqueued_at, lease_token,
                    lease_at, lease_host, lease_pid
             FROM (
                 SELECT r.*, ROW_NUMBER() OVER (
@@ -291,6 +294,7 @@ class DeliveryQueue:
                 _Row(
                     id=int(r["id"]),
                     activity_id=str(r["activity_id"]),
+                    object_id=r["object_id"],
                     inbox=str(r["inbox"]),
                     host=str(r["host"]),
                     attempts=int(r["attempts"]),
@@ -329,6 +333,7 @@ class DeliveryQueue:
     def _settle(
         self,
         row: _Row,
+        activity_type: str,
         answer: _Answer,
         now: datetime,
         followers: FollowerStore,
@@ -381,6 +386,8 @@ class DeliveryQueue:
             detail=detail,
             next_attempt=next_attempt,
             followers_removed=removed,
+            activity_type=activity_type,
+            object_id=row.object_id,
         )
 
     def _release(self, token: str) -> None:
@@ -476,14 +483,14 @@ def run_deliveries(
         _LIVE_TOKENS.add(token)
     first_pass = None if until_idle else queue._due_ids(clock())
     outcomes: list[DeliveryOutcome] = []
-    in_flight: dict[Future[_Answer], _Row] = {}
+    in_flight: dict[Future[_Answer], tuple[_Row, str]] = {}
     load: Counter[str] = Counter()
 
     def settle(done: Iterable[Future[_Answer]]) -> None:
         for future in done:
-            row = in_flight.pop(future)
+            row, activity_type = in_flight.pop(future)
             load[row.host] -= 1
-            outcome = queue._settle(row, future.result(), clock(), followers, rng)
+            outcome = queue._settle(row, activity_type, future.result(), clock(), followers, rng)
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
@@ -493,7 +500,7 @@ def run_deliveries(
             try:
                 while True:
                     if len(in_flight) < workers:
-                        busy = {row.id for row in in_flight.values()}
+                        busy = {row.id for row, _ in in_flight.values()}
                         for row in queue._candidates(clock(), per_host):
                             if len(in_flight) >= workers:
                                 break
@@ -505,7 +512,7 @@ def run_deliveries(
                             if body is None:
                                 continue  # another run took it
                             future = pool.submit(_send, row.inbox, body, sign, post)
-                            in_flight[future] = row
+                            in_flight[future] = (row, _activity_type(body))
                             load[row.host] += 1
                             if first_pass is not None:
                                 first_pass.discard(row.id)
@@ -544,11 +551,10 @@ def _send(
         return _Answer(None, None, f"cannot send there: {exc}", permanent_error=True)
     except (FetchError, requests.RequestException) as exc:
         return _Answer(None, None, str(exc) or type(exc).__name__)
-    with response:
-        status = response.status_code
-        text = " ".join(response.text.split())[:DETAIL_LIMIT] if status >= 300 else ""
-        detail = f"HTTP {status}" + (f": {text}" if text else "")
-        return _Answer(status, response.headers.get("Retry-After"), detail)
+    status = response.status_code
+    text = " ".join(response.text.split())[:DETAIL_LIMIT] if status >= 300 else ""
+    detail = f"HTTP {status}" + (f": {text}" if text else "")
+    return _Answer(status, response.headers.get("Retry-After"), detail)
 
 
 def _lease_is_stale(
@@ -580,6 +586,11 @@ def _process_alive(pid: int) -> bool:
 
 
 _HOSTNAME = socket.gethostname()
+
+
+def _activity_type(body: bytes) -> str:
+    kind = json.loads(body).get("type")
+    return kind if isinstance(kind, str) else ""
 
 
 def _object_id(activity: Mapping[str, object]) -> str | None:

@@ -20,8 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,8 @@ class Publication:
     activities: tuple[PlannedActivity, ...]
     first_run: bool  # no baseline yet: this run records one
     baseline: tuple[tuple[str, str], ...] = ()  # (object id, sha256) recorded without a send
+    # "stories/SLUG" or "events/SLUG" of every object on the site, by object id
+    labels: Mapping[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("Create", "Update", "Delete"), 0)
@@ -203,10 +205,10 @@ def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: in
     window_start = now - timedelta(days=backfill_days)
     planned: list[PlannedActivity] = []
     baseline: list[tuple[str, str]] = []
-    seen: set[str] = set()
+    labels: dict[str, str] = {}
     for label, when, obj in _items(site):
         object_id = str(obj["id"])
-        seen.add(object_id)
+        labels[object_id] = label
         digest = _sha256(obj)
         previous = recorded.get(object_id)
         if previous == digest:
@@ -219,11 +221,11 @@ def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: in
         else:
             activity, kind = update_activity(site, obj, now), "Update"
         planned.append(PlannedActivity(kind, object_id, label, activity, digest))
-    for object_id in sorted(set(recorded) - seen):
+    for object_id in sorted(set(recorded) - set(labels)):
         planned.append(
             PlannedActivity("Delete", object_id, object_id, delete_activity(site, object_id), None)
         )
-    return Publication(tuple(planned), first_run, tuple(baseline))
+    return Publication(tuple(planned), first_run, tuple(baseline), labels)
 
 
 def plan_publication(

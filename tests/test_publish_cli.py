@@ -1,0 +1,110 @@
+"""`commsite publish` as a person runs it: what it prints, and its exit status."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from commsite.cli import main
+from commsite.database import connect
+from commsite.datadir import DataDir
+from commsite.federation.followers import Follower, FollowerStore
+from publish_peers import Instance, Origin, serve_actor, write_site
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, Instance]]:
+    origin = Origin()
+    peer = Instance("flaky", mode="flaky", users=("ann",)).start()
+    root = tmp_path / "site"
+    yesterday = (NOW - timedelta(days=1)).date().isoformat()
+    write_site(root, origin.base_url, {"hello": (yesterday, "Hello, neighbours.")})
+    serve_actor(origin, root, NOW)
+    FollowerStore(connect(DataDir.for_site(root).database)).add(
+        Follower(peer.actor("ann"), peer.inbox("ann"), peer.shared_inbox, None, NOW)
+    )
+    yield root, peer
+    peer.stop()
+    origin.stop()
+
+
+def test_help_explains_the_options() -> None:
+    result = CliRunner().invoke(main, ["publish", "--help"])
+    assert result.exit_code == 0
+    for text in ("--dry-run", "--retry-now", "--backfill-days", "first publish", "default: 7"):
+        assert text in result.output
+
+
+def test_dry_run_lists_what_would_go_out(site: tuple[Path, Instance]) -> None:
+    root, peer = site
+    result = CliRunner().invoke(main, ["publish", str(root), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Would queue 1 activity for 1 inboxes:\n  Create stories/hello\n" in result.output
+    assert result.output.endswith("1 activity → 1 inbox (dry run: nothing queued or sent)\n")
+    assert peer.statuses == []
+
+
+def test_publish_prints_each_delivery_and_a_summary_then_retries_now(
+    site: tuple[Path, Instance],
+) -> None:
+    root, peer = site
+    runner = CliRunner()
+    first = runner.invoke(main, ["publish", str(root)])
+    assert first.exit_code == 0, first.output
+    assert "First publish: 0 older stories and events recorded as already published" in (
+        first.output
+    )
+    assert "retrying  Create stories/hello → " + peer.shared_inbox + ": HTTP 500" in first.output
+    assert first.output.splitlines()[-1].startswith("1 activity → 1 inbox: 1 retrying (next in ")
+
+    again = runner.invoke(main, ["publish", str(root), "--retry-now"])
+    assert again.exit_code == 0, again.output
+    assert f"delivered Create stories/hello → {peer.shared_inbox}: HTTP 202" in again.output
+    assert again.output.splitlines()[-1] == "nothing new to publish: 1 delivered"
+    assert peer.statuses == [500, 202]
+
+    idle = runner.invoke(main, ["publish", str(root)])
+    assert idle.output.splitlines()[-1] == "nothing new to publish"
+
+
+def test_no_private_key_is_a_clear_error(site: tuple[Path, Instance]) -> None:
+    root, peer = site
+    DataDir.for_site(root).private_key.unlink()
+    result = CliRunner().invoke(main, ["publish", str(root)])
+    assert result.exit_code == 1
+    assert f"Error: no private key at {DataDir.for_site(root).private_key}; run " in result.output
+    assert f"`commsite keys generate {root}`" in result.output
+    assert peer.statuses == []
+
+
+def test_content_errors_are_printed_with_their_file_and_line(
+    site: tuple[Path, Instance],
+) -> None:
+    root, _ = site
+    (root / "content" / "stories" / "broken.md").write_text(
+        "---\ntitle: Broken\ndate: tomorrow\n---\nBody\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["publish", str(root)])
+    assert result.exit_code == 1
+    assert "content/stories/broken.md:3: error:" in result.output
+
+
+def test_a_missing_site_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["publish", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    assert "no such directory" in result.output
+
+
+def test_a_site_without_a_public_key_is_refused(site: tuple[Path, Instance]) -> None:
+    root, _ = site
+    shutil.rmtree(root / "federation")
+    result = CliRunner().invoke(main, ["publish", str(root)])
+    assert result.exit_code == 1
+    assert "federation/public-key.pem is missing" in result.output
