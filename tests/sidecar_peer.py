@@ -197,6 +197,17 @@ class Remote:
             self.received.append({"inbox": request.path, "key_id": key_id, **json.loads(body)})
         _answer(request, 202, b"", "text/plain")
 
+    def wait_for(self, type_: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """The activities of a type received so far, once there are `count` of them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                found = [r for r in self.received if r["type"] == type_]
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"no {type_} arrived within {timeout}s; refused: {self.rejected}")
+
     # --- sending -------------------------------------------------------------
 
     def signed_headers(
