@@ -243,6 +243,17 @@ def test_hs2019_with_created_and_expires(alice: RSAPrivateKey) -> None:
     refused(InvalidSignature, h, alice, now=now + timedelta(hours=13, minutes=1))
 
 
+def test_unsigned_created_and_expires_do_not_move_the_window(alice: RSAPrivateKey) -> None:
+    """A replayed request cannot be freshened by adding unsigned created=/expires=."""
+    old = datetime.now(UTC) - timedelta(hours=3)
+    h = ours(alice, now=old)
+    fresh = int(datetime.now(UTC).timestamp())
+    h["Signature"] = f"created={fresh},expires={fresh + 86400}," + h["Signature"]
+    refused(InvalidSignature, h, alice)
+    hs = with_signature_param(h, "algorithm", "hs2019")
+    assert "outside acceptable time window" in refused(InvalidSignature, hs, alice).reason
+
+
 def test_created_pseudo_header_is_refused_with_rsa_sha256(alice: RSAPrivateKey) -> None:
     t = int(datetime.now(UTC).timestamp())
     h = _hs2019(alice, t, t + 300)

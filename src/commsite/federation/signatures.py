@@ -359,8 +359,6 @@ def parse_cavage(value: str) -> dict[str, str]:
     params: dict[str, str] = {}
     pos = 0
     value = value.strip()
-    if value.lower().startswith("signature "):  # the Authorization: Signature … form
-        value = value[len("signature ") :].lstrip()
     while pos < len(value):
         m = _PARAM.match(value, pos)
         if m is None or m.end() == pos:
@@ -410,18 +408,21 @@ def _verify_cavage(
         ) from exc
     signed = params.get("headers", "(created)" if algorithm == "hs2019" else "date").lower().split()
 
-    # The time window: (created) for hs2019, else the Date header.
+    # The time window: (created) for hs2019, else the Date header. Unlike Mastodon, only signed
+    # values count: an unsigned created= or expires= could stretch the window for a replay.
     created: datetime | None = None
-    if algorithm == "hs2019" and params.get("created"):
+    if algorithm == "hs2019" and "(created)" in signed and params.get("created"):
         created = _epoch(params["created"], "created")
-    elif h.get("date"):
+    elif "date" in signed and h.get("date"):
         try:
             created = parsedate_to_datetime(h.get("date") or "")
         except (TypeError, ValueError) as exc:
             raise InvalidSignature(f"Invalid Date header: {h.get('date')!r}") from exc
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
-    expires = _epoch(params["expires"], "expires") if params.get("expires") else None
+    expires = None
+    if "(expires)" in signed and params.get("expires"):
+        expires = _epoch(params["expires"], "expires")
     _check_time_window(created, expires, now, max_skew)
 
     # Strength: what must be covered.
