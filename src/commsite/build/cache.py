@@ -244,6 +244,30 @@ class BuildCache:
         except sqlite3.DatabaseError:
             self._fail()
 
+    # --- small JSON values (the no-change check, template dependencies) -------
+
+    def get_json(self, key: str) -> Any:
+        if self._conn is None:
+            return None
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            return None if row is None else json.loads(row[0])
+        except (sqlite3.DatabaseError, ValueError):
+            return None
+
+    def set_json(self, key: str, value: Any) -> None:
+        if self._conn is None:
+            return
+        try:
+            if value is None:
+                self._conn.execute("DELETE FROM meta WHERE key=?", (key,))
+            else:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value))
+                )
+        except sqlite3.DatabaseError:
+            self._fail()
+
     @property
     def _record_key(self) -> str:
         return f"record:{self.output}"

@@ -16,13 +16,15 @@ generated one gets a warning.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from commsite import urls
-from commsite.build.fingerprint import Fingerprinter, code_fingerprint, digest_bytes, owners_of
+from commsite.build.fingerprint import code_fingerprint, digest_bytes, digest_text
 from commsite.content.model import Site
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.documents import federation_documents
@@ -43,9 +45,20 @@ STATIC_DIR = "static"
 class Output:
     path: str  # the file, relative to the output directory
     fingerprint: bytes
-    sources: tuple[str, ...]  # site files it was made from ("*": the whole site)
+    # What it was made from, for people reading the record: a page's own content
+    # file (if it is about one item) and its template files; "*" for documents
+    # made from the whole site. Fingerprints, not these, decide what is rebuilt.
+    sources: tuple[str, ...]
     page: PageSpec | None = None  # rendered later
     data: bytes | None = None  # or its bytes, made already
+    copy: Path | None = None  # or the file to copy
+
+    def content(self) -> bytes:
+        """The bytes of a document or copy (not of a page)."""
+        if self.data is not None:
+            return self.data
+        assert self.copy is not None
+        return self.copy.read_bytes()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,24 +82,41 @@ def _read_tree(directory: Path) -> dict[str, Path]:
 
 
 class _TemplateDigests:
-    def __init__(self, renderer: Renderer) -> None:
+    """Per template name: a digest of the files it is made of (itself and what it
+    extends, includes or imports), and their paths.
+
+    Finding what a template uses means parsing it; the answer is kept in
+    `known` (saved in the build cache) under a digest of every template file,
+    so it is reused until any template changes.
+    """
+
+    def __init__(self, renderer: Renderer, theme: Theme, known: dict[str, Any]) -> None:
         self._renderer = renderer
-        self._files: dict[Path, bytes] = {}
+        self._files: dict[str, bytes] = {}
+        for directory in theme.template_dirs:
+            for path in _read_tree(directory).values():
+                self._files.setdefault(str(path), digest_bytes(path.read_bytes()))
+        state = digest_bytes(*(k.encode() + v for k, v in sorted(self._files.items()))).hex()
+        if known.get("state") != state:
+            known.clear()
+            known.update(state=state, deps={})
+        self.deps: dict[str, list[str]] = known["deps"]
         self._templates: dict[str, tuple[bytes, tuple[str, ...]]] = {}
 
     def get(self, name: str) -> tuple[bytes, tuple[str, ...]]:
         found = self._templates.get(name)
         if found is None:
+            files = self.deps.get(name)
+            if files is None or any(f not in self._files for f in files):
+                files = [str(p) for p in self._renderer.template_files(name)]
+                self.deps[name] = files
             parts: list[bytes] = []
-            names: list[str] = []
-            for path in self._renderer.template_files(name):
-                digest = self._files.get(path)
+            for file in files:
+                digest = self._files.get(file)
                 if digest is None:
-                    digest = digest_bytes(path.read_bytes())
-                    self._files[path] = digest
-                parts += [str(path).encode(), digest]
-                names.append(str(path))
-            found = (digest_bytes(*parts), tuple(names))
+                    digest = digest_bytes(Path(file).read_bytes())
+                parts += [file.encode(), digest]
+            found = (digest_bytes(*parts), tuple(files))
             self._templates[name] = found
         return found
 
@@ -96,9 +126,13 @@ def make_plan(
     theme: Theme,
     renderer: Renderer,
     root: Path,
+    hashes: Mapping[str, bytes],
     *,
+    template_deps: dict[str, Any] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[Plan, list[Diagnostic]]:
+    """Every output of the site. `hashes`: sha256 of input files (see inputs.py), used
+    for copies; `template_deps`: what each template uses, kept between builds."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -107,20 +141,30 @@ def make_plan(
         previous = origin.get(path)
         if previous is not None and previous != source:
             problems.append(_hidden(path, previous, source))
-        outputs[path] = Output(path, digest_bytes(data), sources, data=data)
+        outputs[path] = Output(path, digest_bytes(b"data", data), sources, data=data)
         origin[path] = source
 
     for path, data in generated_assets().items():
         add_data(path, data, "generated", ())
+
+    def add_copy(path: str, file: Path, source: str) -> None:
+        try:
+            key = file.relative_to(root).as_posix()
+        except ValueError:
+            key = str(file)
+        digest = hashes.get(key)
+        if digest is None:
+            digest = hashlib.sha256(file.read_bytes()).digest()
+        outputs[path] = Output(path, digest_bytes(b"copy", digest), (key,), copy=file)
+        origin[path] = source
+
     for path, file in theme_assets(theme).items():
-        outputs[path] = _copy(path, file, ())
-        origin[path] = "theme"
+        add_copy(path, file, "theme")
     for path, file in _read_tree(root / STATIC_DIR).items():
         rel = f"{STATIC_DIR}/{path}"
         if origin.get(path) == "generated":
             problems.append(_hidden(path, "generated", rel))
-        outputs[path] = _copy(path, file, (rel,))
-        origin[path] = rel
+        add_copy(path, file, rel)
 
     specs = plan_pages(site)
     documents: dict[str, bytes] = {
@@ -142,28 +186,35 @@ def make_plan(
     for path, data in documents.items():
         add_data(path, data, "document", ("*",))
 
-    fingerprinter = Fingerprinter(owners_of(site))
-    templates = _TemplateDigests(renderer)
+    templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
     code = code_fingerprint()
+    items = _item_sources(site)
     total = len(specs)
     for n, spec in enumerate(specs, 1):
         path = urls.output_file(spec.path)
-        template_digest, _ = templates.get(spec.template)
-        context_digest, sources = fingerprinter.digest(spec.context)
+        template_digest, template_files = templates.get(spec.template)
+        context_digest = digest_text(repr(spec.context))
         fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, context_digest)
         previous = origin.get(path)
         if previous is not None and previous != "page":
             problems.append(_hidden(path, previous, "page"))
-        outputs[path] = Output(path, fingerprint, tuple(sorted(sources)), page=spec)
+        item = items.get(spec.path)
+        sources = (item, *template_files) if item else template_files
+        outputs[path] = Output(path, fingerprint, sources, page=spec)
         origin[path] = "page"
         if progress and n % 1000 == 0:
             progress("planning", n, total)
     return Plan(dict(sorted(outputs.items())), total), problems
 
 
-def _copy(path: str, file: Path, sources: tuple[str, ...]) -> Output:
-    data = file.read_bytes()
-    return Output(path, digest_bytes(data), sources, data=data)
+def _item_sources(site: Site) -> dict[str, str]:
+    """Site path -> the content file of the one item a page is about."""
+    found = {urls.RULES: site.rules.source}
+    found.update((urls.story_page(s.slug), s.source) for s in site.stories)
+    found.update((urls.member_page(m.id), m.source) for m in site.members)
+    found.update((urls.event_page(e.slug), e.source) for e in site.events)
+    found.update((urls.page(p.slug), p.source) for p in site.pages)
+    return found
 
 
 def _hidden(path: str, first: str, second: str) -> Diagnostic:

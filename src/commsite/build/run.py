@@ -10,6 +10,7 @@ error (or any warning with `strict`) the previous output stays byte-identical.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,7 @@ from types import TracebackType
 
 from commsite.build.cache import BuildCache, RecordEntry, write_last_build
 from commsite.build.clock import build_now
+from commsite.build.inputs import NowWindow, now_window, scan_inputs
 from commsite.build.output import FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
@@ -29,12 +31,16 @@ from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site
+from commsite.content.model import Site
+from commsite.content.parse import ParsedFile
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
-from commsite.errors import CommsiteError, Diagnostic
+from commsite.errors import CommsiteError, Diagnostic, Severity
 from commsite.render.renderer import Renderer
-from commsite.render.theme import resolve_theme
+from commsite.render.theme import Theme, resolve_theme
 
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
+
+TEMPLATE_DEPS = "template-deps"
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total), stage being "parsing", "planning" or "rendering"."""
@@ -80,6 +86,7 @@ class Builder:
         self._cache_dir: Path | None = None
         self._record: dict[str, RecordEntry] | None = None
         self._record_loaded = False
+        self._record_total = 0
 
     # --- lifetime -------------------------------------------------------------
 
@@ -108,8 +115,14 @@ class Builder:
         now: datetime | None = None,
         progress: Progress | None = None,
     ) -> BuildResult:
-        """Build the site. `changed`: the files known to have changed since the last
-        build of this Builder (others are not re-read); None re-reads everything."""
+        """Build the site, doing only the work that changes since the last build need.
+
+        `changed` (the files a watcher saw change) is accepted for callers' clarity
+        but not needed: every build hashes all input files (about 0.1 s for 10,000
+        stories), which also catches changes a watcher missed; parsed files, the
+        build record and template dependencies are kept in memory between builds.
+        """
+        del changed
         start = time.perf_counter()
         if now is None:
             now = build_now(os.environ)
@@ -117,24 +130,9 @@ class Builder:
             now = now.replace(tzinfo=UTC)
         run = _Run(self, start, now, progress)
         try:
-            return run.execute(self._relative(changed))
+            return run.execute()
         finally:
             run.write_summary()
-
-    def _relative(self, changed: Iterable[Path] | None) -> set[str] | None:
-        if changed is None or not self._sources.files:
-            return None
-        root = self.options.root
-        found: set[str] = set()
-        for path in changed:
-            p = Path(path)
-            if not p.is_absolute():
-                p = root / p
-            try:
-                found.add(p.absolute().relative_to(root).as_posix())
-            except ValueError:
-                continue
-        return found
 
     def _open_cache(self, config: SiteConfig) -> BuildCache | None:
         if not self.options.cache:
@@ -171,7 +169,7 @@ class _Run:
 
     # --- the steps ----------------------------------------------------------
 
-    def execute(self, changed: set[str] | None) -> BuildResult:
+    def execute(self) -> BuildResult:
         options = self.options
         root = options.root
         jobs = options.jobs or available_cpus()
@@ -185,8 +183,17 @@ class _Run:
         self.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
         cache = self.builder._open_cache(config)
 
+        try:
+            theme = resolve_theme(root, config)
+        except CommsiteError as exc:
+            self.problems.append(_from_error(str(exc), root))
+            return self.failed()
+        scan = scan_inputs(root, self.fast_key(), _outside(theme, root))
+        if cache is not None and self.unchanged(cache, scan.digest):
+            return self.finished((), (), (), self.builder._record_total)
+
         parsed, more = self.builder._sources.refresh(
-            cache, changed=changed, jobs=jobs, progress=self.progress
+            cache, scan.files, jobs=jobs, progress=self.progress
         )
         self.problems += more
         interactions, more = load_interactions(root)
@@ -207,22 +214,35 @@ class _Run:
         if site is None or self.failing():
             return self.failed()
 
+        template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
+        template_deps = template_deps if isinstance(template_deps, dict) else {}
+        saved_deps = json.dumps(template_deps, sort_keys=True)
         try:
-            theme = resolve_theme(root, config)
             renderer = Renderer(theme)
-            plan, more = make_plan(site, theme, renderer, root, progress=self.progress)
+            plan, more = make_plan(
+                site,
+                theme,
+                renderer,
+                root,
+                scan.files,
+                template_deps=template_deps,
+                progress=self.progress,
+            )
         except CommsiteError as exc:
             self.problems.append(_from_error(str(exc), root))
             return self.failed()
         self.problems += more
         if self.failing():
             return self.failed()
+        if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
+            cache.set_json(TEMPLATE_DEPS, template_deps)
 
         record = self.builder._load_record(cache)
         output = options.output_dir
         dirty = [o for o in plan.outputs.values() if not _up_to_date(o, record, output)]
         gone = sorted(record.keys() - plan.outputs.keys()) if record is not None else []
         if record is not None and not dirty and not gone:
+            self.remember(cache, scan.digest, site, parsed, len(plan.outputs))
             return self.finished((), (), (), len(plan.outputs))
 
         staging = Staging(output)
@@ -234,14 +254,15 @@ class _Run:
             for path, rendered in states.items():
                 staging.add(path, rendered)
             for o in dirty:
-                if o.data is not None:
-                    staging.write(o.path, o.data)
+                if o.page is None:
+                    staging.write(o.path, o.content())
             if more:
                 self.problems += [_relative_diagnostic(d, root) for d in more]
                 staging.abort()
                 return self.failed()
             if cache is not None:
                 cache.invalidate_record()
+                cache.set_json(self.fast_name(), None)
             known = {p: e.state for p, e in record.items()} if record is not None else None
             committed = staging.commit(plan.outputs.keys(), known)
         except BaseException:
@@ -268,11 +289,74 @@ class _Run:
             base.update(changed_entries)
             self.builder._record = base
             self.builder._record_loaded = True
+        self.remember(cache, scan.digest, site, parsed, len(plan.outputs))
         return self.finished(
             tuple(o.path for o in dirty),
             committed.written,
             committed.removed,
             len(plan.outputs),
+        )
+
+    # --- the no-change check -----------------------------------------------
+
+    def fast_key(self) -> tuple[object, ...]:
+        """The options that change what is built (and where)."""
+        o = self.options
+        return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir))
+
+    def fast_name(self) -> str:
+        return f"unchanged:{self.options.output_dir}"
+
+    def unchanged(self, cache: BuildCache, inputs: bytes) -> bool:
+        """Whether the last successful build had these inputs, `now` is still in the
+        same window, and the output is on disk as it was written."""
+        fast = cache.get_json(self.fast_name())
+        if not isinstance(fast, dict) or fast.get("inputs") != inputs.hex():
+            return False
+        try:
+            window = NowWindow(float(fast["after"]), float(fast["before"]))
+            total = int(fast["total"])
+            diagnostics = [
+                Diagnostic(d[0], d[1], d[2], Severity(d[3]), d[4]) for d in fast["diagnostics"]
+            ]
+        except (KeyError, TypeError, ValueError, IndexError):
+            return False
+        if not window.contains(self.now):
+            return False
+        record = self.builder._load_record(cache)
+        if record is None or len(record) != total:
+            return False
+        output = str(self.options.output_dir)
+        for path, entry in record.items():
+            if not _on_disk(output, path, entry.state):
+                return False
+        self.problems += diagnostics
+        self.builder._record_total = total
+        return True
+
+    def remember(
+        self,
+        cache: BuildCache | None,
+        inputs: bytes,
+        site: Site,
+        parsed: list[ParsedFile],
+        total: int,
+    ) -> None:
+        if cache is None:
+            return
+        window = now_window(site, parsed)
+        cache.set_json(
+            self.fast_name(),
+            {
+                "inputs": inputs.hex(),
+                "after": window.after,
+                "before": window.before,
+                "total": total,
+                "diagnostics": [
+                    [d.path, d.line, d.message, d.severity.value, d.hint]
+                    for d in sorted(set(self.problems), key=Diagnostic.sort_key)
+                ],
+            },
         )
 
     # --- outcomes -----------------------------------------------------------
@@ -354,12 +438,26 @@ def _up_to_date(o: Output, record: Mapping[str, RecordEntry] | None, output: Pat
     return _on_disk(output, o.path, entry.state)
 
 
-def _on_disk(output: Path, path: str, state: FileState) -> bool:
+def _on_disk(output: str | Path, path: str, state: FileState) -> bool:
     try:
         st = os.stat(os.path.join(output, path))
     except OSError:
         return False
     return st.st_size == state.size and st.st_mtime_ns == state.mtime_ns
+
+
+def _outside(theme: Theme, root: Path) -> list[Path]:
+    """The theme's directories outside the site and outside commsite's own themes
+    (those are covered by the code fingerprint)."""
+    import commsite.themes
+
+    bundled = Path(commsite.themes.__file__).resolve().parent
+    found = []
+    for directory in (*theme.template_dirs, *theme.asset_dirs):
+        resolved = directory.resolve()
+        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
+            found.append(directory)
+    return found
 
 
 def _from_error(message: str, root: Path) -> Diagnostic:

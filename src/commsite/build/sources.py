@@ -9,7 +9,7 @@ and only then parsed, across processes when there are many files to parse.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,55 +51,66 @@ class Sources:
     def refresh(
         self,
         cache: BuildCache | None,
+        hashes: Mapping[str, bytes],
         *,
-        changed: Collection[str] | None = None,
         jobs: int = 1,
         progress: Progress | None = None,
     ) -> tuple[list[ParsedFile], list[Diagnostic]]:
-        """Bring the files up to date; `changed` (relative paths) limits what is re-read."""
+        """Bring the files up to date. `hashes`: sha256 of the site's files (from the
+        input scan); only files whose hash is in no cache are read and parsed."""
         problems: list[Diagnostic] = []
         code = code_fingerprint()
         current: dict[str, SourceFile] = {}
-        wanted: dict[bytes, tuple[str, str, bytes]] = {}  # key -> (kind, path, data)
+        wanted: dict[bytes, tuple[str, str]] = {}  # key -> (kind, path)
         for kind, rel in discover(self.root):
+            sha = hashes.get(rel)
+            if sha is None:  # appeared after the scan: read it now
+                try:
+                    sha = hashlib.sha256((self.root / rel).read_bytes()).digest()
+                except OSError as exc:
+                    problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
+                    continue
+            key = parse_key(PARSER_VERSION, code, kind, rel, sha)
             old = self.files.get(rel)
-            if old is not None and old.kind == kind and changed is not None and rel not in changed:
+            if old is not None and old.key == key:
                 current[rel] = old
+            else:
+                wanted[key] = (kind, rel)
+
+        found = cache.get_parsed(wanted) if cache is not None and wanted else {}
+        new: dict[bytes, ParsedFile] = {}
+        to_parse: list[tuple[str, str, bytes]] = []
+        for key, (kind, rel) in wanted.items():
+            parsed = found.get(key)
+            if isinstance(parsed, ParsedFile) and parsed.path == rel and parsed.kind == kind:
+                current[rel] = SourceFile(kind, rel, key, parsed)
                 continue
             try:
                 data = (self.root / rel).read_bytes()
             except OSError as exc:
                 problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
                 continue
-            key = parse_key(PARSER_VERSION, code, kind, rel, hashlib.sha256(data).digest())
-            if old is not None and old.key == key:
-                current[rel] = old
-            else:
-                wanted[key] = (kind, rel, data)
-
-        found = cache.get_parsed(wanted) if cache is not None and wanted else {}
-        missing = [(key, item) for key, item in wanted.items() if key not in found]
-        if missing:
+            to_parse.append((kind, rel, data))
+        if to_parse:
             results = map_in_processes(
                 _parse_one,
-                [item for _, item in missing],
-                jobs=jobs if len(missing) >= PARALLEL_PARSE_MIN else 1,
-                progress=(lambda done, total: progress("parsing", done, total))
-                if progress
-                else None,
+                to_parse,
+                jobs=jobs if len(to_parse) >= PARALLEL_PARSE_MIN else 1,
+                progress=_stage(progress, "parsing"),
             )
-            new = {key: parsed for (key, _), parsed in zip(missing, results, strict=True)}
-            found.update(new)
-        else:
-            new = {}
-        for key, (kind, rel, _) in wanted.items():
-            parsed = found[key]
-            if not isinstance(parsed, ParsedFile) or parsed.path != rel or parsed.kind != kind:
-                parsed = parse_file(kind, rel, wanted[key][2])  # a foreign cache entry
+            for (kind, rel, data), parsed in zip(to_parse, results, strict=True):
+                # The key of the bytes read, which may be newer than the scan.
+                key = parse_key(PARSER_VERSION, code, kind, rel, hashlib.sha256(data).digest())
                 new[key] = parsed
-            current[rel] = SourceFile(kind, rel, key, parsed)
+                current[rel] = SourceFile(kind, rel, key, parsed)
         if cache is not None:
             cache.put_parsed(new, keep=[f.key for f in current.values()])
         self.files = dict(sorted(current.items()))
         self.parsed_count = len(new)
         return [f.parsed for f in self.files.values()], problems
+
+
+def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(stage, done, total)

@@ -1,0 +1,563 @@
+"""Build benchmarks on a synthetic community site.
+
+    python benchmarks/build.py --stories 1000 [--runs 3] [--jobs N]
+    python benchmarks/build.py --stories 5000 --compare pelican
+
+Generates a deterministic site (N stories of about 800 words of varied Markdown:
+headings, lists, code blocks, tables, links, emphasis; N/10 members; N/20
+events) in a temporary directory, then measures, each as the median of --runs
+runs of `commsite build` in a fresh process (so what is measured is the cache on
+disk, not memory):
+
+* cold: no output, no cache;
+* no change: build again;
+* one story edited: change one story's body, build again.
+
+It prints pages per second for the cold build and the peak resident memory of
+the build processes (ru_maxrss of the children, worker processes included).
+
+--compare pelican installs Pelican in a virtual environment (cached under
+/tmp/commsite-bench), converts the same content into a Pelican site and
+alternates clean builds of both, printing the medians and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+CACHE_DIR = Path(tempfile.gettempdir()) / "commsite-bench"
+# Stories are dated before this; half of the events after it.
+EPOCH = datetime(2026, 6, 1, tzinfo=UTC)
+
+WORDS_TEXT = """
+repair tool library bicycle kettle toaster lamp radio soldering iron fuse cable
+plug switch motor bearing chain spoke wheel brake tyre valve pump hinge screw
+bolt washer clamp drill bit saw chisel plane glue wood metal fabric thread needle
+button zip seam hem patch darn yarn sock jumper coat boot sole heel lace stitch
+neighbour volunteer visitor organiser host member newcomer child parent friend
+morning afternoon evening saturday wednesday table hall kitchen corner shelf box
+bring borrow lend share learn teach show fix mend sew glue tighten loosen clean
+oil test measure check replace open close start finish wait help ask answer try
+small large old new broken working quiet loud careful patient quick slow bright
+simple tricky useful handy friendly warm cold wet dry heavy light sharp blunt
+because while after before during until although however instead perhaps often
+always sometimes never usually together alone again already still almost nearly
+circuit board resistor capacitor diode battery charger adapter speaker headphone
+laptop phone screen keyboard mouse printer cartridge paper ink toner hinge latch
+community street market school library garden allotment workshop cafe festival
+"""
+WORDS = WORDS_TEXT.split()
+
+TAGS = [
+    "electronics", "bikes", "sewing", "tools", "woodwork", "news", "how-to",
+    "spotlight", "events", "kitchen", "garden", "toys", "lamps", "radios", "clocks",
+    "computers", "phones", "furniture", "clothing", "shoes", "jewellery", "music",
+    "repair-cafe", "tool-library", "volunteers", "sustainability", "recycling",
+    "upcycling", "safety", "beginners", "advanced", "kids", "family", "winter",
+    "summer", "spring", "autumn", "outdoors", "indoors", "community",
+]  # fmt: skip
+
+LANGUAGES = {
+    "python": [
+        "def ohms_law(volts: float, amps: float) -> float:",
+        "    return volts / amps",
+        "",
+        "for fuse in (3, 5, 13):",
+        '    print(f"{fuse} A fuse: {230 * fuse} W max")',
+        "readings = [ohms_law(v, 0.5) for v in range(1, 10)]",
+        "assert all(r > 0 for r in readings)",
+        "class Repair:",
+        "    def __init__(self, item: str) -> None:",
+        "        self.item = item",
+    ],
+    "javascript": [
+        "const tools = new Map();",
+        "function lend(tool, member) {",
+        "  if (tools.has(tool)) throw new Error(`${tool} is out`);",
+        "  tools.set(tool, { member, since: Date.now() });",
+        "}",
+        "lend('drill', 'ada');",
+        "console.log([...tools.keys()].join(', '));",
+        "export default lend;",
+    ],
+    "bash": [
+        "#!/usr/bin/env bash",
+        "set -euo pipefail",
+        "for f in photos/*.jpg; do",
+        '  convert "$f" -resize 1200x "web/$(basename "$f")"',
+        "done",
+        'echo "resized $(ls web | wc -l) photos"',
+        "git add web && git commit -m 'Photos from the repair café'",
+    ],
+    "yaml": [
+        "title: Spring repair day",
+        "start: 2027-03-13T10:00:00",
+        "hosts: [ada-okafor, gus-mcallister]",
+        "location:",
+        "  name: Eastfield Community Hall",
+        "  address: Church Street",
+        "capacity: 40",
+    ],
+}
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def _sentence(rng: random.Random, n: int) -> str:
+    text = _words(rng, n)
+    return text[0].upper() + text[1:] + "."
+
+
+def _paragraph(rng: random.Random, words: int) -> str:
+    parts: list[str] = []
+    remaining = words
+    while remaining > 0:
+        n = min(remaining, rng.randint(8, 18))
+        sentence = _sentence(rng, n)
+        roll = rng.random()
+        if roll < 0.15:
+            w = rng.choice(WORDS)
+            sentence = sentence.replace(f" {w} ", f" *{w}* ", 1)
+        elif roll < 0.25:
+            w = rng.choice(WORDS)
+            sentence = sentence.replace(f" {w} ", f" **{w}** ", 1)
+        elif roll < 0.32:
+            w = rng.choice(WORDS)
+            sentence = sentence.replace(f" {w} ", f" `{w}()` ", 1)
+        elif roll < 0.42:
+            w = rng.choice(WORDS)
+            sentence = sentence.replace(
+                f" {w} ", f" [{w}](https://example.org/{w}/{rng.randint(1, 999)}) ", 1
+            )
+        parts.append(sentence)
+        remaining -= n
+    return "\n".join(textwrap.wrap(" ".join(parts), 78))
+
+
+def story_body(rng: random.Random) -> str:
+    """About 800 words of varied Markdown."""
+    blocks = [_paragraph(rng, 90)]
+    blocks.append(f"## {_sentence(rng, 4)[:-1]}")
+    blocks.append(_paragraph(rng, 110))
+    blocks.append("\n".join(f"- {_sentence(rng, rng.randint(5, 12))}" for _ in range(5)))
+    blocks.append(f"### {_sentence(rng, 3)[:-1]}")
+    blocks.append(_paragraph(rng, 90))
+    language = rng.choice(sorted(LANGUAGES))
+    lines = LANGUAGES[language]
+    start = rng.randint(0, max(0, len(lines) - 6))
+    blocks.append(f"```{language}\n" + "\n".join(lines[start : start + 8]) + "\n```")
+    blocks.append(_paragraph(rng, 100))
+    header = "| Item | Fault | Fixed? |\n|---|---|:-:|"
+    rows = [
+        f"| {rng.choice(WORDS)} | {_words(rng, 3)} | {rng.choice(['yes', 'no', 'partly'])} |"
+        for _ in range(4)
+    ]
+    blocks.append("\n".join([header, *rows]))
+    blocks.append(f"## {_sentence(rng, 5)[:-1]}")
+    blocks.append(_paragraph(rng, 100))
+    blocks.append("\n".join(f"{i}. {_sentence(rng, rng.randint(6, 12))}" for i in range(1, 5)))
+    blocks.append("> " + _sentence(rng, 20))
+    blocks.append(_paragraph(rng, 120))
+    blocks.append(_paragraph(rng, 60))
+    return "\n\n".join(blocks) + "\n"
+
+
+@dataclass(frozen=True)
+class Generated:
+    root: Path
+    stories: list[Path]
+
+
+def generate_site(root: Path, stories: int, *, seed: int = 1) -> Generated:
+    """Write a synthetic site of `stories` stories into `root` (deterministic)."""
+    rng = random.Random(seed)
+    (root / "content" / "stories").mkdir(parents=True, exist_ok=True)
+    (root / "content" / "members").mkdir(parents=True, exist_ok=True)
+    (root / "content" / "events").mkdir(parents=True, exist_ok=True)
+    (root / "content" / "pages").mkdir(parents=True, exist_ok=True)
+    (root / "commsite.yaml").write_text(
+        "title: Benchmark Fixers\n"
+        "base_url: https://bench.example/\n"
+        "description: A synthetic community for benchmarks.\n"
+        "timezone: Europe/London\n"
+        "per_page: 10\n"
+        "community:\n  handle: bench\n",
+        encoding="utf-8",
+    )
+    (root / "content" / "rules.md").write_text(
+        "---\ntitle: Our rules\n---\n"
+        "1. Be kind.\n2. Stay with your item while it is fixed.\n3. Safety first.\n",
+        encoding="utf-8",
+    )
+    (root / "content" / "pages" / "about.md").write_text(
+        f"---\ntitle: About us\n---\n{_paragraph(rng, 120)}\n", encoding="utf-8"
+    )
+    n_members = max(1, stories // 10)
+    member_ids = [f"member-{i:05d}" for i in range(n_members)]
+    for i, member in enumerate(member_ids):
+        interests = rng.sample(TAGS, 3)
+        (root / "content" / "members" / f"{member}.md").write_text(
+            "---\n"
+            f"name: {_words(rng, 2).title()} {i}\n"
+            f'handle: "@m{i}@members.example"\n'
+            f"interests: [{', '.join(interests)}]\n"
+            f"joined: {(date(2020, 1, 1) + timedelta(days=i % 2000)).isoformat()}\n"
+            f"roles: [{rng.choice(['organiser', 'host', 'volunteer'])}]\n"
+            "---\n"
+            f"{_paragraph(rng, 60)}\n",
+            encoding="utf-8",
+        )
+    n_events = max(1, stories // 20)
+    event_ids = []
+    for i in range(n_events):
+        start = EPOCH + timedelta(days=(i - n_events // 2) * 7, hours=10)
+        slug = f"event-{i:05d}"
+        event_ids.append((slug, start))
+        hosts = rng.sample(member_ids, min(2, len(member_ids)))
+        (root / "content" / "events" / f"{start.date().isoformat()}-{slug}.md").write_text(
+            "---\n"
+            f"title: {_sentence(rng, 4)[:-1]}\n"
+            f"start: {start.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            f"end: {(start + timedelta(hours=3)).strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            f"location: Hall {i % 7}, Church Street\n"
+            f"hosts: [{', '.join(hosts)}]\n"
+            f"tags: [{', '.join(rng.sample(TAGS, 2))}]\n"
+            "---\n"
+            f"{_paragraph(rng, 80)}\n",
+            encoding="utf-8",
+        )
+    past_events = [slug for slug, start in event_ids if start < EPOCH]
+    paths: list[Path] = []
+    for i in range(stories):
+        when = EPOCH - timedelta(hours=6 * (stories - i) + 1)
+        slug = f"story-{i:06d}"
+        authors = rng.sample(member_ids, 1 if rng.random() < 0.8 else min(2, len(member_ids)))
+        extra = ""
+        if past_events and rng.random() < 0.05:
+            extra = f"event: {rng.choice(past_events)}\n"
+        path = root / "content" / "stories" / f"{when.date().isoformat()}-{slug}.md"
+        path.write_text(
+            "---\n"
+            f"title: {_sentence(rng, rng.randint(3, 8))[:-1]}\n"
+            f"date: {when.strftime('%Y-%m-%dT%H:%M:%S')}\n"
+            f"authors: [{', '.join(authors)}]\n"
+            f"tags: [{', '.join(rng.sample(TAGS, rng.randint(1, 3)))}]\n"
+            f"{extra}"
+            "---\n"
+            f"{story_body(rng)}",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return Generated(root, paths)
+
+
+# --- measuring ---------------------------------------------------------------
+
+
+_CODE: Path | None = None  # a snapshot of the commsite package, when one was taken
+
+
+def snapshot_code(dest: Path) -> Path:
+    """Copy the commsite package (and its themes) to `dest`, so edits made to the
+    working tree while the benchmark runs neither change what is measured nor
+    invalidate the build cache (whose fingerprints cover commsite's code)."""
+    import commsite
+
+    package = Path(commsite.__file__).resolve().parent
+    themes = package.parent.parent / "themes"
+    shutil.copytree(package, dest / "commsite", ignore=shutil.ignore_patterns("__pycache__"))
+    if themes.is_dir() and not (dest / "commsite" / "themes").exists():
+        shutil.copytree(themes, dest / "commsite" / "themes")
+    return dest
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: list[float] = []  # CPU seconds (user + system, workers included) of each build run
+
+
+def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
+    """Wall time of `commsite build` in a fresh process, and its last-build record."""
+    env = dict(os.environ)
+    env.pop("SOURCE_DATE_EPOCH", None)
+    if _CODE is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE), env.get("PYTHONPATH")]))
+    cpu = _cpu_seconds()
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", "from commsite.cli import main; main()", "build", str(site), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    CPU.append(_cpu_seconds() - cpu)
+    if proc.returncode != 0:
+        raise SystemExit(f"commsite build failed:\n{proc.stderr}")
+    record = json.loads((site / ".commsite" / "build-cache" / "last-build.json").read_text())
+    return seconds, record
+
+
+def _clean(site: Path) -> None:
+    shutil.rmtree(site / "public", ignore_errors=True)
+    shutil.rmtree(site / ".commsite", ignore_errors=True)
+
+
+def _edit(story: Path, n: int) -> None:
+    text = story.read_text(encoding="utf-8")
+    marker = "\n<!-- bench edit -->\n"
+    text = text.split(marker)[0]
+    story.write_text(text + marker + f"Edited paragraph number {n}.\n", encoding="utf-8")
+
+
+def _peak_rss_mib() -> float:
+    # ru_maxrss of the largest child waited for (and its waited-for descendants), in KiB.
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
+    cold: list[float] = []
+    nochange: list[float] = []
+    edited: list[float] = []
+    counts: dict[str, object] = {}
+    cpu: dict[str, list[float]] = {"cold": [], "nochange": [], "edited": []}
+    for n in range(runs):
+        _clean(site.root)
+        seconds, record = _run_build(site.root, extra)
+        cold.append(seconds)
+        cpu["cold"].append(CPU[-1])
+        counts["files"] = record["total"]
+        seconds, record = _run_build(site.root, extra)
+        nochange.append(seconds)
+        cpu["nochange"].append(CPU[-1])
+        counts["nochange_rendered"] = len(record["rendered"])  # type: ignore[arg-type]
+        counts["nochange_written"] = len(record["written"])  # type: ignore[arg-type]
+        _edit(site.stories[len(site.stories) // 2], n)
+        seconds, record = _run_build(site.root, extra)
+        edited.append(seconds)
+        cpu["edited"].append(CPU[-1])
+        counts["edit_rendered"] = len(record["rendered"])  # type: ignore[arg-type]
+        counts["edit_written"] = len(record["written"])  # type: ignore[arg-type]
+    pages = sum(1 for p in (site.root / "public").rglob("*.html"))
+    return {
+        "cold": statistics.median(cold),
+        "nochange": statistics.median(nochange),
+        "edited": statistics.median(edited),
+        "cold_runs": cold,
+        "nochange_runs": nochange,
+        "edited_runs": edited,
+        "cpu": {key: statistics.median(values) for key, values in cpu.items()},
+        "html_pages": pages,
+        "pages_per_second": pages / statistics.median(cold),
+        "peak_rss_mib": _peak_rss_mib(),
+        **counts,
+    }
+
+
+# --- Pelican -------------------------------------------------------------------
+
+
+def _pelican_venv() -> Path:
+    venv = CACHE_DIR / "pelican-venv"
+    python = venv / "bin" / "python"
+    if not (venv / "bin" / "pelican").exists():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "pelican[markdown]"], check=True
+        )
+    return venv
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    _, head, body = text.split("---\n", 2)
+    meta = {}
+    for line in head.splitlines():
+        key, _, value = line.partition(":")
+        meta[key.strip()] = value.strip()
+    return meta, body
+
+
+def pelican_site(site: Generated, dest: Path) -> Path:
+    """The same stories (and pages) as a Pelican site at `dest`."""
+    shutil.rmtree(dest, ignore_errors=True)
+    content = dest / "content"
+    (content / "pages").mkdir(parents=True)
+    members = {}
+    for path in sorted((site.root / "content" / "members").glob("*.md")):
+        meta, _ = _front_matter(path.read_text(encoding="utf-8"))
+        members[path.stem] = meta["name"]
+    for path in site.stories:
+        meta, body = _front_matter(path.read_text(encoding="utf-8"))
+        authors = [members[a.strip()] for a in meta["authors"].strip("[]").split(",")]
+        tags = meta["tags"].strip("[]")
+        slug = path.stem[11:]
+        (content / f"{slug}.md").write_text(
+            f"Title: {meta['title']}\n"
+            f"Date: {meta['date'].replace('T', ' ')}\n"
+            f"Authors: {', '.join(authors)}\n"
+            f"Tags: {tags}\n"
+            f"Category: stories\n"
+            f"Slug: {slug}\n\n"
+            f"{body}",
+            encoding="utf-8",
+        )
+    for path in sorted((site.root / "content" / "pages").glob("*.md")):
+        meta, body = _front_matter(path.read_text(encoding="utf-8"))
+        (content / "pages" / path.name).write_text(
+            f"Title: {meta['title']}\n\n{body}", encoding="utf-8"
+        )
+    (dest / "pelicanconf.py").write_text(
+        "AUTHOR = 'Benchmark Fixers'\n"
+        "SITENAME = 'Benchmark Fixers'\n"
+        "SITEURL = 'https://bench.example'\n"
+        "PATH = 'content'\n"
+        "TIMEZONE = 'Europe/London'\n"
+        "DEFAULT_LANG = 'en'\n"
+        "DEFAULT_PAGINATION = 10\n"
+        "FEED_ALL_ATOM = 'feeds/all.atom.xml'\n"
+        "LOAD_CONTENT_CACHE = False\n"
+        "MARKDOWN = {'extension_configs': {\n"
+        "    'markdown.extensions.codehilite': {'css_class': 'highlight'},\n"
+        "    'markdown.extensions.extra': {}, 'markdown.extensions.toc': {}}}\n",
+        encoding="utf-8",
+    )
+    return dest
+
+
+def _time_pelican(venv: Path, site: Path) -> float:
+    shutil.rmtree(site / "output", ignore_errors=True)
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [
+            str(venv / "bin" / "pelican"),
+            str(site / "content"),
+            "-o",
+            str(site / "output"),
+            "-s",
+            str(site / "pelicanconf.py"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"pelican failed:\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, float]:
+    venv = _pelican_venv()
+    peli = pelican_site(site, site.root.parent / "pelican-site")
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(runs):
+        _clean(site.root)
+        ours.append(_run_build(site.root, extra)[0])
+        theirs.append(_time_pelican(venv, peli))
+    result = {
+        "commsite": statistics.median(ours),
+        "pelican": statistics.median(theirs),
+        "commsite_runs": ours,
+        "pelican_runs": theirs,
+    }
+    result["ratio"] = result["pelican"] / result["commsite"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stories", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, help="passed to commsite build --jobs")
+    parser.add_argument("--compare", choices=["pelican"], help="also build with a peer")
+    parser.add_argument("--keep", type=Path, help="generate the site here and keep it")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--live-code",
+        action="store_true",
+        help="run the working tree's code instead of a snapshot taken at the start",
+    )
+    args = parser.parse_args(argv)
+
+    extra = ["--jobs", str(args.jobs)] if args.jobs else []
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="commsite-bench-"))
+    try:
+        global _CODE
+        if not args.live_code:
+            _CODE = snapshot_code(workdir / "code")
+        started = time.perf_counter()
+        site = generate_site(workdir / "site", args.stories, seed=args.seed)
+        print(
+            f"generated {args.stories:,} stories, {max(1, args.stories // 10):,} members, "
+            f"{max(1, args.stories // 20):,} events in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+        figures: dict[str, object] = {"stories": args.stories, "cpus": os.cpu_count()}
+        figures.update(measure(site, args.runs, extra))
+        if args.compare == "pelican":
+            figures["pelican"] = compare_pelican(site, args.runs, extra)
+        if args.json:
+            print(json.dumps(figures, indent=1))
+        else:
+            _print(figures)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def _print(f: dict[str, object]) -> None:
+    def runs(key: str) -> str:
+        return ", ".join(f"{x:.2f}" for x in f[key])  # type: ignore[attr-defined]
+
+    cpu = f["cpu"]
+    print(f"stories: {f['stories']:,}   output files: {f['files']:,}   cpus: {f['cpus']}")
+    print("medians of wall time; CPU = user + system seconds of the build and its workers")
+    print(
+        f"cold build:        {f['cold']:7.2f} s   (CPU {cpu['cold']:.2f} s; "  # type: ignore[index]
+        f"runs: {runs('cold_runs')})"
+    )
+    print(
+        f"no change:         {f['nochange']:7.2f} s   (CPU {cpu['nochange']:.2f} s; "  # type: ignore[index]
+        f"runs: {runs('nochange_runs')}; "
+        f"rendered {f['nochange_rendered']}, wrote {f['nochange_written']})"
+    )
+    print(
+        f"one story edited:  {f['edited']:7.2f} s   (CPU {cpu['edited']:.2f} s; "  # type: ignore[index]
+        f"runs: {runs('edited_runs')}; "
+        f"rendered {f['edit_rendered']}, wrote {f['edit_written']})"
+    )
+    print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
+    print(f"peak memory:       {f['peak_rss_mib']:7.0f} MiB")
+    peer = f.get("pelican")
+    if isinstance(peer, dict):
+        print(
+            f"clean build vs Pelican: commsite {peer['commsite']:.2f} s, "
+            f"Pelican {peer['pelican']:.2f} s: Pelican takes {peer['ratio']:.1f}x as long"
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

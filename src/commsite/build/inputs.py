@@ -1,0 +1,142 @@
+"""Every file a build reads from the site, hashed: the basis of the no-change check.
+
+A build whose inputs (these files, the code, the options) are unchanged since
+the last successful build into the same output, and whose "now" has not crossed
+a moment at which the site changes by itself (a future story becoming due, an
+event becoming past, NodeInfo's activity windows), produces the same output:
+it can stop after checking that the output is still on disk as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+
+from commsite.build.fingerprint import code_fingerprint, digest_bytes
+from commsite.content.model import Site
+from commsite.content.parse import ParsedFile
+
+__all__ = ["InputScan", "NowWindow", "now_window", "scan_inputs"]
+
+INPUT_FILES = ("commsite.yaml",)
+INPUT_DIRS = ("content", "static", "theme", "interactions", "federation")
+# How far an instant we compute may be from the one the loader or a generator
+# uses (time zones of bare dates): the no-change check keeps this far away.
+MARGIN = timedelta(days=1)
+# NodeInfo counts activity within these many days of the latest post.
+ACTIVITY_WINDOWS = (timedelta(days=30), timedelta(days=180))
+
+
+@dataclass(frozen=True, slots=True)
+class InputScan:
+    files: dict[str, bytes]  # path (relative to the root, or absolute outside it) -> sha256
+    digest: bytes  # of the files, the listing of the root and content/, the code, the options
+
+
+def _hash_file(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").digest()
+    except OSError:
+        return None
+
+
+def _walk(base: Path, prefix: str, out: dict[str, bytes]) -> None:
+    if not base.is_dir():
+        return
+    cut = len(str(base)) + 1
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
+        dirnames.sort()
+        rel = dirpath[cut:].replace(os.sep, "/")
+        for name in sorted(filenames):
+            digest = _hash_file(os.path.join(dirpath, name))
+            if digest is not None:
+                key = f"{prefix}{rel}/{name}" if rel else f"{prefix}{name}"
+                out[key] = digest
+
+
+def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) -> InputScan:
+    files: dict[str, bytes] = {}
+    for name in INPUT_FILES:
+        digest = _hash_file(str(root / name))
+        if digest is not None:
+            files[name] = digest
+    for name in INPUT_DIRS:
+        _walk(root / name, f"{name}/", files)
+    for directory in extra_dirs:
+        _walk(directory, f"{directory}/", files)
+    h = hashlib.blake2b(digest_size=20)
+    h.update(code_fingerprint())
+    h.update(repr(options).encode())
+    for listing in (root, root / "content"):  # the loader warns about stray entries
+        try:
+            names = sorted(os.listdir(listing))
+        except OSError:
+            names = []
+        h.update(digest_bytes("\n".join(names).encode()))
+    for key, digest in files.items():
+        h.update(key.encode() + b"\0" + digest)
+    return InputScan(files, h.digest())
+
+
+@dataclass(frozen=True, slots=True)
+class NowWindow:
+    """A build at any time strictly between `after` and `before` gives the same site."""
+
+    after: float  # POSIX timestamps
+    before: float
+
+    def contains(self, moment: datetime) -> bool:
+        return self.after < moment.timestamp() < self.before
+
+
+def _instant(value: object, tz: tzinfo) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=tz)
+    return None
+
+
+def now_window(site: Site, parsed: Iterable[ParsedFile]) -> NowWindow:
+    """The time around `site.now` during which nothing in the site flips by itself."""
+    tz = site.config.tz
+    moments: list[datetime] = []
+    for p in parsed:  # stories left out as future ones are not in the Site
+        if p.kind == "story":
+            for key in ("date", "updated"):
+                moment = _instant(p.meta.get(key), tz)
+                if moment is not None:
+                    moments.append(moment)
+    for story in site.stories:
+        moments.append(story.date)
+    for event in site.events:
+        moments += [event.start, event.finishes]
+    for reply in site.interactions.replies:
+        moments.append(reply.published)
+    now = site.now
+    past = [m for m in moments if m <= now]
+    if past:
+        latest = max(past)
+        moments += [latest + window for window in ACTIVITY_WINDOWS]
+    after = max((m for m in moments if m <= now), default=datetime.min.replace(tzinfo=UTC))
+    before = min((m for m in moments if m > now), default=datetime.max.replace(tzinfo=UTC))
+    lo = (after + MARGIN).timestamp() if after.year > 1 else float("-inf")
+    hi = (before - MARGIN).timestamp() if before.year < 9999 else float("inf")
+    return NowWindow(lo, hi)
+
+
+def unchanged_outputs(output: Path, states: Mapping[str, tuple[int, int]]) -> bool:
+    """Whether every (size, mtime_ns) in `states` still matches the file on disk."""
+    for path, (size, mtime_ns) in states.items():
+        try:
+            st = os.stat(os.path.join(output, path))
+        except OSError:
+            return False
+        if st.st_size != size or st.st_mtime_ns != mtime_ns:
+            return False
+    return True
