@@ -8,7 +8,9 @@ redirecting to an internal address would.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,8 +20,11 @@ from typing import Any
 
 import pytest
 from apsig.draft.verify import Verifier as ApsigVerifier
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.x509.oid import NameOID
 
 from commsite.federation.fetch import (
     ACCEPT,
@@ -241,6 +246,61 @@ def test_post_is_checked_and_not_redirected(allowed: Server, internal: Server) -
     assert r.json() == {"got": '{"a":1}'}
     assert fetcher().post(allowed.url("/moved"), b"{}", {}).status_code == 307
     assert internal.seen == []
+
+
+def _self_signed(tmp: Any, name: str) -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / f"{name}.crt", tmp / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_https_pinned_keeps_sni_and_certificate_checks(tmp_path: Any) -> None:
+    """Connected to the checked IP, TLS still names and verifies the URL's host."""
+    cert, cert_key = _self_signed(tmp_path, "peer.test")
+    server = Server("127.0.0.2")
+    seen_sni: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, cert_key)
+    context.sni_callback = lambda sock, name, ctx: seen_sni.append(name)  # type: ignore[assignment]
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.routes["/actor"] = lambda h: h.send_json({"id": "tls"})
+    port = server.server_address[1]
+    try:
+        f = fetcher(resolver=lambda host, p: ["127.0.0.2"], verify_tls=cert)
+        assert f.get_json(f"https://peer.test:{port}/actor") == {"id": "tls"}
+        assert seen_sni == ["peer.test"]
+        # The certificate is for peer.test: another name on the same address fails.
+        with pytest.raises(FetchError, match=r"(?i)certificate|hostname"):
+            f.get_json(f"https://other.test:{port}/actor")
+        # And without our CA the self-signed certificate is refused.
+        with pytest.raises(FetchError, match=r"(?i)certificate"):
+            fetcher(resolver=lambda host, p: ["127.0.0.2"]).get_json(
+                f"https://peer.test:{port}/actor"
+            )
+    finally:
+        server.close()
 
 
 # ------------------------------------------------------------------ answers we refuse

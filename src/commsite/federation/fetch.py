@@ -209,6 +209,8 @@ class Fetcher:
     # host, port -> addresses. socket.getaddrinfo by default; tests may map names themselves.
     resolver: Callable[[str, int], Iterable[str]] = _getaddrinfo
     clock: Callable[[], datetime] = _now
+    # requests' `verify`: True (certifi's CAs), or a CA bundle path for a test network's own CA.
+    verify_tls: bool | str = True
 
     # -- public API
 
@@ -349,6 +351,7 @@ class Fetcher:
                 allow_redirects=False,
                 stream=True,
                 timeout=remaining,
+                verify=self.verify_tls,
             )
         except requests.RequestException as exc:
             if watchdog.fired or isinstance(exc, requests.Timeout):
