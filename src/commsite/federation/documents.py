@@ -84,7 +84,8 @@ ACTIVITY_CONTEXT: list[Any] = [
 
 
 def _dumps(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    """Compact UTF-8 JSON (compact is what lets json use its C encoder)."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
 
 
 def _actor_id(site: Site) -> str:
@@ -411,9 +412,15 @@ def _object(site: Site, item: Story | Event) -> dict[str, Any]:
     return story_object(site, item) if isinstance(item, Story) else event_object(site, item)
 
 
-def outbox(site: Site) -> dict[str, Any]:
-    total = len(_federated(site))
-    pages = max(1, -(-total // PAGE_SIZE))
+def _page_count(total: int) -> int:
+    return max(1, -(-total // PAGE_SIZE))
+
+
+def outbox(site: Site, total: int | None = None) -> dict[str, Any]:
+    """The outbox collection: its size and its first and last pages."""
+    if total is None:
+        total = len(_federated(site))
+    pages = _page_count(total)
     return {
         "@context": AS_CONTEXT,
         "id": site.config.url(urls.OUTBOX),
@@ -424,11 +431,7 @@ def outbox(site: Site) -> dict[str, Any]:
     }
 
 
-def outbox_page(site: Site, n: int) -> dict[str, Any]:
-    """Page `n` (1-based) of the outbox: Create activities, newest first."""
-    items = _federated(site)
-    pages = max(1, -(-len(items) // PAGE_SIZE))
-    chunk = items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+def _outbox_page(site: Site, n: int, pages: int, chunk: list[dict[str, Any]]) -> dict[str, Any]:
     page: dict[str, Any] = {
         "@context": ACTIVITY_CONTEXT,
         "id": site.config.url(urls.outbox_page(n)),
@@ -439,8 +442,15 @@ def outbox_page(site: Site, n: int) -> dict[str, Any]:
         page["prev"] = site.config.url(urls.outbox_page(n - 1))
     if n < pages:
         page["next"] = site.config.url(urls.outbox_page(n + 1))
-    page["orderedItems"] = [_embedded(create_activity(site, _object(site, i))) for i in chunk]
+    page["orderedItems"] = [_embedded(create_activity(site, obj)) for obj in chunk]
     return page
+
+
+def outbox_page(site: Site, n: int) -> dict[str, Any]:
+    """Page `n` (1-based) of the outbox: Create activities, newest first."""
+    items = _federated(site)
+    chunk = items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    return _outbox_page(site, n, _page_count(len(items)), [_object(site, i) for i in chunk])
 
 
 # --- everything at once -------------------------------------------------------------------
@@ -475,6 +485,7 @@ def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]
             )
         )
 
+    items = _federated(site)
     documents = {
         urls.WEBFINGER: _dumps(webfinger(site)),
         urls.HOST_META: host_meta(site),
@@ -483,13 +494,14 @@ def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]
         ),
         urls.NODEINFO: _dumps(nodeinfo(site)),
         urls.ACTOR: _dumps(actor(site)),
-        urls.OUTBOX: _dumps(outbox(site)),
+        urls.OUTBOX: _dumps(outbox(site, len(items))),
     }
-    items = _federated(site)
-    for n in range(1, max(1, -(-len(items) // PAGE_SIZE)) + 1):
-        documents[urls.outbox_page(n)] = _dumps(outbox_page(site, n))
-    for story in public_stories(site):
-        documents[urls.story_object(story.slug)] = _dumps(story_object(site, story))
-    for event in site.events:
-        documents[urls.event_object(event.slug)] = _dumps(event_object(site, event))
+    objects = [_object(site, item) for item in items]
+    for item, obj in zip(items, objects, strict=True):
+        path = (urls.story_object if isinstance(item, Story) else urls.event_object)(item.slug)
+        documents[path] = _dumps(obj)
+    pages = _page_count(len(objects))
+    for n in range(1, pages + 1):
+        chunk = objects[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+        documents[urls.outbox_page(n)] = _dumps(_outbox_page(site, n, pages, chunk))
     return documents, diagnostics
