@@ -1,0 +1,26 @@
+"""kill -9 under load loses no acknowledged activity (benchmarks/inbox_load.py's crash run).
+
+The sidecar is a real `commsite sidecar` subprocess; deliveries are signed by
+apsig; the process is SIGKILLed after a third of the answers, restarted on the
+same database, and every activity id that was answered 202 must be stored.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "inbox_load.py"
+
+
+def test_sigkill_under_load_loses_nothing_acknowledged() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--n", "300", "--concurrency", "12", "--crash-only"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "lost: 0" in result.stdout
+    assert "OK: no acknowledged activity was lost" in result.stdout
