@@ -129,12 +129,15 @@ def _authority_and_target(url: str) -> tuple[str, str]:
     return authority, target
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    name = name.lower()
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None
+class _Headers:
+    """Case-insensitive read-only view of the request headers."""
+
+    def __init__(self, headers: Mapping[str, str]) -> None:
+        self.raw = dict(headers)
+        self._lower = {k.lower(): v for k, v in headers.items()}
+
+    def get(self, name: str) -> str | None:
+        return self._lower.get(name.lower())
 
 
 def _rsa_sign(private_key: RSAPrivateKey, data: bytes) -> bytes:
@@ -187,7 +190,7 @@ def sign_cavage(
     if body is not None:
         out["Digest"] = f"SHA-256={_sha256_b64(body)}"
         components.append(("digest", out["Digest"]))
-    content_type = _header(headers, "content-type")
+    content_type = _Headers(headers).get("content-type")
     if content_type is not None:
         components.append(("content-type", content_type))
     signature = _rsa_sign(private_key, cavage_signing_string(components).encode("utf-8"))
@@ -269,17 +272,6 @@ def sign_rfc9421(
 
 
 # ---------------------------------------------------------------------------------- verifying
-
-
-class _Headers:
-    """Case-insensitive read-only view of the request headers."""
-
-    def __init__(self, headers: Mapping[str, str]) -> None:
-        self.raw = dict(headers)
-        self._lower = {k.lower(): v for k, v in headers.items()}
-
-    def get(self, name: str) -> str | None:
-        return self._lower.get(name.lower())
 
 
 def verify(
