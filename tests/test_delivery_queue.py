@@ -15,15 +15,13 @@ import requests
 
 from commsite.database import connect
 from commsite.federation.delivery import (
-    BACKOFF_CAP,
     DeliveryOutcome,
     DeliveryQueue,
-    classify,
-    retry_delay,
     run_deliveries,
     transaction,
 )
 from commsite.federation.followers import Follower, FollowerStore
+from commsite.federation.retries import BACKOFF_CAP, classify, retry_delay
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

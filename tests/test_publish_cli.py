@@ -46,7 +46,7 @@ def test_dry_run_lists_what_would_go_out(site: tuple[Path, Instance]) -> None:
     root, peer = site
     result = CliRunner().invoke(main, ["publish", str(root), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "Would queue 1 activity for 1 inboxes:\n  Create stories/hello\n" in result.output
+    assert "Would queue 1 activity for 1 inbox:\n  Create stories/hello\n" in result.output
     assert result.output.endswith("1 activity → 1 inbox (dry run: nothing queued or sent)\n")
     assert peer.statuses == []
 
@@ -58,7 +58,7 @@ def test_publish_prints_each_delivery_and_a_summary_then_retries_now(
     runner = CliRunner()
     first = runner.invoke(main, ["publish", str(root)])
     assert first.exit_code == 0, first.output
-    assert "First publish: 0 older stories and events recorded as already published" in (
+    assert "First publish: 0 older stories and events were recorded as already published" in (
         first.output
     )
     assert "retrying  Create stories/hello → " + peer.shared_inbox + ": HTTP 500" in first.output

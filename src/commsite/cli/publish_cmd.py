@@ -14,6 +14,11 @@ from commsite.federation.publish import publish as run_publish
 
 __all__ = ["publish"]
 
+
+def _inboxes(n: int) -> str:
+    return "inbox" if n == 1 else "inboxes"
+
+
 _MARK = {"delivered": "delivered", "retry": "retrying ", "failed": "FAILED   ", "gone": "gone     "}
 
 
@@ -56,20 +61,28 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
 
     def planned(publication: Publication, inboxes: int) -> None:
         labels.update(publication.labels)
+        will = "would be" if dry_run else "were"
         if publication.first_run:
-            click.echo(
-                f"First publish: {len(publication.baseline)} older stories and events recorded"
-                f" as already published; announcing those from the last {backfill_days} days"
-                " (--backfill-days)."
+            window = (
+                f"stories from the last {backfill_days} days and events starting since then"
+                if backfill_days
+                else "nothing"
             )
-        if publication.activities:
+            click.echo(
+                f"First publish: {len(publication.baseline)} older stories and events {will}"
+                f" recorded as already published; announcing {window} (--backfill-days)."
+            )
+        n = len(publication.activities)
+        if not n:
+            return
+        activities = f"{n} {'activity' if n == 1 else 'activities'}"
+        if inboxes:
             verb = "Would queue" if dry_run else "Queued"
-            n = len(publication.activities)
-            click.echo(
-                f"{verb} {n} {'activity' if n == 1 else 'activities'} for {inboxes} inboxes:"
-            )
-            for p in publication.activities:
-                click.echo(f"  {p.kind:<6} {p.label}")
+            click.echo(f"{verb} {activities} for {inboxes} {_inboxes(inboxes)}:")
+        else:
+            click.echo(f"No followers yet: {activities} {will} recorded as published, unsent:")
+        for p in publication.activities:
+            click.echo(f"  {p.kind:<6} {p.label}")
 
     def progress(outcome: DeliveryOutcome) -> None:
         obj = outcome.object_id or ""
@@ -98,6 +111,4 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
         raise SystemExit(1) from exc
     except CommsiteError as exc:
         raise click.ClickException(str(exc)) from exc
-    if not report.followers and not dry_run:
-        click.echo("No followers yet: nothing was sent. What changed is recorded as published.")
     click.echo(report.summary(datetime.now(UTC)))

@@ -5,12 +5,12 @@ data directory's database; the activity's JSON is stored once. A row is
 `pending` until it ends `delivered` (2xx), `gone` (410: the followers behind
 that inbox are removed) or `failed` (another 4xx, or retries ran out after
 about a week). Network errors, 401, 408, 429 and 5xx are retried with
-exponential backoff and jitter, honouring Retry-After.
+exponential backoff and jitter, honouring Retry-After (see retries.py).
 
 Crash safety. Every state change is committed as soon as the answer arrives,
 before the next request starts. A row being sent carries a lease (wall-clock
 time, host, pid and a per-run token); a later run takes the row over when the
-process that holds the lease is gone, or after `LEASE_TTL`. So a process killed
+process that holds the lease is gone (see leases.py). So a process killed
 mid-run repeats at most the requests that were in flight when it died (the
 receiver dedupes by activity id); a delivered row is never sent again.
 
@@ -26,49 +26,34 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import sqlite3
-import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
 
 from commsite.database import migrate
+from commsite.federation import leases
 from commsite.federation.fetch import BlockedAddress, FetchError
 from commsite.federation.followers import FollowerStore
+from commsite.federation.retries import GIVE_UP_AFTER, MAX_ATTEMPTS, classify, retry_delay
 
 __all__ = [
-    "BACKOFF_BASE",
-    "BACKOFF_CAP",
-    "GIVE_UP_AFTER",
-    "LEASE_TTL",
     "DeliveryOutcome",
     "DeliveryQueue",
     "QueueStats",
-    "classify",
-    "retry_delay",
     "run_deliveries",
     "transaction",
 ]
 
 COMPONENT = "delivery"
 
-BACKOFF_BASE = timedelta(minutes=1)  # delay after the first failed attempt
-BACKOFF_CAP = timedelta(hours=12)  # longest wait between two attempts
-GIVE_UP_AFTER = timedelta(days=7)  # a row still failing this long after it was queued fails
-MAX_ATTEMPTS = 30  # a second limit, for clocks that jump (tests)
-RETRY_AFTER_CAP = timedelta(days=1)  # longest Retry-After we honour
-LEASE_TTL = 15 * 60.0  # seconds: a lease this old is stale even if its process lives
 DETAIL_LIMIT = 300  # characters of a response body kept for the operator
 
 MIGRATIONS = (
@@ -103,11 +88,6 @@ MIGRATIONS = (
     CREATE INDEX delivery_rows_by_inbox ON delivery_rows (inbox, state, object_id);
     """,
 )
-
-# Per-run lease tokens of this process that are still running: a lease carrying
-# our pid but a token not in here was left by an earlier process with our pid.
-_LIVE_TOKENS: set[str] = set()
-_LIVE_TOKENS_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -282,11 +262,11 @@ class DeliveryQueue:
             WHERE rank <= ?
             ORDER BY rank, id
             """,
-            (_stamp(now), _HOSTNAME, time.time() - LEASE_TTL, per_host * 2),
+            (_stamp(now), leases.HOSTNAME, time.time() - leases.LEASE_TTL, per_host * 2),
         ).fetchall()
         found = []
         for r in rows:
-            if r["lease_token"] is not None and not _lease_is_stale(
+            if r["lease_token"] is not None and not leases.is_stale(
                 r["lease_token"], r["lease_at"], r["lease_host"], r["lease_pid"]
             ):
                 continue
@@ -321,7 +301,7 @@ class DeliveryQueue:
             "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
             " lease_token = ?, attempts = attempts + 1"
             " WHERE id = ? AND state = 'pending' AND lease_token IS ?",
-            (time.time(), _HOSTNAME, os.getpid(), token, row.id, row.lease_token),
+            (time.time(), leases.HOSTNAME, os.getpid(), token, row.id, row.lease_token),
         ).rowcount
         if not claimed:
             return None
@@ -399,56 +379,6 @@ class DeliveryQueue:
         )
 
 
-def classify(http_status: int | None) -> str:
-    """The row state an answer leads to: delivered, gone, failed or retry.
-
-    None (no answer: connection refused, timeout, TLS error) is retried, as are
-    401 (often a key the receiver has not fetched yet), 408, 429 and 5xx; 410
-    means the inbox is gone; any other 4xx will not get better by retrying.
-    """
-    if http_status is None:
-        return "retry"
-    if 200 <= http_status < 300:
-        return "delivered"
-    if http_status == 410:
-        return "gone"
-    if 400 <= http_status < 500 and http_status not in (401, 408, 429):
-        return "failed"
-    return "retry"
-
-
-def retry_delay(
-    attempts: int, retry_after: str | None, now: datetime, rng: random.Random
-) -> timedelta:
-    """How long to wait after the `attempts`-th failed attempt.
-
-    Retry-After (seconds or an HTTP date) wins when present and sensible, capped
-    at a day; otherwise 1 min × 2^(attempts-1), capped at 12 h, with ±25 % jitter
-    so retries to one recovering server spread out.
-    """
-    honoured = _retry_after(retry_after, now)
-    if honoured is not None:
-        return min(max(honoured, timedelta(seconds=1)), RETRY_AFTER_CAP)
-    exponent = min(max(attempts - 1, 0), 30)
-    delay: timedelta = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
-    return delay * rng.uniform(0.75, 1.25)
-
-
-def _retry_after(value: str | None, now: datetime) -> timedelta | None:
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when - now
-
-
 def run_deliveries(
     queue: DeliveryQueue,
     followers: FollowerStore,
@@ -478,13 +408,28 @@ def run_deliveries(
     if per_host < 1 or workers < 1:
         raise ValueError("per_host and workers must be at least 1")
     rng = rng or random.Random()
-    token = uuid.uuid4().hex
-    with _LIVE_TOKENS_LOCK:
-        _LIVE_TOKENS.add(token)
     first_pass = None if until_idle else queue._due_ids(clock())
     outcomes: list[DeliveryOutcome] = []
-    in_flight: dict[Future[_Answer], tuple[_Row, str]] = {}
-    load: Counter[str] = Counter()
+    in_flight: dict[Future[_Answer], tuple[_Row, str]] = {}  # -> (row, activity type)
+    load: Counter[str] = Counter()  # requests in flight per host
+
+    def start(pool: ThreadPoolExecutor, token: str) -> None:
+        """Claim due rows and send them, as far as the limits allow."""
+        busy = {row.id for row, _ in in_flight.values()}
+        for row in queue._candidates(clock(), per_host):
+            if len(in_flight) >= workers:
+                return
+            if row.id in busy or load[row.host] >= per_host:
+                continue
+            if first_pass is not None and row.id not in first_pass:
+                continue
+            body = queue._claim(row, token)
+            if body is None:
+                continue  # another run took it
+            in_flight[pool.submit(_send, row.inbox, body, sign, post)] = (row, _activity_type(body))
+            load[row.host] += 1
+            if first_pass is not None:
+                first_pass.discard(row.id)
 
     def settle(done: Iterable[Future[_Answer]]) -> None:
         for future in done:
@@ -495,40 +440,24 @@ def run_deliveries(
             if progress is not None:
                 progress(outcome)
 
-    try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool:
-            try:
-                while True:
-                    if len(in_flight) < workers:
-                        busy = {row.id for row, _ in in_flight.values()}
-                        for row in queue._candidates(clock(), per_host):
-                            if len(in_flight) >= workers:
-                                break
-                            if row.id in busy or load[row.host] >= per_host:
-                                continue
-                            if first_pass is not None and row.id not in first_pass:
-                                continue
-                            body = queue._claim(row, token)
-                            if body is None:
-                                continue  # another run took it
-                            future = pool.submit(_send, row.inbox, body, sign, post)
-                            in_flight[future] = (row, _activity_type(body))
-                            load[row.host] += 1
-                            if first_pass is not None:
-                                first_pass.discard(row.id)
-                    if not in_flight:
-                        break
-                    done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                    settle(done)
-            except BaseException:
-                # Record what the requests already sent got back, then stop.
-                finished = [f for f in wait(in_flight).done if f.exception() is None]
-                settle(finished)
-                raise
-    finally:
-        queue._release(token)
-        with _LIVE_TOKENS_LOCK:
-            _LIVE_TOKENS.discard(token)
+    with (
+        leases.live_token() as token,
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="delivery") as pool,
+    ):
+        try:
+            while True:
+                if len(in_flight) < workers:
+                    start(pool, token)
+                if not in_flight:
+                    break
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                settle(done)
+        except BaseException:
+            # Record what the requests already sent got back, then stop.
+            settle([f for f in wait(in_flight).done if f.exception() is None])
+            raise
+        finally:
+            queue._release(token)
     return outcomes
 
 
@@ -555,37 +484,6 @@ def _send(
     text = " ".join(response.text.split())[:DETAIL_LIMIT] if status >= 300 else ""
     detail = f"HTTP {status}" + (f": {text}" if text else "")
     return _Answer(status, response.headers.get("Retry-After"), detail)
-
-
-def _lease_is_stale(
-    token: str, lease_at: float | None, lease_host: str | None, lease_pid: int | None
-) -> bool:
-    """True when the process holding a lease is gone (or the lease is too old)."""
-    if lease_at is None or time.time() - float(lease_at) > LEASE_TTL:
-        return True
-    if lease_host != _HOSTNAME or lease_pid is None:
-        return False  # another machine: only the TTL can tell
-    if lease_pid == os.getpid():
-        with _LIVE_TOKENS_LOCK:
-            return token not in _LIVE_TOKENS
-    return not _process_alive(int(lease_pid))
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child nobody has reaped yet is a zombie: dead for us
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
-
-
-_HOSTNAME = socket.gethostname()
 
 
 def _activity_type(body: bytes) -> str:
