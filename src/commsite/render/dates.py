@@ -6,6 +6,7 @@ locale, so builds are reproducible everywhere.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -52,6 +53,7 @@ def _zone(dt: datetime) -> str:
     return dt.tzname() or dt.strftime("%z")
 
 
+@functools.lru_cache(maxsize=65536)
 def date_view(dt: datetime, tz: ZoneInfo) -> DateView:
     local = dt.astimezone(tz)
     return DateView(

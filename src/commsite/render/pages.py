@@ -27,6 +27,7 @@ from commsite.render.views import (
     STATUS_LABELS,
     Chrome,
     CommunityView,
+    EventCard,
     EventView,
     InterestView,
     Link,
@@ -35,6 +36,8 @@ from commsite.render.views import (
     PageLink,
     PageView,
     Pagination,
+    PersonRef,
+    StoryCard,
     StoryView,
     TagCount,
     chrome_view,
@@ -83,6 +86,22 @@ class _Index:
     events: Mapping[str, Event]
     by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
     chrome: Chrome
+    refs: Mapping[str, PersonRef]  # member id -> reference
+    story_cards: dict[str, StoryCard]  # memo: slug -> card, filled on demand
+    event_cards: dict[str, EventCard]
+
+    def story_card(self, site: Site, story: Story) -> StoryCard:
+        card = self.story_cards.get(story.slug)
+        if card is None:
+            card = self.story_cards[story.slug] = story_card(site, story, self.refs)
+        return card
+
+    def event_card(self, site: Site, event: Event) -> EventCard:
+        card = self.event_cards.get(event.slug)
+        if card is None:
+            card = event_card(site, event, self.recaps.get(event.slug, ()))
+            self.event_cards[event.slug] = card
+        return card
 
 
 def _index(site: Site) -> _Index:
@@ -122,6 +141,9 @@ def _index(site: Site) -> _Index:
         events={e.slug: e for e in site.events},
         by_interest={k: tuple(v) for k, v in by_interest.items()},
         chrome=chrome_view(site),
+        refs={m.id: person_ref(site.config, m) for m in site.members},
+        story_cards={},
+        event_cards={},
     )
 
 
@@ -196,10 +218,8 @@ def _home(site: Site, index: _Index) -> PageSpec:
             activity_path=urls.ACTOR,
         ),
         community=_community(site),
-        upcoming=tuple(
-            event_card(site, e, index.recaps.get(e.slug, ())) for e in index.upcoming[:HOME_EVENTS]
-        ),
-        stories=tuple(story_card(site, s, index.members) for s in site.stories[:HOME_STORIES]),
+        upcoming=tuple(index.event_card(site, e) for e in index.upcoming[:HOME_EVENTS]),
+        stories=tuple(index.story_card(site, s) for s in site.stories[:HOME_STORIES]),
         members=tuple(member_card(site.config, m) for m in newest),
         welcome_url=href(site.config, urls.WELCOME),
         events_url=href(site.config, urls.EVENTS),
@@ -235,7 +255,7 @@ def _story_lists(site: Site, index: _Index) -> list[PageSpec]:
                 ),
                 heading=title,
                 tags_url=href(config, urls.TAGS),
-                stories=tuple(story_card(site, s, index.members) for s in chunk),
+                stories=tuple(index.story_card(site, s) for s in chunk),
                 pagination=Pagination(
                     number=number,
                     total=total,
@@ -243,12 +263,20 @@ def _story_lists(site: Site, index: _Index) -> list[PageSpec]:
                     next=next_,
                     pages=tuple(
                         PageLink(n, href(config, urls.stories_index(n)), n == number)
-                        for n in range(1, total + 1)
+                        for n in page_window(number, total)
                     ),
                 ),
             )
         )
     return specs
+
+
+def page_window(number: int, total: int, around: int = 2) -> list[int]:
+    """The page numbers a pager shows: the first, the last, and a few around `number`.
+
+    Bounded, so a list page's context does not grow with the number of pages."""
+    shown = {1, total, *range(number - around, number + around + 1)}
+    return sorted(n for n in shown if 1 <= n <= total)
 
 
 def _story(site: Site, index: _Index, position: int) -> PageSpec:
@@ -270,7 +298,7 @@ def _story(site: Site, index: _Index, position: int) -> PageSpec:
         updated=date_view(story.updated, config.tz) if story.updated else None,
         summary=story.summary,
         body_html=story.body_html,
-        authors=people(config, story.authors, index.members),
+        authors=people(story.authors, index.refs),
         tags=tag_refs(config, story.tags),
         image=image_view(config, story.image, story.title),
         draft=story.draft,
@@ -336,10 +364,8 @@ def _tags(site: Site, index: _Index) -> list[PageSpec]:
                 ),
                 tag=name,
                 tags_url=href(config, urls.TAGS),
-                stories=tuple(story_card(site, s, index.members) for s in stories[slug]),
-                events=tuple(
-                    event_card(site, e, index.recaps.get(e.slug, ())) for e in events[slug]
-                ),
+                stories=tuple(index.story_card(site, s) for s in stories[slug]),
+                events=tuple(index.event_card(site, e) for e in events[slug]),
             )
         )
     return specs
@@ -364,7 +390,7 @@ def _member(site: Site, index: _Index, member: Member) -> PageSpec:
         InterestView(
             name=interest,
             others=tuple(
-                person_ref(config, other)
+                index.refs[other.id]
                 for other in index.by_interest.get(tag_key(interest), ())
                 if other.id != member.id
             ),
@@ -402,7 +428,7 @@ def _member(site: Site, index: _Index, member: Member) -> PageSpec:
 
 def _events(site: Site, index: _Index) -> PageSpec:
     def cards(events: tuple[Event, ...]) -> tuple[object, ...]:
-        return tuple(event_card(site, e, index.recaps.get(e.slug, ())) for e in events)
+        return tuple(index.event_card(site, e) for e in events)
 
     return _spec(
         index,
@@ -441,7 +467,7 @@ def _event(site: Site, index: _Index, event: Event) -> PageSpec:
         location=location,
         online=event.online,
         capacity=event.capacity,
-        hosts=people(config, event.hosts, index.members),
+        hosts=people(event.hosts, index.refs),
         tags=tag_refs(config, event.tags),
         image=image_view(config, event.image, event.title),
         recaps=tuple(story_link(site, s) for s in index.recaps.get(event.slug, ())),

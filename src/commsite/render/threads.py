@@ -110,7 +110,18 @@ def thread_view(
     index: InteractionIndex, target: str, object_url: str, tz: ZoneInfo, federated: bool
 ) -> ThreadView:
     """The thread under one story or event ("stories/SLUG" / "events/SLUG")."""
-    replies = sorted(index.replies.get(target, ()), key=lambda r: (r.published, r.id))
+    reaction = index.reactions.get(target)
+    found = index.replies.get(target)
+    if not found:
+        return ThreadView(
+            replies=(),
+            count=0,
+            likes=reaction.likes if reaction else 0,
+            boosts=reaction.boosts if reaction else 0,
+            object_url=object_url,
+            federated=federated,
+        )
+    replies = sorted(found, key=lambda r: (r.published, r.id))
     ids = {r.id for r in replies}
     children: dict[str | None, list[Reply]] = defaultdict(list)
     for reply in replies:
@@ -130,7 +141,6 @@ def thread_view(
     top = build(None)
     orphans = [r for r in replies if r.id not in placed]  # only replies caught in a cycle
     top += tuple(_reply_view(r, tz, ()) for r in orphans)
-    reaction = index.reactions.get(target)
     return ThreadView(
         replies=top,
         count=len(replies),

@@ -9,8 +9,10 @@ base URL's path); `canonical` and OpenGraph URLs are absolute.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
@@ -286,7 +288,17 @@ class CommunityView:
 
 def href(config: SiteConfig, path: str) -> str:
     """A site-absolute link ("/sub/stories/x/") for a commsite.urls path."""
-    return config.base_path + path.lstrip("/")
+    return _base_path(config.base_url) + path.lstrip("/")
+
+
+@functools.lru_cache(maxsize=8)
+def _base_path(base_url: str) -> str:
+    return urlsplit(base_url).path or "/"
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_ref(base_url: str, tag: str) -> TagRef:
+    return TagRef(name=tag, url=_base_path(base_url) + urls.tag_page(tag))
 
 
 def static_path(path: str) -> str:
@@ -309,17 +321,14 @@ def person_ref(config: SiteConfig, member: Member) -> PersonRef:
     )
 
 
-def people(
-    config: SiteConfig, ids: Sequence[str], members: Mapping[str, Member]
-) -> tuple[PersonRef, ...]:
-    """Member ids as references; an unknown id (the loader reports it) shows as plain text."""
-    return tuple(
-        person_ref(config, members[i]) if i in members else PersonRef(name=i, url=None) for i in ids
-    )
+def people(ids: Sequence[str], refs: Mapping[str, PersonRef]) -> tuple[PersonRef, ...]:
+    """Member ids as references (`refs`: id -> reference); an unknown id (the loader
+    reports it) shows as plain text."""
+    return tuple(refs.get(i) or PersonRef(name=i, url=None) for i in ids)
 
 
 def tag_refs(config: SiteConfig, tags: Sequence[str]) -> tuple[TagRef, ...]:
-    return tuple(TagRef(name=t, url=href(config, urls.tag_page(t))) for t in tags)
+    return tuple(_tag_ref(config.base_url, t) for t in tags)
 
 
 def story_link(site: Site, story: Story) -> StoryLink:
@@ -331,14 +340,14 @@ def story_link(site: Site, story: Story) -> StoryLink:
     )
 
 
-def story_card(site: Site, story: Story, members: Mapping[str, Member]) -> StoryCard:
+def story_card(site: Site, story: Story, refs: Mapping[str, PersonRef]) -> StoryCard:
     config = site.config
     return StoryCard(
         title=story.title,
         url=href(config, urls.story_page(story.slug)),
         date=date_view(story.date, config.tz),
         summary=story.summary,
-        authors=people(config, story.authors, members),
+        authors=people(story.authors, refs),
         tags=tag_refs(config, story.tags),
         image=image_view(config, story.image, story.title),
         draft=story.draft,
