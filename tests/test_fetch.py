@@ -460,6 +460,13 @@ def test_key_from_an_actor(allowed: Server, key: RSAPrivateKey) -> None:
     assert got == PublicKey(allowed.url("/users/alice#main-key"), allowed.url("/users/alice"), pem)
 
 
+def test_key_id_that_is_the_actor_itself(allowed: Server, key: RSAPrivateKey) -> None:
+    pem = public_key_pem(key)
+    serve(allowed, "/users/frank", _actor(allowed, "frank", pem))
+    got = fetch_public_key(fetcher(), allowed.url("/users/frank"))
+    assert got == PublicKey(allowed.url("/users/frank"), allowed.url("/users/frank"), pem)
+
+
 def test_key_from_a_list_of_keys(allowed: Server, key: RSAPrivateKey) -> None:
     pem = public_key_pem(key)
     actor = _actor(allowed, "alice", pem)
@@ -494,6 +501,12 @@ def test_key_claiming_another_actor_is_refused(allowed: Server, key: RSAPrivateK
             "publicKeyPem": public_key_pem(key),
         },
     )
+    with pytest.raises(UnusableKey, match="does not list this key"):
+        fetch_public_key(fetcher(), key_id)
+    # Nor does a victim whose key entry is not even a string.
+    victim = _actor(allowed, "victim", public_key_pem(victim_key))
+    victim["publicKey"] = {**victim["publicKey"], "id": key_id, "publicKeyPem": {"x": 1}}
+    serve(allowed, "/users/victim", victim)
     with pytest.raises(UnusableKey, match="does not list this key"):
         fetch_public_key(fetcher(), key_id)
 

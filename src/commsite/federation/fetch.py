@@ -425,8 +425,8 @@ def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
         actor = fetcher.get_json(urldefrag(owner).url)
         if actor.get("id") != owner:
             raise UnusableKey(f"{owner}: the owner document's id is {actor.get('id')!r}", url=url)
-        claimed = [e for e in _key_entries(actor) if e.get("id") == key_id]
-        if not claimed or claimed[0].get("publicKeyPem", "").strip() != pem.strip():
+        claimed = [e.get("publicKeyPem") for e in _key_entries(actor) if e.get("id") == key_id]
+        if not claimed or not isinstance(claimed[0], str) or claimed[0].strip() != pem.strip():
             raise UnusableKey(
                 f"{key_id}: its owner {owner} does not list this key as its own", url=url
             )
@@ -434,7 +434,10 @@ def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
     actor_id = doc.get("id")
     if actor_id != url:
         raise UnusableKey(f"{url}: the document's id is {actor_id!r}, not {url}", url=url)
-    for entry in _key_entries(doc):
+    entries = _key_entries(doc)
+    if key_id == actor_id and len(entries) == 1:
+        entries = [{**entries[0], "id": key_id}]  # keyId is the actor itself, with one key
+    for entry in entries:
         if entry.get("id") != key_id:
             continue
         owner, pem = entry.get("owner", actor_id), entry.get("publicKeyPem")
