@@ -15,19 +15,20 @@ import requests
 from commsite.errors import Diagnostic, Severity
 from commsite.serve.changes import Debouncer, is_relevant
 from commsite.serve.errorpage import error_page
-from commsite.serve.livereload import EVENTS_PATH, RELOAD_SCRIPT, inject_reload_script
+from commsite.serve.livereload import EVENTS_PATH, inject_reload_script, reload_script
 from commsite.serve.server import PreviewServer, PreviewState
 
 
 def test_script_goes_before_the_last_body_end() -> None:
     html = b"<html><body><p>x</p><!-- </body> in a comment --></BODY ></html>"
-    out = inject_reload_script(html)
-    assert out.endswith(RELOAD_SCRIPT.encode() + b"</BODY ></html>")
+    out = inject_reload_script(html, "b-1")
+    assert out.endswith(reload_script("b-1").encode() + b"</BODY ></html>")
+    assert b'const served="b-1"' in out
     assert out.count(b"EventSource") == 1
 
 
 def test_script_is_appended_when_there_is_no_body_end() -> None:
-    assert inject_reload_script(b"<p>fragment").startswith(b"<p>fragment<script>")
+    assert inject_reload_script(b"<p>fragment", "b-1").startswith(b"<p>fragment<script>")
 
 
 @pytest.mark.parametrize(
@@ -167,11 +168,11 @@ def test_event_stream_announces_each_build(served: tuple[str, PreviewState, Path
         assert r.headers["Content-Type"] == "text/event-stream"
         lines = r.iter_lines(chunk_size=1, decode_unicode=True)
         seen = [next(lines) for _ in range(3)]
-        assert seen == ["retry: 500", "event: build", "data: 0"]
+        assert seen == ["retry: 500", "event: build", f"data: {state.boot}-0"]
         threading.Timer(0.05, lambda: state.publish(failed=False, diagnostics=[])).start()
         rest = []
         for line in lines:
             rest.append(line)
             if line.startswith("data:"):
                 break
-        assert rest[-2:] == ["event: build", "data: 1"]
+        assert rest[-2:] == ["event: build", f"data: {state.boot}-1"]

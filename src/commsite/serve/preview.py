@@ -79,7 +79,9 @@ class Preview:
             started = time.perf_counter()
             with self.state.lock.exclusive():
                 result = self.builder.build(paths)
-            self.state.publish(failed=not result.ok, diagnostics=result.diagnostics)
+                # Inside the lock: a page and the build number it is stamped with
+                # always belong together.
+                self.state.publish(failed=not result.ok, diagnostics=result.diagnostics)
         seconds = time.perf_counter() - started
         if result.ok:
             what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -74,6 +75,9 @@ class PreviewState:
     output: Path
     site_title: str = "commsite"
     generation: int = 0
+    # Distinguishes this server's builds from a previous run's, so open tabs
+    # reload after a restart even when the build counters happen to match.
+    boot: str = field(default_factory=lambda: secrets.token_hex(4))
     diagnostics: Sequence[Diagnostic] = ()
     failed: bool = False
     lock: SharedLock = field(default_factory=SharedLock)
@@ -86,6 +90,10 @@ class PreviewState:
             self.diagnostics = tuple(diagnostics)
             self.generation += 1
             self.changed.notify_all()
+
+    @property
+    def build_id(self) -> str:
+        return f"{self.boot}-{self.generation}"
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         with self.changed:
@@ -153,7 +161,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     HTTPStatus.INTERNAL_SERVER_ERROR,
                     "text/html; charset=utf-8",
                     inject_reload_script(
-                        error_page(state.diagnostics, site_title=state.site_title)
+                        error_page(state.diagnostics, site_title=state.site_title),
+                        state.build_id,
                     ),
                     head=head,
                 )
@@ -167,15 +176,16 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self._send(
                     HTTPStatus.NOT_FOUND,
                     "text/html; charset=utf-8",
-                    inject_reload_script(body),
+                    inject_reload_script(body, state.build_id),
                     head=head,
                 )
                 return
             body = file.read_bytes()
+            build = state.build_id  # read under the same lock as the page it stamps
         rel = file.relative_to(state.output).as_posix()
         ctype = content_type_for(rel) or _guess_type(file)
         if ctype.startswith("text/html"):
-            body = inject_reload_script(body)
+            body = inject_reload_script(body, build)
         self._send(HTTPStatus.OK, ctype, body, head=head, cors=rel.startswith(".well-known/"))
 
     def _webfinger(self, query: str, *, head: bool) -> None:
@@ -212,13 +222,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         seen = state.generation
         try:
-            self.wfile.write(f"retry: 500\nevent: build\ndata: {seen}\n\n".encode())
+            self.wfile.write(f"retry: 500\nevent: build\ndata: {state.build_id}\n\n".encode())
             self.wfile.flush()
             while not self.server.stopping.is_set():
                 now = state.wait_for_change(seen, KEEPALIVE_SECONDS)
                 if now != seen:
                     seen = now
-                    self.wfile.write(f"event: build\ndata: {seen}\n\n".encode())
+                    self.wfile.write(f"event: build\ndata: {state.build_id}\n\n".encode())
                 else:
                     self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()

@@ -1,0 +1,5 @@
+"""`python -m commsite`: the same as the `commsite` command."""
+
+from commsite.cli import main
+
+main()

@@ -1,0 +1,95 @@
+"""Editing one story in a 500-story site re-renders only what shows that story.
+
+Asserted through the build's own record of what it rendered and wrote
+(BuildResult and .commsite/build-cache/last-build.json), with the same
+Builder that `commsite serve` keeps between saves.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from commsite.build.run import Builder, BuildOptions
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+INTERESTS = ["repair", "bikes", "sewing", "electronics", "gardening"]
+
+
+def _make_site(root: Path, stories: int) -> None:
+    (root / "content" / "stories").mkdir(parents=True)
+    (root / "content" / "members").mkdir()
+    (root / "content" / "events").mkdir()
+    (root / "commsite.yaml").write_text(
+        "title: Big Community\nbase_url: https://big.example/\ntimezone: Europe/London\n",
+        encoding="utf-8",
+    )
+    (root / "content" / "rules.md").write_text(
+        "---\ntitle: Rules\n---\n1. Be kind.\n2. Share tools.\n", encoding="utf-8"
+    )
+    for m in range(50):
+        interest = INTERESTS[m % len(INTERESTS)]
+        (root / "content" / "members" / f"m{m:02d}.md").write_text(
+            f"---\nname: Member {m}\ninterests: [{interest}]\n---\nBio of member {m}.\n",
+            encoding="utf-8",
+        )
+    for e in range(25):
+        (
+            root / "content" / "events" / f"2026-{e % 12 + 1:02d}-{e % 27 + 1:02d}-ev{e}.md"
+        ).write_text(
+            f"---\ntitle: Event {e}\nstart: 2026-{e % 12 + 1:02d}-{e % 27 + 1:02d}T18:00:00\n"
+            f"hosts: [m{e:02d}]\n---\nEvent {e}.\n",
+            encoding="utf-8",
+        )
+    for s in range(stories):
+        day = s % 28 + 1
+        month = s // 28 % 12 + 1
+        year = 2020 + s // (28 * 12)
+        (root / "content" / "stories" / f"{year}-{month:02d}-{day:02d}-s{s:03d}.md").write_text(
+            f"---\ntitle: Story {s}\ndate: {year}-{month:02d}-{day:02d}\n"
+            f"author: m{s % 50:02d}\ntags: [t{s % 7}]\n---\n"
+            f"Paragraph one of story {s}, about *things*.\n\n- a list\n- of items\n",
+            encoding="utf-8",
+        )
+
+
+def test_one_story_edit_rerenders_only_what_shows_it(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    _make_site(root, 500)
+    builder = Builder(BuildOptions(root=root, jobs=1))
+    first = builder.build(now=NOW)
+    assert first.ok, [d.format() for d in first.diagnostics]
+    member_pages = {p for p in first.rendered if p.startswith("members/m")}
+    story_pages = {p for p in first.rendered if p.startswith("stories/s")}
+    assert len(member_pages) == 50 and len(story_pages) == 500
+
+    # Story 123 is by member m23, tagged t4; edit its text (not its title or date).
+    edited = next((root / "content" / "stories").glob("*-s123.md"))
+    edited.write_text(
+        edited.read_text(encoding="utf-8").replace("Paragraph one", "Edited paragraph"),
+        encoding="utf-8",
+    )
+    second = builder.build([edited], now=NOW)
+    assert second.ok
+    rendered = set(second.rendered)
+
+    assert "stories/s123/index.html" in rendered
+    assert "stories/s123/index.html" in second.written
+    # Unrelated pages were not re-rendered: other stories, members, events, tags.
+    assert not (rendered & (story_pages - {"stories/s123/index.html"}))
+    assert not (rendered & member_pages)
+    assert not [p for p in rendered if p.startswith(("events/", "tags/t0", "rules/"))]
+    # A small handful at most: the story, and outputs embedding its text (feeds, its object).
+    print("re-rendered after one story edit:", sorted(rendered))
+    assert len(rendered) < 12, sorted(rendered)
+
+    record = json.loads(
+        (root / ".commsite" / "build-cache" / "last-build.json").read_text(encoding="utf-8")
+    )
+    assert set(record["rendered"]) == rendered
+    assert set(record["written"]) == set(second.written)
+
+    # A fresh Builder (a new `commsite build`) sees the same output: nothing to do.
+    third = Builder(BuildOptions(root=root, jobs=1)).build(now=NOW)
+    assert third.ok and third.written == ()
