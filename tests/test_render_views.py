@@ -267,3 +267,12 @@ def test_links_follow_the_base_path() -> None:
     assert story["story"].image.url == "/club/images/chips.jpg"  # type: ignore[attr-defined]
     assert story["meta"].og_image == "https://example.org/club/images/chips.jpg"  # type: ignore[attr-defined]
     assert story["chrome"].home_url == "/club/"  # type: ignore[attr-defined]
+
+
+def test_drafts_and_scheduled_stories_are_not_offered_to_the_fediverse() -> None:
+    specs = plan_pages(sample_site.site())
+    for path in ("stories/draft-idea/", "stories/future-plans/"):
+        ctx = spec(specs, path).context
+        assert ctx["meta"].activity_json is None  # type: ignore[attr-defined]
+        assert ctx["meta"].noindex is True  # type: ignore[attr-defined]
+        assert ctx["story"].thread.federated is False  # type: ignore[attr-defined]

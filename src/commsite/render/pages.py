@@ -291,6 +291,7 @@ def _story(site: Site, index: _Index, position: int) -> PageSpec:
         return None
 
     event = index.events.get(story.event) if story.event else None
+    unpublished = story.draft or story.future  # not federated: nothing to reply to
     view = StoryView(
         title=story.title,
         url=href(config, path),
@@ -311,7 +312,7 @@ def _story(site: Site, index: _Index, position: int) -> PageSpec:
             f"stories/{story.slug}",
             config.url(path),
             config.tz,
-            federation_on(site),
+            federation_on(site) and not unpublished,
         ),
     )
     meta = meta_view(
@@ -322,8 +323,8 @@ def _story(site: Site, index: _Index, position: int) -> PageSpec:
         "stories",
         og_type="article",
         image=story.image,
-        activity_path=urls.story_object(story.slug),
-        noindex=story.draft or story.future,
+        activity_path=None if unpublished else urls.story_object(story.slug),
+        noindex=unpublished,
     )
     return _spec(index, path, "story.html", meta=meta, story=view)
 
