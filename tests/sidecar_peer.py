@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import waitress
 from apsig.draft.sign import Signer
 from apsig.draft.verify import Verifier
 from cryptography.hazmat.primitives import serialization
@@ -380,11 +379,11 @@ class SidecarServer:
     """The real sidecar (open_sidecar + its worker) under waitress on 127.0.0.1."""
 
     def __init__(self, root: Path, **options: Any) -> None:
-        from commsite.sidecar.server import Options, open_sidecar
+        from commsite.sidecar.server import Options, open_sidecar, waitress_server
 
         options.setdefault("worker_poll", 0.2)
         self.sidecar = open_sidecar(root, Options(**options))
-        self.server = waitress.create_server(self.sidecar.app, host="127.0.0.1", port=0, threads=4)
+        self.server = waitress_server(self.sidecar, "127.0.0.1", 0, threads=4)
         self.port = self.server.effective_port  # type: ignore[union-attr]
         self.sidecar.start()
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
@@ -34,7 +35,15 @@ from commsite.sidecar.store import Store
 from commsite.sidecar.targets import Targets
 from commsite.sidecar.worker import RebuildNotifier, Worker
 
-__all__ = ["Options", "Sidecar", "load_config_or_fail", "open_sidecar", "serve", "wsgi_app"]
+__all__ = [
+    "Options",
+    "Sidecar",
+    "load_config_or_fail",
+    "open_sidecar",
+    "serve",
+    "waitress_server",
+    "wsgi_app",
+]
 
 log = logging.getLogger(__name__)
 
@@ -146,14 +155,35 @@ def open_sidecar(
     return Sidecar(root=root, config=config, store=store, app=app, worker=worker)
 
 
-def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
-    """Run under waitress until interrupted, with the worker alongside."""
+def waitress_server(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> Any:
+    """A waitress server for the app (port 0: any free port; see `.effective_port`).
+
+    waitress drops X-Forwarded-* headers unless told which proxy to trust;
+    whether X-Forwarded-Host counts is the app's decision (--trust-forwarded-host),
+    so they are passed through to it.
+    """
     import waitress
 
+    return waitress.create_server(
+        sidecar.app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="commsite",
+        clear_untrusted_proxy_headers=False,
+    )
+
+
+def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
+    """Run under waitress until interrupted, with the worker alongside."""
+    server = waitress_server(sidecar, host, port, threads=threads)
     sidecar.start()
     try:
-        waitress.serve(sidecar.app, host=host, port=port, threads=threads, ident="commsite")
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.close()
         sidecar.close()
 
 

@@ -1,0 +1,158 @@
+"""The sidecar's pure parts: classification, rate limits, header parsing, the thread map."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from commsite.config import SiteConfig
+from commsite.content.model import Site
+from commsite.federation.fetch import FetchError
+from commsite.sidecar.admission import acceptable_content_type, signature_key_id
+from commsite.sidecar.processing import PUBLIC, classify
+from commsite.sidecar.profiles import profile_from_document
+from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.targets import Targets, index_site
+from commsite.sidecar.worker import backoff
+
+US = "https://x.example/ap/actor"
+AS_PUBLIC = next(iter(sorted(PUBLIC)))
+MENTION = {"type": "Mention", "href": US}
+INTRO_TAG = {"type": "Hashtag", "name": "#Introduction"}
+
+
+def kind(note: dict[str, Any], target: str | None = None) -> str:
+    return classify(note, our_actor=US, thread_target=target)[0]
+
+
+PUBLIC_TO = {"to": ["https://www.w3.org/ns/activitystreams#Public"]}
+
+
+@pytest.mark.parametrize(
+    ("note", "target", "expected"),
+    [
+        ({**PUBLIC_TO, "inReplyTo": "https://x.example/ap/stories/a"}, "stories/a", "reply"),
+        ({"cc": ["as:Public"], "inReplyTo": "x"}, "stories/a", "reply"),  # unlisted is public
+        ({"to": ["https://r.example/followers"], "inReplyTo": "x"}, "stories/a", "message"),
+        ({**PUBLIC_TO, "tag": [MENTION, INTRO_TAG]}, None, "introduction"),
+        ({**PUBLIC_TO, "tag": [MENTION, INTRO_TAG], "inReplyTo": "https://e/1"}, None,
+         "introduction"),
+        ({**PUBLIC_TO, "cc": [US]}, None, "introduction"),  # addressed to us, replies to nothing
+        ({"to": [US], "tag": [MENTION]}, None, "message"),  # a direct message is never published
+        ({**PUBLIC_TO, "tag": [MENTION], "inReplyTo": "https://e/1"}, None, "message"),
+        ({**PUBLIC_TO}, None, "ignore"),
+        ({**PUBLIC_TO, "inReplyTo": "https://e/1"}, None, "ignore"),
+    ],
+)  # fmt: skip
+def test_classify(note: dict[str, Any], target: str | None, expected: str) -> None:
+    assert kind(note, target) == expected
+
+
+def test_rate_limiter_bursts_then_refills() -> None:
+    limiter = RateLimiter(rate=2.0, burst=3)
+    assert [limiter.take("a.example", 0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = limiter.take("a.example", 0.0)
+    assert wait == pytest.approx(0.5)
+    assert limiter.retry_after(wait) == "1"
+    assert limiter.take("b.example", 0.0) == 0.0  # per domain
+    assert limiter.take("a.example", 0.5) == 0.0  # one token back after 1/rate seconds
+
+
+def test_rate_limiter_forgets_full_buckets_when_it_has_too_many() -> None:
+    limiter = RateLimiter(rate=1.0, burst=1, max_keys=4)
+    for i in range(10):
+        limiter.take(f"h{i}", float(i * 10))
+    assert len(limiter._buckets) <= 4
+
+
+@pytest.mark.parametrize(
+    ("headers", "key_id"),
+    [
+        ({"signature": 'keyId="https://r.example/u#k",algorithm="rsa-sha256"'}, "https://r.example/u#k"),
+        ({"signature": 'algorithm="hs2019", keyId="https://r.example/u#k"'}, "https://r.example/u#k"),
+        ({"signature-input": 'sig1=("@method");keyid="https://r.example/k";created=1'}, "https://r.example/k"),
+        ({"signature": "garbage"}, None),
+        ({}, None),
+    ],
+)  # fmt: skip
+def test_signature_key_id(headers: dict[str, str], key_id: str | None) -> None:
+    assert signature_key_id(headers) == key_id
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("application/activity+json", True),
+        ('application/ld+json; profile="https://www.w3.org/ns/activitystreams"', True),
+        ("Application/JSON; charset=utf-8", True),
+        ("text/html", False),
+        ("multipart/form-data", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_acceptable_content_type(value: str | None, ok: bool) -> None:
+    assert acceptable_content_type(value) is ok
+
+
+def test_thread_map_knows_object_ids_and_pages_with_or_without_slash() -> None:
+    config = SiteConfig(title="t", base_url="https://x.example/sub/")
+    index = index_site(config, ["a"], ["fair"], ["@Ada@M.example"])
+    assert index.targets["https://x.example/sub/ap/stories/a"] == "stories/a"
+    assert index.targets["https://x.example/sub/stories/a"] == "stories/a"
+    assert index.targets["https://x.example/sub/events/fair"] == "events/fair"
+    assert index.members == frozenset({"@ada@m.example"})
+
+
+def test_targets_reload_when_a_lookup_misses_and_the_index_is_stale() -> None:
+    from dataclasses import replace
+
+    from sample_site import site as sample
+
+    base: Site = sample()
+    loads: list[int] = []
+    current = {"site": replace(base, stories=base.stories[:1])}
+    clock = {"now": 0.0}
+
+    def load() -> Site:
+        loads.append(1)
+        return current["site"]
+
+    targets = Targets(load, max_age=30.0, monotonic=lambda: clock["now"])
+    new_slug = base.stories[1].slug
+    url = base.config.url(f"ap/stories/{new_slug}")
+    current["site"] = base
+    assert targets.target_of(url) is None  # fresh index: no reload
+    clock["now"] = 31.0
+    assert targets.target_of(url) == f"stories/{new_slug}"
+    assert len(loads) == 2
+
+
+def test_profiles_refuse_a_document_that_is_not_the_actor() -> None:
+    with pytest.raises(FetchError, match="the document's id is"):
+        profile_from_document(
+            {"id": "https://r.example/other", "type": "Person"}, "https://r.example/u"
+        )
+    profile = profile_from_document(
+        {
+            "id": "https://r.example/u",
+            "type": "Person",
+            "preferredUsername": "u",
+            "icon": {"url": "javascript:alert(1)"},
+            "url": [{"type": "Link", "href": "https://r.example/@u"}],
+        },
+        "https://r.example/u",
+    )
+    assert (profile.handle, profile.name, profile.avatar, profile.url) == (
+        "@u@r.example",
+        "u",
+        None,
+        "https://r.example/@u",
+    )
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
+    assert backoff(20) == timedelta(hours=6)
