@@ -15,7 +15,7 @@ import base64
 import json
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -201,18 +201,34 @@ def fedify_sign_and_send(
 # ------------------------------------------------------------------ Fedify verifies ours
 
 
-def test_fedify_verifies_our_cavage_post(peer: Peer, fedify_verifier: str) -> None:
-    url = f"{fedify_verifier}/inbox"
-    headers = sign_cavage(
-        method="POST",
+def send_signed(
+    peer: Peer,
+    url: str,
+    body: bytes | None,
+    *,
+    sign: Callable[..., dict[str, str]] = sign_cavage,
+    sent_body: bytes | None = None,
+    **kw: Any,
+) -> requests.Response:
+    """Sign a request to `url` with the peer's key (by default draft-cavage) and send it;
+    `sent_body` replaces the body on the wire (a tampering)."""
+    headers = sign(
+        method="GET" if body is None else "POST",
         url=url,
-        body=BODY,
+        body=body,
         key_id=peer.key_id,
         private_key=peer.key,
         now=datetime.now(UTC),
-        headers={"Content-Type": AS_JSON},
+        headers={"Content-Type" if body is not None else "Accept": AS_JSON},
+        **kw,
     )
-    r = requests.post(url, data=BODY, headers=headers, timeout=30)
+    if body is None:
+        return requests.get(url, headers=headers, timeout=30)
+    return requests.post(url, data=sent_body or body, headers=headers, timeout=30)
+
+
+def test_fedify_verifies_our_cavage_post(peer: Peer, fedify_verifier: str) -> None:
+    r = send_signed(peer, f"{fedify_verifier}/inbox", BODY)
     assert r.json() == {
         "verified": True,
         "keyId": peer.key_id,
@@ -223,17 +239,7 @@ def test_fedify_verifies_our_cavage_post(peer: Peer, fedify_verifier: str) -> No
 
 
 def test_fedify_verifies_our_signed_get(peer: Peer, fedify_verifier: str) -> None:
-    url = f"{fedify_verifier}/users/bob"
-    headers = sign_cavage(
-        method="GET",
-        url=url,
-        body=None,
-        key_id=peer.key_id,
-        private_key=peer.key,
-        now=datetime.now(UTC),
-        headers={"Accept": AS_JSON},
-    )
-    r = requests.get(url, headers=headers, timeout=30)
+    r = send_signed(peer, f"{fedify_verifier}/users/bob", None)
     assert r.status_code == 200, r.text
     assert r.json()["keyId"] == peer.key_id
 
@@ -245,36 +251,14 @@ def test_fedify_1_5_leaves_the_query_out_of_request_target(
     Friendica and Misskey); draft-cavage and Mastodon include the query. We sign with the query
     and accept both forms; `sign_cavage(include_query=False)` is the form Fedify 1.5 accepts."""
     url = f"{fedify_verifier}/users/bob?page=2"
-    signed = {
-        include: sign_cavage(
-            method="GET",
-            url=url,
-            body=None,
-            key_id=peer.key_id,
-            private_key=peer.key,
-            now=datetime.now(UTC),
-            headers={"Accept": AS_JSON},
-            include_query=include,
-        )
-        for include in (True, False)
-    }
-    assert requests.get(url, headers=signed[True], timeout=30).status_code == 401
-    assert requests.get(url, headers=signed[False], timeout=30).status_code == 200
+    assert send_signed(peer, url, None, include_query=True).status_code == 401
+    assert send_signed(peer, url, None, include_query=False).status_code == 200
 
 
 def test_fedify_refuses_a_tampered_body(peer: Peer, fedify_verifier: str) -> None:
     """The control: the peer is really checking."""
-    url = f"{fedify_verifier}/inbox"
-    headers = sign_cavage(
-        method="POST",
-        url=url,
-        body=BODY,
-        key_id=peer.key_id,
-        private_key=peer.key,
-        now=datetime.now(UTC),
-        headers={"Content-Type": AS_JSON},
-    )
-    r = requests.post(url, data=BODY.replace(b"Follow", b"Delete"), headers=headers, timeout=30)
+    tampered = BODY.replace(b"Follow", b"Delete")
+    r = send_signed(peer, f"{fedify_verifier}/inbox", BODY, sent_body=tampered)
     assert r.status_code == 401
     assert r.json()["verified"] is False
 
@@ -282,17 +266,7 @@ def test_fedify_refuses_a_tampered_body(peer: Peer, fedify_verifier: str) -> Non
 def test_fedify_1_5_does_not_verify_rfc9421(peer: Peer, fedify_verifier: str) -> None:
     """Recorded fact: Fedify 1.5.9 has no RFC 9421 (it arrived later). If this starts passing
     verification, Fedify was upgraded: turn this into a positive interop test."""
-    url = f"{fedify_verifier}/inbox"
-    headers = sign_rfc9421(
-        method="POST",
-        url=url,
-        body=BODY,
-        key_id=peer.key_id,
-        private_key=peer.key,
-        now=datetime.now(UTC),
-        headers={"Content-Type": AS_JSON},
-    )
-    r = requests.post(url, data=BODY, headers=headers, timeout=30)
+    r = send_signed(peer, f"{fedify_verifier}/inbox", BODY, sign=sign_rfc9421)
     assert r.status_code == 401
     assert r.json()["verified"] is False
 
