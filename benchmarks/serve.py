@@ -1,0 +1,115 @@
+"""Save-to-reload latency of `commsite serve`, measured in a real browser.
+
+Generates a synthetic site (benchmarks/build.py's generator), starts the real
+`commsite serve` on loopback, opens a story in Debian's Chromium (Playwright),
+then repeatedly edits that story's file and times how long until the open page
+shows the new text by itself: watcher + debounce + incremental build + reload
+event + page load. Prints the median, min and max of the runs.
+
+    python benchmarks/serve.py --stories 5000 --runs 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build import generate_site
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _save(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--stories", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="commsite-serve-bench-") as tmp:
+        root = Path(tmp) / "site"
+        t0 = time.perf_counter()
+        generate_site(root, args.stories)
+        print(f"generated {args.stories} stories in {time.perf_counter() - t0:.1f} s", flush=True)
+        stories = sorted((root / "content" / "stories").glob("*.md"))
+        story = stories[len(stories) // 2]
+        slug = story.stem[11:] if story.stem[:4].isdigit() else story.stem
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}/"
+        t0 = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "commsite", "serve", str(root), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while True:
+                try:
+                    if requests.get(base, timeout=5).status_code == 200:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.2)
+                if server.poll() is not None:
+                    print("commsite serve exited", file=sys.stderr)
+                    return 1
+            print(f"first build + serve ready in {time.perf_counter() - t0:.1f} s", flush=True)
+            original = story.read_text(encoding="utf-8")
+            latencies: list[float] = []
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=args.chromium, args=BROWSER_ARGS)
+                page = browser.new_page()
+                page.goto(f"{base}stories/{slug}/")
+                for run in range(args.runs):
+                    marker = f"bench-marker-{run}-{time.time_ns()}"
+                    page.wait_for_load_state("load")
+                    time.sleep(0.5)  # a quiet moment between saves
+                    started = time.perf_counter()
+                    _save(story, original.replace("\n---\n", f"\n---\n{marker}\n\n", 1))
+                    page.wait_for_selector(f"text={marker}", timeout=30000)
+                    latencies.append(time.perf_counter() - started)
+                    print(f"  run {run + 1}: {latencies[-1] * 1000:.0f} ms", flush=True)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(
+        f"save → reloaded page, {args.stories} stories, {args.runs} runs: "
+        f"median {statistics.median(latencies) * 1000:.0f} ms "
+        f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
