@@ -32,6 +32,7 @@ from commsite.federation.deploy import deploy_configs, sidecar_upstream
 from commsite.federation.documents import federation_documents
 from commsite.feeds import atom_feed, events_calendar, json_feed
 from handmade_site import site
+from needs import require
 
 
 def _text(s: Site, name: str) -> str:
@@ -206,8 +207,8 @@ def test_nginx_serves_types_hides_deploy_and_proxies(
     nginx = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
-    if nginx is None:
-        pytest.skip("nginx is not installed (Debian package nginx-light)")
+    require(nginx is not None, "nginx is not installed (Debian package nginx-light)")
+    assert nginx is not None
     port = _free_port()
     root = tmp_path / "public"
     outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
@@ -263,8 +264,8 @@ def test_caddy_serves_types_hides_deploy_and_proxies(
     tmp_path: Path, fake_sidecar: tuple[int, list[Any]], files: str
 ) -> None:
     caddy = shutil.which("caddy")
-    if caddy is None:
-        pytest.skip("caddy is not installed (Debian package caddy)")
+    require(caddy is not None, "caddy is not installed (Debian package caddy)")
+    assert caddy is not None
     port = _free_port()
     root = tmp_path / "public"
     outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
