@@ -24,7 +24,9 @@ SITE = click.argument(
 
 def _store(root: Path) -> Store:
     config = load_config_or_fail(root)
-    return Store(DataDir.for_site(root, config.sidecar.data_dir).database)
+    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
+    data_dir.ensure()  # with its .gitignore, should this be the first use
+    return Store(data_dir.database)
 
 
 def _fail(exc: CommsiteError) -> click.ClickException:
@@ -120,11 +122,13 @@ RULE = click.option("--rule", type=int, help="The number of the rule in rules.md
 NOTE = click.option("--note", help="A note for the decision log.")
 
 
-@click.group()
-def moderate() -> None:
+@click.group(invoke_without_command=True)
+@click.pass_context
+def moderate(ctx: click.Context) -> None:
     """Review what waits: replies, introductions, messages and reports.
 
     \b
+    commsite moderate                      what waits, for the site here
     commsite moderate list SITE            what waits
     commsite moderate approve SITE 12      publish item 12 (or every item of an actor)
     commsite moderate reject SITE 12 --rule 3 --note "advertising"
@@ -132,6 +136,8 @@ def moderate() -> None:
     commsite moderate block-domain SITE bad.example
     commsite moderate log SITE             every decision so far
     """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_pending, site=Path("."))
 
 
 @moderate.command(name="list")
