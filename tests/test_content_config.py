@@ -128,7 +128,10 @@ def test_base_url_with_query(tmp_path: Path) -> None:
 def test_yaml_error_in_config(tmp_path: Path) -> None:
     _, problems = load(tmp_path, "title: T\nbase_url: 'https://x.example\n")
     assert len(problems) == 1
-    assert problems[0].startswith("commsite.yaml:3: error: invalid YAML: ")
+    assert problems[0] == (
+        "commsite.yaml:2: error: invalid YAML: the quote ' opened here is never closed"
+        " (the YAML parser gave up at line 3); end the value with a closing '"
+    )
 
 
 def test_sidecar_port_and_empty_sections(tmp_path: Path) -> None:

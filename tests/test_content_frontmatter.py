@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from commsite.content.frontmatter import split_front_matter
 
 
@@ -39,19 +41,66 @@ def test_front_matter_that_is_not_a_mapping() -> None:
     ]
 
 
-def test_yaml_error_line_is_the_file_line() -> None:
+def test_an_unclosed_bracket_is_reported_where_it_was_opened() -> None:
     fm, problems = split_front_matter("---\ntitle: ok\nname: [unclosed\n---\n", "p.md")
     assert fm is None
+    assert [d.format() for d in problems] == [
+        "p.md:3: error: invalid YAML: '[' is never closed (the YAML parser gave up at line 4);"
+        " close it with ']', or put the whole value in quotes if the '[' is meant as text"
+    ]
+
+
+def test_an_unclosed_brace_names_both_lines() -> None:
+    text = "---\ntitle: ok\nlocation: {name: Hall\nhosts: [ada]\nstatus: scheduled\n---\n"
+    _, problems = split_front_matter(text, "p.md")
     (problem,) = problems
-    assert problem.line == 4  # the YAML error is found at the closing line
-    assert problem.message.startswith("invalid YAML: ")
+    assert problem.line == 3
+    assert problem.message == (
+        "invalid YAML: '{' is never closed (the YAML parser gave up at line 4)"
+    )
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_an_unclosed_quote_is_reported_where_it_was_opened(quote: str) -> None:
+    text = f"---\ntitle: {quote}Spring day\ndate: 2026-03-14\ntags: [a]\n---\nbody\n"
+    _, problems = split_front_matter(text, "p.md")
+    (problem,) = problems
+    assert problem.line == 2
+    assert problem.message == (
+        f"invalid YAML: the quote {quote} opened here is never closed"
+        " (the YAML parser gave up at line 5)"
+    )
+    assert problem.hint == f"end the value with a closing {quote}"
+
+
+def test_a_multi_line_list_left_open_points_at_its_start() -> None:
+    text = "---\ntitle: ok\ntags: [\n  a,\n  b\ndate: 2026-01-01\n---\n"
+    _, problems = split_front_matter(text, "p.md")
+    (problem,) = problems
+    assert problem.line == 3
+    assert "gave up at line 6" in problem.message
+
+
+def test_a_line_without_a_colon_is_named() -> None:
+    _, problems = split_front_matter("---\ntitle: ok\nthis is text\ndate: x\n---\n", "p.md")
+    (problem,) = problems
+    assert problem.line == 3
+    assert problem.message == "invalid YAML: this line is not 'key: value' (no ': ' found)"
+
+
+def test_a_colon_inside_a_value_suggests_quotes() -> None:
+    _, problems = split_front_matter("---\ntitle: Repair: the sequel\n---\n", "p.md")
+    (problem,) = problems
+    assert problem.line == 2
+    assert problem.hint is not None and 'title: "Repair: the sequel"' in problem.hint
 
 
 def test_tab_indentation_is_named() -> None:
     _, problems = split_front_matter("---\nlinks:\n\tWeb: https://x.example\n---\n", "p.md")
     (problem,) = problems
     assert problem.line == 3
-    assert "found a tab that cannot start any token" in problem.message
+    assert problem.message == "invalid YAML: found a tab"
+    assert problem.hint == "indent with spaces (YAML does not allow tabs)"
 
 
 def test_duplicate_keys_are_reported_at_the_second() -> None:

@@ -57,23 +57,109 @@ def parse_yaml(
         node = loader.get_single_node()
         data: Any = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = first_line + (mark.line if mark is not None else 0)
-        problem = exc.problem or "syntax error"
-        if mark is not None and problem == "found character that cannot start any token":
-            rows = text.split("\n")
-            row = rows[mark.line] if mark.line < len(rows) else ""
-            char = row[mark.column : mark.column + 1]
-            problem = "found a tab" if char == "\t" else f"found character {char!r}"
-            problem += " that cannot start any token"
-        if exc.context:
-            problem = f"{exc.context}, {problem}"
-        return None, Diagnostic(path, line, f"invalid YAML: {problem}", hint=YAML_HINT)
+        return None, _explain(exc, text, path, first_line)
     except yaml.YAMLError as exc:
         return None, Diagnostic(path, first_line, f"invalid YAML: {exc}", hint=YAML_HINT)
     finally:
         loader.dispose()
     return YamlDocument(data, node), None
+
+
+_CLOSERS = {"[": "]", "{": "}", '"': '"', "'": "'"}
+
+
+def _char_at(text: str, mark: yaml.Mark | None) -> str:
+    if mark is None:
+        return ""
+    rows = text.split("\n")
+    row = rows[mark.line] if mark.line < len(rows) else ""
+    return row[mark.column : mark.column + 1]
+
+
+def _rest_of_line(text: str, mark: yaml.Mark | None) -> str:
+    if mark is None:
+        return ""
+    rows = text.split("\n")
+    row = rows[mark.line] if mark.line < len(rows) else ""
+    return row[mark.column :].rstrip()
+
+
+def _explain(exc: yaml.MarkedYAMLError, text: str, path: str, first_line: int) -> Diagnostic:
+    """A YAML error as a Diagnostic on the line the author has to fix.
+
+    PyYAML reports where it noticed the problem. For a '[', '{' or quote that is
+    never closed that is often lines later, so the message points at the line
+    where it was opened (the error's context mark) and names the other line too.
+    """
+    problem_mark, context_mark = exc.problem_mark, exc.context_mark
+    context = exc.context or ""
+    problem = exc.problem or "syntax error"
+    opened = _char_at(text, context_mark)
+    if (
+        context_mark is not None
+        and opened in _CLOSERS
+        and (
+            context.startswith("while parsing a flow")
+            or context.startswith("while scanning a quoted")
+        )
+    ):
+        line = first_line + context_mark.line
+        closer = _CLOSERS[opened]
+        what = f"the quote {opened} opened here" if opened in "\"'" else repr(opened)
+        message = f"invalid YAML: {what} is never closed"
+        if problem_mark is not None and problem_mark.line != context_mark.line:
+            message += f" (the YAML parser gave up at line {first_line + problem_mark.line})"
+        if opened in "[{":
+            hint = (
+                f"close it with {closer!r}, or put the whole value in quotes if the"
+                f" {opened!r} is meant as text"
+            )
+        else:
+            hint = f"end the value with a closing {closer}"
+        return Diagnostic(path, line, message, hint=hint)
+    if context.startswith("while scanning a simple key") and context_mark is not None:
+        line = first_line + context_mark.line
+        return Diagnostic(
+            path,
+            line,
+            "invalid YAML: this line is not 'key: value' (no ': ' found)",
+            hint="write it as 'key: value', or indent it to continue the value on the line above",
+        )
+    mark = problem_mark or context_mark
+    line = first_line + (mark.line if mark is not None else 0)
+    if "cannot start any token" in problem:
+        char = _char_at(text, problem_mark)
+        if char == "\t":
+            return Diagnostic(
+                path,
+                line,
+                "invalid YAML: found a tab",
+                hint="indent with spaces (YAML does not allow tabs)",
+            )
+        return Diagnostic(
+            path,
+            line,
+            f"invalid YAML: a value cannot start with {char!r}",
+            hint=f'put the whole value in quotes: "{_rest_of_line(text, problem_mark)}"',
+        )
+    elif problem.startswith("mapping values are not allowed"):
+        return Diagnostic(
+            path,
+            line,
+            "invalid YAML: unexpected ':' (mapping values are not allowed here)",
+            hint="put quotes around a value that contains ': ', e.g. title: \"Repair:"
+            ' the sequel", or remove extra indentation at the start of the line',
+        )
+    elif problem.startswith("found undefined alias"):
+        return Diagnostic(
+            path,
+            line,
+            "invalid YAML: a value starts with '*', which YAML reads as an alias",
+            hint="put the value in quotes",
+        )
+    if context:
+        problem = f"{context}, {problem}"
+    return Diagnostic(path, line, f"invalid YAML: {problem}", hint=YAML_HINT)
 
 
 def key_lines(
