@@ -72,12 +72,11 @@ def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) ->
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
-    for listing in (root, root / "content"):  # the loader warns about stray entries
-        try:
-            names = sorted(os.listdir(listing))
-        except OSError:
-            names = []
-        h.update(digest_bytes("\n".join(names).encode()))
+    try:  # the loader warns about stray folders and files in content/
+        names = sorted(os.listdir(root / "content"))
+    except OSError:
+        names = []
+    h.update(digest_bytes("\n".join(names).encode()))
     for key, digest in files.items():
         h.update(key.encode() + b"\0" + digest)
     return InputScan(files, h.digest())

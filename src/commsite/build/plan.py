@@ -27,6 +27,7 @@ from commsite import urls
 from commsite.build.fingerprint import code_fingerprint, digest_bytes, digest_text
 from commsite.content.model import Site
 from commsite.errors import Diagnostic, Severity
+from commsite.federation.deploy import deploy_configs
 from commsite.federation.documents import federation_documents
 from commsite.feeds.atom import atom_feed
 from commsite.feeds.calendar import events_calendar
@@ -177,12 +178,7 @@ def make_plan(
     federation, more = federation_documents(site)
     problems.extend(more)
     documents.update(federation)
-    try:  # TEMPORARY until commsite.federation.deploy lands
-        from commsite.federation.deploy import deploy_configs
-    except ImportError:
-        pass
-    else:
-        documents.update(deploy_configs(site))
+    documents.update(deploy_configs(site))
     for path, data in documents.items():
         add_data(path, data, "document", ("*",))
 

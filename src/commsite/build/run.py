@@ -410,7 +410,7 @@ class _Run:
     def write_summary(self) -> None:
         """The JSON record of this build, for people and tests (last-build.json)."""
         result = self.result
-        if self.summary_dir is None or result is None:
+        if self.summary_dir is None or result is None or not self.options.cache:
             return
         with contextlib.suppress(OSError):  # a read-only data directory must not fail a build
             write_last_build(

@@ -1,0 +1,272 @@
+"""The build: reproducible, atomic, drafts and future stories, static files, the
+output writer, the clock and the CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from commsite.build import render as build_render
+from commsite.build.clock import build_now
+from commsite.build.run import Builder, BuildOptions, build_site
+from commsite.cli import main
+from commsite.errors import CommsiteError
+from golden.regenerate import SITE, golden_now
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    return root
+
+
+def build(root: Path, **options: object) -> tuple[bool, list[str]]:
+    now = options.pop("now", golden_now())
+    result = build_site(BuildOptions(root=root, jobs=1, **options), now=now)  # type: ignore[arg-type]
+    return result.ok, [d.format() for d in result.diagnostics]
+
+
+# --- the clock -------------------------------------------------------------------
+
+
+def test_build_now_reads_source_date_epoch() -> None:
+    assert build_now({"SOURCE_DATE_EPOCH": "1790856000"}) == datetime(2026, 10, 1, 12, tzinfo=UTC)
+    before = datetime.now(UTC)
+    assert before - timedelta(seconds=1) <= build_now({}) <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize("bad", ["", "soon", "-5", "1.5", "99999999999999999999"])
+def test_bad_source_date_epoch_is_a_clear_error(bad: str) -> None:
+    with pytest.raises(CommsiteError, match="SOURCE_DATE_EPOCH"):
+        build_now({"SOURCE_DATE_EPOCH": bad})
+
+
+# --- reproducible ------------------------------------------------------------------
+
+
+def test_two_builds_with_the_same_epoch_are_byte_identical(site: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert build(site, output=a)[0]
+    assert build(site, output=b, cache=False)[0]
+    assert tree(a) == tree(b)
+
+
+def test_parallel_rendering_gives_the_same_bytes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = tmp_path / "one"
+    assert build(site, output=one, cache=False)[0]
+    monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN", 1)
+    two = tmp_path / "two"
+    result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
+    assert result.ok
+    assert tree(one) == tree(two)
+
+
+# --- atomic --------------------------------------------------------------------------
+
+
+def test_a_failed_build_leaves_the_previous_output_untouched(site: Path) -> None:
+    assert build(site)[0]
+    output = site / "public"
+    before, before_mtimes = tree(output), mtimes(output)
+
+    story = site / "content" / "stories" / "2025-09-06-welcome.md"
+    story.write_text(story.read_text().replace("date: 2025-09-06", "date: tomorrow"))
+    (site / "content" / "stories" / "2026-10-01-new.md").write_text(
+        "---\ntitle: New\ndate: 2026-09-01\n---\nNew story.\n"
+    )
+    ok, diagnostics = build(site)
+    assert not ok
+    assert any(d.startswith("content/stories/2025-09-06-welcome.md:3: error:") for d in diagnostics)
+    assert tree(output) == before
+    assert mtimes(output) == before_mtimes
+    assert not [p for p in site.iterdir() if ".staging" in p.name]
+
+
+def test_a_template_error_fails_the_build_and_writes_nothing(site: Path) -> None:
+    assert build(site)[0]
+    before = tree(site / "public")
+    (site / "theme" / "templates").mkdir(parents=True)
+    (site / "theme" / "templates" / "story.html").write_text("{{ no_such_variable.x }}\n")
+    ok, diagnostics = build(site)
+    assert not ok
+    assert any("theme/templates/story.html" in d for d in diagnostics), diagnostics
+    assert tree(site / "public") == before
+
+
+def test_strict_turns_warnings_into_errors(site: Path) -> None:
+    (site / "content" / "stories" / "notes.txt").write_text("not content")
+    ok, diagnostics = build(site)
+    assert ok and any(": warning: " in d for d in diagnostics)
+    ok, diagnostics = build(site, strict=True)
+    assert not ok and all(": error: " in d for d in diagnostics)
+
+
+def test_unchanged_files_are_not_rewritten(site: Path) -> None:
+    assert build(site)[0]
+    output = site / "public"
+    before = mtimes(output)
+    result = build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert result.ok and result.written == () and result.rendered == ()
+    assert mtimes(output) == before
+    # Without the cache (no record), every page is rendered but still nothing is written.
+    result = build_site(BuildOptions(root=site, jobs=1, cache=False), now=golden_now())
+    assert result.ok and result.written == () and len(result.rendered) == result.total
+    assert mtimes(output) == before
+
+
+def test_a_deleted_output_file_is_restored(site: Path) -> None:
+    assert build(site)[0]
+    page = site / "public" / "members" / "ada" / "index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    (site / "public" / "rules" / "index.html").write_text("tampered")
+    result = build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert set(result.written) == {"members/ada/index.html", "rules/index.html"}
+    assert page.read_bytes() == expected
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_site(site: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "documents"
+    elsewhere.mkdir()
+    (elsewhere / "thesis.txt").write_text("precious")
+    ok, diagnostics = False, []
+    with pytest.raises(CommsiteError, match="refusing to overwrite"):
+        build(site, output=elsewhere, cache=False)
+    assert (elsewhere / "thesis.txt").read_text() == "precious"
+    del ok, diagnostics
+
+
+# --- what is built -------------------------------------------------------------------
+
+
+def test_drafts_and_future_stories_only_with_flags(site: Path, tmp_path: Path) -> None:
+    plain, drafts, future = tmp_path / "plain", tmp_path / "drafts", tmp_path / "future"
+    assert build(site, output=plain)[0]
+    assert build(site, output=drafts, drafts=True)[0]
+    assert build(site, output=future, future=True)[0]
+    assert not (plain / "stories" / "draft-plans").exists()
+    assert not (plain / "stories" / "new-year").exists()
+    assert (drafts / "stories" / "draft-plans" / "index.html").is_file()
+    assert not (drafts / "stories" / "new-year").exists()
+    assert (future / "stories" / "new-year" / "index.html").is_file()
+    assert not (future / "stories" / "draft-plans").exists()
+    # The future story is due once the build time passes its date.
+    later = datetime(2027, 1, 2, tzinfo=UTC)
+    assert build(site, output=plain, now=later)[0]
+    assert (plain / "stories" / "new-year" / "index.html").is_file()
+
+
+def test_static_files_are_copied_byte_for_byte(site: Path) -> None:
+    blob = bytes(range(256)) * 40
+    (site / "static" / "files").mkdir()
+    (site / "static" / "files" / "data.bin").write_bytes(blob)
+    (site / "static" / "CNAME").write_text("golden.example\n")
+    assert build(site)[0]
+    output = site / "public"
+    assert (output / "files" / "data.bin").read_bytes() == blob
+    assert (output / "CNAME").read_text() == "golden.example\n"
+    for path in (site / "static").rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(site / "static")
+            assert (output / rel).read_bytes() == path.read_bytes()
+
+
+def test_the_last_build_record_names_what_was_rendered(site: Path) -> None:
+    import json
+
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        first = builder.build(now=golden_now())
+        assert first.ok and len(first.rendered) == first.total
+        member = site / "content" / "members" / "gus.md"
+        member.write_text(member.read_text().replace("Gus fixes bicycles.", "Gus fixes bikes."))
+        second = builder.build([member], now=golden_now())
+    assert second.ok
+    assert "members/gus/index.html" in second.rendered
+    assert "stories/welcome/index.html" not in second.rendered
+    record = json.loads((site / ".commsite" / "build-cache" / "last-build.json").read_text())
+    assert record["ok"] is True
+    assert record["rendered"] == list(second.rendered)
+    assert record["written"] == list(second.written)
+
+
+# --- the command line ---------------------------------------------------------------
+
+
+def test_cli_build_prints_a_summary(site: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", str(site)], env={"SOURCE_DATE_EPOCH": "1790856000"})
+    assert result.exit_code == 0, result.output
+    assert "Built 52 files (52 written) in " in result.output
+    assert (site / "public" / "index.html").is_file()
+    again = runner.invoke(main, ["build", str(site)], env={"SOURCE_DATE_EPOCH": "1790856000"})
+    assert "Built 52 files (0 written) in " in again.output
+
+
+def test_cli_build_reports_errors_and_exits_1(site: Path) -> None:
+    (site / "content" / "members" / "gus.md").write_text("---\nname: Gus\njoined: soon\n---\n")
+    result = CliRunner().invoke(main, ["build", str(site)])
+    assert result.exit_code == 1
+    assert "content/members/gus.md:3: error: " in result.output
+    assert "1 error, 0 warnings" in result.output
+    assert not (site / "public").exists()
+
+
+def test_cli_build_rejects_a_bad_source_date_epoch(site: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(site)], env={"SOURCE_DATE_EPOCH": "tomorrow"})
+    assert result.exit_code == 1
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds" in result.output
+
+
+def test_cli_check_writes_nothing(site: Path) -> None:
+    before = sorted(p.relative_to(site).as_posix() for p in site.rglob("*"))
+    result = CliRunner().invoke(main, ["check", str(site)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(site).as_posix() for p in site.rglob("*")) == before
+
+    (site / "content" / "stories" / "2025-09-06-welcome.md").write_text("no front matter\n")
+    result = CliRunner().invoke(main, ["check", str(site)])
+    assert result.exit_code == 1
+    assert "content/stories/2025-09-06-welcome.md:1: error: " in result.output
+
+
+def test_cli_check_strict(site: Path) -> None:
+    (site / "content" / "stories" / "notes.txt").write_text("not content")
+    assert CliRunner().invoke(main, ["check", str(site)]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", str(site), "--strict"])
+    assert result.exit_code == 1
+    assert "content/stories/notes.txt: error: " in result.output
+
+
+def test_cli_help_has_examples() -> None:
+    for command in ("build", "check"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Examples:" in result.output
+
+
+def test_output_option(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "www"
+    result = CliRunner().invoke(main, ["build", str(site), "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    assert not (site / "public").exists()
+    assert not (site / ".commsite").exists()
+    assert os.path.basename(str(out)) in result.output

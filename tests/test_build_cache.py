@@ -1,0 +1,243 @@
+"""The build cache: after every kind of change, an incremental build's output is
+byte-identical to a clean build's, and a damaged cache is ignored."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import commsite.themes
+import pytest
+
+from commsite.build.cache import DB_NAME
+from commsite.build.run import Builder, BuildOptions, BuildResult, build_site
+from golden.regenerate import SITE, golden_now
+
+STORIES = Path("content/stories")
+THEME_BASE = Path(commsite.themes.__file__).parent / "default" / "templates" / "base.html"
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    # A site-level template override, so editing "a template in the site's theme/" is real.
+    (root / "theme" / "templates").mkdir(parents=True)
+    shutil.copy(THEME_BASE, root / "theme" / "templates" / "base.html")
+    (root / "static" / "spare.txt").write_text("a file to delete\n")
+    return root
+
+
+def clean_build(root: Path, tmp: Path, now: datetime) -> dict[str, bytes]:
+    output = tmp / "clean"
+    shutil.rmtree(output, ignore_errors=True)
+    result = build_site(BuildOptions(root=root, output=output, cache=False, jobs=1), now=now)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return tree(output)
+
+
+def edit_story(root: Path) -> None:
+    replace_in(root / STORIES / "2025-09-06-welcome.md", "Welcome to the Menders", "Welcome, all")
+
+
+def edit_site_template(root: Path) -> None:
+    replace_in(root / "theme" / "templates" / "base.html", "</body>", "<!-- edited -->\n</body>")
+
+
+def edit_config(root: Path) -> None:
+    replace_in(root / "commsite.yaml", "per_page: 2", "per_page: 3")
+    replace_in(root / "commsite.yaml", 'title: Menders & "Friends" <Golden>', "title: The Menders")
+
+
+def edit_member(root: Path) -> None:
+    replace_in(root / "content/members/ada.md", "name: Ada Okafor", "name: Ada O.")
+
+
+def edit_event(root: Path) -> None:
+    replace_in(root / "content/events/2027-05-08-sewing-circle.md", "T14:00", "T15:00")
+    replace_in(root / "content/events/2027-05-08-sewing-circle.md", "Sewing circle", "Sewing club")
+
+
+def delete_story(root: Path) -> None:
+    (root / STORIES / "2026-05-01-tools-and-things.md").unlink()
+
+
+def rename_story(root: Path) -> None:
+    (root / STORIES / "2025-09-06-welcome.md").rename(root / STORIES / "2025-09-06-hello.md")
+
+
+def add_interaction(root: Path) -> None:
+    (root / "interactions" / "replies" / "stories" / "welcome").mkdir(parents=True)
+    (root / "interactions" / "replies" / "stories" / "welcome" / "ffeeddccbbaa.md").write_text(
+        "---\n"
+        "id: https://social.example/users/lee/statuses/9\n"
+        "kind: reply\n"
+        "target: stories/welcome\n"
+        "in_reply_to: https://golden.example/ap/stories/welcome\n"
+        "author_name: Lee\n"
+        'author_handle: "@lee@social.example"\n'
+        "author_url: https://social.example/@lee\n"
+        "published: 2026-09-01T10:00:00Z\n"
+        "---\n<p>Lovely to meet you all.</p>\n",
+        encoding="utf-8",
+    )
+
+
+def change_static(root: Path) -> None:
+    replace_in(root / "static" / "images" / "visible-mending.svg", "<svg", "<svg data-edited='1'")
+    (root / "static" / "favicon.txt").write_text("new static file\n")
+
+
+def delete_static(root: Path) -> None:
+    (root / "static" / "spare.txt").unlink()
+
+
+def add_page(root: Path) -> None:
+    (root / "content" / "pages" / "join.md").write_text(
+        "---\ntitle: Join us\n---\nCome along on a Saturday.\n", encoding="utf-8"
+    )
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "edit a story": edit_story,
+    "edit a template in theme/": edit_site_template,
+    "edit commsite.yaml": edit_config,
+    "edit a member stories reference": edit_member,
+    "edit an event": edit_event,
+    "delete a story": delete_story,
+    "rename a story": rename_story,
+    "add an interactions/ file": add_interaction,
+    "change static/": change_static,
+    "delete a static file": delete_static,
+    "add a page": add_page,
+}
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_incremental_build_equals_clean_build(
+    site: Path, tmp_path: Path, edit: Callable[[Path], None]
+) -> None:
+    now = golden_now()
+    first = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert first.ok
+    edit(site)
+    second = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert second.ok, [d.format() for d in second.diagnostics]
+    assert second.written or second.removed, "the edit changed nothing in the output"
+    assert tree(site / "public") == clean_build(site, tmp_path, now)
+    # and nothing is left to do afterwards
+    third = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert third.rendered == () and third.written == ()
+
+
+@pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
+def test_a_long_lived_builder_equals_clean_build(
+    site: Path, tmp_path: Path, edit: Callable[[Path], None]
+) -> None:
+    now = golden_now()
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        edit(site)
+        result = builder.build(now=now)
+        assert result.ok
+    assert tree(site / "public") == clean_build(site, tmp_path, now)
+
+
+def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:
+    now = golden_now()
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    story = site / STORIES / "2026-05-01-tools-and-things.md"
+    replace_in(story, "has a drill", "has a big drill")
+    result = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert "stories/tools-and-things/index.html" in result.rendered
+    for unrelated in ("members/ada/index.html", "events/repair-day/index.html", "rules/index.html"):
+        assert unrelated not in result.rendered
+    assert set(result.written) <= set(result.rendered)
+
+
+def test_time_passing_rebuilds_what_it_changes(site: Path, tmp_path: Path) -> None:
+    before = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    after = datetime(2027, 5, 9, 12, tzinfo=UTC)  # the sewing circle is over
+    assert build_site(BuildOptions(root=site, jobs=1), now=before).ok
+    assert build_site(BuildOptions(root=site, jobs=1), now=before.replace(hour=13)).written == ()
+    result = build_site(BuildOptions(root=site, jobs=1), now=after)
+    assert "events/index.html" in result.rendered
+    assert tree(site / "public") == clean_build(site, tmp_path, after)
+
+
+# --- a damaged cache is ignored ---------------------------------------------------------
+
+
+def truncate(db: Path) -> None:
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 3])
+
+
+def garbage(db: Path) -> None:
+    db.write_bytes(b"this is not a database\n" * 500)
+
+
+def foreign_version(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE meta SET value='commsite-build-cache 999' WHERE key='format'")
+
+
+def damaged_entries(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE parsed SET value = substr(value, 1, length(value) / 2)")
+        conn.execute("UPDATE record SET fingerprint = x'00', digest = x'00'")
+
+
+def empty_file(db: Path) -> None:
+    db.write_bytes(b"")
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "truncated": truncate,
+    "garbage": garbage,
+    "foreign format version": foreign_version,
+    "damaged entries": damaged_entries,
+    "empty": empty_file,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE.values(), ids=DAMAGE.keys())
+def test_a_damaged_cache_is_ignored(
+    site: Path, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    now = golden_now()
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    cache_dir = site / ".commsite" / "build-cache"
+    db = cache_dir / DB_NAME
+    # Fold the write-ahead log into the file, then damage it.
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    damage(db)
+    edit_story(site)
+    result: BuildResult = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert tree(site / "public") == clean_build(site, tmp_path, now)
+    # The cache was rebuilt: the next build has nothing to do.
+    again = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert again.ok and again.rendered == () and again.written == ()
+
+
+def test_the_cache_is_git_ignored(site: Path) -> None:
+    assert build_site(BuildOptions(root=site, jobs=1), now=golden_now()).ok
+    ignore = site / ".commsite" / "build-cache" / ".gitignore"
+    assert ignore.read_text() == "*\n"
