@@ -114,7 +114,7 @@ def _stem(path: str) -> str:
 def _slug(file: ParsedFile) -> str:
     """The file's id: `slug` from the front matter, or the file name without a date prefix."""
     given = file.meta.get("slug")
-    if isinstance(given, str):
+    if isinstance(given, str) and file.kind != "member":  # a member's id is its file name
         return given
     stem = _stem(file.path)
     if file.kind in ("story", "event"):
@@ -200,7 +200,16 @@ class _Checker:
         seen: dict[str, str] = {}
         for file in files:
             slug = _slug(file)
-            if slug in reserved:
+            if "slug" not in file.meta and not _usable_in_url(slug):
+                what = "member id" if file.kind == "member" else "slug"
+                self.error(
+                    file,
+                    "slug",
+                    f"the file name gives the {what} '{slug}', which cannot be used in a"
+                    " web address",
+                    f"rename the file to {_suggest_name(file.path)}",
+                )
+            elif slug in reserved:
                 self.error(
                     file,
                     "slug",
@@ -216,6 +225,21 @@ class _Checker:
                 )
             else:
                 seen[slug] = file.path
+
+
+def _usable_in_url(slug: str) -> bool:
+    try:
+        f.slug("slug", slug)
+    except f.Invalid:
+        return False
+    return True
+
+
+def _suggest_name(path: str) -> str:
+    """A file name like PATH's that gives a usable id: 'Ada Okafor.md' -> 'ada-okafor.md'."""
+    stem = _stem(path)
+    tidy = re.sub(r"[^\w.-]+", "-", stem.lower()).strip("-.") or "name"
+    return f"'{tidy}.md'"
 
 
 def _str(meta: dict[str, object], key: str) -> str | None:
@@ -371,7 +395,7 @@ def assemble_site(
     event_files = by_kind.get("event", [])
     members_by_id = {_slug(p): p.path for p in member_files}
     events_by_id = {_slug(p): p.path for p in event_files}
-    for kind in ("story", "event"):
+    for kind in ("story", "event", "member"):
         checker.unique(by_kind.get(kind, []))
     checker.unique(by_kind.get("page", []), RESERVED_PAGE_SLUGS)
 
