@@ -90,6 +90,8 @@ _EXAMPLES = {
     "name": "name: Ada Lovelace",
     "date": "date: 2026-10-01",
     "start": "start: 2026-03-14T10:00:00",
+    "rules.title": "title: Our rules",
+    "page.title": "title: About us",
 }
 
 
@@ -153,7 +155,7 @@ def _check_meta(
             problems.append(Diagnostic(path, line, exc.message, hint=exc.hint))
     for key, (_, required) in schema.items():
         if required and key not in raw:
-            example = _EXAMPLES.get(key, f"{key}: ...")
+            example = _EXAMPLES.get(f"{kind}.{key}") or _EXAMPLES.get(key, f"{key}: ...")
             problems.append(
                 Diagnostic(
                     path,
