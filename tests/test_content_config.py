@@ -142,3 +142,16 @@ def test_sidecar_port_and_empty_sections(tmp_path: Path) -> None:
     assert problems == [
         "commsite.yaml:4: error: 'sidecar.port' must be a whole number from 1 to 65535 (got 70000)"
     ]
+
+
+def test_a_flattened_section_key_suggests_the_nested_form(tmp_path: Path) -> None:
+    _, problems = load(
+        tmp_path,
+        "title: T\nbase_url: https://x.example/\ncommunity_handle: t\nfederation-enabled: false\n",
+    )
+    assert problems == [
+        "commsite.yaml:3: warning: unknown key 'community_handle'; did you mean"
+        " 'community.handle'? (write 'handle:' indented under 'community:')",
+        "commsite.yaml:4: warning: unknown key 'federation-enabled'; did you mean"
+        " 'federation.enabled'? (write 'enabled:' indented under 'federation:')",
+    ]

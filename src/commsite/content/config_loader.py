@@ -189,6 +189,10 @@ def _flatten(
 
 
 def _suggest(dotted: str) -> str:
+    as_dotted = re.sub(r"[_-]", ".", dotted, count=1)
+    if "." not in dotted and as_dotted in SCHEMA:  # community_handle -> community.handle
+        section, leaf = as_dotted.split(".")
+        return f"did you mean '{as_dotted}'? (write '{leaf}:' indented under '{section}:')"
     leaf = dotted.rsplit(".", 1)[-1]
     moved = [k for k in SCHEMA if k.rsplit(".", 1)[-1] == leaf and k != dotted]
     if moved:
