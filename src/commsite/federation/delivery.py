@@ -291,24 +291,29 @@ class DeliveryQueue:
         ).fetchall()
         return {int(r[0]) for r in rows}
 
-    def _claim(self, row: _Row, token: str) -> bytes | None:
-        """Take the lease on `row` (compare-and-swap); its body if we got it.
+    def _claim(self, rows: Iterable[_Row], token: str) -> dict[int, bytes]:
+        """Take the leases on `rows` (compare-and-swap each), in one transaction.
 
-        The lease is committed before the request is sent, and the attempt is
-        counted then, so a crash mid-send still counts as an attempt.
+        Returns the body of each row we got, by row id. The leases are
+        committed before any request is sent, and the attempts counted then,
+        so a crash mid-send still counts as an attempt.
         """
-        claimed = self._conn.execute(
-            "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
-            " lease_token = ?, attempts = attempts + 1"
-            " WHERE id = ? AND state = 'pending' AND lease_token IS ?",
-            (time.time(), leases.HOSTNAME, os.getpid(), token, row.id, row.lease_token),
-        ).rowcount
-        if not claimed:
-            return None
-        body = self._conn.execute(
-            "SELECT body FROM delivery_activities WHERE activity_id = ?", (row.activity_id,)
-        ).fetchone()[0]
-        return bytes(body)
+        bodies: dict[int, bytes] = {}
+        with transaction(self._conn):
+            for row in rows:
+                claimed = self._conn.execute(
+                    "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
+                    " lease_token = ?, attempts = attempts + 1"
+                    " WHERE id = ? AND state = 'pending' AND lease_token IS ?",
+                    (time.time(), leases.HOSTNAME, os.getpid(), token, row.id, row.lease_token),
+                ).rowcount
+                if claimed:
+                    body = self._conn.execute(
+                        "SELECT body FROM delivery_activities WHERE activity_id = ?",
+                        (row.activity_id,),
+                    ).fetchone()[0]
+                    bodies[row.id] = bytes(body)
+        return bodies
 
     def _settle(
         self,
@@ -319,7 +324,11 @@ class DeliveryQueue:
         followers: FollowerStore,
         rng: random.Random,
     ) -> DeliveryOutcome:
-        """Record the answer to one attempt (one transaction) and say what it was."""
+        """Record the answer to one attempt and say what it was.
+
+        Joins the caller's transaction (run_deliveries records every answer
+        that is in before it starts more requests, in one commit).
+        """
         status = "failed" if answer.permanent_error else classify(answer.http_status)
         attempts = row.attempts + 1
         next_attempt: datetime | None = None
@@ -412,32 +421,64 @@ def run_deliveries(
     outcomes: list[DeliveryOutcome] = []
     in_flight: dict[Future[_Answer], tuple[_Row, str]] = {}  # -> (row, activity type)
     load: Counter[str] = Counter()  # requests in flight per host
+    # Due rows read from the queue and not started yet. Reading is the costly
+    # part, so it is read again only when nothing here can start and answers
+    # have come in since the last read (`unread`).
+    waiting: list[_Row] = []
+    unread = True
+
+    def startable() -> list[_Row]:
+        picked: list[_Row] = []
+        picked_per_host: Counter[str] = Counter()
+        for row in waiting:
+            if len(in_flight) + len(picked) >= workers:
+                break
+            if load[row.host] + picked_per_host[row.host] < per_host:
+                picked.append(row)
+                picked_per_host[row.host] += 1
+        return picked
 
     def start(pool: ThreadPoolExecutor, token: str) -> None:
         """Claim due rows and send them, as far as the limits allow."""
-        busy = {row.id for row, _ in in_flight.values()}
-        for row in queue._candidates(clock(), per_host):
-            if len(in_flight) >= workers:
-                return
-            if row.id in busy or load[row.host] >= per_host:
-                continue
-            if first_pass is not None and row.id not in first_pass:
-                continue
-            body = queue._claim(row, token)
+        nonlocal waiting, unread
+        picked = startable()
+        if not picked and unread:
+            waiting = [
+                row
+                for row in queue._candidates(clock(), per_host)
+                if first_pass is None or row.id in first_pass
+            ]
+            unread = False
+            picked = startable()
+        if not picked:
+            return
+        taken = {row.id for row in picked}
+        waiting = [row for row in waiting if row.id not in taken]
+        bodies = queue._claim(picked, token)
+        for row in picked:
+            body = bodies.get(row.id)
             if body is None:
-                continue  # another run took it
+                continue  # another run took it, or it is settled already
             in_flight[pool.submit(_send, row.inbox, body, sign, post)] = (row, _activity_type(body))
             load[row.host] += 1
             if first_pass is not None:
                 first_pass.discard(row.id)
 
     def settle(done: Iterable[Future[_Answer]]) -> None:
-        for future in done:
-            row, activity_type = in_flight.pop(future)
-            load[row.host] -= 1
-            outcome = queue._settle(row, activity_type, future.result(), clock(), followers, rng)
-            outcomes.append(outcome)
-            if progress is not None:
+        """Record every answer that is in, in one commit, then report them."""
+        nonlocal unread
+        settled = []
+        with transaction(queue.connection):
+            for future in done:
+                row, activity_type = in_flight.pop(future)
+                load[row.host] -= 1
+                settled.append(
+                    queue._settle(row, activity_type, future.result(), clock(), followers, rng)
+                )
+        unread = True
+        outcomes.extend(settled)
+        if progress is not None:
+            for outcome in settled:
                 progress(outcome)
 
     with (
