@@ -108,7 +108,7 @@ def test_edits_errors_and_recovery_show_up_in_the_open_page(site: Path, server: 
             _write(story, broken)
             page.wait_for_selector("#commsite-diagnostics", timeout=5000)
             errors = page.inner_text("#commsite-diagnostics")
-            assert f"{STORY}:4: error: invalid YAML" in errors, errors
+            assert f"{STORY}:3: error: invalid YAML: '[' is never closed" in errors, errors
 
             # 3. Fixing the file brings the page back by itself.
             _write(story, original)
