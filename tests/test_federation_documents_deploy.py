@@ -79,6 +79,15 @@ def test_no_sidecar_routes_without_federation() -> None:
         assert "/ap/inbox" not in _text(s, name)
 
 
+def test_without_federation_only_the_feeds_get_types() -> None:
+    s = site(federation=FederationConfig(enabled=False))
+    for name in ("_headers", "_deploy/nginx.conf", "_deploy/Caddyfile"):
+        text = _text(s, name)
+        assert "/feed.xml" in text and "/events.ics" in text
+        for path in ("webfinger", "nodeinfo", "host-meta", "/ap/", "activity+json"):
+            assert path not in text, (name, path)
+
+
 def test_paths_follow_the_base_path() -> None:
     s = site(base_url="https://example.org/club/")
     assert "location = /club/ap/inbox {" in _text(s, "_deploy/nginx.conf")

@@ -54,17 +54,23 @@ def _public_sidecar(site: Site) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _rules() -> list[tuple[str, str, bool]]:
-    """(path under base_url, Content-Type, is a prefix) for every typed output."""
+_FEEDS = frozenset({urls.FEED_ATOM, urls.FEED_JSON, urls.EVENTS_ICS})
+
+
+def _rules(site: Site) -> list[tuple[str, str, bool]]:
+    """(path under base_url, Content-Type, is a prefix) for every typed output
+    the build writes: only the feeds when federation is off."""
     rules = [(path, ctype, False) for path, ctype in EXACT_TYPES.items()]
     rules += [(prefix, ctype, True) for prefix, ctype in PREFIX_TYPES.items()]
+    if not site.config.federation.enabled:
+        rules = [rule for rule in rules if rule[0] in _FEEDS]
     return rules
 
 
 def _headers_file(site: Site) -> str:
     base = site.config.base_path
     lines = [f"# {HEADER}", "# Netlify and Cloudflare Pages read this file and do not serve it."]
-    for path, ctype, prefix in _rules():
+    for path, ctype, prefix in _rules(site):
         lines.append(base + path + ("*" if prefix else ""))
         lines.append(f"  Content-Type: {ctype}")
         if path in CORS_PATHS:
@@ -136,8 +142,8 @@ def _nginx(site: Site) -> str:
                 "    client_max_body_size 1m;",
                 "}",
             ]
-    out += ["", "# Content types of the federation documents and feeds."]
-    for path, ctype, prefix in _rules():
+    out += ["", "# Content types of the machine-readable documents."]
+    for path, ctype, prefix in _rules(site):
         mime = ctype.split(";", 1)[0]
         match = f"^~ {base}{path}" if prefix else f"= {base}{path}"
         out.append(f"location {match} {{")
@@ -177,10 +183,10 @@ def _caddy(site: Site) -> str:
         ]
     out += [
         "",
-        "# Content types of the federation documents and feeds. `defer` sets them on the",
+        "# Content types of the machine-readable documents. `defer` sets them on the",
         "# way out, so they also replace the guess of a proxied static host (GitHub Pages).",
     ]
-    for n, (path, ctype, prefix) in enumerate(_rules(), 1):
+    for n, (path, ctype, prefix) in enumerate(_rules(site), 1):
         name = f"@commsite_type{n}"
         out.append(f"{name} path {base}{path}{'*' if prefix else ''}")
         out.append(f"header {name} {{")
