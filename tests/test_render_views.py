@@ -14,8 +14,8 @@ from commsite import urls
 from commsite.config import FederationConfig
 from commsite.render.dates import date_view, when_view
 from commsite.render.pages import PageSpec, all_tags, plan_pages
-from commsite.render.slugs import slugify, tag_key
 from commsite.render.threads import ReplyView
+from commsite.slugs import slugify, tag_key
 
 
 def spec(specs: list[PageSpec], path: str) -> PageSpec:
@@ -249,8 +249,10 @@ def test_activity_json_links_need_federation_and_a_key() -> None:
     assert home.activity_json == "https://repair.example/ap/actor"  # type: ignore[attr-defined]
     event = spec(plan_pages(site), "events/bike-clinic/").context["meta"]
     assert event.activity_json == "https://repair.example/ap/events/bike-clinic"  # type: ignore[attr-defined]
-    no_key = replace(site, public_key_pem=None)
-    assert spec(plan_pages(no_key), "").context["meta"].activity_json is None  # type: ignore[attr-defined]
+    no_key = plan_pages(replace(site, public_key_pem=None))  # nothing to follow yet
+    assert spec(no_key, "").context["meta"].activity_json is None  # type: ignore[attr-defined]
+    assert spec(no_key, "").context["community"].handle is None  # type: ignore[attr-defined]
+    assert spec(no_key, "").context["chrome"].handle is None  # type: ignore[attr-defined]
     off = replace(site, config=sample_site.config(federation=FederationConfig(enabled=False)))
     specs = plan_pages(off)
     assert spec(specs, "stories/tricky/").context["meta"].activity_json is None  # type: ignore[attr-defined]
@@ -276,3 +278,11 @@ def test_drafts_and_scheduled_stories_are_not_offered_to_the_fediverse() -> None
         assert ctx["meta"].activity_json is None  # type: ignore[attr-defined]
         assert ctx["meta"].noindex is True  # type: ignore[attr-defined]
         assert ctx["story"].thread.federated is False  # type: ignore[attr-defined]
+
+
+def test_meta_description_is_clipped_at_a_word() -> None:
+    story = replace(sample_site.STORIES[1], summary="word " * 100)
+    site = sample_site.site(stories=(story,))
+    meta = spec(plan_pages(site), "stories/tricky/").context["meta"]
+    assert len(meta.description) <= 300  # type: ignore[attr-defined]
+    assert meta.description.endswith("word…")  # type: ignore[attr-defined]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
 from commsite.render.dates import date_view, day_view, when_view
-from commsite.render.slugs import slugify, tag_key
 from commsite.render.threads import (
     InteractionIndex,
     index_interactions,
@@ -57,6 +56,7 @@ from commsite.render.views import (
     story_link,
     tag_refs,
 )
+from commsite.slugs import slugify, tag_key
 
 __all__ = ["HOME_EVENTS", "HOME_MEMBERS", "HOME_STORIES", "PageSpec", "all_tags", "plan_pages"]
 
@@ -194,7 +194,7 @@ def _community(site: Site) -> CommunityView:
         name=community.name or config.title,
         summary=community.summary or config.description,
         avatar=image_view(config, community.avatar, community.name or config.title),
-        handle=config.fediverse_handle if config.federation.enabled else None,
+        handle=config.fediverse_handle if federation_on(site) else None,
         member_count=len(site.members),
         story_count=len(site.stories),
     )

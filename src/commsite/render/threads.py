@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
 from commsite.render.dates import DateView, date_view
-from commsite.render.slugs import tag_key
+from commsite.slugs import tag_key
 
 __all__ = [
     "IntroductionView",

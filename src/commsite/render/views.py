@@ -435,7 +435,7 @@ def chrome_view(site: Site) -> Chrome:
         feed_atom=config.url(urls.FEED_ATOM),
         feed_json=config.url(urls.FEED_JSON),
         events_ics=href(config, urls.EVENTS_ICS),
-        handle=config.fediverse_handle if config.federation.enabled else None,
+        handle=config.fediverse_handle if federation_on(site) else None,
         logo=image_view(config, community.avatar, ""),
     )
 
@@ -461,7 +461,7 @@ def meta_view(
     return Meta(
         title=title or config.title,
         head_title=f"{title} · {config.title}" if title else config.title,
-        description=(description or config.description or config.title).strip(),
+        description=_clip((description or config.description or config.title).strip(), 300),
         canonical=config.url(path),
         section=section,
         og_type=og_type,
@@ -473,6 +473,15 @@ def meta_view(
         next=next,
         noindex=noindex,
     )
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
+    return cut + "…"
 
 
 def rules_view(site: Site) -> RulesView:
