@@ -9,7 +9,7 @@ following links from WebFinger and the actor.
 
 from __future__ import annotations
 
-from commsite.render.slugs import slugify
+from commsite.slugs import slugify
 
 __all__ = [
     "ACTOR",
@@ -22,9 +22,9 @@ __all__ = [
     "member_page",
     "output_file",
     "page",
+    "stories_index",
     "story_object",
     "story_page",
-    "stories_index",
     "tag_page",
 ]
 
