@@ -57,7 +57,6 @@ from commsite.render.views import (
     tag_refs,
 )
 from commsite.slugs import slugify, tag_key
-from commsite.slugs import slugify, tag_key
 
 __all__ = ["HOME_EVENTS", "HOME_MEMBERS", "HOME_STORIES", "PageSpec", "all_tags", "plan_pages"]
 
