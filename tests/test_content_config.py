@@ -155,3 +155,25 @@ def test_a_flattened_section_key_suggests_the_nested_form(tmp_path: Path) -> Non
         "commsite.yaml:4: warning: unknown key 'federation-enabled'; did you mean"
         " 'federation.enabled'? (write 'enabled:' indented under 'federation:')",
     ]
+
+
+def test_theme_bundled_or_a_folder_with_templates(tmp_path: Path) -> None:
+    base = "title: T\nbase_url: https://x.example/\n"
+    config, problems = load(tmp_path, base + "theme: default\n")
+    assert problems == [] and config is not None and config.theme == "default"
+    (tmp_path / "mytheme" / "templates").mkdir(parents=True)
+    config, problems = load(tmp_path, base + "theme: mytheme\n")
+    assert problems == [] and config is not None and config.theme == "mytheme"
+    _, problems = load(tmp_path, base + "theme: Default\n")
+    assert problems == [
+        "commsite.yaml:3: error: 'theme' is not a bundled theme or a folder (got \"Default\");"
+        " did you mean 'default'?"
+    ]
+    (tmp_path / "plain").mkdir()
+    _, problems = load(tmp_path, base + "theme: plain\n")
+    assert problems == [
+        "commsite.yaml:3: error: 'theme' names the folder plain, which has no templates/"
+        " folder; put the theme's templates in plain/templates/, or use a bundled theme: default"
+    ]
+    _, problems = load(tmp_path, base + "theme: ../elsewhere\n")
+    assert len(problems) == 1 and "'theme' is not a bundled theme or a folder" in problems[0]

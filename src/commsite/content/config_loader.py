@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
 
+import commsite.themes
 from commsite.config import (
     ACTOR_TYPES,
     APPROVE_POLICIES,
@@ -289,9 +290,42 @@ def _build(
                 f.static_file(root, key, rel)
             except f.Invalid as exc:
                 problems.append(Diagnostic(CONFIG_FILE, lines[key], exc.message, hint=exc.hint))
+    theme = values.get("theme")
+    if isinstance(theme, str):
+        try:
+            _check_theme(root, theme)
+        except f.Invalid as exc:
+            problems.append(Diagnostic(CONFIG_FILE, lines["theme"], exc.message, hint=exc.hint))
     if any(d.is_error for d in problems):
         return None, problems
     return _config(values), problems
+
+
+def _bundled_themes() -> dict[str, Path]:
+    """Name -> directory of each theme shipped in the package commsite.themes."""
+    root = Path(commsite.themes.__file__).resolve().parent
+    return {p.name: p for p in root.iterdir() if (p / "templates").is_dir()}
+
+
+def _check_theme(root: Path, name: str) -> None:
+    """Raise Invalid unless NAME is a bundled theme or a theme directory (with
+    templates/) relative to the site; the renderer resolves it the same way."""
+    bundled = _bundled_themes()
+    if "/" not in name and "\\" not in name and name in bundled:
+        return
+    if (root / name / "templates").is_dir():
+        return
+    choices = ", ".join(sorted(bundled))
+    if (root / name).is_dir():
+        raise f.Invalid(
+            f"'theme' names the folder {name}, which has no templates/ folder",
+            f"put the theme's templates in {name}/templates/, or use a bundled theme: {choices}",
+        )
+    hint = f.did_you_mean(name, bundled) or (
+        f"use a bundled theme ({choices}) or a path, relative to the site, to a folder"
+        " with templates/"
+    )
+    raise f.Invalid(f"'theme' is not a bundled theme or a folder (got {f.show(name)})", hint)
 
 
 def _config(v: dict[str, object]) -> SiteConfig:
