@@ -1,1 +1,9 @@
-"""commsite.serve"""
+"""commsite.serve: the live preview (`commsite serve`).
+
+- changes.py: which file events matter (editor temporaries are ignored) and the debouncer
+- watch.py: watchdog observer → debounced sets of changed paths
+- server.py: the HTTP server; a shared/exclusive lock so no half-built page is served;
+  the Server-Sent Events reload stream; the error page while a build fails
+- livereload.py / errorpage.py: the injected script and the error page (serve only)
+- preview.py: ties them to one incremental `commsite.build.Builder`
+"""
