@@ -32,6 +32,7 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_every_key(tmp_path: Path) -> None:
+    (tmp_path / "mytheme" / "templates").mkdir(parents=True)
     (tmp_path / "static" / "img").mkdir(parents=True)
     (tmp_path / "static" / "img" / "a.png").write_bytes(b"x")
     text = """\
