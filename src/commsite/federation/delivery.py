@@ -225,6 +225,13 @@ class DeliveryQueue:
             (_stamp(now), _stamp(now)),
         ).rowcount
 
+    def knows(self, activity_id: str) -> bool:
+        """Whether an activity with this id was ever queued (enqueue would skip it)."""
+        row = self._conn.execute(
+            "SELECT 1 FROM delivery_activities WHERE activity_id = ?", (activity_id,)
+        ).fetchone()
+        return row is not None
+
     def delivered_to(self, activity_id: str) -> list[str]:
         """Inboxes that acknowledged `activity_id` (for reports and tests)."""
         rows = self._conn.execute(

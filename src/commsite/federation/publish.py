@@ -17,6 +17,7 @@ included), are announced.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import sqlite3
@@ -256,6 +257,10 @@ def enqueue_publication(
     stamp = now.astimezone(UTC).isoformat()
     with transaction(conn):
         publication = _plan(site, conn, now, backfill_days)
+        publication = dataclasses.replace(
+            publication,
+            activities=tuple(_fresh_id(p, queue, now) for p in publication.activities),
+        )
         for planned in publication.activities:
             queued += queue.enqueue(planned.activity, inboxes, now=now)
             if planned.sha256 is None:
@@ -272,6 +277,20 @@ def enqueue_publication(
                 (_BASELINE_KEY, stamp),
             )
     return publication, queued
+
+
+def _fresh_id(planned: PlannedActivity, queue: DeliveryQueue, now: datetime) -> PlannedActivity:
+    """The activity with an id the queue has not seen.
+
+    Create and Delete ids are derived from the object id, so a story removed
+    and later restored would repeat its first Create's id, and the queue
+    (idempotent by id) would silently skip it; such a repeat gets a time suffix.
+    """
+    activity_id = str(planned.activity["id"])
+    if not queue.knows(activity_id):
+        return planned
+    fresh = f"{activity_id}-{int(now.timestamp())}"
+    return dataclasses.replace(planned, activity={**planned.activity, "id": fresh})
 
 
 def _record(conn: sqlite3.Connection, object_id: str, digest: str, stamp: str) -> None:
