@@ -127,6 +127,7 @@ def servers(example_output: Path, sample_output: Path) -> Iterator[dict[str, str
 AXE_PAGES = [
     ("example", ""),
     ("example", "stories/spring-repair-day-recap/"),
+    ("example", "stories/fixing-a-fan-controller-with-an-arduino/"),  # highlighted code
     ("example", "members/maggie-ford/"),
     ("example", "events/spring-repair-day/"),
     ("example", "events/"),
