@@ -37,18 +37,22 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import requests
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from commsite.database import migrate
 from commsite.federation import leases
+from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.fetch import BlockedAddress, FetchError
 from commsite.federation.followers import FollowerStore
 from commsite.federation.retries import GIVE_UP_AFTER, MAX_ATTEMPTS, classify, retry_delay
+from commsite.federation.signatures import sign_cavage
 
 __all__ = [
     "DeliveryOutcome",
     "DeliveryQueue",
     "QueueStats",
     "run_deliveries",
+    "signer",
     "transaction",
 ]
 
@@ -411,7 +415,8 @@ def run_deliveries(
     """Send every due row; return what happened to each attempt, in order.
 
     `sign(inbox, body)` is called for each attempt, just before it is sent, so
-    a retry days later carries a fresh Date and signature. `post` sends (usually
+    a retry days later carries a fresh Date and signature (`signer` makes
+    one from the community's key). `post` sends (usually
     `Fetcher.post`): an HTTP error is an answer, not an exception; FetchError and
     requests' errors mean no answer (retried), BlockedAddress and malformed URLs
     can never work (failed). Anything else is a bug and stops the run. At most
@@ -507,6 +512,26 @@ def run_deliveries(
         finally:
             queue._release(token)
     return outcomes
+
+
+def signer(
+    key_id: str, private_key: RSAPrivateKey, clock: Callable[[], datetime]
+) -> Callable[[str, bytes], dict[str, str]]:
+    """The `sign` for run_deliveries: draft-cavage over (request-target), host,
+    date, digest and content-type, dated `clock()` at the moment of sending."""
+
+    def sign(inbox: str, body: bytes) -> dict[str, str]:
+        return sign_cavage(
+            method="POST",
+            url=inbox,
+            body=body,
+            key_id=key_id,
+            private_key=private_key,
+            now=clock(),
+            headers={"Content-Type": ACTIVITY_JSON},
+        )
+
+    return sign
 
 
 def _send(

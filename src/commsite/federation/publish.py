@@ -32,11 +32,11 @@ from commsite.content.model import Event, Site, Story
 from commsite.database import connect, migrate
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError
-from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.delivery import (
     DeliveryOutcome,
     DeliveryQueue,
     run_deliveries,
+    signer,
     transaction,
 )
 from commsite.federation.documents import (
@@ -49,7 +49,6 @@ from commsite.federation.documents import (
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.followers import FollowerStore
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
-from commsite.federation.signatures import sign_cavage
 from commsite.feeds.links import public_stories
 
 __all__ = [
@@ -385,23 +384,10 @@ def publish(
         if retry_now:
             queue.retry_now(clock())
         assert private_key is not None
-        signing_key, signing_id = private_key, key_id(config)
-
-        def sign(inbox: str, body: bytes) -> dict[str, str]:
-            return sign_cavage(
-                method="POST",
-                url=inbox,
-                body=body,
-                key_id=signing_id,
-                private_key=signing_key,
-                now=fetcher.clock(),
-                headers={"Content-Type": ACTIVITY_JSON, "Accept": ACTIVITY_JSON},
-            )
-
         outcomes = run_deliveries(
             queue,
             followers,
-            sign=sign,
+            sign=signer(key_id(config), private_key, fetcher.clock),
             post=fetcher.post,
             clock=clock,
             per_host=per_host,
