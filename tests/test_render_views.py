@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -286,3 +287,24 @@ def test_meta_description_is_clipped_at_a_word() -> None:
     meta = spec(plan_pages(site), "stories/tricky/").context["meta"]
     assert len(meta.description) <= 300  # type: ignore[attr-defined]
     assert meta.description.endswith("word…")  # type: ignore[attr-defined]
+
+
+def _only_views(value: object, where: str) -> None:
+    if value is None or isinstance(value, str | int | bool):
+        return
+    if isinstance(value, tuple):
+        for n, item in enumerate(value):
+            _only_views(item, f"{where}[{n}]")
+        return
+    assert dataclasses.is_dataclass(value) and not isinstance(value, type), where
+    params = type(value).__dataclass_params__  # type: ignore[attr-defined]
+    assert params.frozen, f"{where}: {type(value).__name__} is not frozen"
+    for f in dataclasses.fields(value):
+        _only_views(getattr(value, f.name), f"{where}.{f.name}")
+
+
+def test_contexts_hold_only_views() -> None:
+    for s in plan_pages(sample_site.site()):
+        assert isinstance(s.context, dict)
+        for key, value in s.context.items():
+            _only_views(value, f"{s.path or '/'}:{key}")
