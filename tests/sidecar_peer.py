@@ -398,7 +398,15 @@ class SidecarServer:
         return self.base + "/inbox"
 
     def close(self) -> None:
-        self.server.close()
+        """Stop waitress from inside its own loop (closing from here races the loop)."""
+
+        def stop() -> None:
+            for dispatcher in list(self.server._map.values()):
+                dispatcher.handle_close()
+
+        self.server.trigger.pull_trigger(stop)
+        self.thread.join(timeout=10)
+        self.server.task_dispatcher.shutdown()
         self.sidecar.close()
 
     def db(self) -> sqlite3.Connection:

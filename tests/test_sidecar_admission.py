@@ -162,6 +162,7 @@ def test_activitypub_content_types_are_accepted(
         (b'{"type": "Create", "actor": "x"}', "activity has no id"),
         (b'{"id": "https://a.example/1", "actor": "https://a.example/u"}', "activity has no type"),
         (b'{"id": "https://a.example/1", "type": "Create"}', "activity has no actor"),
+        (b"[" * 200_000 + b"]" * 200_000, "body is not JSON: nested too deeply"),
     ],
 )
 def test_not_an_activity_is_400(

@@ -196,6 +196,8 @@ class Admission:
             activity = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _refuse(400, f"body is not JSON: {exc}")
+        except RecursionError:
+            return _refuse(400, "body is not JSON: nested too deeply")
         if not isinstance(activity, dict):
             return _refuse(400, "body is not a JSON object")
         activity_id, type_, actor = (
@@ -271,6 +273,8 @@ class Admission:
         return None
 
     def _knows_actor(self, actor: str) -> bool:
+        if self.store.followers.get(actor) is not None:
+            return True
         conn = self.store.conn
         for query in (
             "SELECT 1 FROM inbox_items WHERE actor = ? LIMIT 1",
