@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import feedparser
 import icalendar
 
+from commsite.content.model import Site
 from commsite.feeds import atom_feed, events_calendar, json_feed, robots, sitemap
 from handmade_site import TRICKY, site
 
@@ -143,3 +144,49 @@ def test_robots_allows_all_and_names_the_sitemap() -> None:
 def test_outputs_are_deterministic() -> None:
     for make in (atom_feed, json_feed, events_calendar):
         assert make(site()) == make(site())
+
+
+def _with_control_characters() -> Site:
+    base = site()
+    story = dataclasses.replace(
+        base.stories[0],
+        title="Bell \x07 and form feed \x0c",
+        summary="Escape \x1b here",
+        body_html="<p>vertical \x0b tab</p>\n",
+    )
+    event = dataclasses.replace(base.events[0], title="Carols \x07", summary="Sing \x1b")
+    return dataclasses.replace(
+        base, stories=(story, *base.stories[1:]), events=(event, *base.events[1:])
+    )
+
+
+def test_control_characters_do_not_break_the_feed_or_the_calendar() -> None:
+    odd = _with_control_characters()
+    parsed = feedparser.parse(atom_feed(odd))
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.entries[0].title.startswith("Bell  and form feed")
+    assert "vertical  tab" in parsed.entries[0].content[0].value
+    events = {
+        str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(events_calendar(odd)).walk("VEVENT")
+    }
+    assert "Carols " in events
+    assert b"\x07" not in events_calendar(odd)
+    json.loads(json_feed(odd))
+
+
+def test_atom_enclosure_names_the_image_type() -> None:
+    entry = feedparser.parse(atom_feed(site())).entries[0]
+    enclosures = [link for link in entry.links if link.rel == "enclosure"]
+    assert [(e.href, e.type) for e in enclosures] == [
+        ("https://example.org/images/kettle.jpg", "image/jpeg")
+    ]
+
+
+def test_sitemap_percent_encodes_non_ascii() -> None:
+    raw = sitemap(site(), ["members/zoë/", "stories/a%20b/"])
+    root = ET.fromstring(raw)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    assert [e.text for e in root.findall("s:url/s:loc", ns)] == [
+        "https://example.org/members/zo%C3%AB/",
+        "https://example.org/stories/a%20b/",
+    ]

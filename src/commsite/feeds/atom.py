@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 from commsite import urls
 from commsite.content.model import Site, Story
-from commsite.feeds.links import absolute_html, authors, public_stories, static_url
+from commsite.feeds.links import (
+    absolute_html,
+    authors,
+    media_type,
+    public_stories,
+    static_url,
+    without_control_chars,
+)
 
 __all__ = ["atom_feed", "rfc3339"]
 
@@ -24,9 +31,10 @@ def _updated(story: Story) -> datetime:
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
+    clean = {name: without_control_chars(value) for name, value in attrs.items()}
+    element = ET.SubElement(parent, tag, clean)
     if text is not None:
-        element.text = text
+        element.text = without_control_chars(text)
     return element
 
 
@@ -66,7 +74,12 @@ def atom_feed(site: Site, limit: int = 20) -> bytes:
                 _sub(author, "uri", profile)
         _sub(entry, "link", rel="alternate", type="text/html", href=page)
         if story.image:
-            _sub(entry, "link", rel="enclosure", href=static_url(config, story.image))
+            image = static_url(config, story.image)
+            kind = media_type(story.image)
+            if kind:
+                _sub(entry, "link", rel="enclosure", type=kind, href=image)
+            else:
+                _sub(entry, "link", rel="enclosure", href=image)
         for tag in story.tags:
             _sub(entry, "category", term=tag)
         if story.summary:

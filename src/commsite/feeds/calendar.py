@@ -13,6 +13,7 @@ import icalendar
 
 from commsite import __version__, urls
 from commsite.content.model import Event, Site
+from commsite.feeds.links import without_control_chars as _clean
 
 __all__ = ["ICAL_STATUS", "events_calendar"]
 
@@ -45,15 +46,15 @@ def _vevent(site: Site, event: Event) -> icalendar.Event:
     vevent.add("dtstart", event.start.astimezone(tz))
     if event.end is not None:
         vevent.add("dtend", event.end.astimezone(tz))
-    vevent.add("summary", event.title)
-    vevent.add("description", _description(event, page))
+    vevent.add("summary", _clean(event.title))
+    vevent.add("description", _clean(_description(event, page)))
     location = _location(event)
     if location:
-        vevent.add("location", location)
+        vevent.add("location", _clean(location))
     vevent.add("url", page)
     vevent.add("status", ICAL_STATUS.get(event.status, "CONFIRMED"))
     if event.tags:
-        vevent.add("categories", list(event.tags))
+        vevent.add("categories", [_clean(tag) for tag in event.tags])
     return vevent
 
 
@@ -74,9 +75,9 @@ def events_calendar(site: Site) -> bytes:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", config.title)
+    cal.add("x-wr-calname", _clean(config.title))
     if config.description:
-        cal.add("x-wr-caldesc", config.description)
+        cal.add("x-wr-caldesc", _clean(config.description))
     cal.add("x-wr-timezone", config.timezone)
     for event in site.events:
         cal.add_component(_vevent(site, event))

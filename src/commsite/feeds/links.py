@@ -15,10 +15,21 @@ from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.model import Site, Story
 
-__all__ = ["absolute_html", "authors", "media_type", "public_stories", "static_url"]
+__all__ = [
+    "absolute_html",
+    "authors",
+    "media_type",
+    "public_stories",
+    "static_url",
+    "without_control_chars",
+]
 
 # href/src values that are not already absolute (http(s): and mailto: are left alone).
 _URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")(?!https?://|mailto:)([^"]*)(")')
+
+# Characters XML 1.0 does not allow at all (and iCalendar TEXT does not either):
+# C0 controls other than tab, newline and carriage return, lone surrogates, U+FFFE/F.
+_NOT_XML_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _MEDIA_TYPES = {
     "avif": "image/avif",
@@ -38,6 +49,12 @@ def public_stories(site: Site) -> tuple[Story, ...]:
     announces them in feeds or to the fediverse.) Newest first, as in the model.
     """
     return tuple(s for s in site.stories if not s.draft and not s.future)
+
+
+def without_control_chars(text: str) -> str:
+    """`text` without the characters that make an XML document ill-formed (a stray
+    form feed or escape pasted into a title would otherwise break the whole feed)."""
+    return _NOT_XML_CHAR.sub("", text)
 
 
 def static_url(config: SiteConfig, path: str) -> str:

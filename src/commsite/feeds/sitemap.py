@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from commsite import urls
@@ -11,6 +12,7 @@ from commsite.content.model import Site
 __all__ = ["robots", "sitemap"]
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def _page_path(path: str) -> str:
@@ -28,7 +30,8 @@ def sitemap(site: Site, html_paths: Sequence[str]) -> bytes:
         {site.config.url(_page_path(p)) for p in html_paths if _page_path(p) != urls.NOT_FOUND}
     )
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    lines += [f"  <url><loc>{escape(loc)}</loc></url>" for loc in locations]
+    # sitemaps.org wants URLs, not IRIs: percent-encode non-ASCII (/members/zoë/).
+    lines += [f"  <url><loc>{escape(quote(loc, safe=_URL_SAFE))}</loc></url>" for loc in locations]
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
