@@ -1,0 +1,92 @@
+"""Several processes: the documented gunicorn command serves the inbox and shares the queue.
+
+`gunicorn -w 2 'commsite.sidecar.server:wsgi_app("SITE")'`: both workers take
+deliveries, store them in the one SQLite file, and process each exactly once.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sidecar_peer import PUBLIC, Remote, SiteOrigin, write_site
+
+pytest.importorskip("gunicorn", reason="gunicorn is not installed (pip install gunicorn)")
+
+
+@pytest.fixture
+def remote() -> Iterator[Remote]:
+    peer = Remote(users=("alice", "bob")).start()
+    yield peer
+    peer.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) -> None:
+    import sqlite3
+
+    origin = SiteOrigin()
+    write_site(tmp_path, origin.base_url)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            f"commsite.sidecar.server:wsgi_app({str(tmp_path)!r}, worker_poll=0.2)",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        inbox = f"http://127.0.0.1:{port}/inbox"
+        ids = []
+        for n in range(20):
+            user = ("alice", "bob")[n % 2]
+            actor = remote.actor(user)
+            note = {"id": f"{actor}/s/{n}", "type": "Note", "attributedTo": actor, "to": [PUBLIC]}
+            activity = {"id": f"{actor}/s/{n}/a", "type": "Create", "actor": actor, "object": note}
+            reply = remote.deliver(inbox, activity, user=user)
+            assert reply.status == 202, reply.body
+            ids.append(activity["id"])
+        conn = sqlite3.connect(tmp_path / ".commsite" / "commsite.sqlite3")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            states = dict(conn.execute("SELECT id, state FROM inbox_activities").fetchall())
+            if set(states) == set(ids) and all(s == "ignored" for s in states.values()):
+                break
+            time.sleep(0.1)
+        assert set(states) == set(ids)
+        assert set(states.values()) == {"ignored"}  # processed (not for us), each once
+        attempts = {a for (a,) in conn.execute("SELECT attempts FROM inbox_activities")}
+        assert attempts == {1}
+        conn.close()
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=30)
+        origin.stop()
+    assert b"Booting worker" in out
