@@ -239,7 +239,7 @@ def test_rules_keep_their_anchors() -> None:
     doc = parse(pages()["rules/"])
     assert doc.find("li", id="rule-1")
     assert doc.find("li", id="rule-2")
-    assert doc.find("a", href="#rule-2")
+    assert doc.find("a", href="#rule-2", aria_label="Link to rule 2")
 
 
 def test_tag_pages() -> None:

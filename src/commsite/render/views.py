@@ -10,6 +10,7 @@ base URL's path); `canonical` and OpenGraph URLs are absolute.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -484,11 +485,18 @@ def _clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
+_RULE_ITEM = re.compile(r'<li id="rule-(\d+)">')
+
+
 def rules_view(site: Site) -> RulesView:
     rules = site.rules
     return RulesView(
         title=rules.title,
-        body_html=rules.body_html,
+        body_html=_RULE_ITEM.sub(
+            r'<li id="rule-\1"><a class="rule-anchor" href="#rule-\1" '
+            r'aria-label="Link to rule \1">#</a>',
+            rules.body_html,
+        ),
         updated=day_view(rules.updated) if rules.updated else None,
         count=len(rules.items),
     )
