@@ -4,5 +4,6 @@
 - views.py, dates.py, threads.py: the template-facing views, built by pure functions
 - pages.py: plan_pages(site) -> every HTML page as a PageSpec(path, template, context)
 - renderer.py: Renderer(theme).render(spec) -> bytes
-- slugs.py: tag slugs (imported by commsite.urls, so this package imports nothing here)
+
+Tag slugs live below, in commsite.slugs (commsite.urls uses them too).
 """
