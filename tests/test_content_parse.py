@@ -168,6 +168,8 @@ def test_slug_override_must_fit_a_url() -> None:
         "content/stories/x.md:4: error: 'slug' cannot be used in a web address (got"
         " \"two words\"); use lowercase letters, digits and hyphens, e.g. 'spring-repair-day'"
     ]
+    p = story('title: a\ndate: 2026-10-01\nslug: "bell\\x07"\n')
+    assert not p.ok
 
 
 def test_rules_items_and_anchors() -> None:

@@ -47,7 +47,7 @@ TIME_HINT = (
 )
 _HANDLE = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)")
 _DATE_SHAPE = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
-_BAD_SLUG = re.compile(r"[\s/\\?#%]")
+_BAD_SLUG = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
 
 
 class Invalid(Exception):

@@ -8,6 +8,7 @@ commsite.content.parse) and `assemble_site`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -31,6 +32,7 @@ from commsite.content.model import (
 from commsite.content.parse import ParsedFile, parse_file
 from commsite.datadir import PUBLIC_KEY_PATH
 from commsite.errors import Diagnostic, Severity
+from commsite.slugs import slugify
 
 __all__ = ["CONTENT_DIRS", "RESERVED_PAGE_SLUGS", "assemble_site", "discover", "load_site"]
 
@@ -242,6 +244,39 @@ def _suggest_name(path: str) -> str:
     return f"'{tidy}.md'"
 
 
+def _spelling(tag: str) -> str:
+    """A tag as written, minus what its page merges anyway: case, accents, spaces,
+    hyphens and underscores, end punctuation ("Repair Café" == "repair-cafe")."""
+    folded = "".join(
+        ch for ch in unicodedata.normalize("NFKD", tag) if not unicodedata.combining(ch)
+    )
+    return re.sub(r"[\s_-]+", "-", folded.casefold()).strip("-.,;:!?")
+
+
+def _check_tag_pages(c: _Checker, files: Sequence[ParsedFile]) -> None:
+    """Warn when two different tags would share one tag page ('C++' and 'C#' -> /tags/c/)."""
+    first: dict[str, dict[str, tuple[str, str]]] = {}  # slug -> spelling -> (tag, path)
+    for file in files:
+        for tag in _strs(file.meta, "tags"):
+            slug = slugify(tag)
+            spellings = first.setdefault(slug, {})
+            spelling = _spelling(tag)
+            if spelling in spellings:
+                continue
+            if spellings:
+                other, where = next(iter(spellings.values()))
+                also = "" if where == file.path else f" (in {where})"
+                c.error(
+                    file,
+                    "tags",
+                    f"the tags '{tag}' and '{other}'{also} share one page, /tags/{slug}/",
+                    "tags are told apart by their letters and digits only; rename one of"
+                    " them, e.g. spell out a symbol",
+                    Severity.WARNING,
+                )
+            spellings[spelling] = (tag, file.path)
+
+
 def _str(meta: dict[str, object], key: str) -> str | None:
     value = meta.get(key)
     return value if isinstance(value, str) else None
@@ -401,6 +436,7 @@ def assemble_site(
 
     members = [m for p in member_files if (m := _member(checker, p))]
     _check_handles(checker, member_files)
+    _check_tag_pages(checker, by_kind.get("story", []) + event_files)
     events = [e for p in event_files if (e := _event(checker, p, members_by_id))]
     stories: list[Story] = []
     for p in by_kind.get("story", []):
