@@ -190,3 +190,12 @@ def test_sitemap_percent_encodes_non_ascii() -> None:
         "https://example.org/members/zo%C3%AB/",
         "https://example.org/stories/a%20b/",
     ]
+
+
+def test_sitemap_leaves_out_draft_and_future_stories() -> None:
+    base = site()
+    future = dataclasses.replace(base.stories[0], slug="later", future=True)
+    preview = dataclasses.replace(base, stories=(*base.stories, future))
+    raw = sitemap(preview, ["stories/draft-story/", "stories/later/", "stories/tricky-title/"])
+    assert b"draft-story" not in raw and b"later" not in raw
+    assert b"https://example.org/stories/tricky-title/" in raw

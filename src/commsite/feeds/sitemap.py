@@ -25,9 +25,14 @@ def _page_path(path: str) -> str:
 
 def sitemap(site: Site, html_paths: Sequence[str]) -> bytes:
     """The absolute URLs of `html_paths` (site paths or the files written for them),
-    sorted and without duplicates; the 404 page is left out."""
+    sorted and without duplicates; the 404 page and draft or future stories are left out."""
+    # Drafts and future stories (in a --drafts/--future preview) carry noindex: a
+    # sitemap must not list them.
+    hidden = {urls.NOT_FOUND} | {
+        urls.story_page(s.slug) for s in site.stories if s.draft or s.future
+    }
     locations = sorted(
-        {site.config.url(_page_path(p)) for p in html_paths if _page_path(p) != urls.NOT_FOUND}
+        {site.config.url(_page_path(p)) for p in html_paths if _page_path(p) not in hidden}
     )
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     # sitemaps.org wants URLs, not IRIs: percent-encode non-ASCII (/members/zoë/).
