@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -34,20 +35,6 @@ log = logging.getLogger(__name__)
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
-
-_REASONS = {
-    200: "OK",
-    202: "Accepted",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
 
 
 def _headers(environ: WSGIEnviron, trust_forwarded_host: bool) -> dict[str, str]:
@@ -109,7 +96,7 @@ class SidecarApp:
                 environ.get("PATH_INFO"),
             )
             response = json_response(500, {"error": "internal error"})
-        status = f"{response.status} {_REASONS.get(response.status, 'Status')}"
+        status = f"{response.status} {HTTPStatus(response.status).phrase}"
         headers = [*response.headers, ("Content-Length", str(len(response.body)))]
         start_response(status, headers)
         if environ.get("REQUEST_METHOD") == "HEAD":

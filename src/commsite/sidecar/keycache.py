@@ -70,7 +70,3 @@ class KeyCache:
                 (key_id, key.owner, key.pem, iso(now)),
             )
         return key
-
-    def forget_owner(self, owner: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute("DELETE FROM inbox_keys WHERE owner = ?", (owner,))

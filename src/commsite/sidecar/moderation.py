@@ -19,6 +19,7 @@ with the rule of rules.md it cites and a note.
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -156,9 +157,7 @@ class Decision:
 
 
 def _excerpt(html_text: str, limit: int = 120) -> str:
-    text = re.sub(r"<[^>]+>", " ", html_text)
-    text = re.sub(r"\s+", " ", text.replace("&amp;", "&").replace("&lt;", "<")).strip()
-    text = text.replace("&gt;", ">").replace("&quot;", '"').replace("&#39;", "'")
+    text = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", html_text))).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

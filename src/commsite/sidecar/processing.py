@@ -29,6 +29,7 @@ What each activity does:
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -448,7 +449,7 @@ class Processor:
     def _flag(self, activity: Mapping[str, Any], actor: str) -> Outcome:
         objects = sorted({o for o in (_id(x) for x in _list(activity.get("object"))) if o})
         content = activity.get("content") if isinstance(activity.get("content"), str) else ""
-        text = sanitize_html(f"<p>{_escape(content)}</p>") if content else ""
+        text = sanitize_html(f"<p>{html.escape(content, quote=False)}</p>") if content else ""
         now = self.clock()
         with self.store.transaction() as conn:
             conn.execute(
@@ -462,10 +463,6 @@ class Processor:
 
 def _kind(activity_type: str) -> str:
     return "boost" if activity_type == "Announce" else "like"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _note_url(note: Mapping[str, Any]) -> str | None:

@@ -208,18 +208,6 @@ class Store:
             )
             return cursor.rowcount == 1
 
-    def has_activity(self, activity_id: str) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM inbox_activities WHERE id = ?", (activity_id,)
-        ).fetchone()
-        return row is not None
-
-    def blocked(self, kind: str, value: str) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM moderation_blocks WHERE kind = ? AND value = ?", (kind, value)
-        ).fetchone()
-        return row is not None
-
     def queue_length(self) -> int:
         row = self.conn.execute(
             "SELECT COUNT(*) FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
