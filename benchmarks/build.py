@@ -115,6 +115,21 @@ LANGUAGES = {
 }
 
 
+# A public key (the example site's), so the build writes the federation documents
+# (actor, outbox, one object per story and event) as a real site would.
+PUBLIC_KEY = """\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEArUj0LhjTYuavC53Xc0sp
+k5vLXZnFMci8a/xIjA//PX8fD84xD3WdKmNIqx+nBwqVeqepBy9KUQZC4KUPouzj
+/sQ1uWH2abL0UJhdWi9Ymy1t7rYecbKLt9RZ6meHh79tBVBbxoR9g4Gro2dHjZ1s
+PTWRIZxk6ofzpqqPb/7yfZko9PBlebyLH8+sSa4GkBZdtYi7aLrpeu8NBQE8b0cM
+/yOzKCcvCYNIaZatdie0QqJc04GPILWiBDOjNW+iF4cWCdLJ7BsgdMTfC0QpocV1
+mjZf2H2U3Y87DzUAn/653NEDVaT30X8lZR4FRyf5f5a+Gsiu4BWb7xbLTN5qoUtS
+gQIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+
 def _words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
@@ -200,6 +215,8 @@ def generate_site(root: Path, stories: int, *, seed: int = 1) -> Generated:
         "community:\n  handle: bench\n",
         encoding="utf-8",
     )
+    (root / "federation").mkdir(exist_ok=True)
+    (root / "federation" / "public-key.pem").write_text(PUBLIC_KEY, encoding="utf-8")
     (root / "content" / "rules.md").write_text(
         "---\ntitle: Our rules\n---\n"
         "1. Be kind.\n2. Stay with your item while it is fixed.\n3. Safety first.\n",

@@ -15,10 +15,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
-from commsite.content.model import Site
-from commsite.content.parse import ParsedFile
+
+if TYPE_CHECKING:
+    from commsite.content.model import Site
+    from commsite.content.parse import ParsedFile
 
 __all__ = ["InputScan", "NowWindow", "now_window", "scan_inputs"]
 
@@ -34,7 +37,8 @@ ACTIVITY_WINDOWS = (timedelta(days=30), timedelta(days=180))
 @dataclass(frozen=True, slots=True)
 class InputScan:
     files: dict[str, bytes]  # path (relative to the root, or absolute outside it) -> sha256
-    digest: bytes  # of the files, the listing of the root and content/, the code, the options
+    digest: bytes  # of the files, the listing of content/, the code, the options
+    extra: tuple[Path, ...] = ()  # folders outside the site that were scanned too
 
 
 def _hash_file(path: str) -> bytes | None:
@@ -60,6 +64,7 @@ def _walk(base: Path, prefix: str, out: dict[str, bytes]) -> None:
 
 
 def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) -> InputScan:
+    extra = tuple(extra_dirs)
     files: dict[str, bytes] = {}
     for name in INPUT_FILES:
         digest = _hash_file(str(root / name))
@@ -67,7 +72,7 @@ def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) ->
             files[name] = digest
     for name in INPUT_DIRS:
         _walk(root / name, f"{name}/", files)
-    for directory in extra_dirs:
+    for directory in extra:
         _walk(directory, f"{directory}/", files)
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
@@ -79,7 +84,7 @@ def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) ->
     h.update(digest_bytes("\n".join(names).encode()))
     for key, digest in files.items():
         h.update(key.encode() + b"\0" + digest)
-    return InputScan(files, h.digest())
+    return InputScan(files, h.digest(), extra)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,37 +10,26 @@ error (or any warning with `strict`) the previous output stays byte-identical.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from commsite.build.cache import BuildCache, RecordEntry, write_last_build
 from commsite.build.clock import build_now
-from commsite.build.inputs import NowWindow, now_window, scan_inputs
-from commsite.build.output import FileState, Staging, current_state
-from commsite.build.parallel import available_cpus
-from commsite.build.plan import Output, make_plan
-from commsite.build.render import render_pages
-from commsite.build.sources import Sources
-from commsite.config import SiteConfig
-from commsite.content.config_loader import load_config
-from commsite.content.interactions import load_interactions
-from commsite.content.loader import assemble_site
-from commsite.content.model import Site
-from commsite.content.parse import ParsedFile
-from commsite.datadir import PUBLIC_KEY_PATH, DataDir
-from commsite.errors import CommsiteError, Diagnostic, Severity
-from commsite.render.renderer import Renderer
-from commsite.render.theme import Theme, resolve_theme
+from commsite.build.inputs import InputScan, NowWindow, scan_inputs
+from commsite.build.output import FileState
+from commsite.datadir import DataDir
+from commsite.errors import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from commsite.build.sources import Sources
 
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
-
-TEMPLATE_DEPS = "template-deps"
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total), stage being "parsing", "planning" or "rendering"."""
@@ -81,7 +70,7 @@ class Builder:
         root = options.root.absolute()
         output = (options.output if options.output is not None else root / "public").absolute()
         self.options = replace(options, root=root, output=output)
-        self._sources = Sources(root)
+        self._sources: Sources | None = None  # made by the first full build
         self._cache: BuildCache | None = None
         self._cache_dir: Path | None = None
         self._record: dict[str, RecordEntry] | None = None
@@ -134,10 +123,7 @@ class Builder:
         finally:
             run.write_summary()
 
-    def _open_cache(self, config: SiteConfig) -> BuildCache | None:
-        if not self.options.cache:
-            return None
-        directory = DataDir.for_site(self.options.root, config.sidecar.data_dir).build_cache
+    def _open_cache_at(self, directory: Path) -> BuildCache:
         if self._cache is None or self._cache_dir != directory:
             self.close()
             self._cache = BuildCache.open(directory, self.options.output_dir)
@@ -166,136 +152,17 @@ class _Run:
         self.problems: list[Diagnostic] = []
         self.summary_dir: Path | None = None
         self.result: BuildResult | None = None
+        self.scan: InputScan | None = None  # the input scan of the no-change check
 
     # --- the steps ----------------------------------------------------------
 
     def execute(self) -> BuildResult:
-        options = self.options
-        root = options.root
-        jobs = options.jobs or available_cpus()
+        quick = self.quick_check()
+        if quick is not None:
+            return quick
+        from commsite.build.pipeline import full_build  # the heavy imports, only when needed
 
-        config, more = load_config(root)
-        self.problems += more
-        if config is None:
-            return self.failed()
-        if options.base_url is not None:
-            config = replace(config, base_url=options.base_url.rstrip("/") + "/")
-        self.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
-        cache = self.builder._open_cache(config)
-
-        try:
-            theme = resolve_theme(root, config)
-        except CommsiteError as exc:
-            self.problems.append(_from_error(str(exc), root))
-            return self.failed()
-        scan = scan_inputs(root, self.fast_key(), _outside(theme, root))
-        if cache is not None and self.unchanged(cache, scan.digest):
-            return self.finished((), (), (), self.builder._record_total)
-
-        parsed, more = self.builder._sources.refresh(
-            cache, scan.files, jobs=jobs, progress=self.progress
-        )
-        self.problems += more
-        interactions, more = load_interactions(root)
-        self.problems += more
-        key_file = root / PUBLIC_KEY_PATH
-        public_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
-        site, more = assemble_site(
-            root,
-            config,
-            parsed,
-            now=self.now,
-            drafts=options.drafts,
-            future=options.future,
-            interactions=interactions,
-            public_key_pem=public_key,
-        )
-        self.problems += more
-        if site is None or self.failing():
-            return self.failed()
-
-        template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
-        template_deps = template_deps if isinstance(template_deps, dict) else {}
-        saved_deps = json.dumps(template_deps, sort_keys=True)
-        try:
-            renderer = Renderer(theme)
-            plan, more = make_plan(
-                site,
-                theme,
-                renderer,
-                root,
-                scan.files,
-                template_deps=template_deps,
-                progress=self.progress,
-            )
-        except CommsiteError as exc:
-            self.problems.append(_from_error(str(exc), root))
-            return self.failed()
-        self.problems += more
-        if self.failing():
-            return self.failed()
-        if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
-            cache.set_json(TEMPLATE_DEPS, template_deps)
-
-        record = self.builder._load_record(cache)
-        output = options.output_dir
-        dirty = [o for o in plan.outputs.values() if not _up_to_date(o, record, output)]
-        gone = sorted(record.keys() - plan.outputs.keys()) if record is not None else []
-        if record is not None and not dirty and not gone:
-            self.remember(cache, scan.digest, site, parsed, len(plan.outputs))
-            return self.finished((), (), (), len(plan.outputs))
-
-        staging = Staging(output)
-        try:
-            pages = [o.page for o in dirty if o.page is not None]
-            states, more = render_pages(
-                renderer, pages, staging.path, jobs=jobs, progress=self.progress
-            )
-            for path, rendered in states.items():
-                staging.add(path, rendered)
-            for o in dirty:
-                if o.page is None:
-                    staging.write(o.path, o.content())
-            if more:
-                self.problems += [_relative_diagnostic(d, root) for d in more]
-                staging.abort()
-                return self.failed()
-            if cache is not None:
-                cache.invalidate_record()
-                cache.set_json(self.fast_name(), None)
-            known = {p: e.state for p, e in record.items()} if record is not None else None
-            committed = staging.commit(plan.outputs.keys(), known)
-        except BaseException:
-            staging.abort()
-            raise
-
-        changed_entries: dict[str, RecordEntry] = {}
-        for o in dirty:
-            state: FileState | None = committed.states.get(o.path)
-            if state is None:  # rendered, but the bytes on disk were already right
-                digest = staging.staged[o.path].digest
-                old = record.get(o.path) if record is not None else None
-                state = (
-                    old.state
-                    if old is not None and old.state.digest == digest
-                    else current_state(output, o.path, digest)
-                )
-            if state is not None:
-                changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources)
-        if cache is not None:
-            removed = set(gone) | set(committed.removed)
-            cache.update_record(changed_entries, removed, replace=record is None)
-            base = {} if record is None else {p: e for p, e in record.items() if p not in removed}
-            base.update(changed_entries)
-            self.builder._record = base
-            self.builder._record_loaded = True
-        self.remember(cache, scan.digest, site, parsed, len(plan.outputs))
-        return self.finished(
-            tuple(o.path for o in dirty),
-            committed.written,
-            committed.removed,
-            len(plan.outputs),
-        )
+        return full_build(self)
 
     # --- the no-change check -----------------------------------------------
 
@@ -307,11 +174,32 @@ class _Run:
     def fast_name(self) -> str:
         return f"unchanged:{self.options.output_dir}"
 
-    def unchanged(self, cache: BuildCache, inputs: bytes) -> bool:
+    def quick_check(self) -> BuildResult | None:
+        """The finished result if nothing changed since the last build, else None.
+
+        Runs before anything heavy is imported or loaded: finds the cache through a
+        plain read of commsite.yaml, hashes the input files and compares.
+        """
+        if not self.options.cache:
+            return None
+        directory = _quick_cache_dir(self.options.root)
+        if directory is None:
+            return None
+        self.summary_dir = directory
+        cache = self.builder._open_cache_at(directory)
+        fast = cache.get_json(self.fast_name())
+        if not isinstance(fast, dict) or not isinstance(fast.get("extra"), list):
+            return None
+        extra = [Path(p) for p in fast["extra"] if isinstance(p, str)]
+        self.scan = scan_inputs(self.options.root, self.fast_key(), extra)
+        if not self.unchanged(cache, self.scan.digest, fast):
+            return None
+        return self.finished((), (), (), self.builder._record_total)
+
+    def unchanged(self, cache: BuildCache, inputs: bytes, fast: dict[str, Any]) -> bool:
         """Whether the last successful build had these inputs, `now` is still in the
         same window, and the output is on disk as it was written."""
-        fast = cache.get_json(self.fast_name())
-        if not isinstance(fast, dict) or fast.get("inputs") != inputs.hex():
+        if fast.get("inputs") != inputs.hex():
             return False
         try:
             window = NowWindow(float(fast["after"]), float(fast["before"]))
@@ -328,7 +216,7 @@ class _Run:
             return False
         output = str(self.options.output_dir)
         for path, entry in record.items():
-            if not _on_disk(output, path, entry.state):
+            if not on_disk(output, path, entry.state):
                 return False
         self.problems += diagnostics
         self.builder._record_total = total
@@ -337,18 +225,18 @@ class _Run:
     def remember(
         self,
         cache: BuildCache | None,
-        inputs: bytes,
-        site: Site,
-        parsed: list[ParsedFile],
+        scan: InputScan,
+        window: NowWindow,
         total: int,
     ) -> None:
+        """Save what the no-change check of the next build compares with."""
         if cache is None:
             return
-        window = now_window(site, parsed)
         cache.set_json(
             self.fast_name(),
             {
-                "inputs": inputs.hex(),
+                "inputs": scan.digest.hex(),
+                "extra": [str(p) for p in scan.extra],
                 "after": window.after,
                 "before": window.before,
                 "total": total,
@@ -429,50 +317,32 @@ class _Run:
             )
 
 
-def _up_to_date(o: Output, record: Mapping[str, RecordEntry] | None, output: Path) -> bool:
-    if record is None:
-        return False
-    entry = record.get(o.path)
-    if entry is None or entry.fingerprint != o.fingerprint:
-        return False
-    return _on_disk(output, o.path, entry.state)
+def _quick_cache_dir(root: Path) -> Path | None:
+    """The build cache's folder, from a plain YAML read of commsite.yaml (the full
+    config loader is not needed to find it). None when the file does not read."""
+    import yaml
+
+    try:
+        data = yaml.load(
+            (root / "commsite.yaml").read_bytes(),
+            Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
+        )
+    except (OSError, yaml.YAMLError):
+        return None
+    sidecar = data.get("sidecar") if isinstance(data, dict) else None
+    data_dir = sidecar.get("data_dir") if isinstance(sidecar, dict) else None
+    return DataDir.for_site(
+        root, data_dir if isinstance(data_dir, str) else ".commsite"
+    ).build_cache
 
 
-def _on_disk(output: str | Path, path: str, state: FileState) -> bool:
+def on_disk(output: str | Path, path: str, state: FileState) -> bool:
+    """Whether the output file is still as the build record says it was written."""
     try:
         st = os.stat(os.path.join(output, path))
     except OSError:
         return False
     return st.st_size == state.size and st.st_mtime_ns == state.mtime_ns
-
-
-def _outside(theme: Theme, root: Path) -> list[Path]:
-    """The theme's directories outside the site and outside commsite's own themes
-    (those are covered by the code fingerprint)."""
-    import commsite.themes
-
-    bundled = Path(commsite.themes.__file__).resolve().parent
-    found = []
-    for directory in (*theme.template_dirs, *theme.asset_dirs):
-        resolved = directory.resolve()
-        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
-            found.append(directory)
-    return found
-
-
-def _from_error(message: str, root: Path) -> Diagnostic:
-    path, _, rest = message.partition(": ")
-    if rest and " " not in path:
-        return Diagnostic(path, None, rest.removeprefix("error: "))
-    return Diagnostic("commsite.yaml", None, message)
-
-
-def _relative_diagnostic(d: Diagnostic, root: Path) -> Diagnostic:
-    try:
-        path = Path(d.path).relative_to(root).as_posix()
-    except ValueError:
-        return d
-    return replace(d, path=path)
 
 
 def build_site(

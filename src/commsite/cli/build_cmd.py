@@ -12,7 +12,6 @@ import click
 
 from commsite.build.clock import build_now
 from commsite.build.run import BuildOptions, BuildResult, build_site
-from commsite.content.loader import load_site
 from commsite.errors import CommsiteError, Diagnostic, count_line
 
 __all__ = ["build", "check"]
@@ -174,6 +173,8 @@ def check(site: Path, strict: bool, drafts: bool, future: bool) -> None:
       commsite check example_site --strict
     """
     _require_site(site)
+    from commsite.content.loader import load_site  # not imported for `commsite build`
+
     try:
         now = build_now(os.environ)
         _, diagnostics = load_site(site, now=now, drafts=drafts, future=future)

@@ -1,0 +1,203 @@
+"""The full build: load -> validate -> model -> plan -> render -> write.
+
+Only imported when the no-change check in run.py did not settle the build, so a
+build with nothing to do never imports Jinja2, Markdown or the feeds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from commsite.build.cache import RecordEntry
+from commsite.build.inputs import now_window, scan_inputs
+from commsite.build.output import FileState, Staging, current_state
+from commsite.build.parallel import available_cpus
+from commsite.build.plan import Output, make_plan
+from commsite.build.render import render_pages
+from commsite.build.run import on_disk
+from commsite.build.sources import Sources
+from commsite.content.config_loader import load_config
+from commsite.content.interactions import load_interactions
+from commsite.content.loader import assemble_site
+from commsite.datadir import PUBLIC_KEY_PATH, DataDir
+from commsite.errors import CommsiteError, Diagnostic
+from commsite.render.renderer import Renderer
+from commsite.render.theme import Theme, resolve_theme
+
+if TYPE_CHECKING:
+    from commsite.build.run import BuildResult, _Run
+
+__all__ = ["full_build"]
+
+TEMPLATE_DEPS = "template-deps"
+
+
+def full_build(run: _Run) -> BuildResult:
+    builder = run.builder
+    options = run.options
+    root = options.root
+    jobs = options.jobs or available_cpus()
+
+    config, more = load_config(root)
+    run.problems += more
+    if config is None:
+        return run.failed()
+    if options.base_url is not None:
+        config = replace(config, base_url=options.base_url.rstrip("/") + "/")
+    run.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
+    cache = builder._open_cache_at(run.summary_dir) if options.cache else None
+
+    try:
+        theme = resolve_theme(root, config)
+    except CommsiteError as exc:
+        run.problems.append(_from_error(str(exc), root))
+        return run.failed()
+    extra = _outside(theme, root)
+    scan = run.scan
+    if scan is None or scan.extra != tuple(extra):
+        scan = scan_inputs(root, run.fast_key(), extra)
+    if builder._sources is None:
+        builder._sources = Sources(root)
+
+    parsed, more = builder._sources.refresh(cache, scan.files, jobs=jobs, progress=run.progress)
+    run.problems += more
+    interactions, more = load_interactions(root)
+    run.problems += more
+    key_file = root / PUBLIC_KEY_PATH
+    public_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
+    site, more = assemble_site(
+        root,
+        config,
+        parsed,
+        now=run.now,
+        drafts=options.drafts,
+        future=options.future,
+        interactions=interactions,
+        public_key_pem=public_key,
+    )
+    run.problems += more
+    if site is None or run.failing():
+        return run.failed()
+
+    template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
+    template_deps = template_deps if isinstance(template_deps, dict) else {}
+    saved_deps = json.dumps(template_deps, sort_keys=True)
+    try:
+        renderer = Renderer(theme)
+        plan, more = make_plan(
+            site,
+            theme,
+            renderer,
+            root,
+            scan.files,
+            template_deps=template_deps,
+            progress=run.progress,
+        )
+    except CommsiteError as exc:
+        run.problems.append(_from_error(str(exc), root))
+        return run.failed()
+    run.problems += more
+    if run.failing():
+        return run.failed()
+    if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
+        cache.set_json(TEMPLATE_DEPS, template_deps)
+
+    record = builder._load_record(cache)
+    output = options.output_dir
+    dirty = [o for o in plan.outputs.values() if not _up_to_date(o, record, output)]
+    gone = sorted(record.keys() - plan.outputs.keys()) if record is not None else []
+    if record is not None and not dirty and not gone:
+        run.remember(cache, scan, now_window(site, parsed), len(plan.outputs))
+        return run.finished((), (), (), len(plan.outputs))
+
+    staging = Staging(output)
+    try:
+        pages = [o.page for o in dirty if o.page is not None]
+        states, more = render_pages(renderer, pages, staging.path, jobs=jobs, progress=run.progress)
+        for path, rendered in states.items():
+            staging.add(path, rendered)
+        for o in dirty:
+            if o.page is None:
+                staging.write(o.path, o.content())
+        if more:
+            run.problems += [_relative_diagnostic(d, root) for d in more]
+            staging.abort()
+            return run.failed()
+        if cache is not None:
+            cache.invalidate_record()
+            cache.set_json(run.fast_name(), None)
+        known = {p: e.state for p, e in record.items()} if record is not None else None
+        committed = staging.commit(plan.outputs.keys(), known)
+    except BaseException:
+        staging.abort()
+        raise
+
+    changed_entries: dict[str, RecordEntry] = {}
+    for o in dirty:
+        state: FileState | None = committed.states.get(o.path)
+        if state is None:  # rendered, but the bytes on disk were already right
+            digest = staging.staged[o.path].digest
+            old = record.get(o.path) if record is not None else None
+            state = (
+                old.state
+                if old is not None and old.state.digest == digest
+                else current_state(output, o.path, digest)
+            )
+        if state is not None:
+            changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources)
+    if cache is not None:
+        removed = set(gone) | set(committed.removed)
+        cache.update_record(changed_entries, removed, replace=record is None)
+        base = {} if record is None else {p: e for p, e in record.items() if p not in removed}
+        base.update(changed_entries)
+        builder._record = base
+        builder._record_loaded = True
+    run.remember(cache, scan, now_window(site, parsed), len(plan.outputs))
+    return run.finished(
+        tuple(o.path for o in dirty),
+        committed.written,
+        committed.removed,
+        len(plan.outputs),
+    )
+
+
+def _up_to_date(o: Output, record: Mapping[str, RecordEntry] | None, output: Path) -> bool:
+    if record is None:
+        return False
+    entry = record.get(o.path)
+    if entry is None or entry.fingerprint != o.fingerprint:
+        return False
+    return on_disk(output, o.path, entry.state)
+
+
+def _outside(theme: Theme, root: Path) -> list[Path]:
+    """The theme's directories outside the site and outside commsite's own themes
+    (those are covered by the code fingerprint)."""
+    import commsite.themes
+
+    bundled = Path(commsite.themes.__file__).resolve().parent
+    found = []
+    for directory in (*theme.template_dirs, *theme.asset_dirs):
+        resolved = directory.resolve()
+        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
+            found.append(directory)
+    return found
+
+
+def _from_error(message: str, root: Path) -> Diagnostic:
+    path, _, rest = message.partition(": ")
+    if rest and " " not in path:
+        return Diagnostic(path, None, rest.removeprefix("error: "))
+    return Diagnostic("commsite.yaml", None, message)
+
+
+def _relative_diagnostic(d: Diagnostic, root: Path) -> Diagnostic:
+    try:
+        path = Path(d.path).relative_to(root).as_posix()
+    except ValueError:
+        return d
+    return replace(d, path=path)
