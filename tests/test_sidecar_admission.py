@@ -312,6 +312,20 @@ def test_flood_from_one_domain_is_429_with_retry_after(
         assert reply.json == {"error": "too many requests"}
 
 
+def test_too_many_new_keys_at_once_is_429_whatever_host_they_claim(
+    tmp_path: Path, origin: SiteOrigin, remote: Remote
+) -> None:
+    write_site(tmp_path, origin.base_url)
+    with running(tmp_path, key_fetch_rate=0.01, key_fetch_burst=1) as server:
+        assert remote.deliver(server.inbox, note_create(remote, "alice")).status == 202
+        reply = remote.deliver(server.inbox, note_create(remote, "bob"), user="bob")
+        assert reply.status == 429
+        assert reply.json == {"error": "too many new senders at once"}
+        assert int(reply.headers["retry-after"]) > 1
+        # A sender whose key is cached is not held up.
+        assert remote.deliver(server.inbox, note_create(remote, "alice")).status == 202
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "169.254.169.254"])
 def test_key_at_a_private_address_is_not_fetched(
     tmp_path: Path, origin: SiteOrigin, remote: Remote, host: str

@@ -10,10 +10,13 @@ or a hostile sender is refused before it costs a key fetch or a disk write:
    Retry-After;
 4. not JSON, not an object, no id/type/actor -> 400;
 5. a blocked actor or domain -> 202, dropped, logged (no key fetch);
-6. no signature -> 401; a malformed one -> 400; a bad, expired or unverifiable
+6. a keyId not in the cache while too many new keys are being fetched (all
+   hosts together: 5 a second, bursts of 20) -> 429, so invented keyId hosts
+   cannot turn us into a fetching machine;
+7. no signature -> 401; a malformed one -> 400; a bad, expired or unverifiable
    one -> 401 with JSON {"error": reason}; the activity's actor is not the
    key's owner -> 401;
-7. the activity is stored (INSERT OR IGNORE on its id) and COMMITted, and only
+8. the activity is stored (INSERT OR IGNORE on its id) and COMMITted, and only
    then is 202 sent. The same activity again is 202 and stored once.
 
 Replays: a request replayed byte for byte carries the same signed body (the
@@ -160,6 +163,7 @@ class Admission:
         keys: KeyCache,
         limiter: RateLimiter,
         clock: Callable[[], datetime],
+        fetch_limiter: RateLimiter | None = None,
         on_stored: Callable[[], None] = lambda: None,
         max_skew: timedelta = timedelta(hours=1),
         monotonic: Callable[[], float] = time.monotonic,
@@ -168,6 +172,9 @@ class Admission:
         self.store = store
         self.keys = keys
         self.limiter = limiter
+        # Key fetches for unknown keyIds, whatever host they claim: the per-domain
+        # limit alone would let a sender make us fetch from many invented hosts.
+        self.fetch_limiter = fetch_limiter or RateLimiter(rate=5.0, burst=20)
         self.clock = clock
         self.on_stored = on_stored
         self.max_skew = max_skew
@@ -231,6 +238,15 @@ class Admission:
             if early is not None:
                 return early
 
+        if self.keys.cached(key_id) is None:
+            wait = self.fetch_limiter.take("key-fetch", self.monotonic())
+            if wait > 0:
+                log.warning("too many new keys to fetch; %s must retry", key_id)
+                return _refuse(
+                    429,
+                    "too many new senders at once",
+                    (("Retry-After", self.fetch_limiter.retry_after(wait)),),
+                )
         try:
             verified = verify(
                 method=request.method,
@@ -246,6 +262,8 @@ class Admission:
             return _refuse(400, exc.reason)
         except SignatureError as exc:
             log.info("signature refused for %s from %s: %s", activity_id, actor, exc.reason)
+            if exc.signed_string is not None:
+                log.info("the signing string we compared:\n%s", exc.signed_string)
             return _refuse(401, exc.reason)
         if verified.owner != actor:
             return _refuse(401, f"actor {actor} is not the owner of key {verified.key_id}")

@@ -61,6 +61,8 @@ class Options:
     burst: int = 100
     fetch_timeout: float = 10.0
     key_refresh_after: float = 30.0  # seconds before a cached key may be refetched
+    key_fetch_rate: float = 5.0  # new keys fetched a second, all senders together
+    key_fetch_burst: int = 20
     worker_poll: float = 5.0
 
 
@@ -139,6 +141,7 @@ def open_sidecar(
         store=store,
         keys=keys,
         limiter=RateLimiter(options.rate, options.burst),
+        fetch_limiter=RateLimiter(options.key_fetch_rate, options.key_fetch_burst),
         clock=clock,
         on_stored=worker.wake,
     )
