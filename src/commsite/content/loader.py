@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -162,7 +162,8 @@ class _Checker:
                 key,
                 f"'{key}' is {naive.isoformat()}, a time that does not exist in {self.tz.key}"
                 " (the clocks go forward then)",
-                "give a time outside the gap, or add the UTC offset, e.g. +01:00",
+                "give a time outside the gap, or add the UTC offset, e.g."
+                f" {naive.isoformat()}{_offset(local)}",
             )
             return None
         if local.utcoffset() != local.replace(fold=1).utcoffset():
@@ -171,7 +172,8 @@ class _Checker:
                 key,
                 f"'{key}' is {naive.isoformat()}, which happens twice in {self.tz.key}"
                 " (the clocks go back then); taking the first",
-                "add the UTC offset to choose, e.g. +02:00",
+                f"add the UTC offset to choose: {naive.isoformat()}{_offset(local)} for the"
+                f" first, {naive.isoformat()}{_offset(local.replace(fold=1))} for the second",
                 Severity.WARNING,
             )
         return local
@@ -227,6 +229,14 @@ class _Checker:
                 )
             else:
                 seen[slug] = file.path
+
+
+def _offset(moment: datetime) -> str:
+    """The UTC offset of an aware datetime as ISO 8601 writes it: +01:00."""
+    total = int((moment.utcoffset() or timedelta()).total_seconds()) // 60
+    sign = "-" if total < 0 else "+"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
 
 
 def _usable_in_url(slug: str) -> bool:
