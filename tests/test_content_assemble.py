@@ -79,7 +79,8 @@ def test_ambiguous_local_time_is_a_warning(site_dir: Path) -> None:
     assert [d.format() for d in problems] == [
         "content/events/fall-back.md:3: warning: 'start' is 2026-10-25T02:30:00, which happens"
         " twice in Europe/Berlin (the clocks go back then); taking the first; add the UTC offset"
-        " to choose, e.g. +02:00"
+        " to choose: 2026-10-25T02:30:00+02:00 for the first, 2026-10-25T02:30:00+01:00 for"
+        " the second"
     ]
     event = next(e for e in site.events if e.slug == "fall-back")
     assert (
