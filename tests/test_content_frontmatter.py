@@ -109,3 +109,29 @@ def test_duplicate_keys_are_reported_at_the_second() -> None:
     assert [d.format() for d in problems] == [
         "p.md:3: error: duplicate key 'title' (also at line 2); keep one of them"
     ]
+
+
+def test_toml_front_matter_is_named() -> None:
+    fm, problems = split_front_matter('+++\ntitle = "A"\n+++\nbody\n', "p.md")
+    assert fm is None
+    assert [d.format() for d in problems] == [
+        "p.md:1: error: the front matter is TOML (+++); commsite reads YAML front matter;"
+        " write it between two '---' lines as 'key: value' lines"
+        ' (title = "A" becomes title: "A")'
+    ]
+
+
+def test_blank_lines_before_the_front_matter_are_named() -> None:
+    _, problems = split_front_matter("\n\n---\ntitle: a\n---\n", "p.md")
+    assert [d.format() for d in problems] == [
+        "p.md:1: error: the front matter must start on the first line;"
+        " delete the empty lines above the first '---'"
+    ]
+
+
+def test_a_control_character_is_one_line_at_its_line() -> None:
+    _, problems = split_front_matter("---\ntitle: a\nname: b\x00c\n---\n", "p.md")
+    assert [d.format() for d in problems] == [
+        "p.md:3: error: invalid YAML: the control character U+0000 is not allowed;"
+        " delete it (it is invisible in most editors: retype the line)"
+    ]

@@ -22,6 +22,7 @@ from commsite.config import (
     SiteConfig,
 )
 from commsite.content import fields as f
+from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic, Severity
 
@@ -221,18 +222,9 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
         ]
     except OSError as exc:
         return None, [Diagnostic(CONFIG_FILE, None, f"cannot read {CONFIG_FILE}: {exc.strerror}")]
-    try:
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return None, [
-            Diagnostic(
-                CONFIG_FILE,
-                line,
-                f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} cannot be decoded)",
-                hint="save it as UTF-8 in your editor",
-            )
-        ]
+    text, undecodable = decode_text(CONFIG_FILE, raw)
+    if text is None:
+        return None, [undecodable] if undecodable else []
     doc, problem = parse_yaml(text, CONFIG_FILE, 1)
     if doc is None:
         return None, [problem] if problem else []

@@ -42,6 +42,25 @@ def split_front_matter(text: str, path: str) -> tuple[FrontMatter | None, list[D
     Returns None (and the reasons) when the file has no usable front matter.
     """
     opening = _OPEN.match(text)
+    if opening is None and text.startswith("+++"):
+        return None, [
+            Diagnostic(
+                path,
+                1,
+                "the front matter is TOML (+++); commsite reads YAML front matter",
+                hint="write it between two '---' lines as 'key: value' lines"
+                ' (title = "A" becomes title: "A")',
+            )
+        ]
+    if opening is None and _OPEN.match(text.lstrip(" \t\n")):
+        return None, [
+            Diagnostic(
+                path,
+                1,
+                "the front matter must start on the first line",
+                hint="delete the empty lines above the first '---'",
+            )
+        ]
     if opening is None:
         return None, [
             Diagnostic(

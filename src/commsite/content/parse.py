@@ -19,6 +19,7 @@ import yaml
 from commsite.content import fields as f
 from commsite.content.frontmatter import split_front_matter
 from commsite.content.model import EVENT_STATUSES
+from commsite.content.textfile import decode_text
 from commsite.errors import Diagnostic, Severity
 from commsite.markdown import render_markdown
 
@@ -108,24 +109,6 @@ class ParsedFile:
     ok: bool  # False when the file cannot be used (it has errors)
 
 
-def _decode(path: str, data: bytes) -> tuple[str | None, Diagnostic | None]:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return None, Diagnostic(
-            path,
-            line,
-            f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} cannot be decoded)",
-            hint="save it as UTF-8 in your editor",
-        )
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text, None
-
-
 def _check_meta(
     kind: str, path: str, raw: dict[str, object], lines: dict[str, int]
 ) -> tuple[dict[str, object], list[Diagnostic]]:
@@ -180,7 +163,7 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
     """Decode, split, check and render one content file. Never raises for bad content."""
     if kind not in SCHEMAS:
         raise ValueError(f"unknown content kind {kind!r}; expected one of {KINDS}")
-    text, problem = _decode(path, data)
+    text, problem = decode_text(path, data)
     if text is None:
         return ParsedFile(kind, path, {}, {}, "", "", (), (problem,) if problem else (), False)
     fm, problems = split_front_matter(text, path)

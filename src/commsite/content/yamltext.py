@@ -58,8 +58,17 @@ def parse_yaml(
         data: Any = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         return None, _explain(exc, text, path, first_line)
+    except yaml.reader.ReaderError as exc:
+        line = first_line + text.count("\n", 0, max(exc.position, 0))
+        return None, Diagnostic(
+            path,
+            line,
+            f"invalid YAML: the control character U+{exc.character:04X} is not allowed",
+            hint="delete it (it is invisible in most editors: retype the line)",
+        )
     except yaml.YAMLError as exc:
-        return None, Diagnostic(path, first_line, f"invalid YAML: {exc}", hint=YAML_HINT)
+        message = " ".join(str(exc).split())
+        return None, Diagnostic(path, first_line, f"invalid YAML: {message}", hint=YAML_HINT)
     finally:
         loader.dispose()
     return YamlDocument(data, node), None
