@@ -178,3 +178,17 @@ def test_theme_bundled_or_a_folder_with_templates(tmp_path: Path) -> None:
     ]
     _, problems = load(tmp_path, base + "theme: ../elsewhere\n")
     assert len(problems) == 1 and "'theme' is not a bundled theme or a folder" in problems[0]
+
+
+def test_base_url_scheme_and_host_are_lowercased(tmp_path: Path) -> None:
+    config, problems = load(tmp_path, "title: T\nbase_url: HTTPS://Club.Example:8443/Sub\n")
+    assert problems == []
+    assert config is not None and config.base_url == "https://club.example:8443/Sub/"
+
+
+def test_base_url_with_a_user_name_is_refused(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, "title: T\nbase_url: https://me@club.example/\n")
+    assert problems == [
+        "commsite.yaml:2: error: 'base_url' cannot contain a user name (got"
+        ' "https://me@club.example/"); give only the address, e.g. https://club.example/'
+    ]

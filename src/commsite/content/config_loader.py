@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, available_timezones
 
 import yaml
@@ -57,6 +57,14 @@ def _base_url(key: str, value: object) -> str:
             f"'{key}' cannot have a query or fragment (got {f.show(value)})",
             "give the address the site is served from, e.g. https://example.org/",
         )
+    if parts.username is not None or parts.password is not None:
+        raise f.Invalid(
+            f"'{key}' cannot contain a user name (got {f.show(value)})",
+            f"give only the address, e.g. {parts.scheme.lower()}://{parts.hostname}/",
+        )
+    # Scheme and host are case-insensitive: write them the one way the fediverse
+    # compares ids (https://Club.Example/ and https://club.example/ are one site).
+    url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, "", ""))
     return url if url.endswith("/") else url + "/"
 
 
