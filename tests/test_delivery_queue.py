@@ -302,3 +302,35 @@ def test_a_signing_error_stops_the_run_and_releases_the_lease(conn: sqlite3.Conn
         q, followers, sign=sign, post=FakeInboxes({inbox: [202]}), clock=Clock(T0)
     )
     assert ok.status == "delivered"
+
+
+def test_the_follower_store_must_share_the_queues_connection(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    other = FollowerStore(connect(tmp_path / "db.sqlite3"))
+    with pytest.raises(ValueError, match="share one connection"):
+        run_deliveries(DeliveryQueue(conn), other, sign=sign, post=FakeInboxes({}), clock=Clock(T0))
+
+
+def test_a_run_that_lost_its_lease_does_not_record_over_the_new_holder(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    q = DeliveryQueue(conn)
+    followers = FollowerStore(conn)
+    inbox = "https://m.example/inbox"
+    q.enqueue(activity(1), [inbox], now=T0)
+    peers = FakeInboxes({inbox: [202]})
+    elsewhere = connect(tmp_path / "db.sqlite3")
+
+    def post_while_taken_over(
+        url: str, body: bytes, headers: Mapping[str, str]
+    ) -> requests.Response:
+        # As if this request hung past LEASE_TTL and another run took the row.
+        elsewhere.execute(
+            "UPDATE delivery_rows SET lease_token = 'the-new-holder', lease_host = 'other-machine'"
+        )
+        return peers(url, body, headers)
+
+    run_deliveries(q, followers, sign=sign, post=post_while_taken_over, clock=Clock(T0))
+    row = conn.execute("SELECT state, lease_token FROM delivery_rows").fetchone()
+    assert tuple(row) == ("pending", "the-new-holder")

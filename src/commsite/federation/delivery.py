@@ -253,7 +253,7 @@ class DeliveryQueue:
         A row waits while an earlier pending row about the same object is
         queued for the same inbox (so an Update never overtakes its Create).
         Rows leased by a live process on another host are left out here; those
-        on this host are checked by `_lease_is_stale`.
+        on this host are checked by `leases.is_stale`.
         """
         rows = self._conn.execute(
             """
@@ -329,6 +329,7 @@ class DeliveryQueue:
     def _settle(
         self,
         row: _Row,
+        token: str,
         activity_type: str,
         answer: _Answer,
         now: datetime,
@@ -338,7 +339,9 @@ class DeliveryQueue:
         """Record the answer to one attempt and say what it was.
 
         Joins the caller's transaction (run_deliveries records every answer
-        that is in before it starts more requests, in one commit).
+        that is in before it starts more requests, in one commit). Only while
+        `token` still holds the row's lease: a run whose lease was taken over
+        (it hung past LEASE_TTL) leaves the row to the run that took it.
         """
         status = "failed" if answer.permanent_error else classify(answer.http_status)
         attempts = row.attempts + 1
@@ -359,15 +362,15 @@ class DeliveryQueue:
                 self._conn.execute(
                     "UPDATE delivery_rows SET next_attempt = ?, http_status = ?, detail = ?,"
                     " lease_at = NULL, lease_host = NULL, lease_pid = NULL, lease_token = NULL"
-                    " WHERE id = ?",
-                    (_stamp(next_attempt), answer.http_status, detail, row.id),
+                    " WHERE id = ? AND lease_token = ?",
+                    (_stamp(next_attempt), answer.http_status, detail, row.id, token),
                 )
             else:
                 self._conn.execute(
                     "UPDATE delivery_rows SET state = ?, http_status = ?, detail = ?,"
                     " finished_at = ?, lease_at = NULL, lease_host = NULL, lease_pid = NULL,"
-                    " lease_token = NULL WHERE id = ?",
-                    (status, answer.http_status, detail, _stamp(now), row.id),
+                    " lease_token = NULL WHERE id = ? AND lease_token = ?",
+                    (status, answer.http_status, detail, _stamp(now), row.id, token),
                 )
             if status == "gone":
                 removed = followers.remove_by_inbox(row.inbox)
@@ -428,6 +431,9 @@ def run_deliveries(
     """
     if per_host < 1 or workers < 1:
         raise ValueError("per_host and workers must be at least 1")
+    if followers.connection is not queue.connection:
+        # A 410 removes followers in the same transaction as the row's state.
+        raise ValueError("the follower store and the queue must share one connection")
     rng = rng or random.Random()
     first_pass = None if until_idle else queue._due_ids(clock())
     outcomes: list[DeliveryOutcome] = []
@@ -476,7 +482,7 @@ def run_deliveries(
             if first_pass is not None:
                 first_pass.discard(row.id)
 
-    def settle(done: Iterable[Future[_Answer]]) -> None:
+    def settle(done: Iterable[Future[_Answer]], token: str) -> None:
         """Record every answer that is in, in one commit, then report them."""
         nonlocal unread
         settled = []
@@ -485,7 +491,9 @@ def run_deliveries(
                 row, activity_type = in_flight.pop(future)
                 load[row.host] -= 1
                 settled.append(
-                    queue._settle(row, activity_type, future.result(), clock(), followers, rng)
+                    queue._settle(
+                        row, token, activity_type, future.result(), clock(), followers, rng
+                    )
                 )
         unread = True
         outcomes.extend(settled)
@@ -504,10 +512,10 @@ def run_deliveries(
                 if not in_flight:
                     break
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                settle(done)
+                settle(done, token)
         except BaseException:
             # Record what the requests already sent got back, then stop.
-            settle([f for f in wait(in_flight).done if f.exception() is None])
+            settle([f for f in wait(in_flight).done if f.exception() is None], token)
             raise
         finally:
             queue._release(token)

@@ -63,6 +63,10 @@ class FollowerStore:
         self._conn = conn
         migrate(conn, COMPONENT, MIGRATIONS)
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._conn
+
     def add(self, follower: Follower) -> bool:
         """Insert, or update the follower with the same actor. True if new.
 
