@@ -138,6 +138,8 @@ def test_generated_highlight_css_is_compact_and_keeps_dark_mode() -> None:
 def test_compact_css_groups_identical_blocks() -> None:
     css = ".a { color: red } /* x */\n.b { color: red }\n@media (x) {\n  .c { margin: 0 }\n}\n"
     assert compact_css(css) == ".a,.b{color:red}\n@media (x){\n.c{margin:0}\n}\n"
+    css = ".h .a { color: red }\n.h .b { color: red }\n.h { color: blue }\n"
+    assert compact_css(css) == ".h :is(.a,.b){color:red}\n.h{color:blue}\n"
 
 
 def test_css_is_small() -> None:
