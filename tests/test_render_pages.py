@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import sample_site
-from commsite.content.model import Site
+from commsite.content.model import Interactions, Site
 from commsite.render.pages import plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import resolve_theme
@@ -276,3 +276,23 @@ def test_unknown_author_shows_as_text() -> None:
     )
     html = render_all(replace(site, stories=stories))["stories/hello/"]
     assert "by ghost" in text(html)
+
+
+def test_an_empty_community_renders_every_page() -> None:
+    site = sample_site.site(
+        stories=(), members=(), events=(), pages=(), interactions=Interactions()
+    )
+    rendered = render_all(site)
+    assert set(rendered) == {
+        "",
+        "404.html",
+        "events/",
+        "members/",
+        "rules/",
+        "stories/",
+        "tags/",
+        "welcome/",
+    }
+    assert "Nothing planned yet" in text(rendered[""])
+    assert "No stories yet." in text(rendered["stories/"])
+    assert "No introductions yet." in text(rendered["welcome/"])
