@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-__all__ = ["available_cpus", "map_in_processes"]
+__all__ = ["available_cpus", "map_in_processes", "submit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _TASK: tuple[Callable[[object], object], Sequence[object]] | None = None
+
+
+def can_fork() -> bool:
+    """Forking is available and safe: no other thread could hold a lock the child
+    would inherit locked (`commsite serve` runs its builds beside server threads)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def available_cpus() -> int:
@@ -40,12 +47,13 @@ def map_in_processes(
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[R]:
-    """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1.
+    """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1
+    (and forking is safe, see `can_fork`).
 
     An exception raised by `fn` propagates (the pool is shut down first).
     """
     total = len(items)
-    if jobs <= 1 or total < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or total < 2 or not can_fork():
         results: list[R] = []
         step = max(1, total // 100)
         for i, item in enumerate(items):
@@ -87,3 +95,43 @@ def map_in_processes(
         return [result for chunk in out for result in chunk]  # type: ignore[union-attr]
     finally:
         _TASK = None
+
+
+class _Background(Generic[R]):
+    """The result of a call running in a forked process (see `submit`)."""
+
+    def __init__(self, pool: ProcessPoolExecutor, future: Future[R]) -> None:
+        self._pool = pool
+        self._future = future
+
+    def result(self) -> R:
+        try:
+            return self._future.result()
+        finally:
+            self._pool.shutdown()
+
+
+_CALL: tuple[Callable[..., object], tuple[object, ...]] | None = None
+
+
+def _run_call() -> object:
+    assert _CALL is not None
+    fn, args = _CALL
+    return fn(*args)
+
+
+def submit(fn: Callable[..., R], *args: object) -> _Background[R] | None:
+    """Start fn(*args) in a forked process (it sees this process's memory; only the
+    result is pickled back). None when forking is not possible or there is one CPU:
+    call fn yourself then."""
+    global _CALL
+    if available_cpus() < 2 or not can_fork():
+        return None
+    _CALL = (fn, args)
+    try:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+        future: Future[R] = pool.submit(_run_call)  # type: ignore[arg-type]
+        # Fork now, while _CALL is set: the worker starts on the first submit.
+        return _Background(pool, future)
+    finally:
+        _CALL = None

@@ -12,6 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import jinja2
+
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import now_window, scan_inputs
 from commsite.build.output import FileState, Staging, current_state
@@ -88,6 +90,10 @@ def full_build(run: _Run) -> BuildResult:
     saved_deps = json.dumps(template_deps, sort_keys=True)
     try:
         renderer = Renderer(theme)
+        if cache is not None:  # compiled templates survive between builds (checked by source)
+            templates_dir = cache.directory / "templates"
+            templates_dir.mkdir(exist_ok=True)
+            renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(templates_dir))
         plan, more = make_plan(
             site,
             theme,
