@@ -151,7 +151,7 @@ def test_event_date_prefix_and_slug_override(site_dir: Path) -> None:
         "content/events/2027-01-01-new-year.md",
         "---\ntitle: NY\nstart: 2027-01-01T00:30:00\nslug: nye\n---\n",
     )
-    add_story(site_dir, "recap", "title: R\ndate: 2026-05-01\nevent: nye\n")
+    add_story(site_dir, "recap", "title: R\ndate: 2027-01-01\nevent: nye\n")
     site, problems = load_site(site_dir, now=NOW)
     assert problems == [] and site is not None
     assert [e.slug for e in site.events] == ["spring-repair-day", "nye"]

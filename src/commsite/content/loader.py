@@ -382,6 +382,22 @@ def _event(c: _Checker, p: ParsedFile, members: dict[str, str]) -> Event | None:
     )
 
 
+def _check_recap_date(c: _Checker, p: ParsedFile, story: Story, event: Event) -> None:
+    """A story dated before its event cannot be the event's recap (the page would say
+    "A recap of ..." for an announcement)."""
+    day = story.date.astimezone(c.tz).date()
+    event_day = event.start.astimezone(c.tz).date()
+    if day < event_day:
+        c.error(
+            p,
+            "event",
+            f"'event' makes this story the recap of '{event.slug}', but the story"
+            f" ({day.isoformat()}) is dated before the event ({event_day.isoformat()})",
+            "remove 'event:' if the story announces the event, or fix its date",
+            Severity.WARNING,
+        )
+
+
 def _story(
     c: _Checker, p: ParsedFile, members: dict[str, str], events: dict[str, str]
 ) -> Story | None:
@@ -449,8 +465,11 @@ def assemble_site(
     _check_tag_pages(checker, by_kind.get("story", []) + event_files)
     events = [e for p in event_files if (e := _event(checker, p, members_by_id))]
     stories: list[Story] = []
+    events_by_slug = {e.slug: e for e in events}
     for p in by_kind.get("story", []):
         story = _story(checker, p, members_by_id, events_by_id)
+        if story is not None and story.event in events_by_slug:
+            _check_recap_date(checker, p, story, events_by_slug[story.event])
         if story is None or (story.draft and not drafts):
             continue
         if story.date > now:
