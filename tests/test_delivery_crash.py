@@ -63,7 +63,8 @@ def test_kill_9_mid_run_loses_nothing_and_resends_only_what_was_in_flight(
     )
     serve_actor(origin, root, NOW)
     database = DataDir.for_site(root).database
-    store = FollowerStore(connect(database))
+    setup = connect(database)
+    store = FollowerStore(setup)
     for instance, user, shared in [
         (slow, "alice", True),
         (slow, "bob", True),
@@ -79,6 +80,7 @@ def test_kill_9_mid_run_loses_nothing_and_resends_only_what_was_in_flight(
                 NOW,
             )
         )
+    setup.close()
     live_inboxes = [(slow, "/inbox"), (fast, "/inbox"), (fast, "/users/dave/inbox")]
 
     # Run 1: killed while the slow instance holds its second pair of requests.
@@ -144,9 +146,10 @@ def test_kill_9_mid_run_loses_nothing_and_resends_only_what_was_in_flight(
 
 
 def test_a_lease_held_by_a_live_process_is_respected_and_a_dead_ones_taken_over(
-    tmp_path: Path,
+    tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     conn = connect(tmp_path / "db.sqlite3")
+    request.addfinalizer(conn.close)
     queue = DeliveryQueue(conn)
     followers = FollowerStore(conn)
     inbox = "https://m.example/inbox"

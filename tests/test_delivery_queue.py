@@ -6,7 +6,8 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,8 +39,9 @@ def activity(n: int, obj: str | None = None, kind: str = "Create") -> dict[str, 
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "db.sqlite3")
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(connect(tmp_path / "db.sqlite3")) as conn:
+        yield conn
 
 
 class Clock:
@@ -307,9 +309,12 @@ def test_a_signing_error_stops_the_run_and_releases_the_lease(conn: sqlite3.Conn
 def test_the_follower_store_must_share_the_queues_connection(
     conn: sqlite3.Connection, tmp_path: Path
 ) -> None:
-    other = FollowerStore(connect(tmp_path / "db.sqlite3"))
-    with pytest.raises(ValueError, match="share one connection"):
-        run_deliveries(DeliveryQueue(conn), other, sign=sign, post=FakeInboxes({}), clock=Clock(T0))
+    with closing(connect(tmp_path / "db.sqlite3")) as elsewhere:
+        other = FollowerStore(elsewhere)
+        with pytest.raises(ValueError, match="share one connection"):
+            run_deliveries(
+                DeliveryQueue(conn), other, sign=sign, post=FakeInboxes({}), clock=Clock(T0)
+            )
 
 
 def test_a_run_that_lost_its_lease_does_not_record_over_the_new_holder(
@@ -332,5 +337,6 @@ def test_a_run_that_lost_its_lease_does_not_record_over_the_new_holder(
         return peers(url, body, headers)
 
     run_deliveries(q, followers, sign=sign, post=post_while_taken_over, clock=Clock(T0))
+    elsewhere.close()
     row = conn.execute("SELECT state, lease_token FROM delivery_rows").fetchone()
     assert tuple(row) == ("pending", "the-new-holder")

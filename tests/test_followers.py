@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from commsite.database import connect
 from commsite.federation.followers import Follower, FollowerStore
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+OpenStore = Callable[[], FollowerStore]
 
 
 def follower(actor: str, inbox: str, shared: str | None = None, **extra: object) -> Follower:
@@ -22,12 +27,24 @@ def follower(actor: str, inbox: str, shared: str | None = None, **extra: object)
     )
 
 
-def store(tmp_path: Path) -> FollowerStore:
-    return FollowerStore(connect(tmp_path / "db.sqlite3"))
+@pytest.fixture
+def open_store(tmp_path: Path) -> Iterator[OpenStore]:
+    """Opens the store on a new connection each call; closes them all afterwards."""
+    conns: list[sqlite3.Connection] = []
+
+    def open_() -> FollowerStore:
+        conns.append(connect(tmp_path / "db.sqlite3"))
+        return FollowerStore(conns[-1])
+
+    yield open_
+    for conn in conns:
+        conn.close()
 
 
-def test_add_is_an_upsert_by_actor_that_keeps_since(tmp_path: Path) -> None:
-    s = store(tmp_path)
+def test_add_is_an_upsert_by_actor_that_keeps_since(
+    open_store: Callable[[], FollowerStore],
+) -> None:
+    s = open_store()
     assert s.add(follower("https://a.example/u/ann", "https://a.example/u/ann/inbox")) is True
     later = Follower(
         actor="https://a.example/u/ann",
@@ -47,8 +64,10 @@ def test_add_is_an_upsert_by_actor_that_keeps_since(tmp_path: Path) -> None:
     assert stored.since == T0
 
 
-def test_delivery_inboxes_dedupe_shared_inboxes_and_sort(tmp_path: Path) -> None:
-    s = store(tmp_path)
+def test_delivery_inboxes_dedupe_shared_inboxes_and_sort(
+    open_store: Callable[[], FollowerStore],
+) -> None:
+    s = open_store()
     s.add(
         follower("https://m.example/u/a", "https://m.example/u/a/inbox", "https://m.example/inbox")
     )
@@ -67,8 +86,8 @@ def test_delivery_inboxes_dedupe_shared_inboxes_and_sort(tmp_path: Path) -> None
     assert s.count() == 4
 
 
-def test_remove_and_remove_by_inbox(tmp_path: Path) -> None:
-    s = store(tmp_path)
+def test_remove_and_remove_by_inbox(open_store: OpenStore) -> None:
+    s = open_store()
     s.add(
         follower("https://m.example/u/a", "https://m.example/u/a/inbox", "https://m.example/inbox")
     )
@@ -86,14 +105,16 @@ def test_remove_and_remove_by_inbox(tmp_path: Path) -> None:
     assert s.remove_by_inbox("https://m.example/u/a/inbox") == 1  # a personal inbox too
 
 
-def test_followers_survive_reopening_and_timezones_round_trip(tmp_path: Path) -> None:
-    s = store(tmp_path)
+def test_followers_survive_reopening_and_timezones_round_trip(
+    open_store: Callable[[], FollowerStore],
+) -> None:
+    s = open_store()
     s.add(
         follower(
             "https://a.example/u/ann", "https://a.example/u/ann/inbox", handle="@ann@a.example"
         )
     )
-    again = store(tmp_path)  # migrations run twice: a no-op the second time
+    again = open_store()  # migrations run twice: a no-op the second time
     [stored] = again.all()
     assert stored == follower(
         "https://a.example/u/ann", "https://a.example/u/ann/inbox", handle="@ann@a.example"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,9 +28,10 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, Instance]]:
     yesterday = (NOW - timedelta(days=1)).date().isoformat()
     write_site(root, origin.base_url, {"hello": (yesterday, "Hello, neighbours.")})
     serve_actor(origin, root, NOW)
-    FollowerStore(connect(DataDir.for_site(root).database)).add(
-        Follower(peer.actor("ann"), peer.inbox("ann"), peer.shared_inbox, None, NOW)
-    )
+    with closing(connect(DataDir.for_site(root).database)) as conn:
+        FollowerStore(conn).add(
+            Follower(peer.actor("ann"), peer.inbox("ann"), peer.shared_inbox, None, NOW)
+        )
     yield root, peer
     peer.stop()
     origin.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,8 +38,9 @@ class World:
     flaky: Instance  # carol: 500 the first time, then 202
     gone: Instance  # dave: personal inbox only, answers 410
 
-    def followers(self) -> FollowerStore:
-        return FollowerStore(connect(DataDir.for_site(self.root).database))
+    def followers(self) -> list[Follower]:
+        with closing(connect(DataDir.for_site(self.root).database)) as conn:
+            return FollowerStore(conn).all()
 
 
 @pytest.fixture
@@ -59,7 +61,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         },
     )
     serve_actor(origin, root, NOW)
-    store = FollowerStore(connect(DataDir.for_site(root).database))
+    conn = connect(DataDir.for_site(root).database)
+    store = FollowerStore(conn)
     for instance, user, shared in [
         (slow, "alice", True),
         (slow, "bob", True),
@@ -76,6 +79,7 @@ def world(tmp_path: Path) -> Iterator[World]:
                 handle=f"@{user}@{instance.name}.example",
             )
         )
+    conn.close()
     yield World(root, origin, slow, flaky, gone)
     for server in (slow, flaky, gone, origin):
         server.stop()
@@ -125,7 +129,7 @@ def test_publish_reaches_every_live_inbox_once_and_follows_changes(world: World)
     assert report.pending == 1  # the flaky instance's first answer was a 500
     # At most per_host (2) requests to the gone inbox: its other row is dropped unsent.
     assert world.gone.statuses in ([410], [410, 410])
-    assert sorted(f.handle or "" for f in world.followers().all()) == [
+    assert sorted(f.handle or "" for f in world.followers()) == [
         "@alice@slow.example",
         "@bob@slow.example",
         "@carol@flaky.example",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +23,9 @@ OBJ = "https://example.org/ap/"
 
 
 @pytest.fixture
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return connect(tmp_path / "db.sqlite3")
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    with closing(connect(tmp_path / "db.sqlite3")) as conn:
+        yield conn
 
 
 def kinds(activities: list[dict[str, object]]) -> list[tuple[object, object]]:
