@@ -187,3 +187,30 @@ def test_page() -> None:
 def test_file_without_front_matter_is_not_ok() -> None:
     p = parse_file("page", "content/pages/about.md", b"# About\n")
     assert not p.ok and p.body_html == "" and len(p.diagnostics) == 1
+
+
+def test_a_capitalised_required_key_is_named() -> None:
+    p = story("Title: a\ndate: 2026-10-01\n")
+    assert sorted(lines(p)) == [
+        "content/stories/x.md:2: error: missing required key 'title'; rename 'Title' to 'title'"
+        " (keys are lowercase)",
+        "content/stories/x.md:2: warning: unknown key 'Title'; did you mean 'title'?",
+    ]
+
+
+def test_a_list_where_one_value_is_expected() -> None:
+    p = story("title: a\ndate: 2026-10-01\nevent: [spring-day]\n")
+    assert lines(p) == [
+        "content/stories/x.md:4: error: 'event' must be text (got a list); give one value,"
+        " not a list: event: spring-day"
+    ]
+
+
+def test_a_profile_address_as_handle_suggests_the_handle() -> None:
+    text = "---\nname: Ada\nhandle: https://mastodon.social/@ada\n---\n"
+    p = parse_file("member", "content/members/ada.md", text.encode())
+    assert lines(p) == [
+        "content/members/ada.md:3: error: 'handle' must be a fediverse handle @user@host, not a"
+        ' profile address (got "https://mastodon.social/@ada"); write "@ada@mastodon.social"'
+        " (in quotes)"
+    ]

@@ -91,6 +91,11 @@ def text(key: str, value: object) -> str:
         return value.strip()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
+    if isinstance(value, list | tuple):
+        hint = f"give one value, not a list: {key}: ..."
+        if len(value) == 1 and isinstance(value[0], str):
+            hint = f"give one value, not a list: {key}: {value[0]}"
+        raise Invalid(f"'{key}' must be text (got {show(value)})", hint)
     raise Invalid(
         f"'{key}' must be text (got {show(value)})", f'put quotes around it: {key}: "..."'
     )
@@ -215,6 +220,9 @@ def http_url(key: str, value: object) -> str:
     )
 
 
+_PROFILE_URL = re.compile(r"https?://(?P<host>[^/@\s]+)/@(?P<user>[\w.-]+)/?")
+
+
 def handle(key: str, value: object) -> str:
     if isinstance(value, str):
         candidate = value.strip()
@@ -224,6 +232,14 @@ def handle(key: str, value: object) -> str:
             raise Invalid(
                 f"'{key}' must be a fediverse handle @user@host (got {show(value)})",
                 f"start it with '@': \"@{candidate}\" (in quotes)",
+            )
+        profile = _PROFILE_URL.fullmatch(candidate)
+        if profile is not None:  # https://mastodon.social/@ada -> @ada@mastodon.social
+            user, host = profile.group("user"), profile.group("host")
+            raise Invalid(
+                f"'{key}' must be a fediverse handle @user@host, not a profile address"
+                f" (got {show(value)})",
+                f'write "@{user}@{host}" (in quotes)',
             )
     raise Invalid(
         f"'{key}' must be a fediverse handle @user@host (got {show(value)})",

@@ -139,14 +139,13 @@ def _check_meta(
     for key, (_, required) in schema.items():
         if required and key not in raw:
             example = _EXAMPLES.get(f"{kind}.{key}") or _EXAMPLES.get(key, f"{key}: ...")
-            problems.append(
-                Diagnostic(
-                    path,
-                    1,
-                    f"missing required key '{key}'",
-                    hint=f"add a line such as '{example}' to the front matter",
-                )
-            )
+            hint = f"add a line such as '{example}' to the front matter"
+            line = 1
+            misspelt = next((k for k in raw if k.strip().casefold() == key), None)
+            if misspelt is not None:  # 'Title:' for 'title:'
+                line = lines.get(misspelt, 1)
+                hint = f"rename '{misspelt}' to '{key}' (keys are lowercase)"
+            problems.append(Diagnostic(path, line, f"missing required key '{key}'", hint=hint))
     if kind == "story" and "author" in raw and "authors" in raw:
         problems.append(
             Diagnostic(
