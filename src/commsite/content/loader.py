@@ -44,7 +44,7 @@ RESERVED_PAGE_SLUGS = frozenset(
     {
         "stories", "members", "events", "rules", "tags", "welcome", "feed.xml", "feed.json",
         "events.ics", "sitemap.xml", "robots.txt", "404.html", "ap", "inbox", "nodeinfo",
-        "static", ".well-known",
+        "static", ".well-known", "_deploy", "assets",
     }
 )  # fmt: skip
 NO_INTERACTIONS = Interactions()
@@ -213,7 +213,7 @@ class _Checker:
                     " web address",
                     f"rename the file to {_suggest_name(file.path)}",
                 )
-            elif slug in reserved:
+            elif slug.casefold() in reserved:  # one folder on macOS and Windows
                 self.error(
                     file,
                     "slug",
