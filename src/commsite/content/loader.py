@@ -220,15 +220,15 @@ class _Checker:
                     f"the slug '{slug}' is taken by a page the site makes",
                     "rename the file or set another 'slug' in its front matter",
                 )
-            elif slug in seen:
+            elif slug.casefold() in seen:  # 'Recap' and 'recap' are one folder on macOS
                 self.error(
                     file,
                     "slug",
-                    f"duplicate slug '{slug}' (also used by {seen[slug]})",
+                    f"duplicate slug '{slug}' (also used by {seen[slug.casefold()]})",
                     "rename one of the files or set another 'slug' in its front matter",
                 )
             else:
-                seen[slug] = file.path
+                seen[slug.casefold()] = file.path
 
 
 def _offset(moment: datetime) -> str:
