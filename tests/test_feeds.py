@@ -199,3 +199,9 @@ def test_sitemap_leaves_out_draft_and_future_stories() -> None:
     raw = sitemap(preview, ["stories/draft-story/", "stories/later/", "stories/tricky-title/"])
     assert b"draft-story" not in raw and b"later" not in raw
     assert b"https://example.org/stories/tricky-title/" in raw
+
+
+def test_calendar_uids_of_a_site_below_the_root_name_its_path() -> None:
+    club = site(base_url="https://example.org/clubs/riverside/")
+    assert "spring-repair-day.clubs.riverside@example.org" in _events(events_calendar(club))
+    assert "spring-repair-day@example.org" in _events(events_calendar(site()))

@@ -36,12 +36,20 @@ def _description(event: Event, page: str) -> str:
     return "\n\n".join(lines)
 
 
+def _uid(site: Site, event: Event) -> str:
+    """SLUG@HOST, with the base path in it for a site below the root, so two
+    communities on one host (example.org/a/, example.org/b/) never share a UID."""
+    config = site.config
+    below = config.base_path.strip("/").replace("/", ".")
+    return f"{event.slug}.{below}@{config.host}" if below else f"{event.slug}@{config.host}"
+
+
 def _vevent(site: Site, event: Event) -> icalendar.Event:
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
     vevent = icalendar.Event()
-    vevent.add("uid", f"{event.slug}@{config.host}")
+    vevent.add("uid", _uid(site, event))
     vevent.add("dtstamp", site.now)
     vevent.add("dtstart", event.start.astimezone(tz))
     if event.end is not None:
