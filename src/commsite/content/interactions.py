@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import nh3
-import yaml
 
 from commsite.content.frontmatter import split_front_matter
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
+from commsite.content.textfile import decode_text
+from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic
 
 __all__ = [
@@ -128,9 +129,12 @@ def _when(
 def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
     rel = file.relative_to(root).as_posix()
     try:
-        text = file.read_text(encoding="utf-8").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(rel, None, f"cannot read the file: {exc}")]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
+    text, undecodable = decode_text(rel, raw)
+    if text is None:
+        return None, [undecodable] if undecodable else []
     front, diagnostics = split_front_matter(text, rel)
     if front is None:
         return None, diagnostics
@@ -215,9 +219,16 @@ def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
     if not file.is_file():
         return [], []
     try:
-        data: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc}")]
+        raw = file.read_bytes()
+    except OSError as exc:
+        return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc.strerror}")]
+    text, undecodable = decode_text(rel, raw)
+    if text is None:
+        return [], [undecodable] if undecodable else []
+    doc, invalid = parse_yaml(text, rel, 1)
+    if doc is None:
+        return [], [invalid] if invalid else []
+    data: Any = doc.data
     if data is None:
         return [], []
     if not isinstance(data, dict):
