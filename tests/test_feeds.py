@@ -205,3 +205,17 @@ def test_calendar_uids_of_a_site_below_the_root_name_its_path() -> None:
     club = site(base_url="https://example.org/clubs/riverside/")
     assert "spring-repair-day.clubs.riverside@example.org" in _events(events_calendar(club))
     assert "spring-repair-day@example.org" in _events(events_calendar(site()))
+
+
+def test_sitemap_story_pages_carry_lastmod() -> None:
+    raw = sitemap(site(), ["", "stories/tricky-title/"])
+    root = ET.fromstring(raw)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    found = {
+        u.findtext("s:loc", namespaces=ns): u.findtext("s:lastmod", namespaces=ns)
+        for u in root.findall("s:url", ns)
+    }
+    assert found == {
+        "https://example.org/": None,
+        "https://example.org/stories/tricky-title/": "2026-10-21T09:00:00Z",
+    }

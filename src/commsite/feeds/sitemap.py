@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 from commsite import urls
 from commsite.content.model import Site
+from commsite.feeds.atom import rfc3339
 
 __all__ = ["robots", "sitemap"]
 
@@ -31,12 +32,21 @@ def sitemap(site: Site, html_paths: Sequence[str]) -> bytes:
     hidden = {urls.NOT_FOUND} | {
         urls.story_page(s.slug) for s in site.stories if s.draft or s.future
     }
+    # A story page changes when the story does: its lastmod (other pages list
+    # many things, so they carry none rather than a guess).
+    changed = {
+        site.config.url(urls.story_page(s.slug)): rfc3339(s.updated or s.date) for s in site.stories
+    }
     locations = sorted(
         {site.config.url(_page_path(p)) for p in html_paths if _page_path(p) not in hidden}
     )
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    # sitemaps.org wants URLs, not IRIs: percent-encode non-ASCII (/members/zoë/).
-    lines += [f"  <url><loc>{escape(quote(loc, safe=_URL_SAFE))}</loc></url>" for loc in locations]
+    for loc in locations:
+        # sitemaps.org wants URLs, not IRIs: percent-encode non-ASCII (/members/zoë/).
+        entry = f"<loc>{escape(quote(loc, safe=_URL_SAFE))}</loc>"
+        if loc in changed:
+            entry += f"<lastmod>{changed[loc]}</lastmod>"
+        lines.append(f"  <url>{entry}</url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
