@@ -1,7 +1,9 @@
 """commsite.render: the model as HTML pages through Jinja2 templates.
 
 - theme.py: which template and asset directories a site uses (site overrides first)
-- views.py, dates.py, threads.py: the template-facing views, built by pure functions
+- views.py: the template-facing views (frozen dataclasses), built by pure functions in
+  cards.py (links, cards, people), head.py (chrome, <head>), dates.py, threads.py
+  (replies, introductions) and pages.py, with lookups.py computing the indexes once
 - pages.py: plan_pages(site) -> every HTML page as a PageSpec(path, template, context)
 - renderer.py: Renderer(theme).render(spec) -> bytes
 

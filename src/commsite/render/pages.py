@@ -15,18 +15,29 @@ from dataclasses import dataclass
 
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
+from commsite.render.cards import (
+    event_link,
+    federation_on,
+    handle_url,
+    href,
+    image_view,
+    is_past,
+    member_card,
+    people,
+    rules_view,
+    story_link,
+    tag_refs,
+)
 from commsite.render.dates import date_view, day_view, when_view
+from commsite.render.head import meta_view
+from commsite.render.lookups import SiteIndex, index_site
 from commsite.render.threads import (
-    InteractionIndex,
-    index_interactions,
     introduction_views,
     thread_view,
 )
 from commsite.render.views import (
     STATUS_LABELS,
-    Chrome,
     CommunityView,
-    EventCard,
     EventView,
     InterestView,
     Link,
@@ -35,26 +46,8 @@ from commsite.render.views import (
     PageLink,
     PageView,
     Pagination,
-    PersonRef,
-    StoryCard,
     StoryView,
     TagCount,
-    chrome_view,
-    event_card,
-    event_link,
-    federation_on,
-    handle_url,
-    href,
-    image_view,
-    is_past,
-    member_card,
-    meta_view,
-    people,
-    person_ref,
-    rules_view,
-    story_card,
-    story_link,
-    tag_refs,
 )
 from commsite.slugs import slugify, tag_key
 
@@ -70,81 +63,6 @@ class PageSpec:
     path: str  # a commsite.urls path: "stories/x/" is written as stories/x/index.html
     template: str
     context: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class _Index:
-    """Lookups computed once per plan."""
-
-    members: Mapping[str, Member]
-    stories_by_author: Mapping[str, tuple[Story, ...]]
-    recaps: Mapping[str, tuple[Story, ...]]  # event id -> its recap stories, newest first
-    events_by_host: Mapping[str, tuple[Event, ...]]
-    upcoming: tuple[Event, ...]  # soonest first
-    past: tuple[Event, ...]  # newest first
-    interactions: InteractionIndex
-    events: Mapping[str, Event]
-    by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
-    chrome: Chrome
-    refs: Mapping[str, PersonRef]  # member id -> reference
-    story_cards: dict[str, StoryCard]  # memo: slug -> card, filled on demand
-    event_cards: dict[str, EventCard]
-
-    def story_card(self, site: Site, story: Story) -> StoryCard:
-        card = self.story_cards.get(story.slug)
-        if card is None:
-            card = self.story_cards[story.slug] = story_card(site, story, self.refs)
-        return card
-
-    def event_card(self, site: Site, event: Event) -> EventCard:
-        card = self.event_cards.get(event.slug)
-        if card is None:
-            card = event_card(site, event, self.recaps.get(event.slug, ()))
-            self.event_cards[event.slug] = card
-        return card
-
-
-def _index(site: Site) -> _Index:
-    by_author: dict[str, list[Story]] = defaultdict(list)
-    recaps: dict[str, list[Story]] = defaultdict(list)
-    for story in site.stories:
-        for author in story.authors:
-            by_author[author].append(story)
-        if story.event:
-            recaps[story.event].append(story)
-    upcoming = tuple(
-        sorted((e for e in site.events if not is_past(site, e)), key=lambda e: (e.start, e.slug))
-    )
-    past = tuple(
-        sorted(
-            (e for e in site.events if is_past(site, e)),
-            key=lambda e: (e.start, e.slug),
-            reverse=True,
-        )
-    )
-    by_host: dict[str, list[Event]] = defaultdict(list)
-    for event in upcoming + past:
-        for host in event.hosts:
-            by_host[host].append(event)
-    by_interest: dict[str, list[Member]] = defaultdict(list)
-    for member in site.members:
-        for key in dict.fromkeys(tag_key(i) for i in member.interests):
-            by_interest[key].append(member)
-    return _Index(
-        members={m.id: m for m in site.members},
-        stories_by_author={k: tuple(v) for k, v in by_author.items()},
-        recaps={k: tuple(v) for k, v in recaps.items()},
-        events_by_host={k: tuple(v) for k, v in by_host.items()},
-        upcoming=upcoming,
-        past=past,
-        interactions=index_interactions(site.interactions),
-        events={e.slug: e for e in site.events},
-        by_interest={k: tuple(v) for k, v in by_interest.items()},
-        chrome=chrome_view(site),
-        refs={m.id: person_ref(site.config, m) for m in site.members},
-        story_cards={},
-        event_cards={},
-    )
 
 
 def all_tags(site: Site) -> dict[str, str]:
@@ -165,7 +83,7 @@ def all_tags(site: Site) -> dict[str, str]:
 
 
 def plan_pages(site: Site) -> list[PageSpec]:
-    index = _index(site)
+    index = index_site(site)
     specs = [
         _home(site, index),
         *_story_lists(site, index),
@@ -183,7 +101,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
     return sorted(specs, key=lambda s: s.path)
 
 
-def _spec(index: _Index, path: str, template: str, **context: object) -> PageSpec:
+def _spec(index: SiteIndex, path: str, template: str, **context: object) -> PageSpec:
     return PageSpec(path=path, template=template, context={"chrome": index.chrome, **context})
 
 
@@ -200,7 +118,7 @@ def _community(site: Site) -> CommunityView:
     )
 
 
-def _home(site: Site, index: _Index) -> PageSpec:
+def _home(site: Site, index: SiteIndex) -> PageSpec:
     def joined_key(m: Member) -> tuple[bool, int, str, str]:
         return (m.joined is None, -(m.joined.toordinal() if m.joined else 0), m.name, m.id)
 
@@ -228,7 +146,7 @@ def _home(site: Site, index: _Index) -> PageSpec:
     )
 
 
-def _story_lists(site: Site, index: _Index) -> list[PageSpec]:
+def _story_lists(site: Site, index: SiteIndex) -> list[PageSpec]:
     config = site.config
     per_page = max(1, config.per_page)
     total = max(1, math.ceil(len(site.stories) / per_page))
@@ -279,7 +197,7 @@ def page_window(number: int, total: int, around: int = 2) -> list[int]:
     return sorted(n for n in shown if 1 <= n <= total)
 
 
-def _story(site: Site, index: _Index, position: int) -> PageSpec:
+def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
     config = site.config
     story = site.stories[position]
     path = urls.story_page(story.slug)
@@ -329,7 +247,7 @@ def _story(site: Site, index: _Index, position: int) -> PageSpec:
     return _spec(index, path, "story.html", meta=meta, story=view)
 
 
-def _tags(site: Site, index: _Index) -> list[PageSpec]:
+def _tags(site: Site, index: SiteIndex) -> list[PageSpec]:
     config = site.config
     names = all_tags(site)
     stories: dict[str, list[Story]] = defaultdict(list)
@@ -372,7 +290,7 @@ def _tags(site: Site, index: _Index) -> list[PageSpec]:
     return specs
 
 
-def _members(site: Site, index: _Index) -> PageSpec:
+def _members(site: Site, index: SiteIndex) -> PageSpec:
     return _spec(
         index,
         urls.MEMBERS,
@@ -384,7 +302,7 @@ def _members(site: Site, index: _Index) -> PageSpec:
     )
 
 
-def _member(site: Site, index: _Index, member: Member) -> PageSpec:
+def _member(site: Site, index: SiteIndex, member: Member) -> PageSpec:
     config = site.config
     path = urls.member_page(member.id)
     interests = tuple(
@@ -427,7 +345,7 @@ def _member(site: Site, index: _Index, member: Member) -> PageSpec:
     return _spec(index, path, "member.html", meta=meta, member=view)
 
 
-def _events(site: Site, index: _Index) -> PageSpec:
+def _events(site: Site, index: SiteIndex) -> PageSpec:
     def cards(events: tuple[Event, ...]) -> tuple[object, ...]:
         return tuple(index.event_card(site, e) for e in events)
 
@@ -447,7 +365,7 @@ def _events(site: Site, index: _Index) -> PageSpec:
     )
 
 
-def _event(site: Site, index: _Index, event: Event) -> PageSpec:
+def _event(site: Site, index: SiteIndex, event: Event) -> PageSpec:
     config = site.config
     path = urls.event_page(event.slug)
     when = when_view(event.start, event.end, config.tz)
@@ -498,7 +416,7 @@ def _event(site: Site, index: _Index, event: Event) -> PageSpec:
     )
 
 
-def _rules(site: Site, index: _Index) -> PageSpec:
+def _rules(site: Site, index: SiteIndex) -> PageSpec:
     rules = site.rules
     return _spec(
         index,
@@ -516,7 +434,7 @@ def _rules(site: Site, index: _Index) -> PageSpec:
     )
 
 
-def _free_page(site: Site, index: _Index, slug: str) -> PageSpec:
+def _free_page(site: Site, index: SiteIndex, slug: str) -> PageSpec:
     page = next(p for p in site.pages if p.slug == slug)
     path = urls.page(slug)
     return _spec(
@@ -528,7 +446,7 @@ def _free_page(site: Site, index: _Index, slug: str) -> PageSpec:
     )
 
 
-def _welcome(site: Site, index: _Index) -> PageSpec:
+def _welcome(site: Site, index: SiteIndex) -> PageSpec:
     config = site.config
     interests: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     for member in site.members:
@@ -553,7 +471,7 @@ def _welcome(site: Site, index: _Index) -> PageSpec:
     )
 
 
-def _not_found(site: Site, index: _Index) -> PageSpec:
+def _not_found(site: Site, index: SiteIndex) -> PageSpec:
     return _spec(
         index,
         urls.NOT_FOUND,
