@@ -192,3 +192,11 @@ def test_base_url_with_a_user_name_is_refused(tmp_path: Path) -> None:
         "commsite.yaml:2: error: 'base_url' cannot contain a user name (got"
         ' "https://me@club.example/"); give only the address, e.g. https://club.example/'
     ]
+
+
+def test_empty_required_keys_ask_for_a_value(tmp_path: Path) -> None:
+    _, problems = load(tmp_path, 'title: ""\nbase_url:\n')
+    assert problems == [
+        "commsite.yaml:1: error: 'title' is empty; give it a value: title: ...",
+        "commsite.yaml:2: error: 'base_url' is empty; give it a value: base_url: ...",
+    ]

@@ -87,7 +87,12 @@ def test_empty_optional_key_counts_as_absent_but_empty_title_is_an_error() -> No
     p = story("title: ''\ndate: 2026-10-01\ntags:\n")
     assert "tags" not in p.meta
     assert lines(p) == [
-        "content/stories/x.md:2: error: 'title' is empty; give it a value or remove the line"
+        "content/stories/x.md:2: error: 'title' is empty; give it a value: title: Spring repair day"
+    ]
+    # A required key left empty is not told to go away.
+    p = story("title:\ndate: 2026-10-01\n")
+    assert lines(p) == [
+        "content/stories/x.md:2: error: 'title' is empty; give it a value: title: Spring repair day"
     ]
 
 

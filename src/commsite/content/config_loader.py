@@ -279,6 +279,17 @@ def _build(
                     )
                 )
             continue
+        value = raw[key]
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
+            problems.append(
+                Diagnostic(
+                    CONFIG_FILE,
+                    lines[key],
+                    f"'{key}' is empty",
+                    hint=f"give it a value: {key}: ...",
+                )
+            )
+            continue
         try:
             values[key] = validator(key, raw[key])
         except f.Invalid as exc:

@@ -132,6 +132,12 @@ def _check_meta(
         validator, required = spec
         if value is None and not required:
             continue  # an empty optional key counts as absent
+        if required and (value is None or (isinstance(value, str) and not value.strip())):
+            example = _EXAMPLES.get(f"{kind}.{key}") or _EXAMPLES.get(key, f"{key}: ...")
+            problems.append(
+                Diagnostic(path, line, f"'{key}' is empty", hint=f"give it a value: {example}")
+            )
+            continue
         try:
             meta[key] = validator(key, value)
         except f.Invalid as exc:
