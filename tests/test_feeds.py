@@ -15,6 +15,7 @@ import icalendar
 
 from commsite.content.model import Site
 from commsite.feeds import atom_feed, events_calendar, json_feed, robots, sitemap
+from commsite.feeds.links import absolute_html
 from handmade_site import TRICKY, site
 
 
@@ -219,3 +220,16 @@ def test_sitemap_story_pages_carry_lastmod() -> None:
         "https://example.org/": None,
         "https://example.org/stories/tricky-title/": "2026-10-21T09:00:00Z",
     }
+
+
+def test_absolute_html_resolves_single_quoted_and_poster_attributes() -> None:
+    html = (
+        '<a href="/x">a</a> <img src=\'img.png\'> <a HREF="#n">n</a>'
+        " <a href=\"https://o.example/\">o</a> <video poster='/p.jpg'></video>"
+        ' <a href="mailto:a@b.example">m</a>'
+    )
+    assert absolute_html(html, "https://e.org/stories/s/") == (
+        "<a href=\"https://e.org/x\">a</a> <img src='https://e.org/stories/s/img.png'>"
+        ' <a HREF="https://e.org/stories/s/#n">n</a> <a href="https://o.example/">o</a>'
+        " <video poster='https://e.org/p.jpg'></video> <a href=\"mailto:a@b.example\">m</a>"
+    )

@@ -25,7 +25,10 @@ __all__ = [
 ]
 
 # href/src values that are not already absolute (http(s): and mailto: are left alone).
-_URL_ATTRIBUTE = re.compile(r'(\s(?:href|src)=")(?!https?://|mailto:)([^"]*)(")')
+_URL_ATTRIBUTE = re.compile(
+    r"""(\s(?:href|src|poster)=)(?:"(?!https?://|mailto:)([^"]*)"|'(?!https?://|mailto:)([^']*)')""",
+    re.IGNORECASE,
+)
 
 # Characters XML 1.0 does not allow at all (and iCalendar TEXT does not either):
 # C0 controls other than tab, newline and carriage return, lone surrogates, U+FFFE/F.
@@ -73,8 +76,9 @@ def media_type(path: str) -> str | None:
 def absolute_html(html: str, base: str) -> str:
     """`html` with every href/src resolved against `base` (the page's URL).
 
-    The rendered Markdown quotes attributes with double quotes, which is all this
-    handles; fragment links ("#section") become links into the page.
+    Double- and single-quoted href, src and poster attributes are resolved (raw
+    HTML in a story may use either); fragment links ("#section") become links
+    into the page.
     """
 
     parts = urlsplit(base)
@@ -90,7 +94,9 @@ def absolute_html(html: str, base: str) -> str:
         return urljoin(base, url)
 
     def resolve(match: re.Match[str]) -> str:
-        return f"{match.group(1)}{absolute(match.group(2))}{match.group(3)}"
+        if match.group(2) is not None:
+            return f'{match.group(1)}"{absolute(match.group(2))}"'
+        return f"{match.group(1)}'{absolute(match.group(3))}'"
 
     return _URL_ATTRIBUTE.sub(resolve, html)
 
