@@ -14,7 +14,7 @@ import feedparser
 import icalendar
 
 from commsite.content.model import Site
-from commsite.feeds import atom_feed, events_calendar, json_feed, robots, sitemap
+from commsite.feeds import atom_feed, event_calendar, events_calendar, json_feed, robots, sitemap
 from commsite.feeds.links import absolute_html
 from handmade_site import TRICKY, site
 
@@ -232,4 +232,16 @@ def test_absolute_html_resolves_single_quoted_and_poster_attributes() -> None:
         "<a href=\"https://e.org/x\">a</a> <img src='https://e.org/stories/s/img.png'>"
         ' <a HREF="https://e.org/stories/s/#n">n</a> <a href="https://o.example/">o</a>'
         " <video poster='https://e.org/p.jpg'></video> <a href=\"mailto:a@b.example\">m</a>"
+    )
+
+
+def test_one_event_calendar_has_that_event_with_its_site_uid() -> None:
+    s = site()
+    spring = next(e for e in s.events if e.slug == "spring-repair-day")
+    raw = event_calendar(s, spring)
+    cal = icalendar.Calendar.from_ical(raw)
+    assert list(_events(raw)) == ["spring-repair-day@example.org"]
+    assert [str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")] == ["Europe/Berlin"]
+    assert _events(raw)["spring-repair-day@example.org"].to_ical() == (
+        _events(events_calendar(s))["spring-repair-day@example.org"].to_ical()
     )

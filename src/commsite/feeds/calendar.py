@@ -7,6 +7,7 @@ build's `now`, so the same site gives the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import icalendar
@@ -15,7 +16,7 @@ from commsite import __version__, urls
 from commsite.content.model import Event, Site
 from commsite.feeds.links import without_control_chars as _clean
 
-__all__ = ["ICAL_STATUS", "events_calendar"]
+__all__ = ["ICAL_STATUS", "event_calendar", "events_calendar"]
 
 # Event.status -> iCalendar STATUS (RFC 5545 3.8.1.11).
 ICAL_STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
@@ -66,17 +67,27 @@ def _vevent(site: Site, event: Event) -> icalendar.Event:
     return vevent
 
 
-def _zone_span(site: Site) -> tuple[date, date]:
+def _zone_span(site: Site, events: Sequence[Event]) -> tuple[date, date]:
     """The dates the VTIMEZONE must cover: a year around the events."""
-    starts = [e.start.astimezone(site.config.tz).date() for e in site.events]
-    ends = [e.finishes.astimezone(site.config.tz).date() for e in site.events]
+    starts = [e.start.astimezone(site.config.tz).date() for e in events]
+    ends = [e.finishes.astimezone(site.config.tz).date() for e in events]
     first = min(starts, default=site.now.date())
     last = max(ends, default=site.now.date())
     return first - timedelta(days=366), last + timedelta(days=366)
 
 
+def event_calendar(site: Site, event: Event) -> bytes:
+    """One event as its own VCALENDAR, for an "add to calendar" link on its page
+    (same UID as in the site's calendar, so importing both does not duplicate it)."""
+    return _calendar(site, (event,))
+
+
 def events_calendar(site: Site) -> bytes:
     """Every event of the site (upcoming and past) as one VCALENDAR."""
+    return _calendar(site, site.events)
+
+
+def _calendar(site: Site, events: Sequence[Event]) -> bytes:
     config = site.config
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//commsite//commsite {__version__}//EN")
@@ -87,9 +98,9 @@ def events_calendar(site: Site) -> bytes:
     if config.description:
         cal.add("x-wr-caldesc", _clean(config.description))
     cal.add("x-wr-timezone", config.timezone)
-    for event in site.events:
+    for event in events:
         cal.add_component(_vevent(site, event))
-    first, last = _zone_span(site)
+    first, last = _zone_span(site, events)
     cal.add_missing_timezones(first_date=first, last_date=last)
     ical: bytes = cal.to_ical()
     return ical
