@@ -179,3 +179,15 @@ def test_folders_inside_content_folders_are_not_read(site_dir: Path) -> None:
 def test_now_must_be_aware(site_dir: Path) -> None:
     with pytest.raises(ValueError, match="aware"):
         load_site(site_dir, now=datetime(2026, 6, 1))
+
+
+def test_editor_backup_files_are_ignored_quietly(site_dir: Path) -> None:
+    stories = site_dir / "content" / "stories"
+    (stories / "2026-03-20-spring-recap.md~").write_text("old", encoding="utf-8")
+    (stories / "#2026-03-20-spring-recap.md#").write_text("lock", encoding="utf-8")
+    (stories / "notes.txt").write_text("x", encoding="utf-8")
+    _, problems = load_site(site_dir, now=NOW)
+    assert [d.format() for d in problems] == [
+        "content/stories/notes.txt: warning: this file is not read (only .md files are);"
+        " rename it to .md, or move images and other files to static/"
+    ]

@@ -86,7 +86,7 @@ def _layout_warnings(root: Path) -> list[Diagnostic]:
                 )
                 continue
             for file in sorted(entry.iterdir()):
-                if file.name.startswith("."):
+                if file.name.startswith(".") or _editor_litter(file.name):
                     continue
                 if file.is_dir():
                     message = "folders in here are not read"
@@ -107,6 +107,11 @@ def _layout_warnings(root: Path) -> list[Diagnostic]:
             )
             problems.append(Diagnostic(rel, None, "this file is not read", Severity.WARNING, hint))
     return problems
+
+
+def _editor_litter(name: str) -> bool:
+    """Backup and lock files editors leave next to what they edit (about.md~, #about.md#)."""
+    return name.endswith("~") or name.startswith("#") or name in ("Thumbs.db", "desktop.ini")
 
 
 def _stem(path: str) -> str:
