@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from commsite.database import connect
+from commsite.database import connect, transaction
 from commsite.federation.delivery import (
     DeliveryOutcome,
     DeliveryQueue,
     run_deliveries,
-    transaction,
 )
 from commsite.federation.followers import Follower, FollowerStore
 from commsite.federation.retries import BACKOFF_CAP, classify, retry_delay

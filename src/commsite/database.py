@@ -13,10 +13,11 @@ answers 202, so a crash right after never loses an acknowledged activity.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["connect", "migrate"]
+__all__ = ["connect", "migrate", "transaction"]
 
 
 def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
@@ -36,6 +37,25 @@ def connect(path: Path, *, timeout: float = 30.0) -> sqlite3.Connection:
     return conn
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE … COMMIT (durable when it returns), ROLLBACK on any exception.
+
+    Nests: inside a transaction the caller already opened, it adds nothing, so
+    functions can require a transaction without knowing whether one is open.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str]) -> int:
     """Apply `migrations[n:]` for `component`, where n is how many it has had.
 
@@ -47,8 +67,7 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
         " component TEXT NOT NULL, version INTEGER NOT NULL,"
         " PRIMARY KEY (component, version))"
     )
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         row = conn.execute(
             "SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE component = ?",
             (component,),
@@ -61,10 +80,6 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
                 "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
                 (component, version),
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return max(current, len(migrations))
 
 

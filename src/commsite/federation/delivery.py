@@ -29,9 +29,8 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -39,7 +38,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from commsite.database import migrate
+from commsite.database import migrate, transaction
 from commsite.federation import leases
 from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.fetch import BlockedAddress, FetchError
@@ -53,7 +52,6 @@ __all__ = [
     "QueueStats",
     "run_deliveries",
     "signer",
-    "transaction",
 ]
 
 COMPONENT = "delivery"
@@ -92,21 +90,6 @@ MIGRATIONS = (
     CREATE INDEX delivery_rows_by_inbox ON delivery_rows (inbox, state, object_id);
     """,
 )
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT, or nothing when the caller already opened one."""
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 @dataclass(frozen=True, slots=True)

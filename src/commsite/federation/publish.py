@@ -29,7 +29,7 @@ from typing import Any
 
 from commsite.content.loader import load_site
 from commsite.content.model import Event, Site, Story
-from commsite.database import connect, migrate
+from commsite.database import connect, migrate, transaction
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError
 from commsite.federation.delivery import (
@@ -37,7 +37,6 @@ from commsite.federation.delivery import (
     DeliveryQueue,
     run_deliveries,
     signer,
-    transaction,
 )
 from commsite.federation.documents import (
     create_activity,
