@@ -191,3 +191,12 @@ def test_editor_backup_files_are_ignored_quietly(site_dir: Path) -> None:
         "content/stories/notes.txt: warning: this file is not read (only .md files are);"
         " rename it to .md, or move images and other files to static/"
     ]
+
+
+def test_an_unknown_member_in_a_long_list_is_reported_on_its_line(site_dir: Path) -> None:
+    add_story(site_dir, "team", "title: T\ndate: 2026-04-01\nauthors:\n  - ada\n  - zed\n")
+    _, problems = load_site(site_dir, now=NOW)
+    assert [d.format() for d in problems] == [
+        "content/stories/team.md:6: error: 'authors' names unknown member 'zed';"
+        " add content/members/zed.md"
+    ]

@@ -15,7 +15,7 @@ def test_split_keeps_key_lines_and_body_line() -> None:
     assert problems == []
     assert fm is not None
     assert fm.meta == {"title": "Hello", "date": date(2026, 10, 1), "tags": ["a"]}
-    assert fm.key_lines == {"title": 2, "date": 4, "tags": 5}
+    assert fm.key_lines == {"title": 2, "date": 4, "tags": 5, "tags[1]": 6}
     assert fm.body == "Body\n"
     assert fm.body_line == 8
 

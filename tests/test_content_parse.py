@@ -219,3 +219,13 @@ def test_a_profile_address_as_handle_suggests_the_handle() -> None:
         ' profile address (got "https://mastodon.social/@ada"); write "@ada@mastodon.social"'
         " (in quotes)"
     ]
+
+
+def test_numbers_in_lists_are_text_and_bad_items_are_found_on_their_line() -> None:
+    p = story("title: a\ndate: 2026-10-01\ntags: [2026, 1.5]\n")
+    assert p.ok and p.meta["tags"] == ("2026", "1.5")
+    p = story("title: a\ndate: 2026-10-01\ntags:\n  - fine\n  - yes\n")
+    assert lines(p) == [
+        "content/stories/x.md:6: error: 'tags' must be a list of text (item 2 is true);"
+        " put quotes around each item"
+    ]

@@ -53,10 +53,11 @@ _BAD_SLUG = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
 class Invalid(Exception):
     """A value that does not fit its key."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, item: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.item = item  # 1-based index of the list item at fault, if any
 
 
 Validator = Callable[[str, object], object]
@@ -112,10 +113,13 @@ def text_list(key: str, value: object) -> tuple[str, ...]:
         )
     items: list[str] = []
     for n, item in enumerate(value, start=1):
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            item = str(item)  # tags: [2026] is the tag "2026"
         if not isinstance(item, str) or not item.strip():
             raise Invalid(
                 f"'{key}' must be a list of text (item {n} is {show(item)})",
                 "put quotes around each item",
+                item=n,
             )
         items.append(item.strip())
     return tuple(items)

@@ -23,7 +23,7 @@ _CLOSE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 @dataclass(frozen=True, slots=True)
 class FrontMatter:
     meta: dict[str, object]  # the YAML mapping
-    key_lines: dict[str, int]  # 1-based file line of each top-level key
+    key_lines: dict[str, int]  # 1-based file line of each top-level key, and "key[N]" items
     body: str
     body_line: int  # file line where the body starts
 

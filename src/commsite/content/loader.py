@@ -199,10 +199,11 @@ class _Checker:
     ) -> tuple[str, ...]:
         single = _str(file.meta, key)
         ids = (single,) if single is not None else _strs(file.meta, key)
-        for ref in ids:
+        for n, ref in enumerate(ids, start=1):
             if ref not in known:
                 hint = f.did_you_mean(ref, known) or f"add content/{folder}/{ref}.md"
-                self.error(file, key, f"'{key}' names unknown {what} '{ref}'", hint)
+                where = f"{key}[{n}]" if single is None and f"{key}[{n}]" in file.key_lines else key
+                self.error(file, where, f"'{key}' names unknown {what} '{ref}'", hint)
         return ids
 
     def unique(self, files: Sequence[ParsedFile], reserved: frozenset[str] = frozenset()) -> None:

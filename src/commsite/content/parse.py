@@ -141,6 +141,8 @@ def _check_meta(
         try:
             meta[key] = validator(key, value)
         except f.Invalid as exc:
+            if exc.item is not None:
+                line = lines.get(f"{key}[{exc.item}]", line)
             problems.append(Diagnostic(path, line, exc.message, hint=exc.hint))
     for key, (_, required) in schema.items():
         if required and key not in raw:

@@ -174,12 +174,13 @@ def _explain(exc: yaml.MarkedYAMLError, text: str, path: str, first_line: int) -
 def key_lines(
     node: yaml.Node | None, path: str, first_line: int
 ) -> tuple[dict[str, int], list[Diagnostic]]:
-    """The file line of each key of a mapping node (and errors for duplicate keys)."""
+    """The file line of each key of a mapping node, and of each item of a list value
+    as "key[N]" (N from 1); errors for duplicate keys."""
     lines: dict[str, int] = {}
     problems: list[Diagnostic] = []
     if not isinstance(node, yaml.MappingNode):
         return lines, problems
-    for key_node, _ in node.value:
+    for key_node, value_node in node.value:
         key = str(key_node.value)
         line = first_line + key_node.start_mark.line
         if key in lines:
@@ -193,4 +194,7 @@ def key_lines(
             )
             continue
         lines[key] = line
+        if isinstance(value_node, yaml.SequenceNode):  # "tags[2]": the line of item 2
+            for n, item in enumerate(value_node.value, start=1):
+                lines[f"{key}[{n}]"] = first_line + item.start_mark.line
     return lines, problems
