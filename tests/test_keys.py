@@ -156,6 +156,7 @@ def test_cli_uses_the_configured_data_dir(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_small_keys_and_missing_public_key(tmp_path: Path) -> None:
+    (tmp_path / "commsite.yaml").write_text(CONFIG)
     runner = CliRunner()
     small = runner.invoke(main, ["keys", "generate", str(tmp_path), "--bits", "1024"])
     assert small.exit_code == 1
@@ -173,3 +174,33 @@ def test_cli_show_warns_about_a_mismatched_pair(tmp_path: Path, key: RSAPrivateK
     shown = CliRunner().invoke(main, ["keys", "show", str(tmp_path)])
     assert shown.exit_code == 0
     assert "does not match the private key" in shown.output
+
+
+def test_cli_refuses_a_folder_that_is_not_a_site(tmp_path: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(main, ["keys", "generate", str(tmp_path)])
+    assert made.exit_code == 1
+    assert "has no commsite.yaml, so it is not a commsite site" in made.output
+    assert not (tmp_path / PUBLIC_KEY_PATH).exists()
+    assert not (tmp_path / ".commsite").exists()
+    shown = runner.invoke(main, ["keys", "show", str(tmp_path / "nope")])
+    assert shown.exit_code == 1
+    assert "no such directory" in shown.output
+
+
+def test_cli_generate_in_the_current_folder_prints_plain_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "commsite.yaml").write_text(CONFIG)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["keys", "generate"])
+    assert result.exit_code == 0, result.output
+    assert f"  git add {PUBLIC_KEY_PATH} && git commit -m 'Federation key'\n" in result.output
+    assert result.output.endswith("  commsite build\n")
+
+
+def test_cli_help_has_examples() -> None:
+    for command in (["keys"], ["keys", "generate"], ["keys", "show"]):
+        result = CliRunner().invoke(main, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Examples:" in result.output
