@@ -42,6 +42,7 @@ def test_help_explains_the_options() -> None:
     assert result.exit_code == 0
     for text in ("--dry-run", "--retry-now", "--backfill-days", "first publish", "default: 7"):
         assert text in result.output
+    assert "Examples:\n    commsite publish --dry-run " in result.output
 
 
 def test_dry_run_lists_what_would_go_out(site: tuple[Path, Instance]) -> None:
@@ -83,6 +84,18 @@ def test_no_private_key_is_a_clear_error(site: tuple[Path, Instance]) -> None:
     assert result.exit_code == 1
     assert f"Error: no private key at {DataDir.for_site(root).private_key}; run " in result.output
     assert f"`commsite keys generate {root}`" in result.output
+    assert peer.statuses == []
+
+
+def test_dry_run_warns_that_a_real_publish_needs_the_key(site: tuple[Path, Instance]) -> None:
+    root, peer = site
+    DataDir.for_site(root).private_key.unlink()
+    result = CliRunner().invoke(main, ["publish", str(root), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: no private key at {DataDir.for_site(root).private_key}: a real publish "
+        f"would stop here; run `commsite keys generate {root}`" in result.output
+    )
     assert peer.statuses == []
 
 

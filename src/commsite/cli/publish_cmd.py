@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from commsite.content.config_loader import load_config
+from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError, count_line
 from commsite.federation.delivery import DeliveryOutcome
 from commsite.federation.publish import DEFAULT_BACKFILL_DAYS, Publication
@@ -54,6 +56,17 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     fail are retried with backoff for about a week (each later run, or the
     sidecar, retries the ones that are due); an inbox that answers 410 Gone
     loses its followers. Needs the private key: `commsite keys generate`.
+
+    \b
+    The first publish of a site announces only what is recent (see
+    --backfill-days), so followers' timelines are not flooded with its history.
+
+    \b
+    Examples:
+      commsite publish --dry-run          what would go out, sending nothing
+      commsite publish                    announce, then deliver
+      commsite publish my-community --retry-now
+      commsite publish --backfill-days 0  first run: announce nothing old
     """
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
@@ -112,3 +125,25 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     except CommsiteError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(report.summary(datetime.now(UTC)))
+    if dry_run:
+        for problem in _key_problems(site):
+            click.echo(f"warning: {problem}", err=True)
+
+
+def _key_problems(site: Path) -> list[str]:
+    """What would stop a real publish that a dry run does not need: the key pair."""
+    config, _ = load_config(site)
+    data = DataDir.for_site(site, config.sidecar.data_dir if config else ".commsite")
+    where = "" if site == Path(".") else f" {site}"
+    problems = []
+    if not data.private_key.is_file():
+        problems.append(
+            f"no private key at {data.private_key}: a real publish would stop here; "
+            f"run `commsite keys generate{where}`"
+        )
+    if not (site / PUBLIC_KEY_PATH).is_file():
+        problems.append(
+            f"{PUBLIC_KEY_PATH} is missing: a real publish would stop here; "
+            "commit the public key that `commsite keys generate` writes"
+        )
+    return problems
