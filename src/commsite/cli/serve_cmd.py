@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -44,9 +46,15 @@ def serve(site: Path, host: str, port: int, hide_drafts: bool) -> None:
         )
     except CommsiteError as exc:
         raise click.ClickException(str(exc)) from exc
-    preview.build_all()
-    click.echo(f"Serving {site} at {preview.url} (Ctrl-C to stop)")
+    # SIGTERM (systemd, docker stop, kill) stops the preview as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        preview.build_all()
+        click.echo(f"Serving {preview.state.site_title!r} at {preview.url} (Ctrl-C to stop)")
         preview.serve_forever()
     except KeyboardInterrupt:
         click.echo("\nStopped.")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

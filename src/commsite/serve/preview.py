@@ -39,7 +39,7 @@ class Preview:
         self.echo = echo
         root = options.root.resolve()
         self.output = DataDir.for_site(root).path / "preview"
-        self.state = PreviewState(self.output, site_title=root.name)
+        self.state = PreviewState(self.output, site_title=_site_title(root))
         # Bind first, so a busy port is reported before a long build.
         try:
             self.server = PreviewServer(
@@ -131,6 +131,14 @@ class Preview:
             if link.get("rel") == "self"
         )
         return data if resource.lower() in names else None
+
+
+def _site_title(root: Path) -> str:
+    """The title in commsite.yaml, for the error page's tab; the folder's name until it reads."""
+    from commsite.content.config_loader import load_config
+
+    config, _ = load_config(root)
+    return config.title if config is not None else root.name
 
 
 def _url_host(host: str) -> str:
