@@ -453,7 +453,8 @@ def test_new_needs_a_site(tmp_path: Path) -> None:
         (["event", "E", "--time", "25:00"], "not a time"),
         (["event", "E", "--time", "18:00", "--end", "17:00"], "not after the start"),
         (["event", "E", "--online", "meet.example"], "not an http(s) URL"),
-        (["event", "E", "--date", "tomorrow"], "--date"),
+        (["event", "E", "--date", "tomorrow"], "'tomorrow' is not a date; use YYYY-MM-DD"),
+        (["story", "E", "--date", "2026-02-30"], "'2026-02-30' is not a date (day is out of"),
         (["song", "E"], "story"),
     ],
 )

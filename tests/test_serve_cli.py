@@ -87,3 +87,10 @@ def test_a_busy_port_is_a_clear_error(site: Path, busy_port: int) -> None:
         f"Error: port {busy_port} on 127.0.0.1 is already in use; try "
         f"`commsite serve --port {busy_port + 1}` or stop the other server\n"
     )
+
+
+def test_a_folder_without_commsite_yaml_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "has no commsite.yaml, so it is not a commsite site" in result.output
+    assert list(tmp_path.iterdir()) == []

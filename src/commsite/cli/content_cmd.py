@@ -215,6 +215,23 @@ def _ids(site: Path, folder: str) -> list[str]:
     return [re.sub(r"^\d{4}-\d\d-\d\d-(?=.)", "", s) for s in stems]
 
 
+def _parse_date(value: str | None) -> date | None:
+    """--date: YYYY-MM-DD, with the reason when it is the right shape but no date."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise click.BadParameter(
+            f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2027-06-19", param_hint="'--date'"
+        )
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"{value!r} is not a date ({exc}); use YYYY-MM-DD", param_hint="'--date'"
+        ) from None
+
+
 def _parse_time(value: str, option: str) -> time:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
@@ -270,7 +287,7 @@ Examples:
 @click.option(
     "--date",
     "day",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    callback=lambda ctx, param, value: _parse_date(value),
     metavar="YYYY-MM-DD",
     help="The story's date, the event's day or the member's joined date. [default: today]",
 )
@@ -304,7 +321,7 @@ def new(
     kind: str,
     title: str,
     site: Path,
-    day: datetime | None,
+    day: date | None,
     slug: str | None,
     authors: tuple[str, ...],
     tags: tuple[str, ...],
@@ -322,7 +339,7 @@ def new(
         raise click.BadParameter("the title cannot be empty", param_hint="'TITLE'")
     _reject_options(kind, authors, tags, event, draft, handle, end_time, location, online, hosts)
     zone = _site_timezone(site)
-    when: date = day.date() if day is not None else datetime.now(zone).date()
+    when: date = day if day is not None else datetime.now(zone).date()
     try:
         name = scaffold.slugify(slug if slug else title)
     except scaffold.SlugError:

@@ -39,6 +39,12 @@ def serve(site: Path, host: str, port: int, hide_drafts: bool) -> None:
     """
     from commsite.serve.preview import Preview, PreviewOptions
 
+    if not (site / "commsite.yaml").is_file():
+        raise click.ClickException(
+            f"{site} has no commsite.yaml, so it is not a commsite site; run this in your "
+            "site's folder, give the site's folder, or make one with `commsite init DIR`"
+        )
+
     try:
         preview = Preview(
             PreviewOptions(root=site, host=host, port=port, drafts=not hide_drafts),
