@@ -275,7 +275,7 @@ Examples:
 
 
 @click.command(help=NEW_HELP, short_help="Create a new story, member or event file.")
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.argument("title")
 @click.option(
     "--site",
