@@ -158,12 +158,12 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     click.echo("")
     click.echo("Next steps:")
     click.echo(f"  cd {_shell_word(str(directory))}")
+    click.echo("  git init && git add . && git commit -m 'A new community site'")
     click.echo("  commsite keys generate     # the key pair that signs what the community sends")
     click.echo("  commsite serve             # preview at http://127.0.0.1:8000/ while you edit")
     click.echo("")
     click.echo("Then edit commsite.yaml and the files in content/, and add more with")
     click.echo('  commsite new story "Our first repair café"')
-    click.echo("  git init && git add . && git commit -m 'A new community site'")
 
 
 def _default_handle(title: str) -> str:
