@@ -259,15 +259,16 @@ def generate_site(root: Path, stories: int, *, seed: int = 1) -> Generated:
             f"{_paragraph(rng, 80)}\n",
             encoding="utf-8",
         )
-    past_events = [slug for slug, start in event_ids if start < EPOCH]
     paths: list[Path] = []
     for i in range(stories):
         when = EPOCH - timedelta(hours=6 * (stories - i) + 1)
         slug = f"story-{i:06d}"
         authors = rng.sample(member_ids, 1 if rng.random() < 0.8 else min(2, len(member_ids)))
         extra = ""
-        if past_events and rng.random() < 0.05:
-            extra = f"event: {rng.choice(past_events)}\n"
+        if rng.random() < 0.05:  # a recap of an event that ended before the story
+            done = [event for event, start in event_ids if start + timedelta(hours=3) < when]
+            if done:
+                extra = f"event: {rng.choice(done[-20:])}\n"
         path = root / "content" / "stories" / f"{when.date().isoformat()}-{slug}.md"
         path.write_text(
             "---\n"

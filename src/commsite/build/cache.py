@@ -22,7 +22,7 @@ import json
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
-FORMAT_VERSION = "commsite-build-cache 2"
+FORMAT_VERSION = "commsite-build-cache 3"
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
 
@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS record (
     mtime_ns INTEGER NOT NULL,
     sources TEXT NOT NULL,
     PRIMARY KEY (output, path)
+);
+CREATE TABLE IF NOT EXISTS stats (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    sha BLOB NOT NULL
 );
 """
 
@@ -161,15 +168,18 @@ class BuildCache:
         """Store new entries; drop entries not in `keep` when they pile up."""
         if self._conn is None or not entries:
             return
-        rows = []
-        for key, value in entries.items():
-            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            rows.append((key, hashlib.sha256(blob).digest(), blob))
+
+        def rows() -> Iterator[tuple[bytes, bytes, bytes]]:
+            # One pickle at a time: 10,000 stories' pickles at once would be 200 MB.
+            for key, value in entries.items():
+                blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                yield key, hashlib.sha256(blob).digest(), blob
+
         keep = list(keep)
         try:
             conn = self._conn
             conn.execute("BEGIN")
-            conn.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?)", rows())
             (count,) = conn.execute("SELECT count(*) FROM parsed").fetchone()
             if count > len(keep) * 1.2 + 50:
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
@@ -241,6 +251,36 @@ class BuildCache:
             conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
             conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._fail()
+
+    # --- input file stats (see inputs.py) -------------------------------------
+
+    def get_stats(self) -> dict[str, tuple[int, int, int, bytes]]:
+        if self._conn is None:
+            return {}
+        try:
+            rows = self._conn.execute("SELECT path, size, mtime_ns, inode, sha FROM stats")
+            return {
+                path: (size, mtime_ns, inode, sha)
+                for path, size, mtime_ns, inode, sha in rows
+                if isinstance(sha, bytes) and len(sha) == 32
+            }
+        except sqlite3.DatabaseError:
+            self._fail()
+            return {}
+
+    def put_stats(self, stats: Mapping[str, tuple[int, int, int, bytes]]) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute("BEGIN")
+            self._conn.execute("DELETE FROM stats")
+            self._conn.executemany(
+                "INSERT INTO stats VALUES (?, ?, ?, ?, ?)",
+                ((path, *stat) for path, stat in stats.items()),
+            )
+            self._conn.execute("COMMIT")
         except sqlite3.DatabaseError:
             self._fail()
 

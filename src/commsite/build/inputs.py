@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -34,11 +35,19 @@ MARGIN = timedelta(days=1)
 ACTIVITY_WINDOWS = (timedelta(days=30), timedelta(days=180))
 
 
+# A file's (size, mtime_ns, inode) and the sha256 of its bytes, from an earlier scan.
+Stat = tuple[int, int, int, bytes]
+# A file modified this recently (ns) may change again within the same mtime tick:
+# hash it again whatever its stat says (git's "racy clean" problem).
+RACY_NS = 2_000_000_000
+
+
 @dataclass(frozen=True, slots=True)
 class InputScan:
     files: dict[str, bytes]  # path (relative to the root, or absolute outside it) -> sha256
     digest: bytes  # of the files, the listing of content/, the code, the options
     extra: tuple[Path, ...] = ()  # folders outside the site that were scanned too
+    stats: dict[str, Stat] | None = None  # what the next scan may reuse
 
 
 def _hash_file(path: str) -> bytes | None:
@@ -49,7 +58,38 @@ def _hash_file(path: str) -> bytes | None:
         return None
 
 
-def _walk(base: Path, prefix: str, out: dict[str, bytes]) -> None:
+class _Hasher:
+    """sha256 of files, reusing an earlier scan's hash when a file's size, mtime and
+    inode are unchanged and it was not modified in the last moments (as git's
+    index does). Only change detection uses file metadata: outputs never do."""
+
+    def __init__(self, known: Mapping[str, Stat] | None) -> None:
+        self.known = known or {}
+        self.stats: dict[str, Stat] = {}
+        self.racy_after = time.time_ns() - RACY_NS
+
+    def hash(self, key: str, path: str) -> bytes | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        old = self.known.get(key)
+        if (
+            old is not None
+            and old[0] == st.st_size
+            and old[1] == st.st_mtime_ns
+            and old[2] == st.st_ino
+            and st.st_mtime_ns < self.racy_after
+        ):
+            digest: bytes | None = old[3]
+        else:
+            digest = _hash_file(path)
+        if digest is not None:
+            self.stats[key] = (st.st_size, st.st_mtime_ns, st.st_ino, digest)
+        return digest
+
+
+def _walk(base: Path, prefix: str, out: dict[str, bytes], hasher: _Hasher) -> None:
     if not base.is_dir():
         return
     cut = len(str(base)) + 1
@@ -57,23 +97,30 @@ def _walk(base: Path, prefix: str, out: dict[str, bytes]) -> None:
         dirnames.sort()
         rel = dirpath[cut:].replace(os.sep, "/")
         for name in sorted(filenames):
-            digest = _hash_file(os.path.join(dirpath, name))
+            key = f"{prefix}{rel}/{name}" if rel else f"{prefix}{name}"
+            digest = hasher.hash(key, os.path.join(dirpath, name))
             if digest is not None:
-                key = f"{prefix}{rel}/{name}" if rel else f"{prefix}{name}"
                 out[key] = digest
 
 
-def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) -> InputScan:
+def scan_inputs(
+    root: Path,
+    options: object,
+    extra_dirs: Iterable[Path] = (),
+    known: Mapping[str, Stat] | None = None,
+) -> InputScan:
+    """Hash every input file; `known`: the stats of an earlier scan, to reuse."""
     extra = tuple(extra_dirs)
+    hasher = _Hasher(known)
     files: dict[str, bytes] = {}
     for name in INPUT_FILES:
-        digest = _hash_file(str(root / name))
+        digest = hasher.hash(name, str(root / name))
         if digest is not None:
             files[name] = digest
     for name in INPUT_DIRS:
-        _walk(root / name, f"{name}/", files)
+        _walk(root / name, f"{name}/", files, hasher)
     for directory in extra:
-        _walk(directory, f"{directory}/", files)
+        _walk(directory, f"{directory}/", files, hasher)
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
@@ -84,7 +131,7 @@ def scan_inputs(root: Path, options: object, extra_dirs: Iterable[Path] = ()) ->
     h.update(digest_bytes("\n".join(names).encode()))
     for key, digest in files.items():
         h.update(key.encode() + b"\0" + digest)
-    return InputScan(files, h.digest(), extra)
+    return InputScan(files, h.digest(), extra, hasher.stats)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,8 @@ def full_build(run: _Run) -> BuildResult:
     extra = _outside(theme, root)
     scan = run.scan
     if scan is None or scan.extra != tuple(extra):
-        scan = scan_inputs(root, run.fast_key(), extra)
+        scan = scan_inputs(root, run.fast_key(), extra, builder._stats)
+        run.save_stats(cache, scan)
     if builder._sources is None:
         builder._sources = Sources(root)
 

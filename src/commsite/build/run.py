@@ -76,6 +76,7 @@ class Builder:
         self._record: dict[str, RecordEntry] | None = None
         self._record_loaded = False
         self._record_total = 0
+        self._stats: dict[str, tuple[int, int, int, bytes]] | None = None  # of the last scan
 
     # --- lifetime -------------------------------------------------------------
 
@@ -191,10 +192,21 @@ class _Run:
         if not isinstance(fast, dict) or not isinstance(fast.get("extra"), list):
             return None
         extra = [Path(p) for p in fast["extra"] if isinstance(p, str)]
-        self.scan = scan_inputs(self.options.root, self.fast_key(), extra)
+        known = self.builder._stats
+        if known is None:
+            known = self.builder._stats = cache.get_stats()
+        self.scan = scan_inputs(self.options.root, self.fast_key(), extra, known)
+        self.save_stats(cache, self.scan)
         if not self.unchanged(cache, self.scan.digest, fast):
             return None
         return self.finished((), (), (), self.builder._record_total)
+
+    def save_stats(self, cache: BuildCache | None, scan: InputScan) -> None:
+        """Keep the scan's file stats for the next scan, when they changed."""
+        if cache is None or scan.stats is None or scan.stats == self.builder._stats:
+            return
+        cache.put_stats(scan.stats)
+        self.builder._stats = scan.stats
 
     def unchanged(self, cache: BuildCache, inputs: bytes, fast: dict[str, Any]) -> bool:
         """Whether the last successful build had these inputs, `now` is still in the

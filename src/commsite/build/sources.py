@@ -36,8 +36,17 @@ class SourceFile:
     parsed: ParsedFile
 
 
-def _parse_one(item: tuple[str, str, bytes]) -> ParsedFile:
-    return parse_file(*item)
+def _parse_one(item: tuple[Path, str, str]) -> tuple[ParsedFile | None, bytes, str | None]:
+    """(parsed file, sha256 of the bytes parsed, None) or (None, b"", why it did not read).
+
+    The file is read here, in the worker: the parent never holds every file's bytes.
+    """
+    root, kind, rel = item
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        return None, b"", exc.strerror
+    return parse_file(kind, rel, data), hashlib.sha256(data).digest(), None
 
 
 class Sources:
@@ -79,18 +88,13 @@ class Sources:
 
         found = cache.get_parsed(wanted) if cache is not None and wanted else {}
         new: dict[bytes, ParsedFile] = {}
-        to_parse: list[tuple[str, str, bytes]] = []
+        to_parse: list[tuple[Path, str, str]] = []
         for key, (kind, rel) in wanted.items():
             parsed = found.get(key)
             if isinstance(parsed, ParsedFile) and parsed.path == rel and parsed.kind == kind:
                 current[rel] = SourceFile(kind, rel, key, parsed)
-                continue
-            try:
-                data = (self.root / rel).read_bytes()
-            except OSError as exc:
-                problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
-                continue
-            to_parse.append((kind, rel, data))
+            else:
+                to_parse.append((self.root, kind, rel))
         if to_parse:
             results = map_in_processes(
                 _parse_one,
@@ -98,9 +102,12 @@ class Sources:
                 jobs=jobs if len(to_parse) >= PARALLEL_PARSE_MIN else 1,
                 progress=_stage(progress, "parsing"),
             )
-            for (kind, rel, data), parsed in zip(to_parse, results, strict=True):
-                # The key of the bytes read, which may be newer than the scan.
-                key = parse_key(PARSER_VERSION, code, kind, rel, hashlib.sha256(data).digest())
+            for (_, kind, rel), (parsed, sha, error) in zip(to_parse, results, strict=True):
+                if parsed is None:
+                    problems.append(Diagnostic(rel, None, f"cannot read the file: {error}"))
+                    continue
+                # The key of the bytes parsed, which may be newer than the scan's.
+                key = parse_key(PARSER_VERSION, code, kind, rel, sha)
                 new[key] = parsed
                 current[rel] = SourceFile(kind, rel, key, parsed)
         if cache is not None:
