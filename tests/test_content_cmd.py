@@ -290,6 +290,7 @@ def test_init_prints_next_steps(tmp_path: Path) -> None:
     assert "cd " in result.output
     assert "commsite keys generate" in result.output
     assert "commsite serve" in result.output
+    assert "  git init && git add . && git commit" in result.output
     config = yaml.safe_load((tmp_path / "my-community" / "commsite.yaml").read_text())
     assert config["title"] == "My Community"
     assert config["base_url"] == scaffold.STARTER_BASE_URL
@@ -305,6 +306,15 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert forced.exit_code == 0, forced.output
     assert (tmp_path / "commsite.yaml").is_file()
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_init_into_a_fresh_git_repository(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    result = run("init", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "commsite.yaml").is_file()
+    assert "  git add . && git commit -m 'A new community site'\n" in result.output
+    assert "git init" not in result.output
 
 
 def test_init_into_an_existing_empty_folder(tmp_path: Path) -> None:

@@ -123,7 +123,8 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     if directory.exists():
         if not directory.is_dir():
             raise click.ClickException(f"{directory} exists and is not a folder")
-        existing = sorted(p.name for p in directory.iterdir())
+        # A fresh `git init` or `git clone` of an empty repository counts as empty.
+        existing = sorted(p.name for p in directory.iterdir() if p.name != ".git")
         if existing and not force:
             shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
             raise click.ClickException(
@@ -158,7 +159,8 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     click.echo("")
     click.echo("Next steps:")
     click.echo(f"  cd {_shell_word(str(directory))}")
-    click.echo("  git init && git add . && git commit -m 'A new community site'")
+    git_init = "" if (directory / ".git").exists() else "git init && "
+    click.echo(f"  {git_init}git add . && git commit -m 'A new community site'")
     click.echo("  commsite keys generate     # the key pair that signs what the community sends")
     click.echo("  commsite serve             # preview at http://127.0.0.1:8000/ while you edit")
     click.echo("")
