@@ -163,6 +163,7 @@ def test_activitypub_content_types_are_accepted(
         (b'{"id": "https://a.example/1", "actor": "https://a.example/u"}', "activity has no type"),
         (b'{"id": "https://a.example/1", "type": "Create"}', "activity has no actor"),
         (b"[" * 200_000 + b"]" * 200_000, "body is not JSON: nested too deeply"),
+        ('{"id": "x"}'.encode("utf-16"), "body is not JSON: 'utf-8' codec can't decode"),
     ],
 )
 def test_not_an_activity_is_400(

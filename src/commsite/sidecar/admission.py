@@ -200,7 +200,7 @@ class Admission:
         except _TooLarge:
             return _refuse(413, f"body larger than {MAX_BODY} bytes")
         try:
-            activity = json.loads(body)
+            activity = json.loads(body.decode("utf-8"))  # UTF-8 only: what gets stored
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _refuse(400, f"body is not JSON: {exc}")
         except RecursionError:
