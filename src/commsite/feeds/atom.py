@@ -20,6 +20,10 @@ __all__ = ["atom_feed", "rfc3339"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
+# The <updated> of a feed with no stories (RFC 4287 requires one). Not the build
+# time: a feed nothing has changed in keeps the same bytes build after build.
+NOTHING_YET = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def rfc3339(moment: datetime) -> str:
     """A timestamp in UTC with a Z, to the second: 2026-10-01T18:00:00Z."""
@@ -49,7 +53,7 @@ def atom_feed(site: Site, limit: int = 20) -> bytes:
     _sub(feed, "title", config.title)
     if config.description:
         _sub(feed, "subtitle", config.description)
-    updated = max((_updated(s) for s in stories), default=site.now)
+    updated = max((_updated(s) for s in stories), default=NOTHING_YET)
     _sub(feed, "updated", rfc3339(updated))
     _sub(feed, "link", rel="self", type="application/atom+xml", href=config.url(urls.FEED_ATOM))
     _sub(feed, "link", rel="alternate", type="text/html", href=home)

@@ -1,14 +1,15 @@
 """The events calendar (RFC 5545), at urls.EVENTS_ICS.
 
 Times are written in the site's time zone with a TZID and a VTIMEZONE generated
-from zoneinfo (a UTC site gets plain UTC times, which need none). DTSTAMP is the
-build's `now`, so the same site gives the same bytes.
+from zoneinfo (a UTC site gets plain UTC times, which need none). Nothing here
+reads the build's clock (not even `site.now`): the same content gives the same
+bytes on every build, so an unchanged calendar is not rewritten or re-uploaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 
@@ -45,13 +46,27 @@ def _uid(site: Site, event: Event) -> str:
     return f"{event.slug}.{below}@{config.host}" if below else f"{event.slug}@{config.host}"
 
 
+def _dtstamp(event: Event) -> datetime:
+    """The event's start, in UTC: a stamp taken from the event itself, not the clock.
+
+    RFC 5545 3.8.7.2: with a METHOD (ours is PUBLISH) DTSTAMP is when this
+    iCalendar object was created; it must be UTC. It carries meaning only for
+    scheduling (RFC 5546 orders versions of a UID by SEQUENCE, then DTSTAMP); a
+    published calendar that clients subscribe to and re-read whole has no
+    scheduling, so no reader needs the build time there. A build-time stamp would
+    change every byte of events.ics on every build; the start changes only when
+    the event is rescheduled, which is the revision a calendar most needs to see.
+    """
+    return event.start.astimezone(UTC)
+
+
 def _vevent(site: Site, event: Event) -> icalendar.Event:
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
     vevent = icalendar.Event()
     vevent.add("uid", _uid(site, event))
-    vevent.add("dtstamp", site.now)
+    vevent.add("dtstamp", _dtstamp(event))
     vevent.add("dtstart", event.start.astimezone(tz))
     if event.end is not None:
         vevent.add("dtend", event.end.astimezone(tz))
@@ -68,12 +83,10 @@ def _vevent(site: Site, event: Event) -> icalendar.Event:
 
 
 def _zone_span(site: Site, events: Sequence[Event]) -> tuple[date, date]:
-    """The dates the VTIMEZONE must cover: a year around the events."""
+    """The dates the VTIMEZONE must cover: a year around the events (not empty)."""
     starts = [e.start.astimezone(site.config.tz).date() for e in events]
     ends = [e.finishes.astimezone(site.config.tz).date() for e in events]
-    first = min(starts, default=site.now.date())
-    last = max(ends, default=site.now.date())
-    return first - timedelta(days=366), last + timedelta(days=366)
+    return min(starts) - timedelta(days=366), max(ends) + timedelta(days=366)
 
 
 def event_calendar(site: Site, event: Event) -> bytes:
@@ -100,7 +113,8 @@ def _calendar(site: Site, events: Sequence[Event]) -> bytes:
     cal.add("x-wr-timezone", config.timezone)
     for event in events:
         cal.add_component(_vevent(site, event))
-    first, last = _zone_span(site, events)
-    cal.add_missing_timezones(first_date=first, last_date=last)
+    if events:  # no events, no TZID to describe
+        first, last = _zone_span(site, events)
+        cal.add_missing_timezones(first_date=first, last_date=last)
     ical: bytes = cal.to_ical()
     return ical
