@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commsite.database import connect, migrate
+from commsite.database import connect, migrate, transaction
 from commsite.federation.delivery import DeliveryQueue
 from commsite.federation.followers import FollowerStore
 
@@ -177,14 +177,8 @@ class Store:
         SQLite's lock and its busy_timeout.)
         """
         conn = self.conn
-        with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._write_lock, transaction(conn):
+            yield conn
 
     def close(self) -> None:
         with self._lock:

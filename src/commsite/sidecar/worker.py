@@ -28,10 +28,8 @@ from datetime import datetime, timedelta
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from commsite.federation.content_types import ACTIVITY_JSON
-from commsite.federation.delivery import run_deliveries
+from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
-from commsite.federation.signatures import sign_cavage
 from commsite.sidecar.processing import Outcome, Processor
 from commsite.sidecar.store import Store, iso
 
@@ -243,23 +241,10 @@ class Worker:
         log.info("activity %s will be retried at %s: %s", activity_id, iso(when), detail)
 
     def deliver(self) -> None:
-        key_id, key = self.signing_key
-
-        def sign(inbox: str, body: bytes) -> dict[str, str]:
-            return sign_cavage(
-                method="POST",
-                url=inbox,
-                body=body,
-                key_id=key_id,
-                private_key=key,
-                now=self.clock(),
-                headers={"Content-Type": ACTIVITY_JSON},
-            )
-
         for outcome in run_deliveries(
             self.store.deliveries,
             self.store.followers,
-            sign=sign,
+            sign=signer(*self.signing_key, self.clock),
             post=self.fetcher.post,
             clock=self.clock,
             until_idle=False,
