@@ -249,6 +249,30 @@ def test_tag_pages() -> None:
     assert doc.find("a", href="/events/winter-fix/")
 
 
+@pytest.mark.parametrize("off", ["disabled", "no key"])
+def test_no_welcome_wall_without_federation(off: str) -> None:
+    from commsite.config import FederationConfig
+    from commsite.feeds.sitemap import sitemap
+
+    if off == "disabled":
+        site = sample_site.site(
+            config=sample_site.config(federation=FederationConfig(enabled=False))
+        )
+    else:
+        site = sample_site.site(public_key_pem=None)
+    specs = plan_pages(site)
+    assert "welcome/" not in {s.path for s in specs}
+    rendered = render_all(site)
+    for path, html in rendered.items():
+        assert not parse(html).find("a", href="/welcome/"), path
+        assert "welcome wall" not in html.lower(), path
+    # The build gives the sitemap the planned paths (build/plan.py).
+    assert b"repair.example/welcome/" not in sitemap(site, [s.path for s in specs])
+    # With federation on, the wall, its nav link and the home page's link are there.
+    doc = parse(pages()[""])
+    assert len(doc.find("a", href="/welcome/")) == 2
+
+
 def test_welcome_wall() -> None:
     words = text(pages()["welcome/"])
     assert "Newcomer Nia" in words

@@ -16,9 +16,10 @@ def chrome_view(site: Site) -> Chrome:
         NavLink("Stories", href(config, urls.STORIES), "stories"),
         NavLink("Events", href(config, urls.EVENTS), "events"),
         NavLink("Members", href(config, urls.MEMBERS), "members"),
-        NavLink("Welcome", href(config, urls.WELCOME), "welcome"),
-        NavLink("Rules", href(config, urls.RULES), "rules"),
     ]
+    if federation_on(site):  # introductions come from the fediverse: no wall without it
+        nav.append(NavLink("Welcome", href(config, urls.WELCOME), "welcome"))
+    nav.append(NavLink("Rules", href(config, urls.RULES), "rules"))
     nav += [NavLink(p.title, href(config, urls.page(p.slug)), f"page:{p.slug}") for p in site.pages]
     community = config.community
     return Chrome(

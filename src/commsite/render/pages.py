@@ -1,7 +1,8 @@
 """Which HTML pages a site has, and what each one's template is given.
 
 `plan_pages` is a pure function of the Site: one PageSpec per HTML page of the
-content contract's URL table, plus 404.html and welcome/. Each context holds
+content contract's URL table, plus 404.html and, when the site federates,
+welcome/ (introductions arrive from the fediverse). Each context holds
 views only (see views.py), so `repr(spec.context)` changes exactly when what
 the page shows changes.
 """
@@ -95,7 +96,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
         *(_event(site, index, e) for e in site.events),
         _rules(site, index),
         *(_free_page(site, index, p.slug) for p in site.pages),
-        _welcome(site, index),
+        *([_welcome(site, index)] if federation_on(site) else []),
         _not_found(site, index),
     ]
     return sorted(specs, key=lambda s: s.path)
@@ -139,7 +140,7 @@ def _home(site: Site, index: SiteIndex) -> PageSpec:
         upcoming=tuple(index.event_card(site, e) for e in index.upcoming[:HOME_EVENTS]),
         stories=tuple(index.story_card(site, s) for s in site.stories[:HOME_STORIES]),
         members=tuple(member_card(site.config, m) for m in newest),
-        welcome_url=href(site.config, urls.WELCOME),
+        welcome_url=href(site.config, urls.WELCOME) if federation_on(site) else None,
         events_url=href(site.config, urls.EVENTS),
         stories_url=href(site.config, urls.STORIES),
         members_url=href(site.config, urls.MEMBERS),
