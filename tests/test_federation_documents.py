@@ -70,7 +70,8 @@ def test_missing_key_is_one_warning() -> None:
             None,
             "no federation key: the actor, WebFinger and outbox were skipped",
             Severity.WARNING,
-            hint="run `commsite keys generate SITE`",
+            hint="run `commsite keys generate` in the site's folder"
+            " (or `commsite keys generate PATH/TO/SITE`)",
         )
     ]
 

@@ -468,7 +468,8 @@ def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]
                 None,
                 "no federation key: the actor, WebFinger and outbox were skipped",
                 Severity.WARNING,
-                hint="run `commsite keys generate SITE`",
+                hint="run `commsite keys generate` in the site's folder"
+                " (or `commsite keys generate PATH/TO/SITE`)",
             )
         ]
     diagnostics = []
