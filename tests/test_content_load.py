@@ -63,3 +63,26 @@ def test_discover_lists_every_content_file_sorted() -> None:
         ("rules", "content/rules.md"),
         ("story", "content/stories/2026-03-20-spring-recap.md"),
     ]
+
+
+def test_a_folder_that_is_not_a_site_gets_one_error_with_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# my notes\n", encoding="utf-8")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.md").write_text("hello\n", encoding="utf-8")
+    site, diagnostics = load_site(tmp_path, now=NOW)
+    assert site is None
+    assert [d.format() for d in diagnostics] == [
+        "commsite.yaml: error: commsite.yaml is missing; is this a commsite site? "
+        "create one with `commsite init DIR`"
+    ]
+
+
+def test_a_site_that_lost_its_config_gets_only_that_error(tmp_path: Path) -> None:
+    (tmp_path / "content" / "stories").mkdir(parents=True)  # no rules.md, no members
+    (tmp_path / "content" / "stories" / "x.md").write_text("no front matter\n", encoding="utf-8")
+    site, diagnostics = load_site(tmp_path, now=NOW)
+    assert site is None
+    assert [d.format() for d in diagnostics] == [
+        "commsite.yaml: error: commsite.yaml is missing; create it with at least 'title:' "
+        "and 'base_url:' (or run `commsite init`)"
+    ]

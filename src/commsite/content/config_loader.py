@@ -26,7 +26,7 @@ from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic, Severity
 
-__all__ = ["CONFIG_FILE", "derive_handle", "load_config"]
+__all__ = ["CONFIG_FILE", "derive_handle", "load_config", "missing_config"]
 
 CONFIG_FILE = "commsite.yaml"
 
@@ -214,20 +214,23 @@ def _suggest(dotted: str) -> str:
     return f.did_you_mean(dotted, siblings) or "known keys: " + ", ".join(siblings)
 
 
+def missing_config(root: Path) -> Diagnostic:
+    """The one problem of a folder without commsite.yaml: a site that lost it (it
+    has content/), or most likely not a site at all (a wrong folder or path)."""
+    if (root / "content").is_dir():
+        hint = "create it with at least 'title:' and 'base_url:' (or run `commsite init`)"
+    else:
+        hint = "is this a commsite site? create one with `commsite init DIR`"
+    return Diagnostic(CONFIG_FILE, None, f"{CONFIG_FILE} is missing", hint=hint)
+
+
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     """Read ROOT/commsite.yaml. Returns None (and every problem) when it has errors."""
     path = root / CONFIG_FILE
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return None, [
-            Diagnostic(
-                CONFIG_FILE,
-                None,
-                f"{CONFIG_FILE} is missing",
-                hint="create it with at least 'title:' and 'base_url:' (or run `commsite init`)",
-            )
-        ]
+        return None, [missing_config(root)]
     except OSError as exc:
         return None, [Diagnostic(CONFIG_FILE, None, f"cannot read {CONFIG_FILE}: {exc.strerror}")]
     text, undecodable = decode_text(CONFIG_FILE, raw)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from commsite.config import SiteConfig
 from commsite.content import fields as f
-from commsite.content.config_loader import load_config
+from commsite.content.config_loader import CONFIG_FILE, load_config, missing_config
 from commsite.content.interactions import load_interactions
 from commsite.content.model import (
     Event,
@@ -547,6 +547,8 @@ def load_site(
     parse: Callable[[str, str, bytes], ParsedFile] = parse_file,
 ) -> tuple[Site | None, list[Diagnostic]]:
     """Load, check and assemble the site at `root`, reporting every problem at once."""
+    if not (root / CONFIG_FILE).exists():  # not a site (or no longer one): say only that
+        return None, [missing_config(root)]
     config, problems = load_config(root)
     parsed: list[ParsedFile] = []
     for kind, rel in discover(root):
