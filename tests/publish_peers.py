@@ -5,7 +5,7 @@ documents and an inbox per user plus a shared inbox. Inbox POSTs are checked
 the way a receiving server would, with the `apsig` library (not our verifier):
 the keyId is fetched over HTTP with urllib, the Digest and the signature are
 verified, and the activity is recorded by id. An instance can be slow, fail
-the first time, or answer 410 Gone.
+the first time, refuse (403), or answer 410 Gone.
 
 `Origin` serves our own site's actor document (so peers can fetch our key);
 `write_site` makes a small site on disk to publish (that part uses commsite).
@@ -42,7 +42,8 @@ class Received:
 
 @dataclass
 class Instance:
-    """One fediverse server. mode: ok | slow | flaky (500 once, then 202) | gone (410)."""
+    """One fediverse server. mode: ok | slow | flaky (500 once, then 202) | gone (410)
+    | refuse (403, a permanent failure)."""
 
     name: str
     mode: str = "ok"
@@ -138,7 +139,9 @@ class Instance:
         activity = json.loads(body)
         with self._lock:
             first = not self.statuses
-            status = {"gone": 410, "flaky": 500 if first else 202}.get(self.mode, 202)
+            status = {"gone": 410, "refuse": 403, "flaky": 500 if first else 202}.get(
+                self.mode, 202
+            )
             self.statuses.append(status)
             if status == 202:  # a real server queues the activity on receipt
                 self.received.append(

@@ -120,7 +120,7 @@ def test_kill_9_mid_run_loses_nothing_and_resends_only_what_was_in_flight(
         [*CLI, str(root)], capture_output=True, text=True, timeout=120, check=False
     )
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "nothing new to publish" in second.stdout
+    assert "Nothing new to publish" in second.stdout
 
     activity_ids = {f"{origin.base_url}ap/stories/s{n}#create" for n in range(1, 6)}
     duplicates = []

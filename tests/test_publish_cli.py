@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from commsite.cli import main
+from commsite.cli.publish_cmd import EXIT_DELIVERY_FAILED
 from commsite.database import connect
 from commsite.datadir import DataDir
 from commsite.federation.followers import Follower, FollowerStore
@@ -70,11 +71,46 @@ def test_publish_prints_each_delivery_and_a_summary_then_retries_now(
     again = runner.invoke(main, ["publish", str(root), "--retry-now"])
     assert again.exit_code == 0, again.output
     assert f"delivered Create stories/hello → {peer.shared_inbox}: HTTP 202" in again.output
-    assert again.output.splitlines()[-1] == "nothing new to publish: 1 delivered"
+    assert again.output.splitlines()[-1] == "Nothing new to publish: 1 delivered"
     assert peer.statuses == [500, 202]
 
     idle = runner.invoke(main, ["publish", str(root)])
-    assert idle.output.splitlines()[-1] == "nothing new to publish"
+    assert idle.output.splitlines()[-1] == "Nothing new to publish"
+
+
+def test_a_delivery_that_failed_for_good_exits_3(tmp_path: Path) -> None:
+    origin = Origin()
+    peer = Instance("strict", mode="refuse", users=("bea",)).start()
+    try:
+        root = tmp_path / "site"
+        yesterday = (NOW - timedelta(days=1)).date().isoformat()
+        write_site(root, origin.base_url, {"hello": (yesterday, "Hello, neighbours.")})
+        serve_actor(origin, root, NOW)
+        with closing(connect(DataDir.for_site(root).database)) as conn:
+            FollowerStore(conn).add(
+                Follower(peer.actor("bea"), peer.inbox("bea"), peer.shared_inbox, None, NOW)
+            )
+        runner = CliRunner()
+        result = runner.invoke(main, ["publish", str(root)])
+        assert EXIT_DELIVERY_FAILED == 3
+        assert result.exit_code == 3, result.output
+        assert f"FAILED    Create stories/hello → {peer.shared_inbox}: HTTP 403" in result.stderr
+        assert result.stdout.splitlines()[-1] == "1 activity → 1 inbox: 1 failed"
+        assert peer.statuses == [403]
+        # The failure belongs to that run: the next one has nothing new and exits 0.
+        again = runner.invoke(main, ["publish", str(root)])
+        assert again.exit_code == 0, again.output
+        assert again.output.splitlines()[-1] == "Nothing new to publish"
+        assert peer.statuses == [403]
+    finally:
+        peer.stop()
+        origin.stop()
+
+
+def test_help_documents_the_exit_status() -> None:
+    result = CliRunner().invoke(main, ["publish", "--help"])
+    assert "Exit status: 0 when everything was queued" in result.output
+    assert "3 when a delivery failed for good in this run" in " ".join(result.output.split())
 
 
 def test_no_private_key_is_a_clear_error(site: tuple[Path, Instance]) -> None:

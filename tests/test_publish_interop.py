@@ -150,7 +150,7 @@ def test_publish_reaches_every_live_inbox_once_and_follows_changes(world: World)
 
     # 3. Nothing changed: nothing is sent.
     report, lines = run(world, clock)
-    assert lines == [] and report.summary(NOW) == "nothing new to publish"
+    assert lines == [] and report.summary(NOW) == "Nothing new to publish"
     assert sum(world.slow.ids().values()) == 3
 
     # 4. An edited story goes out as an Update, once per inbox.

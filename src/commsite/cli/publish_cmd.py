@@ -14,7 +14,13 @@ from commsite.federation.delivery import DeliveryOutcome
 from commsite.federation.publish import DEFAULT_BACKFILL_DAYS, Publication
 from commsite.federation.publish import publish as run_publish
 
-__all__ = ["publish"]
+__all__ = ["EXIT_DELIVERY_FAILED", "publish"]
+
+# The exit status when a delivery failed for good in this run (a final 4xx, or
+# retries ran out): the activities were queued and the rest went out, but some
+# follower's server will never get one. 1 stays "nothing was sent" (bad content,
+# no key), so a deploy script can tell the two apart.
+EXIT_DELIVERY_FAILED = 3
 
 
 def _inboxes(n: int) -> str:
@@ -60,6 +66,13 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     \b
     The first publish of a site announces only what is recent (see
     --backfill-days), so followers' timelines are not flooded with its history.
+
+    \b
+    Exit status: 0 when everything was queued (deliveries may still be
+    waiting for a retry); 1 when nothing was sent (content errors, no key,
+    federation off); 3 when a delivery failed for good in this run (refused
+    with a 403, 404 or other final 4xx, or a week of retries ran out; printed
+    with FAILED).
 
     \b
     Examples:
@@ -128,6 +141,8 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     if dry_run:
         for problem in _key_problems(site):
             click.echo(f"warning: {problem}", err=True)
+    if report.failures:
+        raise SystemExit(EXIT_DELIVERY_FAILED)
 
 
 def _key_problems(site: Path) -> list[str]:

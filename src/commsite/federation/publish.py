@@ -129,7 +129,7 @@ class PublishReport:
                 f"{self.inboxes} {_plural(self.inboxes, 'inbox', 'inboxes')}"
             )
         else:
-            head = "nothing new to publish"
+            head = "Nothing new to publish"
         if self.dry_run:
             return head + " (dry run: nothing queued or sent)"
         tally = {status: 0 for status in ("delivered", "failed")}
