@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from commsite.markdown import SUMMARY_LENGTH, pygments_css, render_markdown
+import re
+from pathlib import Path
+
+from commsite.markdown import SUMMARY_LENGTH, THEME_IDS, pygments_css, render_markdown
 
 
 def test_commonmark_with_raw_html() -> None:
@@ -81,3 +84,36 @@ def test_pygments_css_light_and_dark() -> None:
     assert "@media (prefers-color-scheme: dark)" in css
     light, dark = css.split("@media (prefers-color-scheme: dark)")
     assert ".highlight {" in light and ".highlight {" in dark
+
+
+def test_theme_ids_lists_every_fixed_id_of_the_default_theme() -> None:
+    templates = Path(__file__).parent.parent / "themes" / "default" / "templates"
+    fixed = {
+        m.group(1)
+        for page in templates.rglob("*.html")
+        for m in re.finditer(r'\sid="([^"{]+)"', page.read_text(encoding="utf-8"))
+    }
+    assert "main" in fixed
+    assert fixed <= THEME_IDS, sorted(fixed - THEME_IDS)
+
+
+def test_heading_ids_avoid_the_theme_and_footnote_ids() -> None:
+    html = render_markdown(
+        "## Main\n\n## Main\n\n## Stories heading\n\n## fn1\n\nx[^a]\n\n[^a]: n\n"
+    ).html
+    assert '<h2 id="main-1">Main</h2>' in html
+    assert '<h2 id="main-2">Main</h2>' in html
+    assert '<h2 id="stories-heading-1">Stories heading</h2>' in html
+    assert '<h2 id="fn1-1">fn1</h2>' in html
+    assert '<li id="fn1" class="footnote-item">' in html
+    assert html.count('id="main"') == 0
+
+
+def test_heading_ids_on_the_rules_page_avoid_the_rule_anchors() -> None:
+    text = "## Rule 1\n\n1. Be kind.\n2. Share tools.\n\n## Rule 2 explained\n"
+    html = render_markdown(text, rule_anchors=True).html
+    assert '<h2 id="rule-1-1">Rule 1</h2>' in html
+    assert '<li id="rule-1">Be kind.</li>' in html
+    assert '<h2 id="rule-2-explained">Rule 2 explained</h2>' in html
+    # Elsewhere rule-N is a heading id like any other.
+    assert '<h2 id="rule-1">Rule 1</h2>' in render_markdown("## Rule 1\n").html

@@ -1,7 +1,8 @@
 """Markdown bodies to HTML: one markdown-it-py instance and its plugins.
 
 CommonMark with raw HTML allowed (the organisers write the content), plus
-tables, strikethrough, footnotes, task lists and heading anchors. Fenced code
+tables, strikethrough, footnotes, task lists and heading ids (which never take
+an id the page around the body already uses: see THEME_IDS). Fenced code
 with a language Pygments knows is highlighted with CSS classes (no inline
 styles; `pygments_css()` gives the stylesheet); any other fence is escaped
 into a plain ``<pre><code>``.
@@ -19,9 +20,9 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml, unescapeAll
 from markdown_it.renderer import RendererProtocol
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from pygments import highlight
@@ -30,12 +31,39 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-__all__ = ["SUMMARY_LENGTH", "RenderedMarkdown", "pygments_css", "render_markdown"]
+__all__ = ["SUMMARY_LENGTH", "THEME_IDS", "RenderedMarkdown", "pygments_css", "render_markdown"]
 
 SUMMARY_LENGTH = 200
 _DARK_STYLE = "github-dark"
 _LIGHT_STYLE = "default"
 _SPACES = re.compile(r"\s+")
+
+# The fixed ids of the default theme's templates (tests/test_markdown.py checks
+# this list against themes/default/templates/): a heading "Main" must not become
+# a second id="main", the skip link's target. Such a heading gets "main-1".
+THEME_IDS = frozenset(
+    {
+        "main",
+        "conversation-heading",
+        "events-heading",
+        "follow-heading",
+        "interests-heading",
+        "intro-heading",
+        "links-heading",
+        "members-heading",
+        "past-heading",
+        "recaps-heading",
+        "stories-heading",
+        "tag-events",
+        "tag-stories",
+        "upcoming-heading",
+    }
+)
+# Ids made around or inside a body: footnotes (fn1, fnref1), reply and
+# introduction anchors (render/threads.anchor_id), and on the rules page the
+# rules' own anchors (rule-1, rule-2, ...).
+_MADE_IDS = re.compile(r"fn\d+|fnref\d+|(?:reply|intro)-[0-9a-f]{10}")
+_RULE_IDS = re.compile(r"rule-\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +105,48 @@ def _fence(
     return _code_block(info.split(maxsplit=1)[0] if info else "", token.content)
 
 
+def _heading_slug(title: str) -> str:
+    """GitHub-style: lower case, spaces to dashes, punctuation dropped (as
+    mdit_py_plugins.anchors does, so ids stay what they were)."""
+    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", title.lower().replace(" ", "-"))
+
+
+def _taken(slug: str, used: set[str], rules: bool) -> bool:
+    return (
+        slug in used
+        or slug in THEME_IDS
+        or _MADE_IDS.fullmatch(slug) is not None
+        or (rules and _RULE_IDS.fullmatch(slug) is not None)
+    )
+
+
+def _heading_ids(state: StateCore) -> None:
+    """An id on every heading, unique in the page: a slug of its text, with -1,
+    -2, ... when the slug is taken (by an earlier heading or by the page)."""
+    rules = bool(state.env.get("rule_anchors"))
+    used: set[str] = set()
+    for i, token in enumerate(state.tokens):
+        if token.type != "heading_open":
+            continue
+        children = state.tokens[i + 1].children or []
+        title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
+        base = _heading_slug(title)
+        slug, n = base, 0
+        while _taken(slug, used, rules):
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        token.attrSet("id", slug)
+
+
 def _build() -> MarkdownIt:
     md = (
         MarkdownIt("commonmark", {"html": True})
         .enable(["table", "strikethrough"])
         .use(footnote_plugin)
         .use(tasklists_plugin)
-        .use(anchors_plugin, min_level=1, max_level=6)
     )
+    md.core.ruler.push("heading_ids", _heading_ids)
     md.add_render_rule("fence", _fence)
     # Link normalisation (punycode, percent-encoding) is pure and costly, and
     # the same addresses recur across a site's files: remember the answers.
@@ -163,8 +225,8 @@ def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[str, ...]:
 
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
-    ordered list get ``id="rule-N"`` (N from 1)."""
-    env: EnvType = {}
+    ordered list get ``id="rule-N"`` (N from 1), and no heading does."""
+    env: EnvType = {"rule_anchors": rule_anchors}
     tokens = _MD.parse(text, env)
     rules = _rule_items(tokens, rule_anchors)
     html = _MD.renderer.render(tokens, _MD.options, env)

@@ -26,7 +26,7 @@ from commsite.markdown import render_markdown
 __all__ = ["KINDS", "PARSER_VERSION", "SCHEMAS", "ParsedFile", "parse_file"]
 
 # Bump the first part when parse_file's output changes for the same input.
-PARSER_VERSION = "1/" + "/".join(
+PARSER_VERSION = "2/" + "/".join(
     (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__, yaml.__version__)
 )
 
