@@ -13,8 +13,17 @@ import xml.etree.ElementTree as ET
 import feedparser
 import icalendar
 
+from commsite import urls
 from commsite.content.model import Site
-from commsite.feeds import atom_feed, event_calendar, events_calendar, json_feed, robots, sitemap
+from commsite.feeds import (
+    atom_feed,
+    event_calendar,
+    event_calendars,
+    events_calendar,
+    json_feed,
+    robots,
+    sitemap,
+)
 from commsite.feeds.links import absolute_html
 from handmade_site import TRICKY, site
 
@@ -246,3 +255,15 @@ def test_one_event_calendar_has_that_event_with_its_site_uid() -> None:
     assert _events(raw)["spring-repair-day@example.org"].to_ical() == (
         _events(events_calendar(s))["spring-repair-day@example.org"].to_ical()
     )
+
+
+def test_event_calendars_one_file_per_event_under_its_page() -> None:
+    s = site()
+    files = event_calendars(s)
+    assert list(files) == [f"events/{e.slug}/event.ics" for e in s.events]
+    assert urls.event_ics("spring-repair-day") == "events/spring-repair-day/event.ics"
+    for event in s.events:
+        raw = files[urls.event_ics(event.slug)]
+        assert raw == event_calendar(s, event)
+        (uid,) = _events(raw)
+        assert uid.startswith(f"{event.slug}@")

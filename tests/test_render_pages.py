@@ -235,6 +235,19 @@ def test_event_page() -> None:
     assert past.find("a", href="https://maps.example/hall")
 
 
+def test_event_page_links_its_own_calendar_only_when_the_build_writes_it() -> None:
+    def downloads(html: str) -> list[str | None]:
+        return [a["href"] for a in parse(html).find("a") if "download" in a]
+
+    site = sample_site.site()
+    r = renderer()
+    own = {s.path: r.render(s).decode("utf-8") for s in plan_pages(site, event_calendars=True)}
+    assert downloads(own["events/spring-repair-day/"]) == ["/events/spring-repair-day/event.ics"]
+    # Without them (the default), the link is the whole calendar, as before.
+    assert downloads(pages()["events/spring-repair-day/"]) == ["/events.ics"]
+    assert "event.ics" not in pages()["events/spring-repair-day/"]
+
+
 def test_rules_keep_their_anchors() -> None:
     doc = parse(pages()["rules/"])
     assert doc.find("li", id="rule-1")

@@ -17,6 +17,7 @@ __all__ = [
     "INBOX",
     "OUTBOX",
     "SHARED_INBOX",
+    "event_ics",
     "event_object",
     "event_page",
     "member_page",
@@ -78,6 +79,11 @@ def member_page(member_id: str) -> str:
 
 def event_page(slug: str) -> str:
     return f"events/{slug}/"
+
+
+def event_ics(slug: str) -> str:
+    """One event's own calendar file, for the "add to calendar" link on its page."""
+    return f"events/{slug}/event.ics"
 
 
 def page(slug: str) -> str:

@@ -17,7 +17,7 @@ from commsite import __version__, urls
 from commsite.content.model import Event, Site
 from commsite.feeds.links import without_control_chars as _clean
 
-__all__ = ["ICAL_STATUS", "event_calendar", "events_calendar"]
+__all__ = ["ICAL_STATUS", "event_calendar", "event_calendars", "events_calendar"]
 
 # Event.status -> iCalendar STATUS (RFC 5545 3.8.1.11).
 ICAL_STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
@@ -93,6 +93,12 @@ def event_calendar(site: Site, event: Event) -> bytes:
     """One event as its own VCALENDAR, for an "add to calendar" link on its page
     (same UID as in the site's calendar, so importing both does not duplicate it)."""
     return _calendar(site, (event,))
+
+
+def event_calendars(site: Site) -> dict[str, bytes]:
+    """urls.event_ics(slug) -> that event's own calendar, for every event (past
+    ones too: their pages exist, and an old link should not break)."""
+    return {urls.event_ics(event.slug): event_calendar(site, event) for event in site.events}
 
 
 def events_calendar(site: Site) -> bytes:

@@ -83,7 +83,11 @@ def all_tags(site: Site) -> dict[str, str]:
     }
 
 
-def plan_pages(site: Site) -> list[PageSpec]:
+def plan_pages(site: Site, *, event_calendars: bool = False) -> list[PageSpec]:
+    """Every HTML page of `site`. `event_calendars`: the build also writes each
+    event's own calendar (feeds.calendar.event_calendars, at urls.event_ics), so
+    an event page's "add to calendar" link can offer that one event instead of
+    the whole events.ics."""
     index = index_site(site)
     specs = [
         _home(site, index),
@@ -93,7 +97,7 @@ def plan_pages(site: Site) -> list[PageSpec]:
         _members(site, index),
         *(_member(site, index, m) for m in site.members),
         _events(site, index),
-        *(_event(site, index, e) for e in site.events),
+        *(_event(site, index, e, event_calendars) for e in site.events),
         _rules(site, index),
         *(_free_page(site, index, p.slug) for p in site.pages),
         *([_welcome(site, index)] if federation_on(site) else []),
@@ -366,7 +370,7 @@ def _events(site: Site, index: SiteIndex) -> PageSpec:
     )
 
 
-def _event(site: Site, index: SiteIndex, event: Event) -> PageSpec:
+def _event(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> PageSpec:
     config = site.config
     path = urls.event_page(event.slug)
     when = when_view(event.start, event.end, config.tz)
@@ -392,6 +396,8 @@ def _event(site: Site, index: SiteIndex, event: Event) -> PageSpec:
         image=image_view(config, event.image, event.title),
         recaps=tuple(story_link(site, s) for s in index.recaps.get(event.slug, ())),
         calendar_url=href(config, urls.EVENTS_ICS),
+        event_calendar_url=href(config, urls.event_ics(event.slug)),
+        has_event_calendar=own_calendar,
         thread=thread_view(
             index.interactions,
             f"events/{event.slug}",

@@ -196,7 +196,11 @@ class EventView:
     tags: tuple[TagRef, ...]
     image: ImageView | None
     recaps: tuple[StoryLink, ...]
-    calendar_url: str
+    calendar_url: str  # the site's whole calendar (events.ics)
+    # This event's own calendar (urls.event_ics), linked only when the build
+    # writes one: has_event_calendar.
+    event_calendar_url: str
+    has_event_calendar: bool
     thread: ThreadView
 
 
