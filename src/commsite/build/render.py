@@ -16,9 +16,10 @@ from commsite.render.renderer import Renderer
 
 __all__ = ["PARALLEL_RENDER_MIN", "render_pages"]
 
-# Below this many pages, forking workers costs more than it saves (measured with
-# benchmarks/build.py: a worker pool costs about 30 ms to start on 2 cores,
-# one page about 1 ms to render).
+# Below this many pages, render in this process. Measured on the 2-core machine:
+# starting a 2-worker pool costs 10-15 ms for a small process and more for a big
+# one (fork copies the page tables of a 1 GB parent), and a page takes 1-2 ms; a
+# re-render of a few dozen pages gains nothing measurable from workers.
 PARALLEL_RENDER_MIN = 150
 
 _DIAGNOSTIC = re.compile(r"^(?P<path>[^\n]+?)(?::(?P<line>\d+))?: error: (?P<message>.*)$", re.S)
