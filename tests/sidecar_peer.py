@@ -17,6 +17,7 @@ runs the real sidecar under waitress on 127.0.0.1 in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
@@ -404,8 +405,11 @@ class SidecarServer:
             for dispatcher in list(self.server._map.values()):
                 dispatcher.handle_close()
 
-        self.server.trigger.pull_trigger(stop)
+        # Seen rarely: the loop had already closed everything and was ending.
+        with contextlib.suppress(OSError):
+            self.server.trigger.pull_trigger(stop)
         self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "waitress did not stop"
         self.server.task_dispatcher.shutdown()
         self.sidecar.close()
 
