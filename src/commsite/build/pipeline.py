@@ -95,7 +95,7 @@ def full_build(run: _Run) -> BuildResult:
             templates_dir = cache.directory / "templates"
             templates_dir.mkdir(exist_ok=True)
             renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(templates_dir))
-        plan, more = make_plan(
+        outputs, more = make_plan(
             site,
             theme,
             renderer,
@@ -115,11 +115,11 @@ def full_build(run: _Run) -> BuildResult:
 
     record = builder._load_record(cache)
     output = options.output_dir
-    dirty = [o for o in plan.outputs.values() if not _up_to_date(o, record, output)]
-    gone = sorted(record.keys() - plan.outputs.keys()) if record is not None else []
+    dirty = [o for o in outputs.values() if not _up_to_date(o, record, output)]
+    gone = sorted(record.keys() - outputs.keys()) if record is not None else []
     if record is not None and not dirty and not gone:
-        run.remember(cache, scan, now_window(site, parsed), len(plan.outputs))
-        return run.finished((), (), (), len(plan.outputs))
+        run.remember(cache, scan, now_window(site, parsed), len(outputs))
+        return run.finished((), (), (), len(outputs))
 
     staging = Staging(output)
     try:
@@ -138,7 +138,7 @@ def full_build(run: _Run) -> BuildResult:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
         known = {p: e.state for p, e in record.items()} if record is not None else None
-        committed = staging.commit(plan.outputs.keys(), known)
+        committed = staging.commit(outputs.keys(), known)
     except BaseException:
         staging.abort()
         raise
@@ -163,12 +163,12 @@ def full_build(run: _Run) -> BuildResult:
         base.update(changed_entries)
         builder._record = base
         builder._record_loaded = True
-    run.remember(cache, scan, now_window(site, parsed), len(plan.outputs))
+    run.remember(cache, scan, now_window(site, parsed), len(outputs))
     return run.finished(
         tuple(o.path for o in dirty),
         committed.written,
         committed.removed,
-        len(plan.outputs),
+        len(outputs),
     )
 
 

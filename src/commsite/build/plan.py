@@ -38,7 +38,7 @@ from commsite.render.pages import PageSpec, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
 
-__all__ = ["Output", "Plan", "make_plan"]
+__all__ = ["Output", "make_plan"]
 
 STATIC_DIR = "static"
 # From this many stories on, the documents are made in a worker process
@@ -64,12 +64,6 @@ class Output:
             return self.data
         assert self.copy is not None
         return self.copy.read_bytes()
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    outputs: dict[str, Output]  # sorted by path
-    pages: int
 
 
 def _read_tree(directory: Path) -> dict[str, Path]:
@@ -135,9 +129,11 @@ def make_plan(
     *,
     template_deps: dict[str, Any] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
-) -> tuple[Plan, list[Diagnostic]]:
-    """Every output of the site. `hashes`: sha256 of input files (see inputs.py), used
-    for copies; `template_deps`: what each template uses, kept between builds."""
+) -> tuple[dict[str, Output], list[Diagnostic]]:
+    """Every output of the site, by path (sorted).
+
+    `hashes`: sha256 of input files (see inputs.py), used for copies;
+    `template_deps`: what each template uses, kept between builds."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -200,7 +196,7 @@ def make_plan(
         origin[path] = "page"
         if progress and n % 1000 == 0:
             progress("planning", n, total)
-    return Plan(dict(sorted(outputs.items())), total), problems
+    return dict(sorted(outputs.items())), problems
 
 
 def _documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:

@@ -55,7 +55,6 @@ class Sources:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.files: dict[str, SourceFile] = {}
-        self.parsed_count = 0  # files parsed (not found in a cache) by the last refresh
 
     def refresh(
         self,
@@ -113,7 +112,6 @@ class Sources:
         if cache is not None:
             cache.put_parsed(new, keep=[f.key for f in current.values()])
         self.files = dict(sorted(current.items()))
-        self.parsed_count = len(new)
         return [f.parsed for f in self.files.values()], problems
 
 
