@@ -270,3 +270,12 @@ def test_output_option(site: Path, tmp_path: Path) -> None:
     assert not (site / "public").exists()
     assert not (site / ".commsite").exists()
     assert os.path.basename(str(out)) in result.output
+
+
+def test_staging_left_by_a_killed_build_is_removed(site: Path) -> None:
+    dead = site / ".public.staging-999999999"
+    (dead / "stories").mkdir(parents=True)
+    (dead / "stories" / "half.html").write_text("half a build")
+    assert build(site)[0]
+    assert not dead.exists()
+    assert not [p for p in site.iterdir() if ".staging" in p.name]

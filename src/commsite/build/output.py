@@ -64,6 +64,18 @@ def scan_output(output: Path) -> set[str]:
     return found
 
 
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours, from an earlier build of this process: stale
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _is_empty_dir(path: Path) -> bool:
     with os.scandir(path) as it:
         return next(it, None) is None
@@ -76,8 +88,13 @@ class Staging:
         self.output = output
         parent = output.parent
         parent.mkdir(parents=True, exist_ok=True)
-        self.path = parent / f".{output.name}.staging-{os.getpid()}"
-        if self.path.exists():  # left behind by a crashed build with our pid
+        prefix = f".{output.name}.staging-"
+        for left in parent.glob(prefix + "*"):  # left behind by builds that were killed
+            pid = left.name.removeprefix(prefix)
+            if pid.isdigit() and not _running(int(pid)):
+                shutil.rmtree(left, ignore_errors=True)
+        self.path = parent / f"{prefix}{os.getpid()}"
+        if self.path.exists():
             shutil.rmtree(self.path)
         self.path.mkdir()
         self.staged: dict[str, FileState] = {}
