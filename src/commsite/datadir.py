@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DataDir", "PUBLIC_KEY_PATH"]
+__all__ = ["PUBLIC_KEY_PATH", "DataDir"]
 
 PUBLIC_KEY_PATH = "federation/public-key.pem"  # relative to the site root
 
