@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import errno
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from commsite import urls
 from commsite.build.run import Builder, BuildOptions, BuildResult
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, count_line
+from commsite.federation.webfinger import webfinger_answer
 from commsite.serve.server import PreviewServer, PreviewState
 from commsite.serve.watch import SiteWatcher
 
@@ -118,19 +119,10 @@ class Preview:
 
     def _webfinger(self, resource: str) -> bytes | None:
         """Answer WebFinger from the built JRD: its subject, aliases or actor URL, any case."""
-        jrd_file = self.output / ".well-known" / "webfinger"
+        jrd_file = self.output / urls.WEBFINGER
         if not jrd_file.is_file():
             return None
-        data = jrd_file.read_bytes()
-        jrd = json.loads(data)
-        names = {str(jrd.get("subject", "")).lower()}
-        names.update(str(a).lower() for a in jrd.get("aliases", []))
-        names.update(
-            str(link.get("href", "")).lower()
-            for link in jrd.get("links", [])
-            if link.get("rel") == "self"
-        )
-        return data if resource.lower() in names else None
+        return webfinger_answer(jrd_file.read_bytes(), resource)
 
 
 def _site_title(root: Path) -> str:

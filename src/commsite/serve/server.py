@@ -9,7 +9,6 @@ build failed, every HTML page is replaced by the error page.
 from __future__ import annotations
 
 import json
-import mimetypes
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -20,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
 from commsite.errors import Diagnostic
-from commsite.federation.content_types import content_type_for
 from commsite.serve.errorpage import error_page
 from commsite.serve.livereload import EVENTS_PATH, inject_reload_script
 
@@ -154,7 +153,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             if path == "/.well-known/webfinger" and self.server.webfinger is not None:
                 self._webfinger(url.query, head=head)
                 return
-            file = _resolve(state.output, path)
+            file = resolve(state.output, path)
             is_page = file is None or file.suffix == ".html"
             if state.failed and is_page:
                 self._send(
@@ -167,23 +166,21 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     head=head,
                 )
                 return
-            if file is None and not path.endswith("/") and _resolve(state.output, path + "/"):
+            if file is None and wants_slash(state.output, path):
                 self._redirect(path + "/" + (f"?{url.query}" if url.query else ""))
                 return
             if file is None:
-                not_found = state.output / "404.html"
-                body = not_found.read_bytes() if not_found.is_file() else b"<h1>Not found</h1>"
                 self._send(
                     HTTPStatus.NOT_FOUND,
                     "text/html; charset=utf-8",
-                    inject_reload_script(body, state.build_id),
+                    inject_reload_script(not_found_body(state.output), state.build_id),
                     head=head,
                 )
                 return
             body = file.read_bytes()
             build = state.build_id  # read under the same lock as the page it stamps
-        rel = file.relative_to(state.output).as_posix()
-        ctype = content_type_for(rel) or _guess_type(file)
+            ctype = content_type(state.output, file)
+            rel = file.relative_to(state.output.resolve()).as_posix()
         if ctype.startswith("text/html"):
             body = inject_reload_script(body, build)
         self._send(HTTPStatus.OK, ctype, body, head=head, cors=rel.startswith(".well-known/"))
@@ -261,26 +258,3 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
-
-
-def _resolve(root: Path, url_path: str) -> Path | None:
-    """The file a URL path names inside `root`, or None (never outside root)."""
-    rel = url_path.lstrip("/")
-    candidate = (root / rel).resolve()
-    base = root.resolve()
-    if candidate != base and base not in candidate.parents:
-        return None
-    if candidate.is_dir():
-        if not url_path.endswith("/"):
-            return None
-        candidate = candidate / "index.html"
-    return candidate if candidate.is_file() else None
-
-
-def _guess_type(file: Path) -> str:
-    ctype, _ = mimetypes.guess_type(file.name)
-    if ctype is None:
-        return "application/octet-stream"
-    if ctype.startswith("text/") or ctype in ("application/javascript", "image/svg+xml"):
-        return f"{ctype}; charset=utf-8"
-    return ctype

@@ -9,13 +9,12 @@ Files come from the build's output directory with the Content-Type
 
 from __future__ import annotations
 
-import json
-import mimetypes
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from commsite import urls
-from commsite.federation.content_types import content_type_for
+from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
+from commsite.federation.webfinger import webfinger_answer
 from commsite.sidecar.responses import Response, json_response
 
 __all__ = ["SiteFiles"]
@@ -35,17 +34,15 @@ class SiteFiles:
         rel = path[len(self.base_path) :]
         if rel == urls.WEBFINGER:
             return self.webfinger(query)
-        file = self._resolve(rel)
-        if file is None and rel and not rel.endswith("/") and self._resolve(rel + "/"):
+        file = resolve(self.output, rel)
+        if file is None and wants_slash(self.output, rel):
             location = self.base_path + rel + "/"
             return Response(301, (("Location", location),), b"")
         if file is None:
-            page = self.output / urls.NOT_FOUND
-            body = page.read_bytes() if page.is_file() else b"<h1>Not found</h1>"
+            body = not_found_body(self.output)
             return Response(404, (("Content-Type", "text/html; charset=utf-8"),), body)
         out_rel = file.relative_to(self.output).as_posix()
-        ctype = content_type_for(out_rel) or _guess_type(file)
-        headers: tuple[tuple[str, str], ...] = (("Content-Type", ctype),)
+        headers: tuple[tuple[str, str], ...] = (("Content-Type", content_type(self.output, file)),)
         if out_rel.startswith(".well-known/"):
             headers = (*headers, _CORS)
         return Response(200, headers, file.read_bytes())
@@ -59,35 +56,7 @@ class SiteFiles:
         jrd_file = self.output / urls.WEBFINGER
         if not jrd_file.is_file():
             return json_response(404, {"error": "the site has not been built"}, headers=(_CORS,))
-        data = jrd_file.read_bytes()
-        jrd = json.loads(data)
-        names = {str(jrd.get("subject", "")).lower()}
-        names.update(str(a).lower() for a in jrd.get("aliases", []))
-        names.update(
-            str(link.get("href", "")).lower()
-            for link in jrd.get("links", [])
-            if link.get("rel") == "self"
-        )
-        if resource.lower() not in names:
+        data = webfinger_answer(jrd_file.read_bytes(), resource)
+        if data is None:
             return json_response(404, {"error": f"unknown resource {resource}"}, headers=(_CORS,))
         return Response(200, (("Content-Type", "application/jrd+json"), _CORS), data)
-
-    def _resolve(self, rel: str) -> Path | None:
-        """The file a site path names inside the output, or None (never outside it)."""
-        candidate = (self.output / rel).resolve()
-        if candidate != self.output and self.output not in candidate.parents:
-            return None
-        if candidate.is_dir():
-            if rel and not rel.endswith("/"):
-                return None
-            candidate = candidate / "index.html"
-        return candidate if candidate.is_file() else None
-
-
-def _guess_type(file: Path) -> str:
-    ctype, _ = mimetypes.guess_type(file.name)
-    if ctype is None:
-        return "application/octet-stream"
-    if ctype.startswith("text/") or ctype in ("application/javascript", "image/svg+xml"):
-        return f"{ctype}; charset=utf-8"
-    return ctype

@@ -1,0 +1,67 @@
+"""Serving the built tree: which file a URL path names, and its Content-Type.
+
+Shared by the live preview (`commsite serve`) and the sidecar's
+`--serve-site`, so both map URLs to files, refuse paths outside the output
+folder and label files the same way. Only reads; the build writes the tree.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from commsite import urls
+from commsite.federation.content_types import content_type_for
+
+__all__ = ["content_type", "not_found_body", "resolve", "wants_slash"]
+
+FALLBACK_NOT_FOUND = b"<h1>Not found</h1>"
+_TEXTUAL = ("application/javascript", "image/svg+xml")
+
+
+def resolve(root: Path, url_path: str) -> Path | None:
+    """The file `url_path` (already unquoted, relative to the site's base,
+    leading slash optional) names inside `root`, or None. Never a path
+    outside root; a folder is its index.html, but only when asked for with a
+    trailing slash (or as the root itself)."""
+    base = root.resolve()
+    rel = url_path.lstrip("/")
+    if "\x00" in rel:
+        return None
+    candidate = (base / rel).resolve()
+    if candidate != base and base not in candidate.parents:
+        return None
+    if candidate.is_dir():
+        if rel and not rel.endswith("/"):
+            return None
+        candidate = candidate / "index.html"
+    return candidate if candidate.is_file() else None
+
+
+def wants_slash(root: Path, url_path: str) -> bool:
+    """True when `url_path` names a folder without its trailing slash, so the
+    server should redirect to `url_path + "/"`."""
+    rel = url_path.lstrip("/")
+    return bool(rel) and not rel.endswith("/") and resolve(root, rel + "/") is not None
+
+
+def content_type(root: Path, file: Path) -> str:
+    """The Content-Type for `file` inside `root`: the federation table first
+    (extensionless actor, WebFinger, feeds), then the extension, with UTF-8
+    for text."""
+    rel = file.resolve().relative_to(root.resolve()).as_posix()
+    known = content_type_for(rel)
+    if known is not None:
+        return known
+    guessed, _ = mimetypes.guess_type(file.name)
+    if guessed is None:
+        return "application/octet-stream"
+    if guessed.startswith("text/") or guessed in _TEXTUAL:
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+def not_found_body(root: Path) -> bytes:
+    """The built 404 page, or a one-line stand-in before the first build."""
+    page = root / urls.NOT_FOUND
+    return page.read_bytes() if page.is_file() else FALLBACK_NOT_FOUND
