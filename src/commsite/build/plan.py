@@ -31,7 +31,7 @@ from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
 from commsite.federation.documents import federation_documents
 from commsite.feeds.atom import atom_feed
-from commsite.feeds.calendar import events_calendar
+from commsite.feeds.calendar import event_calendars, events_calendar
 from commsite.feeds.jsonfeed import json_feed
 from commsite.feeds.sitemap import robots, sitemap
 from commsite.render.pages import PageSpec, plan_pages
@@ -171,7 +171,7 @@ def make_plan(
     # contexts are independent: on big sites, make the documents in a forked
     # worker while this process plans and fingerprints the pages.
     pending = submit(_documents, site) if len(site.stories) >= PARALLEL_DOCUMENTS_MIN else None
-    specs = plan_pages(site)
+    specs = plan_pages(site, event_calendars=True)
     documents, more = pending.result() if pending is not None else _documents(site)
     problems.extend(more)
     documents[urls.SITEMAP] = sitemap(site, [s.path for s in specs])
@@ -206,6 +206,7 @@ def _documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:
         urls.FEED_ATOM: atom_feed(site),
         urls.FEED_JSON: json_feed(site),
         urls.EVENTS_ICS: events_calendar(site),
+        **event_calendars(site),  # each event's "add to calendar" file
         urls.ROBOTS: robots(site),
     }
     federation, problems = federation_documents(site)
