@@ -232,11 +232,12 @@ def _hidden(path: str, first: str, second: str) -> Diagnostic:
         "page": "a page",
         "document": "a generated document",
     }
+    static = next((s for s in (second, first) if s.startswith(STATIC_DIR + "/")), None)
+    winner = what.get(second, second)
     return Diagnostic(
-        second if second.startswith(STATIC_DIR + "/") else path,
+        static or path,
         None,
-        f"{what.get(second, second)} and {what.get(first, first)} both produce '{path}'; "
-        f"the {what.get(second, second)} wins",
+        f"{winner} and {what.get(first, first)} both produce '{path}'; {winner} wins",
         Severity.WARNING,
-        "rename one of them" if second != "theme" else None,
+        f"rename {static}" if static else ("rename one of them" if second != "theme" else None),
     )
