@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -13,7 +15,7 @@ from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.sidecar import moderation
 from commsite.sidecar.export import export_interactions
-from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, serve
+from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, run, waitress_server
 from commsite.sidecar.store import Store
 from commsite.sidecar.worker import RebuildNotifier
 
@@ -36,7 +38,7 @@ def _fail(exc: CommsiteError) -> click.ClickException:
 @click.command()
 @SITE
 @click.option("--host", default=None, help="Address to listen on (default: sidecar.host).")
-@click.option("--port", default=None, type=int, help="Port (default: sidecar.port, 8787).")
+@click.option("--port", "-p", default=None, type=int, help="Port (default: sidecar.port, 8787).")
 @click.option(
     "--serve-site",
     is_flag=True,
@@ -71,6 +73,16 @@ def sidecar(
     \b
     Routes: POST /inbox and /ap/inbox, GET /ap/followers, GET /healthz
     (and, with --serve-site, the site itself). See docs/sidecar.md.
+
+    \b
+    Examples:
+      commsite sidecar                      the site in this folder, on sidecar.port
+      commsite sidecar /srv/community -p 8788
+      commsite sidecar --serve-site         also serve public/ and WebFinger (no nginx)
+      commsite sidecar --trust-forwarded-host --host 127.0.0.1   behind a proxy
+
+    Ctrl-C or SIGTERM (systemd, docker stop) stops it cleanly: deliveries
+    already answered 202 are in the database and are processed on the next start.
     """
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -88,8 +100,27 @@ def sidecar(
         raise _fail(exc) from exc
     host = host or running.config.sidecar.host
     port = port if port is not None else running.config.sidecar.port
-    click.echo(f"commsite sidecar for {running.config.base_url} on http://{host}:{port}/")
-    serve(running, host, port, threads=threads)
+    # Bind before the banner, so a busy port is one clear line, not a traceback.
+    try:
+        server = waitress_server(running, host, port, threads=threads)
+    except CommsiteError as exc:
+        running.close()
+        raise _fail(exc) from exc
+    # SIGTERM (systemd, docker stop, kill) stops the sidecar as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"commsite sidecar for {running.config.base_url} on "
+        f"http://{shown}:{server.effective_port}/ (Ctrl-C to stop)"
+    )
+    run(running, server)
+    click.echo("Stopped.")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # A second signal while the worker finishes must not cut the shutdown short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 # --- moderate ---------------------------------------------------------------

@@ -9,7 +9,9 @@ under waitress; `wsgi_app(root)` is the factory for other WSGI servers::
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,9 +39,12 @@ from commsite.sidecar.worker import RebuildNotifier, Worker
 
 __all__ = [
     "Options",
+    "PortInUse",
     "Sidecar",
+    "listening_socket",
     "load_config_or_fail",
     "open_sidecar",
+    "run",
     "serve",
     "waitress_server",
     "wsgi_app",
@@ -80,6 +85,10 @@ class Sidecar:
     def close(self) -> None:
         self.worker.stop()
         self.store.close()
+
+
+class PortInUse(CommsiteError):
+    """Another server already listens on the sidecar's address."""
 
 
 def load_config_or_fail(root: Path) -> SiteConfig:
@@ -158,8 +167,35 @@ def open_sidecar(
     return Sidecar(root=root, config=config, store=store, app=app, worker=worker)
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (host, port), not yet listening; PortInUse when taken.
+
+    Bound here rather than by waitress so that a busy port fails before
+    waitress starts its worker threads and wake-up pipe (which it would leak)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, 0, socket.SOCK_STREAM, 0, socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise CommsiteError(f"cannot listen on {host}: {exc.strerror}") from exc
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"port {port} on {host} is already in use; "
+                f"try `commsite sidecar --port {port + 1}` or stop the other server"
+            ) from exc
+        raise
+    return sock
+
+
 def waitress_server(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> Any:
     """A waitress server for the app (port 0: any free port; see `.effective_port`).
+    PortInUse when the port is taken.
 
     waitress drops X-Forwarded-* headers unless told which proxy to trust;
     whether X-Forwarded-Host counts is the app's decision (--trust-forwarded-host),
@@ -169,17 +205,16 @@ def waitress_server(sidecar: Sidecar, host: str, port: int, *, threads: int = 8)
 
     return waitress.create_server(
         sidecar.app,
-        host=host,
-        port=port,
+        sockets=[listening_socket(host, port)],
         threads=threads,
         ident="commsite",
         clear_untrusted_proxy_headers=False,
     )
 
 
-def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
-    """Run under waitress until interrupted, with the worker alongside."""
-    server = waitress_server(sidecar, host, port, threads=threads)
+def run(sidecar: Sidecar, server: Any) -> None:
+    """Serve with the worker alongside until interrupted (KeyboardInterrupt);
+    then stop accepting, close waitress, stop the worker and close the store."""
     sidecar.start()
     try:
         server.run()
@@ -188,6 +223,11 @@ def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
     finally:
         server.close()
         sidecar.close()
+
+
+def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
+    """Bind, then run under waitress until interrupted, with the worker alongside."""
+    run(sidecar, waitress_server(sidecar, host, port, threads=threads))
 
 
 def wsgi_app(root: str, **options: object) -> SidecarApp:
