@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,11 +25,20 @@ SITE = click.argument(
 PROGRESS_AFTER = 0.5
 
 
-def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+def _print_diagnostics(diagnostics: Sequence[Diagnostic], site: Path) -> None:
+    """Every diagnostic, then the count line, with paths an editor can open from here."""
     for d in diagnostics:
-        click.echo(d.format(), err=True)
+        click.echo(replace(d, path=_from_here(site, d.path)).format(), err=True)
     if diagnostics:
         click.echo(count_line(diagnostics), err=True)
+
+
+def _from_here(site: Path, path: str) -> str:
+    """A site-relative path as seen from the current folder ('example_site/content/x.md')."""
+    if site == Path(".") or Path(path).is_absolute():
+        return path
+    shown = os.path.relpath(site / path)
+    return path if shown.startswith("..") else shown.replace(os.sep, "/")
 
 
 def _require_site(root: Path) -> None:
@@ -140,6 +150,7 @@ def build(
         cache=not no_cache,
     )
     progress = _ProgressLine(sys.stderr.isatty())
+    had_output = options.output_dir.exists()
     try:
         now = build_now(os.environ)
         result = build_site(options, now=now, progress=progress)
@@ -147,9 +158,12 @@ def build(
         progress.clear()
         raise click.ClickException(str(exc)) from None
     progress.clear()
-    _print_diagnostics(result.diagnostics)
+    _print_diagnostics(result.diagnostics, site)
     if not result.ok:
-        click.echo("Build failed; the previous output was left as it was.", err=True)
+        if had_output:
+            click.echo("Build failed; the previous output was left as it was.", err=True)
+        else:
+            click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
     click.echo(summary_line(result), err=True)
 
@@ -183,7 +197,7 @@ def check(site: Path, strict: bool, drafts: bool, future: bool) -> None:
     found = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if strict:
         found = [d.as_error() for d in found]
-    _print_diagnostics(found)
+    _print_diagnostics(found, site)
     if any(d.is_error for d in found):
         sys.exit(1)
     if not found:
