@@ -137,7 +137,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_list_shows_who_what_where_and_an_excerpt(site: Path) -> None:
-    code, out = run("moderate", "list", str(site))
+    code, out = run("moderate", "list", "--site", str(site))
     assert code == 0
     assert out.splitlines()[:3] == [
         "#1 reply on stories/first-meetup from @bob@r.example (2026-11-20T10:00:01+00:00)",
@@ -149,42 +149,89 @@ def test_list_shows_who_what_where_and_an_excerpt(site: Path) -> None:
 
 
 def test_approve_by_number_and_reject_by_actor_with_a_rule(site: Path) -> None:
-    assert run("moderate", "approve", str(site), "1") == (0, "approved #1\n")
+    assert run("moderate", "approve", "-s", str(site), "1") == (0, "approved #1\n")
     code, out = run(
-        "moderate", "reject", str(site), "@bob@r.example", "--rule", "2", "--note", "advert"
+        "moderate", "reject", "-s", str(site), "@bob@r.example", "--rule", "2", "--note", "advert"
     )
     assert (code, out) == (0, "rejected #2\n")
-    code, out = run("moderate", "log", str(site))
+    code, out = run("moderate", "log", "--site", str(site))
     lines = out.splitlines()
     assert lines[0].endswith(" approve 1")
     assert lines[1].endswith(" reject 2 (rule 2): advert")
-    assert run("moderate", "list", str(site))[1].endswith("1 item waiting\n")
+    assert run("moderate", "list", "--site", str(site))[1].endswith("1 item waiting\n")
+
+
+def test_inside_the_site_folder_the_subject_is_the_only_argument(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(site)
+    assert run("moderate", "approve", "1") == (0, "approved #1\n")
+    assert run("moderate", "reject", "2", "--rule", "2") == (0, "rejected #2\n")
+    code, out = run("moderate")
+    assert (code, out.splitlines()[-1]) == (0, "1 item waiting")
+    assert run("moderate", "log")[1].splitlines()[1].endswith(" reject 2 (rule 2)")
+
+
+def test_the_site_option_works_before_or_after_the_subcommand(
+    site: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert run("moderate", "-s", str(site), "approve", "1") == (0, "approved #1\n")
+    assert run("moderate", "approve", "2", "--site", str(site)) == (0, "approved #2\n")
+    code, out = run("moderate", "--site", str(site))
+    assert code == 0
+    assert out.startswith("#3 introduction from @eve@r.example")
+    assert out.endswith("1 item waiting\n")
+    # The subcommand's own --site wins over the group's.
+    code, out = run("moderate", "-s", "/nonexistent-site", "list", "-s", str(site))
+    assert (code, out.splitlines()[-1]) == (0, "1 item waiting")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "moderate",
+        "moderate list",
+        "moderate approve",
+        "moderate reject",
+        "moderate block-actor",
+        "moderate block-domain",
+        "moderate log",
+        "interactions export",
+    ],
+)
+def test_help_has_examples_and_the_site_option(command: str) -> None:
+    code, out = run(*command.split(), "--help")
+    assert code == 0
+    assert "Examples:" in out
+    if command.startswith("moderate"):
+        assert "-s, --site DIRECTORY" in out
 
 
 def test_a_rule_that_does_not_exist_is_refused(site: Path) -> None:
-    code, out = run("moderate", "reject", str(site), "1", "--rule", "7")
+    code, out = run("moderate", "reject", "-s", str(site), "1", "--rule", "7")
     assert code == 2
     assert "rules.md has 3 rules; there is no rule 7" in out
-    assert run("moderate", "log", str(site))[1] == ""
+    assert run("moderate", "log", "--site", str(site))[1] == ""
 
 
 def test_nothing_to_decide_is_an_error(site: Path) -> None:
-    code, out = run("moderate", "approve", str(site), "99")
+    code, out = run("moderate", "approve", "-s", str(site), "99")
     assert code == 1
     assert "nothing waits under '99'" in out
 
 
 def test_block_actor_rejects_their_items_and_logs(site: Path) -> None:
     code, out = run(
-        "moderate", "block-actor", str(site), "https://r.example/users/bob", "--rule", "1"
+        "moderate", "block-actor", "-s", str(site), "https://r.example/users/bob", "--rule", "1"
     )
     assert (code, out) == (0, "blocked actor https://r.example/users/bob; 2 item(s) rejected\n")
-    code, out = run("moderate", "block-domain", str(site), "r.example")
+    code, out = run("moderate", "block-domain", "-s", str(site), "r.example")
     assert (code, out) == (0, "blocked domain r.example; 1 item(s) rejected\n")
-    log = run("moderate", "log", str(site))[1]
+    log = run("moderate", "log", "--site", str(site))[1]
     assert "block-actor https://r.example/users/bob (rule 1)" in log
     assert "block-domain r.example" in log
-    assert run("moderate", "list", str(site))[1] == "0 items waiting\n"
+    assert run("moderate", "list", "--site", str(site))[1] == "0 items waiting\n"
 
 
 def test_approving_calls_the_rebuild_webhook(site: Path) -> None:
@@ -205,7 +252,7 @@ def test_approving_calls_the_rebuild_webhook(site: Path) -> None:
         yaml_file = site / "commsite.yaml"
         hook = f"http://127.0.0.1:{server.server_address[1]}/rebuild"
         yaml_file.write_text(yaml_file.read_text() + f"sidecar:\n  rebuild_webhook: {hook}\n")
-        assert run("moderate", "approve", str(site), "3")[0] == 0
+        assert run("moderate", "approve", "-s", str(site), "3")[0] == 0
     finally:
         server.shutdown()
         server.server_close()

@@ -171,7 +171,7 @@ def test_the_whole_conversation(tmp_path: Path, remote: Remote, origin: SiteOrig
         assert deliver(server, remote, "bob", undo) == "done"
 
     # Moderation through the CLI.
-    waiting = cli("moderate", "list", str(root))
+    waiting = cli("moderate", "list", "-s", str(root))
     assert "reply on stories/first-meetup from " + remote.handle("bob") in waiting
     assert "introduction from " + remote.handle("dan") in waiting
     assert "message from " + remote.handle("bob") in waiting
@@ -181,9 +181,9 @@ def test_the_whole_conversation(tmp_path: Path, remote: Remote, origin: SiteOrig
         for line in waiting.splitlines()
         if line.startswith("#") and "reply" in line
     )
-    cli("moderate", "approve", str(root), bob_reply, "--note", "friendly")
-    cli("moderate", "approve", str(root), remote.handle("dan"))
-    log = cli("moderate", "log", str(root))
+    cli("moderate", "approve", bob_reply, "--note", "friendly", "--site", str(root))
+    cli("moderate", "-s", str(root), "approve", remote.handle("dan"))
+    log = cli("moderate", "log", "-s", str(root))
     assert f"approve {bob_reply}: friendly" in log
 
     # Export, then the site loader sees exactly what was approved.

@@ -24,6 +24,27 @@ SITE = click.argument(
 )
 
 
+# `commsite moderate` takes the site as an option, so that SUBJECT can come
+# first when it is run inside the site's folder: `commsite moderate approve 12`.
+# It may be given on the group (before the subcommand) or on the subcommand.
+SITE_OPTION = click.option(
+    "--site",
+    "-s",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The site's folder (default: this folder).",
+)
+_GROUP_SITE = "commsite.moderate.site"
+
+
+def _site(site: Path | None) -> Path:
+    """The subcommand's --site, else the group's, else the current folder."""
+    if site is not None:
+        return site
+    group_site = click.get_current_context().find_root().meta.get(_GROUP_SITE)
+    return group_site if isinstance(group_site, Path) else Path(".")
+
+
 def _store(root: Path) -> Store:
     config = load_config_or_fail(root)
     data_dir = DataDir.for_site(root, config.sidecar.data_dir)
@@ -154,29 +175,44 @@ NOTE = click.option("--note", help="A note for the decision log.")
 
 
 @click.group(invoke_without_command=True)
+@SITE_OPTION
 @click.pass_context
-def moderate(ctx: click.Context) -> None:
+def moderate(ctx: click.Context, site: Path | None) -> None:
     """Review what waits: replies, introductions, messages and reports.
 
+    Run it in the site's folder, or name the folder with --site/-s (before
+    or after the subcommand). An item is its number from `list`; an actor is
+    its URL or @user@host.
+
     \b
-    commsite moderate                      what waits, for the site here
-    commsite moderate list SITE            what waits
-    commsite moderate approve SITE 12      publish item 12 (or every item of an actor)
-    commsite moderate reject SITE 12 --rule 3 --note "advertising"
-    commsite moderate block-actor SITE @spam@bad.example
-    commsite moderate block-domain SITE bad.example
-    commsite moderate log SITE             every decision so far
+    Examples:
+      commsite moderate                       what waits, for the site here
+      commsite moderate list -s /srv/community
+      commsite moderate approve 12            publish item 12
+      commsite moderate approve @ada@social.example   every waiting item of an actor
+      commsite moderate reject 12 --rule 3 --note "advertising"
+      commsite moderate block-actor @spam@bad.example
+      commsite moderate block-domain bad.example
+      commsite moderate log                   every decision so far
     """
+    if site is not None:
+        ctx.find_root().meta[_GROUP_SITE] = site
     if ctx.invoked_subcommand is None:
-        ctx.invoke(list_pending, site=Path("."))
+        ctx.invoke(list_pending, site=site)
 
 
 @moderate.command(name="list")
-@SITE
-def list_pending(site: Path) -> None:
-    """What waits for a decision: number, kind, who, where, why, excerpt."""
+@SITE_OPTION
+def list_pending(site: Path | None) -> None:
+    """What waits for a decision: number, kind, who, where, why, excerpt.
+
+    \b
+    Examples:
+      commsite moderate list
+      commsite moderate list --site /srv/community
+    """
     try:
-        store = _store(site)
+        store = _store(_site(site))
     except CommsiteError as exc:
         raise _fail(exc) from exc
     waiting = moderation.pending(store)
@@ -189,7 +225,10 @@ def list_pending(site: Path) -> None:
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
 
 
-def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | None) -> None:
+def _decide(
+    site_option: Path | None, verb: str, subject: str, rule: int | None, note: str | None
+) -> None:
+    site = _site(site_option)
     try:
         store = _store(site)
         _check_rule(site, rule)
@@ -205,26 +244,42 @@ def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | N
 
 
 @moderate.command()
-@SITE
 @click.argument("subject")
 @RULE
 @NOTE
-def approve(site: Path, subject: str, rule: int | None, note: str | None) -> None:
-    """Publish an item (its number) or every waiting item of an actor (URL or @handle)."""
+@SITE_OPTION
+def approve(site: Path | None, subject: str, rule: int | None, note: str | None) -> None:
+    """Publish SUBJECT: an item (its number) or every waiting item of an actor (URL or @handle).
+
+    \b
+    Examples:
+      commsite moderate approve 12
+      commsite moderate approve @ada@social.example --note "known from the café"
+      commsite moderate approve 12 -s /srv/community
+    """
     _decide(site, "approve", subject, rule, note)
 
 
 @moderate.command()
-@SITE
 @click.argument("subject")
 @RULE
 @NOTE
-def reject(site: Path, subject: str, rule: int | None, note: str | None) -> None:
-    """Reject an item (its number) or every waiting item of an actor."""
+@SITE_OPTION
+def reject(site: Path | None, subject: str, rule: int | None, note: str | None) -> None:
+    """Reject SUBJECT: an item (its number) or every waiting item of an actor.
+
+    \b
+    Examples:
+      commsite moderate reject 12 --rule 2 --note "advertising"
+      commsite moderate reject https://bad.example/users/spam
+    """
     _decide(site, "reject", subject, rule, note)
 
 
-def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None) -> None:
+def _block(
+    site_option: Path | None, kind: str, value: str, rule: int | None, note: str | None
+) -> None:
+    site = _site(site_option)
     try:
         store = _store(site)
         _check_rule(site, rule)
@@ -237,31 +292,48 @@ def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None
 
 
 @moderate.command(name="block-actor")
-@SITE
 @click.argument("actor")
 @RULE
 @NOTE
-def block_actor(site: Path, actor: str, rule: int | None, note: str | None) -> None:
-    """Block an actor (URL or @user@host): drop what they send, reject what they sent."""
+@SITE_OPTION
+def block_actor(site: Path | None, actor: str, rule: int | None, note: str | None) -> None:
+    """Block ACTOR (URL or @user@host): drop what they send, reject what they sent.
+
+    \b
+    Examples:
+      commsite moderate block-actor @spam@bad.example --rule 2
+      commsite moderate block-actor https://bad.example/users/spam
+    """
     _block(site, "actor", actor, rule, note)
 
 
 @moderate.command(name="block-domain")
-@SITE
 @click.argument("domain")
 @RULE
 @NOTE
-def block_domain(site: Path, domain: str, rule: int | None, note: str | None) -> None:
-    """Block a whole domain (and its subdomains)."""
+@SITE_OPTION
+def block_domain(site: Path | None, domain: str, rule: int | None, note: str | None) -> None:
+    """Block a whole DOMAIN (and its subdomains).
+
+    \b
+    Examples:
+      commsite moderate block-domain bad.example --note "spam wave"
+    """
     _block(site, "domain", domain, rule, note)
 
 
 @moderate.command(name="log")
-@SITE
-def decision_log(site: Path) -> None:
-    """Every moderation decision, oldest first."""
+@SITE_OPTION
+def decision_log(site: Path | None) -> None:
+    """Every moderation decision, oldest first.
+
+    \b
+    Examples:
+      commsite moderate log
+      commsite moderate log -s /srv/community
+    """
     try:
-        store = _store(site)
+        store = _store(_site(site))
     except CommsiteError as exc:
         raise _fail(exc) from exc
     for d in moderation.decisions(store):
@@ -281,7 +353,14 @@ def interactions() -> None:
 @interactions.command()
 @SITE
 def export(site: Path) -> None:
-    """Write approved interactions to SITE/interactions/ (commit them; then build)."""
+    """Write approved interactions to SITE/interactions/ (commit them; then build).
+
+    \b
+    Examples:
+      commsite interactions export                   the site in this folder
+      commsite interactions export /srv/community
+      commsite interactions export && git add interactions && git commit -m "replies"
+    """
     try:
         store = _store(site)
     except CommsiteError as exc:
