@@ -19,7 +19,10 @@ What each activity does:
   A Note whose id has a tombstone is refused: a late or replayed Create cannot
   bring back what was deleted.
 * Update{Note} -> the item's text replaced and `updated` set (only by its
-  author); Update{Person} -> the cached profile refreshed.
+  author; an edit older than the stored one is ignored). An Update of a Note
+  not stored yet (its Create still waits for a retry, or arrives later) is
+  taken as its Create, as Mastodon does, so the edit is never lost; the late
+  Create is then ignored. Update{Person} -> the cached profile refreshed.
 * Delete{Note or Tombstone or id} -> the item removed, a tombstone kept;
   Delete{actor} -> everything from that actor purged.
 * Like / Announce of our objects and their Undo -> counts per object.
@@ -265,10 +268,19 @@ class Processor:
         note = self._note_of(activity, actor)
         if isinstance(note, Outcome):
             return note
+        return self._store_note(note, actor, edit=False)
+
+    def _store_note(self, note: Mapping[str, Any], actor: str, *, edit: bool) -> Outcome:
+        """A new item from a Create, or from an Update whose Create has not been
+        processed (yet): Mastodon sends the whole Note with each edit, and a
+        Create that waits for a retry, or arrives after its edit, must not lose
+        the edit. A Create that comes later finds the item stored and is
+        ignored: it can only be older than the edit."""
         note_id = str(note["id"])
+        verb = "an Update" if edit else "a Create"
         conn = self.store.conn
         if conn.execute("SELECT 1 FROM inbox_tombstones WHERE id = ?", (note_id,)).fetchone():
-            return Outcome("refused", f"{note_id} was deleted; a Create cannot bring it back")
+            return Outcome("refused", f"{note_id} was deleted; {verb} cannot bring it back")
         if conn.execute("SELECT 1 FROM inbox_items WHERE ap_id = ?", (note_id,)).fetchone():
             return Outcome("ignored", f"{note_id} is already stored")
         in_reply_to = _id(note.get("inReplyTo"))
@@ -305,13 +317,16 @@ class Processor:
                     _note_url(note),
                     json.dumps(hashtags(note)),
                     iso(_when(note.get("published"), now)),
-                    None,
+                    iso(_when(note.get("updated"), now)) if edit else None,
                     status,
                     reason,
                     iso(now),
                 ),
             )
-        return Outcome("done", f"{kind} ({why}), {status}", public_change=status == "approved")
+        before = "an edit before its Create: " if edit else ""
+        return Outcome(
+            "done", f"{before}{kind} ({why}), {status}", public_change=status == "approved"
+        )
 
     def _update(self, activity: Mapping[str, Any], actor: str) -> Outcome:
         obj = activity.get("object")
@@ -327,12 +342,15 @@ class Processor:
             return note
         note_id = str(note["id"])
         row = self.store.conn.execute(
-            "SELECT status, actor FROM inbox_items WHERE ap_id = ?", (note_id,)
+            "SELECT status, actor, updated FROM inbox_items WHERE ap_id = ?", (note_id,)
         ).fetchone()
         if row is None:
-            return Outcome("ignored", f"{note_id} is not stored")
+            return self._store_note(note, actor, edit=True)
         if row["actor"] != actor:
             return Outcome("refused", "an Update of someone else's post")
+        updated = iso(_when(note.get("updated"), self.clock()))
+        if row["updated"] is not None and updated < row["updated"]:
+            return Outcome("ignored", f"an older edit than the one stored ({row['updated']})")
         content = sanitize_html(str(note.get("content") or ""))
         summary = note.get("summary") if isinstance(note.get("summary"), str) else None
         status = row["status"]
@@ -340,7 +358,6 @@ class Processor:
         keyword = hold_keyword(self.config, content, summary)
         if keyword and status == "approved":
             status, reason = "pending", f"edited to contain hold keyword {keyword!r}"
-        updated = iso(_when(note.get("updated"), self.clock()))
         with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE inbox_items SET content_html = ?, summary = ?, sensitive = ?, url = ?,"
