@@ -107,7 +107,7 @@ def export_interactions(store: Store, root: Path) -> ExportResult:
 
     counts: dict[str, dict[str, int]] = {}
     for target, kind, n in store.conn.execute(
-        "SELECT target, kind, COUNT(*) FROM inbox_reactions GROUP BY target, kind"
+        "SELECT target, kind, COUNT(DISTINCT actor) FROM inbox_reactions GROUP BY target, kind"
     ):
         counts.setdefault(target, {"likes": 0, "boosts": 0})[f"{kind}s"] = int(n)
     reactions_rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"

@@ -25,7 +25,8 @@ What each activity does:
   Create is then ignored. Update{Person} -> the cached profile refreshed.
 * Delete{Note or Tombstone or id} -> the item removed, a tombstone kept;
   Delete{actor} -> everything from that actor purged.
-* Like / Announce of our objects and their Undo -> counts per object.
+* Like / Announce of our objects and their Undo -> counts per story or event,
+  one per person and kind however the object was named (id or page URL).
 * Flag -> a report for organisers.
 """
 
@@ -230,9 +231,14 @@ class Processor:
                     (inner_id, actor),
                 ).rowcount
             if not removed and isinstance(inner, Mapping) and inner_type in ("Like", "Announce"):
+                # Not the activity we stored (a duplicate that named the object
+                # another way): undo the reaction to the same story or event.
+                object_id = _id(inner.get("object"))
+                target = self.targets.target_of(object_id) if object_id else None
                 removed = conn.execute(
-                    "DELETE FROM inbox_reactions WHERE kind = ? AND actor = ? AND object = ?",
-                    (_kind(inner_type), actor, _id(inner.get("object"))),
+                    "DELETE FROM inbox_reactions WHERE kind = ? AND actor = ?"
+                    " AND (object = ? OR target = ?)",
+                    (_kind(inner_type), actor, object_id, target),
                 ).rowcount
         if removed:
             return Outcome("done", "reaction withdrawn", public_change=True)
@@ -453,6 +459,8 @@ class Processor:
         if target is None:
             return Outcome("ignored", "not one of our stories or events")
         kind = _kind(str(activity["type"]))
+        # One per (kind, actor, target): a Like of the object id and another of
+        # the page URL are the same like (the unique index ignores the second).
         with self.store.transaction() as conn:
             added = conn.execute(
                 "INSERT OR IGNORE INTO inbox_reactions"

@@ -120,6 +120,15 @@ MIGRATIONS = [
       note TEXT
     );
     """,
+    # A like or boost counts once per person and story or event, however the
+    # object was named (its ActivityPub id or its page URL): keep the first of
+    # any duplicates already stored, then let the index refuse new ones.
+    """
+    DELETE FROM inbox_reactions WHERE rowid NOT IN (
+      SELECT MIN(rowid) FROM inbox_reactions GROUP BY kind, actor, target
+    );
+    CREATE UNIQUE INDEX inbox_reactions_once ON inbox_reactions (kind, actor, target);
+    """,
 ]
 
 
