@@ -85,9 +85,12 @@ def blocked_reason(store: Store, config: SiteConfig, actor: str) -> str | None:
         return f"actor {actor_url} is blocked"
     handles = {normalise_handle(b) for b in blocked if not b.startswith(("http://", "https://"))}
     if handles:
-        row = conn.execute("SELECT handle FROM inbox_actors WHERE id = ?", (actor_url,)).fetchone()
-        if row is not None and normalise_handle(row[0]) in handles:
-            return f"actor {row[0]} is blocked"
+        row = conn.execute(
+            "SELECT handle, webfinger FROM inbox_actors WHERE id = ?", (actor_url,)
+        ).fetchone()
+        for known in row or ():
+            if known and normalise_handle(known) in handles:
+                return f"actor {known} is blocked"
     return None
 
 
@@ -109,8 +112,10 @@ def initial_status(
     member_handles: frozenset[str],
     is_follower: bool,
     texts: tuple[str | None, ...],
+    aliases: tuple[str, ...] = (),
 ) -> tuple[str, str | None]:
-    """(status, why it waits) for a new item."""
+    """(status, why it waits) for a new item. `aliases` are the author's other
+    handles (its FEP-2c59 WebFinger handle), any of which may be a member's."""
     if kind not in PUBLISHABLE:
         return "pending", f"{kind} for organisers"
     keyword = hold_keyword(config, *texts)
@@ -119,7 +124,9 @@ def initial_status(
     policy = config.moderation.approve
     if policy == "everyone":
         return "approved", None
-    if policy == "members" and normalise_handle(handle) in member_handles:
+    if policy == "members" and any(
+        normalise_handle(h) in member_handles for h in (handle, *aliases)
+    ):
         return "approved", None
     if policy == "followers" and is_follower:
         return "approved", None
@@ -209,7 +216,8 @@ def _items_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
         actor = subject
     else:
         row = conn.execute(
-            "SELECT id FROM inbox_actors WHERE lower(handle) = ?", (normalise_handle(subject),)
+            "SELECT id FROM inbox_actors WHERE lower(handle) = ?1 OR lower(webfinger) = ?1",
+            (normalise_handle(subject),),
         ).fetchone()
         if row is None:
             return []
@@ -282,7 +290,7 @@ def block(
             actors = [
                 r[0]
                 for r in conn.execute(
-                    "SELECT id FROM inbox_actors WHERE lower(handle) = ?",
+                    "SELECT id FROM inbox_actors WHERE lower(handle) = ?1 OR lower(webfinger) = ?1",
                     (normalise_handle(value),),
                 )
             ]

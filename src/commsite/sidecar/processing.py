@@ -301,6 +301,7 @@ class Processor:
             self.config,
             kind=kind,
             handle=profile.handle,
+            aliases=profile.handles[1:],
             member_handles=self.targets.member_handles(),
             is_follower=self.store.followers.get(actor) is not None,
             texts=(content, summary),

@@ -3,6 +3,14 @@
 Fetched with the SSRF-safe Fetcher the first time an actor is needed, refreshed
 by Update{Person}, forgotten with Delete{actor}. Only what a reply or follower
 list shows is kept.
+
+The handle is `@preferredUsername@actor-host`. A server whose WebFinger domain
+differs from its web host (Mastodon's LOCAL_DOMAIN and WEB_DOMAIN: the actor at
+social.example.org, the handle @ada@example.org) may say so in the actor's
+`webfinger` property (FEP-2c59); it is kept as `webfinger` when its domain is
+the actor's host or a parent domain of it. A claim of any other domain would
+need a WebFinger lookup to confirm (anyone could claim anyone's handle), so it
+is not kept: see docs/moderation.md.
 """
 
 from __future__ import annotations
@@ -11,13 +19,14 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
 from commsite.federation.fetch import Fetcher, FetchError
 from commsite.sidecar.store import Store, iso
 
-__all__ = ["Profile", "Profiles", "profile_from_document"]
+__all__ = ["Profile", "Profiles", "profile_from_document", "webfinger_handle"]
 
 ACTOR_TYPES = frozenset({"Person", "Service", "Group", "Organization", "Application"})
 
@@ -31,6 +40,12 @@ class Profile:
     avatar: str | None
     inbox: str | None
     shared_inbox: str | None
+    webfinger: str | None = None  # "@user@domain" from FEP-2c59, when trusted (see above)
+
+    @property
+    def handles(self) -> tuple[str, ...]:
+        """Every handle this actor is known by: the host-based one, then the WebFinger one."""
+        return (self.handle,) if self.webfinger is None else (self.handle, self.webfinger)
 
 
 def _http_url(value: Any) -> str | None:
@@ -47,6 +62,36 @@ def _http_url(value: Any) -> str | None:
     if isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
         return value
     return None
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def webfinger_handle(value: Any, actor_id: str) -> str | None:
+    """The actor's FEP-2c59 `webfinger` ("user@domain", "acct:user@domain" or
+    "@user@domain") as "@user@domain", when its domain is the actor's host or a
+    parent domain of it (social.example.org may speak for example.org); else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    text = text[5:] if text.lower().startswith("acct:") else text.removeprefix("@")
+    user, at, domain = text.partition("@")
+    if not at or not user or not domain or "@" in domain or any(c.isspace() for c in text):
+        return None
+    host = (urlsplit(actor_id).hostname or "").lower()
+    try:
+        wanted_host = (urlsplit("//" + domain).hostname or "").lower()
+    except ValueError:
+        return None
+    trusted = wanted_host == host or (
+        not _is_ip(host) and "." in wanted_host and host.endswith("." + wanted_host)
+    )
+    return f"@{user}@{domain}" if trusted else None
 
 
 def profile_from_document(doc: Mapping[str, Any], actor_id: str) -> Profile:
@@ -71,6 +116,7 @@ def profile_from_document(doc: Mapping[str, Any], actor_id: str) -> Profile:
         avatar=_http_url(doc.get("icon")),
         inbox=_http_url(doc.get("inbox")),
         shared_inbox=_http_url(shared),
+        webfinger=webfinger_handle(doc.get("webfinger"), actor_id),
     )
 
 
@@ -96,11 +142,12 @@ class Profiles:
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO inbox_actors"
-                " (id, handle, name, url, avatar, inbox, shared_inbox, fetched_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " (id, handle, name, url, avatar, inbox, shared_inbox, webfinger, fetched_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET handle = excluded.handle, name = excluded.name,"
                 " url = excluded.url, avatar = excluded.avatar, inbox = excluded.inbox,"
-                " shared_inbox = excluded.shared_inbox, fetched_at = excluded.fetched_at",
+                " shared_inbox = excluded.shared_inbox, webfinger = excluded.webfinger,"
+                " fetched_at = excluded.fetched_at",
                 (
                     profile.id,
                     profile.handle,
@@ -109,6 +156,7 @@ class Profiles:
                     profile.avatar,
                     profile.inbox,
                     profile.shared_inbox,
+                    profile.webfinger,
                     iso(self.clock()),
                 ),
             )
@@ -123,4 +171,5 @@ def _profile(row: sqlite3.Row) -> Profile:
         avatar=row["avatar"],
         inbox=row["inbox"],
         shared_inbox=row["shared_inbox"],
+        webfinger=row["webfinger"],
     )

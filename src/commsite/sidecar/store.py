@@ -129,6 +129,11 @@ MIGRATIONS = [
     );
     CREATE UNIQUE INDEX inbox_reactions_once ON inbox_reactions (kind, actor, target);
     """,
+    # The actor's FEP-2c59 `webfinger` handle, when its server declares one
+    # (see commsite.sidecar.profiles); a member may be listed by either handle.
+    """
+    ALTER TABLE inbox_actors ADD COLUMN webfinger TEXT;
+    """,
 ]
 
 
