@@ -233,7 +233,7 @@ class Remote:
             body=body,
         ).sign()
         signed.pop("Authorization", None)
-        return signed
+        return dict(signed)
 
     def deliver(self, url: str, activity: dict[str, Any], user: str = "alice", **kw: Any) -> Reply:
         body = json.dumps(activity).encode()
@@ -242,7 +242,7 @@ class Remote:
 
 def post(url: str, body: bytes, headers: dict[str, str], *, chunked: bool = False) -> Reply:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         conn.putrequest(
             "POST",
@@ -385,7 +385,7 @@ class SidecarServer:
         options.setdefault("worker_poll", 0.2)
         self.sidecar = open_sidecar(root, Options(**options))
         self.server = waitress_server(self.sidecar, "127.0.0.1", 0, threads=4)
-        self.port = self.server.effective_port  # type: ignore[union-attr]
+        self.port = self.server.effective_port
         self.sidecar.start()
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()

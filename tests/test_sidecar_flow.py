@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -74,7 +75,7 @@ def create(remote: Remote, obj: dict[str, object]) -> dict[str, object]:
     }
 
 
-def deliver(server: SidecarServer, remote: Remote, user: str, activity: dict[str, object]) -> str:
+def deliver(server: SidecarServer, remote: Remote, user: str, activity: dict[str, Any]) -> str:
     reply = remote.deliver(server.inbox, activity, user=user)
     assert reply.status == 202, reply.body
     return server.wait_settled(str(activity["id"]))

@@ -151,8 +151,9 @@ def test_reactions_count_once_and_only_the_reactor_can_undo(tmp_path: Path) -> N
 
 def test_flags_become_reports_for_organisers(tmp_path: Path) -> None:
     p = make(tmp_path, approve="everyone")
-    flag = {"id": f"{BOB}/flags/1", "type": "Flag", "actor": BOB, "content": "<b>spam</b> here",
-            "object": [US, f"{EVE}/statuses/3"]}  # fmt: skip
+    flag: dict[str, Any] = {"id": f"{BOB}/flags/1", "type": "Flag", "actor": BOB,
+                            "content": "<b>spam</b> here",
+                            "object": [US, f"{EVE}/statuses/3"]}  # fmt: skip
     assert p.process(flag).state == "done"
     row = item(p, flag["id"])
     assert row is not None
