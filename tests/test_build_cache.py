@@ -62,6 +62,15 @@ def edit_config(root: Path) -> None:
     replace_in(root / "commsite.yaml", 'title: Menders & "Friends" <Golden>', "title: The Menders")
 
 
+def edit_federation_config(root: Path) -> None:
+    # What only the federation objects read (kept between builds by a digest of it).
+    replace_in(
+        root / "commsite.yaml", "base_url: https://golden.example/", "base_url: https://b.example/"
+    )
+    with (root / "commsite.yaml").open("a", encoding="utf-8") as config:
+        config.write("federation:\n  story_type: Article\n")
+
+
 def edit_member(root: Path) -> None:
     replace_in(root / "content/members/ada.md", "name: Ada Okafor", "name: Ada O.")
 
@@ -115,6 +124,7 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "edit a story": edit_story,
     "edit a template in theme/": edit_site_template,
     "edit commsite.yaml": edit_config,
+    "edit commsite.yaml's federation": edit_federation_config,
     "edit a member stories reference": edit_member,
     "edit an event": edit_event,
     "delete a story": delete_story,

@@ -22,7 +22,7 @@ import json
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
-FORMAT_VERSION = "commsite-build-cache 3"
+FORMAT_VERSION = "commsite-build-cache 4"
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
 
@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS record (
     mtime_ns INTEGER NOT NULL,
     sources TEXT NOT NULL,
     PRIMARY KEY (output, path)
+);
+CREATE TABLE IF NOT EXISTS made (
+    key BLOB PRIMARY KEY,
+    value BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stats (
     path TEXT PRIMARY KEY,
@@ -281,6 +285,44 @@ class BuildCache:
                 ((path, *stat) for path, stat in stats.items()),
             )
             self._conn.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._fail()
+
+    # --- made pieces (federation objects' JSON), by a digest of their inputs ---
+
+    def get_made(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        found: dict[bytes, bytes] = {}
+        if self._conn is None:
+            return found
+        try:
+            cur = self._conn.cursor()
+            for key in keys:
+                row = cur.execute("SELECT value FROM made WHERE key=?", (key,)).fetchone()
+                if row is not None:
+                    found[key] = row[0]
+        except sqlite3.DatabaseError:
+            self._fail()
+        return found
+
+    def put_made(
+        self, entries: Mapping[bytes, bytes], live: int, keep: Callable[[], Iterable[bytes]]
+    ) -> None:
+        """Store new entries; when there are many more than the `live` ones in use,
+        drop every entry not in `keep()`."""
+        if self._conn is None or not entries:
+            return
+        try:
+            conn = self._conn
+            conn.execute("BEGIN")
+            conn.executemany("INSERT OR REPLACE INTO made VALUES (?, ?)", entries.items())
+            (count,) = conn.execute("SELECT count(*) FROM made").fetchone()
+            if count > live * 1.2 + 50:
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
+                conn.execute("DELETE FROM keep")
+                conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep()))
+                conn.execute("DELETE FROM made WHERE key NOT IN (SELECT key FROM keep)")
+                conn.execute("DELETE FROM keep")
+            conn.execute("COMMIT")
         except sqlite3.DatabaseError:
             self._fail()
 

@@ -16,6 +16,7 @@ import jinja2
 
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import now_window, scan_inputs
+from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
@@ -65,6 +66,8 @@ def full_build(run: _Run) -> BuildResult:
         run.save_stats(cache, scan)
     if builder._sources is None:
         builder._sources = Sources(root)
+    if builder._objects is None:
+        builder._objects = ObjectStore()
 
     parsed, more = builder._sources.refresh(cache, scan.files, jobs=jobs, progress=run.progress)
     run.problems += more
@@ -103,6 +106,8 @@ def full_build(run: _Run) -> BuildResult:
             scan.files,
             template_deps=template_deps,
             progress=run.progress,
+            objects=builder._objects,
+            cache=cache,
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))

@@ -24,12 +24,19 @@ from pathlib import Path
 from typing import Any
 
 from commsite import urls
+from commsite.build.cache import BuildCache
 from commsite.build.fingerprint import code_fingerprint, digest_bytes, digest_text
+from commsite.build.objects import ObjectStore
 from commsite.build.parallel import submit
-from commsite.content.model import Site
+from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
-from commsite.federation.documents import federation_documents
+from commsite.federation.documents import (
+    ObjectJson,
+    federated_items,
+    federation_documents,
+    object_json,
+)
 from commsite.feeds.atom import atom_feed
 from commsite.feeds.calendar import event_calendars, events_calendar
 from commsite.feeds.jsonfeed import json_feed
@@ -129,11 +136,14 @@ def make_plan(
     *,
     template_deps: dict[str, Any] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    objects: ObjectStore | None = None,
+    cache: BuildCache | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path (sorted).
 
     `hashes`: sha256 of input files (see inputs.py), used for copies;
-    `template_deps`: what each template uses, kept between builds."""
+    `template_deps`: what each template uses, kept between builds;
+    `objects`, `cache`: federation objects' JSON kept between builds."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -170,9 +180,20 @@ def make_plan(
     # The documents (feeds, federation objects: one per story) and the pages'
     # contexts are independent: on big sites, make the documents in a forked
     # worker while this process plans and fingerprints the pages.
-    pending = submit(_documents, site) if len(site.stories) >= PARALLEL_DOCUMENTS_MIN else None
+    # Only the federation objects of new or changed items are made (see objects.py).
+    store = objects if objects is not None else ObjectStore()
+    found, keys = store.lookup(site, federated_items(site), cache)
+    missing = list(keys)
+    big = len(site.stories) >= PARALLEL_DOCUMENTS_MIN
+    pending = submit(_documents, site, missing) if big else None
     specs = plan_pages(site, event_calendars=True)
-    documents, more = pending.result() if pending is not None else _documents(site)
+    documents, new = pending.result() if pending is not None else _documents(site, missing)
+    made = dict(zip(missing, new, strict=True))
+    every = {**found, **made}
+    federation, more = federation_documents(site, every.__getitem__)
+    store.keep(found, made, keys, cache)
+    documents.update(federation)
+    documents.update(deploy_configs(site))
     problems.extend(more)
     documents[urls.SITEMAP] = sitemap(site, [s.path for s in specs])
     for path, data in sorted(documents.items()):
@@ -199,9 +220,10 @@ def make_plan(
     return dict(sorted(outputs.items())), problems
 
 
-def _documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Everything made from the whole site but the pages (and the sitemap, which
-    needs the pages' paths)."""
+def _documents(site: Site, items: list[Story | Event]) -> tuple[dict[str, bytes], list[ObjectJson]]:
+    """The feeds and calendars (everything made from the whole site but the pages,
+    the sitemap and the federation documents), and the federation objects of
+    `items` (for the federation documents)."""
     documents: dict[str, bytes] = {
         urls.FEED_ATOM: atom_feed(site),
         urls.FEED_JSON: json_feed(site),
@@ -209,10 +231,7 @@ def _documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:
         **event_calendars(site),  # each event's "add to calendar" file
         urls.ROBOTS: robots(site),
     }
-    federation, problems = federation_documents(site)
-    documents.update(federation)
-    documents.update(deploy_configs(site))
-    return documents, list(problems)
+    return documents, [object_json(site, item) for item in items]
 
 
 def _item_sources(site: Site) -> dict[str, str]:

@@ -27,6 +27,7 @@ from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from commsite.build.objects import ObjectStore
     from commsite.build.sources import Sources
 
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
@@ -77,6 +78,7 @@ class Builder:
         self._record_loaded = False
         self._record_total = 0
         self._stats: dict[str, tuple[int, int, int, bytes]] | None = None  # of the last scan
+        self._objects: ObjectStore | None = None  # federation objects' JSON, made by a build
 
     # --- lifetime -------------------------------------------------------------
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,13 +35,16 @@ __all__ = [
     "ACTOR_CONTEXT",
     "PAGE_SIZE",
     "PUBLIC",
+    "ObjectJson",
     "actor",
     "create_activity",
     "delete_activity",
     "event_object",
+    "federated_items",
     "federation_documents",
     "host_meta",
     "nodeinfo",
+    "object_json",
     "outbox",
     "outbox_page",
     "story_object",
@@ -83,9 +88,14 @@ ACTIVITY_CONTEXT: list[Any] = [
 ]
 
 
+def _compact(document: dict[str, Any]) -> str:
+    """Compact JSON (compact is what lets json use its C encoder)."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
 def _dumps(document: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON (compact is what lets json use its C encoder)."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    """Compact UTF-8 JSON, one line."""
+    return _compact(document).encode() + b"\n"
 
 
 def _actor_id(site: Site) -> str:
@@ -408,6 +418,14 @@ def _federated(site: Site) -> list[Story | Event]:
     return sorted(items, key=lambda i: (_published_at(i), i.slug), reverse=True)
 
 
+def federated_items(site: Site) -> list[Story | Event]:
+    """The stories and events `federation_documents` makes objects of (none when
+    it makes none)."""
+    if not site.config.federation.enabled or site.public_key_pem is None:
+        return []
+    return _federated(site)
+
+
 def _object(site: Site, item: Story | Event) -> dict[str, Any]:
     return story_object(site, item) if isinstance(item, Story) else event_object(site, item)
 
@@ -453,11 +471,58 @@ def outbox_page(site: Site, n: int) -> dict[str, Any]:
     return _outbox_page(site, n, _page_count(len(items)), [_object(site, i) for i in chunk])
 
 
+# --- objects as JSON text -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectJson:
+    """A story's or event's object as compact JSON text, in the pieces its
+    documents are assembled from (so a build can keep them for unchanged items).
+
+    `body`: the object without "@context" ('{"id":…}'), as an outbox page embeds it;
+    `create_head`: its Create activity as an outbox page embeds it, without the
+    closing ',"object":…}' (the object is the activity's last key)."""
+
+    body: str
+    create_head: str
+
+    def document(self) -> bytes:
+        """The object's own document: the same bytes as dumping it with its @context."""
+        return f'{{"@context":{_ACTIVITY_CONTEXT_JSON},{self.body[1:]}\n'.encode()
+
+    def create(self) -> str:
+        return f'{self.create_head},"object":{self.body}}}'
+
+
+_ACTIVITY_CONTEXT_JSON = json.dumps(ACTIVITY_CONTEXT, ensure_ascii=False, separators=(",", ":"))
+
+
+def object_json(site: Site, item: Story | Event) -> ObjectJson:
+    """`item`'s object as JSON pieces: a pure function of `item` and `site.config`."""
+    obj = _object(site, item)
+    create = _embedded(create_activity(site, obj))
+    del create["object"]
+    return ObjectJson(_compact(_embedded(obj)), _compact(create)[:-1])
+
+
+def _outbox_page_json(site: Site, n: int, pages: int, chunk: list[ObjectJson]) -> bytes:
+    """The bytes of _outbox_page(...) dumped, assembled from the objects' JSON."""
+    page = _outbox_page(site, n, pages, [])
+    del page["orderedItems"]  # the last key
+    items = ",".join(o.create() for o in chunk)
+    return f'{_compact(page)[:-1]},"orderedItems":[{items}]}}\n'.encode()
+
+
 # --- everything at once -------------------------------------------------------------------
 
 
-def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Every static federation output, keyed by its commsite.urls path."""
+def federation_documents(
+    site: Site, objects: Callable[[Story | Event], ObjectJson] | None = None
+) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Every static federation output, keyed by its commsite.urls path.
+
+    `objects(item)`: the item's `object_json(site, item)`, possibly kept from an
+    earlier build (default: made here)."""
     config = site.config
     if not config.federation.enabled:
         return {}, []
@@ -497,12 +562,12 @@ def federation_documents(site: Site) -> tuple[dict[str, bytes], list[Diagnostic]
         urls.ACTOR: _dumps(actor(site)),
         urls.OUTBOX: _dumps(outbox(site, len(items))),
     }
-    objects = [_object(site, item) for item in items]
-    for item, obj in zip(items, objects, strict=True):
+    made = [object_json(site, item) if objects is None else objects(item) for item in items]
+    for item, obj in zip(items, made, strict=True):
         path = (urls.story_object if isinstance(item, Story) else urls.event_object)(item.slug)
-        documents[path] = _dumps(obj)
-    pages = _page_count(len(objects))
+        documents[path] = obj.document()
+    pages = _page_count(len(made))
     for n in range(1, pages + 1):
-        chunk = objects[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
-        documents[urls.outbox_page(n)] = _dumps(_outbox_page(site, n, pages, chunk))
+        chunk = made[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+        documents[urls.outbox_page(n)] = _outbox_page_json(site, n, pages, chunk)
     return documents, diagnostics
