@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_process import busy_port, free_port, start, stop
 from commsite.cli import main
 
 
@@ -24,43 +23,20 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield int(listener.getsockname()[1])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture(name="busy_port")
+def busy_port_fixture() -> Iterator[int]:
+    with busy_port() as port:
+        yield port
 
 
 def _start(site: Path, port: int) -> tuple[subprocess.Popen[str], str]:
     """A `commsite serve` process and its first output line, once it serves."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "commsite", "serve", str(site), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # A shell's background job ignores SIGINT; a terminal's Ctrl-C does not.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Serving "):
-            return process, line
-    process.kill()
-    raise AssertionError("serve stopped before serving:\n" + "".join(lines))
+    return start(["serve", str(site), "--port", str(port)], "Serving ")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_serves_the_site_then_stops_cleanly(site: Path, stop: signal.Signals) -> None:
-    port = _free_port()
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serves_the_site_then_stops_cleanly(site: Path, how: signal.Signals) -> None:
+    port = free_port()
     process, first = _start(site, port)
     try:
         assert (
@@ -69,12 +45,8 @@ def test_serves_the_site_then_stops_cleanly(site: Path, stop: signal.Signals) ->
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
             assert response.status == 200
             assert b"Fixers of Eastfield" in response.read()
-        process.send_signal(stop)
-        rest, _ = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        rest = stop(process, how)
     assert process.returncode == 0, rest
     assert rest.endswith("\nStopped.\n")
     assert "Traceback" not in rest

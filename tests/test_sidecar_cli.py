@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli_process import busy_port, free_port, start, stop
 from commsite.cli import main
 from sidecar_peer import write_site
 
@@ -24,43 +25,20 @@ def site(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
-def busy_port() -> Iterator[int]:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        yield int(listener.getsockname()[1])
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture(name="busy_port")
+def busy_port_fixture() -> Iterator[int]:
+    with busy_port() as port:
+        yield port
 
 
 def _start(site: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     """A `commsite sidecar` process and its banner line, once it listens."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "commsite", "sidecar", str(site), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        # A shell's background job ignores SIGINT; a terminal's Ctrl-C does not.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("commsite sidecar for "):
-            return process, line
-    process.kill()
-    raise AssertionError("the sidecar stopped before listening:\n" + "".join(lines))
+    return start(["sidecar", str(site), *args], "commsite sidecar for ")
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_serves_then_stops_cleanly(site: Path, stop: signal.Signals) -> None:
-    port = _free_port()
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serves_then_stops_cleanly(site: Path, how: signal.Signals) -> None:
+    port = free_port()
     process, banner = _start(site, "-p", str(port), "--host", "127.0.0.1")
     try:
         assert banner == (
@@ -70,12 +48,8 @@ def test_serves_then_stops_cleanly(site: Path, stop: signal.Signals) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
             assert response.status == 200
             json.loads(response.read())
-        process.send_signal(stop)
-        rest, _ = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        rest = stop(process, how)
     assert process.returncode == 0, rest
     assert rest.endswith("Stopped.\n"), rest
     assert "Traceback" not in rest
@@ -99,7 +73,7 @@ def test_a_busy_port_is_a_clear_error_before_the_banner(site: Path, busy_port: i
 
 
 def test_a_second_sidecar_on_the_same_port_says_so(site: Path) -> None:
-    port = _free_port()
+    port = free_port()
     first, _ = _start(site, "-p", str(port), "--host", "127.0.0.1")
     try:
         second = subprocess.run(
@@ -119,8 +93,7 @@ def test_a_second_sidecar_on_the_same_port_says_so(site: Path) -> None:
             timeout=60,
         )
     finally:
-        first.send_signal(signal.SIGTERM)
-        first.communicate(timeout=60)
+        stop(first, signal.SIGTERM)
     assert second.returncode == 1
     assert second.stdout == ""
     assert "Traceback" not in second.stderr
