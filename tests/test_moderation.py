@@ -188,6 +188,26 @@ def test_the_site_option_works_before_or_after_the_subcommand(
 
 
 @pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["approve", "{site}", "1"], "commsite moderate approve 1 --site {site}"),
+        (["reject", "{site}", "1", "--rule", "2"], "commsite moderate reject 1 --site {site}"),
+        (
+            ["block-domain", "{site}", "r.example"],
+            "commsite moderate block-domain r.example --site {site}",
+        ),
+    ],
+)
+def test_the_old_form_with_the_site_first_says_the_new_one(
+    site: Path, args: list[str], hint: str
+) -> None:
+    code, out = run("moderate", *(a.format(site=site) for a in args))
+    assert code == 2
+    assert f"Error: the site is an option now: {hint.format(site=site)}" in out.replace("\n", " ")
+    assert run("moderate", "list", "-s", str(site))[1].endswith("3 items waiting\n")
+
+
+@pytest.mark.parametrize(
     "command",
     [
         "moderate",

@@ -45,6 +45,29 @@ def _site(site: Path | None) -> Path:
     return group_site if isinstance(group_site, Path) else Path(".")
 
 
+class _SubjectCommand(click.Command):
+    """A moderate subcommand taking one SUBJECT; `approve . 12`, the form before
+    the site became --site, gets told the new form rather than a bare usage error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError:
+            old_form = (
+                len(given) >= 2
+                and not given[0].startswith("-")
+                and (Path(given[0]) / "commsite.yaml").is_file()
+            )
+            if not old_form:
+                raise
+            site, subject = given[0], given[1]
+            raise click.UsageError(
+                f"the site is an option now: commsite moderate {self.name} {subject} --site {site}",
+                ctx,
+            ) from None
+
+
 def _store(root: Path) -> Store:
     config = load_config_or_fail(root)
     data_dir = DataDir.for_site(root, config.sidecar.data_dir)
@@ -243,7 +266,7 @@ def _decide(
     _notify(site, f"{past} {len(done)} item(s)")
 
 
-@moderate.command()
+@moderate.command(cls=_SubjectCommand)
 @click.argument("subject")
 @RULE
 @NOTE
@@ -260,7 +283,7 @@ def approve(site: Path | None, subject: str, rule: int | None, note: str | None)
     _decide(site, "approve", subject, rule, note)
 
 
-@moderate.command()
+@moderate.command(cls=_SubjectCommand)
 @click.argument("subject")
 @RULE
 @NOTE
@@ -291,7 +314,7 @@ def _block(
         _notify(site, f"blocked {kind} {value}")
 
 
-@moderate.command(name="block-actor")
+@moderate.command(name="block-actor", cls=_SubjectCommand)
 @click.argument("actor")
 @RULE
 @NOTE
@@ -307,7 +330,7 @@ def block_actor(site: Path | None, actor: str, rule: int | None, note: str | Non
     _block(site, "actor", actor, rule, note)
 
 
-@moderate.command(name="block-domain")
+@moderate.command(name="block-domain", cls=_SubjectCommand)
 @click.argument("domain")
 @RULE
 @NOTE
