@@ -16,6 +16,16 @@ ON_CI = os.environ.get("CI") == "true"
 JS_DIR = Path(__file__).parent / "js"
 NODE_MODULES = JS_DIR / "node_modules"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+# Headless Chromium as root on a machine with no outside network: no sandbox, no
+# GPU, and none of the background connections that would only be refused.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def require(ok: bool, reason: str) -> None:

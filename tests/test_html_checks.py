@@ -33,14 +33,6 @@ from commsite.render.theme import generated_assets, resolve_theme, theme_assets
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +139,7 @@ def test_axe_finds_no_violations(servers: dict[str, str], scheme: str) -> None:
     failures: dict[str, object] = {}
     outside: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.emulate_media(color_scheme=scheme)

@@ -17,19 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from needs import chromium
+from needs import CHROMIUM_ARGS, chromium
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 STORY = "content/stories/2025-09-06-welcome-to-fixers-of-eastfield.md"
 STORY_URL = "stories/welcome-to-fixers-of-eastfield/"
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _free_port() -> int:
@@ -91,7 +83,7 @@ def test_edits_errors_and_recovery_show_up_in_the_open_page(site: Path, server: 
     story = site / STORY
     original = story.read_text(encoding="utf-8")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(server + STORY_URL)
