@@ -38,6 +38,9 @@ def site(tmp_path: Path) -> Path:
     (root / "theme" / "templates").mkdir(parents=True)
     shutil.copy(THEME_BASE, root / "theme" / "templates" / "base.html")
     (root / "static" / "spare.txt").write_text("a file to delete\n")
+    # A long body (fingerprints digest long HTML instead of repr'ing it).
+    with (root / STORIES / "2026-03-20-repair-day-recap.md").open("a", encoding="utf-8") as story:
+        story.write("\n" + "We fixed a *lamp* and a 'radio' \"again\". " * 60 + "The end.\n")
     return root
 
 
@@ -51,6 +54,10 @@ def clean_build(root: Path, tmp: Path, now: datetime) -> dict[str, bytes]:
 
 def edit_story(root: Path) -> None:
     replace_in(root / STORIES / "2025-09-06-welcome.md", "Welcome to the Menders", "Welcome, all")
+
+
+def edit_long_story_end(root: Path) -> None:
+    replace_in(root / STORIES / "2026-03-20-repair-day-recap.md", "The end.", "The very end.")
 
 
 def edit_site_template(root: Path) -> None:
@@ -122,6 +129,7 @@ def add_page(root: Path) -> None:
 
 EDITS: dict[str, Callable[[Path], None]] = {
     "edit a story": edit_story,
+    "edit the end of a long story": edit_long_story_end,
     "edit a template in theme/": edit_site_template,
     "edit commsite.yaml": edit_config,
     "edit commsite.yaml's federation": edit_federation_config,

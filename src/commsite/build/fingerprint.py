@@ -4,17 +4,25 @@ A page's fingerprint covers the code that renders it, its path, its template
 files' bytes and `repr(context)` (the render package keeps contexts made of
 views with deterministic reprs, so the repr changes exactly when what the page
 shows changes). Measured on 1,000 stories, repr is faster than pickling the
-context or walking it (benchmarks/README.md).
+context or walking it (benchmarks/README.md). One exception (`context_digest`):
+long HTML fields of the context's views (a story's body) are stood in for by
+their digest, as bytes (which no str field's repr can be): repr of an 8 KB
+body, escaping and copying it, was two thirds of a story page's repr.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-__all__ = ["code_fingerprint", "digest_bytes", "digest_text"]
+__all__ = ["code_fingerprint", "context_digest", "digest_bytes", "digest_text"]
+
+_LONG = 512  # HTML fields at least this long are digested, not repr'd
 
 _DIGEST_SIZE = 20
 _LIBRARIES = (
@@ -60,3 +68,25 @@ def code_fingerprint() -> bytes:
         except importlib.metadata.PackageNotFoundError:
             h.update(f"{name}=none".encode())
     return h.digest()
+
+
+@cache
+def _html_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.name.endswith("_html"))
+
+
+def _lighter(value: object) -> object:
+    """`value`, its long HTML fields replaced by their digests (bytes), if it is a view."""
+    if not is_dataclass(value) or isinstance(value, type):
+        return value
+    changes: dict[str, Any] = {}
+    for name in _html_fields(type(value)):
+        text = getattr(value, name)
+        if type(text) is str and len(text) >= _LONG:
+            changes[name] = digest_text(text)
+    return replace(value, **changes) if changes else value
+
+
+def context_digest(context: Mapping[str, object]) -> bytes:
+    """A digest of repr(context), long HTML in its top-level views digested first."""
+    return digest_text(repr({key: _lighter(value) for key, value in context.items()}))

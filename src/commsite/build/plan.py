@@ -25,7 +25,7 @@ from typing import Any
 
 from commsite import urls
 from commsite.build.cache import BuildCache
-from commsite.build.fingerprint import code_fingerprint, digest_bytes, digest_text
+from commsite.build.fingerprint import code_fingerprint, context_digest, digest_bytes
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import submit
 from commsite.content.model import Event, Site, Story
@@ -206,8 +206,8 @@ def make_plan(
     for n, spec in enumerate(specs, 1):
         path = urls.output_file(spec.path)
         template_digest, template_files = templates.get(spec.template)
-        context_digest = digest_text(repr(spec.context))
-        fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, context_digest)
+        shown = context_digest(spec.context)
+        fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
         previous = origin.get(path)
         if previous is not None and previous != "page":
             problems.append(_hidden(path, previous, "page"))
