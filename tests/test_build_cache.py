@@ -78,6 +78,12 @@ def edit_federation_config(root: Path) -> None:
         config.write("federation:\n  story_type: Article\n")
 
 
+def delete_federation_outputs(root: Path) -> None:
+    # Made only when needed (see build/objects.py): a missing output is made again.
+    (root / "public" / "ap" / "stories" / "welcome").unlink()
+    (root / "public" / "ap" / "outbox-pages" / "1").unlink()
+
+
 def edit_member(root: Path) -> None:
     replace_in(root / "content/members/ada.md", "name: Ada Okafor", "name: Ada O.")
 
@@ -134,6 +140,7 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "edit commsite.yaml": edit_config,
     "edit commsite.yaml's federation": edit_federation_config,
     "edit a member stories reference": edit_member,
+    "delete federation documents from the output": delete_federation_outputs,
     "edit an event": edit_event,
     "delete a story": delete_story,
     "rename a story": rename_story,

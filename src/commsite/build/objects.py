@@ -1,29 +1,28 @@
-"""Federation objects' JSON kept between builds, so unchanged stories and events
-are not serialised again.
+"""Federation objects' JSON, made only for the object documents and outbox pages
+a build writes.
 
 Each story's or event's `ObjectJson` is a pure function of the item and the
-site's config (and commsite's code). A long-lived Builder keeps them in memory
-by the item itself (items are frozen, so an equal item makes equal JSON); the
-build cache keeps them on disk under a digest of the code, the config and every
-field of the item.
+site's config (and commsite's code), so its key, a digest of the code, the
+config and every field of the item, stands for its bytes: it is the object
+document's fingerprint, and outbox pages are fingerprinted by their items' keys.
+Only outputs whose fingerprint changed need JSON; it comes from memory (a
+long-lived Builder), from the build cache, or is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import fields
 
 from commsite.build.cache import BuildCache
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.content.model import Event, Site, Story
-from commsite.federation.documents import ObjectJson
+from commsite.federation.documents import ObjectJson, object_json
 
-__all__ = ["ObjectStore"]
+__all__ = ["ObjectStore", "item_digest"]
 
 Item = Story | Event
 _SEPARATOR = "\n"  # compact JSON never holds a raw newline
-
-
 _FIELDS = {kind: tuple(f.name for f in fields(kind)) for kind in (Story, Event)}
 
 
@@ -33,66 +32,86 @@ def item_digest(config_digest: bytes, item: Item) -> bytes:
     parts: list[bytes] = [code_fingerprint(), config_digest, type(item).__name__.encode()]
     for name in _FIELDS[type(item)]:
         value = getattr(item, name)
-        if isinstance(value, str):
+        if type(value) is str:
             parts.append(b"s" + value.encode("utf-8", "surrogatepass"))
         else:
             parts.append(b"r" + repr(value).encode("utf-8", "surrogatepass"))
     return digest_bytes(*parts)
 
 
-def _config_digest(config: object) -> bytes:
-    return digest_bytes(repr(config).encode("utf-8", "surrogatepass"))
+def _encode(o: ObjectJson) -> bytes:
+    return f"{o.body}{_SEPARATOR}{o.create_head}".encode("utf-8", "surrogatepass")
+
+
+def _decode(blob: bytes) -> ObjectJson:
+    body, _, head = blob.decode("utf-8", "surrogatepass").partition(_SEPARATOR)
+    return ObjectJson(body, head)
 
 
 class ObjectStore:
-    """Items' ObjectJson, in memory (between builds of one Builder) and in the cache."""
+    """Items' keys and JSON for one Builder: `start` a build, ask, then `finish`."""
 
     def __init__(self) -> None:
         self._config: object = None
-        self._memory: dict[Item, ObjectJson] = {}
+        self.config_digest = b""
+        self._keys: dict[Item, bytes] = {}  # of the last build's items
+        self._next_keys: dict[Item, bytes] = {}
+        self._json: dict[bytes, ObjectJson] = {}  # by key
+        self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
+        self._site: Site | None = None
+        self._cache: BuildCache | None = None
 
-    def lookup(
-        self, site: Site, items: Sequence[Item], cache: BuildCache | None
-    ) -> tuple[dict[Item, ObjectJson], dict[Item, bytes]]:
-        """The items' JSON already made, and the cache keys of those still to make."""
+    def start(self, site: Site, cache: BuildCache | None) -> None:
         if self._config != site.config:
-            self._config, self._memory = site.config, {}
-        found: dict[Item, ObjectJson] = {}
-        missing: dict[Item, bytes] = {}
-        config_digest = _config_digest(site.config)
-        for item in items:
-            made = self._memory.get(item)
-            if made is not None:
-                found[item] = made
-            else:
-                missing[item] = item_digest(config_digest, item)
-        if cache is not None and missing:
-            stored = cache.get_made(missing.values())
-            for item, key in list(missing.items()):
-                blob = stored.get(key)
-                if blob is not None:
-                    body, _, head = blob.decode("utf-8", "surrogatepass").partition(_SEPARATOR)
-                    found[item] = ObjectJson(body, head)
-                    del missing[item]
-        return found, missing
+            self._config = site.config
+            self.config_digest = digest_bytes(
+                code_fingerprint(), repr(site.config).encode("utf-8", "surrogatepass")
+            )
+            self._keys, self._json = {}, {}
+        self._next_keys, self._new = {}, {}
+        self._site, self._cache = site, cache
 
-    def keep(
-        self,
-        found: dict[Item, ObjectJson],
-        made: dict[Item, ObjectJson],
-        keys: dict[Item, bytes],
-        cache: BuildCache | None,
-    ) -> None:
-        """Remember this build's items (only these: removed items are forgotten)."""
-        self._memory = {**found, **made}
-        if cache is not None and made:
-            entries = {
-                keys[item]: f"{o.body}{_SEPARATOR}{o.create_head}".encode("utf-8", "surrogatepass")
-                for item, o in made.items()
-            }
-            config_digest = _config_digest(self._config)
+    def key(self, item: Item) -> bytes:
+        found = self._next_keys.get(item)
+        if found is None:
+            found = self._keys.get(item)
+            if found is None:
+                found = item_digest(self.config_digest, item)
+            self._next_keys[item] = found
+        return found
 
-            def every_key() -> list[bytes]:
-                return [keys.get(i) or item_digest(config_digest, i) for i in self._memory]
+    def missing(self, items: Iterable[Item]) -> list[Item]:
+        """Of `items`, those whose JSON is neither in memory nor in the cache (loading
+        the ones in the cache)."""
+        wanted = {self.key(i): i for i in items}
+        wanted = {k: i for k, i in wanted.items() if k not in self._json}
+        if self._cache is not None and wanted:
+            for key, blob in self._cache.get_made(wanted).items():
+                self._json[key] = _decode(blob)
+                del wanted[key]
+        return list(wanted.values())
 
-            cache.put_made(entries, len(self._memory), every_key)
+    def add(self, item: Item, made: ObjectJson) -> None:
+        key = self.key(item)
+        self._json[key] = self._new[key] = made
+
+    def json(self, item: Item) -> ObjectJson:
+        key = self.key(item)
+        found = self._json.get(key)
+        if found is None:
+            if self.missing([item]):
+                assert self._site is not None
+                self.add(item, object_json(self._site, item))
+            found = self._json[key]
+        return found
+
+    def finish(self) -> None:
+        """Keep this build's items' keys and JSON; store what was made in the cache."""
+        live = self._next_keys
+        self._keys = live
+        keys = set(live.values())
+        self._json = {k: v for k, v in self._json.items() if k in keys}
+        if self._cache is not None and self._new:
+            entries = {k: _encode(v) for k, v in self._new.items()}
+            self._cache.put_made(entries, len(keys), lambda: keys)
+        self._new = {}  # (site and cache stay: an output found missing on disk is made later)

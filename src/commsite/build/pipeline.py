@@ -92,6 +92,7 @@ def full_build(run: _Run) -> BuildResult:
     template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
     template_deps = template_deps if isinstance(template_deps, dict) else {}
     saved_deps = json.dumps(template_deps, sort_keys=True)
+    record = builder._load_record(cache)
     try:
         renderer = Renderer(theme)
         if cache is not None:  # compiled templates survive between builds (checked by source)
@@ -108,6 +109,7 @@ def full_build(run: _Run) -> BuildResult:
             progress=run.progress,
             objects=builder._objects,
             cache=cache,
+            record=record,
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
@@ -118,7 +120,6 @@ def full_build(run: _Run) -> BuildResult:
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
-    record = builder._load_record(cache)
     output = options.output_dir
     dirty = [o for o in outputs.values() if not _up_to_date(o, record, output)]
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []

@@ -20,11 +20,12 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from commsite import urls
-from commsite.build.cache import BuildCache
+from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import code_fingerprint, context_digest, digest_bytes
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import submit
@@ -32,10 +33,11 @@ from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
 from commsite.federation.documents import (
+    FederationPlan,
     ObjectJson,
-    federated_items,
-    federation_documents,
+    federation_plan,
     object_json,
+    outbox_page_json,
 )
 from commsite.feeds.atom import atom_feed
 from commsite.feeds.calendar import event_calendars, events_calendar
@@ -64,11 +66,14 @@ class Output:
     page: PageSpec | None = None  # rendered later
     data: bytes | None = None  # or its bytes, made already
     copy: Path | None = None  # or the file to copy
+    make: Callable[[], bytes] | None = None  # or what makes its bytes, when needed
 
     def content(self) -> bytes:
         """The bytes of a document or copy (not of a page)."""
         if self.data is not None:
             return self.data
+        if self.make is not None:
+            return self.make()
         assert self.copy is not None
         return self.copy.read_bytes()
 
@@ -138,12 +143,14 @@ def make_plan(
     progress: Callable[[str, int, int], None] | None = None,
     objects: ObjectStore | None = None,
     cache: BuildCache | None = None,
+    record: Mapping[str, RecordEntry] | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path (sorted).
 
     `hashes`: sha256 of input files (see inputs.py), used for copies;
     `template_deps`: what each template uses, kept between builds;
-    `objects`, `cache`: federation objects' JSON kept between builds."""
+    `objects`, `cache`: federation objects' JSON kept between builds; `record`:
+    the last build's, to make only the federation objects it lacks."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -177,27 +184,44 @@ def make_plan(
             problems.append(_hidden(path, "generated", rel))
         add_copy(path, file, rel)
 
-    # The documents (feeds, federation objects: one per story) and the pages'
-    # contexts are independent: on big sites, make the documents in a forked
-    # worker while this process plans and fingerprints the pages.
-    # Only the federation objects of new or changed items are made (see objects.py).
-    store = objects if objects is not None else ObjectStore()
-    found, keys = store.lookup(site, federated_items(site), cache)
-    missing = list(keys)
+    # The feeds and calendars, the federation objects the output lacks, and the
+    # pages' contexts are independent: on big sites, make the first two in forked
+    # workers while this process plans and fingerprints the pages. Federation
+    # object documents and outbox pages are fingerprinted by their items' keys
+    # and made only when their fingerprint changed (see objects.py).
     big = len(site.stories) >= PARALLEL_DOCUMENTS_MIN
-    pending = submit(_documents, site, missing) if big else None
+    feeds = submit(_documents, site) if big else None
+    store = objects if objects is not None else ObjectStore()
+    store.start(site, cache)
+    federation = federation_plan(site)
+    lazy = _federation_outputs(site, federation, store)
+    wanted: list[Story | Event] = []
+    for path, (fingerprint, about, _) in lazy.items():
+        entry = record.get(path) if record is not None else None
+        if entry is None or entry.fingerprint != fingerprint:
+            wanted.extend(about)
+    missing = store.missing(dict.fromkeys(wanted))
+    made = submit(_objects, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
     specs = plan_pages(site, event_calendars=True)
-    documents, new = pending.result() if pending is not None else _documents(site, missing)
-    made = dict(zip(missing, new, strict=True))
-    every = {**found, **made}
-    federation, more = federation_documents(site, every.__getitem__)
-    store.keep(found, made, keys, cache)
-    documents.update(federation)
+    documents = feeds.result() if feeds is not None else _documents(site)
+    new = made.result() if made is not None else _objects(site, missing)
+    for missed, made_json in zip(missing, new, strict=True):
+        store.add(missed, made_json)
+    store.finish()
+    documents.update(federation.documents)
     documents.update(deploy_configs(site))
-    problems.extend(more)
+    problems.extend(federation.diagnostics)
     documents[urls.SITEMAP] = sitemap(site, [s.path for s in specs])
-    for path, data in sorted(documents.items()):
-        add_data(path, data, "document", ("*",))
+    for path in sorted(documents.keys() | lazy.keys()):
+        if path in documents:
+            add_data(path, documents[path], "document", ("*",))
+        else:
+            fingerprint, _, make = lazy[path]
+            previous = origin.get(path)
+            if previous is not None and previous != "document":
+                problems.append(_hidden(path, previous, "document"))
+            outputs[path] = Output(path, fingerprint, ("*",), make=make)
+            origin[path] = "document"
 
     templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
     code = code_fingerprint()
@@ -220,10 +244,38 @@ def make_plan(
     return dict(sorted(outputs.items())), problems
 
 
-def _documents(site: Site, items: list[Story | Event]) -> tuple[dict[str, bytes], list[ObjectJson]]:
-    """The feeds and calendars (everything made from the whole site but the pages,
-    the sitemap and the federation documents), and the federation objects of
-    `items` (for the federation documents)."""
+def _federation_outputs(
+    site: Site, plan: FederationPlan, store: ObjectStore
+) -> dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]]:
+    """Path -> (fingerprint, the items shown, what makes the bytes) of each object
+    document and outbox page."""
+    found: dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]] = {}
+    for path, item in plan.objects:
+        fingerprint = digest_bytes(b"object", store.key(item))
+        found[path] = (fingerprint, (item,), partial(_object_document, store, item))
+    for page in plan.outbox_pages:
+        fingerprint = digest_bytes(
+            b"outbox",
+            store.config_digest,
+            f"{page.path} {page.number} {page.pages}".encode(),
+            *(store.key(item) for item in page.items),
+        )
+        make = partial(outbox_page_json, site, page, store.json)
+        found[page.path] = (fingerprint, page.items, make)
+    return found
+
+
+def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
+    return store.json(item).document()
+
+
+def _objects(site: Site, items: list[Story | Event]) -> list[ObjectJson]:
+    return [object_json(site, item) for item in items]
+
+
+def _documents(site: Site) -> dict[str, bytes]:
+    """The feeds and calendars: everything made from the whole site but the pages,
+    the sitemap and the federation documents."""
     documents: dict[str, bytes] = {
         urls.FEED_ATOM: atom_feed(site),
         urls.FEED_JSON: json_feed(site),
@@ -231,7 +283,7 @@ def _documents(site: Site, items: list[Story | Event]) -> tuple[dict[str, bytes]
         **event_calendars(site),  # each event's "add to calendar" file
         urls.ROBOTS: robots(site),
     }
-    return documents, [object_json(site, item) for item in items]
+    return documents
 
 
 def _item_sources(site: Site) -> dict[str, str]:

@@ -35,18 +35,21 @@ __all__ = [
     "ACTOR_CONTEXT",
     "PAGE_SIZE",
     "PUBLIC",
+    "FederationPlan",
     "ObjectJson",
+    "OutboxPage",
     "actor",
     "create_activity",
     "delete_activity",
     "event_object",
-    "federated_items",
     "federation_documents",
+    "federation_plan",
     "host_meta",
     "nodeinfo",
     "object_json",
     "outbox",
     "outbox_page",
+    "outbox_page_json",
     "story_object",
     "update_activity",
     "webfinger",
@@ -418,14 +421,6 @@ def _federated(site: Site) -> list[Story | Event]:
     return sorted(items, key=lambda i: (_published_at(i), i.slug), reverse=True)
 
 
-def federated_items(site: Site) -> list[Story | Event]:
-    """The stories and events `federation_documents` makes objects of (none when
-    it makes none)."""
-    if not site.config.federation.enabled or site.public_key_pem is None:
-        return []
-    return _federated(site)
-
-
 def _object(site: Site, item: Story | Event) -> dict[str, Any]:
     return story_object(site, item) if isinstance(item, Story) else event_object(site, item)
 
@@ -516,27 +511,56 @@ def _outbox_page_json(site: Site, n: int, pages: int, chunk: list[ObjectJson]) -
 # --- everything at once -------------------------------------------------------------------
 
 
-def federation_documents(
-    site: Site, objects: Callable[[Story | Event], ObjectJson] | None = None
-) -> tuple[dict[str, bytes], list[Diagnostic]]:
-    """Every static federation output, keyed by its commsite.urls path.
+@dataclass(frozen=True, slots=True)
+class OutboxPage:
+    """Page `number` of `pages` of the outbox, at `path`, showing `items`."""
 
-    `objects(item)`: the item's `object_json(site, item)`, possibly kept from an
-    earlier build (default: made here)."""
+    path: str
+    number: int
+    pages: int
+    items: tuple[Story | Event, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FederationPlan:
+    """The static federation outputs, in parts: `documents` made already (the small
+    ones), the path of each story's and event's object document, and the outbox
+    pages. `outbox_page_json` and `ObjectJson.document` make the rest."""
+
+    documents: dict[str, bytes]
+    diagnostics: tuple[Diagnostic, ...]
+    objects: tuple[tuple[str, Story | Event], ...]
+    outbox_pages: tuple[OutboxPage, ...]
+
+
+def outbox_page_json(
+    site: Site, page: OutboxPage, objects: Callable[[Story | Event], ObjectJson]
+) -> bytes:
+    """The bytes of an outbox page, from its items' JSON."""
+    return _outbox_page_json(site, page.number, page.pages, [objects(i) for i in page.items])
+
+
+def federation_plan(site: Site) -> FederationPlan:
+    """Every static federation output, in parts (see FederationPlan)."""
     config = site.config
     if not config.federation.enabled:
-        return {}, []
+        return FederationPlan({}, (), (), ())
     if site.public_key_pem is None:
-        return {}, [
-            Diagnostic(
-                "commsite.yaml",
-                None,
-                "no federation key: the actor, WebFinger and outbox were skipped",
-                Severity.WARNING,
-                hint="run `commsite keys generate` in the site's folder"
-                " (or `commsite keys generate PATH/TO/SITE`)",
-            )
-        ]
+        return FederationPlan(
+            {},
+            (
+                Diagnostic(
+                    "commsite.yaml",
+                    None,
+                    "no federation key: the actor, WebFinger and outbox were skipped",
+                    Severity.WARNING,
+                    hint="run `commsite keys generate` in the site's folder"
+                    " (or `commsite keys generate PATH/TO/SITE`)",
+                ),
+            ),
+            (),
+            (),
+        )
     diagnostics = []
     if config.base_path != "/":
         diagnostics.append(
@@ -562,12 +586,37 @@ def federation_documents(
         urls.ACTOR: _dumps(actor(site)),
         urls.OUTBOX: _dumps(outbox(site, len(items))),
     }
-    made = [object_json(site, item) if objects is None else objects(item) for item in items]
-    for item, obj in zip(items, made, strict=True):
-        path = (urls.story_object if isinstance(item, Story) else urls.event_object)(item.slug)
-        documents[path] = obj.document()
-    pages = _page_count(len(made))
-    for n in range(1, pages + 1):
-        chunk = made[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
-        documents[urls.outbox_page(n)] = _outbox_page_json(site, n, pages, chunk)
-    return documents, diagnostics
+    objects = tuple(
+        ((urls.story_object if isinstance(i, Story) else urls.event_object)(i.slug), i)
+        for i in items
+    )
+    pages = _page_count(len(items))
+    outbox_pages = tuple(
+        OutboxPage(urls.outbox_page(n), n, pages, tuple(items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]))
+        for n in range(1, pages + 1)
+    )
+    return FederationPlan(documents, tuple(diagnostics), objects, outbox_pages)
+
+
+def federation_documents(
+    site: Site, objects: Callable[[Story | Event], ObjectJson] | None = None
+) -> tuple[dict[str, bytes], list[Diagnostic]]:
+    """Every static federation output, keyed by its commsite.urls path.
+
+    `objects(item)`: the item's `object_json(site, item)`, possibly kept from an
+    earlier build (default: made here)."""
+    plan = federation_plan(site)
+    made: dict[Story | Event, ObjectJson] = {}
+
+    def get(item: Story | Event) -> ObjectJson:
+        found = made.get(item)
+        if found is None:
+            found = made[item] = object_json(site, item) if objects is None else objects(item)
+        return found
+
+    documents = dict(plan.documents)
+    for path, item in plan.objects:
+        documents[path] = get(item).document()
+    for page in plan.outbox_pages:
+        documents[page.path] = outbox_page_json(site, page, get)
+    return documents, list(plan.diagnostics)
