@@ -280,3 +280,17 @@ def test_staging_left_by_a_killed_build_is_removed(site: Path) -> None:
     assert build(site)[0]
     assert not dead.exists()
     assert not [p for p in site.iterdir() if ".staging" in p.name]
+
+
+def test_memoised_context_digests_equal_plain_ones() -> None:
+    from commsite.build.fingerprint import ReprMemo, context_digest
+    from commsite.content.loader import load_site
+    from commsite.render.pages import plan_pages
+
+    site, _ = load_site(SITE, now=golden_now())
+    assert site is not None
+    specs = plan_pages(site, event_calendars=True)
+    memo = ReprMemo()
+    assert [context_digest(s.context, memo) for s in specs] == [
+        context_digest(s.context) for s in specs
+    ]

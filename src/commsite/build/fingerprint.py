@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["code_fingerprint", "context_digest", "digest_bytes", "digest_text"]
+__all__ = ["ReprMemo", "code_fingerprint", "context_digest", "digest_bytes", "digest_text"]
 
 _LONG = 512  # HTML fields at least this long are digested, not repr'd
 
@@ -87,6 +87,36 @@ def _lighter(value: object) -> object:
     return replace(value, **changes) if changes else value
 
 
-def context_digest(context: Mapping[str, object]) -> bytes:
-    """A digest of repr(context), long HTML in its top-level views digested first."""
-    return digest_text(repr({key: _lighter(value) for key, value in context.items()}))
+class ReprMemo:
+    """repr() of the views that many pages show (the same card object on list, tag
+    and home pages), computed once per plan. Keyed by identity, so it must not
+    outlive the contexts it saw (it keeps them alive meanwhile)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[object, str]] = {}
+
+    def repr(self, value: object) -> str:
+        found = self._known.get(id(value))
+        if found is None:
+            found = self._known[id(value)] = (value, repr(value))
+        return found[1]
+
+    def tuple_repr(self, values: tuple[object, ...]) -> str:
+        """repr(values), from the memoised reprs of its views."""
+        parts = [self.repr(v) if is_dataclass(v) else repr(v) for v in values]
+        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+
+def context_digest(context: Mapping[str, object], memo: ReprMemo | None = None) -> bytes:
+    """A digest of repr(context), long HTML in its top-level views digested first.
+
+    With `memo`, the text digested is still exactly that repr, but tuples of views
+    are repr'd from their elements' memoised reprs."""
+    lighter = {key: _lighter(value) for key, value in context.items()}
+    if memo is None:
+        return digest_text(repr(lighter))
+    parts = [
+        f"{key!r}: {memo.tuple_repr(value) if type(value) is tuple else repr(value)}"
+        for key, value in lighter.items()
+    ]
+    return digest_text("{" + ", ".join(parts) + "}")

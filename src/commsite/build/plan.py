@@ -26,7 +26,7 @@ from typing import Any
 
 from commsite import urls
 from commsite.build.cache import BuildCache, RecordEntry
-from commsite.build.fingerprint import code_fingerprint, context_digest, digest_bytes
+from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import submit
 from commsite.content.model import Event, Site, Story
@@ -227,10 +227,11 @@ def make_plan(
     code = code_fingerprint()
     items = _item_sources(site)
     total = len(specs)
+    memo = ReprMemo()  # cards are shared between list, tag and home pages
     for n, spec in enumerate(specs, 1):
         path = urls.output_file(spec.path)
         template_digest, template_files = templates.get(spec.template)
-        shown = context_digest(spec.context)
+        shown = context_digest(spec.context, memo)
         fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
         previous = origin.get(path)
         if previous is not None and previous != "page":
