@@ -55,7 +55,7 @@ class ObjectStore:
         self._config: object = None
         self.config_digest = b""
         self._keys: dict[Item, bytes] = {}  # of the last build's items
-        self._next_keys: dict[Item, bytes] = {}
+        self._next_keys: dict[int, tuple[Item, bytes]] = {}  # this build's, by identity
         self._json: dict[bytes, ObjectJson] = {}  # by key
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
         self._site: Site | None = None
@@ -72,12 +72,14 @@ class ObjectStore:
         self._site, self._cache = site, cache
 
     def key(self, item: Item) -> bytes:
-        found = self._next_keys.get(item)
+        known = self._next_keys.get(id(item))
+        if known is not None:
+            return known[1]
+        # Equal items of the last build (hashing them is cheaper than their digest).
+        found = self._keys.get(item) if self._keys else None
         if found is None:
-            found = self._keys.get(item)
-            if found is None:
-                found = item_digest(self.config_digest, item)
-            self._next_keys[item] = found
+            found = item_digest(self.config_digest, item)
+        self._next_keys[id(item)] = (item, found)
         return found
 
     def missing(self, items: Iterable[Item]) -> list[Item]:
@@ -107,9 +109,8 @@ class ObjectStore:
 
     def finish(self) -> None:
         """Keep this build's items' keys and JSON; store what was made in the cache."""
-        live = self._next_keys
-        self._keys = live
-        keys = set(live.values())
+        self._keys = dict(self._next_keys.values())
+        keys = set(self._keys.values())
         self._json = {k: v for k, v in self._json.items() if k in keys}
         if self._cache is not None and self._new:
             entries = {k: _encode(v) for k, v in self._new.items()}
