@@ -48,3 +48,16 @@ def test_a_failed_first_build_says_nothing_was_written(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Build failed; nothing was written." in result.stderr
     assert not (site / "public").exists()
+
+
+def test_check_warns_about_a_missing_key_as_build_does(tmp_path: Path) -> None:
+    site = tmp_path / "sites" / "mine"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    (site / "federation" / "public-key.pem").unlink()
+    warning = "commsite.yaml: warning: no federation key"
+    check = _run(["check", "sites/mine"], tmp_path)
+    assert check.returncode == 0 and warning in check.stderr
+    strict_check = _run(["check", "--strict", "sites/mine"], tmp_path)
+    strict_build = _run(["build", "--strict", "sites/mine"], tmp_path)
+    assert strict_check.returncode == strict_build.returncode == 1
+    assert "error: no federation key" in strict_check.stderr

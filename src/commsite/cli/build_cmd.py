@@ -188,12 +188,15 @@ def check(site: Path, strict: bool, drafts: bool, future: bool) -> None:
     """
     _require_site(site)
     from commsite.content.loader import load_site  # not imported for `commsite build`
+    from commsite.federation.documents import federation_diagnostics
 
     try:
         now = build_now(os.environ)
-        _, diagnostics = load_site(site, now=now, drafts=drafts, future=future)
+        loaded, diagnostics = load_site(site, now=now, drafts=drafts, future=future)
     except CommsiteError as exc:
         raise click.ClickException(str(exc)) from None
+    if loaded is not None:
+        diagnostics = [*diagnostics, *federation_diagnostics(loaded)]
     found = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if strict:
         found = [d.as_error() for d in found]

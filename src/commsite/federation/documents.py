@@ -540,30 +540,28 @@ def outbox_page_json(
     return _outbox_page_json(site, page.number, page.pages, [objects(i) for i in page.items])
 
 
-def federation_plan(site: Site) -> FederationPlan:
-    """Every static federation output, in parts (see FederationPlan)."""
+def federation_diagnostics(site: Site) -> list[Diagnostic]:
+    """What stops or weakens federation, without making any document.
+
+    `commsite check` reports these too, so check and build agree on warnings
+    (and `check --strict` fails exactly when `build --strict` would).
+    """
     config = site.config
     if not config.federation.enabled:
-        return FederationPlan({}, (), (), ())
+        return []
     if site.public_key_pem is None:
-        return FederationPlan(
-            {},
-            (
-                Diagnostic(
-                    "commsite.yaml",
-                    None,
-                    "no federation key: the actor, WebFinger and outbox were skipped",
-                    Severity.WARNING,
-                    hint="run `commsite keys generate` in the site's folder"
-                    " (or `commsite keys generate PATH/TO/SITE`)",
-                ),
-            ),
-            (),
-            (),
-        )
-    diagnostics = []
+        return [
+            Diagnostic(
+                "commsite.yaml",
+                None,
+                "no federation key: the actor, WebFinger and outbox were skipped",
+                Severity.WARNING,
+                hint="run `commsite keys generate` in the site's folder"
+                " (or `commsite keys generate PATH/TO/SITE`)",
+            )
+        ]
     if config.base_path != "/":
-        diagnostics.append(
+        return [
             Diagnostic(
                 "commsite.yaml",
                 None,
@@ -573,7 +571,16 @@ def federation_plan(site: Site) -> FederationPlan:
                 hint="serve the site at the root of a (sub)domain, or copy "
                 f"{urls.WEBFINGER} to the root of {config.host}",
             )
-        )
+        ]
+    return []
+
+
+def federation_plan(site: Site) -> FederationPlan:
+    """Every static federation output, in parts (see FederationPlan)."""
+    config = site.config
+    diagnostics = federation_diagnostics(site)
+    if not config.federation.enabled or site.public_key_pem is None:
+        return FederationPlan({}, tuple(diagnostics), (), ())
 
     items = _federated(site)
     documents = {
