@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "urls": 1,
     "slugs": 1,
+    "processes": 1,
     "datadir": 1,
     "database": 1,
     "content": 2,

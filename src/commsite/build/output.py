@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commsite.errors import CommsiteError
+from commsite.processes import process_alive
 
 __all__ = ["CommitResult", "FileState", "Staging", "file_digest", "scan_output"]
 
@@ -67,13 +68,7 @@ def scan_output(output: Path) -> set[str]:
 def _running(pid: int) -> bool:
     if pid == os.getpid():
         return False  # ours, from an earlier build of this process: stale
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return process_alive(pid)
 
 
 def _is_empty_dir(path: Path) -> bool:

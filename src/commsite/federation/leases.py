@@ -17,7 +17,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+
+from commsite.processes import process_alive
 
 __all__ = ["HOSTNAME", "LEASE_TTL", "is_stale", "live_token"]
 
@@ -53,18 +54,4 @@ def is_stale(
     if lease_pid == os.getpid():
         with _LIVE_LOCK:
             return token not in _LIVE
-    return not _process_alive(int(lease_pid))
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child nobody has reaped yet is a zombie: dead for us
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+    return not process_alive(int(lease_pid))
