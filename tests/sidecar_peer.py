@@ -39,6 +39,8 @@ from apsig.draft.verify import Verifier
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from publish_peers import Origin
+
 AS = "https://www.w3.org/ns/activitystreams"
 PUBLIC = AS + "#Public"
 
@@ -289,36 +291,9 @@ def get(url: str) -> Reply:
 # --- our side -----------------------------------------------------------------
 
 
-class SiteOrigin:
-    """Our site's static host: serves documents by path (our actor, for our key)."""
-
-    def __init__(self) -> None:
-        self.documents: dict[str, bytes] = {}
-        origin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                doc = origin.documents.get(self.path)
-                if doc is None:
-                    _answer(self, 404, b"", "text/plain")
-                else:
-                    _answer(self, 200, doc, "application/activity+json")
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/"
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+# Our site's static host, serving documents by path (our actor, for our key):
+# the same loopback origin the delivery tests use.
+SiteOrigin = Origin
 
 
 def write_site(
