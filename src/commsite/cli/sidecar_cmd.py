@@ -248,15 +248,21 @@ def list_pending(site: Path | None) -> None:
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
 
 
-def _decide(
-    site_option: Path | None, verb: str, subject: str, rule: int | None, note: str | None
-) -> None:
+def _store_for_decision(site_option: Path | None, rule: int | None) -> tuple[Path, Store]:
+    """The site and its store, once the rule a decision cites is known to exist."""
     site = _site(site_option)
     try:
         store = _store(site)
         _check_rule(site, rule)
     except CommsiteError as exc:
         raise _fail(exc) from exc
+    return site, store
+
+
+def _decide(
+    site_option: Path | None, verb: str, subject: str, rule: int | None, note: str | None
+) -> None:
+    site, store = _store_for_decision(site_option, rule)
     decide = moderation.approve if verb == "approve" else moderation.reject
     done = decide(store, subject, _now(), rule=rule, note=note)
     if not done:
@@ -302,12 +308,7 @@ def reject(site: Path | None, subject: str, rule: int | None, note: str | None) 
 def _block(
     site_option: Path | None, kind: str, value: str, rule: int | None, note: str | None
 ) -> None:
-    site = _site(site_option)
-    try:
-        store = _store(site)
-        _check_rule(site, rule)
-    except CommsiteError as exc:
-        raise _fail(exc) from exc
+    site, store = _store_for_decision(site_option, rule)
     rejected = moderation.block(store, kind, value, _now(), rule=rule, note=note)
     click.echo(f"blocked {kind} {value}; {rejected} item(s) rejected")
     if rejected:
