@@ -96,19 +96,6 @@ class Staging:
 
     # --- filling ------------------------------------------------------------
 
-    def file(self, relpath: str) -> Path:
-        """The staging path of output file `relpath` (its directory is created)."""
-        target = self.path / relpath
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
-
-    def write(self, relpath: str, data: bytes) -> FileState:
-        target = self.file(relpath)
-        target.write_bytes(data)
-        state = FileState(file_digest(data), len(data), 0)
-        self.staged[relpath] = state
-        return state
-
     def add(self, relpath: str, state: FileState) -> None:
         """Record a file another process wrote into the staging directory."""
         self.staged[relpath] = state

@@ -130,12 +130,16 @@ def full_build(run: _Run) -> BuildResult:
     staging = Staging(output)
     try:
         pages = [o.page for o in dirty if o.page is not None]
-        states, more = render_pages(renderer, pages, staging.path, jobs=jobs, progress=run.progress)
+        states, more = render_pages(
+            renderer,
+            pages,
+            staging.path,
+            jobs=jobs,
+            progress=run.progress,
+            documents=[o for o in dirty if o.page is None],
+        )
         for path, rendered in states.items():
             staging.add(path, rendered)
-        for o in dirty:
-            if o.page is None:
-                staging.write(o.path, o.content())
         if more:
             run.problems += [_relative_diagnostic(d, root) for d in more]
             staging.abort()

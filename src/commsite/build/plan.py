@@ -203,6 +203,8 @@ def make_plan(
     missing = store.missing(dict.fromkeys(wanted))
     made = submit(_objects, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
     specs = plan_pages(site, event_calendars=True)
+    # Fingerprint the pages while the workers make the documents.
+    pages = _page_outputs(specs, site, renderer, theme, template_deps, progress)
     documents = feeds.result() if feeds is not None else _documents(site)
     new = made.result() if made is not None else _objects(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
@@ -223,26 +225,41 @@ def make_plan(
             outputs[path] = Output(path, fingerprint, ("*",), make=make)
             origin[path] = "document"
 
+    for page in pages:
+        previous = origin.get(page.path)
+        if previous is not None and previous != "page":
+            problems.append(_hidden(page.path, previous, "page"))
+        outputs[page.path] = page
+        origin[page.path] = "page"
+    return dict(sorted(outputs.items())), problems
+
+
+def _page_outputs(
+    specs: list[PageSpec],
+    site: Site,
+    renderer: Renderer,
+    theme: Theme,
+    template_deps: dict[str, Any] | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[Output]:
+    """Each page's output, fingerprinted by its template files and context."""
     templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
     code = code_fingerprint()
     items = _item_sources(site)
     total = len(specs)
     memo = ReprMemo()  # cards are shared between list, tag and home pages
+    found: list[Output] = []
     for n, spec in enumerate(specs, 1):
         path = urls.output_file(spec.path)
         template_digest, template_files = templates.get(spec.template)
         shown = context_digest(spec.context, memo)
         fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
-        previous = origin.get(path)
-        if previous is not None and previous != "page":
-            problems.append(_hidden(path, previous, "page"))
         item = items.get(spec.path)
         sources = (item, *template_files) if item else template_files
-        outputs[path] = Output(path, fingerprint, sources, page=spec)
-        origin[path] = "page"
+        found.append(Output(path, fingerprint, sources, page=spec))
         if progress and n % 1000 == 0:
             progress("planning", n, total)
-    return dict(sorted(outputs.items())), problems
+    return found
 
 
 def _federation_outputs(

@@ -1,4 +1,6 @@
-"""Rendering pages into the staging directory, across processes for big builds."""
+"""Writing the outputs a build must make into the staging directory: pages
+rendered from their specs and documents made from their data, across processes
+for big builds (a cold build writes thousands of federation documents too)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from commsite import urls
 from commsite.build.output import FileState, file_digest
@@ -14,7 +17,7 @@ from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.pages import PageSpec
 from commsite.render.renderer import Renderer
 
-__all__ = ["PARALLEL_RENDER_MIN", "render_pages"]
+__all__ = ["PARALLEL_RENDER_MIN", "Document", "render_pages"]
 
 # Below this many pages, render in this process. Measured on the 2-core machine:
 # starting a 2-worker pool costs 10-15 ms for a small process and more for a big
@@ -23,6 +26,15 @@ __all__ = ["PARALLEL_RENDER_MIN", "render_pages"]
 PARALLEL_RENDER_MIN = 150
 
 _DIAGNOSTIC = re.compile(r"^(?P<path>[^\n]+?)(?::(?P<line>\d+))?: error: (?P<message>.*)$", re.S)
+
+
+class Document(Protocol):
+    """An output made without a template (build.plan.Output is one)."""
+
+    @property
+    def path(self) -> str: ...
+
+    def content(self) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +46,21 @@ class _Job:
 _JOB: _Job | None = None
 
 
-def _render_one(spec: PageSpec) -> tuple[str, FileState | None, str | None]:
+def _render_one(item: PageSpec | Document) -> tuple[str, FileState | None, str | None]:
     """(output file, its state, None) or (output file, None, error message)."""
     assert _JOB is not None
-    path = urls.output_file(spec.path)
+    if not isinstance(item, PageSpec):
+        return _write(item.path, item.content())
+    path = urls.output_file(item.path)
     try:
-        data = _JOB.renderer.render(spec)
+        data = _JOB.renderer.render(item)
     except CommsiteError as exc:
         return path, None, str(exc)
+    return _write(path, data)
+
+
+def _write(path: str, data: bytes) -> tuple[str, FileState, None]:
+    assert _JOB is not None
     target = _JOB.staging / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
@@ -55,8 +74,12 @@ def render_pages(
     *,
     jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
+    documents: Sequence[Document] = (),
 ) -> tuple[dict[str, FileState], list[Diagnostic]]:
-    """Render `specs` into `staging`; the state of each file written, and the errors."""
+    """Render `specs` and write `documents` into `staging`; the state of each file
+    written, and the errors. Documents are made in the workers too: writing
+    thousands of small files (each in a new folder) is I/O that two processes
+    overlap, and a lazy document's bytes are made where they are written."""
     global _JOB
     _JOB = _Job(renderer, staging)
     try:
@@ -66,7 +89,8 @@ def render_pages(
             first.setdefault(spec.template, n)
         warm_indices = set(first.values())
         warm = [specs[n] for n in sorted(warm_indices)]
-        rest = [s for n, s in enumerate(specs) if n not in warm_indices]
+        rest: list[PageSpec | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
+        rest += documents
         results = [_render_one(spec) for spec in warm]
         results += map_in_processes(
             _render_one,
