@@ -6,6 +6,7 @@ pass either a tag or its slug to `commsite.urls.tag_page`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -15,6 +16,7 @@ __all__ = ["slugify", "tag_key"]
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=16384)  # a site's tags recur on thousands of pages
 def slugify(text: str) -> str:
     """Lowercase ASCII letters, digits and single hyphens: "Board Games!" -> "board-games".
 
@@ -31,6 +33,7 @@ def slugify(text: str) -> str:
     return f"tag-{digest}"
 
 
+@functools.lru_cache(maxsize=16384)
 def tag_key(text: str) -> str:
     """A loose key for matching interests and hashtags: "Board games" == "#boardgames"."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())

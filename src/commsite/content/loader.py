@@ -7,10 +7,12 @@ commsite.content.parse) and `assemble_site`.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -34,7 +36,14 @@ from commsite.datadir import PUBLIC_KEY_PATH
 from commsite.errors import Diagnostic, Severity
 from commsite.slugs import slugify
 
-__all__ = ["CONTENT_DIRS", "RESERVED_PAGE_SLUGS", "assemble_site", "discover", "load_site"]
+__all__ = [
+    "CONTENT_DIRS",
+    "RESERVED_PAGE_SLUGS",
+    "AssembleMemo",
+    "assemble_site",
+    "discover",
+    "load_site",
+]
 
 # folder under content/ -> kind of each .md file in it
 CONTENT_DIRS = {"stories": "story", "members": "member", "events": "event", "pages": "page"}
@@ -56,24 +65,31 @@ def discover(root: Path) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     content = root / "content"
     for folder, kind in CONTENT_DIRS.items():
-        directory = content / folder
-        if directory.is_dir():
-            for file in directory.iterdir():
-                if file.suffix == ".md" and not file.name.startswith(".") and file.is_file():
-                    found.append((kind, f"content/{folder}/{file.name}"))
+        for entry in _entries(content / folder):
+            name = entry.name
+            if name.endswith(".md") and not name.startswith(".") and entry.is_file():
+                found.append((kind, f"content/{folder}/{name}"))
     if (content / "rules.md").is_file():
         found.append(("rules", RULES_FILE))
     found.sort(key=lambda item: item[1])
     return found
 
 
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    """The entries of `directory`, sorted by name (none if it is not a readable folder).
+    DirEntry knows whether it is a file or a folder without another system call."""
+    try:
+        with os.scandir(directory) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError:
+        return []
+
+
 def _layout_warnings(root: Path) -> list[Diagnostic]:
     """Files and folders under content/ that are not read, most likely by mistake."""
     content = root / "content"
     problems: list[Diagnostic] = []
-    if not content.is_dir():
-        return problems
-    for entry in sorted(content.iterdir()):
+    for entry in _entries(content):
         name = entry.name
         if name.startswith("."):
             continue
@@ -85,13 +101,13 @@ def _layout_warnings(root: Path) -> list[Diagnostic]:
                     Diagnostic(rel, None, f"folder '{name}' is not read", Severity.WARNING, hint)
                 )
                 continue
-            for file in sorted(entry.iterdir()):
+            for file in _entries(Path(entry.path)):
                 if file.name.startswith(".") or _editor_litter(file.name):
                     continue
                 if file.is_dir():
                     message = "folders in here are not read"
                     hint = f"move the .md files up into {rel}/"
-                elif file.suffix != ".md":
+                elif os.path.splitext(file.name)[1] != ".md":
                     message = "this file is not read (only .md files are)"
                     hint = "rename it to .md, or move images and other files to static/"
                 else:
@@ -102,7 +118,7 @@ def _layout_warnings(root: Path) -> list[Diagnostic]:
         elif name != "rules.md":
             hint = (
                 f"move it to content/pages/{name} to make it a page"
-                if entry.suffix == ".md"
+                if os.path.splitext(name)[1] == ".md"
                 else "move it to static/ or into one of the content folders"
             )
             problems.append(Diagnostic(rel, None, "this file is not read", Severity.WARNING, hint))
@@ -245,6 +261,7 @@ def _offset(moment: datetime) -> str:
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 
+@functools.lru_cache(maxsize=65536)
 def _usable_in_url(slug: str) -> bool:
     try:
         f.slug("slug", slug)
@@ -260,6 +277,7 @@ def _suggest_name(path: str) -> str:
     return f"'{tidy}.md'"
 
 
+@functools.lru_cache(maxsize=8192)
 def _spelling(tag: str) -> str:
     """A tag as written, minus what its page merges anyway: case, accents, spaces,
     hyphens and underscores, end punctuation ("Repair Café" == "repair-cafe")."""
@@ -432,6 +450,81 @@ def _story(
     )
 
 
+class AssembleMemo:
+    """What assemble_site made of each file, kept by a long-lived builder.
+
+    A file's model object and its own diagnostics depend on the file, the config,
+    the member and event ids it may name and the files in static/ (images). When
+    the ParsedFile is the same object as last time and that context is equal,
+    the last object is given again (the same object, so later stages can tell
+    by identity that nothing about it changed). Call `begin` before each build
+    with the paths of the files under static/.
+    """
+
+    def __init__(self) -> None:
+        self._static: frozenset[str] = frozenset()
+        self._context: tuple[object, ...] | None = None
+        self._last: dict[int, _Made] = {}
+        self._next: dict[int, _Made] = {}
+
+    def begin(self, static_files: Collection[str]) -> None:
+        self._static = frozenset(static_files)
+
+    def _use(self, context: tuple[object, ...]) -> None:
+        context = (*context, self._static)
+        if context != self._context:
+            self._context, self._last = context, {}
+        self._next = {}
+
+    def _get(self, p: ParsedFile) -> _Made | None:
+        found = self._last.get(id(p))
+        return found if found is not None and found.parsed is p else None
+
+    def _put(self, made: _Made) -> None:
+        self._next[id(made.parsed)] = made
+
+    def _finish(self) -> None:
+        self._last, self._next = self._next, {}
+
+
+@dataclass(slots=True)
+class _Made:
+    parsed: ParsedFile
+    value: object  # the Member, Event or Story (None when the file has errors)
+    problems: tuple[Diagnostic, ...]
+    variant: Story | None = None  # the story marked future, when made
+
+
+def _made(
+    c: _Checker,
+    memo: AssembleMemo | None,
+    p: ParsedFile,
+    make: Callable[[], object],
+) -> object:
+    """make(), or what it gave for the same file in the same context last time."""
+    if memo is not None:
+        found = memo._get(p)
+        if found is not None:
+            c.problems.extend(found.problems)
+            memo._put(found)
+            return found.value
+    before = len(c.problems)
+    value = make()
+    if memo is not None:
+        memo._put(_Made(p, value, tuple(c.problems[before:])))
+    return value
+
+
+def _future(memo: AssembleMemo | None, p: ParsedFile, story: Story) -> Story:
+    """`story` marked future (the same object each build, with a memo)."""
+    made = memo._next.get(id(p)) if memo is not None else None
+    if made is None:
+        return replace(story, future=True)
+    if made.variant is None:
+        made.variant = replace(story, future=True)
+    return made.variant
+
+
 def assemble_site(
     root: Path,
     config: SiteConfig,
@@ -442,11 +535,13 @@ def assemble_site(
     future: bool = False,
     interactions: Interactions = NO_INTERACTIONS,
     public_key_pem: str | None = None,
+    memo: AssembleMemo | None = None,
 ) -> tuple[Site | None, list[Diagnostic]]:
     """Check the parsed files together and build the Site.
 
     The diagnostics returned include every file's own (`ParsedFile.diagnostics`),
-    sorted. The Site is None when any diagnostic is an error.
+    sorted. The Site is None when any diagnostic is an error. `memo`: what the
+    last call made of each file (a long-lived builder's), see AssembleMemo.
     """
     if now.tzinfo is None:
         raise ValueError("assemble_site needs an aware 'now' (e.g. datetime.now(UTC))")
@@ -466,23 +561,41 @@ def assemble_site(
         checker.unique(by_kind.get(kind, []))
     checker.unique(by_kind.get("page", []), RESERVED_PAGE_SLUGS)
 
-    members = [m for p in member_files if (m := _member(checker, p))]
+    if memo is not None:
+        memo._use((str(root), config, tuple(members_by_id), tuple(events_by_id)))
+
+    def made(p: ParsedFile, make: Callable[[], object]) -> object:
+        return _made(checker, memo, p, make)
+
+    members: list[Member] = []
+    for p in member_files:
+        member = made(p, functools.partial(_member, checker, p))
+        if isinstance(member, Member):
+            members.append(member)
     _check_handles(checker, member_files)
     _check_tag_pages(checker, by_kind.get("story", []) + event_files)
-    events = [e for p in event_files if (e := _event(checker, p, members_by_id))]
+    events: list[Event] = []
+    for p in event_files:
+        event = made(p, functools.partial(_event, checker, p, members_by_id))
+        if isinstance(event, Event):
+            events.append(event)
     stories: list[Story] = []
     events_by_slug = {e.slug: e for e in events}
     for p in by_kind.get("story", []):
-        story = _story(checker, p, members_by_id, events_by_id)
-        if story is not None and story.event in events_by_slug:
+        story = made(p, functools.partial(_story, checker, p, members_by_id, events_by_id))
+        if not isinstance(story, Story):
+            continue
+        if story.event in events_by_slug:
             _check_recap_date(checker, p, story, events_by_slug[story.event])
-        if story is None or (story.draft and not drafts):
+        if story.draft and not drafts:
             continue
         if story.date > now:
             if not future:
                 continue
-            story = replace(story, future=True)
+            story = _future(memo, p, story)
         stories.append(story)
+    if memo is not None:
+        memo._finish()
     pages = [
         Page(_slug(p), str(p.meta["title"]), p.body_html, p.summary, p.path)
         for p in by_kind.get("page", [])
