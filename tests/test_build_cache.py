@@ -181,6 +181,45 @@ def test_a_long_lived_builder_equals_clean_build(
     assert tree(site / "public") == clean_build(site, tmp_path, now)
 
 
+@pytest.mark.parametrize("owned", [False, True], ids=["shared output", "owned output"])
+def test_one_builder_through_every_edit_equals_clean_builds(
+    site: Path, tmp_path: Path, owned: bool
+) -> None:
+    """One long-lived builder (as `commsite serve` keeps) through all the edits in a
+    row: its memos (model objects, page specs, fingerprints, documents) carry over
+    from build to build, and after each edit its output equals a clean build's."""
+    now = golden_now()
+    edits = [e for e in EDITS.values() if not (owned and e is delete_federation_outputs)]
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=owned)) as builder:
+        assert builder.build(now=now).ok
+        for edit in edits:
+            edit(site)
+            result = builder.build(now=now)
+            assert result.ok, (edit.__name__, [d.format() for d in result.diagnostics])
+            assert tree(site / "public") == clean_build(site, tmp_path, now), edit.__name__
+            again = builder.build(now=now)
+            assert again.rendered == () and again.written == (), edit.__name__
+
+
+def test_a_long_lived_builder_follows_time(site: Path, tmp_path: Path) -> None:
+    """An event becoming past and a future story becoming due change pages that the
+    builder's memos would otherwise keep."""
+    before = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    after = datetime(2027, 5, 9, 12, tzinfo=UTC)  # the sewing circle is over
+    future = site / STORIES / "2026-12-01-later.md"
+    future.write_text(
+        "---\ntitle: Later\ndate: 2026-12-01\nauthor: ada\ntags: [repair]\n---\nSoon.\n",
+        encoding="utf-8",
+    )
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=before).ok
+        assert "stories/later/index.html" not in tree(site / "public")
+        result = builder.build(now=after)
+        assert "events/index.html" in result.rendered
+        assert "stories/later/index.html" in result.rendered
+    assert tree(site / "public") == clean_build(site, tmp_path, after)
+
+
 def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:
     now = golden_now()
     assert build_site(BuildOptions(root=site, jobs=1), now=now).ok

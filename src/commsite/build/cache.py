@@ -274,15 +274,28 @@ class BuildCache:
             self._fail()
             return {}
 
-    def put_stats(self, stats: Mapping[str, tuple[int, int, int, bytes]]) -> None:
+    def put_stats(
+        self,
+        stats: Mapping[str, tuple[int, int, int, bytes]],
+        stored: Mapping[str, tuple[int, int, int, bytes]] | None = None,
+    ) -> None:
+        """Store `stats`; `stored`: what the table holds now (get_stats or the last
+        put_stats), so that only the rows that differ are written."""
         if self._conn is None:
             return
         try:
             self._conn.execute("BEGIN")
-            self._conn.execute("DELETE FROM stats")
+            changed: Iterable[tuple[str, tuple[int, int, int, bytes]]]
+            if stored is None:
+                self._conn.execute("DELETE FROM stats")
+                changed = stats.items()
+            else:
+                changed = [(p, s) for p, s in stats.items() if stored.get(p) != s]
+                gone = [(p,) for p in stored.keys() - stats.keys()]
+                self._conn.executemany("DELETE FROM stats WHERE path=?", gone)
             self._conn.executemany(
-                "INSERT INTO stats VALUES (?, ?, ?, ?, ?)",
-                ((path, *stat) for path, stat in stats.items()),
+                "INSERT OR REPLACE INTO stats VALUES (?, ?, ?, ?, ?)",
+                ((path, *stat) for path, stat in changed),
             )
             self._conn.execute("COMMIT")
         except sqlite3.DatabaseError:

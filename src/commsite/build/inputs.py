@@ -157,14 +157,17 @@ def now_window(site: Site, parsed: Iterable[ParsedFile]) -> NowWindow:
     """The time around `site.now` during which nothing in the site flips by itself."""
     tz = site.config.tz
     moments: list[datetime] = []
+    shown = {story.source for story in site.stories}
     for p in parsed:  # stories left out as future ones are not in the Site
-        if p.kind == "story":
+        if p.kind == "story" and p.path not in shown:
             for key in ("date", "updated"):
                 moment = _instant(p.meta.get(key), tz)
                 if moment is not None:
                     moments.append(moment)
     for story in site.stories:
         moments.append(story.date)
+        if story.updated is not None:
+            moments.append(story.updated)
     for event in site.events:
         moments += [event.start, event.finishes]
     for reply in site.interactions.replies:

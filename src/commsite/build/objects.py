@@ -54,8 +54,11 @@ class ObjectStore:
     def __init__(self) -> None:
         self._config: object = None
         self.config_digest = b""
-        self._keys: dict[Item, bytes] = {}  # of the last build's items
-        self._next_keys: dict[int, tuple[Item, bytes]] = {}  # this build's, by identity
+        # Items' keys by identity (the item is kept, so its id is not reused): the
+        # last build's, and this build's. A long-lived builder gets the same model
+        # object for an unchanged file (content.loader.AssembleMemo).
+        self._keys: dict[int, tuple[Item, bytes]] = {}
+        self._next_keys: dict[int, tuple[Item, bytes]] = {}
         self._json: dict[bytes, ObjectJson] = {}  # by key
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
         self._site: Site | None = None
@@ -75,10 +78,12 @@ class ObjectStore:
         known = self._next_keys.get(id(item))
         if known is not None:
             return known[1]
-        # Equal items of the last build (hashing them is cheaper than their digest).
-        found = self._keys.get(item) if self._keys else None
-        if found is None:
-            found = item_digest(self.config_digest, item)
+        last = self._keys.get(id(item))
+        found = (
+            last[1]
+            if last is not None and last[0] is item
+            else item_digest(self.config_digest, item)
+        )
         self._next_keys[id(item)] = (item, found)
         return found
 
@@ -109,8 +114,8 @@ class ObjectStore:
 
     def finish(self) -> None:
         """Keep this build's items' keys and JSON; store what was made in the cache."""
-        self._keys = dict(self._next_keys.values())
-        keys = set(self._keys.values())
+        self._keys = self._next_keys
+        keys = {key for _, key in self._keys.values()}
         self._json = {k: v for k, v in self._json.items() if k in keys}
         if self._cache is not None and self._new:
             entries = {k: _encode(v) for k, v in self._new.items()}

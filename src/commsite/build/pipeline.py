@@ -16,6 +16,7 @@ import jinja2
 
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import now_window, scan_inputs
+from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
@@ -68,6 +69,10 @@ def full_build(run: _Run) -> BuildResult:
         builder._sources = Sources(root)
     if builder._objects is None:
         builder._objects = ObjectStore()
+    if builder._memo is None:
+        builder._memo = BuildMemo()
+    memo = builder._memo
+    memo.assemble.begin([p for p in scan.files if p.startswith("static/")])
 
     parsed, more = builder._sources.refresh(cache, scan.files, jobs=jobs, progress=run.progress)
     run.problems += more
@@ -84,6 +89,7 @@ def full_build(run: _Run) -> BuildResult:
         future=options.future,
         interactions=interactions,
         public_key_pem=public_key,
+        memo=memo.assemble,
     )
     run.problems += more
     if site is None or run.failing():
@@ -110,6 +116,7 @@ def full_build(run: _Run) -> BuildResult:
             objects=builder._objects,
             cache=cache,
             record=record,
+            memo=memo,
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
@@ -121,9 +128,11 @@ def full_build(run: _Run) -> BuildResult:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
     output = options.output_dir
-    dirty = [o for o in outputs.values() if not _up_to_date(o, record, output)]
+    check = run.check_disk()
+    dirty = [o for o in outputs.values() if not _up_to_date(o, record, output, check)]
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []
     if record is not None and not dirty and not gone:
+        builder._output_known = True
         run.remember(cache, scan, now_window(site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
@@ -173,6 +182,7 @@ def full_build(run: _Run) -> BuildResult:
         base.update(changed_entries)
         builder._record = base
         builder._record_loaded = True
+        builder._output_known = True
     run.remember(cache, scan, now_window(site, parsed), len(outputs))
     return run.finished(
         tuple(o.path for o in dirty),
@@ -182,13 +192,15 @@ def full_build(run: _Run) -> BuildResult:
     )
 
 
-def _up_to_date(o: Output, record: Mapping[str, RecordEntry] | None, output: Path) -> bool:
+def _up_to_date(
+    o: Output, record: Mapping[str, RecordEntry] | None, output: Path, check_disk: bool
+) -> bool:
     if record is None:
         return False
     entry = record.get(o.path)
     if entry is None or entry.fingerprint != o.fingerprint:
         return False
-    return on_disk(output, o.path, entry.state)
+    return not check_disk or on_disk(output, o.path, entry.state)
 
 
 def _outside(theme: Theme, root: Path) -> list[Path]:

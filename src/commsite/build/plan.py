@@ -27,6 +27,7 @@ from typing import Any
 from commsite import urls
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
+from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import submit
 from commsite.content.model import Event, Site, Story
@@ -42,6 +43,7 @@ from commsite.federation.documents import (
 from commsite.feeds.atom import atom_feed
 from commsite.feeds.calendar import event_calendars, events_calendar
 from commsite.feeds.jsonfeed import json_feed
+from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import robots, sitemap
 from commsite.render.pages import PageSpec, plan_pages
 from commsite.render.renderer import Renderer
@@ -144,13 +146,15 @@ def make_plan(
     objects: ObjectStore | None = None,
     cache: BuildCache | None = None,
     record: Mapping[str, RecordEntry] | None = None,
+    memo: BuildMemo | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path (sorted).
 
     `hashes`: sha256 of input files (see inputs.py), used for copies;
     `template_deps`: what each template uses, kept between builds;
     `objects`, `cache`: federation objects' JSON kept between builds; `record`:
-    the last build's, to make only the federation objects it lacks."""
+    the last build's, to make only the federation objects it lacks; `memo`: a
+    long-lived builder's pages and fingerprints of the last build."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -190,7 +194,11 @@ def make_plan(
     # object documents and outbox pages are fingerprinted by their items' keys
     # and made only when their fingerprint changed (see objects.py).
     big = len(site.stories) >= PARALLEL_DOCUMENTS_MIN
-    feeds = submit(_documents, site) if big else None
+    # The feeds and calendars read the config, the newest public stories, the
+    # members (authors' names) and the events only.
+    feeds_key = (site.config, public_stories(site)[:FEED_ITEMS], site.members, site.events)
+    kept = memo.last("feeds", feeds_key) if memo is not None else None
+    feeds = submit(_documents, site) if big and kept is None else None
     store = objects if objects is not None else ObjectStore()
     store.start(site, cache)
     federation = federation_plan(site)
@@ -202,10 +210,15 @@ def make_plan(
             wanted.extend(about)
     missing = store.missing(dict.fromkeys(wanted))
     made = submit(_objects, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
-    specs = plan_pages(site, event_calendars=True)
+    specs = plan_pages(site, event_calendars=True, memo=memo.pages if memo is not None else None)
     # Fingerprint the pages while the workers make the documents.
-    pages = _page_outputs(specs, site, renderer, theme, template_deps, progress)
-    documents = feeds.result() if feeds is not None else _documents(site)
+    pages = _page_outputs(specs, site, renderer, theme, template_deps, progress, memo)
+    if isinstance(kept, dict):
+        documents = dict(kept)
+    else:
+        documents = feeds.result() if feeds is not None else _documents(site)
+        if memo is not None:
+            memo.keep("feeds", feeds_key, dict(documents))
     new = made.result() if made is not None else _objects(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
         store.add(missed, made_json)
@@ -213,7 +226,14 @@ def make_plan(
     documents.update(federation.documents)
     documents.update(deploy_configs(site))
     problems.extend(federation.diagnostics)
-    documents[urls.SITEMAP] = sitemap(site, [s.path for s in specs])
+    paths = [s.path for s in specs]
+    # The sitemap reads the config, the pages' paths and each story's lastmod.
+    shown = tuple((s.slug, s.draft, s.future, s.updated or s.date) for s in site.stories)
+    sitemap_key = (site.config, shown, tuple(paths))
+    make_sitemap = partial(sitemap, site, paths)
+    documents[urls.SITEMAP] = (
+        memo.get("sitemap", sitemap_key, make_sitemap) if memo is not None else make_sitemap()
+    )
     for path in sorted(documents.keys() | lazy.keys()):
         if path in documents:
             add_data(path, documents[path], "document", ("*",))
@@ -241,24 +261,39 @@ def _page_outputs(
     theme: Theme,
     template_deps: dict[str, Any] | None,
     progress: Callable[[str, int, int], None] | None,
+    memo: BuildMemo | None = None,
 ) -> list[Output]:
-    """Each page's output, fingerprinted by its template files and context."""
+    """Each page's output, fingerprinted by its template files and context (or, for
+    a spec the memo's last plan made too, the fingerprint it had then)."""
     templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
     code = code_fingerprint()
-    items = _item_sources(site)
+    items: dict[str, str] | None = None  # made on the first page not in the memo
     total = len(specs)
-    memo = ReprMemo()  # cards are shared between list, tag and home pages
+    reprs = ReprMemo()  # cards are shared between list, tag and home pages
+    known = memo.outputs if memo is not None else {}
+    kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []
     for n, spec in enumerate(specs, 1):
-        path = urls.output_file(spec.path)
         template_digest, template_files = templates.get(spec.template)
-        shown = context_digest(spec.context, memo)
-        fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
-        item = items.get(spec.path)
-        sources = (item, *template_files) if item else template_files
-        found.append(Output(path, fingerprint, sources, page=spec))
+        last = known.get(id(spec))
+        if last is not None and last[0] is spec and last[1] == template_digest:
+            output = last[2]  # the same spec and templates: the same fingerprint
+            assert isinstance(output, Output)
+        else:
+            path = urls.output_file(spec.path)
+            shown = context_digest(spec.context, reprs)
+            fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
+            if items is None:
+                items = _item_sources(site)
+            item = items.get(spec.path)
+            sources = (item, *template_files) if item else template_files
+            output = Output(path, fingerprint, sources, page=spec)
+        kept[id(spec)] = (spec, template_digest, output)
+        found.append(output)
         if progress and n % 1000 == 0:
             progress("planning", n, total)
+    if memo is not None:
+        memo.outputs = kept
     return found
 
 
@@ -269,7 +304,7 @@ def _federation_outputs(
     document and outbox page."""
     found: dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]] = {}
     for path, item in plan.objects:
-        fingerprint = digest_bytes(b"object", store.key(item))
+        fingerprint = b"object:" + store.key(item)  # the key is a digest already
         found[path] = (fingerprint, (item,), partial(_object_document, store, item))
     for page in plan.outbox_pages:
         fingerprint = digest_bytes(

@@ -10,6 +10,7 @@ error (or any warning with `strict`) the previous output stays byte-identical.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from commsite.build.memo import BuildMemo
     from commsite.build.objects import ObjectStore
     from commsite.build.sources import Sources
 
@@ -46,6 +48,10 @@ class BuildOptions:
     jobs: int | None = None  # worker processes; None: one per available CPU
     cache: bool = True  # use and update the build cache in the data directory
     base_url: str | None = None  # instead of commsite.yaml's (the preview server's address)
+    # The output folder belongs to the Builder (commsite serve's preview): after a
+    # build has checked or written every file, the next builds of the same Builder
+    # do not stat the unchanged ones again (24,000 stats for 10,000 stories).
+    owned_output: bool = False
 
     @property
     def output_dir(self) -> Path:
@@ -79,6 +85,8 @@ class Builder:
         self._record_total = 0
         self._stats: dict[str, tuple[int, int, int, bytes]] | None = None  # of the last scan
         self._objects: ObjectStore | None = None  # federation objects' JSON, made by a build
+        self._memo: BuildMemo | None = None  # the last build's model, pages, fingerprints
+        self._output_known = False  # every output file was checked or written (owned_output)
 
     # --- lifetime -------------------------------------------------------------
 
@@ -121,9 +129,17 @@ class Builder:
         elif now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         run = _Run(self, start, now, progress)
+        # A build makes millions of small objects that live until it ends; the
+        # cycle collector walked them again and again (a third of a one-story
+        # rebuild of 10,000 stories, measured). Reference counting frees what a
+        # build drops; cycles, if any, are collected once it is over.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return run.execute()
         finally:
+            if collecting:
+                gc.enable()
             run.write_summary()
 
     def _open_cache_at(self, directory: Path) -> BuildCache:
@@ -132,6 +148,8 @@ class Builder:
             self._cache = BuildCache.open(directory, self.options.output_dir)
             self._cache_dir = directory
             self._record, self._record_loaded = None, False
+            self._stats = None  # (they were another cache's: put_stats writes differences)
+            self._output_known = False
         return self._cache
 
     def _load_record(self, cache: BuildCache | None) -> dict[str, RecordEntry] | None:
@@ -207,7 +225,7 @@ class _Run:
         """Keep the scan's file stats for the next scan, when they changed."""
         if cache is None or scan.stats is None or scan.stats == self.builder._stats:
             return
-        cache.put_stats(scan.stats)
+        cache.put_stats(scan.stats, self.builder._stats)
         self.builder._stats = scan.stats
 
     def unchanged(self, cache: BuildCache, inputs: bytes, fast: dict[str, Any]) -> bool:
@@ -228,13 +246,19 @@ class _Run:
         record = self.builder._load_record(cache)
         if record is None or len(record) != total:
             return False
-        output = str(self.options.output_dir)
-        for path, entry in record.items():
-            if not on_disk(output, path, entry.state):
-                return False
+        if self.check_disk():
+            output = str(self.options.output_dir)
+            for path, entry in record.items():
+                if not on_disk(output, path, entry.state):
+                    return False
+            self.builder._output_known = True
         self.problems += diagnostics
         self.builder._record_total = total
         return True
+
+    def check_disk(self) -> bool:
+        """Whether unchanged outputs must be checked on disk (see owned_output)."""
+        return not (self.options.owned_output and self.builder._output_known)
 
     def remember(
         self,

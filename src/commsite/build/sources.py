@@ -34,6 +34,7 @@ class SourceFile:
     path: str
     key: bytes  # the parse cache key (covers kind, path and the bytes' hash)
     parsed: ParsedFile
+    sha: bytes = b""  # sha256 of the bytes parsed
 
 
 def _parse_one(item: tuple[Path, str, str]) -> tuple[ParsedFile | None, bytes, str | None]:
@@ -78,8 +79,11 @@ class Sources:
                 except OSError as exc:
                     problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
                     continue
-            key = parse_key(PARSER_VERSION, code, kind, rel, sha)
             old = self.files.get(rel)
+            if old is not None and old.sha == sha and old.kind == kind:
+                current[rel] = old  # (its key is the same: code and parser are this process's)
+                continue
+            key = parse_key(PARSER_VERSION, code, kind, rel, sha)
             if old is not None and old.key == key:
                 current[rel] = old
             else:
@@ -91,7 +95,7 @@ class Sources:
         for key, (kind, rel) in wanted.items():
             parsed = found.get(key)
             if isinstance(parsed, ParsedFile) and parsed.path == rel and parsed.kind == kind:
-                current[rel] = SourceFile(kind, rel, key, parsed)
+                current[rel] = SourceFile(kind, rel, key, parsed, hashes.get(rel, b""))
             else:
                 to_parse.append((self.root, kind, rel))
         if to_parse:
@@ -108,7 +112,7 @@ class Sources:
                 # The key of the bytes parsed, which may be newer than the scan's.
                 key = parse_key(PARSER_VERSION, code, kind, rel, sha)
                 new[key] = parsed
-                current[rel] = SourceFile(kind, rel, key, parsed)
+                current[rel] = SourceFile(kind, rel, key, parsed, sha)
         if cache is not None:
             cache.put_parsed(new, keep=[f.key for f in current.values()])
         self.files = dict(sorted(current.items()))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from commsite import urls
 from commsite.content.model import Site, Story
 from commsite.feeds.links import (
+    FEED_ITEMS,
     absolute_html,
     authors,
     media_type,
@@ -42,7 +43,7 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def atom_feed(site: Site, limit: int = 20) -> bytes:
+def atom_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
     """The newest `limit` public stories as an Atom document (UTF-8 bytes)."""
     config = site.config
     stories = public_stories(site)[:limit]

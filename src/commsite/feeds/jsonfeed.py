@@ -8,14 +8,14 @@ from typing import Any
 from commsite import urls
 from commsite.content.model import Site
 from commsite.feeds.atom import rfc3339
-from commsite.feeds.links import absolute_html, authors, public_stories, static_url
+from commsite.feeds.links import FEED_ITEMS, absolute_html, authors, public_stories, static_url
 
 __all__ = ["json_feed"]
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def json_feed(site: Site, limit: int = 20) -> bytes:
+def json_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
     """The newest `limit` public stories as JSON Feed (UTF-8 bytes, keys in a fixed order)."""
     config = site.config
     feed: dict[str, Any] = {

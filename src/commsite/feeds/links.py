@@ -16,6 +16,7 @@ from commsite.config import SiteConfig
 from commsite.content.model import Site, Story
 
 __all__ = [
+    "FEED_ITEMS",
     "absolute_html",
     "authors",
     "media_type",
@@ -43,6 +44,9 @@ _MEDIA_TYPES = {
     "svg": "image/svg+xml",
     "webp": "image/webp",
 }
+
+
+FEED_ITEMS = 20  # stories in the Atom and JSON feeds
 
 
 def public_stories(site: Site) -> tuple[Story, ...]:

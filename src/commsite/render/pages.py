@@ -5,14 +5,20 @@ content contract's URL table, plus 404.html and, when the site federates,
 welcome/ (introductions arrive from the fediverse). Each context holds
 views only (see views.py), so `repr(spec.context)` changes exactly when what
 the page shows changes.
+
+Each page is made from a few model objects (a story page: the story, its
+neighbours, its event, its authors, its thread, the config); the key of a page
+lists them. With a PageMemo (a long-lived builder's), a page whose key equals
+last plan's gets last plan's PageSpec object back instead of a new one.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
@@ -52,7 +58,15 @@ from commsite.render.views import (
 )
 from commsite.slugs import slugify, tag_key
 
-__all__ = ["HOME_EVENTS", "HOME_MEMBERS", "HOME_STORIES", "PageSpec", "all_tags", "plan_pages"]
+__all__ = [
+    "HOME_EVENTS",
+    "HOME_MEMBERS",
+    "HOME_STORIES",
+    "PageMemo",
+    "PageSpec",
+    "all_tags",
+    "plan_pages",
+]
 
 HOME_STORIES = 6
 HOME_EVENTS = 4
@@ -83,27 +97,140 @@ def all_tags(site: Site) -> dict[str, str]:
     }
 
 
-def plan_pages(site: Site, *, event_calendars: bool = False) -> list[PageSpec]:
+Key = tuple[object, ...]
+
+
+class PageMemo:
+    """The last plan's specs by path, each with the key it was made from."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[Key, PageSpec]] = {}
+        self._next: dict[str, tuple[Key, PageSpec]] = {}
+        self._shared: Key = ()
+
+    def begin(self, shared: Key) -> Key:
+        """Start a plan; `shared` is what every page is made from (the config, the
+        chrome). Returns it, or the equal tuple of the last plan (so that keys
+        holding it compare by identity)."""
+        if shared != self._shared:
+            self._shared, self._last = shared, {}
+        self._next = {}
+        return self._shared
+
+    def spec(self, path: str, key: Key, make: Callable[[], PageSpec]) -> PageSpec:
+        found = self._last.get(path)
+        spec = found[1] if found is not None and found[0] == key else make()
+        self._next[path] = (key, spec)
+        return spec
+
+    def finish(self) -> None:
+        self._last, self._next = self._next, {}
+
+
+def plan_pages(
+    site: Site, *, event_calendars: bool = False, memo: PageMemo | None = None
+) -> list[PageSpec]:
     """Every HTML page of `site`. `event_calendars`: the build also writes each
     event's own calendar (feeds.calendar.event_calendars, at urls.event_ics), so
     an event page's "add to calendar" link can offer that one event instead of
-    the whole events.ics."""
+    the whole events.ics. `memo`: the last plan's pages, reused where their
+    keys are equal."""
     index = index_site(site)
+    m = memo if memo is not None else PageMemo()
+    # The members are in every key: their references (names, links) are shown on
+    # most pages, so a member edit plans every page again.
+    shared = m.begin((site.config, index.chrome, federation_on(site), site.members))
+    keys = _Keys(site, index, shared)
+    stories = site.stories
     specs = [
         _home(site, index),
-        *_story_lists(site, index),
-        *(_story(site, index, i) for i in range(len(site.stories))),
-        *_tags(site, index),
-        _members(site, index),
-        *(_member(site, index, m) for m in site.members),
-        _events(site, index),
-        *(_event(site, index, e, event_calendars) for e in site.events),
+        *_story_lists(site, index, m, keys),
+        *(
+            m.spec(urls.story_page(s.slug), keys.story(i), partial(_story, site, index, i))
+            for i, s in enumerate(stories)
+        ),
+        *_tags(site, index, m, keys),
+        m.spec(urls.MEMBERS, (shared, site.members), partial(_members, site, index)),
+        *(
+            m.spec(urls.member_page(p.id), keys.member(p), partial(_member, site, index, p))
+            for p in site.members
+        ),
+        m.spec(urls.EVENTS, keys.events(), partial(_events, site, index)),
+        *(
+            m.spec(
+                urls.event_page(e.slug),
+                (*keys.event(e), event_calendars),
+                partial(_event, site, index, e, event_calendars),
+            )
+            for e in site.events
+        ),
         _rules(site, index),
         *(_free_page(site, index, p.slug) for p in site.pages),
         *([_welcome(site, index)] if federation_on(site) else []),
         _not_found(site, index),
     ]
+    m.finish()
     return sorted(specs, key=lambda s: s.path)
+
+
+class _Keys:
+    """The keys of the pages about one item or listing items: the model objects
+    each page function reads, besides the shared ones (config, chrome, members).
+    A page function must read nothing its key leaves out; tests/test_build_cache.py
+    checks a long-lived builder against clean builds."""
+
+    def __init__(self, site: Site, index: SiteIndex, shared: Key) -> None:
+        self.site = site
+        self.index = index
+        self.shared = shared
+
+    def thread(self, target: str) -> Key:
+        interactions = self.index.interactions
+        return (interactions.replies.get(target), interactions.reactions.get(target))
+
+    def story(self, position: int) -> Key:
+        stories = self.site.stories
+        story = stories[position]
+        return (
+            self.shared,
+            story,
+            stories[position - 1] if position > 0 else None,
+            stories[position + 1] if position + 1 < len(stories) else None,
+            self.index.events.get(story.event) if story.event else None,
+            self.thread(f"stories/{story.slug}"),
+        )
+
+    def event_cards(self, events: tuple[Event, ...] | list[Event]) -> Key:
+        recaps = self.index.recaps
+        return (
+            tuple(events),
+            tuple(is_past(self.site, e) for e in events),
+            tuple(recaps.get(e.slug) for e in events),
+        )
+
+    def member(self, member: Member) -> Key:
+        index = self.index
+        hosted = index.events_by_host.get(member.id, ())
+        return (
+            self.shared,
+            member,
+            index.stories_by_author.get(member.id, ()),
+            hosted,
+            tuple(is_past(self.site, e) for e in hosted),
+        )
+
+    def events(self) -> Key:
+        index = self.index
+        return (self.shared, self.event_cards(index.upcoming), self.event_cards(index.past))
+
+    def event(self, event: Event) -> Key:
+        return (
+            self.shared,
+            event,
+            is_past(self.site, event),
+            self.index.recaps.get(event.slug, ()),
+            self.thread(f"events/{event.slug}"),
+        )
 
 
 def _spec(index: SiteIndex, path: str, template: str, **context: object) -> PageSpec:
@@ -151,47 +278,53 @@ def _home(site: Site, index: SiteIndex) -> PageSpec:
     )
 
 
-def _story_lists(site: Site, index: SiteIndex) -> list[PageSpec]:
-    config = site.config
-    per_page = max(1, config.per_page)
+def _story_lists(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[PageSpec]:
+    per_page = max(1, site.config.per_page)
     total = max(1, math.ceil(len(site.stories) / per_page))
     specs = []
     for number in range(1, total + 1):
-        path = urls.stories_index(number)
         chunk = site.stories[(number - 1) * per_page : number * per_page]
-        prev = href(config, urls.stories_index(number - 1)) if number > 1 else None
-        next_ = href(config, urls.stories_index(number + 1)) if number < total else None
-        title = "Stories" if number == 1 else f"Stories, page {number} of {total}"
-        specs.append(
-            _spec(
-                index,
-                path,
-                "stories.html",
-                meta=meta_view(
-                    site,
-                    path,
-                    title,
-                    f"Stories from {config.title}",
-                    "stories",
-                    prev=config.url(urls.stories_index(number - 1)) if prev else None,
-                    next=config.url(urls.stories_index(number + 1)) if next_ else None,
-                ),
-                heading=title,
-                tags_url=href(config, urls.TAGS),
-                stories=tuple(index.story_card(site, s) for s in chunk),
-                pagination=Pagination(
-                    number=number,
-                    total=total,
-                    prev=prev,
-                    next=next_,
-                    pages=tuple(
-                        PageLink(n, href(config, urls.stories_index(n)), n == number)
-                        for n in page_window(number, total)
-                    ),
-                ),
-            )
-        )
+        key = (keys.shared, number, total, chunk)
+        make = partial(_story_list, site, index, number, total, chunk)
+        specs.append(memo.spec(urls.stories_index(number), key, make))
     return specs
+
+
+def _story_list(
+    site: Site, index: SiteIndex, number: int, total: int, chunk: tuple[Story, ...]
+) -> PageSpec:
+    config = site.config
+    path = urls.stories_index(number)
+    prev = href(config, urls.stories_index(number - 1)) if number > 1 else None
+    next_ = href(config, urls.stories_index(number + 1)) if number < total else None
+    title = "Stories" if number == 1 else f"Stories, page {number} of {total}"
+    return _spec(
+        index,
+        path,
+        "stories.html",
+        meta=meta_view(
+            site,
+            path,
+            title,
+            f"Stories from {config.title}",
+            "stories",
+            prev=config.url(urls.stories_index(number - 1)) if prev else None,
+            next=config.url(urls.stories_index(number + 1)) if next_ else None,
+        ),
+        heading=title,
+        tags_url=href(config, urls.TAGS),
+        stories=tuple(index.story_card(site, s) for s in chunk),
+        pagination=Pagination(
+            number=number,
+            total=total,
+            prev=prev,
+            next=next_,
+            pages=tuple(
+                PageLink(n, href(config, urls.stories_index(n)), n == number)
+                for n in page_window(number, total)
+            ),
+        ),
+    )
 
 
 def page_window(number: int, total: int, around: int = 2) -> list[int]:
@@ -252,7 +385,7 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
     return _spec(index, path, "story.html", meta=meta, story=view)
 
 
-def _tags(site: Site, index: SiteIndex) -> list[PageSpec]:
+def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[PageSpec]:
     config = site.config
     names = all_tags(site)
     stories: dict[str, list[Story]] = defaultdict(list)
@@ -277,22 +410,33 @@ def _tags(site: Site, index: SiteIndex) -> list[PageSpec]:
         )
     ]
     for slug, name in names.items():
-        path = urls.tag_page(slug)
-        specs.append(
-            _spec(
-                index,
-                path,
-                "tag.html",
-                meta=meta_view(
-                    site, path, f"Tagged “{name}”", f"Stories and events about {name}", "stories"
-                ),
-                tag=name,
-                tags_url=href(config, urls.TAGS),
-                stories=tuple(index.story_card(site, s) for s in stories[slug]),
-                events=tuple(index.event_card(site, e) for e in events[slug]),
-            )
-        )
+        key = (keys.shared, name, tuple(stories[slug]), keys.event_cards(events[slug]))
+        make = partial(_tag, site, index, slug, name, stories[slug], events[slug])
+        specs.append(memo.spec(urls.tag_page(slug), key, make))
     return specs
+
+
+def _tag(
+    site: Site,
+    index: SiteIndex,
+    slug: str,
+    name: str,
+    stories: list[Story],
+    events: list[Event],
+) -> PageSpec:
+    path = urls.tag_page(slug)
+    return _spec(
+        index,
+        path,
+        "tag.html",
+        meta=meta_view(
+            site, path, f"Tagged “{name}”", f"Stories and events about {name}", "stories"
+        ),
+        tag=name,
+        tags_url=href(site.config, urls.TAGS),
+        stories=tuple(index.story_card(site, s) for s in stories),
+        events=tuple(index.event_card(site, e) for e in events),
+    )
 
 
 def _members(site: Site, index: SiteIndex) -> PageSpec:

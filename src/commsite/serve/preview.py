@@ -62,6 +62,7 @@ class Preview:
                 drafts=options.drafts,
                 future=options.drafts,
                 base_url=self.url,
+                owned_output=True,  # the preview folder is the builder's alone
             )
         )
         self.watcher = SiteWatcher(root, self._rebuild)

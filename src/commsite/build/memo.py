@@ -1,0 +1,46 @@
+"""What a long-lived Builder keeps from one build to the next, besides the parsed
+files: the model objects, page specs, fingerprints and documents of the last
+build, each reused when what it was made from is the same (see AssembleMemo and
+PageMemo). A one-story edit on a 10,000-story site then re-plans one story
+instead of the whole site.
+
+A fresh process (`commsite build`) starts with empty memos and gains nothing
+from them; the build cache on disk serves it instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar, cast
+
+from commsite.content.loader import AssembleMemo
+from commsite.render.pages import PageMemo
+
+__all__ = ["BuildMemo"]
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class BuildMemo:
+    assemble: AssembleMemo = field(default_factory=AssembleMemo)
+    pages: PageMemo = field(default_factory=PageMemo)
+    # id(PageSpec) -> (the spec, its template digest, its Output in build.plan)
+    outputs: dict[int, tuple[object, bytes, object]] = field(default_factory=dict)
+    # what else was made from the whole site, by name: (what from, the result)
+    made: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
+
+    def last(self, name: str, key: tuple[object, ...]) -> object | None:
+        """What `name` was last time, if it was made from an equal key (model
+        objects compare by identity first, so equal keys are cheap to tell)."""
+        found = self.made.get(name)
+        return found[1] if found is not None and found[0] == key else None
+
+    def keep(self, name: str, key: tuple[object, ...], value: T) -> T:
+        self.made[name] = (key, value)
+        return value
+
+    def get(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        found = self.last(name, key)
+        return cast(T, found) if found is not None else self.keep(name, key, make())
