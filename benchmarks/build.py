@@ -11,7 +11,9 @@ disk, not memory):
 
 * cold: no output, no cache;
 * no change: build again;
-* one story edited: change one story's body, build again.
+* one story edited: change one story's body, build again;
+* the same in one long-lived Builder, as `commsite serve` keeps (several edits,
+  the median; the first rebuild, which fills its memos, shown apart).
 
 It prints pages per second for the cold build and the peak resident memory of
 the build processes (ru_maxrss of the children, worker processes included).
@@ -24,6 +26,7 @@ alternates clean builds of both, printing the medians and their ratio.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import random
@@ -302,6 +305,9 @@ def snapshot_code(dest: Path) -> Path:
     shutil.copytree(package, dest / "commsite", ignore=shutil.ignore_patterns("__pycache__"))
     if themes.is_dir() and not (dest / "commsite" / "themes").exists():
         shutil.copytree(themes, dest / "commsite" / "themes")
+    # Byte-compile it, as `pip install` does: a fresh process then imports commsite
+    # instead of compiling it (this matters where PYTHONDONTWRITEBYTECODE is set).
+    compileall.compile_dir(dest / "commsite", quiet=1)
     return dest
 
 
@@ -388,6 +394,53 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
         "pages_per_second": pages / statistics.median(cold),
         "peak_rss_mib": _peak_rss_mib(),
         **counts,
+    }
+
+
+# What `commsite serve` does on each save: one Builder kept in memory, rebuilding
+# after an edit (its memos warm after the first rebuild, as in a preview session).
+_LONG_LIVED = """
+import json, sys, time
+from pathlib import Path
+from commsite.build.run import Builder, BuildOptions
+root, story, edits = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+marker = "\\n<!-- serve edit -->\\n"
+times, rendered = [], []
+with Builder(BuildOptions(root=root, owned_output=True)) as builder:
+    assert builder.build().ok
+    for n in range(edits + 1):
+        text = story.read_text(encoding="utf-8").split(marker)[0]
+        story.write_text(text + marker + f"Saved again, number {n}.\\n", encoding="utf-8")
+        started = time.perf_counter()
+        result = builder.build()
+        assert result.ok
+        times.append(time.perf_counter() - started)
+        rendered.append(len(result.rendered))
+print(json.dumps({"times": times[1:], "first": times[0], "rendered": rendered[-1]}))
+"""
+
+
+def measure_long_lived(site: Generated, edits: int) -> dict[str, object]:
+    """Median seconds of a rebuild after a one-story edit in one long-lived Builder
+    (the first rebuild, which fills the memos, reported apart)."""
+    env = dict(os.environ)
+    if _CODE is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE), env.get("PYTHONPATH")]))
+    story = site.stories[len(site.stories) // 3]
+    proc = subprocess.run(
+        [sys.executable, "-c", _LONG_LIVED, str(site.root), str(story), str(edits)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"the long-lived builder failed:\n{proc.stderr}")
+    found = json.loads(proc.stdout)
+    return {
+        "serve_edited": statistics.median(found["times"]),
+        "serve_edited_runs": found["times"],
+        "serve_first": found["first"],
+        "serve_rendered": found["rendered"],
     }
 
 
@@ -534,6 +587,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures: dict[str, object] = {"stories": args.stories, "cpus": os.cpu_count()}
         figures.update(measure(site, args.runs, extra))
+        figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
         if args.compare == "pelican":
             figures["pelican"] = compare_pelican(site, args.runs, extra)
         if args.json:
@@ -566,6 +620,10 @@ def _print(f: dict[str, object]) -> None:
         f"one story edited:  {f['edited']:7.2f} s   (CPU {cpu['edited']:.2f} s; "  # type: ignore[index]
         f"runs: {runs('edited_runs')}; "
         f"rendered {f['edit_rendered']}, wrote {f['edit_written']})"
+    )
+    print(
+        f"  in serve's builder:{f['serve_edited']:6.2f} s   (runs: {runs('serve_edited_runs')}; "
+        f"first rebuild {f['serve_first']:.2f} s; rendered {f['serve_rendered']})"
     )
     print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
     print(f"peak memory:       {f['peak_rss_mib']:7.0f} MiB")
