@@ -31,7 +31,7 @@ from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
-FORMAT_VERSION = "commsite-build-cache 4"
+FORMAT_VERSION = "commsite-build-cache 5"
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
 
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS record (
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     sources TEXT NOT NULL,
+    inputs BLOB NOT NULL,
     PRIMARY KEY (output, path)
 );
 CREATE TABLE IF NOT EXISTS made (
@@ -79,6 +80,9 @@ class RecordEntry:
     fingerprint: bytes
     state: FileState
     sources: tuple[str, ...]
+    # A digest of what a page is made from (build.pagekeys), when it has one: equal
+    # inputs mean the same context, so the fingerprint can be taken from here.
+    inputs: bytes = b""
 
 
 class BuildCache:
@@ -203,7 +207,7 @@ class BuildCache:
             return None
         try:
             rows = self._conn.execute(
-                "SELECT path, fingerprint, digest, size, mtime_ns, sources FROM record"
+                "SELECT path, fingerprint, digest, size, mtime_ns, sources, inputs FROM record"
                 " WHERE output=?",
                 (self.output,),
             ).fetchall()
@@ -216,13 +220,14 @@ class BuildCache:
         if valid is None or valid[0] != "complete":
             return None
         record: dict[str, RecordEntry] = {}
-        for path, fingerprint, digest, size, mtime_ns, sources in rows:
+        for path, fingerprint, digest, size, mtime_ns, sources, inputs in rows:
             if not (isinstance(path, str) and isinstance(fingerprint, bytes)):
                 return None
             record[path] = RecordEntry(
                 fingerprint,
                 FileState(digest, size, mtime_ns),
                 tuple(sources.split("\n")) if sources else (),
+                inputs if isinstance(inputs, bytes) else b"",
             )
         return record
 
@@ -240,6 +245,7 @@ class BuildCache:
                 e.state.size,
                 e.state.mtime_ns,
                 "\n".join(e.sources),
+                e.inputs,
             )
             for path, e in changed.items()
         ]
@@ -252,7 +258,7 @@ class BuildCache:
                 "DELETE FROM record WHERE output=? AND path=?",
                 ((self.output, p) for p in removed),
             )
-            conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
             conn.execute("COMMIT")
         except sqlite3.DatabaseError:

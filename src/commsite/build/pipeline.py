@@ -117,6 +117,7 @@ def full_build(run: _Run) -> BuildResult:
             cache=cache,
             record=record,
             memo=memo,
+            parse_keys={path: f.key for path, f in builder._sources.files.items()},
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
@@ -133,6 +134,10 @@ def full_build(run: _Run) -> BuildResult:
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []
     if record is not None and not dirty and not gone:
         builder._output_known = True
+        renewed = _new_inputs(outputs, record)
+        if renewed and cache is not None:
+            cache.update_record(renewed, (), replace=False)
+            builder._record = {**record, **renewed}
         run.remember(cache, scan, now_window(site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
@@ -162,7 +167,7 @@ def full_build(run: _Run) -> BuildResult:
         staging.abort()
         raise
 
-    changed_entries: dict[str, RecordEntry] = {}
+    changed_entries = _new_inputs(outputs, record)
     for o in dirty:
         state: FileState | None = committed.states.get(o.path)
         if state is None:  # rendered, but the bytes on disk were already right
@@ -174,7 +179,7 @@ def full_build(run: _Run) -> BuildResult:
                 else current_state(output, o.path, digest)
             )
         if state is not None:
-            changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources)
+            changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
     if cache is not None:
         removed = set(gone) | set(committed.removed)
         cache.update_record(changed_entries, removed, replace=record is None)
@@ -190,6 +195,21 @@ def full_build(run: _Run) -> BuildResult:
         committed.removed,
         len(outputs),
     )
+
+
+def _new_inputs(
+    outputs: Mapping[str, Output], record: Mapping[str, RecordEntry] | None
+) -> dict[str, RecordEntry]:
+    """Record entries of pages whose inputs digest changed but not what they show."""
+    renewed: dict[str, RecordEntry] = {}
+    if record is None:
+        return renewed
+    for o in outputs.values():
+        if o.inputs:
+            entry = record.get(o.path)
+            if entry is not None and entry.inputs != o.inputs:
+                renewed[o.path] = replace(entry, inputs=o.inputs)
+    return renewed
 
 
 def _up_to_date(

@@ -29,6 +29,7 @@ from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
+from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import submit
 from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
@@ -45,7 +46,7 @@ from commsite.feeds.calendar import event_calendars, events_calendar
 from commsite.feeds.jsonfeed import json_feed
 from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import robots, sitemap
-from commsite.render.pages import PageSpec, plan_pages
+from commsite.render.pages import PageMemo, PageSpec, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
 
@@ -69,6 +70,7 @@ class Output:
     data: bytes | None = None  # or its bytes, made already
     copy: Path | None = None  # or the file to copy
     make: Callable[[], bytes] | None = None  # or what makes its bytes, when needed
+    inputs: bytes = b""  # a page's key digest (build.pagekeys), when it has a key
 
     def content(self) -> bytes:
         """The bytes of a document or copy (not of a page)."""
@@ -147,6 +149,7 @@ def make_plan(
     cache: BuildCache | None = None,
     record: Mapping[str, RecordEntry] | None = None,
     memo: BuildMemo | None = None,
+    parse_keys: Mapping[str, bytes] | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path (sorted).
 
@@ -154,7 +157,8 @@ def make_plan(
     `template_deps`: what each template uses, kept between builds;
     `objects`, `cache`: federation objects' JSON kept between builds; `record`:
     the last build's, to make only the federation objects it lacks; `memo`: a
-    long-lived builder's pages and fingerprints of the last build."""
+    long-lived builder's pages and fingerprints of the last build; `parse_keys`:
+    content file -> parse cache key, to digest page keys (see pagekeys.py)."""
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -210,9 +214,13 @@ def make_plan(
             wanted.extend(about)
     missing = store.missing(dict.fromkeys(wanted))
     made = submit(_objects, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
-    specs = plan_pages(site, event_calendars=True, memo=memo.pages if memo is not None else None)
+    pages_memo = memo.pages if memo is not None else PageMemo()
+    specs = plan_pages(site, event_calendars=True, memo=pages_memo)
     # Fingerprint the pages while the workers make the documents.
-    pages = _page_outputs(specs, site, renderer, theme, template_deps, progress, memo)
+    keys = KeyDigests(parse_keys or {}, code_fingerprint())
+    pages = _page_outputs(
+        specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record
+    )
     if isinstance(kept, dict):
         documents = dict(kept)
     else:
@@ -261,13 +269,19 @@ def _page_outputs(
     theme: Theme,
     template_deps: dict[str, Any] | None,
     progress: Callable[[str, int, int], None] | None,
-    memo: BuildMemo | None = None,
+    memo: BuildMemo | None,
+    pages_memo: PageMemo,
+    keys: KeyDigests,
+    record: Mapping[str, RecordEntry] | None,
 ) -> list[Output]:
-    """Each page's output, fingerprinted by its template files and context (or, for
-    a spec the memo's last plan made too, the fingerprint it had then)."""
+    """Each page's output, fingerprinted by its template files and context; but a
+    spec the memo's last plan made too keeps its output, and a page whose key
+    digest equals its record's takes its fingerprint from the record (its context
+    is then never made)."""
     templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
     code = code_fingerprint()
     items: dict[str, str] | None = None  # made on the first page not in the memo
+    page_keys = pages_memo.keys()
     total = len(specs)
     reprs = ReprMemo()  # cards are shared between list, tag and home pages
     known = memo.outputs if memo is not None else {}
@@ -281,13 +295,19 @@ def _page_outputs(
             assert isinstance(output, Output)
         else:
             path = urls.output_file(spec.path)
-            shown = context_digest(spec.context, reprs)
-            fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
+            planned = page_keys.get(spec.path)
+            inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
+            entry = record.get(path) if record is not None and inputs else None
+            if entry is not None and entry.inputs == inputs:
+                fingerprint = entry.fingerprint
+            else:
+                shown = context_digest(spec.context, reprs)
+                fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
             if items is None:
                 items = _item_sources(site)
             item = items.get(spec.path)
             sources = (item, *template_files) if item else template_files
-            output = Output(path, fingerprint, sources, page=spec)
+            output = Output(path, fingerprint, sources, page=spec, inputs=inputs)
         kept[id(spec)] = (spec, template_digest, output)
         found.append(output)
         if progress and n % 1000 == 0:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -62,6 +62,7 @@ __all__ = [
     "HOME_EVENTS",
     "HOME_MEMBERS",
     "HOME_STORIES",
+    "LazyContext",
     "PageMemo",
     "PageSpec",
     "all_tags",
@@ -78,6 +79,45 @@ class PageSpec:
     path: str  # a commsite.urls path: "stories/x/" is written as stories/x/index.html
     template: str
     context: Mapping[str, object]
+
+
+class LazyContext(Mapping[str, object]):
+    """A page's context, made the first time it is read: a build whose record shows
+    that a page's inputs are unchanged never needs it (see build/plan.py)."""
+
+    __slots__ = ("_made", "_make", "_page")
+
+    def __init__(self, make: Callable[[], PageSpec], path: str, template: str) -> None:
+        self._make: Callable[[], PageSpec] | None = make
+        self._made: Mapping[str, object] | None = None
+        self._page = (path, template)
+
+    def _context(self) -> Mapping[str, object]:
+        if self._made is None:
+            assert self._make is not None
+            spec = self._make()
+            if (spec.path, spec.template) != self._page:
+                raise AssertionError(f"{self._page} planned, {spec.path, spec.template} made")
+            self._made, self._make = spec.context, None
+        return self._made
+
+    def items(self) -> ItemsView[str, object]:
+        return self._context().items()
+
+    def __reduce__(self) -> tuple[type[dict[str, object]], tuple[dict[str, object]]]:
+        return dict, (dict(self._context()),)  # a made context pickles as the dict it is
+
+    def __getitem__(self, key: str) -> object:
+        return self._context()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._context())
+
+    def __len__(self) -> int:
+        return len(self._context())
+
+    def __repr__(self) -> str:
+        return repr(self._context())
 
 
 def all_tags(site: Site) -> dict[str, str]:
@@ -117,14 +157,23 @@ class PageMemo:
         self._next = {}
         return self._shared
 
-    def spec(self, path: str, key: Key, make: Callable[[], PageSpec]) -> PageSpec:
+    def spec(self, path: str, template: str, key: Key, make: Callable[[], PageSpec]) -> PageSpec:
+        """Last plan's spec for `path` if its key was equal, else a new one whose
+        context `make` makes when it is first read."""
         found = self._last.get(path)
-        spec = found[1] if found is not None and found[0] == key else make()
+        if found is not None and found[0] == key:
+            spec = found[1]
+        else:
+            spec = PageSpec(path, template, LazyContext(make, path, template))
         self._next[path] = (key, spec)
         return spec
 
     def finish(self) -> None:
         self._last, self._next = self._next, {}
+
+    def keys(self) -> Mapping[str, tuple[Key, PageSpec]]:
+        """The finished plan's keys and specs by path (pages without a key are not in it)."""
+        return self._last
 
 
 def plan_pages(
@@ -146,19 +195,30 @@ def plan_pages(
         _home(site, index),
         *_story_lists(site, index, m, keys),
         *(
-            m.spec(urls.story_page(s.slug), keys.story(i), partial(_story, site, index, i))
+            m.spec(
+                urls.story_page(s.slug),
+                "story.html",
+                keys.story(i),
+                partial(_story, site, index, i),
+            )
             for i, s in enumerate(stories)
         ),
         *_tags(site, index, m, keys),
-        m.spec(urls.MEMBERS, (shared, site.members), partial(_members, site, index)),
+        m.spec(urls.MEMBERS, "members.html", (shared,), partial(_members, site, index)),
         *(
-            m.spec(urls.member_page(p.id), keys.member(p), partial(_member, site, index, p))
+            m.spec(
+                urls.member_page(p.id),
+                "member.html",
+                keys.member(p),
+                partial(_member, site, index, p),
+            )
             for p in site.members
         ),
-        m.spec(urls.EVENTS, keys.events(), partial(_events, site, index)),
+        m.spec(urls.EVENTS, "events.html", keys.events(), partial(_events, site, index)),
         *(
             m.spec(
                 urls.event_page(e.slug),
+                "event.html",
                 (*keys.event(e), event_calendars),
                 partial(_event, site, index, e, event_calendars),
             )
@@ -286,7 +346,7 @@ def _story_lists(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> l
         chunk = site.stories[(number - 1) * per_page : number * per_page]
         key = (keys.shared, number, total, chunk)
         make = partial(_story_list, site, index, number, total, chunk)
-        specs.append(memo.spec(urls.stories_index(number), key, make))
+        specs.append(memo.spec(urls.stories_index(number), "stories.html", key, make))
     return specs
 
 
@@ -412,7 +472,7 @@ def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[Pag
     for slug, name in names.items():
         key = (keys.shared, name, tuple(stories[slug]), keys.event_cards(events[slug]))
         make = partial(_tag, site, index, slug, name, stories[slug], events[slug])
-        specs.append(memo.spec(urls.tag_page(slug), key, make))
+        specs.append(memo.spec(urls.tag_page(slug), "tag.html", key, make))
     return specs
 
 

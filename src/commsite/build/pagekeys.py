@@ -1,0 +1,70 @@
+"""Digests of page keys: what a page is made from, as bytes a later process can
+compare.
+
+render.pages gives most pages a key: the model objects and plain values its
+context is made from (see PageMemo). Within one process those compare by
+identity; across processes they are digested here. A Story, Member or Event is
+a function of its file's parse key (which covers the file's bytes and path and
+commsite's code) and, for a story, whether it is marked future; the config is
+in every key. Anything else in a key (views such as the chrome, interactions,
+numbers, names) is digested by its repr, which the render package keeps
+deterministic.
+
+The build stores each page's digest in its record; a later build whose digest
+for the page is equal takes the page's fingerprint from the record instead of
+making and digesting its context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from commsite.build.fingerprint import digest_bytes
+from commsite.content.model import Event, Member, Story
+
+__all__ = ["KeyDigests"]
+
+_ITEMS = (Story, Member, Event)
+
+
+class KeyDigests:
+    """Digests of keys made in one plan; `parse_keys`: content file path -> its
+    parse cache key. Parts shared by many keys (the config and members in every
+    key, a story listed on many pages) are digested once."""
+
+    def __init__(self, parse_keys: Mapping[str, bytes], code: bytes) -> None:
+        self._parse_keys = parse_keys
+        self._code = code
+        # id -> (the value, kept so that its id is not reused, its digest)
+        self._known: dict[int, tuple[object, bytes]] = {}
+
+    def digest(self, key: tuple[object, ...], template: bytes) -> bytes:
+        """The digest of a page's key under the digest of its template files."""
+        return digest_bytes(b"page-key", self._code, template, self._part(key))
+
+    def _part(self, value: object) -> bytes:
+        kind = type(value)
+        if value is None or kind is bool or kind is int or kind is str:
+            return b"v" + repr(value).encode("utf-8", "surrogatepass")
+        found = self._known.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        if kind is tuple:
+            assert isinstance(value, tuple)
+            digest = digest_bytes(b"t", *(self._part(v) for v in value))
+        else:
+            digest = self._item(value) or digest_bytes(
+                b"r", kind.__name__.encode(), repr(value).encode("utf-8", "surrogatepass")
+            )
+        self._known[id(value)] = (value, digest)
+        return digest
+
+    def _item(self, value: object) -> bytes | None:
+        """A model object's digest from its file's parse key (None if not one)."""
+        if not isinstance(value, _ITEMS):
+            return None
+        parse_key = self._parse_keys.get(value.source)
+        if parse_key is None:
+            return None
+        future = b"future" if isinstance(value, Story) and value.future else b""
+        return digest_bytes(b"i", type(value).__name__.encode(), parse_key, future)
