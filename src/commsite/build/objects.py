@@ -3,15 +3,16 @@ a build writes.
 
 Each story's or event's `ObjectJson` is a pure function of the item and the
 site's config (and commsite's code), so its key, a digest of the code, the
-config and every field of the item, stands for its bytes: it is the object
-document's fingerprint, and outbox pages are fingerprinted by their items' keys.
+config and the item (its file's parse key and future flag, or every field),
+stands for its bytes: it is the object document's fingerprint, and outbox pages
+are fingerprinted by their items' keys.
 Only outputs whose fingerprint changed need JSON; it comes from memory (a
 long-lived Builder), from the build cache, or is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 
 from commsite.build.cache import BuildCache
@@ -63,8 +64,15 @@ class ObjectStore:
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
         self._site: Site | None = None
         self._cache: BuildCache | None = None
+        self._parse_keys: Mapping[str, bytes] = {}
 
-    def start(self, site: Site, cache: BuildCache | None) -> None:
+    def start(
+        self, site: Site, cache: BuildCache | None, parse_keys: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Begin a build. `parse_keys` (content file -> parse cache key): an item's
+        key is then made from its file's parse key, which stands for every field
+        of it (cheaper than digesting the fields, see build/pagekeys.py)."""
+        self._parse_keys = parse_keys or {}
         if self._config != site.config:
             self._config = site.config
             self.config_digest = digest_bytes(
@@ -79,11 +87,20 @@ class ObjectStore:
         if known is not None:
             return known[1]
         last = self._keys.get(id(item))
-        found = (
-            last[1]
-            if last is not None and last[0] is item
-            else item_digest(self.config_digest, item)
-        )
+        if last is not None and last[0] is item:
+            found = last[1]
+        else:
+            parse_key = self._parse_keys.get(item.source)
+            found = (
+                item_digest(self.config_digest, item)
+                if parse_key is None
+                else digest_bytes(
+                    self.config_digest,
+                    type(item).__name__.encode(),
+                    parse_key,
+                    b"future" if isinstance(item, Story) and item.future else b"",
+                )
+            )
         self._next_keys[id(item)] = (item, found)
         return found
 

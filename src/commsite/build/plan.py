@@ -163,11 +163,14 @@ def make_plan(
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
 
-    def add_data(path: str, data: bytes, source: str, sources: tuple[str, ...]) -> None:
+    def add_data(
+        path: str, data: bytes, source: str, sources: tuple[str, ...], inputs: bytes = b""
+    ) -> None:
         previous = origin.get(path)
         if previous is not None and previous != source:
             problems.append(_hidden(path, previous, source))
-        outputs[path] = Output(path, digest_bytes(b"data", data), sources, data=data)
+        fingerprint = digest_bytes(b"data", data)
+        outputs[path] = Output(path, fingerprint, sources, data=data, inputs=inputs)
         origin[path] = source
 
     for path, data in generated_assets().items():
@@ -198,13 +201,18 @@ def make_plan(
     # object documents and outbox pages are fingerprinted by their items' keys
     # and made only when their fingerprint changed (see objects.py).
     big = len(site.stories) >= PARALLEL_DOCUMENTS_MIN
+    keys = KeyDigests(parse_keys or {}, code_fingerprint())
     # The feeds and calendars read the config, the newest public stories, the
-    # members (authors' names) and the events only.
+    # members (authors' names) and the events only: kept in memory (a long-lived
+    # builder) or, when the record shows they were made from equal inputs, not
+    # made at all unless a file of theirs must be written again.
     feeds_key = (site.config, public_stories(site)[:FEED_ITEMS], site.members, site.events)
+    feeds_inputs = keys.digest(feeds_key, b"feeds")
     kept = memo.last("feeds", feeds_key) if memo is not None else None
-    feeds = submit(_documents, site) if big and kept is None else None
+    recorded = _made_from(record, feeds_inputs) if kept is None else {}
+    feeds = submit(_documents, site) if big and kept is None and not recorded else None
     store = objects if objects is not None else ObjectStore()
-    store.start(site, cache)
+    store.start(site, cache, parse_keys)
     federation = federation_plan(site)
     lazy = _federation_outputs(site, federation, store)
     wanted: list[Story | Event] = []
@@ -217,16 +225,17 @@ def make_plan(
     pages_memo = memo.pages if memo is not None else PageMemo()
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
     # Fingerprint the pages while the workers make the documents.
-    keys = KeyDigests(parse_keys or {}, code_fingerprint())
     pages = _page_outputs(
         specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record
     )
+    documents: dict[str, bytes] = {}
     if isinstance(kept, dict):
         documents = dict(kept)
-    else:
+    elif not recorded:
         documents = feeds.result() if feeds is not None else _documents(site)
         if memo is not None:
             memo.keep("feeds", feeds_key, dict(documents))
+    feed_paths = set(documents) | set(recorded)
     new = made.result() if made is not None else _objects(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
         store.add(missed, made_json)
@@ -242,15 +251,19 @@ def make_plan(
     documents[urls.SITEMAP] = (
         memo.get("sitemap", sitemap_key, make_sitemap) if memo is not None else make_sitemap()
     )
+    later = _LaterDocuments(site)
+    for path, fingerprint in recorded.items():
+        lazy[path] = (fingerprint, (), partial(later.get, path))
     for path in sorted(documents.keys() | lazy.keys()):
+        inputs = feeds_inputs if path in feed_paths else b""
         if path in documents:
-            add_data(path, documents[path], "document", ("*",))
+            add_data(path, documents[path], "document", ("*",), inputs)
         else:
             fingerprint, _, make = lazy[path]
             previous = origin.get(path)
             if previous is not None and previous != "document":
                 problems.append(_hidden(path, previous, "document"))
-            outputs[path] = Output(path, fingerprint, ("*",), make=make)
+            outputs[path] = Output(path, fingerprint, ("*",), make=make, inputs=inputs)
             origin[path] = "document"
 
     for page in pages:
@@ -336,6 +349,27 @@ def _federation_outputs(
         make = partial(outbox_page_json, site, page, store.json)
         found[page.path] = (fingerprint, page.items, make)
     return found
+
+
+def _made_from(record: Mapping[str, RecordEntry] | None, inputs: bytes) -> dict[str, bytes]:
+    """Path -> fingerprint of the recorded outputs made from `inputs`."""
+    if record is None:
+        return {}
+    return {path: e.fingerprint for path, e in record.items() if e.inputs == inputs}
+
+
+class _LaterDocuments:
+    """The feeds and calendars, made only if one of their files must be written
+    (gone from the output, or changed there)."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self._made: dict[str, bytes] | None = None
+
+    def get(self, path: str) -> bytes:
+        if self._made is None:
+            self._made = _documents(self._site)
+        return self._made[path]
 
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
