@@ -34,6 +34,7 @@ __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 FORMAT_VERSION = "commsite-build-cache 5"
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
+_BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -156,18 +157,22 @@ class BuildCache:
         found: dict[bytes, Any] = {}
         if self._conn is None:
             return found
+        wanted = list(keys)
         try:
             cur = self._conn.cursor()
-            for key in keys:
-                row = cur.execute(
-                    "SELECT checksum, value FROM parsed WHERE key=?", (key,)
-                ).fetchone()
-                if row is None or hashlib.sha256(row[1]).digest() != row[0]:
-                    continue
-                try:
-                    found[key] = pickle.loads(row[1])
-                except Exception:  # a damaged or foreign pickle is a miss, never trusted
-                    continue
+            for start in range(0, len(wanted), _BATCH):  # one query per batch, not per key
+                batch = wanted[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                rows = cur.execute(
+                    f"SELECT key, checksum, value FROM parsed WHERE key IN ({marks})", batch
+                ).fetchall()
+                for key, checksum, value in rows:
+                    if hashlib.sha256(value).digest() != checksum:
+                        continue
+                    try:
+                        found[key] = pickle.loads(value)
+                    except Exception:  # a damaged or foreign pickle is a miss, never trusted
+                        continue
         except sqlite3.DatabaseError:
             self._fail()
         return found

@@ -40,7 +40,7 @@ class KeyDigests:
 
     def digest(self, key: tuple[object, ...], template: bytes) -> bytes:
         """The digest of a page's key under the digest of its template files."""
-        return digest_bytes(b"page-key", self._code, template, self._part(key))
+        return digest_bytes(b"page-key", self._code, template, *map(self._part, key))
 
     def _part(self, value: object) -> bytes:
         kind = type(value)
@@ -51,7 +51,7 @@ class KeyDigests:
             return found[1]
         if kind is tuple:
             assert isinstance(value, tuple)
-            digest = digest_bytes(b"t", *(self._part(v) for v in value))
+            digest = digest_bytes(b"t", *map(self._part, value))
         else:
             digest = self._item(value) or digest_bytes(
                 b"r", kind.__name__.encode(), repr(value).encode("utf-8", "surrogatepass")

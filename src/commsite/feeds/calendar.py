@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from commsite import __version__, urls
 from commsite.content.model import Event, Site
 from commsite.feeds.links import without_control_chars as _clean
+
+if TYPE_CHECKING:  # imported where used: a build that writes no calendar never loads it
+    import icalendar
 
 __all__ = ["ICAL_STATUS", "event_calendar", "event_calendars", "events_calendar"]
 
@@ -64,6 +66,8 @@ def _vevent(site: Site, event: Event) -> icalendar.Event:
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
+    import icalendar
+
     vevent = icalendar.Event()
     vevent.add("uid", _uid(site, event))
     vevent.add("dtstamp", _dtstamp(event))
@@ -108,6 +112,8 @@ def events_calendar(site: Site) -> bytes:
 
 def _calendar(site: Site, events: Sequence[Event]) -> bytes:
     config = site.config
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//commsite//commsite {__version__}//EN")
     cal.add("version", "2.0")
