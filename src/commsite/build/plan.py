@@ -70,7 +70,9 @@ class Output:
     data: bytes | None = None  # or its bytes, made already
     copy: Path | None = None  # or the file to copy
     make: Callable[[], bytes] | None = None  # or what makes its bytes, when needed
-    inputs: bytes = b""  # a page's key digest (build.pagekeys), when it has a key
+    # A digest of what it is made from (build.pagekeys): pages with a key and the
+    # feeds have one; with the record's equal, the record's fingerprint holds.
+    inputs: bytes = b""
 
     def content(self) -> bytes:
         """The bytes of a document or copy (not of a page)."""
