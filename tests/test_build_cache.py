@@ -3,8 +3,10 @@ byte-identical to a clean build's, and a damaged cache is ignored."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -227,6 +229,35 @@ def test_a_long_lived_builder_follows_time(site: Path, tmp_path: Path) -> None:
         assert "events/index.html" in result.rendered
         assert "stories/later/index.html" in result.rendered
     assert tree(site / "public") == clean_build(site, tmp_path, after)
+
+
+def test_a_long_lived_builder_sees_files_appear_and_go_in_content(site: Path) -> None:
+    """The layout warnings are kept while no folder under content/ changed (by
+    mtime, once it is older than the mtime tick): a stray file added or removed
+    changes its folder's mtime and the warnings follow."""
+    now = golden_now()
+    content = site / "content"
+    folders = [content, *(d for d in content.iterdir() if d.is_dir())]
+    settled = time.time() - 3600
+
+    def settle(offset: float) -> None:
+        for folder in folders:
+            os.utime(folder, (settled + offset, settled + offset))
+
+    def stray(result: BuildResult) -> bool:
+        return any(d.path == "content/stories/notes.txt" for d in result.diagnostics)
+
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        settle(0)
+        assert not stray(builder.build(now=now))
+        (site / STORIES / "notes.txt").write_text("not a story\n", encoding="utf-8")
+        settle(60)
+        assert stray(builder.build(now=now))
+        replace_in(site / STORIES / "2025-09-06-welcome.md", "Welcome to", "Welcome again to")
+        assert stray(builder.build(now=now))  # kept: no folder changed
+        (site / STORIES / "notes.txt").unlink()
+        settle(120)
+        assert not stray(builder.build(now=now))
 
 
 def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:

@@ -9,6 +9,7 @@ it can stop after checking that the output is still on disk as written.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import time
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from commsite.content.model import Site
     from commsite.content.parse import ParsedFile
 
-__all__ = ["InputScan", "NowWindow", "now_window", "scan_inputs"]
+__all__ = ["InputScan", "NowWindow", "instants", "now_window", "scan_inputs", "window_at"]
 
 INPUT_FILES = ("commsite.yaml",)
 INPUT_DIRS = ("content", "static", "theme", "interactions", "federation")
@@ -155,6 +156,12 @@ def _instant(value: object, tz: tzinfo) -> datetime | None:
 
 def now_window(site: Site, parsed: Iterable[ParsedFile]) -> NowWindow:
     """The time around `site.now` during which nothing in the site flips by itself."""
+    return window_at(instants(site, parsed), site.now)
+
+
+def instants(site: Site, parsed: Iterable[ParsedFile]) -> tuple[datetime, ...]:
+    """The moments at which the site may change by itself, sorted: stories' dates
+    (future ones included), events' starts and ends, replies' publication."""
     tz = site.config.tz
     moments: list[datetime] = []
     shown = {story.source for story in site.stories}
@@ -172,13 +179,22 @@ def now_window(site: Site, parsed: Iterable[ParsedFile]) -> NowWindow:
         moments += [event.start, event.finishes]
     for reply in site.interactions.replies:
         moments.append(reply.published)
-    now = site.now
-    past = [m for m in moments if m <= now]
-    if past:
-        latest = max(past)
-        moments += [latest + window for window in ACTIVITY_WINDOWS]
-    after = max((m for m in moments if m <= now), default=datetime.min.replace(tzinfo=UTC))
-    before = min((m for m in moments if m > now), default=datetime.max.replace(tzinfo=UTC))
+    return tuple(sorted(moments))
+
+
+def window_at(moments: tuple[datetime, ...], now: datetime) -> NowWindow:
+    """The NowWindow around `now`, given `instants` (NodeInfo's activity windows
+    after the latest past moment count too)."""
+    cut = bisect.bisect_right(moments, now)  # moments[:cut] <= now < moments[cut:]
+    after = moments[cut - 1] if cut else datetime.min.replace(tzinfo=UTC)
+    before = moments[cut] if cut < len(moments) else datetime.max.replace(tzinfo=UTC)
+    if cut:
+        for window in ACTIVITY_WINDOWS:
+            moment = moments[cut - 1] + window
+            if moment <= now:
+                after = max(after, moment)
+            else:
+                before = min(before, moment)
     lo = (after + MARGIN).timestamp() if after.year > 1 else float("-inf")
     hi = (before - MARGIN).timestamp() if before.year < 9999 else float("inf")
     return NowWindow(lo, hi)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import jinja2
 
 from commsite.build.cache import RecordEntry
-from commsite.build.inputs import now_window, scan_inputs
+from commsite.build.inputs import NowWindow, instants, scan_inputs, window_at
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
@@ -27,6 +28,8 @@ from commsite.build.sources import Sources
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site
+from commsite.content.model import Site
+from commsite.content.parse import ParsedFile
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.renderer import Renderer
@@ -138,7 +141,7 @@ def full_build(run: _Run) -> BuildResult:
         if renewed and cache is not None:
             cache.update_record(renewed, (), replace=False)
             builder._record = {**record, **renewed}
-        run.remember(cache, scan, now_window(site, parsed), len(outputs))
+        run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
     staging = Staging(output)
@@ -188,13 +191,19 @@ def full_build(run: _Run) -> BuildResult:
         builder._record = base
         builder._record_loaded = True
         builder._output_known = True
-    run.remember(cache, scan, now_window(site, parsed), len(outputs))
+    run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
     return run.finished(
         tuple(o.path for o in dirty),
         committed.written,
         committed.removed,
         len(outputs),
     )
+
+
+def _now_window(memo: BuildMemo, site: Site, parsed: list[ParsedFile]) -> NowWindow:
+    """inputs.now_window, its sorted moments kept while what they come from is unchanged."""
+    key = (site.config, site.stories, site.events, site.interactions.replies, tuple(parsed))
+    return window_at(memo.get("instants", key, partial(instants, site, parsed)), site.now)
 
 
 def _new_inputs(

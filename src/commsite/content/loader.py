@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import time_ns
 from zoneinfo import ZoneInfo
 
 from commsite.config import SiteConfig
@@ -58,6 +59,7 @@ RESERVED_PAGE_SLUGS = frozenset(
 )  # fmt: skip
 NO_INTERACTIONS = Interactions()
 _DATE_PREFIX = re.compile(r"\d{4}-\d\d-\d\d-(?=.)")
+_RACY_NS = 2_000_000_000  # a folder changed this recently (ns) may change within its mtime tick
 
 
 def discover(root: Path) -> list[tuple[str, str]]:
@@ -148,10 +150,13 @@ def _slug(file: ParsedFile) -> str:
 class _Checker:
     """Cross-file checks for one assemble run; collects diagnostics."""
 
-    def __init__(self, root: Path, tz: ZoneInfo) -> None:
+    def __init__(
+        self, root: Path, tz: ZoneInfo, slug: Callable[[ParsedFile], str] | None = None
+    ) -> None:
         self.root = root
         self.tz = tz
         self.problems: list[Diagnostic] = []
+        self.slug = slug or _slug
 
     def error(
         self,
@@ -225,7 +230,7 @@ class _Checker:
     def unique(self, files: Sequence[ParsedFile], reserved: frozenset[str] = frozenset()) -> None:
         seen: dict[str, str] = {}
         for file in files:
-            slug = _slug(file)
+            slug = self.slug(file)
             if "slug" not in file.meta and not _usable_in_url(slug):
                 what = "member id" if file.kind == "member" else "slug"
                 self.error(
@@ -466,6 +471,8 @@ class AssembleMemo:
         self._context: tuple[object, ...] | None = None
         self._last: dict[int, _Made] = {}
         self._next: dict[int, _Made] = {}
+        self._slugs: dict[int, tuple[ParsedFile, str]] = {}
+        self._layout: tuple[tuple[tuple[str, int], ...], list[Diagnostic]] | None = None
 
     def begin(self, static_files: Collection[str]) -> None:
         self._static = frozenset(static_files)
@@ -485,6 +492,37 @@ class AssembleMemo:
 
     def _finish(self) -> None:
         self._last, self._next = self._next, {}
+
+    def _slug(self, p: ParsedFile) -> str:
+        found = self._slugs.get(id(p))
+        if found is not None and found[0] is p:
+            return found[1]
+        slug = _slug(p)
+        self._slugs[id(p)] = (p, slug)
+        return slug
+
+    def _forget_slugs(self, kept: Sequence[ParsedFile]) -> None:
+        ids = {id(p) for p in kept}
+        self._slugs = {k: v for k, v in self._slugs.items() if k in ids}
+
+    def _layout_warnings(self, root: Path) -> list[Diagnostic]:
+        """_layout_warnings(root), again only when a folder under content/ changed.
+
+        Adding, removing or renaming an entry changes its folder's mtime; a folder
+        changed in the last moments is listed again (its mtime may not have
+        ticked yet)."""
+        content = root / "content"
+        try:
+            folders = [(e.path, e.stat().st_mtime_ns) for e in _entries(content) if e.is_dir()]
+            stamps = (*folders, (str(content), content.stat().st_mtime_ns))
+        except OSError:
+            return _layout_warnings(root)
+        settled = all(stamp < time_ns() - _RACY_NS for _, stamp in stamps)
+        if settled and self._layout is not None and self._layout[0] == stamps:
+            return list(self._layout[1])
+        found = _layout_warnings(root)
+        self._layout = (stamps, found)
+        return list(found)
 
 
 @dataclass(slots=True)
@@ -545,9 +583,9 @@ def assemble_site(
     """
     if now.tzinfo is None:
         raise ValueError("assemble_site needs an aware 'now' (e.g. datetime.now(UTC))")
-    checker = _Checker(root, config.tz)
+    checker = _Checker(root, config.tz, memo._slug if memo is not None else None)
     problems = checker.problems
-    problems.extend(_layout_warnings(root))
+    problems.extend(memo._layout_warnings(root) if memo is not None else _layout_warnings(root))
     by_kind: dict[str, list[ParsedFile]] = {}
     for p in sorted(parsed, key=lambda p: p.path):
         problems.extend(p.diagnostics)
@@ -555,8 +593,8 @@ def assemble_site(
 
     member_files = by_kind.get("member", [])
     event_files = by_kind.get("event", [])
-    members_by_id = {_slug(p): p.path for p in member_files}
-    events_by_id = {_slug(p): p.path for p in event_files}
+    members_by_id = {checker.slug(p): p.path for p in member_files}
+    events_by_id = {checker.slug(p): p.path for p in event_files}
     for kind in ("story", "event", "member"):
         checker.unique(by_kind.get(kind, []))
     checker.unique(by_kind.get("page", []), RESERVED_PAGE_SLUGS)
@@ -596,6 +634,7 @@ def assemble_site(
         stories.append(story)
     if memo is not None:
         memo._finish()
+        memo._forget_slugs(parsed)
     pages = [
         Page(_slug(p), str(p.meta["title"]), p.body_html, p.summary, p.path)
         for p in by_kind.get("page", [])
