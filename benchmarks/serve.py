@@ -68,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         base = f"http://127.0.0.1:{port}/"
         t0 = time.perf_counter()
+        log = Path(tmp) / "serve.log"
+        log_file = log.open("wb")
         server = subprocess.Popen(
             [sys.executable, "-m", "commsite", "serve", str(root), "--port", str(port)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log_file,
         )
         try:
             while True:
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                 except requests.RequestException:
                     time.sleep(0.2)
                 if server.poll() is not None:
-                    print("commsite serve exited", file=sys.stderr)
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+                    print(f"commsite serve exited ({server.returncode}):\n{tail}", file=sys.stderr)
                     return 1
             print(f"first build + serve ready in {time.perf_counter() - t0:.1f} s", flush=True)
             original = story.read_text(encoding="utf-8")
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait(timeout=10)
+            log_file.close()
     print(
         f"save → reloaded page, {args.stories} stories, {args.runs} runs: "
         f"median {statistics.median(latencies) * 1000:.0f} ms "
