@@ -168,6 +168,7 @@ def full_build(run: _Run) -> BuildResult:
         committed = staging.commit(outputs.keys(), known)
     except BaseException:
         staging.abort()
+        builder._output_known = False  # a commit may have stopped half way: look again
         raise
 
     changed_entries = _new_inputs(outputs, record)
