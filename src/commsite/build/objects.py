@@ -17,6 +17,7 @@ from dataclasses import fields
 
 from commsite.build.cache import BuildCache
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
+from commsite.build.pagekeys import source_digest
 from commsite.content.model import Event, Site, Story
 from commsite.federation.documents import ObjectJson, object_json
 
@@ -90,16 +91,11 @@ class ObjectStore:
         if last is not None and last[0] is item:
             found = last[1]
         else:
-            parse_key = self._parse_keys.get(item.source)
+            source = source_digest(self._parse_keys, item)
             found = (
                 item_digest(self.config_digest, item)
-                if parse_key is None
-                else digest_bytes(
-                    self.config_digest,
-                    type(item).__name__.encode(),
-                    parse_key,
-                    b"future" if isinstance(item, Story) and item.future else b"",
-                )
+                if source is None
+                else digest_bytes(self.config_digest, source)
             )
         self._next_keys[id(item)] = (item, found)
         return found

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from commsite.build.fingerprint import digest_bytes
 from commsite.content.model import Event, Member, Story
 
-__all__ = ["KeyDigests"]
+__all__ = ["KeyDigests", "source_digest"]
 
 _ITEMS = (Story, Member, Event)
 
@@ -60,11 +60,16 @@ class KeyDigests:
         return digest
 
     def _item(self, value: object) -> bytes | None:
-        """A model object's digest from its file's parse key (None if not one)."""
         if not isinstance(value, _ITEMS):
             return None
-        parse_key = self._parse_keys.get(value.source)
-        if parse_key is None:
-            return None
-        future = b"future" if isinstance(value, Story) and value.future else b""
-        return digest_bytes(b"i", type(value).__name__.encode(), parse_key, future)
+        return source_digest(self._parse_keys, value)
+
+
+def source_digest(parse_keys: Mapping[str, bytes], item: Story | Member | Event) -> bytes | None:
+    """What stands for a model object: its file's parse key and, for a story,
+    whether it is marked future (None when its file has no parse key)."""
+    parse_key = parse_keys.get(item.source)
+    if parse_key is None:
+        return None
+    future = b"future" if isinstance(item, Story) and item.future else b""
+    return digest_bytes(b"i", type(item).__name__.encode(), parse_key, future)
