@@ -1,8 +1,8 @@
 """What a long-lived Builder keeps from one build to the next, besides the parsed
 files: the model objects, page specs, fingerprints and documents of the last
 build, each reused when what it was made from is the same (see AssembleMemo and
-PageMemo). A one-story edit on a 10,000-story site then re-plans one story
-instead of the whole site.
+PageMemo). After a one-story edit on a 10,000-story site, every page's key is
+still compared, but only the pages that show the story are made and digested.
 
 A fresh process (`commsite build`) starts with empty memos and gains nothing
 from them; the build cache on disk serves it instead.
