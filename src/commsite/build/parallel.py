@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import threading
+import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Generic, TypeVar
@@ -46,9 +49,11 @@ def map_in_processes(
     *,
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[R]:
     """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1
-    (and forking is safe, see `can_fork`).
+    (and forking is safe, see `can_fork`). `meanwhile` is called in this process
+    once, while the workers run (after the items, when there are none).
 
     An exception raised by `fn` propagates (the pool is shut down first).
     """
@@ -62,6 +67,8 @@ def map_in_processes(
                 progress(i + 1, total)
         if progress:
             progress(total, total)
+        if meanwhile is not None:
+            meanwhile()
         return results
 
     global _TASK
@@ -79,6 +86,8 @@ def map_in_processes(
             }
             pending = set(futures)
             try:
+                if meanwhile is not None:
+                    meanwhile()
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
@@ -98,40 +107,67 @@ def map_in_processes(
 
 
 class _Background(Generic[R]):
-    """The result of a call running in a forked process (see `submit`)."""
+    """The result of a call running in a forked child (see `submit`)."""
 
-    def __init__(self, pool: ProcessPoolExecutor, future: Future[R]) -> None:
-        self._pool = pool
-        self._future = future
+    def __init__(self, pid: int, reader: int) -> None:
+        self._pid = pid
+        self._reader = reader
+        # Dropped without a result (the caller failed first): close the pipe, so a
+        # child blocked writing its result gets EPIPE and exits, and reap it.
+        self._reap = weakref.finalize(self, _reap, pid, reader)
 
     def result(self) -> R:
+        self._reap.detach()
+        with os.fdopen(self._reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self._pid, 0)
+        if not data:
+            raise RuntimeError(f"a build worker (pid {self._pid}) died: wait status {status}")
+        ok, value = pickle.loads(data)
+        if ok:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+
+def _reap(pid: int, reader: int) -> None:
+    os.close(reader)
+    os.waitpid(pid, 0)
+
+
+def _child(fn: Callable[..., object], args: tuple[object, ...], writer: int) -> None:
+    """In the forked child: run fn, send (ok, result or exception) down the pipe, exit
+    without running the parent's exit handlers."""
+    code = 0
+    try:
         try:
-            return self._future.result()
-        finally:
-            self._pool.shutdown()
-
-
-_CALL: tuple[Callable[..., object], tuple[object, ...]] | None = None
-
-
-def _run_call() -> object:
-    assert _CALL is not None
-    fn, args = _CALL
-    return fn(*args)
+            payload = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # the parent re-raises it
+            try:
+                payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                detail = "".join(traceback.format_exception(exc))
+                payload = pickle.dumps((False, RuntimeError(detail)))
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(payload)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def submit(fn: Callable[..., R], *args: object) -> _Background[R] | None:
     """Start fn(*args) in a forked process (it sees this process's memory; only the
     result is pickled back). None when forking is not possible or there is one CPU:
-    call fn yourself then."""
-    global _CALL
+    call fn yourself then.
+
+    A plain fork and a pipe, no executor: an executor's management thread would make
+    the next `submit` (and `map_in_processes`) see a second thread and refuse to fork."""
     if available_cpus() < 2 or not can_fork():
         return None
-    _CALL = (fn, args)
-    try:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-        future: Future[R] = pool.submit(_run_call)  # type: ignore[arg-type]
-        # Fork now, while _CALL is set: the worker starts on the first submit.
-        return _Background(pool, future)
-    finally:
-        _CALL = None
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child exits in _child)
+        os.close(reader)
+        _child(fn, args, writer)
+    os.close(writer)
+    return _Background(pid, reader)

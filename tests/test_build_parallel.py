@@ -1,0 +1,70 @@
+"""build/parallel.py: background calls in forked children, maps across processes."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from commsite.build.parallel import available_cpus, can_fork, map_in_processes, submit
+
+pytestmark = pytest.mark.skipif(
+    available_cpus() < 2 or not can_fork(), reason="needs fork and two CPUs"
+)
+
+
+def _whoami(tag: str) -> tuple[str, int]:
+    return tag, os.getpid()
+
+
+def _big(n: int) -> bytes:
+    return b"x" * n
+
+
+def _fails() -> None:
+    raise ValueError("in the child")
+
+
+def test_two_background_calls_both_run_in_children() -> None:
+    # The second call used to find the first one's executor thread, refuse to
+    # fork, and leave the caller to run it in the parent, after everything else.
+    first = submit(_whoami, "a")
+    second = submit(_whoami, "b")
+    assert first is not None and second is not None
+    (tag_a, pid_a), (tag_b, pid_b) = first.result(), second.result()
+    assert (tag_a, tag_b) == ("a", "b")
+    assert len({pid_a, pid_b, os.getpid()}) == 3
+
+
+def test_a_result_larger_than_the_pipe_arrives_whole() -> None:
+    call = submit(_big, 5_000_000)
+    assert call is not None
+    assert call.result() == b"x" * 5_000_000
+
+
+def test_an_exception_in_the_child_is_raised_in_the_parent() -> None:
+    call = submit(_fails)
+    assert call is not None
+    with pytest.raises(ValueError, match="in the child"):
+        call.result()
+
+
+def test_a_dropped_call_is_reaped() -> None:
+    call = submit(_big, 5_000_000)  # blocks writing until its reader goes
+    assert call is not None
+    pid = call._pid
+    del call
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_map_after_a_background_call_still_forks() -> None:
+    call = submit(_whoami, "a")
+    assert call is not None
+    pids = map_in_processes(_pid_of, list(range(8)), jobs=2)
+    call.result()
+    assert os.getpid() not in pids
+
+
+def _pid_of(_: int) -> int:
+    return os.getpid()
