@@ -345,3 +345,29 @@ def test_the_cache_is_git_ignored(site: Path) -> None:
     assert build_site(BuildOptions(root=site, jobs=1), now=golden_now()).ok
     ignore = site / ".commsite" / "build-cache" / ".gitignore"
     assert ignore.read_text() == "*\n"
+
+
+def _cached(site: Path, table: str) -> int:
+    with sqlite3.connect(site / ".commsite" / "build-cache" / DB_NAME) as conn:
+        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+    return int(count)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_what_a_build_parsed_and_made_is_kept_in_the_cache(site: Path, jobs: int) -> None:
+    """The cache is written while the workers render (or at the end): a fresh
+    process finds every file's parse and every federation object there."""
+    content = [p for p in (site / "content").rglob("*") if p.suffix in (".md", ".yaml")]
+    assert build_site(BuildOptions(root=site, jobs=jobs), now=golden_now()).ok
+    assert _cached(site, "parsed") == len(content)
+    # Three published stories and three events have federation objects (a draft
+    # and a story dated after the build have none).
+    assert _cached(site, "made") == 6
+
+
+def test_a_build_with_content_errors_still_keeps_what_it_parsed(site: Path) -> None:
+    replace_in(site / STORIES / "2025-09-06-welcome.md", "title:", "titel:")
+    result = build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert not result.ok
+    content = [p for p in (site / "content").rglob("*") if p.suffix in (".md", ".yaml")]
+    assert _cached(site, "parsed") == len(content)

@@ -63,6 +63,8 @@ class ObjectStore:
         self._next_keys: dict[int, tuple[Item, bytes]] = {}
         self._json: dict[bytes, ObjectJson] = {}  # by key
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
+        self._unsaved: dict[bytes, bytes] = {}  # encoded, for `save`
+        self._live: frozenset[bytes] = frozenset()
         self._site: Site | None = None
         self._cache: BuildCache | None = None
         self._parse_keys: Mapping[str, bytes] = {}
@@ -126,11 +128,20 @@ class ObjectStore:
         return found
 
     def finish(self) -> None:
-        """Keep this build's items' keys and JSON; store what was made in the cache."""
+        """Keep this build's items' keys and JSON; what was made goes into the cache
+        on `save`."""
         self._keys = self._next_keys
-        keys = {key for _, key in self._keys.values()}
+        keys = frozenset(key for _, key in self._keys.values())
         self._json = {k: v for k, v in self._json.items() if k in keys}
-        if self._cache is not None and self._new:
-            entries = {k: _encode(v) for k, v in self._new.items()}
-            self._cache.put_made(entries, len(keys), lambda: keys)
+        if self._cache is not None:
+            self._unsaved.update((k, _encode(v)) for k, v in self._new.items())
+            self._live = keys
         self._new = {}  # (site and cache stay: an output found missing on disk is made later)
+
+    def save(self) -> None:
+        """Store the JSON made since the last save in the cache (a build does it while
+        its workers render)."""
+        if self._cache is not None and self._unsaved:
+            live = self._live
+            self._cache.put_made(self._unsaved, len(live), lambda: live)
+        self._unsaved = {}

@@ -44,6 +44,23 @@ TEMPLATE_DEPS = "template-deps"
 
 
 def full_build(run: _Run) -> BuildResult:
+    try:
+        return _full_build(run)
+    finally:
+        _save_caches(run)
+
+
+def _save_caches(run: _Run) -> None:
+    """Store what this build parsed and made in the build cache (the render
+    workers' time is the time to do it; a build that stops earlier does it here)."""
+    builder = run.builder
+    if builder._sources is not None:
+        builder._sources.save(run.cache)
+    if builder._objects is not None:
+        builder._objects.save()
+
+
+def _full_build(run: _Run) -> BuildResult:
     builder = run.builder
     options = run.options
     root = options.root
@@ -57,6 +74,7 @@ def full_build(run: _Run) -> BuildResult:
         config = replace(config, base_url=options.base_url.rstrip("/") + "/")
     run.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
     cache = builder._open_cache_at(run.summary_dir) if options.cache else None
+    run.cache = cache
 
     try:
         theme = resolve_theme(root, config)
@@ -154,6 +172,7 @@ def full_build(run: _Run) -> BuildResult:
             jobs=jobs,
             progress=run.progress,
             documents=[o for o in dirty if o.page is None],
+            meanwhile=partial(_save_caches, run),
         )
         for path, rendered in states.items():
             staging.add(path, rendered)

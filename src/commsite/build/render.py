@@ -75,11 +75,13 @@ def render_pages(
     jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
     documents: Sequence[Document] = (),
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[dict[str, FileState], list[Diagnostic]]:
     """Render `specs` and write `documents` into `staging`; the state of each file
     written, and the errors. Documents are made in the workers too: writing
     thousands of small files (each in a new folder) is I/O that two processes
-    overlap, and a lazy document's bytes are made where they are written."""
+    overlap, and a lazy document's bytes are made where they are written.
+    `meanwhile` runs in this process while the workers render."""
     global _JOB
     _JOB = _Job(renderer, staging)
     try:
@@ -97,6 +99,7 @@ def render_pages(
             rest,
             jobs=jobs if len(rest) >= PARALLEL_RENDER_MIN else 1,
             progress=_offset(progress, len(warm)),
+            meanwhile=meanwhile,
         )
     finally:
         _JOB = None

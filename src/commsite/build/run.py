@@ -174,6 +174,7 @@ class _Run:
         self.summary_dir: Path | None = None
         self.result: BuildResult | None = None
         self.scan: InputScan | None = None  # the input scan of the no-change check
+        self.cache: BuildCache | None = None  # the build cache this run uses, once open
 
     # --- the steps ----------------------------------------------------------
 

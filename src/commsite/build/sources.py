@@ -56,6 +56,7 @@ class Sources:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.files: dict[str, SourceFile] = {}
+        self._unsaved: dict[bytes, ParsedFile] = {}  # parsed since the last `save`
 
     def refresh(
         self,
@@ -66,7 +67,8 @@ class Sources:
         progress: Progress | None = None,
     ) -> tuple[list[ParsedFile], list[Diagnostic]]:
         """Bring the files up to date. `hashes`: sha256 of the site's files (from the
-        input scan); only files whose hash is in no cache are read and parsed."""
+        input scan); only files whose hash is in no cache are read and parsed. What
+        was parsed goes into the cache on `save` (a build saves while it renders)."""
         problems: list[Diagnostic] = []
         code = code_fingerprint()
         current: dict[str, SourceFile] = {}
@@ -114,9 +116,16 @@ class Sources:
                 new[key] = parsed
                 current[rel] = SourceFile(kind, rel, key, parsed, sha)
         if cache is not None:
-            cache.put_parsed(new, keep=[f.key for f in current.values()])
+            self._unsaved.update(new)
         self.files = dict(sorted(current.items()))
         return [f.parsed for f in self.files.values()], problems
+
+    def save(self, cache: BuildCache | None) -> None:
+        """Store the files parsed since the last save in `cache` (writing thousands of
+        rows takes a while: a build does it while its workers render)."""
+        if cache is not None and self._unsaved:
+            cache.put_parsed(self._unsaved, keep=[f.key for f in self.files.values()])
+        self._unsaved = {}
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
