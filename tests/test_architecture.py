@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "database": 1,
     "content": 2,
     "markdown": 2,
+    "markdown_rules": 2,
     "render": 3,
     "feeds": 3,
     "federation": 3,

@@ -31,6 +31,8 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from commsite import markdown_rules
+
 __all__ = ["SUMMARY_LENGTH", "THEME_IDS", "RenderedMarkdown", "pygments_css", "render_markdown"]
 
 SUMMARY_LENGTH = 200
@@ -139,13 +141,17 @@ def _heading_ids(state: StateCore) -> None:
         token.attrSet("id", slug)
 
 
-def _build() -> MarkdownIt:
+def _build(*, fast: bool = True) -> MarkdownIt:
+    """The MarkdownIt every body is rendered with; `fast=False` leaves out
+    markdown_rules (the same tokens, more work: tests and benchmarks compare)."""
     md = (
         MarkdownIt("commonmark", {"html": True})
         .enable(["table", "strikethrough"])
         .use(footnote_plugin)
         .use(tasklists_plugin)
     )
+    if fast:
+        markdown_rules.install(md)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.add_render_rule("fence", _fence)
     # Link normalisation (punycode, percent-encoding) is pure and costly, and
@@ -226,10 +232,14 @@ def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[str, ...]:
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
     ordered list get ``id="rule-N"`` (N from 1), and no heading does."""
+    return _render(_MD, text, rule_anchors)
+
+
+def _render(md: MarkdownIt, text: str, rule_anchors: bool) -> RenderedMarkdown:
     env: EnvType = {"rule_anchors": rule_anchors}
-    tokens = _MD.parse(text, env)
+    tokens = md.parse(text, env)
     rules = _rule_items(tokens, rule_anchors)
-    html = _MD.renderer.render(tokens, _MD.options, env)
+    html = md.renderer.render(tokens, md.options, env)
     return RenderedMarkdown(html=html, summary=_summary(tokens), rule_items=rules)
 
 

@@ -1,0 +1,210 @@
+"""commsite.markdown_rules changes how much work markdown-it-py does, never its answer.
+
+Every input is parsed by commsite's MarkdownIt and by the same one built without
+markdown_rules (stock markdown-it-py rules); tokens, HTML, summary and rule items
+must be equal. Inputs: the CommonMark spec examples, markdown-it-py's table,
+strikethrough, task list and regression fixtures, footnote cases, the example
+site, generated stories (benchmarks/build.py's generator) and random mixtures
+of block openings. tests/fixtures/markdown/README.md says where the fixtures
+come from.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from markdown_it import MarkdownIt, rules_block
+from markdown_it.rules_block import StateBlock
+from markdown_it.token import Token
+from markdown_it.utils import read_fixture_file
+
+from commsite import markdown_rules
+from commsite.markdown import _build, _render
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
+STOCK = _build(fast=False)
+FAST = _build()
+
+SPEC = json.loads((FIXTURES / "commonmark.json").read_text(encoding="utf-8"))
+UPSTREAM_FILES = [
+    "tables.md",
+    "strikethrough.md",
+    "tasklists.md",
+    "commonmark_extras.md",
+    "issue-fixes.md",
+    "fatal.md",
+]
+UPSTREAM = [
+    pytest.param(text, id=f"{name}:{line}")
+    for name in UPSTREAM_FILES
+    for line, _title, text, _html in read_fixture_file(FIXTURES / name)
+]
+FOOTNOTES = [
+    pytest.param(text, html, id=f"footnotes.md:{line}")
+    for line, _title, text, html in read_fixture_file(FIXTURES / "footnotes.md")
+]
+
+
+def _differences(fast: MarkdownIt, stock: MarkdownIt, text: str) -> list[str]:
+    """What differs between the two parsers' answers for `text` (nothing, we hope)."""
+    found = []
+    ours, theirs = fast.parse(text, {}), stock.parse(text, {})
+    if ours != theirs:
+        found.append(f"tokens differ: {_first_difference(ours, theirs)}")
+    # The HTML, summary and rule items, with the rules page's anchors on.
+    if _render(fast, text, True) != _render(stock, text, True):
+        found.append("render_markdown differs")
+    return found
+
+
+def _first_difference(ours: list[Token], theirs: list[Token]) -> str:
+    for i, (a, b) in enumerate(zip(ours, theirs, strict=False)):
+        if a != b:
+            return f"token {i}: {a.as_dict()} != {b.as_dict()}"
+    return f"{len(ours)} tokens != {len(theirs)} tokens"
+
+
+def _load_benchmark() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_build", ROOT / "benchmarks" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_stock_parser_is_stock_and_ours_is_not() -> None:
+    assert STOCK.block.ruler.getRules("")[-1] is rules_block.paragraph
+    assert "prose" not in STOCK.block.ruler.get_all_rules()
+    assert FAST.block.ruler.getRules("")[-1] is markdown_rules.paragraph
+    assert FAST.block.ruler.getRules("")[0] is markdown_rules.prose
+
+
+@pytest.mark.parametrize("example", SPEC, ids=[f"spec-{e['example']}-{e['section']}" for e in SPEC])
+def test_commonmark_spec_examples(example: dict[str, str]) -> None:
+    assert _differences(FAST, STOCK, example["markdown"]) == []
+
+
+@pytest.mark.parametrize("text", UPSTREAM)
+def test_markdown_it_py_fixtures(text: str) -> None:
+    assert _differences(FAST, STOCK, text) == []
+
+
+@pytest.mark.parametrize(("text", "html"), FOOTNOTES)
+def test_footnote_cases(text: str, html: str) -> None:
+    assert _differences(FAST, STOCK, text) == []
+    assert FAST.render(text) == html
+
+
+def test_example_site_content() -> None:
+    paths = sorted((ROOT / "example_site" / "content").rglob("*.md"))
+    assert len(paths) > 10
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    # Whole files (front matter is Markdown too: "---" lines, setext headings) and bodies.
+    texts += [t.split("\n---\n", 1)[1] for t in texts if t.startswith("---\n") and "\n---\n" in t]
+    differ = {i: d for i, t in enumerate(texts) if (d := _differences(FAST, STOCK, t))}
+    assert differ == {}
+
+
+def test_generated_stories() -> None:
+    story_body: Callable[[random.Random], str] = _load_benchmark().story_body
+    rng = random.Random(20261122)
+    differ = {}
+    for i in range(300):
+        text = story_body(rng)
+        if found := _differences(FAST, STOCK, text):
+            differ[i] = (found, text)
+    assert differ == {}
+
+
+# Lines that start (or almost start) every kind of block, at several indents.
+PIECES = [
+    "plain words",
+    "Text with | a pipe",
+    "| a | b |",
+    "|---|---|",
+    "a | b",
+    "--- | ---",
+    ":-: | -:",
+    "- item",
+    "-",
+    "* star",
+    "+ plus",
+    "1. one",
+    "2) two",
+    "10. ten",
+    "1.no space",
+    "> quote",
+    ">",
+    "# head",
+    "#nohead",
+    "###### six",
+    "===",
+    "---",
+    "***",
+    "_ _ _",
+    "```",
+    "```py",
+    "~~~",
+    "<div>",
+    "</div>",
+    "<!-- c -->",
+    "<span>inline</span>",
+    "[^n]: note",
+    "[^n]",
+    "[ref]: /url",
+    "[ref]",
+    "- [ ] task",
+    "- [x] done",
+    "\tTabbed",
+    "\t- tab list",
+    "",
+    "",
+    "",
+]
+INDENTS = ["", "", "", " ", "  ", "   ", "    ", "     "]
+
+
+def _soup(rng: random.Random) -> str:
+    lines = [rng.choice(INDENTS) + rng.choice(PIECES) for _ in range(rng.randint(1, 14))]
+    return "\n".join(lines) + rng.choice(["", "\n"])
+
+
+def test_random_mixtures_of_block_openings() -> None:
+    rng = random.Random(1)
+    differ = {}
+    for i in range(3000):
+        text = _soup(rng)
+        if _differences(FAST, STOCK, text):
+            differ[i] = text
+    assert differ == {}
+
+
+def _percent_rule(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """A block rule the fast rules do not know: a line starting with "%"."""
+    pos = state.bMarks[startLine] + state.tShift[startLine]
+    if state.is_code_block(startLine) or state.src[pos] != "%":
+        return False
+    if not silent:
+        token = state.push("percent", "hr", 0)
+        token.map = [startLine, startLine + 1]
+    state.line = startLine + 1
+    return True
+
+
+@pytest.mark.parametrize("before", ["table", "heading", "lheading", "paragraph"])
+def test_a_rule_added_later_is_still_asked(before: str) -> None:
+    fast, stock = _build(), _build(fast=False)
+    for md in (fast, stock):
+        md.block.ruler.before(before, "percent", _percent_rule, {"alt": ["paragraph"]})
+    text = "Prose\n% interrupts\nmore prose\n\n% starts\n\n> quote\n% inside\n- item\n  % in item\n"
+    assert "percent" in [t.type for t in stock.parse(text)]
+    assert _differences(fast, stock, text) == []
