@@ -243,6 +243,13 @@ def test_absolute_html_resolves_single_quoted_and_poster_attributes() -> None:
         ' <a HREF="https://e.org/stories/s/#n">n</a> <a href="https://o.example/">o</a>'
         " <video poster='https://e.org/p.jpg'></video> <a href=\"mailto:a@b.example\">m</a>"
     )
+    # Only whole attribute names after whitespace (any kind, any case) count; the
+    # same words inside other names or in text do not.
+    other = "<img\tSRC='a.png' data-src='/d.png'>\n<a\nhref=\"b\">b</a> xsrc='/x' src = '/y'"
+    assert absolute_html(other, "https://e.org/s/") == (
+        "<img\tSRC='https://e.org/s/a.png' data-src='/d.png'>\n"
+        "<a\nhref=\"https://e.org/s/b\">b</a> xsrc='/x' src = '/y'"
+    )
 
 
 def test_one_event_calendar_has_that_event_with_its_site_uid() -> None:
