@@ -11,9 +11,13 @@ come from.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import json
+import logging
 import random
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -83,9 +87,33 @@ def _load_benchmark() -> ModuleType:
 
 def test_the_stock_parser_is_stock_and_ours_is_not() -> None:
     assert STOCK.block.ruler.getRules("")[-1] is rules_block.paragraph
-    assert "prose" not in STOCK.block.ruler.get_all_rules()
+    assert "dispatch" not in STOCK.block.ruler.get_all_rules()
     assert FAST.block.ruler.getRules("")[-1] is markdown_rules.paragraph
-    assert FAST.block.ruler.getRules("")[0] is markdown_rules.prose
+    assert FAST.block.ruler.getRules("")[0] is markdown_rules.dispatch
+
+
+# What markdown_rules changed in upstream's paragraph and lheading (regular
+# expression, replacement), in the source of markdown-it-py 3.0 to 4.3.
+COPY_EDITS = [
+    (r"LOGGER\.debug\(", "_{NAME}_LOG.debug("),
+    (
+        r"ruler = state\.md\.block\.ruler\n\s*terminatorRules = ruler\.getRules\(\"paragraph\"\)",
+        'terminators = _chain_candidates(state, "paragraph")',
+    ),
+    (r"in terminatorRules:", "in terminators.rules(state, nextLine):"),
+    (r"mdTrim\((state\.getLines\([^)]*\))\)", r"_trim(\1)"),  # 4.3
+    (r"(state\.getLines\([^)]*\))\.strip\(\)", r"_trim(\1)"),  # before 4.3
+]
+
+
+@pytest.mark.parametrize("name", ["paragraph", "lheading"])
+def test_the_copied_rules_are_the_installed_upstream_ones(name: str) -> None:
+    """If this fails, markdown-it-py changed the rule: copy it into markdown_rules again."""
+    source = inspect.getsource(getattr(rules_block, name))
+    for pattern, replacement in COPY_EDITS:
+        source = re.sub(pattern, replacement.replace("{NAME}", name.upper()), source)
+    ours = inspect.getsource(getattr(markdown_rules, name))
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(ours))
 
 
 @pytest.mark.parametrize("example", SPEC, ids=[f"spec-{e['example']}-{e['section']}" for e in SPEC])
@@ -208,3 +236,22 @@ def test_a_rule_added_later_is_still_asked(before: str) -> None:
     text = "Prose\n% interrupts\nmore prose\n\n% starts\n\n> quote\n% inside\n- item\n  % in item\n"
     assert "percent" in [t.type for t in stock.parse(text)]
     assert _differences(fast, stock, text) == []
+
+
+def test_prose_is_offered_to_lheading_and_paragraph_only(caplog: pytest.LogCaptureFixture) -> None:
+    # The upstream block rules log each call at DEBUG: a count of work, not of time.
+    text = "Some prose\nover two lines.\n\n- a list\n  of one item\n\nMore prose.\n"
+    caplog.set_level(logging.DEBUG, logger="markdown_it")
+    STOCK.parse(text)
+    stock = [r.getMessage().split(":")[0] for r in caplog.records]
+    caplog.clear()
+    FAST.parse(text)
+    fast = [r.getMessage().split(":")[0] for r in caplog.records]
+    never = {"entering code", "entering heading", "entering html_block", "entering reference"}
+    assert never <= set(stock)
+    # "- a list" goes to the rules "-" may start (hr, list), prose to lheading and
+    # paragraph. (The list rule itself still asks fence, blockquote and hr whether
+    # "More prose." ends the item.)
+    assert {"entering hr", "entering list", "entering lheading", "entering paragraph"} <= set(fast)
+    assert not never & set(fast)
+    assert len(fast) < len(stock) / 2

@@ -6,21 +6,22 @@ every such line: at each block start the whole rule chain, and inside a
 paragraph (twice: ``lheading`` scans the paragraph's lines, then ``paragraph``
 scans them again) every rule that may interrupt a paragraph. Each of those
 rules gives up at its first test, on the line's first character, but the calls
-(and their debug logging) are half of the parse time of a typical story.
+(and their debug logging) were half of the parse time of a typical story.
 
 `install` makes a MarkdownIt skip those calls, with the same tokens:
 
 * ``paragraph`` and ``lheading`` are replaced by copies of the upstream rules
-  (markdown-it-py 4.3.0) with one change: the rules that may interrupt a
-  paragraph are asked about a line only when its first character is one they
-  can start with (or, for the table rule, when it has a ``|``);
-* a rule named ``prose``, first in the chain, sends a line that none of the
-  rules before ``lheading`` can start straight to the rest of the chain.
+  (markdown-it-py 4.3.0) with one change: of the rules that may interrupt a
+  paragraph, a line is offered only to those its first character may start
+  (and to all of them if it has a ``|``, for the table rule, or is indented);
+* a rule named ``dispatch``, first in the main chain, does the same for a line
+  where a block starts: it tries the rules after it that the line's first
+  character may start, then the rest of the chain (``lheading``, ``paragraph``).
 
 What each rule can start with is a table keyed by the rule function itself
 (`_NEEDS`), checked against the chain actually registered each time it is
 built: a chain that holds a rule the table does not know (a plugin added
-later) is walked in full, as upstream does. tests/test_markdown_parity.py
+later) is tried in full, as upstream does. tests/test_markdown_parity.py
 compares tokens against a stock MarkdownIt on the CommonMark spec, the plugin
 fixtures and generated stories, which also guards against upstream drift.
 """
@@ -51,96 +52,115 @@ BlockRule = Callable[[StateBlock, int, int, bool], bool]
 _PARAGRAPH_LOG = logging.getLogger("markdown_it.rules_block.paragraph")
 _LHEADING_LOG = logging.getLogger("markdown_it.rules_block.lheading")
 
-_PIPE = "|"  # the table rule: a header row has a "|" (and a delimiter row below)
-_INDENT = "    "  # the code rule: indented by four columns or more
-_DIGITS = "0123456789"
 
-# What a line needs for each known rule to match on it: the characters the
-# rule's first test accepts as the line's first non-blank one, or _PIPE, or
-# _INDENT. Every rule here returns False before anything else when the line
-# does not meet its need (see each rule's opening lines in
-# markdown_it/rules_block/ and mdit_py_plugins/footnote/index.py).
-_NEEDS: dict[BlockRule, str] = {
-    rules_block.table: _PIPE,
-    rules_block.code: _INDENT,
-    rules_block.fence: "`~",
-    rules_block.blockquote: ">",
-    rules_block.hr: "*-_",
-    rules_block.list_block: "*+-" + _DIGITS,
-    rules_block.reference: "[",
-    rules_block.html_block: "<",
-    rules_block.heading: "#",
-    footnote_def: "[",
+@dataclass(frozen=True, slots=True)
+class _Need:
+    """What a line needs for a rule to match on it."""
+
+    starts: str = ""  # one of these characters first, after the indentation
+    pipe: bool = False  # a "|" somewhere (the table rule: its header row)
+    indent: bool = False  # four columns of indentation or more (the code rule)
+
+
+# The rules this module knows. Each returns False before doing anything else
+# when the line lacks its need: see each rule's opening lines in
+# markdown_it/rules_block/ and mdit_py_plugins/footnote/index.py.
+_NEEDS: dict[BlockRule, _Need] = {
+    rules_block.table: _Need(pipe=True),
+    rules_block.code: _Need(indent=True),
+    rules_block.fence: _Need("`~"),
+    rules_block.blockquote: _Need(">"),
+    rules_block.hr: _Need("*-_"),
+    rules_block.list_block: _Need("*+-0123456789"),
+    rules_block.reference: _Need("["),
+    rules_block.html_block: _Need("<"),
+    rules_block.heading: _Need("#"),
+    footnote_def: _Need("["),
 }
 
 
 @dataclass(frozen=True, slots=True)
-class _Gate:
-    """Which lines some rule of a chain may match on."""
+class _Candidates:
+    """The rules of a chain that may match on a line, by the line's first character.
 
-    starts: str  # first characters that one of the rules accepts
-    pipe: bool  # the table rule is in the chain
-    indent: bool  # the code rule is in the chain
+    Each tuple keeps the chain's order and ends with `tail`: rules tried on
+    every line (those after ``dispatch`` that `_NEEDS` does not cover).
+    """
 
-    def open(self, state: StateBlock, line: int) -> bool:
-        """False when no rule of the chain can match at `line` (a non-empty line)."""
+    by_char: dict[str, tuple[BlockRule, ...]]  # the rules a character may start, then the tail
+    other: tuple[BlockRule, ...]  # any other first character: the tail alone
+    every: tuple[BlockRule, ...]  # the whole chain, then the tail
+    pipe: bool  # a line with a "|" gets `every` (the table rule is in the chain)
+    indent: bool  # so does an indented line (the code rule is in the chain)
+
+    def rules(self, state: StateBlock, line: int) -> tuple[BlockRule, ...]:
         pos = state.bMarks[line] + state.tShift[line]
         end = state.eMarks[line]
-        if pos >= end:
-            return True
-        if state.src[pos] in self.starts:
-            return True
-        if self.pipe and state.src.find("|", pos, end) >= 0:
-            return True
-        return self.indent and state.sCount[line] - state.blkIndent >= 4
+        if (
+            pos >= end
+            or (self.pipe and state.src.find("|", pos, end) >= 0)
+            or (self.indent and state.sCount[line] - state.blkIndent >= 4)
+        ):
+            return self.every
+        return self.by_char.get(state.src[pos], self.other)
 
 
-def _gate(rules: Sequence[BlockRule]) -> _Gate | None:
-    """The gate of a chain, or None when it holds a rule `_NEEDS` does not know."""
-    needs = []
-    for rule in rules:
+def _candidates(chain: Sequence[BlockRule], tail: Sequence[BlockRule] = ()) -> _Candidates:
+    """Candidates from `chain`, then `tail`; every line gets all of `chain` if it
+    holds a rule `_NEEDS` does not know."""
+    every = (*chain, *tail)
+    known: list[tuple[BlockRule, _Need]] = []
+    for rule in chain:
         need = _NEEDS.get(rule)
         if need is None:
-            return None
-        needs.append(need)
-    starts = "".join(sorted({c for need in needs if need not in (_PIPE, _INDENT) for c in need}))
-    return _Gate(starts=starts, pipe=_PIPE in needs, indent=_INDENT in needs)
+            return _Candidates(by_char={}, other=every, every=every, pipe=False, indent=False)
+        known.append((rule, need))
+    chars = sorted({c for _, need in known for c in need.starts})
+    return _Candidates(
+        by_char={c: (*(rule for rule, need in known if c in need.starts), *tail) for c in chars},
+        other=tuple(tail),
+        every=every,
+        pipe=any(need.pipe for _, need in known),
+        indent=any(need.indent for _, need in known),
+    )
 
 
 # Ruler.getRules returns the same list until the chain changes (enable, disable,
-# a plugin adding a rule), so gates are kept by list identity; each entry holds
-# its list, so an id is not reused while it is here.
-_GATES: dict[int, tuple[list[BlockRule], _Gate | None]] = {}
+# a plugin adding a rule), so candidates are kept by list identity; each entry
+# holds its list, so an id is not reused while it is here.
+_CANDIDATES: dict[tuple[str, int], tuple[list[BlockRule], _Candidates]] = {}
 
 
-def _terminators(state: StateBlock) -> tuple[list[BlockRule], _Gate | None]:
-    rules = state.md.block.ruler.getRules("paragraph")
-    entry = _GATES.get(id(rules))
+def _chain_candidates(state: StateBlock, name: str) -> _Candidates:
+    """The candidates of the ``paragraph`` chain, or for ``""`` of the rules after ``dispatch``."""
+    rules = state.md.block.ruler.getRules(name)
+    entry = _CANDIDATES.get((name, id(rules)))
     if entry is None or entry[0] is not rules:
-        if len(_GATES) > 64:
-            _GATES.clear()
-        entry = _GATES[id(rules)] = (rules, _gate(rules))
-    return entry
-
-
-def _terminates(
-    state: StateBlock, rules: list[BlockRule], gate: _Gate | None, line: int, endLine: int
-) -> bool:
-    """Whether a block starting at `line` interrupts the paragraph above it."""
-    if gate is not None and not gate.open(state, line):
-        return False
-    return any(rule(state, line, endLine, True) for rule in rules)
+        if len(_CANDIDATES) > 64:
+            _CANDIDATES.clear()
+        if name:
+            candidates = _candidates(rules)
+        else:
+            here = end = rules.index(dispatch) + 1
+            while end < len(rules) and rules[end] in _NEEDS:
+                end += 1
+            candidates = _candidates(rules[here:end], rules[end:])
+        entry = _CANDIDATES[(name, id(rules))] = (rules, candidates)
+    return entry[1]
 
 
 # paragraph and lheading: markdown-it-py 4.3.0's rules_block/paragraph.py and
-# rules_block/lheading.py, with the terminator loop moved into _terminates.
+# rules_block/lheading.py (3.0 to 4.2 differ only in trimming: see _trim), but
+# for the rules the terminator loop tries on a line: `terminators.rules(state,
+# nextLine)` instead of all of `terminatorRules`. A test compares their source
+# with the installed upstream rules.
 
 
 def paragraph(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
     _PARAGRAPH_LOG.debug("entering paragraph: %s, %s, %s, %s", state, startLine, endLine, silent)
 
     nextLine = startLine + 1
-    terminatorRules, gate = _terminators(state)
+    terminators = _chain_candidates(state, "paragraph")
     endLine = state.lineMax
 
     oldParentType = state.parentType
@@ -162,7 +182,12 @@ def paragraph(state: StateBlock, startLine: int, endLine: int, silent: bool) -> 
             continue
 
         # Some tags can terminate paragraph without empty line.
-        if _terminates(state, terminatorRules, gate, nextLine, endLine):
+        terminate = False
+        for terminatorRule in terminators.rules(state, nextLine):
+            if terminatorRule(state, nextLine, endLine, True):
+                terminate = True
+                break
+        if terminate:
             break
 
         nextLine += 1
@@ -191,7 +216,7 @@ def lheading(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
 
     level = None
     nextLine = startLine + 1
-    terminatorRules, gate = _terminators(state)
+    terminators = _chain_candidates(state, "paragraph")
 
     if state.is_code_block(startLine):
         return False
@@ -230,7 +255,12 @@ def lheading(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
             continue
 
         # Some tags can terminate paragraph without empty line.
-        if _terminates(state, terminatorRules, gate, nextLine, endLine):
+        terminate = False
+        for terminatorRule in terminators.rules(state, nextLine):
+            if terminatorRule(state, nextLine, endLine, True):
+                terminate = True
+                break
+        if terminate:
             break
 
         nextLine += 1
@@ -260,40 +290,14 @@ def lheading(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
     return True
 
 
-@dataclass(frozen=True, slots=True)
-class _Shortcut:
-    """The main chain seen from `prose`: the known rules right after it, which a
-    line may skip, and the rules from the first one it must not skip."""
-
-    gate: _Gate | None
-    rest: tuple[BlockRule, ...]
-
-
-_SHORTCUTS: dict[int, tuple[list[BlockRule], _Shortcut]] = {}
-
-
-def _shortcut(rules: list[BlockRule]) -> _Shortcut:
-    here = rules.index(prose) + 1
-    end = here
-    while end < len(rules) and rules[end] in _NEEDS:
-        end += 1
-    if end == here:
-        return _Shortcut(gate=None, rest=())
-    return _Shortcut(gate=_gate(rules[here:end]), rest=tuple(rules[end:]))
-
-
-def prose(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
-    """A line that no rule before ``lheading`` can start: try the rest only."""
-    rules = state.md.block.ruler.getRules("")
-    entry = _SHORTCUTS.get(id(rules))
-    if entry is None or entry[0] is not rules:
-        if len(_SHORTCUTS) > 64:
-            _SHORTCUTS.clear()
-        entry = _SHORTCUTS[id(rules)] = (rules, _shortcut(rules))
-    shortcut = entry[1]
-    if shortcut.gate is None or shortcut.gate.open(state, startLine):
-        return False
-    return any(rule(state, startLine, endLine, silent) for rule in shortcut.rest)
+def dispatch(state: StateBlock, startLine: int, endLine: int, silent: bool) -> bool:
+    """Try only the rules that may match at `startLine`: of the rules `_NEEDS`
+    knows right after this one, those the line's first character may start
+    (all of them for a line with a "|" or an indented one), then the rest."""
+    for rule in _chain_candidates(state, "").rules(state, startLine):
+        if rule(state, startLine, endLine, silent):
+            return True
+    return False
 
 
 def install(md: MarkdownIt) -> None:
@@ -301,4 +305,4 @@ def install(md: MarkdownIt) -> None:
     ruler = md.block.ruler
     ruler.at("paragraph", paragraph)
     ruler.at("lheading", lheading)
-    ruler.before(ruler.get_all_rules()[0], "prose", prose)
+    ruler.before(ruler.get_all_rules()[0], "dispatch", dispatch)
