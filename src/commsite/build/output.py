@@ -20,6 +20,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,7 @@ class Staging:
         self, produced: set[str], known: Mapping[str, FileState] | None
     ) -> CommitResult:
         output = self.output
-        on_disk = set(known) if known is not None else scan_output(output)
+        on_disk: AbstractSet[str] = known.keys() if known is not None else scan_output(output)
         if known is None and on_disk and not any(m in on_disk for m in _SITE_MARKERS):
             raise CommsiteError(
                 f"{output} is not empty and does not look like a site commsite built "
