@@ -92,6 +92,14 @@ def test_the_stock_parser_is_stock_and_ours_is_not() -> None:
     assert FAST.block.ruler.getRules("")[0] is markdown_rules.dispatch
 
 
+def test_installing_twice_changes_nothing() -> None:
+    md = _build()
+    rules = md.block.ruler.get_all_rules()
+    markdown_rules.install(md)
+    assert md.block.ruler.get_all_rules() == rules
+    assert _differences(md, STOCK, "Text\n- item\n\n# Head\n") == []
+
+
 # What markdown_rules changed in upstream's paragraph and lheading (regular
 # expression, replacement), in the source of markdown-it-py 3.0 to 4.3.
 COPY_EDITS = [
