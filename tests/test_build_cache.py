@@ -349,7 +349,7 @@ def test_the_cache_is_git_ignored(site: Path) -> None:
 
 def _cached(site: Path, table: str) -> int:
     with sqlite3.connect(site / ".commsite" / "build-cache" / DB_NAME) as conn:
-        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
     return int(count)
 
 
