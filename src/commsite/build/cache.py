@@ -117,6 +117,11 @@ class BuildCache:
     def _connect(path: Path) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         try:
+            # Parses are 5-10 KB each: on 4 KB pages each row took an overflow
+            # chain, and inserting 5,000 of them 0.5 s (80-100 us a row, measured;
+            # 12 us on 64 KB pages, and reads got faster too). Only a new file
+            # takes it (before WAL mode writes the header); older caches keep theirs.
+            conn.execute("PRAGMA page_size=65536")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             row = None
