@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from commsite import urls
-from commsite.build.output import FileState, file_digest
+from commsite.build.output import FileState, write_staged
 from commsite.build.parallel import map_in_processes
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.pages import PageSpec
@@ -61,10 +61,7 @@ def _render_one(item: PageSpec | Document) -> tuple[str, FileState | None, str |
 
 def _write(path: str, data: bytes) -> tuple[str, FileState, None]:
     assert _JOB is not None
-    target = _JOB.staging / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return path, FileState(file_digest(data), len(data), 0), None
+    return path, write_staged(_JOB.staging / path, data), None
 
 
 def render_pages(
