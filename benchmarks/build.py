@@ -311,12 +311,33 @@ def snapshot_code(dest: Path) -> Path:
     return dest
 
 
-def _cpu_seconds() -> float:
+def _cpu_seconds() -> tuple[float, float]:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return usage.ru_utime, usage.ru_stime
 
 
-CPU: list[float] = []  # CPU seconds (user + system, workers included) of each build run
+# CPU seconds (user, system; workers included) of each build run
+CPU: list[tuple[float, float]] = []
+
+
+def disk_probe(where: Path, files: int = 2000) -> float:
+    """Milliseconds to create one folder with a 20 KB file in it (the shape of a
+    story page), over `files` of them. On the machines these figures come from,
+    this moved from 0.1 to 1.6 ms within hours (and grows as a disk is churned),
+    which moves a cold build by several seconds: printed beside the figures."""
+    base = where / "disk-probe"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    os.sync()
+    data = b"x" * 20_000
+    started = time.perf_counter()
+    for n in range(files):
+        folder = base / str(n)
+        folder.mkdir()
+        (folder / "index.html").write_bytes(data)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(base, ignore_errors=True)
+    return seconds / files * 1000
 
 
 def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
@@ -325,6 +346,7 @@ def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
     env.pop("SOURCE_DATE_EPOCH", None)
     if _CODE is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE), env.get("PYTHONPATH")]))
+    os.sync()  # the previous run's files reach the disk before this one is timed
     cpu = _cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
@@ -334,7 +356,8 @@ def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
         text=True,
     )
     seconds = time.perf_counter() - started
-    CPU.append(_cpu_seconds() - cpu)
+    user, system = _cpu_seconds()
+    CPU.append((user - cpu[0], system - cpu[1]))
     if proc.returncode != 0:
         raise SystemExit(f"commsite build failed:\n{proc.stderr}")
     record = json.loads((site / ".commsite" / "build-cache" / "last-build.json").read_text())
@@ -363,7 +386,7 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
     nochange: list[float] = []
     edited: list[float] = []
     counts: dict[str, object] = {}
-    cpu: dict[str, list[float]] = {"cold": [], "nochange": [], "edited": []}
+    cpu: dict[str, list[tuple[float, float]]] = {"cold": [], "nochange": [], "edited": []}
     for n in range(runs):
         _clean(site.root)
         seconds, record = _run_build(site.root, extra)
@@ -389,7 +412,9 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
         "cold_runs": cold,
         "nochange_runs": nochange,
         "edited_runs": edited,
-        "cpu": {key: statistics.median(values) for key, values in cpu.items()},
+        "cpu": {key: statistics.median(u + s for u, s in values) for key, values in cpu.items()},
+        "cpu_user": {key: statistics.median(u for u, _ in values) for key, values in cpu.items()},
+        "cpu_system": {key: statistics.median(s for _, s in values) for key, values in cpu.items()},
         "html_pages": pages,
         "pages_per_second": pages / statistics.median(cold),
         "peak_rss_mib": _peak_rss_mib(),
@@ -517,6 +542,7 @@ def pelican_site(site: Generated, dest: Path) -> Path:
 
 def _time_pelican(venv: Path, site: Path) -> float:
     shutil.rmtree(site / "output", ignore_errors=True)
+    os.sync()  # as for commsite's runs
     started = time.perf_counter()
     proc = subprocess.run(
         [
@@ -537,7 +563,7 @@ def _time_pelican(venv: Path, site: Path) -> float:
     return seconds
 
 
-def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, float]:
+def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
     venv = _pelican_venv()
     peli = pelican_site(site, site.root.parent / "pelican-site")
     ours: list[float] = []
@@ -546,14 +572,14 @@ def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, f
         _clean(site.root)
         ours.append(_run_build(site.root, extra)[0])
         theirs.append(_time_pelican(venv, peli))
-    result = {
-        "commsite": statistics.median(ours),
-        "pelican": statistics.median(theirs),
+    mine, peer = statistics.median(ours), statistics.median(theirs)
+    return {
+        "commsite": mine,
+        "pelican": peer,
         "commsite_runs": ours,
         "pelican_runs": theirs,
+        "ratio": peer / mine,
     }
-    result["ratio"] = result["pelican"] / result["commsite"]
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,7 +612,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         figures: dict[str, object] = {"stories": args.stories, "cpus": os.cpu_count()}
+        figures["disk_ms_before"] = disk_probe(workdir)
         figures.update(measure(site, args.runs, extra))
+        figures["disk_ms_after"] = disk_probe(workdir)
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
         if args.compare == "pelican":
             figures["pelican"] = compare_pelican(site, args.runs, extra)
@@ -605,10 +633,16 @@ def _print(f: dict[str, object]) -> None:
         return ", ".join(f"{x:.2f}" for x in f[key])  # type: ignore[attr-defined]
 
     cpu = f["cpu"]
+    user, system = f["cpu_user"], f["cpu_system"]
     print(f"stories: {f['stories']:,}   output files: {f['files']:,}   cpus: {f['cpus']}")
     print("medians of wall time; CPU = user + system seconds of the build and its workers")
     print(
-        f"cold build:        {f['cold']:7.2f} s   (CPU {cpu['cold']:.2f} s; "  # type: ignore[index]
+        f"disk probe: a new folder with a 20 KB file takes {f['disk_ms_before']:.2f} ms "
+        f"(before the runs), {f['disk_ms_after']:.2f} ms (after)"
+    )
+    print(
+        f"cold build:        {f['cold']:7.2f} s   (CPU {cpu['cold']:.2f} s = "  # type: ignore[index]
+        f"user {user['cold']:.2f} + system {system['cold']:.2f}; "  # type: ignore[index]
         f"runs: {runs('cold_runs')})"
     )
     print(
