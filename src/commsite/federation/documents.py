@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -170,9 +170,11 @@ def host_meta(site: Site) -> bytes:
     ).encode()
 
 
-def nodeinfo(site: Site) -> dict[str, Any]:
-    """NodeInfo 2.1: commsite, one user, posts counted, registrations closed."""
-    dates = [_published_at(item) for item in _federated(site)]
+def nodeinfo(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[str, Any]:
+    """NodeInfo 2.1: commsite, one user, posts counted, registrations closed.
+    `federated`: `_federated(site)`, when the caller has it already."""
+    items = _federated(site) if federated is None else federated
+    dates = [_published_at(item) for item in items]
     past = [d for d in dates if d <= site.now]
     latest = max(past, default=None)
 
@@ -204,8 +206,9 @@ def nodeinfo(site: Site) -> dict[str, Any]:
 # --- the actor -------------------------------------------------------------------
 
 
-def actor(site: Site) -> dict[str, Any]:
-    """The community's actor, with every field Mastodon reads."""
+def actor(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[str, Any]:
+    """The community's actor, with every field Mastodon reads. `federated`:
+    `_federated(site)`, when the caller has it already."""
     config = site.config
     community = config.community
     actor_id = _actor_id(site)
@@ -235,7 +238,8 @@ def actor(site: Site) -> dict[str, Any]:
         document["icon"] = _image(site, community.avatar)
     if community.header_image:
         document["image"] = _image(site, community.header_image)
-    published = min((_published_at(item) for item in _federated(site)), default=None)
+    items = _federated(site) if federated is None else federated
+    published = min((_published_at(item) for item in items), default=None)
     if published is not None:
         document["published"] = rfc3339(published)
 
@@ -589,8 +593,8 @@ def federation_plan(site: Site) -> FederationPlan:
         urls.NODEINFO_WELL_KNOWN: _dumps(
             {"links": [{"rel": NODEINFO_SCHEMA, "href": config.url(urls.NODEINFO)}]}
         ),
-        urls.NODEINFO: _dumps(nodeinfo(site)),
-        urls.ACTOR: _dumps(actor(site)),
+        urls.NODEINFO: _dumps(nodeinfo(site, items)),
+        urls.ACTOR: _dumps(actor(site, items)),
         urls.OUTBOX: _dumps(outbox(site, len(items))),
     }
     objects = tuple(

@@ -18,7 +18,8 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
+from itertools import chain
 
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
@@ -126,11 +127,11 @@ def all_tags(site: Site) -> dict[str, str]:
     Tags that differ only in case or punctuation share a page; it shows the
     spelling used most often (ties: the first in sort order).
     """
+    used = Counter(chain.from_iterable(s.tags for s in site.stories))
+    used.update(chain.from_iterable(e.tags for e in site.events))
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    tag_lists = [s.tags for s in site.stories] + [e.tags for e in site.events]
-    for tags in tag_lists:
-        for tag in tags:
-            spellings[slugify(tag)][tag] += 1
+    for tag, count in used.items():
+        spellings[slugify(tag)][tag] += count
     return {
         slug: min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
         for slug, counter in sorted(spellings.items())
@@ -451,10 +452,10 @@ def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[Pag
     stories: dict[str, list[Story]] = defaultdict(list)
     events: dict[str, list[Event]] = defaultdict(list)
     for story in site.stories:
-        for slug in dict.fromkeys(slugify(t) for t in story.tags):
+        for slug in _tag_slugs(story.tags):
             stories[slug].append(story)
     for event in index.upcoming + index.past:
-        for slug in dict.fromkeys(slugify(t) for t in event.tags):
+        for slug in _tag_slugs(event.tags):
             events[slug].append(event)
     counts = tuple(
         TagCount(name, href(config, urls.tag_page(slug)), len(stories[slug]) + len(events[slug]))
@@ -474,6 +475,12 @@ def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[Pag
         make = partial(_tag, site, index, slug, name, stories[slug], events[slug])
         specs.append(memo.spec(urls.tag_page(slug), "tag.html", key, make))
     return specs
+
+
+@lru_cache(maxsize=4096)  # stories share their few tag lists
+def _tag_slugs(tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The tag pages an item with `tags` is listed on, each once."""
+    return tuple(dict.fromkeys(slugify(t) for t in tags))
 
 
 def _tag(
