@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -49,8 +51,11 @@ def test_an_exception_in_the_child_is_raised_in_the_parent() -> None:
         call.result()
 
 
-def test_a_dropped_call_is_reaped() -> None:
-    call = submit(_big, 5_000_000)  # blocks writing until its reader goes
+@pytest.mark.parametrize("fn, arg", [(_big, 5_000_000), (time.sleep, 600)])
+def test_a_dropped_call_is_stopped_and_reaped(fn: Callable[[int], object], arg: int) -> None:
+    # One child is blocked writing a result nobody reads, one is still working:
+    # dropping the call ends both at once (or this test would hang).
+    call = submit(fn, arg)
     assert call is not None
     pid = call._pid
     del call

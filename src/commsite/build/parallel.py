@@ -6,9 +6,11 @@ specs, compiled templates) and only indices and small results cross the pipe.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import traceback
 import weakref
@@ -112,8 +114,8 @@ class _Background(Generic[R]):
     def __init__(self, pid: int, reader: int) -> None:
         self._pid = pid
         self._reader = reader
-        # Dropped without a result (the caller failed first): close the pipe, so a
-        # child blocked writing its result gets EPIPE and exits, and reap it.
+        # Dropped without a result (the caller failed first): stop the child, whose
+        # work nobody will read, and reap it.
         self._reap = weakref.finalize(self, _reap, pid, reader)
 
     def result(self) -> R:
@@ -131,6 +133,8 @@ class _Background(Generic[R]):
 
 def _reap(pid: int, reader: int) -> None:
     os.close(reader)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)  # (it has nothing to clean up: it ends in os._exit)
     os.waitpid(pid, 0)
 
 
