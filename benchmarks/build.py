@@ -302,6 +302,7 @@ def snapshot_code(dest: Path) -> Path:
 
     package = Path(commsite.__file__).resolve().parent
     themes = package.parent.parent / "themes"
+    shutil.rmtree(dest / "commsite", ignore_errors=True)  # (--keep into a used folder)
     shutil.copytree(package, dest / "commsite", ignore=shutil.ignore_patterns("__pycache__"))
     if themes.is_dir() and not (dest / "commsite" / "themes").exists():
         shutil.copytree(themes, dest / "commsite" / "themes")
