@@ -189,6 +189,32 @@ def test_static_files_are_copied_byte_for_byte(site: Path) -> None:
             assert (output / rel).read_bytes() == path.read_bytes()
 
 
+def test_a_static_file_where_the_build_writes_is_a_warning_and_the_build_wins(
+    site: Path,
+) -> None:
+    static = site / "static"
+    for rel in ("feed.xml", "about/index.html", "ap/stories/welcome", "ap/outbox-pages/1"):
+        (static / rel).parent.mkdir(parents=True, exist_ok=True)
+        (static / rel).write_text("from static/\n")
+    ok, diagnostics = build(site)
+    assert ok
+    hidden = sorted(d for d in diagnostics if "both produce" in d)
+    assert hidden == [
+        "static/about/index.html: warning: a page and static/about/index.html both produce "
+        "'about/index.html'; a page wins; rename static/about/index.html",
+        "static/ap/outbox-pages/1: warning: a generated document and static/ap/outbox-pages/1 "
+        "both produce 'ap/outbox-pages/1'; a generated document wins; "
+        "rename static/ap/outbox-pages/1",
+        "static/ap/stories/welcome: warning: a generated document and static/ap/stories/welcome "
+        "both produce 'ap/stories/welcome'; a generated document wins; "
+        "rename static/ap/stories/welcome",
+        "static/feed.xml: warning: a generated document and static/feed.xml both produce "
+        "'feed.xml'; a generated document wins; rename static/feed.xml",
+    ]
+    for rel in ("feed.xml", "about/index.html", "ap/stories/welcome", "ap/outbox-pages/1"):
+        assert (site / "public" / rel).read_text() != "from static/\n"
+
+
 def test_the_last_build_record_names_what_was_rendered(site: Path) -> None:
     import json
 
