@@ -426,23 +426,26 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
 # What `commsite serve` does on each save: one Builder kept in memory, rebuilding
 # after an edit (its memos warm after the first rebuild, as in a preview session).
 _LONG_LIVED = """
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 from commsite.build.run import Builder, BuildOptions
 root, story, edits = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 marker = "\\n<!-- serve edit -->\\n"
-times, rendered = [], []
+times, cpu, rendered = [], [], []
 with Builder(BuildOptions(root=root, owned_output=True)) as builder:
     assert builder.build().ok
     for n in range(edits + 1):
         text = story.read_text(encoding="utf-8").split(marker)[0]
         story.write_text(text + marker + f"Saved again, number {n}.\\n", encoding="utf-8")
+        before = os.times()
         started = time.perf_counter()
         result = builder.build()
         assert result.ok
         times.append(time.perf_counter() - started)
+        after = os.times()
+        cpu.append(after.user - before.user + after.system - before.system)
         rendered.append(len(result.rendered))
-print(json.dumps({"times": times[1:], "first": times[0], "rendered": rendered[-1]}))
+print(json.dumps({"times": times[1:], "cpu": cpu[1:], "first": times[0], "rendered": rendered[-1]}))
 """
 
 
@@ -464,6 +467,7 @@ def measure_long_lived(site: Generated, edits: int) -> dict[str, object]:
     found = json.loads(proc.stdout)
     return {
         "serve_edited": statistics.median(found["times"]),
+        "serve_edited_cpu": statistics.median(found["cpu"]),
         "serve_edited_runs": found["times"],
         "serve_first": found["first"],
         "serve_rendered": found["rendered"],
@@ -657,7 +661,8 @@ def _print(f: dict[str, object]) -> None:
         f"rendered {f['edit_rendered']}, wrote {f['edit_written']})"
     )
     print(
-        f"  in serve's builder:{f['serve_edited']:6.2f} s   (runs: {runs('serve_edited_runs')}; "
+        f"  in serve's builder:{f['serve_edited']:6.2f} s   (CPU {f['serve_edited_cpu']:.2f} s; "
+        f"runs: {runs('serve_edited_runs')}; "
         f"first rebuild {f['serve_first']:.2f} s; rendered {f['serve_rendered']})"
     )
     print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
