@@ -294,26 +294,31 @@ def _spelling(tag: str) -> str:
 
 def _check_tag_pages(c: _Checker, files: Sequence[ParsedFile]) -> None:
     """Warn when two different tags would share one tag page ('C++' and 'C#' -> /tags/c/)."""
-    first: dict[str, dict[str, tuple[str, str]]] = {}  # slug -> spelling -> (tag, path)
+    # Each tag as written, with the first file that uses it (in file order): only a
+    # spelling's first use can be reported, so the rest need no more work.
+    first_use: dict[str, ParsedFile] = {}
     for file in files:
         for tag in _strs(file.meta, "tags"):
-            slug = slugify(tag)
-            spellings = first.setdefault(slug, {})
-            spelling = _spelling(tag)
-            if spelling in spellings:
-                continue
-            if spellings:
-                other, where = next(iter(spellings.values()))
-                also = "" if where == file.path else f" (in {where})"
-                c.error(
-                    file,
-                    "tags",
-                    f"the tags '{tag}' and '{other}'{also} share one page, /tags/{slug}/",
-                    "tags are told apart by their letters and digits only; rename one of"
-                    " them, e.g. spell out a symbol",
-                    Severity.WARNING,
-                )
-            spellings[spelling] = (tag, file.path)
+            first_use.setdefault(tag, file)
+    first: dict[str, dict[str, tuple[str, str]]] = {}  # slug -> spelling -> (tag, path)
+    for tag, file in first_use.items():
+        slug = slugify(tag)
+        spellings = first.setdefault(slug, {})
+        spelling = _spelling(tag)
+        if spelling in spellings:
+            continue
+        if spellings:
+            other, where = next(iter(spellings.values()))
+            also = "" if where == file.path else f" (in {where})"
+            c.error(
+                file,
+                "tags",
+                f"the tags '{tag}' and '{other}'{also} share one page, /tags/{slug}/",
+                "tags are told apart by their letters and digits only; rename one of"
+                " them, e.g. spell out a symbol",
+                Severity.WARNING,
+            )
+        spellings[spelling] = (tag, file.path)
 
 
 def _str(meta: dict[str, object], key: str) -> str | None:
