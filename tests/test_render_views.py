@@ -17,6 +17,7 @@ from commsite.config import FederationConfig
 from commsite.render.dates import date_view, when_view
 from commsite.render.pages import PageSpec, all_tags, plan_pages
 from commsite.render.threads import ReplyView
+from commsite.render.viewclass import view
 from commsite.slugs import slugify, tag_key
 
 
@@ -309,3 +310,22 @@ def test_contexts_hold_only_views() -> None:
         assert isinstance(s.context, Mapping)  # a dict, or a LazyContext making one
         for key, value in s.context.items():
             _only_views(value, f"{s.path or '/'}:{key}")
+
+
+def test_a_view_is_a_frozen_slotted_dataclass_with_the_dataclass_repr() -> None:
+    @view
+    class Card:
+        title: str
+        tags: tuple[str, ...]
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Plain:
+        title: str
+        tags: tuple[str, ...]
+
+    card, plain = Card("It's “fixed”", ("a", "b")), Plain("It's “fixed”", ("a", "b"))
+    # Fingerprints read this text: it must stay exactly what dataclasses write.
+    assert repr(card).replace(".Card(", ".X(") == repr(plain).replace(".Plain(", ".X(")
+    assert dataclasses.is_dataclass(card) and not hasattr(card, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.title = "other"  # type: ignore[misc]

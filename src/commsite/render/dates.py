@@ -7,9 +7,10 @@ locale, so builds are reproducible everywhere.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from commsite.render.viewclass import view
 
 __all__ = ["DateView", "WhenView", "date_view", "day_view", "when_view"]
 
@@ -20,14 +21,14 @@ _MONTHS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class DateView:
     iso: str  # for <time datetime>: "2026-03-14T10:00:00+01:00" or "2026-03-14"
     text: str  # "14 March 2026"
     long: str  # "Saturday 14 March 2026, 10:00 CET" (date only for bare dates)
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class WhenView:
     """An event's time span."""
 

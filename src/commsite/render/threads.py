@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
 from commsite.render.dates import DateView, date_view
+from commsite.render.viewclass import view
 from commsite.slugs import tag_key
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
 INTRODUCTION_TAGS = frozenset({"introduction", "introductions", "intro", "newhere"})
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class ReplyView:
     anchor: str  # HTML id, stable across builds
     author_name: str
@@ -44,7 +45,7 @@ class ReplyView:
     replies: tuple[ReplyView, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class ThreadView:
     replies: tuple[ReplyView, ...]
     count: int  # replies at every depth
@@ -54,14 +55,14 @@ class ThreadView:
     federated: bool  # whether replying from the fediverse is possible at all
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class MatchView:
     name: str
     url: str
     interests: tuple[str, ...]  # the member's interests the introduction mentions
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class IntroductionView:
     anchor: str
     author_name: str

@@ -10,10 +10,9 @@ Links are site-absolute paths ("/stories/x/", under the base URL's path);
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from commsite.render.dates import DateView, WhenView
 from commsite.render.threads import ThreadView
+from commsite.render.viewclass import view
 
 __all__ = [
     "STATUS_LABELS",
@@ -45,39 +44,39 @@ __all__ = [
 STATUS_LABELS = {"cancelled": "Cancelled", "postponed": "Postponed"}
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class Link:
     title: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class NavLink:
     title: str
     url: str
     section: str  # compared with Meta.section to mark the current entry
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class ImageView:
     url: str
     alt: str
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class PersonRef:
     name: str
     url: str | None
     avatar: ImageView | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class TagRef:
     name: str
     url: str
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class Chrome:
     """What every page shows around its content. Kept small: it is in every fingerprint."""
 
@@ -94,7 +93,7 @@ class Chrome:
     logo: ImageView | None
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class Meta:
     """The <head> of one page."""
 
@@ -111,14 +110,14 @@ class Meta:
     noindex: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class StoryLink:
     title: str
     url: str
     date: DateView
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class StoryCard:
     title: str
     url: str
@@ -131,7 +130,7 @@ class StoryCard:
     future: bool
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class EventLink:
     title: str
     url: str
@@ -140,7 +139,7 @@ class EventLink:
     status_label: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class EventCard:
     title: str
     url: str
@@ -153,14 +152,14 @@ class EventCard:
     recaps: tuple[Link, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class LocationView:
     name: str
     address: str | None
     url: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class StoryView:
     title: str
     url: str
@@ -179,7 +178,7 @@ class StoryView:
     thread: ThreadView
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class EventView:
     title: str
     url: str
@@ -204,13 +203,13 @@ class EventView:
     thread: ThreadView
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class InterestView:
     name: str
     others: tuple[PersonRef, ...]  # other members who share it
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class MemberCard:
     name: str
     url: str
@@ -222,7 +221,7 @@ class MemberCard:
     summary: str
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class MemberView:
     id: str
     name: str
@@ -241,21 +240,21 @@ class MemberView:
     events: tuple[EventLink, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class TagCount:
     name: str
     url: str
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class PageLink:
     number: int
     url: str
     current: bool
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class Pagination:
     number: int
     total: int
@@ -264,7 +263,7 @@ class Pagination:
     pages: tuple[PageLink, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class RulesView:
     title: str
     body_html: str
@@ -272,13 +271,13 @@ class RulesView:
     count: int
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class PageView:
     title: str
     body_html: str
 
 
-@dataclass(frozen=True, slots=True)
+@view
 class CommunityView:
     name: str
     summary: str
