@@ -2,6 +2,7 @@
 
     python benchmarks/build.py --stories 1000 [--runs 3] [--jobs N]
     python benchmarks/build.py --stories 5000 --compare pelican
+    python benchmarks/build.py --stories 5000 --compare eleventy [--compare pelican]
 
 Generates a deterministic site (N stories of about 800 words of varied Markdown:
 headings, lists, code blocks, tables, links, emphasis; N/10 members; N/20
@@ -20,7 +21,10 @@ the build processes (ru_maxrss of the children, worker processes included).
 
 --compare pelican installs Pelican in a virtual environment (cached under
 /tmp/commsite-bench), converts the same content into a Pelican site and
-alternates clean builds of both, printing the medians and their ratio.
+alternates clean builds of both, printing the medians, their ratio and the files
+each wrote. --compare eleventy does the same with Eleventy 3.1 (installed with
+npm under /tmp/commsite-bench/eleventy; needs Node.js 18+) and the Eleventy
+project in benchmarks/eleventy/. --compare may be given more than once.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -571,20 +576,151 @@ def _time_pelican(venv: Path, site: Path) -> float:
 def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
     venv = _pelican_venv()
     peli = pelican_site(site, site.root.parent / "pelican-site")
+    return _alternate(
+        site, runs, extra, "pelican", lambda: _time_pelican(venv, peli), peli / "output"
+    )
+
+
+def _count_files(folder: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def _alternate(
+    site: Generated,
+    runs: int,
+    extra: list[str],
+    peer: str,
+    build: Callable[[], float],
+    output: Path,
+) -> dict[str, object]:
+    """Alternate clean builds of commsite and of a peer (`build` makes one clean
+    build into `output` and returns its seconds): medians, runs, their ratio, the
+    files each wrote and the disk probe after the runs."""
     ours: list[float] = []
     theirs: list[float] = []
     for _ in range(runs):
         _clean(site.root)
         ours.append(_run_build(site.root, extra)[0])
-        theirs.append(_time_pelican(venv, peli))
-    mine, peer = statistics.median(ours), statistics.median(theirs)
+        theirs.append(build())
+    mine, other = statistics.median(ours), statistics.median(theirs)
     return {
         "commsite": mine,
-        "pelican": peer,
+        peer: other,
         "commsite_runs": ours,
-        "pelican_runs": theirs,
-        "ratio": peer / mine,
+        f"{peer}_runs": theirs,
+        "ratio": other / mine,
+        "commsite_files": _count_files(site.root / "public"),
+        f"{peer}_files": _count_files(output),
+        "disk_ms_after": disk_probe(site.root.parent),
     }
+
+
+# --- Eleventy -----------------------------------------------------------------
+
+ELEVENTY_PROJECT = Path(__file__).resolve().parent / "eleventy"
+# The newest 3.1 release that installs from this machine's registry: 3.1.8 needs
+# @11ty/recursive-copy@^4.0.6, which the registry does not have (it has 4.0.4).
+ELEVENTY = "3.1.7"
+ELEVENTY_PACKAGES = [f"@11ty/eleventy@{ELEVENTY}", "@11ty/eleventy-plugin-syntaxhighlight@5"]
+
+
+def _eleventy_install() -> Path:
+    """Eleventy 3.1 and its syntax-highlight plugin, installed with npm once into
+    a cached folder (whose node_modules the Eleventy project links to)."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    needs = (
+        "--compare eleventy needs Node.js 18 or later and npm (Eleventy 3 runs on "
+        "Node 18+): install them (e.g. `apt-get install nodejs npm`, or from "
+        "https://nodejs.org/) and run again"
+    )
+    if node is None or npm is None:
+        raise SystemExit(needs)
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.strip().lstrip("v").split(".")[0] or 0) < 18:
+        raise SystemExit(f"{needs} (found node {version.strip()})")
+    folder = CACHE_DIR / "eleventy"
+    installed = (folder / "node_modules" / ".bin" / "eleventy").exists()
+    if not installed or eleventy_version(folder) != ELEVENTY:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "package.json").write_text('{"private": true}\n', encoding="utf-8")
+        subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", *ELEVENTY_PACKAGES],
+            cwd=folder,
+            check=True,
+        )
+    return folder
+
+
+def eleventy_version(install: Path) -> str:
+    package = install / "node_modules" / "@11ty" / "eleventy" / "package.json"
+    return str(json.loads(package.read_text(encoding="utf-8"))["version"])
+
+
+def eleventy_site(site: Generated, dest: Path) -> Path:
+    """The same content as an Eleventy 3 project at `dest` (`benchmarks/eleventy/`,
+    the content files copied in as they are: their front matter is YAML).
+
+    It builds what an Eleventy user would for this site: a page per story
+    (Markdown through Eleventy's markdown-it, preprocessed by Liquid as is
+    Eleventy's default; fenced code highlighted by the syntax-highlight plugin;
+    a Nunjucks layout chain with head, nav, the authors linking to member pages,
+    the tags to tag pages, the recapped event), a page per member (bio, roles,
+    interests, their stories as cards), a page per event (hosts, tags, recaps),
+    a page per tag (pagination over a collection of tags: the tag's stories as
+    cards, its events), the story list 10 a page, the member and event
+    directories, the home page, the pages and rules, and an Atom feed of the
+    latest 20 stories (a Nunjucks template, no plugin). A card is a story's
+    title, date, authors, a summary cut from its rendered HTML and its tags.
+
+    It does not write what commsite writes beyond that: ActivityPub documents
+    (actor, outbox, one object per story and event), the JSON Feed, iCalendar
+    files, the sitemap, robots.txt, 404 page, WebFinger and NodeInfo; nor
+    heading anchors, image handling or the tag index page.
+    """
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(ELEVENTY_PROJECT, dest)
+    source = site.root / "content"
+    for folder in ("stories", "members", "events", "pages"):
+        for path in sorted((source / folder).glob("*.md")):
+            shutil.copyfile(path, dest / "content" / folder / path.name)
+    shutil.copyfile(source / "rules.md", dest / "content" / "pages" / "rules.md")
+    return dest
+
+
+def _time_eleventy(project: Path) -> float:
+    shutil.rmtree(project / "_site", ignore_errors=True)
+    os.sync()  # as for commsite's runs
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [
+            str(project / "node_modules" / ".bin" / "eleventy"),
+            "--config=eleventy.config.mjs",
+            "--input=content",
+            "--output=_site",
+            "--quiet",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"eleventy failed:\n{proc.stderr[-3000:]}")
+    return seconds
+
+
+def compare_eleventy(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
+    install = _eleventy_install()
+    project = eleventy_site(site, site.root.parent / "eleventy-site")
+    (project / "node_modules").symlink_to(install / "node_modules")
+    figures = _alternate(
+        site, runs, extra, "eleventy", lambda: _time_eleventy(project), project / "_site"
+    )
+    figures["eleventy_version"] = eleventy_version(install)
+    return figures
+
+
+COMPARE = {"pelican": compare_pelican, "eleventy": compare_eleventy}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -593,7 +729,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, help="passed to commsite build --jobs")
-    parser.add_argument("--compare", choices=["pelican"], help="also build with a peer")
+    parser.add_argument(
+        "--compare",
+        choices=sorted(COMPARE),
+        action="append",
+        help="also build with a peer, alternating clean builds (repeatable)",
+    )
     parser.add_argument("--keep", type=Path, help="generate the site here and keep it")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
@@ -621,8 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(measure(site, args.runs, extra))
         figures["disk_ms_after"] = disk_probe(workdir)
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
-        if args.compare == "pelican":
-            figures["pelican"] = compare_pelican(site, args.runs, extra)
+        for peer in dict.fromkeys(args.compare or []):
+            figures[peer] = COMPARE[peer](site, args.runs, extra)
         if args.json:
             print(json.dumps(figures, indent=1))
         else:
@@ -667,11 +808,20 @@ def _print(f: dict[str, object]) -> None:
     )
     print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
     print(f"peak memory:       {f['peak_rss_mib']:7.0f} MiB")
-    peer = f.get("pelican")
-    if isinstance(peer, dict):
+    for key, name in (("pelican", "Pelican"), ("eleventy", "Eleventy")):
+        peer = f.get(key)
+        if not isinstance(peer, dict):
+            continue
+        version = f" {peer[f'{key}_version']}" if f"{key}_version" in peer else ""
         print(
-            f"clean build vs Pelican: commsite {peer['commsite']:.2f} s, "
-            f"Pelican {peer['pelican']:.2f} s: Pelican takes {peer['ratio']:.1f}x as long"
+            f"clean build vs {name}{version}: commsite {peer['commsite']:.2f} s, "
+            f"{name} {peer[key]:.2f} s: {name} takes {peer['ratio']:.2f}x as long "
+            f"(it wrote {peer[f'{key}_files']:,} files, commsite {peer['commsite_files']:,})"
+        )
+        print(
+            f"  runs: commsite {', '.join(f'{x:.2f}' for x in peer['commsite_runs'])}; "
+            f"{name} {', '.join(f'{x:.2f}' for x in peer[f'{key}_runs'])}; "
+            f"disk probe after them {peer['disk_ms_after']:.2f} ms"
         )
 
 
