@@ -43,7 +43,7 @@ def test_parsed_file_pickles() -> None:
 
 
 def test_parser_version_and_kinds() -> None:
-    assert PARSER_VERSION.startswith("2/")
+    assert PARSER_VERSION.startswith("3/")
     assert KINDS == ("story", "member", "event", "rules", "page")
     with pytest.raises(ValueError, match="unknown content kind"):
         parse_file("post", "content/posts/x.md", b"---\n---\n")
@@ -180,7 +180,7 @@ def test_slug_override_must_fit_a_url() -> None:
 def test_rules_items_and_anchors() -> None:
     text = "---\ntitle: Rules\nupdated: 2026-01-10\n---\n1. Be kind.\n2. Share.\n"
     p = parse_file("rules", "content/rules.md", text.encode())
-    assert p.ok and p.rule_items == ("Be kind.", "Share.")
+    assert p.ok and p.rule_items == ("Be kind.", "Share.") and p.rule_start == 1
     assert '<li id="rule-2">Share.</li>' in p.body_html
 
 

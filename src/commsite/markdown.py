@@ -63,7 +63,7 @@ THEME_IDS = frozenset(
 )
 # Ids made around or inside a body: footnotes (fn1, fnref1), reply and
 # introduction anchors (render/threads.anchor_id), and on the rules page the
-# rules' own anchors (rule-1, rule-2, ...).
+# rules' own anchors (rule-N, N as the list numbers them: rule-1, rule-2, ...).
 _MADE_IDS = re.compile(r"fn\d+|fnref\d+|(?:reply|intro)-[0-9a-f]{10}")
 _RULE_IDS = re.compile(r"rule-\d+")
 
@@ -73,6 +73,7 @@ class RenderedMarkdown:
     html: str
     summary: str  # plain text from the first paragraph(s), at most SUMMARY_LENGTH characters
     rule_items: tuple[str, ...]  # plain text of the first top-level ordered list's items
+    rule_start: int = 1  # the number that list gives its first item (`3.` -> 3; may be 0)
 
 
 _FORMATTER = HtmlFormatter(cssclass="highlight")
@@ -202,23 +203,34 @@ def _summary(tokens: Sequence[Token]) -> str:
     return _shorten(" ".join(parts))
 
 
-def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[str, ...]:
-    start = next(
+def _list_start(token: Token) -> int:
+    """The number an ``ordered_list_open`` gives its first item: markdown-it sets
+    "start" (0 to 999,999,999, as CommonMark allows) when it is not 1."""
+    start = token.attrGet("start")
+    return int(start) if start is not None else 1
+
+
+def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[int, tuple[str, ...]]:
+    """The first top-level ordered list: the number of its first item and the
+    plain text of each item; with `anchors`, item N (as the list numbers it:
+    ``3.`` then 4, 5, ...) gets ``id="rule-N"``."""
+    opening = next(
         (i for i, t in enumerate(tokens) if t.type == "ordered_list_open" and t.level == 0),
         None,
     )
-    if start is None:
-        return ()
+    if opening is None:
+        return 1, ()
+    first = _list_start(tokens[opening])
     items: list[str] = []
     current: list[str] | None = None
-    for token in tokens[start + 1 :]:
+    for token in tokens[opening + 1 :]:
         if token.level == 0:  # ordered_list_close
             break
         if token.type == "list_item_open" and token.level == 1:
+            if anchors:
+                token.attrSet("id", f"rule-{first + len(items)}")
             current = []
             items.append("")
-            if anchors:
-                token.attrSet("id", f"rule-{len(items)}")
         elif token.type == "list_item_close" and token.level == 1 and current is not None:
             items[-1] = " ".join(current)
             current = None
@@ -226,21 +238,22 @@ def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[str, ...]:
             text = _plain(token)
             if text:
                 current.append(text)
-    return tuple(items)
+    return first, tuple(items)
 
 
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
-    ordered list get ``id="rule-N"`` (N from 1), and no heading does."""
+    ordered list get ``id="rule-N"``, N the number the reader sees (from the
+    list's start: ``3. Be kind`` is rule-3), and no heading does."""
     return _render(_MD, text, rule_anchors)
 
 
 def _render(md: MarkdownIt, text: str, rule_anchors: bool) -> RenderedMarkdown:
     env: EnvType = {"rule_anchors": rule_anchors}
     tokens = md.parse(text, env)
-    rules = _rule_items(tokens, rule_anchors)
+    first, rules = _rule_items(tokens, rule_anchors)
     html = md.renderer.render(tokens, md.options, env)
-    return RenderedMarkdown(html=html, summary=_summary(tokens), rule_items=rules)
+    return RenderedMarkdown(html=html, summary=_summary(tokens), rule_items=rules, rule_start=first)
 
 
 def _style_defs(style: str) -> list[str]:

@@ -667,6 +667,7 @@ def assemble_site(
             items=r.rule_items,
             source=r.path,
             updated=updated if isinstance(updated, date) else None,
+            first=r.rule_start,
         )
 
     diagnostics = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)

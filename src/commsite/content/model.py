@@ -96,9 +96,17 @@ class Event:
 class Rules:
     title: str
     body_html: str  # list items of the first top-level ordered list carry id="rule-N"
-    items: tuple[str, ...]  # plain text of each rule, rule 1 first
+    items: tuple[str, ...]  # plain text of each rule, in order: items[0] is rule `first`
     source: str
     updated: date | None = None
+    # The number the list gives its first rule, as written ("3. Be kind" -> 3; may
+    # be 0): rule N is the one the reader sees numbered N, anchored "rule-N".
+    first: int = 1
+
+    @property
+    def numbers(self) -> range:
+        """The rule numbers that exist: first, first + 1, ... (empty with no rules)."""
+        return range(self.first, self.first + len(self.items))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from commsite.markdown import render_markdown
 __all__ = ["KINDS", "PARSER_VERSION", "SCHEMAS", "ParsedFile", "parse_file"]
 
 # Bump the first part when parse_file's output changes for the same input.
-PARSER_VERSION = "2/" + "/".join(
+PARSER_VERSION = "3/" + "/".join(
     (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__, yaml.__version__)
 )
 
@@ -105,6 +105,7 @@ class ParsedFile:
     body_html: str
     summary: str
     rule_items: tuple[str, ...]
+    rule_start: int  # the number of the first rule as written (RenderedMarkdown.rule_start)
     diagnostics: tuple[Diagnostic, ...]
     ok: bool  # False when the file cannot be used (it has errors)
 
@@ -172,10 +173,10 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
         raise ValueError(f"unknown content kind {kind!r}; expected one of {KINDS}")
     text, problem = decode_text(path, data)
     if text is None:
-        return ParsedFile(kind, path, {}, {}, "", "", (), (problem,) if problem else (), False)
+        return ParsedFile(kind, path, {}, {}, "", "", (), 1, (problem,) if problem else (), False)
     fm, problems = split_front_matter(text, path)
     if fm is None:
-        return ParsedFile(kind, path, {}, {}, "", "", (), tuple(problems), False)
+        return ParsedFile(kind, path, {}, {}, "", "", (), 1, tuple(problems), False)
     meta, more = _check_meta(kind, path, fm.meta, fm.key_lines)
     problems.extend(more)
     rendered = render_markdown(fm.body, rule_anchors=kind == "rules")
@@ -198,6 +199,7 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
         body_html=rendered.html,
         summary=summary if isinstance(summary, str) else rendered.summary,
         rule_items=rendered.rule_items,
+        rule_start=rendered.rule_start,
         diagnostics=tuple(problems),
         ok=not any(d.is_error for d in problems),
     )
