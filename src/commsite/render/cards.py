@@ -178,6 +178,20 @@ def federation_on(site: Site) -> bool:
 _RULE_ITEM = re.compile(r'<li id="rule-(\d+)">')
 
 
+def _count_from(body_html: str, first: int) -> str:
+    """The default theme numbers the rules with a CSS counter ("rule"), which
+    counts from 1 whatever the list's start: make it count from `first` too, so
+    the number shown is the one in the anchor (<ol start="3"> shows 3, 4, ...)."""
+    if first == 1:
+        return body_html
+    opening = f'<ol start="{first}">\n<li id="rule-{first}">'
+    return body_html.replace(
+        opening,
+        f'<ol start="{first}" style="counter-reset: rule {first - 1}">\n<li id="rule-{first}">',
+        1,
+    )
+
+
 def rules_view(site: Site) -> RulesView:
     rules = site.rules
     return RulesView(
@@ -185,7 +199,7 @@ def rules_view(site: Site) -> RulesView:
         body_html=_RULE_ITEM.sub(
             r'<li id="rule-\1"><a class="rule-anchor" href="#rule-\1" '
             r'aria-label="Link to rule \1">#</a>',
-            rules.body_html,
+            _count_from(rules.body_html, rules.first),
         ),
         updated=day_view(rules.updated) if rules.updated else None,
         count=len(rules.items),
