@@ -231,7 +231,7 @@ def test_help_has_examples_and_the_site_option(command: str) -> None:
 def test_a_rule_that_does_not_exist_is_refused(site: Path) -> None:
     code, out = run("moderate", "reject", "-s", str(site), "1", "--rule", "7")
     assert code == 2
-    assert "rules.md has 3 rules; there is no rule 7" in out
+    assert "rules.md numbers its rules 1 to 3; there is no rule 7" in out
     assert run("moderate", "log", "--site", str(site))[1] == ""
 
 

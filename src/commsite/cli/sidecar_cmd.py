@@ -175,16 +175,29 @@ def _now() -> datetime:
 
 
 def _check_rule(root: Path, rule: int | None) -> None:
+    """Refuse a --rule that rules.md does not show: rule N is the item the
+    rules page numbers N (a list written from "3." has rules 3, 4, ...)."""
     if rule is None:
         return
     site, _ = load_site(root, now=_now())
-    items = site.rules.items if site is not None else ()
-    if not 1 <= rule <= len(items):
+    if site is None:
         raise click.BadParameter(
-            f"rules.md has {len(items)} rule{'s' if len(items) != 1 else ''}; "
-            f"there is no rule {rule}",
+            "the site does not load, so the rule cannot be checked; run 'commsite check'",
             param_hint="--rule",
         )
+    numbers = site.rules.numbers
+    if rule not in numbers:
+        raise click.BadParameter(
+            f"{_rules_numbered(numbers)}; there is no rule {rule}", param_hint="--rule"
+        )
+
+
+def _rules_numbered(numbers: range) -> str:
+    if not numbers:
+        return "rules.md has no numbered list of rules"
+    if len(numbers) == 1:
+        return f"rules.md has one rule, rule {numbers[0]}"
+    return f"rules.md numbers its rules {numbers[0]} to {numbers[-1]}"
 
 
 def _notify(root: Path, what: str) -> None:
@@ -193,7 +206,11 @@ def _notify(root: Path, what: str) -> None:
         click.echo("warning: the rebuild webhook did not answer; rebuild by hand", err=True)
 
 
-RULE = click.option("--rule", type=int, help="The number of the rule in rules.md this cites.")
+RULE = click.option(
+    "--rule",
+    type=int,
+    help="The number of the rule in rules.md this cites, as the rules page shows it.",
+)
 NOTE = click.option("--note", help="A note for the decision log.")
 
 
