@@ -25,6 +25,7 @@ from commsite.content.interactions import load_interactions
 from commsite.content.model import (
     Event,
     Interactions,
+    LeftOut,
     Location,
     Member,
     Page,
@@ -583,7 +584,8 @@ def assemble_site(
     """Check the parsed files together and build the Site.
 
     The diagnostics returned include every file's own (`ParsedFile.diagnostics`),
-    sorted. The Site is None when any diagnostic is an error. `memo`: what the
+    sorted. The Site is None when any diagnostic is an error. Its `left_out` names
+    the stories skipped as drafts or as dated after `now`. `memo`: what the
     last call made of each file (a long-lived builder's), see AssembleMemo.
     """
     if now.tzinfo is None:
@@ -623,6 +625,8 @@ def assemble_site(
         if isinstance(event, Event):
             events.append(event)
     stories: list[Story] = []
+    left_drafts: list[str] = []
+    left_future: list[tuple[str, datetime]] = []
     events_by_slug = {e.slug: e for e in events}
     for p in by_kind.get("story", []):
         story = made(p, functools.partial(_story, checker, p, members_by_id, events_by_id))
@@ -631,9 +635,11 @@ def assemble_site(
         if story.event in events_by_slug:
             _check_recap_date(checker, p, story, events_by_slug[story.event])
         if story.draft and not drafts:
+            left_drafts.append(p.path)
             continue
         if story.date > now:
             if not future:
+                left_future.append((p.path, story.date))
                 continue
             story = _future(memo, p, story)
         stories.append(story)
@@ -689,8 +695,17 @@ def assemble_site(
         pages=tuple(pages),
         interactions=interactions,
         public_key_pem=public_key_pem,
+        left_out=_left_out(left_drafts, left_future),
     )
     return site, diagnostics
+
+
+def _left_out(drafts: list[str], future: list[tuple[str, datetime]]) -> LeftOut:
+    """What assemble_site skipped: drafts in path order, future stories earliest
+    first (their dates are in the site's time zone, as every story's)."""
+    if not drafts and not future:
+        return LeftOut()
+    return LeftOut(tuple(drafts), tuple(sorted(future, key=lambda f: (f[1], f[0]))))
 
 
 _FALLBACK_CONFIG = SiteConfig(title="", base_url="http://localhost/")

@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from commsite.config import SiteConfig
+from commsite.content.left_out import LeftOut
 
 __all__ = [
     "Event",
     "Interactions",
     "Introduction",
+    "LeftOut",
     "Location",
     "Member",
     "Page",
@@ -188,3 +190,6 @@ class Site:
     pages: tuple[Page, ...] = ()
     interactions: Interactions = field(default_factory=Interactions)
     public_key_pem: str | None = None  # the community actor's public key, if any
+    # The stories the build left out, to tell the organiser; no page shows it
+    # (and no page key holds it: it changes when a draft is added, the pages do not).
+    left_out: LeftOut = field(default_factory=LeftOut)
