@@ -113,6 +113,8 @@ def _full_build(run: _Run) -> BuildResult:
         memo=memo.assemble,
     )
     run.problems += more
+    if site is not None:
+        run.left_out = site.left_out
     if site is None or run.failing():
         return run.failed()
 

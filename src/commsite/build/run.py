@@ -14,16 +14,18 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from commsite.build.cache import BuildCache, RecordEntry, write_last_build
 from commsite.build.clock import build_now
 from commsite.build.inputs import InputScan, NowWindow, scan_inputs
 from commsite.build.output import FileState
+from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
 from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 
@@ -68,6 +70,9 @@ class BuildResult:
     total: int  # files in the output
     seconds: float
     output: Path | None = None
+    # The stories the site left out (drafts, future ones), as the build's Site says;
+    # empty when the build failed before it had a Site.
+    left_out: LeftOut = field(default_factory=LeftOut)
 
 
 class Builder:
@@ -175,6 +180,7 @@ class _Run:
         self.result: BuildResult | None = None
         self.scan: InputScan | None = None  # the input scan of the no-change check
         self.cache: BuildCache | None = None  # the build cache this run uses, once open
+        self.left_out = LeftOut()  # the Site's, once the build has one
 
     # --- the steps ----------------------------------------------------------
 
@@ -240,7 +246,8 @@ class _Run:
             diagnostics = [
                 Diagnostic(d[0], d[1], d[2], Severity(d[3]), d[4]) for d in fast["diagnostics"]
             ]
-        except (KeyError, TypeError, ValueError, IndexError):
+            left_out = _left_out_from_json(fast["left_out"])
+        except (KeyError, TypeError, ValueError, IndexError, ZoneInfoNotFoundError):
             return False
         if not window.contains(self.now):
             return False
@@ -254,6 +261,7 @@ class _Run:
                     return False
             self.builder._output_known = True
         self.problems += diagnostics
+        self.left_out = left_out
         self.builder._record_total = total
         return True
 
@@ -283,6 +291,7 @@ class _Run:
                     [d.path, d.line, d.message, d.severity.value, d.hint]
                     for d in sorted(set(self.problems), key=Diagnostic.sort_key)
                 ],
+                "left_out": _left_out_json(self.left_out),
             },
         )
 
@@ -312,6 +321,7 @@ class _Run:
             0,
             time.perf_counter() - self.start,
             self.options.output_dir,
+            self.left_out,
         )
         return self.result
 
@@ -331,6 +341,7 @@ class _Run:
             total,
             time.perf_counter() - self.start,
             self.options.output_dir,
+            self.left_out,
         )
         return self.result
 
@@ -352,8 +363,30 @@ class _Run:
                     "written": list(result.written),
                     "removed": list(result.removed),
                     "diagnostics": [d.format() for d in result.diagnostics],
+                    "left_out": _left_out_json(result.left_out),
                 },
             )
+
+
+def _left_out_json(left_out: LeftOut) -> dict[str, list[Any]]:
+    """LeftOut as JSON: dates as ISO strings with their time zone's name."""
+    return {
+        "drafts": list(left_out.drafts),
+        "future": [[path, due.isoformat(), str(due.tzinfo)] for path, due in left_out.future],
+    }
+
+
+def _left_out_from_json(data: Any) -> LeftOut:
+    """The LeftOut `_left_out_json` wrote (TypeError, ValueError, KeyError or
+    ZoneInfoNotFoundError when it is not that)."""
+    drafts = tuple(data["drafts"])
+    future = tuple(
+        (path, datetime.fromisoformat(due).astimezone(ZoneInfo(zone)))
+        for path, due, zone in data["future"]
+    )
+    if not all(isinstance(p, str) for p in (*drafts, *(p for p, _ in future))):
+        raise TypeError("left_out: paths must be strings")
+    return LeftOut(drafts, future)
 
 
 def _quick_cache_dir(root: Path) -> Path | None:
