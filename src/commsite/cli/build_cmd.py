@@ -13,6 +13,7 @@ import click
 
 from commsite.build.clock import build_now
 from commsite.build.run import BuildOptions, BuildResult, build_site
+from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
 
 __all__ = ["build", "check"]
@@ -83,13 +84,45 @@ def _shown_path(path: Path) -> str:
     return shown.rstrip(os.sep) + os.sep
 
 
-def summary_line(result: BuildResult) -> str:
-    """'Built 1,234 files (56 written) in 2.3 s → public/'."""
+def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
+    """'Built 1,234 files (56 written) in 2.3 s → public/', and a second line
+    'Left out: ...' when the build left drafts or future stories out (see
+    left_out_line; paths as seen from here, `site` being the site's folder)."""
     changes = f"{len(result.written):,} written"
     if result.removed:
         changes += f", {len(result.removed):,} removed"
     where = _shown_path(result.output) if result.output is not None else ""
-    return f"Built {result.total:,} files ({changes}) in {result.seconds:.1f} s → {where}"
+    line = f"Built {result.total:,} files ({changes}) in {result.seconds:.1f} s → {where}"
+    if result.left_out:
+        line += "\n" + left_out_line(result.left_out, site)
+    return line
+
+
+def left_out_line(left_out: LeftOut, site: Path = Path(".")) -> str:
+    """'Left out: 2 drafts (--drafts includes them), 1 story dated in the future
+    (content/stories/x.md is due 2026-12-01 09:00 GMT; build again then, or use
+    --future)': what a build without --drafts or --future did not publish, and
+    when the first future story is due (in the site's time zone)."""
+    parts = []
+    if left_out.drafts:
+        n = len(left_out.drafts)
+        them = "it" if n == 1 else "them"
+        parts.append(f"{_count(n, 'draft')} (--drafts includes {them})")
+    if left_out.future:
+        path, due = left_out.future[0]
+        first = _from_here(site, path)
+        if len(left_out.future) > 1:
+            first = f"the first, {first},"
+        when = f"{due:%Y-%m-%d %H:%M} {due.tzname() or format(due, '%z')}"
+        parts.append(
+            f"{_count(len(left_out.future), 'story', 'stories')} dated in the future"
+            f" ({first} is due {when}; build again then, or use --future)"
+        )
+    return "Left out: " + ", ".join(parts)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 @click.command()
@@ -165,7 +198,7 @@ def build(
         else:
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
-    click.echo(summary_line(result), err=True)
+    click.echo(summary_line(result, site), err=True)
 
 
 @click.command()
