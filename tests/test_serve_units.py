@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -15,7 +16,14 @@ import requests
 from commsite.errors import Diagnostic, Severity
 from commsite.serve.changes import Debouncer, is_relevant
 from commsite.serve.errorpage import error_page
-from commsite.serve.livereload import EVENTS_PATH, inject_reload_script, reload_script
+from commsite.serve.livereload import (
+    EVENTS_PATH,
+    MAX_CHANGED,
+    build_event,
+    inject_reload_script,
+    reaches_pages,
+    reload_script,
+)
 from commsite.serve.server import PreviewServer, PreviewState
 
 
@@ -23,7 +31,7 @@ def test_script_goes_before_the_last_body_end() -> None:
     html = b"<html><body><p>x</p><!-- </body> in a comment --></BODY ></html>"
     out = inject_reload_script(html, "b-1")
     assert out.endswith(reload_script("b-1").encode() + b"</BODY ></html>")
-    assert b'const served="b-1"' in out
+    assert b'const served = {"id": "b-1", "error": false, "notFound": false};' in out
     assert out.count(b"EventSource") == 1
 
 
@@ -162,17 +170,142 @@ def test_webfinger_is_answered_with_cors(served: tuple[str, PreviewState, Path])
     assert other.status_code == 404
 
 
+def _events(response: requests.Response) -> Iterator[dict[str, Any]]:
+    """The `build` events of an open stream, each checked to be one well-framed event."""
+    lines: list[str] = []
+    for line in response.iter_lines(chunk_size=1, decode_unicode=True):
+        if line.startswith("data:"):
+            assert [x for x in lines if x and not x.startswith(":")][-1:] == ["event: build"]
+            lines = []
+            yield json.loads(line.removeprefix("data: "))
+        else:
+            assert not line or line.startswith(("event:", "retry:", ":")), line
+            lines.append(line)
+
+
 def test_event_stream_announces_each_build(served: tuple[str, PreviewState, Path]) -> None:
     base, state, _ = served
     with requests.get(f"{base}{EVENTS_PATH}", stream=True, timeout=5) as r:
         assert r.headers["Content-Type"] == "text/event-stream"
         lines = r.iter_lines(chunk_size=1, decode_unicode=True)
         seen = [next(lines) for _ in range(3)]
-        assert seen == ["retry: 500", "event: build", f"data: {state.boot}-0"]
-        threading.Timer(0.05, lambda: state.publish(failed=False, diagnostics=[])).start()
+        assert seen[:2] == ["retry: 500", "event: build"]
+        first = json.loads(seen[2].removeprefix("data: "))
+        assert first == {"id": f"{state.boot}-0", "after": None, "failed": False, "changed": None}
+        # The stream took its first event before its headers were sent: any
+        # build from now on is an event of its own.
+        state.publish(failed=False, diagnostics=[], changed=["stories/a/index.html"])
         rest = []
         for line in lines:
             rest.append(line)
             if line.startswith("data:"):
                 break
-        assert rest[-2:] == ["event: build", f"data: {state.boot}-1"]
+        assert rest[-2:] == ["event: build", rest[-1]]
+        assert json.loads(rest[-1].removeprefix("data: "))["id"] == f"{state.boot}-1"
+
+
+def test_events_chain_builds_and_say_what_changed(served: tuple[str, PreviewState, Path]) -> None:
+    base, state, _ = served
+    boot = state.boot
+    with requests.get(f"{base}{EVENTS_PATH}", stream=True, timeout=5) as r:
+        events = _events(r)
+        assert next(events)["changed"] is None  # the first event of a stream
+
+        # What the page can show or load is listed; documents for other programs are not.
+        state.publish(
+            failed=False,
+            diagnostics=[],
+            changed=["stories/a/index.html", "ap/stories/a", "feed.xml", "assets/style.css"],
+        )
+        assert next(events) == {
+            "id": f"{boot}-1",
+            "after": f"{boot}-0",
+            "failed": False,
+            "changed": ["assets/style.css", "stories/a/index.html"],
+        }
+
+        state.publish(failed=True, diagnostics=[Diagnostic("content/stories/a.md", 2, "x")])
+        assert next(events) == {
+            "id": f"{boot}-2",
+            "after": f"{boot}-1",
+            "failed": True,
+            "changed": None,  # publish was not told what changed
+        }
+
+        many = [f"stories/s{i}/index.html" for i in range(MAX_CHANGED + 1)]
+        state.publish(failed=False, diagnostics=[], changed=many)
+        assert next(events)["changed"] is None  # too many: assume everything
+        state.publish(failed=False, diagnostics=[], changed=many[:MAX_CHANGED])
+        event = next(events)
+        assert event["after"] == f"{boot}-3"
+        assert event["changed"] == sorted(many[:MAX_CHANGED])
+
+        state.publish(failed=False, diagnostics=[], changed=[])
+        assert next(events) == {
+            "id": f"{boot}-5",
+            "after": f"{boot}-4",
+            "failed": False,
+            "changed": [],
+        }
+
+    # A stream opened later starts with the current build, and nothing of what
+    # changed: its page may have been served before builds it never heard of.
+    with requests.get(f"{base}{EVENTS_PATH}", stream=True, timeout=5) as r:
+        assert next(_events(r)) == {
+            "id": f"{boot}-5",
+            "after": f"{boot}-4",
+            "failed": False,
+            "changed": None,
+        }
+
+
+def test_an_event_is_one_data_line_whatever_the_paths() -> None:
+    event = build_event("b-2", after="b-1", failed=False, changed=["a\nb/index.html", "é.html"])
+    text = event.decode()
+    assert text.endswith("\n\n") and text.count("\n") == 3
+    name, data, _, _ = text.split("\n")
+    assert name == "event: build"
+    assert json.loads(data.removeprefix("data: "))["changed"] == ["a\nb/index.html", "é.html"]
+
+
+@pytest.mark.parametrize(
+    ("path", "reaches"),
+    [
+        ("index.html", True),
+        ("stories/a/index.html", True),
+        ("404.html", True),
+        ("assets/style.css", True),
+        ("assets/app.js", True),
+        ("images/a.png", True),
+        ("fonts/a.woff2", True),
+        ("downloads/notes.pdf", True),  # unknown to us: assume a page shows it
+        ("ap/stories/a", False),
+        ("ap/outbox-pages/2", False),
+        (".well-known/webfinger", False),
+        ("nodeinfo/2.1", False),
+        ("feed.xml", False),
+        ("feed.json", False),
+        ("events.ics", False),
+        ("events/a/event.ics", False),
+        ("sitemap.xml", False),
+        ("robots.txt", False),
+        (".nojekyll", False),
+        ("_headers", False),
+        ("_deploy/nginx.conf", False),
+    ],
+)
+def test_which_changed_files_can_show_in_a_tab(path: str, reaches: bool) -> None:
+    assert reaches_pages(path) is reaches
+
+
+def test_pages_say_whether_they_are_the_error_or_not_found_page(
+    served: tuple[str, PreviewState, Path],
+) -> None:
+    base, state, _ = served
+    ok = requests.get(f"{base}/stories/a/", timeout=5).text
+    assert f'{{"id": "{state.boot}-0", "error": false, "notFound": false}}' in ok
+    missing = requests.get(f"{base}/nope/", timeout=5).text
+    assert f'{{"id": "{state.boot}-0", "error": false, "notFound": true}}' in missing
+    state.publish(failed=True, diagnostics=[Diagnostic("content/stories/a.md", 2, "broken")])
+    failed = requests.get(f"{base}/stories/a/", timeout=5).text
+    assert f'{{"id": "{state.boot}-1", "error": true, "notFound": false}}' in failed

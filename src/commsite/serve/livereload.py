@@ -1,43 +1,127 @@
-"""The live-reload script `commsite serve` injects into HTML responses.
+"""Live reload in `commsite serve`: the build events and the script that reads them.
 
-It exists only in serve: pages are stored without it (the build never sees it)
-and the server adds it to each HTML response on the way out.
+The script exists only in serve: pages are stored without it (the build never
+sees it) and the server adds it to each HTML response on the way out.
+
+The server sends a Server-Sent Event `build` when a stream opens and after each
+build (or failed build); its data is one line of JSON:
+
+    {"id": "<boot>-<n>", "after": "<boot>-<n-1>", "failed": false,
+     "changed": ["stories/x/index.html", "assets/style.css"]}
+
+`changed` lists the output files build n wrote or removed that an open tab can
+show or load; it is null ("assume everything changed") in a stream's first
+event, after a full build and when more than MAX_CHANGED files changed. The
+script knows the build its page was served from and which output file the
+page is, and keeps the page (taking the new id as its own) only when the event
+follows that build directly, the build did not fail, the page is not the error
+page, and `changed` names neither its file nor any non-HTML file (a stylesheet,
+script, image or font every page may use). Otherwise it reloads: after a
+change to its page, when the stream connected only after a rebuild had
+finished, when it missed an event, and after the server restarted (EventSource
+reconnects by itself and the boot part of the id differs).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
 
-__all__ = ["EVENTS_PATH", "inject_reload_script", "reload_script"]
+from commsite import urls
+from commsite.federation.content_types import content_type_for
+
+__all__ = [
+    "EVENTS_PATH",
+    "MAX_CHANGED",
+    "build_event",
+    "inject_reload_script",
+    "reaches_pages",
+    "reload_script",
+]
 
 EVENTS_PATH = "/__commsite/events"
+MAX_CHANGED = 1000
 
-# Server-Sent Events: the server names its current build in every `build`
-# event, first when the stream opens, then after each build (or failed build).
-# The page knows which build it was served from, so it reloads whenever the
-# stream names another one: after a change, when the stream connected only
-# after a rebuild had finished, and after the server restarted (EventSource
-# reconnects by itself).
-_SCRIPT = (
-    "<script>/* commsite serve: live reload (not in built output) */"
-    "(()=>{const served=%s;const es=new EventSource('" + EVENTS_PATH + "');"
-    "es.addEventListener('build',e=>{if(e.data!==served){es.close();location.reload()}});"
-    "})();</script>"
-)
+# Documents for other programs, which no page loads: feeds, calendars, the
+# sitemap, robots.txt and deploy configs (the federation documents and feeds
+# are named by content_type_for; the rest have no extension or one of these).
+_NOT_LOADED_BY_PAGES = frozenset({urls.SITEMAP, urls.ROBOTS})
+_NOT_LOADED_SUFFIXES = frozenset({"", ".ics", ".conf"})
 
 
-def reload_script(build: str) -> str:
-    """The script for a page served from build `build`."""
-    return _SCRIPT % json.dumps(build)
+def reaches_pages(path: str) -> bool:
+    """Whether a change to output file `path` can show in an open tab: an HTML
+    page, or a file pages load (stylesheets, scripts, images, fonts, anything
+    unknown). Federation documents, feeds, calendars, the sitemap, robots.txt
+    and deploy configs cannot."""
+    if path.endswith(".html"):
+        return True
+    if path in _NOT_LOADED_BY_PAGES or content_type_for(path) is not None:
+        return False
+    return PurePosixPath(path).suffix not in _NOT_LOADED_SUFFIXES
+
+
+def build_event(
+    build: str, *, after: str | None, failed: bool, changed: Iterable[str] | None
+) -> bytes:
+    """One `build` event, framed for the stream: `changed` None means unknown."""
+    shown = None if changed is None else sorted(p for p in changed if reaches_pages(p))
+    if shown is not None and len(shown) > MAX_CHANGED:
+        shown = None
+    data = json.dumps({"id": build, "after": after, "failed": failed, "changed": shown})
+    return f"event: build\ndata: {data}\n\n".encode()  # json.dumps never writes a newline
+
+
+# `served` is this page's build: its id, whether it is the error page (any
+# build replaces it) and whether it is the not-found page (404.html is then
+# its file too). A page's output file is its path: "/" is index.html,
+# "/a/b/" is a/b/index.html; the site is served at the root.
+_SCRIPT = """<script>/* commsite serve: live reload (not in built output) */
+(() => {
+  const served = SERVED;
+  let current = served.id;
+  let files = null;
+  try {
+    const path = decodeURIComponent(location.pathname).slice(1);
+    const file = path === "" || path.endsWith("/") ? path + "index.html" : path;
+    files = served.notFound ? [file, "404.html"] : [file];
+  } catch {}
+  // The build follows this page's own and changed nothing it shows or loads.
+  const unaffected = (b) =>
+    b.after === current && !b.failed && !served.error && files !== null &&
+    Array.isArray(b.changed) &&
+    !b.changed.some((f) => files.includes(f) || !f.endsWith(".html"));
+  const events = new EventSource("EVENTS_PATH");
+  events.addEventListener("build", (e) => {
+    const b = JSON.parse(e.data);
+    if (b.id === current) return;
+    if (unaffected(b)) {
+      current = b.id;
+      return;
+    }
+    events.close();
+    location.reload();
+  });
+})();
+</script>""".replace("EVENTS_PATH", EVENTS_PATH)
+
+
+def reload_script(build: str, *, error: bool = False, not_found: bool = False) -> str:
+    """The script for a page served from build `build` (the error or not-found page)."""
+    served = json.dumps({"id": build, "error": error, "notFound": not_found})
+    return _SCRIPT.replace("SERVED", served.replace("<", "\\u003c"))
 
 
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
-def inject_reload_script(html: bytes, build: str) -> bytes:
+def inject_reload_script(
+    html: bytes, build: str, *, error: bool = False, not_found: bool = False
+) -> bytes:
     """Insert the reload script before the last </body>, or at the end when there is none."""
-    data = reload_script(build).encode("utf-8")
+    data = reload_script(build, error=error, not_found=not_found).encode("utf-8")
     matches = list(_BODY_END.finditer(html))
     if not matches:
         return html + data

@@ -82,8 +82,13 @@ class Preview:
             with self.state.lock.exclusive():
                 result = self.builder.build(paths)
                 # Inside the lock: a page and the build number it is stamped with
-                # always belong together.
-                self.state.publish(failed=not result.ok, diagnostics=result.diagnostics)
+                # always belong together. Open pages are told which files changed
+                # (so the others need not reload); after a full build, that all may have.
+                self.state.publish(
+                    failed=not result.ok,
+                    diagnostics=result.diagnostics,
+                    changed=None if paths is None else (*result.written, *result.removed),
+                )
         seconds = time.perf_counter() - started
         if result.ok:
             what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
 from commsite.errors import Diagnostic
 from commsite.serve.errorpage import error_page
-from commsite.serve.livereload import EVENTS_PATH, inject_reload_script
+from commsite.serve.livereload import EVENTS_PATH, build_event, inject_reload_script
 
 __all__ = ["PreviewServer", "PreviewState", "SharedLock"]
 
@@ -79,20 +79,46 @@ class PreviewState:
     boot: str = field(default_factory=lambda: secrets.token_hex(4))
     diagnostics: Sequence[Diagnostic] = ()
     failed: bool = False
+    # The output files the last build wrote or removed; None when unknown.
+    changed_files: tuple[str, ...] | None = None
     lock: SharedLock = field(default_factory=SharedLock)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
-    def publish(self, *, failed: bool, diagnostics: Sequence[Diagnostic]) -> None:
-        """Record a finished build and wake every open page's reload stream."""
+    def publish(
+        self,
+        *,
+        failed: bool,
+        diagnostics: Sequence[Diagnostic],
+        changed: Iterable[str] | None = None,
+    ) -> None:
+        """Record a finished build and wake every open page's reload stream.
+
+        `changed`: the output files it wrote or removed; None (the default)
+        when that is not known, so every open page reloads."""
         with self.changed:
             self.failed = failed
             self.diagnostics = tuple(diagnostics)
+            self.changed_files = None if changed is None else tuple(changed)
             self.generation += 1
             self.changed.notify_all()
 
     @property
     def build_id(self) -> str:
-        return f"{self.boot}-{self.generation}"
+        return self._id(self.generation)
+
+    def _id(self, generation: int) -> str:
+        return f"{self.boot}-{generation}"
+
+    def event(self, *, first: bool) -> tuple[int, bytes]:
+        """The current build's number and its `build` event (the first of a
+        stream says nothing of what changed: its reader may have missed builds)."""
+        with self.changed:
+            return self.generation, build_event(
+                self.build_id,
+                after=self._id(self.generation - 1) if self.generation else None,
+                failed=self.failed,
+                changed=None if first else self.changed_files,
+            )
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         with self.changed:
@@ -162,6 +188,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     inject_reload_script(
                         error_page(state.diagnostics, site_title=state.site_title),
                         state.build_id,
+                        error=True,
                     ),
                     head=head,
                 )
@@ -173,7 +200,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self._send(
                     HTTPStatus.NOT_FOUND,
                     "text/html; charset=utf-8",
-                    inject_reload_script(not_found_body(state.output), state.build_id),
+                    inject_reload_script(
+                        not_found_body(state.output), state.build_id, not_found=True
+                    ),
                     head=head,
                 )
                 return
@@ -211,21 +240,22 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def _stream_events(self) -> None:
         state = self.server.state
+        # Before the headers: once a page sees the stream open, every later
+        # build reaches it as an event that says what changed.
+        seen, first = state.event(first=True)
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.send_header("Connection", "close")
         self.end_headers()
         self.close_connection = True
-        seen = state.generation
         try:
-            self.wfile.write(f"retry: 500\nevent: build\ndata: {state.build_id}\n\n".encode())
+            self.wfile.write(b"retry: 500\n" + first)
             self.wfile.flush()
             while not self.server.stopping.is_set():
-                now = state.wait_for_change(seen, KEEPALIVE_SECONDS)
-                if now != seen:
-                    seen = now
-                    self.wfile.write(f"event: build\ndata: {state.build_id}\n\n".encode())
+                if state.wait_for_change(seen, KEEPALIVE_SECONDS) != seen:
+                    seen, event = state.event(first=False)
+                    self.wfile.write(event)
                 else:
                     self.wfile.write(b": keep-alive\n\n")
                 self.wfile.flush()
