@@ -1,10 +1,14 @@
 """`commsite serve` in a real browser: edits appear by themselves, errors show in the page.
 
 Runs the real CLI on loopback and drives Debian's Chromium with Playwright.
+A tab reloads only when the build changed its page or something every page
+loads (a stylesheet, script or image); the other tabs keep their state, which
+the tests see through a marker set on `window` (a reload loses it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -13,15 +17,24 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
 from needs import CHROMIUM_ARGS, chromium
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 STORY = "content/stories/2025-09-06-welcome-to-fixers-of-eastfield.md"
 STORY_URL = "stories/welcome-to-fixers-of-eastfield/"
+# A second story, whose page shows nothing of the first one's body.
+OTHER = "content/stories/2025-10-04-how-we-run-a-repair-cafe.md"
+OTHER_URL = "stories/how-we-run-a-repair-cafe/"
+EVENTS_PATH = "/__commsite/events"
+MARKER = "window.__commsiteMarker"
 
 
 def _free_port() -> int:
@@ -124,3 +137,136 @@ def test_built_output_never_contains_the_reload_script(site: Path, server: str) 
     preview = (site / ".commsite" / "preview" / "index.html").read_text(encoding="utf-8")
     assert "EventSource" not in preview  # injected into responses only
     assert "EventSource" in requests.get(server, timeout=5).text
+
+
+# -- which tabs reload ----------------------------------------------------------
+
+
+def _open(browser: Browser, url: str, documents: list[str]) -> Page:
+    """A tab on `url` whose reload stream is connected, with the marker set.
+
+    Every document request the tab makes from now on is appended to `documents`.
+    """
+    page = browser.new_page()
+    with page.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
+        page.goto(url)
+    page.wait_for_function("document.readyState === 'complete'")
+    page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
+    page.evaluate(f"{MARKER} = 1")
+    return page
+
+
+def _last_build(site: Path) -> dict[str, list[str]]:
+    path = site / ".commsite" / "build-cache" / "last-build.json"
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_an_edit_reloads_only_the_tab_whose_page_changed(site: Path, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    story, other = site / STORY, site / OTHER
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            a_documents: list[str] = []
+            b_documents: list[str] = []
+            tab_a = _open(browser, server + OTHER_URL, a_documents)
+            tab_b = _open(browser, server + STORY_URL, b_documents)
+
+            # A paragraph at the end of story B changes B's page (and its
+            # federation object and the feeds), not A's page nor any list.
+            _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
+            tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=5000)
+            written = _last_build(site)["written"]
+            assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
+            assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
+            assert b_documents == [server + STORY_URL]
+            assert tab_b.evaluate(MARKER) is None
+            assert tab_a.evaluate(MARKER) == 1
+
+            # A was told of that build too (it comes before the next one on the
+            # same stream): when A's own edit arrives, A reloads once, for it.
+            text = other.read_text(encoding="utf-8")
+            _write(other, text.replace("People keep asking", "Folk keep asking", 1))
+            tab_a.wait_for_selector("text=Folk keep asking", timeout=5000)
+            assert a_documents == [server + OTHER_URL], "tab A reloaded for story B's edit"
+            assert tab_a.evaluate(MARKER) is None
+            assert b_documents == [server + STORY_URL], "tab B reloaded for story A's edit"
+        finally:
+            browser.close()
+
+
+def test_a_new_story_reloads_the_pages_it_appears_on(site: Path, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    new_url = "stories/a-brand-new-story/"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            documents: list[str] = []
+            home = _open(browser, server, documents)
+            missing = _open(browser, server + new_url, documents)  # not found, for now
+            tab_a = _open(browser, server + OTHER_URL, documents)
+            assert missing.query_selector("text=Fresh off the press.") is None
+
+            _write(
+                site / "content" / "stories" / "2026-11-17-a-brand-new-story.md",
+                "---\ntitle: A brand new story\ndate: 2026-11-17\nauthor: ada-okafor\n---\n"
+                "Fresh off the press.\n",
+            )
+            missing.wait_for_selector("text=Fresh off the press.", timeout=5000)
+            home.wait_for_selector("text=A brand new story", timeout=5000)
+            assert missing.evaluate(MARKER) is None and home.evaluate(MARKER) is None
+            written = _last_build(site)["written"]
+            assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
+            assert tab_a.evaluate(MARKER) == 1
+            assert sorted(documents) == sorted([server, server + new_url])
+        finally:
+            browser.close()
+
+
+def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            documents: list[str] = []
+            tabs = [_open(browser, server + url, documents) for url in (OTHER_URL, STORY_URL)]
+            _write(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
+            for tab in tabs:
+                tab.wait_for_function(f"{MARKER} === undefined", timeout=5000)
+                tab.wait_for_load_state("load")
+            assert sorted(documents) == sorted([server + OTHER_URL, server + STORY_URL])
+            assert requests.get(server + "extra.css", timeout=5).text.startswith("p {")
+        finally:
+            browser.close()
+
+
+def test_a_failed_build_shows_in_every_tab_and_recovers(site: Path, server: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    story = site / STORY
+    original = story.read_text(encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            documents: list[str] = []
+            tab_a = _open(browser, server + OTHER_URL, documents)
+
+            # Story B's broken front matter: tab A's page did not change, but
+            # the site did not build, so A shows the errors.
+            _write(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
+            tab_a.wait_for_selector("#commsite-diagnostics", timeout=5000)
+            assert f"{STORY}:3: error:" in tab_a.inner_text("#commsite-diagnostics")
+
+            # Fixing B brings A back, though A's page is the same as before.
+            _write(story, original)
+            tab_a.wait_for_selector("text=People keep asking", timeout=5000)
+            assert tab_a.query_selector("#commsite-diagnostics") is None
+        finally:
+            browser.close()
