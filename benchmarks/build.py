@@ -595,13 +595,19 @@ def _alternate(
 ) -> dict[str, object]:
     """Alternate clean builds of commsite and of a peer (`build` makes one clean
     build into `output` and returns its seconds): medians, runs, their ratio, the
-    files each wrote and the disk probe after the runs."""
+    median user and system CPU seconds of each, the files each wrote and the disk
+    probe after the runs."""
     ours: list[float] = []
     theirs: list[float] = []
+    cpu: dict[str, list[tuple[float, float]]] = {"commsite": [], peer: []}
     for _ in range(runs):
         _clean(site.root)
         ours.append(_run_build(site.root, extra)[0])
+        cpu["commsite"].append(CPU[-1])
+        before = _cpu_seconds()
         theirs.append(build())
+        after = _cpu_seconds()
+        cpu[peer].append((after[0] - before[0], after[1] - before[1]))
     mine, other = statistics.median(ours), statistics.median(theirs)
     return {
         "commsite": mine,
@@ -609,6 +615,8 @@ def _alternate(
         "commsite_runs": ours,
         f"{peer}_runs": theirs,
         "ratio": other / mine,
+        "cpu_user": {key: statistics.median(u for u, _ in values) for key, values in cpu.items()},
+        "cpu_system": {key: statistics.median(s for _, s in values) for key, values in cpu.items()},
         "commsite_files": _count_files(site.root / "public"),
         f"{peer}_files": _count_files(output),
         "disk_ms_after": disk_probe(site.root.parent),
@@ -818,9 +826,12 @@ def _print(f: dict[str, object]) -> None:
             f"{name} {peer[key]:.2f} s: {name} takes {peer['ratio']:.2f}x as long "
             f"(it wrote {peer[f'{key}_files']:,} files, commsite {peer['commsite_files']:,})"
         )
+        user, system = peer["cpu_user"], peer["cpu_system"]
         print(
             f"  runs: commsite {', '.join(f'{x:.2f}' for x in peer['commsite_runs'])}; "
             f"{name} {', '.join(f'{x:.2f}' for x in peer[f'{key}_runs'])}; "
+            f"CPU: commsite user {user['commsite']:.2f} + system {system['commsite']:.2f} s, "
+            f"{name} user {user[key]:.2f} + system {system[key]:.2f} s; "
             f"disk probe after them {peer['disk_ms_after']:.2f} ms"
         )
 
