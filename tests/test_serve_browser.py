@@ -176,8 +176,11 @@ def test_an_edit_reloads_only_the_tab_whose_page_changed(site: Path, server: str
 
             # A paragraph at the end of story B changes B's page (and its
             # federation object and the feeds), not A's page nor any list.
-            _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
-            tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=5000)
+            # (B's reloaded page connects its stream before the next save: a
+            # stream that opens after a build cannot know what it changed.)
+            with tab_b.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
+                _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
+            tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=10000)
             written = _last_build(site)["written"]
             assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
             assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
@@ -189,7 +192,7 @@ def test_an_edit_reloads_only_the_tab_whose_page_changed(site: Path, server: str
             # same stream): when A's own edit arrives, A reloads once, for it.
             text = other.read_text(encoding="utf-8")
             _write(other, text.replace("People keep asking", "Folk keep asking", 1))
-            tab_a.wait_for_selector("text=Folk keep asking", timeout=5000)
+            tab_a.wait_for_selector("text=Folk keep asking", timeout=10000)
             assert a_documents == [server + OTHER_URL], "tab A reloaded for story B's edit"
             assert tab_a.evaluate(MARKER) is None
             assert b_documents == [server + STORY_URL], "tab B reloaded for story A's edit"
@@ -216,8 +219,8 @@ def test_a_new_story_reloads_the_pages_it_appears_on(site: Path, server: str) ->
                 "---\ntitle: A brand new story\ndate: 2026-11-17\nauthor: ada-okafor\n---\n"
                 "Fresh off the press.\n",
             )
-            missing.wait_for_selector("text=Fresh off the press.", timeout=5000)
-            home.wait_for_selector("text=A brand new story", timeout=5000)
+            missing.wait_for_selector("text=Fresh off the press.", timeout=10000)
+            home.wait_for_selector("text=A brand new story", timeout=10000)
             assert missing.evaluate(MARKER) is None and home.evaluate(MARKER) is None
             written = _last_build(site)["written"]
             assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
@@ -238,7 +241,7 @@ def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str) -> None:
             tabs = [_open(browser, server + url, documents) for url in (OTHER_URL, STORY_URL)]
             _write(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
             for tab in tabs:
-                tab.wait_for_function(f"{MARKER} === undefined", timeout=5000)
+                tab.wait_for_function(f"{MARKER} === undefined", timeout=10000)
                 tab.wait_for_load_state("load")
             assert sorted(documents) == sorted([server + OTHER_URL, server + STORY_URL])
             assert requests.get(server + "extra.css", timeout=5).text.startswith("p {")
@@ -261,12 +264,12 @@ def test_a_failed_build_shows_in_every_tab_and_recovers(site: Path, server: str)
             # Story B's broken front matter: tab A's page did not change, but
             # the site did not build, so A shows the errors.
             _write(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
-            tab_a.wait_for_selector("#commsite-diagnostics", timeout=5000)
+            tab_a.wait_for_selector("#commsite-diagnostics", timeout=10000)
             assert f"{STORY}:3: error:" in tab_a.inner_text("#commsite-diagnostics")
 
             # Fixing B brings A back, though A's page is the same as before.
             _write(story, original)
-            tab_a.wait_for_selector("text=People keep asking", timeout=5000)
+            tab_a.wait_for_selector("text=People keep asking", timeout=10000)
             assert tab_a.query_selector("#commsite-diagnostics") is None
         finally:
             browser.close()
