@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import commsite.themes
@@ -280,6 +280,28 @@ def test_time_passing_rebuilds_what_it_changes(site: Path, tmp_path: Path) -> No
     result = build_site(BuildOptions(root=site, jobs=1), now=after)
     assert "events/index.html" in result.rendered
     assert tree(site / "public") == clean_build(site, tmp_path, after)
+
+
+def test_nothing_changed_is_seen_up_to_the_moment_something_flips(site: Path) -> None:
+    """The no-change check holds until the very moment the site changes by itself
+    (here the sewing circle ends, 2027-05-08 17:00+01:00), not a margin before it:
+    a community with an event tomorrow still gets its no-change builds."""
+    ends = datetime(2027, 5, 8, 16, tzinfo=UTC)
+    assert build_site(BuildOptions(root=site, jobs=1), now=ends - timedelta(hours=3)).ok
+
+    def quick(now: datetime) -> bool:
+        with Builder(BuildOptions(root=site, jobs=1)) as builder:
+            result = builder.build(now=now)
+            assert result.ok and result.written == ()
+            # A fresh builder that took the no-change path never loaded the sources.
+            return builder._sources is None
+
+    assert quick(ends - timedelta(minutes=1))
+    assert quick(ends - timedelta(seconds=5))
+    after = ends + timedelta(minutes=1)
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        result = builder.build(now=after)
+    assert "events/index.html" in result.rendered  # the circle is now a past event
 
 
 # --- a damaged cache is ignored ---------------------------------------------------------

@@ -29,9 +29,13 @@ __all__ = ["InputScan", "NowWindow", "instants", "now_window", "scan_inputs", "w
 
 INPUT_FILES = ("commsite.yaml",)
 INPUT_DIRS = ("content", "static", "theme", "interactions", "federation")
-# How far an instant we compute may be from the one the loader or a generator
-# uses (time zones of bare dates): the no-change check keeps this far away.
-MARGIN = timedelta(days=1)
+# Every moment at which the site flips is one the loader computed (an aware
+# datetime: bare dates are midnight in the site's time zone, as `_instant` makes
+# them for stories left out), and pages compare `now` with those moments only.
+# So the no-change window runs up to the moments themselves; the margin only
+# covers the float timestamps the record keeps. (It was a day: a site with an
+# event within a day of the build never had a no-change build.)
+MARGIN = timedelta(seconds=1)
 # NodeInfo counts activity within these many days of the latest post.
 ACTIVITY_WINDOWS = (timedelta(days=30), timedelta(days=180))
 
