@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -367,6 +368,27 @@ def test_the_cache_is_git_ignored(site: Path) -> None:
     assert build_site(BuildOptions(root=site, jobs=1), now=golden_now()).ok
     ignore = site / ".commsite" / "build-cache" / ".gitignore"
     assert ignore.read_text() == "*\n"
+
+
+def test_a_builder_used_from_another_thread_keeps_its_cache(site: Path) -> None:
+    """`commsite serve` builds first in its main thread, then from the watcher's
+    thread: the cache must work from there too (sqlite3 refuses a connection made
+    in another thread, and that refusal once read as a damaged cache, which was
+    deleted on the first save)."""
+    now = golden_now()
+    db = site / ".commsite" / "build-cache" / DB_NAME
+    results: list[BuildResult] = []
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        edit_story(site)
+        worker = threading.Thread(target=lambda: results.append(builder.build(now=now)))
+        worker.start()
+        worker.join()
+        assert results and results[0].ok and results[0].rendered
+        assert db.exists()
+    # The rebuild's record and parses were kept: a fresh build has nothing to do.
+    again = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert again.ok and again.rendered == () and again.written == ()
 
 
 def _cached(site: Path, table: str) -> int:

@@ -22,6 +22,7 @@ import json
 import os
 import pickle
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,10 @@ class BuildCache:
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # A Builder, and so its cache, is used by one thread at a time, but not always
+        # the one that opened it: `commsite serve` builds first in its main thread,
+        # then from its watcher's (under a lock).
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         try:
             # Parses are 5-10 KB each: on 4 KB pages each row took an overflow
             # chain, and inserting 5,000 of them 0.5 s (80-100 us a row, measured;
@@ -144,7 +148,13 @@ class BuildCache:
             raise
 
     def _fail(self) -> None:
-        """The database broke under us: stop using it and delete it for next time."""
+        """The database broke under us: stop using it and delete it for next time.
+
+        Called while handling a sqlite3.DatabaseError. A ProgrammingError (a closed
+        connection, a wrong thread, a bad statement) is commsite misusing the
+        cache, not damage: it is raised again rather than taken out on the file."""
+        if isinstance(sys.exc_info()[1], sqlite3.ProgrammingError):
+            raise  # (the exception being handled)
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
@@ -363,6 +373,8 @@ class BuildCache:
         try:
             row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
             return None if row is None else json.loads(row[0])
+        except sqlite3.ProgrammingError:
+            raise  # misuse, not damage (see _fail)
         except (sqlite3.DatabaseError, ValueError):
             return None
 
