@@ -550,27 +550,23 @@ def pelican_site(site: Generated, dest: Path) -> Path:
     return dest
 
 
-def _time_pelican(venv: Path, site: Path) -> float:
-    shutil.rmtree(site / "output", ignore_errors=True)
-    os.sync()  # as for commsite's runs
+def _time_peer(name: str, command: list[str], output: Path, cwd: Path | None = None) -> float:
+    """Seconds of one clean build by a peer: its output removed and the disk synced
+    first, as for commsite's runs."""
+    shutil.rmtree(output, ignore_errors=True)
+    os.sync()
     started = time.perf_counter()
-    proc = subprocess.run(
-        [
-            str(venv / "bin" / "pelican"),
-            str(site / "content"),
-            "-o",
-            str(site / "output"),
-            "-s",
-            str(site / "pelicanconf.py"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
-        raise SystemExit(f"pelican failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{name} failed:\n{proc.stderr[-3000:]}")
     return seconds
+
+
+def _time_pelican(venv: Path, site: Path) -> float:
+    command = [str(venv / "bin" / "pelican"), str(site / "content"), "-o", str(site / "output")]
+    command += ["-s", str(site / "pelicanconf.py"), "--quiet"]
+    return _time_peer("pelican", command, site / "output")
 
 
 def compare_pelican(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
@@ -696,25 +692,9 @@ def eleventy_site(site: Generated, dest: Path) -> Path:
 
 
 def _time_eleventy(project: Path) -> float:
-    shutil.rmtree(project / "_site", ignore_errors=True)
-    os.sync()  # as for commsite's runs
-    started = time.perf_counter()
-    proc = subprocess.run(
-        [
-            str(project / "node_modules" / ".bin" / "eleventy"),
-            "--config=eleventy.config.mjs",
-            "--input=content",
-            "--output=_site",
-            "--quiet",
-        ],
-        cwd=project,
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise SystemExit(f"eleventy failed:\n{proc.stderr[-3000:]}")
-    return seconds
+    command = [str(project / "node_modules" / ".bin" / "eleventy"), "--config=eleventy.config.mjs"]
+    command += ["--input=content", "--output=_site", "--quiet"]
+    return _time_peer("eleventy", command, project / "_site", cwd=project)
 
 
 def compare_eleventy(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
