@@ -82,6 +82,20 @@ def server(site: Path) -> Iterator[str]:
             proc.stdout.close()
 
 
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, driven by Playwright (skips, or fails under CI=true, without it)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def _write(path: Path, text: str) -> None:
     """Save the way many editors do: write a temporary file, then rename it over."""
     tmp = path.with_name(path.name + ".tmp")
@@ -89,38 +103,32 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def test_edits_errors_and_recovery_show_up_in_the_open_page(site: Path, server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
+def test_edits_errors_and_recovery_show_up_in_the_open_page(
+    site: Path, server: str, browser: Browser
+) -> None:
     story = site / STORY
     original = story.read_text(encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(server + STORY_URL)
-            page.wait_for_selector("text=Hello, neighbours!")
-            page.wait_for_function("document.readyState === 'complete'")
-            time.sleep(0.3)  # let the reload stream connect
+    page = browser.new_page()
+    page.goto(server + STORY_URL)
+    page.wait_for_selector("text=Hello, neighbours!")
+    page.wait_for_function("document.readyState === 'complete'")
+    time.sleep(0.3)  # let the reload stream connect
 
-            # 1. An edit shows up by itself within 2 seconds.
-            _write(story, original.replace("Hello, neighbours!", "Hello, live preview!"))
-            page.wait_for_selector("text=Hello, live preview!", timeout=2000)
+    # 1. An edit shows up by itself within 2 seconds.
+    _write(story, original.replace("Hello, neighbours!", "Hello, live preview!"))
+    page.wait_for_selector("text=Hello, live preview!", timeout=2000)
 
-            # 2. Broken front matter replaces the page with the error, file and line.
-            broken = original.replace("date: 2025-09-06", "date: [unclosed", 1)
-            _write(story, broken)
-            page.wait_for_selector("#commsite-diagnostics", timeout=5000)
-            errors = page.inner_text("#commsite-diagnostics")
-            assert f"{STORY}:3: error: invalid YAML: '[' is never closed" in errors, errors
+    # 2. Broken front matter replaces the page with the error, file and line.
+    broken = original.replace("date: 2025-09-06", "date: [unclosed", 1)
+    _write(story, broken)
+    page.wait_for_selector("#commsite-diagnostics", timeout=5000)
+    errors = page.inner_text("#commsite-diagnostics")
+    assert f"{STORY}:3: error: invalid YAML: '[' is never closed" in errors, errors
 
-            # 3. Fixing the file brings the page back by itself.
-            _write(story, original)
-            page.wait_for_selector("text=Hello, neighbours!", timeout=5000)
-            assert page.query_selector("#commsite-diagnostics") is None
-        finally:
-            browser.close()
+    # 3. Fixing the file brings the page back by itself.
+    _write(story, original)
+    page.wait_for_selector("text=Hello, neighbours!", timeout=5000)
+    assert page.query_selector("#commsite-diagnostics") is None
 
 
 def test_built_output_never_contains_the_reload_script(site: Path, server: str) -> None:
@@ -161,115 +169,89 @@ def _last_build(site: Path) -> dict[str, list[str]]:
     return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def test_an_edit_reloads_only_the_tab_whose_page_changed(site: Path, server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
+def test_an_edit_reloads_only_the_tab_whose_page_changed(
+    site: Path, server: str, browser: Browser
+) -> None:
     story, other = site / STORY, site / OTHER
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            a_documents: list[str] = []
-            b_documents: list[str] = []
-            tab_a = _open(browser, server + OTHER_URL, a_documents)
-            tab_b = _open(browser, server + STORY_URL, b_documents)
+    a_documents: list[str] = []
+    b_documents: list[str] = []
+    tab_a = _open(browser, server + OTHER_URL, a_documents)
+    tab_b = _open(browser, server + STORY_URL, b_documents)
 
-            # A paragraph at the end of story B changes B's page (and its
-            # federation object and the feeds), not A's page nor any list.
-            # (B's reloaded page connects its stream before the next save: a
-            # stream that opens after a build cannot know what it changed.)
-            with tab_b.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
-                _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
-            tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=10000)
-            written = _last_build(site)["written"]
-            assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
-            assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
-            assert b_documents == [server + STORY_URL]
-            assert tab_b.evaluate(MARKER) is None
-            assert tab_a.evaluate(MARKER) == 1
+    # A paragraph at the end of story B changes B's page (and its
+    # federation object and the feeds), not A's page nor any list.
+    # (B's reloaded page connects its stream before the next save: a
+    # stream that opens after a build cannot know what it changed.)
+    with tab_b.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
+        _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
+    tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=10000)
+    written = _last_build(site)["written"]
+    assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
+    assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
+    assert b_documents == [server + STORY_URL]
+    assert tab_b.evaluate(MARKER) is None
+    assert tab_a.evaluate(MARKER) == 1
 
-            # A was told of that build too (it comes before the next one on the
-            # same stream): when A's own edit arrives, A reloads once, for it.
-            text = other.read_text(encoding="utf-8")
-            _write(other, text.replace("People keep asking", "Folk keep asking", 1))
-            tab_a.wait_for_selector("text=Folk keep asking", timeout=10000)
-            assert a_documents == [server + OTHER_URL], "tab A reloaded for story B's edit"
-            assert tab_a.evaluate(MARKER) is None
-            assert b_documents == [server + STORY_URL], "tab B reloaded for story A's edit"
-        finally:
-            browser.close()
+    # A was told of that build too (it comes before the next one on the
+    # same stream): when A's own edit arrives, A reloads once, for it.
+    text = other.read_text(encoding="utf-8")
+    _write(other, text.replace("People keep asking", "Folk keep asking", 1))
+    tab_a.wait_for_selector("text=Folk keep asking", timeout=10000)
+    assert a_documents == [server + OTHER_URL], "tab A reloaded for story B's edit"
+    assert tab_a.evaluate(MARKER) is None
+    assert b_documents == [server + STORY_URL], "tab B reloaded for story A's edit"
 
 
-def test_a_new_story_reloads_the_pages_it_appears_on(site: Path, server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
+def test_a_new_story_reloads_the_pages_it_appears_on(
+    site: Path, server: str, browser: Browser
+) -> None:
     new_url = "stories/a-brand-new-story/"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            documents: list[str] = []
-            home = _open(browser, server, documents)
-            missing = _open(browser, server + new_url, documents)  # not found, for now
-            tab_a = _open(browser, server + OTHER_URL, documents)
-            assert missing.query_selector("text=Fresh off the press.") is None
+    documents: list[str] = []
+    home = _open(browser, server, documents)
+    missing = _open(browser, server + new_url, documents)  # not found, for now
+    tab_a = _open(browser, server + OTHER_URL, documents)
+    assert missing.query_selector("text=Fresh off the press.") is None
 
-            _write(
-                site / "content" / "stories" / "2026-11-17-a-brand-new-story.md",
-                "---\ntitle: A brand new story\ndate: 2026-11-17\nauthor: ada-okafor\n---\n"
-                "Fresh off the press.\n",
-            )
-            missing.wait_for_selector("text=Fresh off the press.", timeout=10000)
-            home.wait_for_selector("text=A brand new story", timeout=10000)
-            assert missing.evaluate(MARKER) is None and home.evaluate(MARKER) is None
-            written = _last_build(site)["written"]
-            assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
-            assert tab_a.evaluate(MARKER) == 1
-            assert sorted(documents) == sorted([server, server + new_url])
-        finally:
-            browser.close()
+    _write(
+        site / "content" / "stories" / "2026-11-17-a-brand-new-story.md",
+        "---\ntitle: A brand new story\ndate: 2026-11-17\nauthor: ada-okafor\n---\n"
+        "Fresh off the press.\n",
+    )
+    missing.wait_for_selector("text=Fresh off the press.", timeout=10000)
+    home.wait_for_selector("text=A brand new story", timeout=10000)
+    assert missing.evaluate(MARKER) is None and home.evaluate(MARKER) is None
+    written = _last_build(site)["written"]
+    assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
+    assert tab_a.evaluate(MARKER) == 1
+    assert sorted(documents) == sorted([server, server + new_url])
 
 
-def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            documents: list[str] = []
-            tabs = [_open(browser, server + url, documents) for url in (OTHER_URL, STORY_URL)]
-            _write(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
-            for tab in tabs:
-                tab.wait_for_function(f"{MARKER} === undefined", timeout=10000)
-                tab.wait_for_load_state("load")
-            assert sorted(documents) == sorted([server + OTHER_URL, server + STORY_URL])
-            assert requests.get(server + "extra.css", timeout=5).text.startswith("p {")
-        finally:
-            browser.close()
+def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str, browser: Browser) -> None:
+    documents: list[str] = []
+    tabs = [_open(browser, server + url, documents) for url in (OTHER_URL, STORY_URL)]
+    _write(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
+    for tab in tabs:
+        tab.wait_for_function(f"{MARKER} === undefined", timeout=10000)
+        tab.wait_for_load_state("load")
+    assert sorted(documents) == sorted([server + OTHER_URL, server + STORY_URL])
+    assert requests.get(server + "extra.css", timeout=5).text.startswith("p {")
 
 
-def test_a_failed_build_shows_in_every_tab_and_recovers(site: Path, server: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
+def test_a_failed_build_shows_in_every_tab_and_recovers(
+    site: Path, server: str, browser: Browser
+) -> None:
     story = site / STORY
     original = story.read_text(encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            documents: list[str] = []
-            tab_a = _open(browser, server + OTHER_URL, documents)
+    documents: list[str] = []
+    tab_a = _open(browser, server + OTHER_URL, documents)
 
-            # Story B's broken front matter: tab A's page did not change, but
-            # the site did not build, so A shows the errors.
-            _write(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
-            tab_a.wait_for_selector("#commsite-diagnostics", timeout=10000)
-            assert f"{STORY}:3: error:" in tab_a.inner_text("#commsite-diagnostics")
+    # Story B's broken front matter: tab A's page did not change, but
+    # the site did not build, so A shows the errors.
+    _write(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
+    tab_a.wait_for_selector("#commsite-diagnostics", timeout=10000)
+    assert f"{STORY}:3: error:" in tab_a.inner_text("#commsite-diagnostics")
 
-            # Fixing B brings A back, though A's page is the same as before.
-            _write(story, original)
-            tab_a.wait_for_selector("text=People keep asking", timeout=10000)
-            assert tab_a.query_selector("#commsite-diagnostics") is None
-        finally:
-            browser.close()
+    # Fixing B brings A back, though A's page is the same as before.
+    _write(story, original)
+    tab_a.wait_for_selector("text=People keep asking", timeout=10000)
+    assert tab_a.query_selector("#commsite-diagnostics") is None
