@@ -25,7 +25,7 @@ import requests
 from needs import CHROMIUM_ARGS, chromium
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, Route
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 STORY = "content/stories/2025-09-06-welcome-to-fixers-of-eastfield.md"
@@ -156,7 +156,7 @@ def _open(browser: Browser, url: str, documents: list[str]) -> Page:
     Every document request the tab makes from now on is appended to `documents`.
     """
     page = browser.new_page()
-    with page.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
+    with page.expect_response(lambda r: EVENTS_PATH in r.url):
         page.goto(url)
     page.wait_for_function("document.readyState === 'complete'")
     page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
@@ -182,7 +182,7 @@ def test_an_edit_reloads_only_the_tab_whose_page_changed(
     # federation object and the feeds), not A's page nor any list.
     # (B's reloaded page connects its stream before the next save: a
     # stream that opens after a build cannot know what it changed.)
-    with tab_b.expect_response(lambda r: r.url.endswith(EVENTS_PATH)):
+    with tab_b.expect_response(lambda r: EVENTS_PATH in r.url):
         _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
     tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=10000)
     written = _last_build(site)["written"]
@@ -224,6 +224,49 @@ def test_a_new_story_reloads_the_pages_it_appears_on(
     assert "stories/how-we-run-a-repair-cafe/index.html" not in written, written
     assert tab_a.evaluate(MARKER) == 1
     assert sorted(documents) == sorted([server, server + new_url])
+
+
+def _served_build(url: str) -> str:
+    """The build id the server stamps on the page at `url` now."""
+    html = requests.get(url, timeout=5).text
+    return str(json.loads(html.split("const served = ", 1)[1].split(";", 1)[0])["id"])
+
+
+def test_a_page_whose_stream_opens_after_a_build_keeps_itself(
+    site: Path, server: str, browser: Browser
+) -> None:
+    """A page still loading when a build finishes hears what that build changed
+    (its stream names the page's build), so it does not reload for nothing."""
+    story, other = site / STORY, site / OTHER
+    page = browser.new_page()
+    documents: list[str] = []
+    page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
+    held: list[str] = []
+
+    def build_before_the_stream_opens(route: Route) -> None:
+        if not held:
+            before = _served_build(server + OTHER_URL)
+            _write(story, story.read_text(encoding="utf-8") + "\nWritten while A loads.\n")
+            deadline = time.monotonic() + 10
+            while _served_build(server + OTHER_URL) == before:
+                assert time.monotonic() < deadline, "the edit to story B was never built"
+                time.sleep(0.05)
+            held.append(route.request.url)
+        route.continue_()
+
+    page.route("**" + EVENTS_PATH + "*", build_before_the_stream_opens)
+    with page.expect_response(lambda r: EVENTS_PATH in r.url):
+        page.goto(server + OTHER_URL)
+    assert held and "?since=" in held[0]
+    written = _last_build(site)["written"]
+    assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
+
+    # A's own edit reaches it on the same stream, after that first event: one
+    # reload in all means the first event kept the page.
+    text = other.read_text(encoding="utf-8")
+    _write(other, text.replace("People keep asking", "Folk keep asking", 1))
+    page.wait_for_selector("text=Folk keep asking", timeout=10000)
+    assert documents == [server + OTHER_URL] * 2
 
 
 def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str, browser: Browser) -> None:

@@ -24,7 +24,7 @@ from commsite.serve.livereload import (
     reaches_pages,
     reload_script,
 )
-from commsite.serve.server import PreviewServer, PreviewState
+from commsite.serve.server import HISTORY, PreviewServer, PreviewState
 
 
 def test_script_goes_before_the_last_body_end() -> None:
@@ -175,11 +175,13 @@ def _events(response: requests.Response) -> Iterator[dict[str, Any]]:
     lines: list[str] = []
     for line in response.iter_lines(chunk_size=1, decode_unicode=True):
         if line.startswith("data:"):
-            assert [x for x in lines if x and not x.startswith(":")][-1:] == ["event: build"]
+            event = json.loads(line.removeprefix("data: "))
+            fields = [x for x in lines if x and not x.startswith(":")]
+            assert fields[-2:] == ["event: build", f"id: {event['id']}"], fields
             lines = []
-            yield json.loads(line.removeprefix("data: "))
+            yield event
         else:
-            assert not line or line.startswith(("event:", "retry:", ":")), line
+            assert not line or line.startswith(("event:", "id:", "retry:", ":")), line
             lines.append(line)
 
 
@@ -188,9 +190,9 @@ def test_event_stream_announces_each_build(served: tuple[str, PreviewState, Path
     with requests.get(f"{base}{EVENTS_PATH}", stream=True, timeout=5) as r:
         assert r.headers["Content-Type"] == "text/event-stream"
         lines = r.iter_lines(chunk_size=1, decode_unicode=True)
-        seen = [next(lines) for _ in range(3)]
-        assert seen[:2] == ["retry: 500", "event: build"]
-        first = json.loads(seen[2].removeprefix("data: "))
+        seen = [next(lines) for _ in range(4)]
+        assert seen[:3] == ["retry: 500", "event: build", f"id: {state.boot}-0"]
+        first = json.loads(seen[3].removeprefix("data: "))
         assert first == {"id": f"{state.boot}-0", "after": None, "failed": False, "changed": None}
         # The stream took its first event before its headers were sent: any
         # build from now on is an event of its own.
@@ -200,7 +202,7 @@ def test_event_stream_announces_each_build(served: tuple[str, PreviewState, Path
             rest.append(line)
             if line.startswith("data:"):
                 break
-        assert rest[-2:] == ["event: build", rest[-1]]
+        assert rest[-3:-1] == ["event: build", f"id: {state.boot}-1"]
         assert json.loads(rest[-1].removeprefix("data: "))["id"] == f"{state.boot}-1"
 
 
@@ -259,12 +261,63 @@ def test_events_chain_builds_and_say_what_changed(served: tuple[str, PreviewStat
         }
 
 
+def test_a_stream_opened_late_hears_what_changed_since_its_page(
+    served: tuple[str, PreviewState, Path],
+) -> None:
+    """A page that was still loading when a build finished (or whose stream
+    dropped) is told everything changed since its build, so it need not reload."""
+    base, state, _ = served
+    boot = state.boot
+    state.publish(failed=False, diagnostics=[], changed=["stories/a/index.html", "feed.xml"])
+    state.publish(failed=False, diagnostics=[], changed=[])
+    state.publish(failed=False, diagnostics=[], changed=["b/index.html", "stories/a/index.html"])
+
+    def first_event(url: str, **headers: str) -> dict[str, Any]:
+        with requests.get(url, stream=True, timeout=5, headers=headers) as r:
+            return next(_events(r))
+
+    assert first_event(f"{base}{EVENTS_PATH}?since={boot}-1") == {
+        "id": f"{boot}-3",
+        "after": f"{boot}-1",
+        "failed": False,
+        "changed": ["b/index.html", "stories/a/index.html"],
+    }
+    since_0 = first_event(f"{base}{EVENTS_PATH}?since={boot}-0")
+    assert since_0["after"] == f"{boot}-0"
+    assert since_0["changed"] == [
+        "b/index.html",
+        "stories/a/index.html",
+    ]  # feed.xml shows in no tab
+    # EventSource reconnecting sends the last id it saw; that wins over the URL's.
+    reconnected = first_event(
+        f"{base}{EVENTS_PATH}?since={boot}-0", **{"Last-Event-ID": f"{boot}-2"}
+    )
+    assert (reconnected["after"], reconnected["changed"]) == (
+        f"{boot}-2",
+        ["b/index.html", "stories/a/index.html"],
+    )
+    current = first_event(f"{base}{EVENTS_PATH}?since={boot}-3")
+    assert (current["id"], current["after"], current["changed"]) == (f"{boot}-3", f"{boot}-3", [])
+
+    # Builds the server cannot vouch for: another run's, a future one, nonsense,
+    # one whose changes are unknown (a full build), or one too far back.
+    for since in ("ffffffff-1", f"{boot}-9", f"{boot}-x", f"{boot}--1", ""):
+        event = first_event(f"{base}{EVENTS_PATH}?since={since}")
+        assert (event["after"], event["changed"]) == (f"{boot}-2", None), since
+    state.publish(failed=False, diagnostics=[])  # a full build: changes unknown
+    assert first_event(f"{base}{EVENTS_PATH}?since={boot}-3")["changed"] is None
+    for _ in range(HISTORY):
+        state.publish(failed=False, diagnostics=[], changed=[])
+    assert first_event(f"{base}{EVENTS_PATH}?since={boot}-4")["changed"] == []
+    assert first_event(f"{base}{EVENTS_PATH}?since={boot}-3")["changed"] is None  # forgotten
+
+
 def test_an_event_is_one_data_line_whatever_the_paths() -> None:
     event = build_event("b-2", after="b-1", failed=False, changed=["a\nb/index.html", "é.html"])
     text = event.decode()
-    assert text.endswith("\n\n") and text.count("\n") == 3
-    name, data, _, _ = text.split("\n")
-    assert name == "event: build"
+    assert text.endswith("\n\n") and text.count("\n") == 4
+    name, build, data, _, _ = text.split("\n")
+    assert (name, build) == ("event: build", "id: b-2")
     assert json.loads(data.removeprefix("data: "))["changed"] == ["a\nb/index.html", "é.html"]
 
 

@@ -4,22 +4,28 @@ The script exists only in serve: pages are stored without it (the build never
 sees it) and the server adds it to each HTML response on the way out.
 
 The server sends a Server-Sent Event `build` when a stream opens and after each
-build (or failed build); its data is one line of JSON:
+build (or failed build); its `id:` is the build's and its data is one line of
+JSON:
 
-    {"id": "<boot>-<n>", "after": "<boot>-<n-1>", "failed": false,
+    {"id": "<boot>-<n>", "after": "<boot>-<m>", "failed": false,
      "changed": ["stories/x/index.html", "assets/style.css"]}
 
-`changed` lists the output files build n wrote or removed that an open tab can
-show or load; it is null ("assume everything changed") in a stream's first
-event, after a full build and when more than MAX_CHANGED files changed. The
-script knows the build its page was served from and which output file the
+A page opens its stream with `?since=<the build it was served from>`, and
+EventSource sends the last event's id back (Last-Event-ID) when it reconnects.
+`after` is that build, and `changed` lists the output files every build since
+then wrote or removed that an open tab can show or load. So a page that was
+loading while a build finished learns what that build changed instead of
+reloading again. `changed` is null ("assume everything changed") when the
+server cannot tell: after a full build, when more than MAX_CHANGED files
+changed, when the build named is too old or from before a restart.
+
+The script knows the build its page was served from and which output file the
 page is, and keeps the page (taking the new id as its own) only when the event
-follows that build directly, the build did not fail, the page is not the error
-page, and `changed` names neither its file nor any non-HTML file (a stylesheet,
-script, image or font every page may use). Otherwise it reloads: after a
-change to its page, when the stream connected only after a rebuild had
-finished, when it missed an event, and after the server restarted (EventSource
-reconnects by itself and the boot part of the id differs).
+follows that build, the build did not fail, the page is not the error page, and
+`changed` names neither its file nor any non-HTML file (a stylesheet, script,
+image or font every page may use). Otherwise it reloads: after a change to its
+page, when it cannot be told what changed, and after the server restarted (the
+boot part of the id differs).
 """
 
 from __future__ import annotations
@@ -71,7 +77,9 @@ def build_event(
     if shown is not None and len(shown) > MAX_CHANGED:
         shown = None
     data = json.dumps({"id": build, "after": after, "failed": failed, "changed": shown})
-    return f"event: build\ndata: {data}\n\n".encode()  # json.dumps never writes a newline
+    # `id:` is what EventSource sends back as Last-Event-ID when it reconnects
+    # (a build id has no newline; json.dumps never writes one).
+    return f"event: build\nid: {build}\ndata: {data}\n\n".encode()
 
 
 # `served` is this page's build: its id, whether it is the error page (any
@@ -93,7 +101,7 @@ _SCRIPT = """<script>/* commsite serve: live reload (not in built output) */
     b.after === current && !b.failed && !served.error && files !== null &&
     Array.isArray(b.changed) &&
     !b.changed.some((f) => files.includes(f) || !f.endsWith(".html"));
-  const events = new EventSource("EVENTS_PATH");
+  const events = new EventSource("EVENTS_PATH?since=" + encodeURIComponent(served.id));
   events.addEventListener("build", (e) => {
     const b = JSON.parse(e.data);
     if (b.id === current) return;

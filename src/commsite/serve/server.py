@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,9 +25,11 @@ from commsite.errors import Diagnostic
 from commsite.serve.errorpage import error_page
 from commsite.serve.livereload import EVENTS_PATH, build_event, inject_reload_script
 
-__all__ = ["PreviewServer", "PreviewState", "SharedLock"]
+__all__ = ["HISTORY", "PreviewServer", "PreviewState", "SharedLock"]
 
 KEEPALIVE_SECONDS = 10.0
+# How many builds back a reconnecting page can be told what changed.
+HISTORY = 64
 
 
 class SharedLock:
@@ -79,10 +82,11 @@ class PreviewState:
     boot: str = field(default_factory=lambda: secrets.token_hex(4))
     diagnostics: Sequence[Diagnostic] = ()
     failed: bool = False
-    # The output files the last build wrote or removed; None when unknown.
-    changed_files: tuple[str, ...] | None = None
     lock: SharedLock = field(default_factory=SharedLock)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    # What each recent build wrote or removed (None: unknown), oldest first,
+    # ending with the current build: generation - len + 1 .. generation.
+    _history: deque[tuple[str, ...] | None] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
     def publish(
         self,
@@ -98,7 +102,7 @@ class PreviewState:
         with self.changed:
             self.failed = failed
             self.diagnostics = tuple(diagnostics)
-            self.changed_files = None if changed is None else tuple(changed)
+            self._history.append(None if changed is None else tuple(changed))
             self.generation += 1
             self.changed.notify_all()
 
@@ -109,16 +113,42 @@ class PreviewState:
     def _id(self, generation: int) -> str:
         return f"{self.boot}-{generation}"
 
-    def event(self, *, first: bool) -> tuple[int, bytes]:
-        """The current build's number and its `build` event (the first of a
-        stream says nothing of what changed: its reader may have missed builds)."""
+    def generation_of(self, build: str | None) -> int | None:
+        """The generation of one of this server's builds from its id; None for
+        anything else (a previous run's build, a malformed id, no id)."""
+        boot, _, number = (build or "").rpartition("-")
+        if boot != self.boot or not number.isdigit():
+            return None
+        generation = int(number)
+        return generation if generation <= self.generation else None
+
+    def event(self, since: int | None) -> tuple[int, bytes]:
+        """The current build's number and its `build` event for a reader that
+        has seen build `since` (None: unknown), listing every output file
+        changed after it, or None when that is not known (too far back)."""
         with self.changed:
+            if since is None or since > self.generation:
+                after, files = None, None
+            else:
+                after = self._id(since)
+                files = self._changed_after(since)
+            if after is None and self.generation:
+                # A reader from nowhere: name the build before, and nothing of what changed.
+                after = self._id(self.generation - 1)
             return self.generation, build_event(
-                self.build_id,
-                after=self._id(self.generation - 1) if self.generation else None,
-                failed=self.failed,
-                changed=None if first else self.changed_files,
+                self.build_id, after=after, failed=self.failed, changed=files
             )
+
+    def _changed_after(self, since: int) -> list[str] | None:
+        missed = self.generation - since
+        if missed > len(self._history):
+            return None
+        union: set[str] = set()
+        for files in list(self._history)[len(self._history) - missed :]:
+            if files is None:
+                return None
+            union.update(files)
+        return sorted(union)
 
     def wait_for_change(self, seen: int, timeout: float) -> int:
         with self.changed:
@@ -172,7 +202,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = unquote(url.path)
         if path == EVENTS_PATH:
-            self._stream_events()
+            self._stream_events(url.query)
             return
         state = self.server.state
         with state.lock.shared():
@@ -238,11 +268,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         self._send(HTTPStatus.OK, "application/jrd+json", answer, head=head, cors=True)
 
-    def _stream_events(self) -> None:
+    def _stream_events(self, query: str) -> None:
         state = self.server.state
-        # Before the headers: once a page sees the stream open, every later
-        # build reaches it as an event that says what changed.
-        seen, first = state.event(first=True)
+        # The build the page last saw: EventSource sends the last event's id
+        # when it reconnects; a page opening its stream names the build it was
+        # served from. Taken before the headers are sent: once a page sees the
+        # stream open, every later build reaches it as an event.
+        since = self.headers.get("Last-Event-ID") or parse_qs(query).get("since", [""])[0]
+        seen, first = state.event(state.generation_of(since))
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
@@ -254,7 +287,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             while not self.server.stopping.is_set():
                 if state.wait_for_change(seen, KEEPALIVE_SECONDS) != seen:
-                    seen, event = state.event(first=False)
+                    seen, event = state.event(seen)
                     self.wfile.write(event)
                 else:
                     self.wfile.write(b": keep-alive\n\n")

@@ -22,6 +22,11 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type == "modified":
+            # A folder "changes" whenever a file in it is added, removed or
+            # renamed, and that file's own event follows. Counting the folder
+            # too could split one save into two rebuilds.
+            return
         paths = [event.src_path]
         # An atomic-rename save (write a temp file, rename it over the real one)
         # arrives as a move whose destination is the file that changed.
