@@ -415,3 +415,57 @@ def test_a_build_with_content_errors_still_keeps_what_it_parsed(site: Path) -> N
     assert not result.ok
     content = [p for p in (site / "content").rglob("*") if p.suffix in (".md", ".yaml")]
     assert _cached(site, "parsed") == len(content)
+
+
+def _inputs(root: Path) -> dict[Path, bytes]:
+    """Every file of the site but its output and data folder."""
+    return {
+        p: p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] not in ("public", ".commsite")
+    }
+
+
+def test_a_builder_trusting_a_watcher_equals_clean_builds(site: Path, tmp_path: Path) -> None:
+    """`commsite serve` trusts its watcher's list of changed files (no scan of
+    every input first). Told exactly what each edit changed, the builder's output
+    equals a clean build's, and the full scan afterwards finds nothing missed."""
+    now = golden_now()
+    edits = [
+        e for e in EDITS.values() if e not in (delete_federation_outputs, delete_feeds_from_output)
+    ]
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        for edit in edits:
+            before = _inputs(site)
+            edit(site)
+            after = _inputs(site)
+            changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+            assert changed, edit.__name__
+            result = builder.build(changed, trusted=True, now=now)
+            assert result.ok, (edit.__name__, [d.format() for d in result.diagnostics])
+            assert tree(site / "public") == clean_build(site, tmp_path, now), edit.__name__
+            assert builder.missed_changes() == [], edit.__name__
+
+
+def test_what_a_trusted_watcher_missed_is_found_and_built(site: Path, tmp_path: Path) -> None:
+    now = golden_now()
+    reported = site / STORIES / "2025-09-06-welcome.md"
+    unreported = site / STORIES / "2026-03-20-repair-day-recap.md"
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.missed_changes() == []
+        edit_story(site)
+        edit_long_story_end(site)
+        # Told of one edit only, the builder believes it (that is the point: no scan).
+        assert builder.build([reported], trusted=True, now=now).ok
+        page = (site / "public" / "stories" / "repair-day-recap" / "index.html").read_text()
+        assert "The very end." not in page
+        assert builder.missed_changes() == [unreported]
+        assert builder.build([unreported], now=now).ok
+        assert tree(site / "public") == clean_build(site, tmp_path, now)
+        assert builder.missed_changes() == []
+        # Untrusted, the same report is only a hint: every input is scanned.
+        replace_in(unreported, "The very end.", "The end, again.")
+        assert builder.build([reported], now=now).ok
+        assert tree(site / "public") == clean_build(site, tmp_path, now)

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from commsite.content.model import Site
     from commsite.content.parse import ParsedFile
 
-__all__ = ["InputScan", "NowWindow", "instants", "now_window", "scan_inputs", "window_at"]
+__all__ = [
+    "InputScan",
+    "NowWindow",
+    "instants",
+    "now_window",
+    "rescan_inputs",
+    "scan_inputs",
+    "window_at",
+]
 
 INPUT_FILES = ("commsite.yaml",)
 INPUT_DIRS = ("content", "static", "theme", "interactions", "federation")
@@ -53,6 +61,9 @@ class InputScan:
     digest: bytes  # of the files, the listing of content/, the code, the options
     extra: tuple[Path, ...] = ()  # folders outside the site that were scanned too
     stats: dict[str, Stat] | None = None  # what the next scan may reuse
+    # A rescan_inputs: the files of the scan it started from, and the keys it hashed again.
+    base: dict[str, bytes] | None = None
+    rehashed: frozenset[str] = frozenset()
 
 
 def _hash_file(path: str) -> bytes | None:
@@ -127,6 +138,41 @@ def scan_inputs(
         _walk(root / name, f"{name}/", files, hasher)
     for directory in extra:
         _walk(directory, f"{directory}/", files, hasher)
+    return InputScan(files, _digest(root, options, files), extra, hasher.stats)
+
+
+def rescan_inputs(
+    previous: InputScan, root: Path, options: object, changed: Iterable[Path]
+) -> InputScan | None:
+    """`previous` with the files in `changed` hashed again, trusting that they
+    are all that changed (a file watcher's report, which the caller checks
+    later with a full scan_inputs). Only edits qualify: None, for a full scan,
+    when a path is not a file `previous` has (a file added, removed or renamed,
+    a folder, anything outside the site's input folders)."""
+    files = dict(previous.files)  # the same keys in the same order: the same digest
+    rehashed: set[str] = set()
+    stats = dict(previous.stats or {})
+    hasher = _Hasher(None)
+    base = str(root) + os.sep
+    for path in changed:
+        name = str(path)
+        if not name.startswith(base):
+            return None
+        key = name[len(base) :].replace(os.sep, "/")
+        if key not in files or not os.path.isfile(name):
+            return None
+        digest = hasher.hash(key, name)
+        if digest is None:
+            return None
+        files[key] = digest
+        stats[key] = hasher.stats[key]
+        rehashed.add(key)
+    digest = _digest(root, options, files)
+    return InputScan(files, digest, previous.extra, stats, previous.files, frozenset(rehashed))
+
+
+def _digest(root: Path, options: object, files: Mapping[str, bytes]) -> bytes:
+    """Of the files (in scan order), the listing of content/, the code, the options."""
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
@@ -136,7 +182,7 @@ def scan_inputs(
         names = []
     h.update(digest_bytes("\n".join(names).encode()))
     h.update(b"".join(key.encode() + b"\0" + digest for key, digest in files.items()))
-    return InputScan(files, h.digest(), extra, hasher.stats)
+    return h.digest()
 
 
 @dataclass(frozen=True, slots=True)

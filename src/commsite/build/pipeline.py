@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from commsite.build.cache import RecordEntry
-from commsite.build.inputs import NowWindow, instants, scan_inputs, window_at
+from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
@@ -84,8 +84,7 @@ def _full_build(run: _Run) -> BuildResult:
     extra = _outside(theme, root)
     scan = run.scan
     if scan is None or scan.extra != tuple(extra):
-        scan = scan_inputs(root, run.fast_key(), extra, builder._stats)
-        run.save_stats(cache, scan)
+        scan = run.scan_inputs(cache, extra)
     if builder._sources is None:
         builder._sources = Sources(root)
     if builder._objects is None:
@@ -95,7 +94,10 @@ def _full_build(run: _Run) -> BuildResult:
     memo = builder._memo
     memo.assemble.begin([p for p in scan.files if p.startswith("static/")])
 
-    parsed, more = builder._sources.refresh(cache, scan.files, jobs=jobs, progress=run.progress)
+    since = (scan.base, scan.rehashed) if scan.base is not None else None
+    parsed, more = builder._sources.refresh(
+        cache, scan.files, since=since, jobs=jobs, progress=run.progress
+    )
     run.problems += more
     interactions, more = load_interactions(root)
     run.problems += more

@@ -9,7 +9,7 @@ and only then parsed, across processes when there are many files to parse.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,29 +57,46 @@ class Sources:
         self.root = root
         self.files: dict[str, SourceFile] = {}
         self._unsaved: dict[bytes, ParsedFile] = {}  # parsed since the last `save`
+        self._hashes: Mapping[str, bytes] | None = None  # what `files` was brought up to
 
     def refresh(
         self,
         cache: BuildCache | None,
         hashes: Mapping[str, bytes],
         *,
+        since: tuple[Mapping[str, bytes], Collection[str]] | None = None,
         jobs: int = 1,
         progress: Progress | None = None,
     ) -> tuple[list[ParsedFile], list[Diagnostic]]:
         """Bring the files up to date. `hashes`: sha256 of the site's files (from the
         input scan); only files whose hash is in no cache are read and parsed. What
-        was parsed goes into the cache on `save` (a build saves while it renders)."""
+        was parsed goes into the cache on `save` (a build saves while it renders).
+
+        `since`: (earlier hashes, the paths whose hash may differ from them) when
+        the scan vouches that no file was added or removed since those. When they
+        are the hashes of the last refresh, only those paths are looked at (the
+        content folders are not listed again)."""
         problems: list[Diagnostic] = []
         code = code_fingerprint()
         current: dict[str, SourceFile] = {}
         wanted: dict[bytes, tuple[str, str]] = {}  # key -> (kind, path)
-        for kind, rel in discover(self.root):
+        listed: Iterable[tuple[str, str]]
+        # Only the files that may have changed, updated in place: the paths stay sorted.
+        in_place = since is not None and since[0] is self._hashes and bool(self.files)
+        if in_place:
+            assert since is not None
+            current = dict(self.files)
+            listed = [(current[rel].kind, rel) for rel in since[1] if rel in current]
+        else:
+            listed = discover(self.root)
+        for kind, rel in listed:
             sha = hashes.get(rel)
             if sha is None:  # appeared after the scan: read it now
                 try:
                     sha = hashlib.sha256((self.root / rel).read_bytes()).digest()
                 except OSError as exc:
                     problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
+                    current.pop(rel, None)
                     continue
             old = self.files.get(rel)
             if old is not None and old.sha == sha and old.kind == kind:
@@ -110,6 +127,7 @@ class Sources:
             for (_, kind, rel), (parsed, sha, error) in zip(to_parse, results, strict=True):
                 if parsed is None:
                     problems.append(Diagnostic(rel, None, f"cannot read the file: {error}"))
+                    current.pop(rel, None)
                     continue
                 # The key of the bytes parsed, which may be newer than the scan's.
                 key = parse_key(PARSER_VERSION, code, kind, rel, sha)
@@ -117,7 +135,8 @@ class Sources:
                 current[rel] = SourceFile(kind, rel, key, parsed, sha)
         if cache is not None:
             self._unsaved.update(new)
-        self.files = dict(sorted(current.items()))
+        self.files = current if in_place else dict(sorted(current.items()))
+        self._hashes = hashes
         return [f.parsed for f in self.files.values()], problems
 
     def save(self, cache: BuildCache | None) -> None:

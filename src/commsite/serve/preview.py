@@ -19,6 +19,10 @@ from commsite.serve.watch import SiteWatcher
 
 __all__ = ["PortInUse", "Preview", "PreviewOptions"]
 
+# Seconds after a rebuild for the watcher's report before every input file is
+# scanned for changes it missed (the reloading tabs are served first).
+CHECK_AFTER = 0.5
+
 
 class PortInUse(CommsiteError):
     pass
@@ -67,6 +71,8 @@ class Preview:
         )
         self.watcher = SiteWatcher(root, self._rebuild)
         self._build_lock = threading.Lock()
+        self._check_lock = threading.Lock()
+        self._check: threading.Timer | None = None  # the scan after a trusted rebuild
 
     # -- building -----------------------------------------------------------------
 
@@ -74,13 +80,33 @@ class Preview:
         return self._run(None)
 
     def _rebuild(self, paths: set[Path]) -> None:
-        self._run(paths)
+        """Rebuild for what the watcher reported, trusting it for speed (no scan
+        of every input file first); then, once the tabs have had a moment to
+        reload, scan all the same and build again for anything it missed."""
+        self._run(paths, trusted=True)
+        self._schedule_check()
 
-    def _run(self, paths: set[Path] | None) -> BuildResult:
+    def _schedule_check(self) -> None:
+        with self._check_lock:
+            if self._check is not None:
+                self._check.cancel()
+            self._check = threading.Timer(CHECK_AFTER, self._check_missed)
+            self._check.daemon = True
+            self._check.start()
+
+    def _check_missed(self) -> None:
+        with self._build_lock:
+            missed = self.builder.missed_changes()
+        if missed:
+            names = ", ".join(sorted(p.name for p in missed)[:5])
+            self.echo(f"the watcher did not report {len(missed)} change(s) ({names}); rebuilding")
+            self._run(set(missed))
+
+    def _run(self, paths: set[Path] | None, *, trusted: bool = False) -> BuildResult:
         with self._build_lock:
             started = time.perf_counter()
             with self.state.lock.exclusive():
-                result = self.builder.build(paths)
+                result = self.builder.build(paths, trusted=trusted)
                 # Inside the lock: a page and the build number it is stamped with
                 # always belong together. Open pages are told which files changed
                 # (so the others need not reload); after a full build, that all may have.
@@ -119,6 +145,9 @@ class Preview:
 
     def close(self) -> None:
         self.watcher.stop()
+        with self._check_lock:
+            if self._check is not None:
+                self._check.cancel()
         if not self.server.stopping.is_set():
             self.server.stopping.set()
         self.server.server_close()

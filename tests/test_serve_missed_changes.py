@@ -1,0 +1,65 @@
+"""`commsite serve` trusts its watcher, then checks: a change no event reported
+still reaches the preview. Real watcher, real HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import requests
+
+from commsite.serve.preview import Preview, PreviewOptions
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
+STORIES = Path("content/stories")
+WATCHED = STORIES / "2025-09-06-welcome-to-fixers-of-eastfield.md"
+UNWATCHED = STORIES / "2025-10-04-how-we-run-a-repair-cafe.md"
+
+
+def _save(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _wait_for(url: str, text: str) -> None:
+    deadline = time.monotonic() + 15
+    while text not in requests.get(url, timeout=5).text:
+        assert time.monotonic() < deadline, f"{text!r} never showed at {url}"
+        time.sleep(0.05)
+
+
+def test_a_change_no_event_reported_reaches_the_preview(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    # A story that is a link to a file outside the site: the watcher hears nothing
+    # when that file changes (inotify watches the folder, not the link's target);
+    # the build reads through the link.
+    target = tmp_path / "elsewhere.md"
+    shutil.move(site / UNWATCHED, target)
+    (site / UNWATCHED).symlink_to(target)
+
+    lines: list[str] = []
+    preview = Preview(PreviewOptions(root=site, port=0), echo=lines.append)
+    try:
+        assert preview.build_all().ok
+        preview.start_in_thread()
+        target.write_text(
+            target.read_text(encoding="utf-8").replace("People keep asking", "Folk keep asking", 1),
+            encoding="utf-8",
+        )
+        # An edit the watcher does see: a rebuild that trusts the watcher's list.
+        watched = site / WATCHED
+        _save(watched, watched.read_text(encoding="utf-8") + "\nSeen by the watcher.\n")
+        _wait_for(preview.url + "stories/welcome-to-fixers-of-eastfield/", "Seen by the watcher.")
+        # The check after it scans every input and builds again for the other.
+        _wait_for(preview.url + "stories/how-we-run-a-repair-cafe/", "Folk keep asking")
+    finally:
+        preview.server.shutdown()
+        preview.close()
+    assert any(
+        line.startswith("the watcher did not report 1 change(s) (2025-10-04-how-we-run")
+        for line in lines
+    ), lines
