@@ -9,7 +9,6 @@ the tests see through a marker set on `window` (a reload loses it).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
+from editor_save import save
 from needs import CHROMIUM_ARGS, chromium
 
 if TYPE_CHECKING:
@@ -96,13 +96,6 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-def _write(path: Path, text: str) -> None:
-    """Save the way many editors do: write a temporary file, then rename it over."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def test_edits_errors_and_recovery_show_up_in_the_open_page(
     site: Path, server: str, browser: Browser
 ) -> None:
@@ -115,18 +108,18 @@ def test_edits_errors_and_recovery_show_up_in_the_open_page(
     time.sleep(0.3)  # let the reload stream connect
 
     # 1. An edit shows up by itself within 2 seconds.
-    _write(story, original.replace("Hello, neighbours!", "Hello, live preview!"))
+    save(story, original.replace("Hello, neighbours!", "Hello, live preview!"))
     page.wait_for_selector("text=Hello, live preview!", timeout=2000)
 
     # 2. Broken front matter replaces the page with the error, file and line.
     broken = original.replace("date: 2025-09-06", "date: [unclosed", 1)
-    _write(story, broken)
+    save(story, broken)
     page.wait_for_selector("#commsite-diagnostics", timeout=5000)
     errors = page.inner_text("#commsite-diagnostics")
     assert f"{STORY}:3: error: invalid YAML: '[' is never closed" in errors, errors
 
     # 3. Fixing the file brings the page back by itself.
-    _write(story, original)
+    save(story, original)
     page.wait_for_selector("text=Hello, neighbours!", timeout=5000)
     assert page.query_selector("#commsite-diagnostics") is None
 
@@ -183,7 +176,7 @@ def test_an_edit_reloads_only_the_tab_whose_page_changed(
     # (B's reloaded page connects its stream before the next save: a
     # stream that opens after a build cannot know what it changed.)
     with tab_b.expect_response(lambda r: EVENTS_PATH in r.url):
-        _write(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
+        save(story, story.read_text(encoding="utf-8") + "\nA closing paragraph, live.\n")
     tab_b.wait_for_selector("text=A closing paragraph, live.", timeout=10000)
     written = _last_build(site)["written"]
     assert "stories/welcome-to-fixers-of-eastfield/index.html" in written, written
@@ -195,7 +188,7 @@ def test_an_edit_reloads_only_the_tab_whose_page_changed(
     # A was told of that build too (it comes before the next one on the
     # same stream): when A's own edit arrives, A reloads once, for it.
     text = other.read_text(encoding="utf-8")
-    _write(other, text.replace("People keep asking", "Folk keep asking", 1))
+    save(other, text.replace("People keep asking", "Folk keep asking", 1))
     tab_a.wait_for_selector("text=Folk keep asking", timeout=10000)
     assert a_documents == [server + OTHER_URL], "tab A reloaded for story B's edit"
     assert tab_a.evaluate(MARKER) is None
@@ -212,7 +205,7 @@ def test_a_new_story_reloads_the_pages_it_appears_on(
     tab_a = _open(browser, server + OTHER_URL, documents)
     assert missing.query_selector("text=Fresh off the press.") is None
 
-    _write(
+    save(
         site / "content" / "stories" / "2026-11-17-a-brand-new-story.md",
         "---\ntitle: A brand new story\ndate: 2026-11-17\nauthor: ada-okafor\n---\n"
         "Fresh off the press.\n",
@@ -246,7 +239,7 @@ def test_a_page_whose_stream_opens_after_a_build_keeps_itself(
     def build_before_the_stream_opens(route: Route) -> None:
         if not held:
             before = _served_build(server + OTHER_URL)
-            _write(story, story.read_text(encoding="utf-8") + "\nWritten while A loads.\n")
+            save(story, story.read_text(encoding="utf-8") + "\nWritten while A loads.\n")
             deadline = time.monotonic() + 10
             while _served_build(server + OTHER_URL) == before:
                 assert time.monotonic() < deadline, "the edit to story B was never built"
@@ -264,7 +257,7 @@ def test_a_page_whose_stream_opens_after_a_build_keeps_itself(
     # A's own edit reaches it on the same stream, after that first event: one
     # reload in all means the first event kept the page.
     text = other.read_text(encoding="utf-8")
-    _write(other, text.replace("People keep asking", "Folk keep asking", 1))
+    save(other, text.replace("People keep asking", "Folk keep asking", 1))
     page.wait_for_selector("text=Folk keep asking", timeout=10000)
     assert documents == [server + OTHER_URL] * 2
 
@@ -272,7 +265,7 @@ def test_a_page_whose_stream_opens_after_a_build_keeps_itself(
 def test_a_stylesheet_change_reloads_every_tab(site: Path, server: str, browser: Browser) -> None:
     documents: list[str] = []
     tabs = [_open(browser, server + url, documents) for url in (OTHER_URL, STORY_URL)]
-    _write(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
+    save(site / "static" / "extra.css", "p { letter-spacing: 0.01em; }\n")
     for tab in tabs:
         tab.wait_for_function(f"{MARKER} === undefined", timeout=10000)
         tab.wait_for_load_state("load")
@@ -290,11 +283,11 @@ def test_a_failed_build_shows_in_every_tab_and_recovers(
 
     # Story B's broken front matter: tab A's page did not change, but
     # the site did not build, so A shows the errors.
-    _write(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
+    save(story, original.replace("date: 2025-09-06", "date: [unclosed", 1))
     tab_a.wait_for_selector("#commsite-diagnostics", timeout=10000)
     assert f"{STORY}:3: error:" in tab_a.inner_text("#commsite-diagnostics")
 
     # Fixing B brings A back, though A's page is the same as before.
-    _write(story, original)
+    save(story, original)
     tab_a.wait_for_selector("text=People keep asking", timeout=10000)
     assert tab_a.query_selector("#commsite-diagnostics") is None

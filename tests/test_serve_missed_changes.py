@@ -3,7 +3,6 @@ still reaches the preview. Real watcher, real HTTP on loopback."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -11,17 +10,12 @@ from pathlib import Path
 import requests
 
 from commsite.serve.preview import Preview, PreviewOptions
+from editor_save import save
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 STORIES = Path("content/stories")
 WATCHED = STORIES / "2025-09-06-welcome-to-fixers-of-eastfield.md"
 UNWATCHED = STORIES / "2025-10-04-how-we-run-a-repair-cafe.md"
-
-
-def _save(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _wait_for(url: str, text: str) -> None:
@@ -52,7 +46,7 @@ def test_a_change_no_event_reported_reaches_the_preview(tmp_path: Path) -> None:
         )
         # An edit the watcher does see: a rebuild that trusts the watcher's list.
         watched = site / WATCHED
-        _save(watched, watched.read_text(encoding="utf-8") + "\nSeen by the watcher.\n")
+        save(watched, watched.read_text(encoding="utf-8") + "\nSeen by the watcher.\n")
         _wait_for(preview.url + "stories/welcome-to-fixers-of-eastfield/", "Seen by the watcher.")
         # The check after it scans every input and builds again for the other.
         _wait_for(preview.url + "stories/how-we-run-a-repair-cafe/", "Folk keep asking")

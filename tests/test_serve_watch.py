@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import queue
 from pathlib import Path
 
 from commsite.serve.watch import SiteWatcher
-
-
-def _save(path: Path, text: str) -> None:
-    """Save the way many editors do: write a temporary file, then rename it over."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+from editor_save import save
 
 
 def test_a_save_reaches_the_builder_as_its_file_alone(tmp_path: Path) -> None:
@@ -25,13 +18,13 @@ def test_a_save_reaches_the_builder_as_its_file_alone(tmp_path: Path) -> None:
     watcher.start()
     try:
         story = stories / "2026-01-01-a.md"
-        _save(story, "---\ntitle: A\ndate: 2026-01-01\n---\nHello.\n")
+        save(story, "---\ntitle: A\ndate: 2026-01-01\n---\nHello.\n")
         seen = bursts.get(timeout=10)
         # A second save elsewhere: whatever the first one caused reaches the
         # watcher before this one's events, so all of it is in hand once this
         # file has arrived.
         sentinel = tmp_path / "static" / "x.css"
-        _save(sentinel, "p {}\n")
+        save(sentinel, "p {}\n")
         while sentinel.resolve() not in seen:
             seen |= bursts.get(timeout=10)
     finally:
