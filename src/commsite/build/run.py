@@ -161,10 +161,7 @@ class Builder:
             return []
         root = self.options.root
         scan = scan_inputs(root, _fast_key(self.options), last.extra, self._stats)
-        if scan.stats is not None and scan.stats != self._stats:
-            if self._cache is not None:
-                self._cache.put_stats(scan.stats, self._stats)
-            self._stats = scan.stats
+        self._keep_stats(self._cache, scan)
         if scan.files == last.files:
             return []
         keys = {
@@ -173,6 +170,13 @@ class Builder:
             if scan.files.get(k) != last.files.get(k)
         }
         return sorted(Path(k) if Path(k).is_absolute() else root / k for k in keys)
+
+    def _keep_stats(self, cache: BuildCache | None, scan: InputScan) -> None:
+        """Keep the scan's file stats for the next scan, when they changed."""
+        if cache is None or scan.stats is None or scan.stats == self._stats:
+            return
+        cache.put_stats(scan.stats, self._stats)
+        self._stats = scan.stats
 
     def _open_cache_at(self, directory: Path) -> BuildCache:
         if self._cache is None or self._cache_dir != directory:
@@ -270,16 +274,9 @@ class _Run:
             scan = rescan_inputs(last, self.options.root, self.fast_key(), self.hint)
         if scan is None:
             scan = scan_inputs(self.options.root, self.fast_key(), extra, builder._stats)
-        self.save_stats(cache, scan)
+        builder._keep_stats(cache, scan)
         builder._scan = scan
         return scan
-
-    def save_stats(self, cache: BuildCache | None, scan: InputScan) -> None:
-        """Keep the scan's file stats for the next scan, when they changed."""
-        if cache is None or scan.stats is None or scan.stats == self.builder._stats:
-            return
-        cache.put_stats(scan.stats, self.builder._stats)
-        self.builder._stats = scan.stats
 
     def unchanged(self, cache: BuildCache, inputs: bytes, fast: dict[str, Any]) -> bool:
         """Whether the last successful build had these inputs, `now` is still in the
