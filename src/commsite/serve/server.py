@@ -127,14 +127,11 @@ class PreviewState:
         has seen build `since` (None: unknown), listing every output file
         changed after it, or None when that is not known (too far back)."""
         with self.changed:
-            if since is None or since > self.generation:
-                after, files = None, None
+            if since is None:  # a reader from nowhere: the build before, nothing of what changed
+                after = self._id(self.generation - 1) if self.generation else None
+                files = None
             else:
-                after = self._id(since)
-                files = self._changed_after(since)
-            if after is None and self.generation:
-                # A reader from nowhere: name the build before, and nothing of what changed.
-                after = self._id(self.generation - 1)
+                after, files = self._id(since), self._changed_after(since)
             return self.generation, build_event(
                 self.build_id, after=after, failed=self.failed, changed=files
             )
