@@ -25,6 +25,10 @@ alternates clean builds of both, printing the medians, their ratio and the files
 each wrote. --compare eleventy does the same with Eleventy 3.1 (installed with
 npm under /tmp/commsite-bench/eleventy; needs Node.js 18+) and the Eleventy
 project in benchmarks/eleventy/. --compare may be given more than once.
+
+Before each clean build the previous output is moved aside, not deleted (see
+_TRASH: on ext4 without a journal, files created right after a big delete pay
+for it); --delete-between deletes it instead, as the runs before session 6 did.
 """
 
 from __future__ import annotations
@@ -326,13 +330,41 @@ def _cpu_seconds() -> tuple[float, float]:
 CPU: list[tuple[float, float]] = []
 
 
+# Where a clean run's previous output goes (None: deleted, --delete-between).
+#
+# On ext4 without a journal (this project's machines), the inode allocator passes
+# over every inode freed in the last 60 seconds (360 while its inode-table block is
+# dirty) before it takes a free one (fs/ext4/ialloc.c, find_inode_bit and
+# recently_deleted), and it starts from the front of the group each time. So a
+# build right after `rm -rf` of the last one pays for each new file a walk over the
+# files just deleted: a cost that grows with the square of the file count (perf
+# shows recently_deleted and find_get_block_common; creating 15,000 files took 1.5
+# system seconds into a fresh folder, 5.7-7.0 s right after deleting 15,000).
+# That measures the benchmark's own deletes, so by default a previous output is
+# renamed into a trash folder (same file system, one rename), kept until the end,
+# and every tool's clean build allocates inodes as on a disk nobody just emptied.
+_TRASH: Path | None = None
+
+
+def discard(path: Path) -> None:
+    """Make `path` absent: moved into the trash folder, or deleted without one."""
+    if not path.exists():
+        return
+    if _TRASH is None:
+        shutil.rmtree(path)
+        return
+    _TRASH.mkdir(parents=True, exist_ok=True)
+    path.rename(_TRASH / str(sum(1 for _ in _TRASH.iterdir())))
+
+
 def disk_probe(where: Path, files: int = 2000) -> float:
     """Milliseconds to create one folder with a 20 KB file in it (the shape of a
     story page), over `files` of them. On the machines these figures come from,
-    this moved from 0.1 to 1.6 ms within hours (and grows as a disk is churned),
-    which moves a cold build by several seconds: printed beside the figures."""
+    this moved from 0.1 to 1.6 ms within hours (files deleted in the last minutes
+    make it dearer: see _TRASH), which moves a cold build by several seconds:
+    printed beside the figures."""
     base = where / "disk-probe"
-    shutil.rmtree(base, ignore_errors=True)
+    discard(base)
     base.mkdir(parents=True)
     os.sync()
     data = b"x" * 20_000
@@ -342,7 +374,7 @@ def disk_probe(where: Path, files: int = 2000) -> float:
         folder.mkdir()
         (folder / "index.html").write_bytes(data)
     seconds = time.perf_counter() - started
-    shutil.rmtree(base, ignore_errors=True)
+    discard(base)
     return seconds / files * 1000
 
 
@@ -371,8 +403,8 @@ def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
 
 
 def _clean(site: Path) -> None:
-    shutil.rmtree(site / "public", ignore_errors=True)
-    shutil.rmtree(site / ".commsite", ignore_errors=True)
+    discard(site / "public")
+    discard(site / ".commsite")
 
 
 def _edit(story: Path, n: int) -> None:
@@ -512,7 +544,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], str]:
 
 def pelican_site(site: Generated, dest: Path) -> Path:
     """The same stories (and pages) as a Pelican site at `dest`."""
-    shutil.rmtree(dest, ignore_errors=True)
+    discard(dest)
     content = dest / "content"
     (content / "pages").mkdir(parents=True)
     members = {}
@@ -560,7 +592,7 @@ def pelican_site(site: Generated, dest: Path) -> Path:
 def _time_peer(name: str, command: list[str], output: Path, cwd: Path | None = None) -> float:
     """Seconds of one clean build by a peer: its output removed and the disk synced
     first, as for commsite's runs."""
-    shutil.rmtree(output, ignore_errors=True)
+    discard(output)
     os.sync()
     started = time.perf_counter()
     proc = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
@@ -688,7 +720,7 @@ def eleventy_site(site: Generated, dest: Path) -> Path:
     files, the sitemap, robots.txt, 404 page, WebFinger and NodeInfo; nor
     heading anchors, image handling or the tag index page.
     """
-    shutil.rmtree(dest, ignore_errors=True)
+    discard(dest)
     shutil.copytree(ELEVENTY_PROJECT, dest)
     source = site.root / "content"
     for folder in ("stories", "members", "events", "pages"):
@@ -731,6 +763,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also build with a peer, alternating clean builds (repeatable)",
     )
     parser.add_argument("--keep", type=Path, help="generate the site here and keep it")
+    parser.add_argument(
+        "--delete-between",
+        action="store_true",
+        help="delete each previous output right before a clean build instead of moving"
+        " it aside (on ext4 without a journal, new files then pay for the deleted ones)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--live-code",
@@ -742,7 +780,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["--jobs", str(args.jobs)] if args.jobs else []
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="commsite-bench-"))
     try:
-        global _CODE
+        global _CODE, _TRASH
+        _TRASH = None if args.delete_between else workdir / "trash"
         if not args.live_code:
             _CODE = snapshot_code(workdir / "code")
         started = time.perf_counter()
@@ -752,7 +791,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{max(1, args.stories // 20):,} events in {time.perf_counter() - started:.1f} s",
             file=sys.stderr,
         )
-        figures: dict[str, object] = {"stories": args.stories, "cpus": os.cpu_count()}
+        figures: dict[str, object] = {
+            "stories": args.stories,
+            "cpus": os.cpu_count(),
+            "previous_output": "deleted" if args.delete_between else "moved aside",
+        }
         figures["disk_ms_before"] = disk_probe(workdir)
         figures.update(measure(site, args.runs, extra))
         figures["disk_ms_after"] = disk_probe(workdir)
@@ -764,6 +807,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             _print(figures)
     finally:
+        if _TRASH is not None:
+            shutil.rmtree(_TRASH, ignore_errors=True)
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
@@ -777,6 +822,7 @@ def _print(f: dict[str, object]) -> None:
     user, system = f["cpu_user"], f["cpu_system"]
     print(f"stories: {f['stories']:,}   output files: {f['files']:,}   cpus: {f['cpus']}")
     print("medians of wall time; CPU = user + system seconds of the build and its workers")
+    print(f"before each clean build, the previous output was {f['previous_output']}")
     print(
         f"disk probe: a new folder with a 20 KB file takes {f['disk_ms_before']:.2f} ms "
         f"(before the runs), {f['disk_ms_after']:.2f} ms (after)"
