@@ -26,6 +26,7 @@ from types import ModuleType
 import pytest
 from markdown_it import MarkdownIt, rules_block
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import read_fixture_file
 
@@ -263,3 +264,55 @@ def test_prose_is_offered_to_lheading_and_paragraph_only(caplog: pytest.LogCaptu
     assert {"entering hr", "entering list", "entering lheading", "entering paragraph"} <= set(fast)
     assert not never & set(fast)
     assert len(fast) < len(stock) / 2
+
+
+def _zed_inline(state: StateInline, silent: bool) -> bool:
+    """An inline rule the fast path does not know, on a letter: "Z" becomes a "zed"
+    token (a letter does not stop the ``text`` rule, so only a rule before it, or
+    one whose plugin adds the letter to what stops it, ever sees one)."""
+    if state.src[state.pos] != "Z":
+        return False
+    if not silent:
+        state.push("zed", "", 0)
+    state.pos += 1
+    return True
+
+
+@pytest.mark.skipif(
+    not hasattr(STOCK.inline, "terminator_re"), reason="markdown-it-py < 4.3: no fast path"
+)
+def test_plain_inline_text_skips_the_inline_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table cell, a heading or an item with no character an inline rule reacts to
+    becomes its text token without the inline parser (same tokens: the tests above)."""
+    text = "# A plain heading\n\n| a | b |\n|---|---|\n| one | *two* |\n\n- item\n- item *em*\n"
+    assert _differences(FAST, STOCK, text) == []
+    calls: list[str] = []
+    parse = FAST.inline.parse
+
+    def counted(src: str, *rest: object) -> object:
+        calls.append(src)
+        return parse(src, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FAST.inline, "parse", counted)
+    FAST.parse(text)
+    assert calls == ["*two*", "item *em*"]
+
+
+@pytest.mark.parametrize("where", ["before text", "after text", "post-processing"])
+def test_an_inline_rule_added_later_is_still_asked(where: str) -> None:
+    """A rule before ``text`` or an unknown post-processing rule turns the plain
+    text path off; a plugin's rule on a character it adds to what stops ``text``
+    keeps it (that character is no longer plain)."""
+    fast, stock = _build(), _build(fast=False)
+    for md in (fast, stock):
+        if where == "post-processing":
+            md.inline.ruler2.push("mark", lambda state: state.tokens.append(Token("x", "", 0)))
+        elif where == "before text":
+            md.inline.ruler.before("text", "zed", _zed_inline)
+        else:  # a plugin's rule after text, on a character it adds to text's stops
+            md.inline.ruler.before("newline", "zed", _zed_inline)
+            md.inline.add_terminator_char("Z")
+    text = "| Zed | plain |\n|---|---|\n| a | b |\n\n# Zen plain\n"
+    made = "x" if where == "post-processing" else "zed"
+    assert made in [c.type for t in stock.parse(text) for c in t.children or ()]
+    assert _differences(fast, stock, text) == []

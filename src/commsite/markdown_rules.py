@@ -1,4 +1,4 @@
-"""Block rules that give markdown-it-py's tokens with less work.
+"""Rules that give markdown-it-py's tokens with less work.
 
 Almost every line of prose starts with a letter, and no block but a paragraph
 can start with one. Upstream markdown-it-py still asks every block rule about
@@ -18,10 +18,19 @@ rules gives up at its first test, on the line's first character, but the calls
   where a block starts: it tries the rules after it that the line's first
   character may start, then the rest of the chain (``lheading``, ``paragraph``).
 
-What each rule can start with is a table keyed by the rule function itself
-(`_NEEDS`), checked against the chain actually registered each time it is
-built: a chain that holds a rule the table does not know (a plugin added
-later) is tried in full, as upstream does. tests/test_markdown_parity.py
+and one core rule:
+
+* ``inline`` (which parses each inline token's content) makes a content with
+  no character that stops the ``text`` inline rule into its one text token
+  itself: most table cells, headings and short list items, each of which cost
+  the inline parser a state and its rule chains (about 4.5 microseconds).
+
+What each block rule can start with is a table keyed by the rule function
+itself (`_NEEDS`), checked against the chain actually registered each time it
+is built: a chain that holds a rule the table does not know (a plugin added
+later) is tried in full, as upstream does. Likewise every inline content goes
+to the inline parser when ``text`` is not the first inline rule or the
+post-processing holds a rule `_PLAIN_RULES2` does not know. tests/test_markdown_parity.py
 compares tokens against a stock MarkdownIt on the CommonMark spec, the plugin
 fixtures and generated stories, which also guards against upstream drift.
 """
@@ -29,11 +38,14 @@ fixtures and generated stories, which also guards against upstream drift.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markdown_it import MarkdownIt, rules_block
+from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.footnote.index import footnote_def
 
 try:
@@ -300,6 +312,55 @@ def dispatch(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
     return False
 
 
+# The inline post-processing rules that leave one text token as it is (with no
+# delimiters to pair, each does nothing).
+_PLAIN_RULES2 = (
+    rules_inline.link_pairs,
+    rules_inline.strikethrough.postProcess,
+    rules_inline.emphasis.postProcess,
+    rules_inline.fragments_join,
+)
+
+
+def _plain_text(md: MarkdownIt) -> re.Pattern[str] | None:
+    """What stops `md`'s ``text`` inline rule, if that rule comes first in the chain
+    and the post-processing is the stock one: a content with none of it becomes
+    one text token. None otherwise (or on markdown-it-py < 4.3, which has no
+    such pattern): every content then goes through the inline parser."""
+    terminators: re.Pattern[str] | None = getattr(md.inline, "terminator_re", None)
+    rules = md.inline.ruler.getRules("")
+    rules2 = md.inline.ruler2.getRules("")
+    if (
+        terminators is None
+        or not rules
+        or rules[0] is not rules_inline.text
+        or any(rule not in _PLAIN_RULES2 for rule in rules2)
+    ):
+        return None
+    return terminators
+
+
+def inline(state: StateCore) -> None:
+    """markdown-it-py's core ``inline`` rule (each inline token's content parsed into
+    its children), but a content with no character that stops the ``text`` rule
+    becomes one text token here: what the inline parser would make of it, without
+    building its state and running its chains (table cells, headings and short
+    list items are mostly such; each parse cost about 4.5 microseconds)."""
+    md = state.md
+    plain = _plain_text(md)
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            content = token.content
+            if plain is not None and content and plain.search(content) is None:
+                text = Token("text", "", 0)
+                text.content = content
+                token.children.append(text)
+            else:
+                md.inline.parse(content, md, state.env, token.children)
+
+
 def install(md: MarkdownIt) -> None:
     """Make `md` parse with the rules above (the same tokens, less work); once is enough."""
     ruler = md.block.ruler
@@ -307,3 +368,4 @@ def install(md: MarkdownIt) -> None:
     ruler.at("lheading", lheading)
     if "dispatch" not in ruler.get_all_rules():
         ruler.before(ruler.get_all_rules()[0], "dispatch", dispatch)
+    md.core.ruler.at("inline", inline)
