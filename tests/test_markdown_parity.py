@@ -316,3 +316,12 @@ def test_an_inline_rule_added_later_is_still_asked(where: str) -> None:
     made = "x" if where == "post-processing" else "zed"
     assert made in [c.type for t in stock.parse(text) for c in t.children or ()]
     assert _differences(fast, stock, text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\r\nb\r\n\r\nc", "a\rb\r\rc\r", "a\r\r\nb\n\r", "nul \0 here\r\n\0", "`\0`\r\n- x\r- y"],
+)
+def test_line_endings_and_nul_are_normalised_as_upstream(text: str) -> None:
+    assert _differences(FAST, STOCK, text) == []
+    assert _render(FAST, text, False).html == STOCK.render(text)

@@ -18,8 +18,9 @@ rules gives up at its first test, on the line's first character, but the calls
   where a block starts: it tries the rules after it that the line's first
   character may start, then the rest of the chain (``lheading``, ``paragraph``).
 
-and one core rule:
+and two core rules:
 
+* ``normalize`` leaves a text with no CR and no NUL as it is;
 * ``inline`` (which parses each inline token's content) makes a content with
   no character that stops the ``text`` inline rule into its one text token
   itself: most table cells, headings and short list items, each of which cost
@@ -361,6 +362,18 @@ def inline(state: StateCore) -> None:
                 md.inline.parse(content, md, state.env, token.children)
 
 
+def normalize(state: StateCore) -> None:
+    """markdown-it-py's core ``normalize`` rule (CR LF and CR to LF, NUL to U+FFFD),
+    without rewriting a text that has neither: its pattern matched every LF and
+    put an LF back, 65 of the 1,450 microseconds of a story's render."""
+    src = state.src
+    if "\r" in src:
+        src = src.replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in src:
+        src = src.replace("\0", "\ufffd")
+    state.src = src
+
+
 def install(md: MarkdownIt) -> None:
     """Make `md` parse with the rules above (the same tokens, less work); once is enough."""
     ruler = md.block.ruler
@@ -368,4 +381,5 @@ def install(md: MarkdownIt) -> None:
     ruler.at("lheading", lheading)
     if "dispatch" not in ruler.get_all_rules():
         ruler.before(ruler.get_all_rules()[0], "dispatch", dispatch)
+    md.core.ruler.at("normalize", normalize)
     md.core.ruler.at("inline", inline)
