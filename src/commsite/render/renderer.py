@@ -28,6 +28,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # A Renderer lives for one build (the plan digested the template files
+            # at its start): no os.stat of each template a page uses, per page.
+            auto_reload=False,
         )
 
     def render(self, spec: PageSpec) -> bytes:
