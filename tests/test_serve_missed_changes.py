@@ -1,5 +1,6 @@
 """`commsite serve` trusts its watcher, then checks: a change no event reported
-still reaches the preview. Real watcher, real HTTP on loopback."""
+still reaches the preview; and it watches a theme kept outside the site. Real
+watcher, real HTTP on loopback."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import shutil
 import time
 from pathlib import Path
 
+import commsite.themes
 import requests
 
 from commsite.serve.preview import Preview, PreviewOptions
 from editor_save import save
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
+BUNDLED_BASE = Path(commsite.themes.__file__).parent / "default" / "templates" / "base.html"
 STORIES = Path("content/stories")
 WATCHED = STORIES / "2025-09-06-welcome-to-fixers-of-eastfield.md"
 UNWATCHED = STORIES / "2025-10-04-how-we-run-a-repair-cafe.md"
@@ -57,3 +60,31 @@ def test_a_change_no_event_reported_reaches_the_preview(tmp_path: Path) -> None:
         line.startswith("the watcher did not report 1 change(s) (2025-10-04-how-we-run")
         for line in lines
     ), lines
+
+
+def test_a_theme_outside_the_site_is_watched_too(tmp_path: Path) -> None:
+    """A theme developed beside the site (`theme: ../mytheme`): saving one of its
+    templates rebuilds the preview as a save in the site does."""
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    templates = tmp_path / "mytheme" / "templates"
+    templates.mkdir(parents=True)
+    base = templates / "base.html"
+    shutil.copy(BUNDLED_BASE, base)
+    with (site / "commsite.yaml").open("a", encoding="utf-8") as config:
+        config.write("theme: ../mytheme\n")
+
+    lines: list[str] = []
+    preview = Preview(PreviewOptions(root=site, port=0), echo=lines.append)
+    try:
+        assert preview.build_all().ok, lines
+        assert preview.watcher.outside == (templates.resolve(),)
+        preview.start_in_thread()
+        edited = base.read_text(encoding="utf-8").replace("</body>", "<p>From mytheme</p></body>")
+        save(base, edited)
+        _wait_for(preview.url, "From mytheme")
+    finally:
+        preview.server.shutdown()
+        preview.close()
+    assert any("base.html: rendered" in line for line in lines), lines
+    assert not any(line.startswith("the watcher did not report") for line in lines), lines

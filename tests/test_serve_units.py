@@ -62,6 +62,25 @@ def test_relevant_files(tmp_path: Path, name: str, relevant: bool) -> None:
     assert is_relevant(tmp_path, tmp_path / name) is relevant
 
 
+@pytest.mark.parametrize(
+    ("name", "relevant"),
+    [
+        ("mytheme/templates/base.html", True),
+        ("mytheme/static/style.css", True),
+        ("mytheme/templates/.base.html.swp", False),
+        ("mytheme/README.md", False),
+        ("other/templates/base.html", False),
+    ],
+)
+def test_relevant_files_in_folders_outside_the_site(
+    tmp_path: Path, name: str, relevant: bool
+) -> None:
+    site = tmp_path / "site"
+    outside = [tmp_path / "mytheme" / "templates", tmp_path / "mytheme" / "static"]
+    assert is_relevant(site, tmp_path / name, outside) is relevant
+    assert not is_relevant(site, tmp_path / name)
+
+
 def test_debouncer_groups_a_burst_into_one_flush() -> None:
     flushed: list[set[Path]] = []
     done = threading.Event()

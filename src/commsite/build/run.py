@@ -152,6 +152,11 @@ class Builder:
                 gc.enable()
             run.write_summary()
 
+    def outside_dirs(self) -> tuple[Path, ...]:
+        """The folders outside the site that the last build read (the template and
+        asset folders of a theme kept elsewhere): a watcher should watch them too."""
+        return self._scan.extra if self._scan is not None else ()
+
     def missed_changes(self) -> list[Path]:
         """The input files (absolute paths) a full scan finds changed, added or
         removed since the input scan the last build used: what a watcher trusted

@@ -19,22 +19,31 @@ _TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".temp", ".bak", "~", ".part",
 _TEMP_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's write-permission probe
 
 
-def is_relevant(root: Path, path: str | Path) -> bool:
-    """True for a file under a watched folder that is not an editor's temporary file."""
+def is_relevant(root: Path, path: str | Path, outside: Iterable[Path] = ()) -> bool:
+    """True for a file under a watched folder, or under one of the `outside`
+    folders (resolved: a theme the site uses from elsewhere), that is not an
+    editor's temporary file."""
+    resolved = Path(path).resolve()
     try:
-        rel = PurePosixPath(Path(path).resolve().relative_to(root.resolve()).as_posix())
+        rel = PurePosixPath(resolved.relative_to(root.resolve()).as_posix())
     except ValueError:
-        return False
+        if not any(resolved.is_relative_to(folder) for folder in outside):
+            return False
+        return not _temporary(resolved.name)
     if not rel.parts or rel.parts[0] not in WATCHED:
         return False
-    name = rel.name
+    return not _temporary(rel.name)
+
+
+def _temporary(name: str) -> bool:
+    """An editor's temporary, backup or lock file (or a desktop's metadata file)."""
     if name in _TEMP_NAMES or name.endswith(_TEMP_SUFFIXES):
-        return False
+        return True
     if name.startswith((".#", "#")) or name.endswith("#"):  # emacs lock and autosave files
-        return False
+        return True
     if "___jb_" in name:  # JetBrains safe-write temporaries
-        return False
-    return not (name.startswith(".") and name.endswith((".swp", ".swx", ".kate-swp")))
+        return True
+    return name.startswith(".") and name.endswith((".swp", ".swx", ".kate-swp"))
 
 
 class Debouncer:

@@ -115,6 +115,8 @@ class Preview:
                     diagnostics=result.diagnostics,
                     changed=None if paths is None else (*result.written, *result.removed),
                 )
+            # A theme used from outside the site is watched from its first build on.
+            self.watcher.watch_outside(self.builder.outside_dirs())
         seconds = time.perf_counter() - started
         if result.ok:
             what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import ObservedWatch
 
 from commsite.serve.changes import WATCHED, Debouncer, is_relevant
 
@@ -18,6 +19,7 @@ class _Handler(FileSystemEventHandler):
     def __init__(self, root: Path, debouncer: Debouncer) -> None:
         self._root = root
         self._debouncer = debouncer
+        self.outside: tuple[Path, ...] = ()  # watched folders outside the site (resolved)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -36,20 +38,22 @@ class _Handler(FileSystemEventHandler):
         relevant = [
             Path(p if isinstance(p, str) else p.decode())
             for p in paths
-            if is_relevant(self._root, p if isinstance(p, str) else p.decode())
+            if is_relevant(self._root, p if isinstance(p, str) else p.decode(), self.outside)
         ]
         if relevant:
             self._debouncer.add(relevant, time.monotonic())
 
 
 class SiteWatcher:
-    """Calls `on_change(paths)` after each burst of relevant changes under `root`."""
+    """Calls `on_change(paths)` after each burst of relevant changes under `root`
+    (and in the folders outside it given to `watch_outside`)."""
 
     def __init__(self, root: Path, on_change: Callable[[set[Path]], None]) -> None:
         self.root = root.resolve()
         self._debouncer = Debouncer(on_change)
         self._observer = Observer()
-        handler = _Handler(self.root, self._debouncer)
+        self._handler = handler = _Handler(self.root, self._debouncer)
+        self._outside: dict[Path, ObservedWatch] = {}
         # Watch the root itself (not recursively) for commsite.yaml and folders that
         # appear later, and each watched folder recursively.
         self._observer.schedule(handler, str(self.root), recursive=False)
@@ -57,6 +61,23 @@ class SiteWatcher:
             folder = self.root / name
             if folder.is_dir():
                 self._observer.schedule(handler, str(folder), recursive=True)
+
+    def watch_outside(self, folders: Iterable[Path]) -> None:
+        """Watch these folders outside the site too (the template and asset folders
+        of a theme it uses from elsewhere), and no longer those it stopped using."""
+        wanted = {f.resolve() for f in folders}
+        wanted = {f for f in wanted if f.is_dir() and not f.is_relative_to(self.root)}
+        for folder in self._outside.keys() - wanted:
+            self._observer.unschedule(self._outside.pop(folder))
+        for folder in sorted(wanted - self._outside.keys()):
+            watch = self._observer.schedule(self._handler, str(folder), recursive=True)
+            self._outside[folder] = watch
+        self._handler.outside = tuple(sorted(self._outside))
+
+    @property
+    def outside(self) -> tuple[Path, ...]:
+        """The folders outside the site being watched."""
+        return self._handler.outside
 
     def start(self) -> None:
         self._observer.start()
