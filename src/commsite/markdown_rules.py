@@ -31,9 +31,10 @@ itself (`_NEEDS`), checked against the chain actually registered each time it
 is built: a chain that holds a rule the table does not know (a plugin added
 later) is tried in full, as upstream does. Likewise every inline content goes
 to the inline parser when ``text`` is not the first inline rule or the
-post-processing holds a rule `_PLAIN_RULES2` does not know. tests/test_markdown_parity.py
-compares tokens against a stock MarkdownIt on the CommonMark spec, the plugin
-fixtures and generated stories, which also guards against upstream drift.
+post-processing holds a rule `_PLAIN_RULES2` does not know.
+tests/test_markdown_parity.py compares tokens against a stock MarkdownIt on the
+CommonMark spec, the plugin fixtures and generated stories, which also guards
+against upstream drift.
 """
 
 from __future__ import annotations
