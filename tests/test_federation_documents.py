@@ -21,9 +21,11 @@ from commsite.federation.documents import (
     delete_activity,
     event_object,
     federation_documents,
+    nodeinfo,
     story_object,
     update_activity,
 )
+from commsite.feeds.links import public_stories
 from handmade_site import TRICKY, site
 
 ACTOR = "https://example.org/ap/actor"
@@ -118,6 +120,28 @@ def test_nodeinfo() -> None:
     assert info["openRegistrations"] is False
     assert info["usage"]["users"]["total"] == 1
     assert info["usage"]["localPosts"] == 5  # 2 stories + 3 events
+
+
+def test_nodeinfo_activity_follows_the_latest_item_published_by_now() -> None:
+    """activeMonth and activeHalfyear: whether the newest story or event that has
+    been published by the build time is within 30 or 180 days of it (items to
+    come do not count), at times before, between and after the items'."""
+    s = site()
+    moments = sorted([st.date for st in s.stories] + [e.start for e in s.events])
+    times = [moments[0] - timedelta(days=1)]
+    times += [m + timedelta(days=days) for m in moments for days in (0, 20, 100, 200)]
+    seen = set()
+    for now in times:
+        at = dataclasses.replace(s, now=now)
+        federated = [st.date for st in public_stories(at)] + [e.start for e in at.events]
+        past = [m for m in federated if m <= now]
+        latest = max(past) if past else None
+        usage = nodeinfo(at)["usage"]["users"]
+        for key, days in (("activeMonth", 30), ("activeHalfyear", 180)):
+            expected = int(latest is not None and now - latest <= timedelta(days=days))
+            assert usage[key] == expected, (now, key)
+            seen.add((key, expected))
+    assert len(seen) == 4  # each figure was seen 0 and 1
 
 
 def test_actor_has_every_field_mastodon_reads() -> None:
