@@ -273,6 +273,25 @@ def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:
     assert set(result.written) <= set(result.rendered)
 
 
+def test_a_long_lived_builder_keeps_the_plan_of_unchanged_object_documents(site: Path) -> None:
+    """After a one-story edit, the other items' federation object documents keep
+    their planned outputs (the same objects: nothing about them is made again),
+    the edited story's is planned anew, and the output equals a clean build's
+    (the suite above)."""
+    now = golden_now()
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        assert builder._memo is not None
+        before = dict(builder._memo.documents)
+        replace_in(site / STORIES / "2026-05-01-tools-and-things.md", "has a drill", "has a saw")
+        assert builder.build(now=now).ok
+        after = builder._memo.documents
+    assert before.keys() == after.keys() and "ap/stories/welcome" in after
+    assert after["ap/stories/tools-and-things"] is not before["ap/stories/tools-and-things"]
+    kept = [path for path in after if after[path] is before[path]]
+    assert sorted(kept) == sorted(p for p in after if p != "ap/stories/tools-and-things")
+
+
 def test_time_passing_rebuilds_what_it_changes(site: Path, tmp_path: Path) -> None:
     before = datetime(2026, 10, 1, 12, tzinfo=UTC)
     after = datetime(2027, 5, 9, 12, tzinfo=UTC)  # the sewing circle is over

@@ -30,6 +30,8 @@ class BuildMemo:
     outputs: dict[int, tuple[object, bytes, object]] = field(default_factory=dict)
     # what else was made from the whole site, by name: (what from, the result)
     made: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
+    # path -> the Output (build.plan) of each federation object document last time
+    documents: dict[str, object] = field(default_factory=dict)
 
     def last(self, name: str, key: tuple[object, ...]) -> object | None:
         """What `name` was last time, if it was made from an equal key (model

@@ -216,7 +216,8 @@ def make_plan(
     store = objects if objects is not None else ObjectStore()
     store.start(site, cache, parse_keys)
     federation = federation_plan(site)
-    lazy = _federation_outputs(site, federation, store)
+    last_documents = memo.documents if memo is not None else {}
+    lazy = _federation_outputs(site, federation, store, last_documents)
     wanted: list[Story | Event] = []
     for path, (fingerprint, about, _) in lazy.items():
         entry = record.get(path) if record is not None else None
@@ -266,7 +267,13 @@ def make_plan(
             problems.append(_hidden(path, origin[path], "document"))
     for path, (fingerprint, _, make) in lazy.items():
         inputs = feeds_inputs if path in feed_paths else b""
-        outputs[path] = Output(path, fingerprint, ("*",), make=make, inputs=inputs)
+        last = last_documents.get(path)
+        if isinstance(last, Output) and last.make is make and last.inputs == inputs:
+            outputs[path] = last  # (its fingerprint came with its make: see _federation_outputs)
+        else:
+            outputs[path] = Output(path, fingerprint, ("*",), make=make, inputs=inputs)
+    if memo is not None:
+        memo.documents = {path: outputs[path] for path, _ in federation.objects}
     origin.update(dict.fromkeys(lazy, "document"))
     by_path = {page.path: page for page in pages}
     for path in by_path.keys() & origin.keys():
@@ -331,14 +338,20 @@ def _page_outputs(
 
 
 def _federation_outputs(
-    site: Site, plan: FederationPlan, store: ObjectStore
+    site: Site, plan: FederationPlan, store: ObjectStore, last: Mapping[str, object]
 ) -> dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]]:
     """Path -> (fingerprint, the items shown, what makes the bytes) of each object
-    document and outbox page."""
+    document and outbox page. An object document whose Output in `last` (the
+    memo's, by path) is of the same item with the same fingerprint keeps its
+    maker, and so its Output (10,000 of them at 10,000 stories, rebuilt on
+    every edit, took 30 ms)."""
     found: dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]] = {}
     for path, item in plan.objects:
         fingerprint = b"object:" + store.key(item)  # the key is a digest already
-        found[path] = (fingerprint, (item,), partial(_object_document, store, item))
+        old = last.get(path)
+        kept = old.make if isinstance(old, Output) and old.fingerprint == fingerprint else None
+        make = kept if _makes(kept, store, item) else None
+        found[path] = (fingerprint, (item,), make or partial(_object_document, store, item))
     for page in plan.outbox_pages:
         fingerprint = digest_bytes(
             b"outbox",
@@ -374,6 +387,16 @@ class _LaterDocuments:
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
     return store.json(item).document()
+
+
+def _makes(make: object, store: ObjectStore, item: Story | Event) -> bool:
+    """`make` is what makes `item`'s object document from `store`."""
+    return (
+        isinstance(make, partial)
+        and make.func is _object_document
+        and make.args[0] is store
+        and make.args[1] is item
+    )
 
 
 def _objects(site: Site, items: list[Story | Event]) -> list[ObjectJson]:
