@@ -5,6 +5,7 @@ watcher, real HTTP on loopback."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -88,3 +89,41 @@ def test_a_theme_outside_the_site_is_watched_too(tmp_path: Path) -> None:
         preview.close()
     assert any("base.html: rendered" in line for line in lines), lines
     assert not any(line.startswith("the watcher did not report") for line in lines), lines
+
+
+def test_a_preview_of_an_unchanged_site_warms_up_in_the_background(tmp_path: Path) -> None:
+    """A preview whose output is up to date (the same site on the same port)
+    starts with the no-change shortcut, which loads nothing. It then loads and
+    plans the site in the background (writing nothing), so that the first save
+    rebuilds from warm memos too."""
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = Preview(PreviewOptions(root=site, port=port), echo=lambda line: None)
+    assert first.build_all().ok and first.builder.warm
+    first.builder.close()
+    first.server.server_close()
+
+    lines: list[str] = []
+    preview = Preview(PreviewOptions(root=site, port=port), echo=lines.append)
+    started = preview.build_all()
+    warm_at_start = preview.builder.warm
+    preview.start_in_thread()
+    try:
+        assert started.ok and started.rendered == () and not warm_at_start
+        deadline = time.monotonic() + 15
+        while not preview.builder.warm:
+            assert time.monotonic() < deadline, "the preview never warmed up"
+            time.sleep(0.05)
+        watched = site / WATCHED
+        save(watched, watched.read_text(encoding="utf-8") + "\nSaved once warm.\n")
+        _wait_for(preview.url + "stories/welcome-to-fixers-of-eastfield/", "Saved once warm.")
+    finally:
+        preview.server.shutdown()
+        preview.close()
+    assert not any("caught up" in line for line in lines), lines
+    builds = [line for line in lines if "rendered" in line]
+    assert "full build: rendered 0, wrote 0" in builds[0]  # the shortcut
+    assert builds[1:] and all(WATCHED.name + ":" in line for line in builds[1:])

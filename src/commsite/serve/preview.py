@@ -79,6 +79,26 @@ class Preview:
     def build_all(self) -> BuildResult:
         return self._run(None)
 
+    def warm_up(self) -> None:
+        """When the first build found nothing changed (so it loaded nothing), load
+        and plan the site all the same, in the background, so that the first save
+        is as quick as the ones after it (at 10,000 stories 1.4 s, then 0.25 s).
+        Open pages are not held up meanwhile: this build writes only what changed
+        since the first one, which is almost always nothing, and says so if not."""
+        with self._build_lock:
+            if self.builder.warm:
+                return
+            result = self.builder.build(full=True)
+            if not (result.ok and (result.written or result.removed)):
+                return
+            with self.state.lock.exclusive():
+                self.state.publish(
+                    failed=False,
+                    diagnostics=result.diagnostics,
+                    changed=(*result.written, *result.removed),
+                )
+        self.echo(f"[{time.strftime('%H:%M:%S')}] caught up: wrote {len(result.written)}")
+
     def _rebuild(self, paths: set[Path]) -> None:
         """Rebuild for what the watcher reported, trusting it for speed (no scan
         of every input file first); then, once the tabs have had a moment to
@@ -134,6 +154,7 @@ class Preview:
 
     def serve_forever(self) -> None:
         self.watcher.start()
+        threading.Thread(target=self.warm_up, name="warm-up", daemon=True).start()
         try:
             self.server.serve_forever(poll_interval=0.2)
         finally:
@@ -141,6 +162,7 @@ class Preview:
 
     def start_in_thread(self) -> threading.Thread:
         self.watcher.start()
+        threading.Thread(target=self.warm_up, name="warm-up", daemon=True).start()
         thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         thread.start()
         return thread
