@@ -343,8 +343,8 @@ def _federation_outputs(
     """Path -> (fingerprint, the items shown, what makes the bytes) of each object
     document and outbox page. An object document whose Output in `last` (the
     memo's, by path) is of the same item with the same fingerprint keeps its
-    maker, and so its Output (10,000 of them at 10,000 stories, rebuilt on
-    every edit, took 30 ms)."""
+    maker, and so its Output (10,500 of them at 10,000 stories, made anew on
+    every edit, took about 20 ms)."""
     found: dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]] = {}
     for path, item in plan.objects:
         fingerprint = b"object:" + store.key(item)  # the key is a digest already

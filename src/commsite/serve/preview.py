@@ -82,7 +82,8 @@ class Preview:
     def warm_up(self) -> None:
         """When the first build found nothing changed (so it loaded nothing), load
         and plan the site all the same, in the background, so that the first save
-        is as quick as the ones after it (at 10,000 stories 1.4 s, then 0.25 s).
+        is about as quick as the ones after it (10,000 stories: 1.39 s without
+        this, 0.34 s with it; 0.25 s for the saves after).
         Open pages are not held up meanwhile: this build writes only what changed
         since the first one, which is almost always nothing, and says so if not."""
         with self._build_lock:
@@ -152,17 +153,19 @@ class Preview:
 
     # -- serving --------------------------------------------------------------------
 
-    def serve_forever(self) -> None:
+    def _start_watching(self) -> None:
         self.watcher.start()
         threading.Thread(target=self.warm_up, name="warm-up", daemon=True).start()
+
+    def serve_forever(self) -> None:
+        self._start_watching()
         try:
             self.server.serve_forever(poll_interval=0.2)
         finally:
             self.close()
 
     def start_in_thread(self) -> threading.Thread:
-        self.watcher.start()
-        threading.Thread(target=self.warm_up, name="warm-up", daemon=True).start()
+        self._start_watching()
         thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         thread.start()
         return thread
