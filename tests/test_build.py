@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from commsite.build import parallel, site_documents
+from commsite.build import plan as build_plan
 from commsite.build import render as build_render
 from commsite.build.clock import build_now
 from commsite.build.run import Builder, BuildOptions, build_site
@@ -72,11 +75,25 @@ def test_parallel_rendering_gives_the_same_bytes(
 ) -> None:
     one = tmp_path / "one"
     assert build(site, output=one, cache=False)[0]
+    # Pages, federation objects, feeds and calendars all made in forked workers.
     monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN", 1)
+    monkeypatch.setattr(build_plan, "PARALLEL_DOCUMENTS_MIN", 1)
+    monkeypatch.setattr(site_documents, "PARALLEL_WEIGHT", 1)
+    forked: list[object] = []
+
+    def submit(fn: Callable[..., object], *args: object) -> object:
+        background = parallel.submit(fn, *args)
+        forked.append(background)
+        return background
+
+    monkeypatch.setattr(build_plan, "submit", submit)
+    monkeypatch.setattr(site_documents, "submit", submit)
     two = tmp_path / "two"
     result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
     assert result.ok
     assert tree(one) == tree(two)
+    if parallel.can_fork() and parallel.available_cpus() > 1:
+        assert len(forked) == 2 and None not in forked  # the objects; the feeds and calendars
 
 
 # --- atomic --------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Generic, TypeVar
 
-__all__ = ["available_cpus", "map_in_processes", "submit"]
+__all__ = ["Background", "available_cpus", "map_in_processes", "submit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -108,7 +108,7 @@ def map_in_processes(
         _TASK = None
 
 
-class _Background(Generic[R]):
+class Background(Generic[R]):
     """The result of a call running in a forked child (see `submit`)."""
 
     def __init__(self, pid: int, reader: int) -> None:
@@ -159,7 +159,7 @@ def _child(fn: Callable[..., object], args: tuple[object, ...], writer: int) -> 
         os._exit(code)
 
 
-def submit(fn: Callable[..., R], *args: object) -> _Background[R] | None:
+def submit(fn: Callable[..., R], *args: object) -> Background[R] | None:
     """Start fn(*args) in a forked process (it sees this process's memory; only the
     result is pickled back). None when forking is not possible or there is one CPU:
     call fn yourself then.
@@ -174,4 +174,4 @@ def submit(fn: Callable[..., R], *args: object) -> _Background[R] | None:
         os.close(reader)
         _child(fn, args, writer)
     os.close(writer)
-    return _Background(pid, reader)
+    return Background(pid, reader)

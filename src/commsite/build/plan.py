@@ -31,6 +31,7 @@ from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import submit
+from commsite.build.site_documents import SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
@@ -41,11 +42,7 @@ from commsite.federation.documents import (
     object_json,
     outbox_page_json,
 )
-from commsite.feeds.atom import atom_feed
-from commsite.feeds.calendar import event_calendars, events_calendar
-from commsite.feeds.jsonfeed import json_feed
-from commsite.feeds.links import FEED_ITEMS, public_stories
-from commsite.feeds.sitemap import robots, sitemap
+from commsite.feeds.sitemap import sitemap
 from commsite.render.pages import PageMemo, PageSpec, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
@@ -53,7 +50,7 @@ from commsite.render.theme import Theme, generated_assets, theme_assets
 __all__ = ["Output", "make_plan"]
 
 STATIC_DIR = "static"
-# From this many stories on, the documents are made in a worker process
+# From this many missing federation objects on, they are made in a worker process
 # (forking costs about 20 ms; the federation objects about 1 ms a story).
 PARALLEL_DOCUMENTS_MIN = 200
 
@@ -198,21 +195,15 @@ def make_plan(
         add_copy(path, file, rel)
 
     # The feeds and calendars, the federation objects the output lacks, and the
-    # pages' contexts are independent: on big sites, make the first two in forked
-    # workers while this process plans and fingerprints the pages. Federation
-    # object documents and outbox pages are fingerprinted by their items' keys
-    # and made only when their fingerprint changed (see objects.py).
-    big = len(site.stories) >= PARALLEL_DOCUMENTS_MIN
+    # pages' contexts are independent: when there are many, make the first two in
+    # forked workers while this process plans and fingerprints the pages.
+    # Federation object documents and outbox pages are fingerprinted by their
+    # items' keys and made only when their fingerprint changed (see objects.py).
     keys = KeyDigests(parse_keys or {}, code_fingerprint())
-    # The feeds and calendars read the config, the newest public stories, the
-    # members (authors' names) and the events only: kept in memory (a long-lived
-    # builder) or, when the record shows they were made from equal inputs, not
-    # made at all unless a file of theirs must be written again.
-    feeds_key = (site.config, public_stories(site)[:FEED_ITEMS], site.members, site.events)
-    feeds_inputs = keys.digest(feeds_key, b"feeds")
-    kept = memo.last("feeds", feeds_key) if memo is not None else None
-    recorded = _made_from(record, feeds_inputs) if kept is None else {}
-    feeds = submit(_documents, site) if big and kept is None and not recorded else None
+    # The feeds and the calendars, each made from a known part of the site: kept
+    # in memory, vouched for by the record, or made (see site_documents.py).
+    site_documents = SiteDocuments(document_groups(site, memo), keys, memo, record)
+    site_documents.start()
     store = objects if objects is not None else ObjectStore()
     store.start(site, cache, parse_keys)
     federation = federation_plan(site)
@@ -232,13 +223,10 @@ def make_plan(
         specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record
     )
     documents: dict[str, bytes] = {}
-    if isinstance(kept, dict):
-        documents = dict(kept)
-    elif not recorded:
-        documents = feeds.result() if feeds is not None else _documents(site)
-        if memo is not None:
-            memo.keep("feeds", feeds_key, dict(documents))
-    feed_paths = set(documents) | set(recorded)
+    group_inputs: dict[str, bytes] = {}  # a group's file -> the digest of what made it
+    for made_documents, inputs in site_documents.made():
+        documents.update(made_documents)
+        group_inputs.update(dict.fromkeys(made_documents, inputs))
     new = made.result() if made is not None else _objects(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
         store.add(missed, made_json)
@@ -254,19 +242,18 @@ def make_plan(
     documents[urls.SITEMAP] = (
         memo.get("sitemap", sitemap_key, make_sitemap) if memo is not None else make_sitemap()
     )
-    later = _LaterDocuments(site)
-    for path, fingerprint in recorded.items():
-        lazy[path] = (fingerprint, (), partial(later.get, path))
+    for path, fingerprint, inputs, make in site_documents.recorded():
+        lazy[path] = (fingerprint, (), make)
+        group_inputs[path] = inputs
     for path in sorted(documents):
-        inputs = feeds_inputs if path in feed_paths else b""
-        add_data(path, documents[path], "document", ("*",), inputs)
+        add_data(path, documents[path], "document", ("*",), group_inputs.get(path, b""))
     # The thousands of object documents, outbox pages and pages: checked for
     # clashes all at once (a rebuild of 10,000 stories did it file by file).
     for path in lazy.keys() & origin.keys():
         if origin[path] != "document":
             problems.append(_hidden(path, origin[path], "document"))
     for path, (fingerprint, _, make) in lazy.items():
-        inputs = feeds_inputs if path in feed_paths else b""
+        inputs = group_inputs.get(path, b"")
         last = last_documents.get(path)
         if isinstance(last, Output) and last.make is make and last.inputs == inputs:
             outputs[path] = last  # (its fingerprint came with its make: see _federation_outputs)
@@ -364,27 +351,6 @@ def _federation_outputs(
     return found
 
 
-def _made_from(record: Mapping[str, RecordEntry] | None, inputs: bytes) -> dict[str, bytes]:
-    """Path -> fingerprint of the recorded outputs made from `inputs`."""
-    if record is None:
-        return {}
-    return {path: e.fingerprint for path, e in record.items() if e.inputs == inputs}
-
-
-class _LaterDocuments:
-    """The feeds and calendars, made only if one of their files must be written
-    (gone from the output, or changed there)."""
-
-    def __init__(self, site: Site) -> None:
-        self._site = site
-        self._made: dict[str, bytes] | None = None
-
-    def get(self, path: str) -> bytes:
-        if self._made is None:
-            self._made = _documents(self._site)
-        return self._made[path]
-
-
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
     return store.json(item).document()
 
@@ -401,19 +367,6 @@ def _makes(make: object, store: ObjectStore, item: Story | Event) -> bool:
 
 def _objects(site: Site, items: list[Story | Event]) -> list[ObjectJson]:
     return [object_json(site, item) for item in items]
-
-
-def _documents(site: Site) -> dict[str, bytes]:
-    """The feeds and calendars: everything made from the whole site but the pages,
-    the sitemap and the federation documents."""
-    documents: dict[str, bytes] = {
-        urls.FEED_ATOM: atom_feed(site),
-        urls.FEED_JSON: json_feed(site),
-        urls.EVENTS_ICS: events_calendar(site),
-        **event_calendars(site),  # each event's "add to calendar" file
-        urls.ROBOTS: robots(site),
-    }
-    return documents
 
 
 def _item_sources(site: Site) -> dict[str, str]:
