@@ -134,7 +134,8 @@ class Staging:
         there is no trustworthy record: the output directory is then scanned and
         unrecorded files are compared byte for byte).
         """
-        produced = set(produced)
+        # (A dict's keys are a set already: copying 24,000 paths per rebuild showed.)
+        produced = produced if isinstance(produced, AbstractSet) else set(produced)
         output = self.output
         try:
             if not output.exists() or (output.is_dir() and _is_empty_dir(output)):
@@ -145,7 +146,7 @@ class Staging:
         finally:
             self.abort()
 
-    def _commit_fresh(self, produced: set[str]) -> CommitResult:
+    def _commit_fresh(self, produced: AbstractSet[str]) -> CommitResult:
         missing = produced - self.staged.keys()
         if missing:  # cannot happen: without an output everything is staged
             raise CommsiteError(f"internal error: {len(missing)} outputs were not staged")
@@ -156,7 +157,7 @@ class Staging:
         return CommitResult(tuple(sorted(states)), (), states)
 
     def _commit_update(
-        self, produced: set[str], known: Mapping[str, FileState] | None
+        self, produced: AbstractSet[str], known: Mapping[str, FileState] | None
     ) -> CommitResult:
         output = self.output
         on_disk: AbstractSet[str] = known.keys() if known is not None else scan_output(output)

@@ -479,6 +479,7 @@ class AssembleMemo:
         self._next: dict[int, _Made] = {}
         self._slugs: dict[int, tuple[ParsedFile, str]] = {}
         self._layout: tuple[tuple[tuple[str, int], ...], list[Diagnostic]] | None = None
+        self._assembled: _Assembled | None = None  # the last Site made, for `_story_edits`
 
     def begin(self, static_files: Collection[str]) -> None:
         self._static = frozenset(static_files)
@@ -529,6 +530,117 @@ class AssembleMemo:
         found = _layout_warnings(root)
         self._layout = (stamps, found)
         return list(found)
+
+    def _story_edits(
+        self,
+        checker: _Checker,
+        parsed: Sequence[ParsedFile],
+        context: tuple[object, ...],
+        now: datetime,
+    ) -> tuple[Site, list[Diagnostic]] | None:
+        """The Site of the last call with the edited stories replaced in place, when
+        that is what assemble_site would make: the same files but for stories
+        edited without moving or leaving (same slug, date, draft and tags), with no
+        problems before or after, the same context and no story crossing `now`.
+        Else None. Every whole-site check and sort of 10,000 stories took a
+        one-story rebuild about 70 ms; this takes about 2."""
+        last = self._assembled
+        if last is None or last.context != context or len(parsed) != len(last.parsed):
+            return None
+        if not last.now <= now < last.next_future:
+            return None
+        stories = list(last.site.stories)
+        made: list[tuple[ParsedFile, _Made]] = []  # (the old file, what the new one made)
+        for n in [
+            n for n, (a, b) in enumerate(zip(parsed, last.parsed, strict=True)) if a is not b
+        ]:
+            new, old = parsed[n], last.parsed[n]
+            at = last.stories_at.get(old.path)
+            if (
+                at is None
+                or new.path != old.path
+                or new.kind != "story"
+                or not new.ok
+                or new.diagnostics
+                or old.path in last.troubled
+                or any(new.meta.get(k) != old.meta.get(k) for k in _STORY_PLACE)
+                or ("slug" in new.meta) != ("slug" in old.meta)
+            ):
+                return None
+            story = _story(checker, new, last.members_by_id, last.events_by_id)
+            event = last.events.get(story.event) if story is not None and story.event else None
+            if story is not None and event is not None:
+                _check_recap_date(checker, new, story, event)
+            if story is None or checker.problems or story.date > now:
+                return None
+            stories[at] = story
+            made.append((old, _Made(new, story, ())))
+        layout = self._layout_warnings(checker.root)
+        if layout != last.layout:
+            return None
+        for old, entry in made:  # what the next call that makes everything finds made
+            self._last.pop(id(old), None)
+            self._slugs.pop(id(old), None)
+            self._last[id(entry.parsed)] = entry
+            self._slug(entry.parsed)
+        site = replace(last.site, stories=tuple(stories), now=now.astimezone(UTC))
+        self._assembled = replace(last, parsed=list(parsed), site=site, now=now)
+        return site, list(last.diagnostics)
+
+    def _remember(
+        self,
+        parsed: Sequence[ParsedFile],
+        context: tuple[object, ...],
+        now: datetime,
+        site: Site | None,
+        diagnostics: list[Diagnostic],
+        layout: list[Diagnostic],
+        ids: tuple[dict[str, str], dict[str, str]],
+    ) -> None:
+        if site is None:
+            self._assembled = None
+            return
+        future = [s.date for s in site.stories if s.date > now] + [
+            d for _, d in site.left_out.future
+        ]
+        self._assembled = _Assembled(
+            parsed=list(parsed),
+            context=context,
+            now=now,
+            next_future=min(future, default=_NEVER),
+            site=site,
+            diagnostics=tuple(diagnostics),
+            troubled=frozenset(d.path for d in diagnostics),
+            layout=layout,
+            stories_at={s.source: n for n, s in enumerate(site.stories)},
+            members_by_id=ids[0],
+            events_by_id=ids[1],
+            events={e.slug: e for e in site.events},
+        )
+
+
+# What places a story among the others (its slug, order, whether it is shown) and
+# what whole-site checks read (its tags): an edit that keeps them keeps the order.
+_STORY_PLACE = ("slug", "date", "draft", "tags")
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Assembled:
+    """What assemble_site made last, for AssembleMemo._story_edits."""
+
+    parsed: list[ParsedFile]  # as given, in order
+    context: tuple[object, ...]  # everything else it was made from
+    now: datetime
+    next_future: datetime  # the first moment a story's date is passed after `now`
+    site: Site
+    diagnostics: tuple[Diagnostic, ...]
+    troubled: frozenset[str]  # the files with a diagnostic
+    layout: list[Diagnostic]  # the layout warnings among them
+    stories_at: dict[str, int]  # a shown story's file -> its index in site.stories
+    members_by_id: dict[str, str]
+    events_by_id: dict[str, str]
+    events: dict[str, Event]  # by slug
 
 
 @dataclass(slots=True)
@@ -591,8 +703,16 @@ def assemble_site(
     if now.tzinfo is None:
         raise ValueError("assemble_site needs an aware 'now' (e.g. datetime.now(UTC))")
     checker = _Checker(root, config.tz, memo._slug if memo is not None else None)
+    context: tuple[object, ...] = (str(root), config, drafts, future, interactions, public_key_pem)
+    if memo is not None:
+        context += (memo._static,)
+        quick = memo._story_edits(checker, parsed, context, now)
+        if quick is not None:
+            return quick
+        checker.problems.clear()
     problems = checker.problems
-    problems.extend(memo._layout_warnings(root) if memo is not None else _layout_warnings(root))
+    layout = memo._layout_warnings(root) if memo is not None else _layout_warnings(root)
+    problems.extend(layout)
     by_kind: dict[str, list[ParsedFile]] = {}
     for p in sorted(parsed, key=lambda p: p.path):
         problems.extend(p.diagnostics)
@@ -678,6 +798,8 @@ def assemble_site(
 
     diagnostics = sorted(dict.fromkeys(problems), key=Diagnostic.sort_key)
     if rules is None or any(d.is_error for d in diagnostics):
+        if memo is not None:
+            memo._assembled = None
         return None, diagnostics
     stories.sort(key=lambda s: s.slug)
     stories.sort(key=lambda s: s.date, reverse=True)
@@ -697,6 +819,9 @@ def assemble_site(
         public_key_pem=public_key_pem,
         left_out=_left_out(left_drafts, left_future),
     )
+    if memo is not None:
+        ids = (members_by_id, events_by_id)
+        memo._remember(parsed, context, now, site, diagnostics, layout, ids)
     return site, diagnostics
 
 
