@@ -92,13 +92,17 @@ class ReprMemo:
     and home pages), computed once per plan. Keyed by identity, so it must not
     outlive the contexts it saw (it keeps them alive meanwhile)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lasting: Mapping[int, tuple[object, str]] | None = None) -> None:
         self._known: dict[int, tuple[object, str]] = {}
+        # reprs kept longer by their owner (render.lookups.CardMemo), by id; looked up only
+        self._lasting = lasting if lasting is not None else {}
 
     def repr(self, value: object) -> str:
         found = self._known.get(id(value))
         if found is None:
-            found = self._known[id(value)] = (value, repr(value))
+            kept = self._lasting.get(id(value))
+            found = kept if kept is not None and kept[0] is value else (value, repr(value))
+            self._known[id(value)] = found
         return found[1]
 
     def tuple_repr(self, values: tuple[object, ...]) -> str:

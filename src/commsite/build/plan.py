@@ -290,7 +290,8 @@ def _page_outputs(
     items: dict[str, str] | None = None  # made on the first page not in the memo
     page_keys = pages_memo.keys()
     total = len(specs)
-    reprs = ReprMemo()  # cards are shared between list, tag and home pages
+    # Cards are shared between list, tag and home pages, and kept between plans.
+    reprs = ReprMemo(pages_memo.cards.reprs)
     known = memo.outputs if memo is not None else {}
     kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []

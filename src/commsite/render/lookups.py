@@ -13,7 +13,42 @@ from commsite.render.threads import InteractionIndex, index_interactions
 from commsite.render.views import Chrome, EventCard, PersonRef, StoryCard
 from commsite.slugs import tag_key
 
-__all__ = ["SiteIndex", "index_site"]
+__all__ = ["CardMemo", "SiteIndex", "index_site"]
+
+
+class CardMemo:
+    """Story cards kept from one plan to the next (by a long-lived builder), with
+    their repr (what page fingerprints digest).
+
+    A card is made from its story, the config and the members' references; it is
+    given again while its story is the same object and the config and members
+    are too. Listing pages (a tag page shows a thousand cards on a big site) then
+    reuse the cards of the stories an edit left alone."""
+
+    def __init__(self) -> None:
+        self._basis: tuple[object, object] | None = None  # the config and members of `refs`
+        self.refs: Mapping[str, PersonRef] = {}
+        self._cards: dict[str, tuple[Story, StoryCard]] = {}  # by story slug
+        self.reprs: dict[int, tuple[object, str]] = {}  # id(card) -> (the card, its repr)
+
+    def begin(self, site: Site) -> Mapping[str, PersonRef]:
+        """The members' references for this plan (last plan's, when equal)."""
+        if self._basis is None or (self._basis[0], self._basis[1]) != (site.config, site.members):
+            self._basis = (site.config, site.members)
+            self.refs = {m.id: person_ref(site.config, m) for m in site.members}
+            self._cards, self.reprs = {}, {}
+        return self.refs
+
+    def story_card(self, site: Site, story: Story) -> StoryCard:
+        found = self._cards.get(story.slug)
+        if found is not None and found[0] is story:
+            return found[1]
+        if found is not None:
+            del self.reprs[id(found[1])]
+        card = story_card(site, story, self.refs)
+        self._cards[story.slug] = (story, card)
+        self.reprs[id(card)] = (card, repr(card))
+        return card
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +68,14 @@ class SiteIndex:
     refs: Mapping[str, PersonRef]  # member id -> reference
     story_cards: dict[str, StoryCard]  # memo: slug -> card, filled on demand
     event_cards: dict[str, EventCard]
+    kept: CardMemo | None = None  # cards kept between plans
 
     def story_card(self, site: Site, story: Story) -> StoryCard:
         card = self.story_cards.get(story.slug)
         if card is None:
-            card = self.story_cards[story.slug] = story_card(site, story, self.refs)
+            kept = self.kept
+            card = kept.story_card(site, story) if kept else story_card(site, story, self.refs)
+            self.story_cards[story.slug] = card
         return card
 
     def event_card(self, site: Site, event: Event) -> EventCard:
@@ -48,7 +86,8 @@ class SiteIndex:
         return card
 
 
-def index_site(site: Site) -> SiteIndex:
+def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
+    """The lookups of `site`; `cards`: story cards kept between plans."""
     by_author: dict[str, list[Story]] = defaultdict(list)
     recaps: dict[str, list[Story]] = defaultdict(list)
     for story in site.stories:
@@ -85,7 +124,12 @@ def index_site(site: Site) -> SiteIndex:
         events={e.slug: e for e in site.events},
         by_interest={k: tuple(v) for k, v in by_interest.items()},
         chrome=chrome_view(site),
-        refs={m.id: person_ref(site.config, m) for m in site.members},
+        refs=(
+            cards.begin(site)
+            if cards is not None
+            else {m.id: person_ref(site.config, m) for m in site.members}
+        ),
         story_cards={},
         event_cards={},
+        kept=cards,
     )

@@ -38,7 +38,7 @@ from commsite.render.cards import (
 )
 from commsite.render.dates import date_view, day_view, when_view
 from commsite.render.head import meta_view
-from commsite.render.lookups import SiteIndex, index_site
+from commsite.render.lookups import CardMemo, SiteIndex, index_site
 from commsite.render.threads import (
     introduction_views,
     thread_view,
@@ -147,6 +147,7 @@ class PageMemo:
     def __init__(self) -> None:
         self._last: dict[str, tuple[Key, PageSpec]] = {}
         self._next: dict[str, tuple[Key, PageSpec]] = {}
+        self.cards = CardMemo()  # story cards, kept while their stories are
         self._shared: Key = ()
         # The last plan's story pages: its stories, what else their keys read
         # (see _story_pages), their keys and specs by path, and the specs in order.
@@ -190,8 +191,8 @@ def plan_pages(
     an event page's "add to calendar" link can offer that one event instead of
     the whole events.ics. `memo`: the last plan's pages, reused where their
     keys are equal."""
-    index = index_site(site)
     m = memo if memo is not None else PageMemo()
+    index = index_site(site, m.cards)
     # The members are in every key: their references (names, links) are shown on
     # most pages, so a member edit plans every page again.
     shared = m.begin((site.config, index.chrome, federation_on(site), site.members))
