@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from commsite.content.loader import AssembleMemo
 from commsite.render.pages import PageMemo
@@ -32,6 +32,9 @@ class BuildMemo:
     made: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
     # path -> the Output (build.plan) of each federation object document last time
     documents: dict[str, object] = field(default_factory=dict)
+    # path -> (what from, what from, the plan's entry) of each object document and
+    # outbox page last time (see build.plan._federation_outputs)
+    federation: dict[str, tuple[object, object, tuple[Any, ...]]] = field(default_factory=dict)
 
     def last(self, name: str, key: tuple[object, ...]) -> object | None:
         """What `name` was last time, if it was made from an equal key (model

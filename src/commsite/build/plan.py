@@ -208,7 +208,9 @@ def make_plan(
     store.start(site, cache, parse_keys)
     federation = federation_plan(site)
     last_documents = memo.documents if memo is not None else {}
-    lazy = _federation_outputs(site, federation, store, last_documents)
+    lazy = _federation_outputs(
+        site, federation, store, last_documents, memo.federation if memo is not None else None
+    )
     wanted: list[Story | Event] = []
     for path, (fingerprint, about, _) in lazy.items():
         entry = record.get(path) if record is not None else None
@@ -325,30 +327,66 @@ def _page_outputs(
     return found
 
 
+_Lazy = tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]
+
+
 def _federation_outputs(
-    site: Site, plan: FederationPlan, store: ObjectStore, last: Mapping[str, object]
-) -> dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]]:
+    site: Site,
+    plan: FederationPlan,
+    store: ObjectStore,
+    last: Mapping[str, object],
+    made: dict[str, tuple[object, object, _Lazy]] | None = None,
+) -> dict[str, _Lazy]:
     """Path -> (fingerprint, the items shown, what makes the bytes) of each object
     document and outbox page. An object document whose Output in `last` (the
     memo's, by path) is of the same item with the same fingerprint keeps its
     maker, and so its Output (10,500 of them at 10,000 stories, made anew on
-    every edit, took about 20 ms)."""
-    found: dict[str, tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]] = {}
+    every edit, took about 20 ms). `made`: a long-lived builder's entries of the
+    last plan, by path, with what they were made from; an entry made from the
+    same item and key (or outbox page items and place) is given again."""
+    found: dict[str, _Lazy] = {}
+    known = made if made is not None else {}
+    kept: dict[str, tuple[object, object, _Lazy]] = {}
+    key = store.key
     for path, item in plan.objects:
-        fingerprint = b"object:" + store.key(item)  # the key is a digest already
-        old = last.get(path)
-        kept = old.make if isinstance(old, Output) and old.fingerprint == fingerprint else None
-        make = kept if _makes(kept, store, item) else None
-        found[path] = (fingerprint, (item,), make or partial(_object_document, store, item))
+        item_key = key(item)  # (the same bytes object while the item is the same)
+        entry = known.get(path)
+        if entry is None or entry[0] is not item or entry[1] is not item_key:
+            fingerprint = b"object:" + item_key  # the key is a digest already
+            old = last.get(path)
+            make = (
+                old.make
+                if isinstance(old, Output)
+                and old.fingerprint == fingerprint
+                and _makes(old.make, store, item)
+                else None
+            )
+            lazy = (fingerprint, (item,), make or partial(_object_document, store, item))
+            entry = (item, item_key, lazy)
+        kept[path] = entry
+        found[path] = entry[2]
+    config = store.config_digest
     for page in plan.outbox_pages:
-        fingerprint = digest_bytes(
-            b"outbox",
-            store.config_digest,
-            f"{page.path} {page.number} {page.pages}".encode(),
-            *(store.key(item) for item in page.items),
-        )
-        make = partial(outbox_page_json, site, page, store.json)
-        found[page.path] = (fingerprint, page.items, make)
+        keys = tuple(key(item) for item in page.items)
+        place = (config, page.number, page.pages, keys)
+        entry = known.get(page.path)
+        if entry is None or entry[0] != page.items or entry[1] != place:
+            fingerprint = digest_bytes(
+                b"outbox",
+                config,
+                f"{page.path} {page.number} {page.pages}".encode(),
+                *keys,
+            )
+            entry = (
+                page.items,
+                place,
+                (fingerprint, page.items, partial(outbox_page_json, site, page, store.json)),
+            )
+        kept[page.path] = entry
+        found[page.path] = entry[2]
+    if made is not None:
+        made.clear()
+        made.update(kept)
     return found
 
 
