@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from itertools import chain
 
@@ -80,6 +80,7 @@ class PageSpec:
     path: str  # a commsite.urls path: "stories/x/" is written as stories/x/index.html
     template: str
     context: Mapping[str, object]
+    source: str | None = None  # the content file of the one item the page is about
 
 
 class LazyContext(Mapping[str, object]):
@@ -164,14 +165,21 @@ class PageMemo:
         self._next = {}
         return self._shared
 
-    def spec(self, path: str, template: str, key: Key, make: Callable[[], PageSpec]) -> PageSpec:
+    def spec(
+        self,
+        path: str,
+        template: str,
+        key: Key,
+        make: Callable[[], PageSpec],
+        source: str | None = None,
+    ) -> PageSpec:
         """Last plan's spec for `path` if its key was equal, else a new one whose
-        context `make` makes when it is first read."""
+        context `make` makes when it is first read (`source`: see PageSpec)."""
         found = self._last.get(path)
         if found is not None and found[0] == key:
             spec = found[1]
         else:
-            spec = PageSpec(path, template, LazyContext(make, path, template))
+            spec = PageSpec(path, template, LazyContext(make, path, template), source)
         self._next[path] = (key, spec)
         return spec
 
@@ -209,6 +217,7 @@ def plan_pages(
                 "member.html",
                 keys.member(p),
                 partial(_member, site, index, p),
+                p.source,
             )
             for p in site.members
         ),
@@ -219,11 +228,12 @@ def plan_pages(
                 "event.html",
                 (*keys.event(e), event_calendars),
                 partial(_event, site, index, e, event_calendars),
+                e.source,
             )
             for e in site.events
         ),
-        _rules(site, index),
-        *(_free_page(site, index, p.slug) for p in site.pages),
+        replace(_rules(site, index), source=site.rules.source),
+        *(replace(_free_page(site, index, p.slug), source=p.source) for p in site.pages),
         *([_welcome(site, index)] if federation_on(site) else []),
         _not_found(site, index),
     ]
@@ -316,7 +326,8 @@ def _story_pages(site: Site, index: SiteIndex, m: PageMemo, keys: _Keys) -> list
         near = sorted({j for i in edited for j in (i - 1, i, i + 1) if 0 <= j < len(stories)})
     for i in near:
         path = urls.story_page(stories[i].slug)
-        spec = m.spec(path, "story.html", keys.story(i), partial(_story, site, index, i))
+        story = partial(_story, site, index, i)
+        spec = m.spec(path, "story.html", keys.story(i), story, stories[i].source)
         by_path[path] = m._next[path]
         if len(specs) > i:
             specs[i] = spec
@@ -516,7 +527,7 @@ def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[Pag
     return specs
 
 
-@lru_cache(maxsize=4096)  # stories share their few tag lists
+@lru_cache(maxsize=65536)  # stories share their tag lists (4,096 thrashed at 10,000 stories)
 def _tag_slugs(tags: tuple[str, ...]) -> tuple[str, ...]:
     """The tag pages an item with `tags` is listed on, each once."""
     return tuple(dict.fromkeys(slugify(t) for t in tags))
