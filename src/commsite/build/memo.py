@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from commsite.build.pagekeys import KeyDigests
 from commsite.content.loader import AssembleMemo
 from commsite.render.pages import PageMemo
 
@@ -35,6 +36,7 @@ class BuildMemo:
     # path -> (what from, what from, the plan's entry) of each object document and
     # outbox page last time (see build.plan._federation_outputs)
     federation: dict[str, tuple[object, object, tuple[Any, ...]]] = field(default_factory=dict)
+    keys: KeyDigests | None = None  # the last plan's key digests (see KeyDigests)
 
     def last(self, name: str, key: tuple[object, ...]) -> object | None:
         """What `name` was last time, if it was made from an equal key (model

@@ -32,11 +32,21 @@ class KeyDigests:
     parse cache key. Parts shared by many keys (the config and members in every
     key, a story listed on many pages) are digested once."""
 
-    def __init__(self, parse_keys: Mapping[str, bytes], code: bytes) -> None:
+    def __init__(
+        self, parse_keys: Mapping[str, bytes], code: bytes, last: KeyDigests | None = None
+    ) -> None:
         self._parse_keys = parse_keys
         self._code = code
         # id -> (the value, kept so that its id is not reused, its digest)
         self._known: dict[int, tuple[object, bytes]] = {}
+        # The last plan's digests (a long-lived builder's), given again for the same
+        # immutable values: the members (1,000 of them) are in the feeds' key, the
+        # ~1,200 stories of a tag in its page's key. Only what this plan uses is
+        # kept for the next one. (An item that is the same object has the same
+        # parse key: a changed file is parsed into a new object.)
+        self._last: dict[int, tuple[object, bytes]] = {}
+        if last is not None and last._code == code:
+            self._last = last._known
 
     def digest(self, key: tuple[object, ...], template: bytes) -> bytes:
         """The digest of a page's key under the digest of its template files."""
@@ -48,6 +58,10 @@ class KeyDigests:
             return b"v" + repr(value).encode("utf-8", "surrogatepass")
         found = self._known.get(id(value))
         if found is not None and found[0] is value:
+            return found[1]
+        found = self._last.get(id(value))
+        if found is not None and found[0] is value and _immutable(value):
+            self._known[id(value)] = found
             return found[1]
         if kind is tuple:
             assert isinstance(value, tuple)
@@ -63,6 +77,17 @@ class KeyDigests:
         if not isinstance(value, _ITEMS):
             return None
         return source_digest(self._parse_keys, value)
+
+
+def _immutable(value: object) -> bool:
+    """A tuple of immutable values, a frozen dataclass (its fields are set once), or
+    a plain value: what a digest made last plan still describes."""
+    if type(value) is tuple:
+        return all(map(_immutable, value))
+    params = getattr(type(value), "__dataclass_params__", None)
+    if params is not None:
+        return bool(params.frozen)
+    return isinstance(value, (str, bytes, int, float, bool, type(None)))
 
 
 def source_digest(parse_keys: Mapping[str, bytes], item: Story | Member | Event) -> bytes | None:

@@ -199,7 +199,9 @@ def make_plan(
     # forked workers while this process plans and fingerprints the pages.
     # Federation object documents and outbox pages are fingerprinted by their
     # items' keys and made only when their fingerprint changed (see objects.py).
-    keys = KeyDigests(parse_keys or {}, code_fingerprint())
+    keys = KeyDigests(parse_keys or {}, code_fingerprint(), memo.keys if memo else None)
+    if memo is not None:
+        memo.keys = keys
     # The feeds and the calendars, each made from a known part of the site: kept
     # in memory, vouched for by the record, or made (see site_documents.py).
     site_documents = SiteDocuments(document_groups(site, memo), keys, memo, record)
@@ -370,15 +372,15 @@ def _federation_outputs(
         found[path] = entry[2]
     config = store.config_digest
     for page in plan.outbox_pages:
-        keys = tuple(key(item) for item in page.items)
-        place = (config, page.number, page.pages, keys)
         entry = known.get(page.path)
+        place = (config, page.number, page.pages)
+        # The same items (with the same config) have the same keys: the fingerprint holds.
         if entry is None or entry[0] != page.items or entry[1] != place:
             fingerprint = digest_bytes(
                 b"outbox",
                 config,
                 f"{page.path} {page.number} {page.pages}".encode(),
-                *keys,
+                *(key(item) for item in page.items),
             )
             entry = (
                 page.items,

@@ -239,9 +239,8 @@ def actor(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[
     if community.header_image:
         document["image"] = _image(site, community.header_image)
     items = _federated(site) if federated is None else federated
-    published = min((_published_at(item) for item in items), default=None)
-    if published is not None:
-        document["published"] = rfc3339(published)
+    if items:  # (newest first: the last is the first published)
+        document["published"] = rfc3339(_published_at(items[-1]))
 
     fields = [("Website", _link(home, _display_url(home)))]
     fields.append(("Rules", _link(config.url(urls.RULES), html.escape(site.rules.title))))
