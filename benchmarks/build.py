@@ -38,6 +38,7 @@ import compileall
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -407,11 +408,20 @@ def _clean(site: Path) -> None:
     discard(site / ".commsite")
 
 
-def _edit(story: Path, n: int) -> None:
+def _edit(story: Path, n: int, *, title: bool = False) -> None:
+    """Change the story's last paragraph; with `title`, its title too (which its
+    cards on the lists, tag and member pages show)."""
     text = story.read_text(encoding="utf-8")
     marker = "\n<!-- bench edit -->\n"
     text = text.split(marker)[0]
+    if title:
+        text = _retitled(text, n)
     story.write_text(text + marker + f"Edited paragraph number {n}.\n", encoding="utf-8")
+
+
+def _retitled(text: str, n: int) -> str:
+    new = f"title: Retitled {n} - "
+    return re.sub(r"^title: (Retitled \d+ - )?", new, text, count=1, flags=re.M)
 
 
 def _peak_rss_mib() -> float:
@@ -423,8 +433,14 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
     cold: list[float] = []
     nochange: list[float] = []
     edited: list[float] = []
+    retitled: list[float] = []
     counts: dict[str, object] = {}
-    cpu: dict[str, list[tuple[float, float]]] = {"cold": [], "nochange": [], "edited": []}
+    cpu: dict[str, list[tuple[float, float]]] = {
+        "cold": [],
+        "nochange": [],
+        "edited": [],
+        "retitled": [],
+    }
     for n in range(runs):
         _clean(site.root)
         seconds, record = _run_build(site.root, extra)
@@ -442,14 +458,24 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
         cpu["edited"].append(CPU[-1])
         counts["edit_rendered"] = len(record["rendered"])  # type: ignore[arg-type]
         counts["edit_written"] = len(record["written"])  # type: ignore[arg-type]
+        # The newest story, retitled: its page, the lists, tag pages and member
+        # page that show its card, the feeds and the outbox change (issue 6's list).
+        _edit(site.stories[-1], n, title=True)
+        seconds, record = _run_build(site.root, extra)
+        retitled.append(seconds)
+        cpu["retitled"].append(CPU[-1])
+        counts["retitle_rendered"] = len(record["rendered"])  # type: ignore[arg-type]
+        counts["retitle_written"] = len(record["written"])  # type: ignore[arg-type]
     pages = sum(1 for p in (site.root / "public").rglob("*.html"))
     return {
         "cold": statistics.median(cold),
         "nochange": statistics.median(nochange),
         "edited": statistics.median(edited),
+        "retitled": statistics.median(retitled),
         "cold_runs": cold,
         "nochange_runs": nochange,
         "edited_runs": edited,
+        "retitled_runs": retitled,
         "cpu": {key: statistics.median(u + s for u, s in values) for key, values in cpu.items()},
         "cpu_user": {key: statistics.median(u for u, _ in values) for key, values in cpu.items()},
         "cpu_system": {key: statistics.median(s for _, s in values) for key, values in cpu.items()},
@@ -463,18 +489,23 @@ def measure(site: Generated, runs: int, extra: list[str]) -> dict[str, object]:
 # What `commsite serve` does on each save: one Builder kept in memory, rebuilding
 # after an edit (its memos warm after the first rebuild, as in a preview session)
 # for the file its watcher reported, then, once the tabs have reloaded, scanning
-# every input file for changes the watcher missed (timed apart: `check`).
+# every input file for changes the watcher missed (timed apart: `check`). With
+# "title", each edit changes the story's title too.
 _LONG_LIVED = """
-import json, os, sys, time
+import json, os, re, sys, time
 from pathlib import Path
 from commsite.build.run import Builder, BuildOptions
 root, story, edits = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), int(sys.argv[3])
+title = sys.argv[4] == "title"
 marker = "\\n<!-- serve edit -->\\n"
 times, cpu, rendered, checks = [], [], [], []
 with Builder(BuildOptions(root=root, owned_output=True)) as builder:
     assert builder.build().ok
     for n in range(edits + 1):
         text = story.read_text(encoding="utf-8").split(marker)[0]
+        if title:
+            saved = f"title: Saved {n} - "
+            text = re.sub(r"^title: (Saved \\d+ - )?", saved, text, count=1, flags=re.M)
         story.write_text(text + marker + f"Saved again, number {n}.\\n", encoding="utf-8")
         before = os.times()
         started = time.perf_counter()
@@ -492,15 +523,18 @@ print(json.dumps({"times": times[1:], "cpu": cpu[1:], "first": times[0], "render
 """
 
 
-def measure_long_lived(site: Generated, edits: int) -> dict[str, object]:
+def measure_long_lived(site: Generated, edits: int, *, title: bool = False) -> dict[str, object]:
     """Median seconds of a rebuild after a one-story edit in one long-lived Builder
-    (the first rebuild, which fills the memos, reported apart)."""
+    (the first rebuild, which fills the memos, reported apart): the body of a story
+    a third of the way in, or with `title` the newest story's title and body (its
+    keys are prefixed "serve_retitled" instead of "serve_edited")."""
     env = dict(os.environ)
     if _CODE is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE), env.get("PYTHONPATH")]))
-    story = site.stories[len(site.stories) // 3]
+    story = site.stories[-1] if title else site.stories[len(site.stories) // 3]
+    mode = "title" if title else "body"
     proc = subprocess.run(
-        [sys.executable, "-c", _LONG_LIVED, str(site.root), str(story), str(edits)],
+        [sys.executable, "-c", _LONG_LIVED, str(site.root), str(story), str(edits), mode],
         env=env,
         capture_output=True,
         text=True,
@@ -508,13 +542,14 @@ def measure_long_lived(site: Generated, edits: int) -> dict[str, object]:
     if proc.returncode != 0:
         raise SystemExit(f"the long-lived builder failed:\n{proc.stderr}")
     found = json.loads(proc.stdout)
+    key = "serve_retitled" if title else "serve_edited"
     return {
-        "serve_edited": statistics.median(found["times"]),
-        "serve_edited_cpu": statistics.median(found["cpu"]),
-        "serve_edited_runs": found["times"],
-        "serve_first": found["first"],
-        "serve_rendered": found["rendered"],
-        "serve_check": statistics.median(found["checks"]),
+        key: statistics.median(found["times"]),
+        f"{key}_cpu": statistics.median(found["cpu"]),
+        f"{key}_runs": found["times"],
+        f"{key}_first": found["first"],
+        f"{key}_rendered": found["rendered"],
+        f"{key}_check": statistics.median(found["checks"]),
     }
 
 
@@ -800,6 +835,7 @@ def main(argv: list[str] | None = None) -> int:
         figures.update(measure(site, args.runs, extra))
         figures["disk_ms_after"] = disk_probe(workdir)
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
+        figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1), title=True))
         for peer in dict.fromkeys(args.compare or []):
             figures[peer] = COMPARE[peer](site, args.runs, extra)
         if args.json:
@@ -812,6 +848,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
+
+
+def _print_serve(f: dict[str, object], key: str, runs: Callable[[str], str]) -> None:
+    print(
+        f"  in serve's builder:{f[key]:6.2f} s   (CPU {f[f'{key}_cpu']:.2f} s; "
+        f"runs: {runs(f'{key}_runs')}; "
+        f"first rebuild {f[f'{key}_first']:.2f} s; rendered {f[f'{key}_rendered']})"
+    )
+    print(
+        f"  then its check:    {f[f'{key}_check']:6.2f} s   (every input scanned for changes"
+        " the watcher missed, after the tabs reloaded)"
+    )
 
 
 def _print(f: dict[str, object]) -> None:
@@ -842,15 +890,15 @@ def _print(f: dict[str, object]) -> None:
         f"runs: {runs('edited_runs')}; "
         f"rendered {f['edit_rendered']}, wrote {f['edit_written']})"
     )
+    _print_serve(f, "serve_edited", runs)
     print(
-        f"  in serve's builder:{f['serve_edited']:6.2f} s   (CPU {f['serve_edited_cpu']:.2f} s; "
-        f"runs: {runs('serve_edited_runs')}; "
-        f"first rebuild {f['serve_first']:.2f} s; rendered {f['serve_rendered']})"
+        f"newest story retitled:{f['retitled']:5.2f} s   (CPU {cpu['retitled']:.2f} s; "  # type: ignore[index]
+        f"runs: {runs('retitled_runs')}; "
+        f"rendered {f['retitle_rendered']}, wrote {f['retitle_written']}: its page, its"
+        " neighbour's, the lists, tag and member pages showing its card, the feeds,"
+        " the outbox)"
     )
-    print(
-        f"  then its check:    {f['serve_check']:6.2f} s   (every input scanned for changes"
-        " the watcher missed, after the tabs reloaded)"
-    )
+    _print_serve(f, "serve_retitled", runs)
     print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
     print(f"peak memory:       {f['peak_rss_mib']:7.0f} MiB")
     for key, name in (("pelican", "Pelican"), ("eleventy", "Eleventy")):
