@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import commsite.build.plan as build_plan
 import commsite.build.site_documents as site_documents
 from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.content.model import Event, Site
@@ -52,6 +53,13 @@ def made(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     for name in ("atom_feed", "events_calendar", "event_calendar"):
         monkeypatch.setattr(site_documents, name, counted(name, getattr(site_documents, name)))
+    real_sitemap = build_plan.sitemap
+
+    def sitemap(site: Site, paths: list[str]) -> bytes:
+        counts["sitemap"] += 1
+        return real_sitemap(site, paths)
+
+    monkeypatch.setattr(build_plan, "sitemap", sitemap)
     return counts
 
 
@@ -73,7 +81,7 @@ def test_a_story_edit_does_not_remake_the_calendars(
         replace_in(site / STORY, "has a drill", "has a big drill")
         result = builder.build(now=now)
     assert result.ok
-    assert made == Counter({"atom_feed": 1})  # the story is in the feeds
+    assert made == Counter({"atom_feed": 1})  # the story is in the feeds; the sitemap is kept
     assert "feed.xml" in result.rendered and "events.ics" not in result.rendered
     assert tree(site / "public") == clean(site, tmp_path)
 
@@ -121,4 +129,23 @@ def test_a_deleted_calendar_is_made_again_from_the_record(
     result = build_site(BuildOptions(root=site, jobs=1), now=now)
     assert result.written == ("events/bike-clinic/event.ics",)
     assert made["events_calendar"] == 1 and made["atom_feed"] == 0
+    assert tree(site / "public") == clean(site, tmp_path)
+
+
+def test_a_fresh_build_makes_the_sitemap_only_when_what_it_lists_changed(
+    site: Path, tmp_path: Path, made: Counter[str]
+) -> None:
+    now = golden_now()
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    assert made["sitemap"] == 1
+    made.clear()
+    replace_in(site / STORY, "has a drill", "has a big drill")  # not in the sitemap
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    assert made["sitemap"] == 0
+    (site / "public" / "sitemap.xml").unlink()
+    result = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert result.written == ("sitemap.xml",) and made["sitemap"] == 1
+    replace_in(site / STORY, "date: 2026-05-01", "date: 2026-05-01\nupdated: 2026-05-02")
+    result = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert "sitemap.xml" in result.written and made["sitemap"] == 2  # its lastmod
     assert tree(site / "public") == clean(site, tmp_path)

@@ -31,7 +31,7 @@ from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import submit
-from commsite.build.site_documents import SiteDocuments, document_groups
+from commsite.build.site_documents import Group, SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
@@ -239,14 +239,27 @@ def make_plan(
     documents.update(deploy_configs(site))
     problems.extend(federation.diagnostics)
     paths = [s.path for s in specs]
-    # The sitemap reads the config, the pages' paths and each story's lastmod.
+    # The sitemap reads the config, the pages' paths and each story's lastmod: a
+    # group of its own, so a fresh build whose record vouches for it skips it.
     shown = tuple((s.slug, s.draft, s.future, s.updated or s.date) for s in site.stories)
     sitemap_key = (site.config, shown, tuple(paths))
-    make_sitemap = partial(sitemap, site, paths)
-    documents[urls.SITEMAP] = (
-        memo.get("sitemap", sitemap_key, make_sitemap) if memo is not None else make_sitemap()
+    site_map = SiteDocuments(
+        [
+            Group(
+                "sitemap",
+                sitemap_key,
+                partial(_sitemap, site, paths),
+                digest=partial(_repr_digest, b"sitemap", sitemap_key),
+            )
+        ],
+        keys,
+        memo,
+        record,
     )
-    for path, fingerprint, inputs, make in site_documents.recorded():
+    for made_documents, inputs in site_map.made():
+        documents.update(made_documents)
+        group_inputs.update(dict.fromkeys(made_documents, inputs))
+    for path, fingerprint, inputs, make in (*site_documents.recorded(), *site_map.recorded()):
         lazy[path] = (fingerprint, (), make)
         group_inputs[path] = inputs
     for path in sorted(documents):
@@ -393,6 +406,15 @@ def _federation_outputs(
         made.clear()
         made.update(kept)
     return found
+
+
+def _sitemap(site: Site, paths: list[str]) -> dict[str, bytes]:
+    return {urls.SITEMAP: sitemap(site, paths)}
+
+
+def _repr_digest(name: bytes, key: tuple[object, ...]) -> bytes:
+    """A digest of `key` by its repr (plain values only) and commsite's code."""
+    return digest_bytes(name, code_fingerprint(), repr(key).encode("utf-8", "surrogatepass"))
 
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:

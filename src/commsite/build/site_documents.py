@@ -37,7 +37,7 @@ from commsite.feeds.jsonfeed import json_feed
 from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import robots
 
-__all__ = ["Made", "SiteDocuments", "document_groups"]
+__all__ = ["Group", "Made", "SiteDocuments", "document_groups"]
 
 # Memo name: slug -> (the event, its own calendar's bytes), for the config in the key.
 EVENT_CALENDARS = "event-calendars"
@@ -56,6 +56,9 @@ class Group:
     # About how many items making it costs 1 ms or more each: a worker is forked
     # (about 25 ms for a big site's process) only for groups worth it.
     weight: int = 0
+    # The digest of what it is made from, when one cheaper than KeyDigests' of
+    # `key` is known (it must cover commsite's code too).
+    digest: Callable[[], bytes] | None = None
 
 
 def document_groups(site: Site, memo: BuildMemo | None = None) -> list[Group]:
@@ -110,7 +113,7 @@ def _make_all(groups: list[Group]) -> list[Made]:
 @dataclass(slots=True)
 class _State:
     group: Group
-    inputs: bytes  # a digest of its key, stored in the record with its files
+    inputs: bytes = b""  # a digest of its key, stored in the record with its files
     kept: Made | None = None  # the memo's, for an equal key
     recorded: dict[str, bytes] = field(default_factory=dict)  # path -> recorded fingerprint
 
@@ -130,10 +133,14 @@ class SiteDocuments:
         self._memo = memo
         self._states: list[_State] = []
         for group in groups:
-            state = _State(group, keys.digest(group.key, group.name.encode()))
+            state = _State(group)
             found = memo.last(group.name, group.key) if memo is not None else None
-            if isinstance(found, dict):
-                state.kept = found
+            if isinstance(found, tuple):  # (documents, inputs): no digest to make
+                state.kept, state.inputs = found
+            elif group.digest is not None:
+                state.inputs = group.digest()
+            else:
+                state.inputs = keys.digest(group.key, group.name.encode())
             self._states.append(state)
         wanted = {s.inputs: s for s in self._states if s.kept is None}
         if record is not None and wanted:
@@ -170,6 +177,9 @@ class SiteDocuments:
             for path, fingerprint in s.recorded.items()
         ]
 
+    def _inputs(self, group: Group) -> bytes:
+        return next(s.inputs for s in self._states if s.group is group)
+
     def _later_get(self, group: Group, path: str) -> bytes:
         documents = self._later.get(group.name)
         if documents is None:
@@ -180,7 +190,7 @@ class SiteDocuments:
         memo = self._memo
         if memo is None:
             return
-        memo.keep(group.name, group.key, documents)
+        memo.keep(group.name, group.key, (documents, self._inputs(group)))
         if group.name == "calendars":
             site_config, events = group.key
             assert isinstance(events, tuple)
