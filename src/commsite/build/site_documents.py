@@ -110,6 +110,16 @@ def _make_all(groups: list[Group]) -> list[Made]:
     return [group.make() for group in groups]
 
 
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """What a long-lived builder's memo keeps of a group, for an equal key: its
+    inputs digest, and its documents or the record's fingerprints of its files."""
+
+    inputs: bytes
+    documents: Made | None
+    recorded: Mapping[str, bytes]
+
+
 @dataclass(slots=True)
 class _State:
     group: Group
@@ -135,19 +145,29 @@ class SiteDocuments:
         for group in groups:
             state = _State(group)
             found = memo.last(group.name, group.key) if memo is not None else None
-            if isinstance(found, tuple):  # (documents, inputs): no digest to make
-                state.kept, state.inputs = found
+            if isinstance(found, _Kept):  # no digest to make, no record to look through
+                state.inputs, state.kept, state.recorded = (
+                    found.inputs,
+                    found.documents,
+                    dict(found.recorded),
+                )
             elif group.digest is not None:
                 state.inputs = group.digest()
             else:
                 state.inputs = keys.digest(group.key, group.name.encode())
             self._states.append(state)
-        wanted = {s.inputs: s for s in self._states if s.kept is None}
+        wanted = {s.inputs: s for s in self._states if s.kept is None and not s.recorded}
         if record is not None and wanted:
             for path, entry in record.items():
                 vouched = wanted.get(entry.inputs)
                 if vouched is not None:
                     vouched.recorded[path] = entry.fingerprint
+        if memo is not None:
+            for state in wanted.values():
+                if state.recorded:
+                    memo.keep(
+                        state.group.name, state.group.key, _Kept(state.inputs, None, state.recorded)
+                    )
         self._to_make = [s for s in self._states if s.kept is None and not s.recorded]
         self._background: Background[list[Made]] | None = None
         self._later: dict[str, Made] = {}
@@ -190,7 +210,7 @@ class SiteDocuments:
         memo = self._memo
         if memo is None:
             return
-        memo.keep(group.name, group.key, (documents, self._inputs(group)))
+        memo.keep(group.name, group.key, _Kept(self._inputs(group), documents, {}))
         if group.name == "calendars":
             site_config, events = group.key
             assert isinstance(events, tuple)
