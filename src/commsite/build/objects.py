@@ -58,7 +58,7 @@ class ObjectStore:
         self.config_digest = b""
         # Items' keys by identity (the item is kept, so its id is not reused): the
         # last build's, and this build's. A long-lived builder gets the same model
-        # object for an unchanged file (content.loader.AssembleMemo).
+        # object for an unchanged file (content.assemble_memo.AssembleMemo).
         self._keys: dict[int, tuple[Item, bytes]] = {}
         self._next_keys: dict[int, tuple[Item, bytes]] = {}
         self._json: dict[bytes, ObjectJson] = {}  # by key
