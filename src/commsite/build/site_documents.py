@@ -5,7 +5,9 @@ Each group of documents is made from a known part of the site (its `key`):
 * the feeds (Atom, JSON Feed) and robots.txt: the config, the newest public
   stories and the members (authors' names);
 * the calendars (events.ics and each event's own .ics): the config and the
-  events.
+  events;
+* the sitemap (a group build.plan makes once the pages are planned): the
+  config, the pages' paths and each story's lastmod.
 
 So editing a story never remakes the calendars, and editing an event never
 remakes the feeds. A group is not made at all when a long-lived builder's memo
