@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from datetime import UTC, date, datetime, timedelta
 
@@ -229,3 +230,17 @@ def test_numbers_in_lists_are_text_and_bad_items_are_found_on_their_line() -> No
         "content/stories/x.md:6: error: 'tags' must be a list of text (item 2 is true);"
         " put quotes around each item"
     ]
+
+
+def test_a_parsed_file_pickles_through_its_constructor_with_every_field() -> None:
+    """The build cache stores ParsedFiles pickled; a field left out of __reduce__
+    would make every cached file fail to load (and be parsed again, silently)."""
+    parsed = parse_file(
+        "story",
+        "content/stories/2026-01-01-x.md",
+        b"---\ntitle: X\ndate: 2026-01-01\ntags: [a]\nsize: 3\n---\nHello *there*.\n",
+    )
+    assert parsed.diagnostics  # (the unknown key: every field holds something)
+    assert len(parsed.__reduce__()[1]) == len(dataclasses.fields(parsed))
+    again = pickle.loads(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+    assert again == parsed and again is not parsed

@@ -109,6 +109,26 @@ class ParsedFile:
     diagnostics: tuple[Diagnostic, ...]
     ok: bool  # False when the file cannot be used (it has errors)
 
+    def __reduce__(self) -> tuple[type[ParsedFile], tuple[object, ...]]:
+        # A fresh build unpickles every file from the build cache: through the
+        # constructor, quicker than a slotted dataclass's __setstate__ (11,518
+        # files: 0.23-0.27 s -> 0.18-0.22 s, measured).
+        return (
+            ParsedFile,
+            (
+                self.kind,
+                self.path,
+                self.meta,
+                self.key_lines,
+                self.body_html,
+                self.summary,
+                self.rule_items,
+                self.rule_start,
+                self.diagnostics,
+                self.ok,
+            ),
+        )
+
 
 def _check_meta(
     kind: str, path: str, raw: dict[str, object], lines: dict[str, int]
