@@ -210,9 +210,7 @@ def make_plan(
     store.start(site, cache, parse_keys)
     federation = federation_plan(site)
     last_documents = memo.documents if memo is not None else {}
-    lazy = _federation_outputs(
-        site, federation, store, last_documents, memo.federation if memo is not None else None
-    )
+    lazy = _federation_outputs(site, federation, store, memo.federation if memo else None)
     wanted: list[Story | Event] = []
     for path, (fingerprint, about, _) in lazy.items():
         entry = record.get(path) if record is not None else None
@@ -352,16 +350,14 @@ def _federation_outputs(
     site: Site,
     plan: FederationPlan,
     store: ObjectStore,
-    last: Mapping[str, object],
     made: dict[str, tuple[object, object, _Lazy]] | None = None,
 ) -> dict[str, _Lazy]:
     """Path -> (fingerprint, the items shown, what makes the bytes) of each object
-    document and outbox page. An object document whose Output in `last` (the
-    memo's, by path) is of the same item with the same fingerprint keeps its
-    maker, and so its Output (10,500 of them at 10,000 stories, made anew on
-    every edit, took about 20 ms). `made`: a long-lived builder's entries of the
-    last plan, by path, with what they were made from; an entry made from the
-    same item and key (or outbox page items and place) is given again."""
+    document and outbox page. `made`: a long-lived builder's entries of the last
+    plan, by path, with what they were made from; an entry made from the same
+    item and key (or outbox page items and place) is given again, maker and all,
+    so its Output is kept too (10,500 of them at 10,000 stories, made anew on
+    every edit, took about 20 ms)."""
     found: dict[str, _Lazy] = {}
     known = made if made is not None else {}
     kept: dict[str, tuple[object, object, _Lazy]] = {}
@@ -371,15 +367,7 @@ def _federation_outputs(
         entry = known.get(path)
         if entry is None or entry[0] is not item or entry[1] is not item_key:
             fingerprint = b"object:" + item_key  # the key is a digest already
-            old = last.get(path)
-            make = (
-                old.make
-                if isinstance(old, Output)
-                and old.fingerprint == fingerprint
-                and _makes(old.make, store, item)
-                else None
-            )
-            lazy = (fingerprint, (item,), make or partial(_object_document, store, item))
+            lazy = (fingerprint, (item,), partial(_object_document, store, item))
             entry = (item, item_key, lazy)
         kept[path] = entry
         found[path] = entry[2]
@@ -419,16 +407,6 @@ def _repr_digest(name: bytes, key: tuple[object, ...]) -> bytes:
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
     return store.json(item).document()
-
-
-def _makes(make: object, store: ObjectStore, item: Story | Event) -> bool:
-    """`make` is what makes `item`'s object document from `store`."""
-    return (
-        isinstance(make, partial)
-        and make.func is _object_document
-        and make.args[0] is store
-        and make.args[1] is item
-    )
 
 
 def _objects(site: Site, items: list[Story | Event]) -> list[ObjectJson]:

@@ -186,7 +186,7 @@ class SiteDocuments:
         new = self._background.result() if self._background is not None else _make_all(groups)
         for state, documents in zip(self._to_make, new, strict=True):
             state.kept = documents
-            self._keep(state.group, documents)
+            self._keep(state)
         return [(s.kept, s.inputs) for s in self._states if s.kept is not None]
 
     def recorded(self) -> list[tuple[str, bytes, bytes, Callable[[], bytes]]]:
@@ -199,20 +199,17 @@ class SiteDocuments:
             for path, fingerprint in s.recorded.items()
         ]
 
-    def _inputs(self, group: Group) -> bytes:
-        return next(s.inputs for s in self._states if s.group is group)
-
     def _later_get(self, group: Group, path: str) -> bytes:
         documents = self._later.get(group.name)
         if documents is None:
             documents = self._later[group.name] = group.make()
         return documents[path]
 
-    def _keep(self, group: Group, documents: Made) -> None:
-        memo = self._memo
-        if memo is None:
+    def _keep(self, state: _State) -> None:
+        memo, group, documents = self._memo, state.group, state.kept
+        if memo is None or documents is None:
             return
-        memo.keep(group.name, group.key, _Kept(self._inputs(group), documents, {}))
+        memo.keep(group.name, group.key, _Kept(state.inputs, documents, {}))
         if group.name == "calendars":
             site_config, events = group.key
             assert isinstance(events, tuple)
