@@ -298,6 +298,66 @@ def test_plain_inline_text_skips_the_inline_parser(monkeypatch: pytest.MonkeyPat
     assert calls == ["*two*", "item *em*"]
 
 
+# Paragraphs whose only characters that stop the ``text`` rule are line breaks:
+# a line ending in no, one, two or three spaces, a tab, or a tab then spaces,
+# the next line starting with spaces or tabs, a line that is only spaces.
+BREAKS = [
+    "one\ntwo",
+    "one \ntwo",
+    "one  \ntwo",
+    "one   \ntwo",
+    "one\t\ntwo",
+    "one\t  \ntwo",
+    "one \t \ntwo",
+    "one\n   two\n\t\tthree",
+    "one  \n   two \n\t three",
+    "> quoted\n> lines  \n> here",
+    "- item\n  over  \n  lines",
+    "1. item\n   more\n\n   and more",
+    "line  \n\u00a0 nbsp",
+    "\u00e9t\u00e9\nd\u2019hiver  \n\u2003em space",
+    "    indented code\n    lines  \nthen prose \nafter",
+]
+
+
+@pytest.mark.skipif(
+    not hasattr(STOCK.inline, "terminator_re"), reason="markdown-it-py < 4.3: no fast path"
+)
+@pytest.mark.parametrize("text", BREAKS)
+def test_plain_lines_skip_the_inline_parser(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _differences(FAST, STOCK, text) == []
+    assert _render(FAST, text, False).html == STOCK.render(text)
+    calls: list[str] = []
+    parse = FAST.inline.parse
+
+    def counted(src: str, *rest: object) -> object:
+        calls.append(src)
+        return parse(src, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FAST.inline, "parse", counted)
+    FAST.parse(text)
+    assert calls == []
+
+
+def _cr_inline(state: StateInline, silent: bool) -> bool:
+    """An inline rule before ``newline`` that takes a line break: a "nl" token."""
+    if state.src[state.pos] != "\n":
+        return False
+    if not silent:
+        state.push("nl", "", 0)
+    state.pos += 1
+    return True
+
+
+def test_a_rule_before_newline_turns_the_plain_lines_off() -> None:
+    fast, stock = _build(), _build(fast=False)
+    for md in (fast, stock):
+        md.inline.ruler.before("newline", "nl", _cr_inline)
+    text = "one\ntwo  \nthree\n\n# plain heading\n"
+    assert "nl" in [c.type for t in stock.parse(text) for c in t.children or ()]
+    assert _differences(fast, stock, text) == []
+
+
 @pytest.mark.parametrize("where", ["before text", "after text", "post-processing"])
 def test_an_inline_rule_added_later_is_still_asked(where: str) -> None:
     """A rule before ``text`` or an unknown post-processing rule turns the plain

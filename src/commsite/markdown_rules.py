@@ -24,14 +24,18 @@ and two core rules:
 * ``inline`` (which parses each inline token's content) makes a content with
   no character that stops the ``text`` inline rule into its one text token
   itself: most table cells, headings and short list items, each of which cost
-  the inline parser a state and its rule chains (about 4.5 microseconds).
+  the inline parser a state and its rule chains (about 4.5 microseconds). A
+  content whose only such characters are line breaks (a paragraph of plain
+  prose) becomes its text and break tokens the same way, as upstream's
+  ``newline`` rule makes them (a sixth of a typical story's parse).
 
 What each block rule can start with is a table keyed by the rule function
 itself (`_NEEDS`), checked against the chain actually registered each time it
 is built: a chain that holds a rule the table does not know (a plugin added
 later) is tried in full, as upstream does. Likewise every inline content goes
 to the inline parser when ``text`` is not the first inline rule or the
-post-processing holds a rule `_PLAIN_RULES2` does not know.
+post-processing holds a rule `_PLAIN_RULES2` does not know, and a content with
+line breaks does when a rule that may see a line break comes before ``newline``.
 tests/test_markdown_parity.py compares tokens against a stock MarkdownIt on the
 CommonMark spec, the plugin fixtures and generated stories, which also guards
 against upstream drift.
@@ -342,25 +346,80 @@ def _plain_text(md: MarkdownIt) -> re.Pattern[str] | None:
     return terminators
 
 
+# The inline rules that may come before ``newline`` while a content whose only
+# stops are line breaks keeps its fast path: ``text`` stops at each, and
+# ``linkify`` acts only on a ":" (which stops ``text`` too).
+_BEFORE_NEWLINE = (rules_inline.text, rules_inline.linkify)
+
+
+def _plain_breaks(md: MarkdownIt) -> bool:
+    """Whether a line break in an inline content is upstream's ``newline`` rule's,
+    with no rule before it that could take the break instead."""
+    rules = md.inline.ruler.getRules("")
+    if rules_inline.newline not in rules:
+        return False
+    return all(rule in _BEFORE_NEWLINE for rule in rules[: rules.index(rules_inline.newline)])
+
+
 def inline(state: StateCore) -> None:
     """markdown-it-py's core ``inline`` rule (each inline token's content parsed into
     its children), but a content with no character that stops the ``text`` rule
     becomes one text token here: what the inline parser would make of it, without
     building its state and running its chains (table cells, headings and short
-    list items are mostly such; each parse cost about 4.5 microseconds)."""
+    list items are mostly such; each parse cost about 4.5 microseconds). So does
+    one whose only stops are line breaks (a paragraph of plain prose): its lines
+    and breaks (see `_lines`)."""
     md = state.md
     plain = _plain_text(md)
+    breaks = plain is not None and _plain_breaks(md)
     for token in state.tokens:
         if token.type == "inline":
             if token.children is None:
                 token.children = []
             content = token.content
-            if plain is not None and content and plain.search(content) is None:
+            if plain is None or not content:
+                md.inline.parse(content, md, state.env, token.children)
+            elif plain.search(content) is None:
                 text = Token("text", "", 0)
                 text.content = content
                 token.children.append(text)
-            else:
+            elif not (breaks and _lines(content, plain, token.children)):
                 md.inline.parse(content, md, state.env, token.children)
+
+
+def _lines(content: str, plain: re.Pattern[str], tokens: list[Token]) -> bool:
+    """The inline parser's tokens for a `content` in which nothing but line breaks
+    stops the ``text`` rule, appended to `tokens`; False (and nothing appended)
+    for any other content.
+
+    Each line is a text token, each line break what upstream's ``newline`` rule
+    makes of it: a ``hardbreak`` after two spaces or more, else a ``softbreak``,
+    with the spaces before it dropped and those (and tabs) starting the next
+    line skipped.
+    """
+    for stop in plain.finditer(content):
+        if stop.group() != "\n":
+            return False
+    start, length = 0, len(content)
+    while True:
+        end = content.find("\n", start)
+        line = content[start:] if end < 0 else content[start:end]
+        kind = "softbreak"
+        if end >= 0 and line.endswith(" "):
+            if line.endswith("  "):
+                line, kind = line.rstrip(" "), "hardbreak"
+            else:
+                line = line[:-1]
+        if line:
+            text = Token("text", "", 0)
+            text.content = line
+            tokens.append(text)
+        if end < 0:
+            return True
+        tokens.append(Token(kind, "br", 0))
+        start = end + 1
+        while start < length and content[start] in " \t":
+            start += 1
 
 
 def normalize(state: StateCore) -> None:
