@@ -32,6 +32,8 @@ class Renderer:
             # at its start): no os.stat of each template a page uses, per page.
             auto_reload=False,
         )
+        # template name -> (its file, the templates it names), each parsed once
+        self._references: dict[str, tuple[Path, tuple[str, ...]]] = {}
 
     def render(self, spec: PageSpec) -> bytes:
         """The page's HTML. Raises RenderError naming the template file and line."""
@@ -59,19 +61,27 @@ class Renderer:
         pending = [name]
         while pending:
             current = pending.pop()
-            if current in found:
-                continue
+            if current not in found:
+                found[current], names = self._referenced(current)
+                pending += names
+        return tuple(sorted(found.values()))
+
+    def _referenced(self, name: str) -> tuple[Path, tuple[str, ...]]:
+        """A template's file and the templates it names (a base template is parsed
+        once for all the pages that extend it)."""
+        known = self._references.get(name)
+        if known is None:
             try:
-                source, filename, _ = self.env.loader.get_source(self.env, current)  # type: ignore[union-attr]
+                source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             except jinja2.TemplateNotFound as exc:
-                raise RenderError(f"template {current!r} not found") from exc
-            found[current] = Path(filename) if filename else Path(current)
+                raise RenderError(f"template {name!r} not found") from exc
             try:
-                ast = self.env.parse(source, current, filename)
+                ast = self.env.parse(source, name, filename)
             except jinja2.TemplateSyntaxError as exc:
                 raise RenderError(f"{filename}:{exc.lineno}: error: {exc.message}") from exc
-            pending += [r for r in jinja2.meta.find_referenced_templates(ast) if r is not None]
-        return tuple(sorted(found.values()))
+            names = tuple(r for r in jinja2.meta.find_referenced_templates(ast) if r is not None)
+            known = self._references[name] = (Path(filename) if filename else Path(name), names)
+        return known
 
 
 _TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2", ".jinja")
