@@ -14,7 +14,12 @@ disk, not memory):
 * no change: build again;
 * one story edited: change one story's body, build again;
 * the same in one long-lived Builder, as `commsite serve` keeps (several edits,
-  the median; the first rebuild, which fills its memos, shown apart).
+  the median; the first rebuild, which fills its memos, shown apart);
+* the newest story retitled, both ways (its card is on the lists, tag pages and
+  feeds);
+* a new process that only imports Jinja2, markdown-it-py and PyYAML: less than
+  any fresh `commsite build` that renders a page can take, whatever its cache
+  holds.
 
 It prints pages per second for the cold build and the peak resident memory of
 the build processes (ru_maxrss of the children, worker processes included).
@@ -401,6 +406,27 @@ def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
         raise SystemExit(f"commsite build failed:\n{proc.stderr}")
     record = json.loads((site / ".commsite" / "build-cache" / "last-build.json").read_text())
     return seconds, record
+
+
+# The libraries a build needs to remake the pages of one edited story: its front
+# matter (PyYAML), its body (markdown-it-py), the pages (Jinja2). commsite's own
+# modules and the other libraries it imports come on top.
+_FLOOR_IMPORTS = "import jinja2, markdown_it, yaml"
+
+
+def measure_floor(runs: int) -> dict[str, object]:
+    """Wall time of a fresh Python process that imports the libraries an edit's
+    rebuild needs and exits: less than any new `commsite build` that renders a
+    page can take, before it reads one file."""
+    env = dict(os.environ)
+    if _CODE is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_CODE), env.get("PYTHONPATH")]))
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", _FLOOR_IMPORTS], env=env, check=True)
+        times.append(time.perf_counter() - started)
+    return {"floor": statistics.median(times), "floor_runs": times}
 
 
 def _clean(site: Path) -> None:
@@ -833,6 +859,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         figures["disk_ms_before"] = disk_probe(workdir)
         figures.update(measure(site, args.runs, extra))
+        figures.update(measure_floor(max(5, args.runs * 2 + 1)))
         figures["disk_ms_after"] = disk_probe(workdir)
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1), title=True))
@@ -899,6 +926,11 @@ def _print(f: dict[str, object]) -> None:
         " the outbox)"
     )
     _print_serve(f, "serve_retitled", runs)
+    print(
+        f"a new process:     {f['floor']:7.2f} s   (runs: {runs('floor_runs')}; Python"
+        " starting and importing Jinja2, markdown-it-py and PyYAML, before it reads a"
+        " file: less than any fresh `commsite build` that renders a page can take)"
+    )
     print(f"pages per second:  {f['pages_per_second']:7.0f}    ({f['html_pages']:,} HTML pages)")
     print(f"peak memory:       {f['peak_rss_mib']:7.0f} MiB")
     for key, name in (("pelican", "Pelican"), ("eleventy", "Eleventy")):
