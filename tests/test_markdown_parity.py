@@ -112,6 +112,10 @@ COPY_EDITS = [
     (r"in terminatorRules:", "in terminators.rules(state, nextLine):"),
     (r"mdTrim\((state\.getLines\([^)]*\))\)", r"_trim(\1)"),  # 4.3
     (r"(state\.getLines\([^)]*\))\.strip\(\)", r"_trim(\1)"),  # before 4.3
+    (
+        r"(# Didn't find valid underline\n\s*)return False",
+        r"\1return _paragraph_instead(state, startLine, nextLine, endLine, silent)",
+    ),
 ]
 
 
@@ -264,6 +268,28 @@ def test_prose_is_offered_to_lheading_and_paragraph_only(caplog: pytest.LogCaptu
     assert {"entering hr", "entering list", "entering lheading", "entering paragraph"} <= set(fast)
     assert not never & set(fast)
     assert len(fast) < len(stock) / 2
+
+
+def _block_tokens(md: MarkdownIt, text: str, end: int) -> list[Token]:
+    state = StateBlock(text, md, {}, [])
+    md.block.tokenize(state, 0, end)
+    return state.tokens
+
+
+def test_lheading_makes_the_paragraph_only_when_paragraph_would_scan_the_same_lines() -> None:
+    """A failing lheading makes the paragraph itself only where upstream's paragraph,
+    the next rule, would scan the lines it scanned: not when asked silently, nor
+    when its end line is not the state's last (paragraph scans to that)."""
+    text = "one\ntwo\nthree\nfour\n"
+    for end in (2, 4):
+        ours, theirs = _block_tokens(FAST, text, end), _block_tokens(STOCK, text, end)
+        assert [(t.type, t.map, t.content) for t in ours] == [
+            (t.type, t.map, t.content) for t in theirs
+        ]
+    assert _block_tokens(STOCK, text, 2)[1].content == "one\ntwo\nthree\nfour"
+    state = StateBlock(text, FAST, {}, [])
+    assert markdown_rules.lheading(state, 0, state.lineMax, True) is False
+    assert state.tokens == []
 
 
 def _zed_inline(state: StateInline, silent: bool) -> bool:

@@ -11,9 +11,12 @@ rules gives up at its first test, on the line's first character, but the calls
 `install` makes a MarkdownIt skip those calls, with the same tokens:
 
 * ``paragraph`` and ``lheading`` are replaced by copies of the upstream rules
-  (markdown-it-py 4.3.0) with one change: of the rules that may interrupt a
+  (markdown-it-py 4.3.0) with two changes: of the rules that may interrupt a
   paragraph, a line is offered only to those its first character may start
   (and to all of them if it has a ``|``, for the table rule, or is indented);
+  and where ``lheading`` finds no underline it makes the paragraph that
+  ``paragraph``, the next rule, would make of the same lines, which it has just
+  scanned (upstream scans them twice);
 * a rule named ``dispatch``, first in the main chain, does the same for a line
   where a block starts: it tries the rules after it that the line's first
   character may start, then the rest of the chain (``lheading``, ``paragraph``).
@@ -285,7 +288,7 @@ def lheading(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
 
     if not level:
         # Didn't find valid underline
-        return False
+        return _paragraph_instead(state, startLine, nextLine, endLine, silent)
 
     content = _trim(state.getLines(startLine, nextLine, state.blkIndent, False))
 
@@ -305,6 +308,39 @@ def lheading(state: StateBlock, startLine: int, endLine: int, silent: bool) -> b
 
     state.parentType = oldParentType
 
+    return True
+
+
+def _paragraph_instead(
+    state: StateBlock, startLine: int, nextLine: int, endLine: int, silent: bool
+) -> bool:
+    """When ``lheading`` finds no underline: False, as upstream, unless the next rule
+    of the chain is ``paragraph`` and would scan the same lines, which ``lheading``
+    has just scanned. Then the paragraph ``paragraph`` would make, made here.
+
+    Both rules stop at the first empty line or line a ``paragraph`` terminator
+    takes; ``lheading`` also at an underline, of which there was none. Both ask the
+    terminators with ``state.parentType`` "paragraph", which a failing ``lheading``
+    leaves as it is (upstream's too), so ``paragraph`` restores it to that.
+    ``paragraph`` scans to ``state.lineMax``, ``lheading`` to `endLine`: they
+    must be the same line.
+    """
+    if silent or endLine != state.lineMax:
+        return False
+    rules = state.md.block.ruler.getRules("")
+    at = rules.index(lheading) if lheading in rules else -1
+    if at < 0 or at + 1 >= len(rules) or rules[at + 1] is not paragraph:
+        return False
+    _PARAGRAPH_LOG.debug("entering paragraph: %s, %s, %s, %s", state, startLine, endLine, silent)
+    content = _trim(state.getLines(startLine, nextLine, state.blkIndent, False))
+    state.line = nextLine
+    token = state.push("paragraph_open", "p", 1)
+    token.map = [startLine, state.line]
+    token = state.push("inline", "", 0)
+    token.content = content
+    token.map = [startLine, state.line]
+    token.children = []
+    state.push("paragraph_close", "p", -1)
     return True
 
 
