@@ -312,6 +312,11 @@ def test_plain_inline_text_skips_the_inline_parser(monkeypatch: pytest.MonkeyPat
     becomes its text token without the inline parser (same tokens: the tests above)."""
     text = "# A plain heading\n\n| a | b |\n|---|---|\n| one | *two* |\n\n- item\n- item *em*\n"
     assert _differences(FAST, STOCK, text) == []
+    assert _inline_parses(monkeypatch, text) == ["*two*", "item *em*"]
+
+
+def _inline_parses(monkeypatch: pytest.MonkeyPatch, text: str) -> list[str]:
+    """The contents the inline parser got while FAST parsed `text`."""
     calls: list[str] = []
     parse = FAST.inline.parse
 
@@ -321,12 +326,13 @@ def test_plain_inline_text_skips_the_inline_parser(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(FAST.inline, "parse", counted)
     FAST.parse(text)
-    assert calls == ["*two*", "item *em*"]
+    return calls
 
 
 # Paragraphs whose only characters that stop the ``text`` rule are line breaks:
-# a line ending in no, one, two or three spaces, a tab, or a tab then spaces,
-# the next line starting with spaces or tabs, a line that is only spaces.
+# a line ending in no, one, two or three spaces, a tab, or a tab then spaces;
+# the next line starting with spaces or tabs (skipped) or other white space
+# (kept); in quotes, list items and after indented code.
 BREAKS = [
     "one\ntwo",
     "one \ntwo",
@@ -353,19 +359,10 @@ BREAKS = [
 def test_plain_lines_skip_the_inline_parser(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert _differences(FAST, STOCK, text) == []
     assert _render(FAST, text, False).html == STOCK.render(text)
-    calls: list[str] = []
-    parse = FAST.inline.parse
-
-    def counted(src: str, *rest: object) -> object:
-        calls.append(src)
-        return parse(src, *rest)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(FAST.inline, "parse", counted)
-    FAST.parse(text)
-    assert calls == []
+    assert _inline_parses(monkeypatch, text) == []
 
 
-def _cr_inline(state: StateInline, silent: bool) -> bool:
+def _nl_inline(state: StateInline, silent: bool) -> bool:
     """An inline rule before ``newline`` that takes a line break: a "nl" token."""
     if state.src[state.pos] != "\n":
         return False
@@ -378,7 +375,7 @@ def _cr_inline(state: StateInline, silent: bool) -> bool:
 def test_a_rule_before_newline_turns_the_plain_lines_off() -> None:
     fast, stock = _build(), _build(fast=False)
     for md in (fast, stock):
-        md.inline.ruler.before("newline", "nl", _cr_inline)
+        md.inline.ruler.before("newline", "nl", _nl_inline)
     text = "one\ntwo  \nthree\n\n# plain heading\n"
     assert "nl" in [c.type for t in stock.parse(text) for c in t.children or ()]
     assert _differences(fast, stock, text) == []
