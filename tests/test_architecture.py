@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "processes": 1,
     "datadir": 1,
     "database": 1,
+    "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
     "content": 2,
     "markdown": 2,
     "markdown_rules": 2,

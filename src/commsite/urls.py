@@ -54,6 +54,10 @@ OUTBOX = "ap/outbox"
 INBOX = "ap/inbox"
 SHARED_INBOX = "inbox"
 FOLLOWERS = "ap/followers"
+# Deploy configs (written by the build for the web server, never served).
+DEPLOY_DIR = "_deploy/"
+HEADERS_FILE = "_headers"
+REDIRECTS_FILE = "_redirects"
 
 
 def outbox_page(n: int) -> str:

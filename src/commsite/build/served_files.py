@@ -1,8 +1,10 @@
-"""Serving the built tree: which file a URL path names, and its Content-Type.
+"""Serving the built tree: which file a URL path names, its Content-Type and headers.
 
 Shared by the live preview (`commsite serve`) and the sidecar's
 `--serve-site`, so both map URLs to files, refuse paths outside the output
-folder and label files the same way. Only reads; the build writes the tree.
+folder and the private ones (the deploy configs), and label files the same
+way, from the table in commsite.site_files that the deploy configs for nginx,
+Caddy and Netlify are written from. Only reads; the build writes the tree.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import mimetypes
 from pathlib import Path
 
 from commsite import urls
-from commsite.federation.content_types import content_type_for
+from commsite.site_files import content_type_for, is_private, rule_for
 
-__all__ = ["content_type", "not_found_body", "resolve", "wants_slash"]
+__all__ = ["content_type", "extra_headers", "not_found_body", "resolve", "wants_slash"]
 
 FALLBACK_NOT_FOUND = b"<h1>Not found</h1>"
 _TEXTUAL = ("application/javascript", "image/svg+xml")
@@ -22,8 +24,10 @@ _TEXTUAL = ("application/javascript", "image/svg+xml")
 def resolve(root: Path, url_path: str) -> Path | None:
     """The file `url_path` (already unquoted, relative to the site's base,
     leading slash optional) names inside `root`, or None. Never a path
-    outside root; a folder is its index.html, but only when asked for with a
-    trailing slash (or as the root itself)."""
+    outside root, never a private one (judged by where the path leads, so
+    `/stories/../_headers` and `/%5Fdeploy/` are refused too); a folder is its
+    index.html, but only when asked for with a trailing slash (or as the root
+    itself)."""
     base = root.resolve()
     rel = url_path.lstrip("/")
     if "\x00" in rel:
@@ -35,7 +39,9 @@ def resolve(root: Path, url_path: str) -> Path | None:
         if rel and not rel.endswith("/"):
             return None
         candidate = candidate / "index.html"
-    return candidate if candidate.is_file() else None
+    if not candidate.is_file() or is_private(candidate.relative_to(base).as_posix()):
+        return None
+    return candidate
 
 
 def wants_slash(root: Path, url_path: str) -> bool:
@@ -45,12 +51,12 @@ def wants_slash(root: Path, url_path: str) -> bool:
     return bool(rel) and not rel.endswith("/") and resolve(root, rel + "/") is not None
 
 
-def content_type(root: Path, file: Path) -> str:
-    """The Content-Type for `file` inside `root`: the federation table first
+def content_type(root: Path, file: Path, *, federation: bool = True) -> str:
+    """The Content-Type for `file` inside `root`: the served files table first
     (extensionless actor, WebFinger, feeds), then the extension, with UTF-8
     for text."""
     rel = file.resolve().relative_to(root.resolve()).as_posix()
-    known = content_type_for(rel)
+    known = content_type_for(rel, federation=federation)
     if known is not None:
         return known
     guessed, _ = mimetypes.guess_type(file.name)
@@ -59,6 +65,16 @@ def content_type(root: Path, file: Path) -> str:
     if guessed.startswith("text/") or guessed in _TEXTUAL:
         return f"{guessed}; charset=utf-8"
     return guessed
+
+
+def extra_headers(
+    root: Path, file: Path, *, federation: bool = True
+) -> tuple[tuple[str, str], ...]:
+    """The headers the table sends with `file` besides its Content-Type (CORS
+    on the federation documents)."""
+    rel = file.resolve().relative_to(root.resolve()).as_posix()
+    rule = rule_for(rel, federation=federation)
+    return rule.headers if rule is not None else ()
 
 
 def not_found_body(root: Path) -> bytes:

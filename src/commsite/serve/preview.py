@@ -44,7 +44,8 @@ class Preview:
         self.echo = echo
         root = options.root.resolve()
         self.output = DataDir.for_site(root).path / "preview"
-        self.state = PreviewState(self.output, site_title=_site_title(root))
+        title, federation = _site_facts(root)
+        self.state = PreviewState(self.output, site_title=title, federation=federation)
         # Bind first, so a busy port is reported before a long build.
         try:
             self.server = PreviewServer(
@@ -187,12 +188,16 @@ class Preview:
         return webfinger_answer(jrd_file.read_bytes(), resource)
 
 
-def _site_title(root: Path) -> str:
-    """The title in commsite.yaml, for the error page's tab; the folder's name until it reads."""
+def _site_facts(root: Path) -> tuple[str, bool]:
+    """The title in commsite.yaml, for the error page's tab (the folder's name
+    until it reads), and whether federation is on (which rows of the served
+    files table apply)."""
     from commsite.content.config_loader import load_config
 
     config, _ = load_config(root)
-    return config.title if config is not None else root.name
+    if config is None:
+        return root.name, True
+    return config.title, config.federation.enabled
 
 
 def _url_host(host: str) -> str:

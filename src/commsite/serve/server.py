@@ -20,10 +20,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
+from commsite import urls
+from commsite.build.served_files import (
+    content_type,
+    extra_headers,
+    not_found_body,
+    resolve,
+    wants_slash,
+)
 from commsite.errors import Diagnostic
 from commsite.serve.errorpage import error_page
 from commsite.serve.livereload import EVENTS_PATH, build_event, inject_reload_script
+from commsite.site_files import rule_for
 
 __all__ = ["HISTORY", "PreviewServer", "PreviewState", "SharedLock"]
 
@@ -76,6 +84,7 @@ class PreviewState:
 
     output: Path
     site_title: str = "commsite"
+    federation: bool = True  # whether the served files table's federation rows apply
     generation: int = 0
     # Distinguishes this server's builds from a previous run's, so open tabs
     # reload after a restart even when the build counters happen to match.
@@ -203,7 +212,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
             return
         state = self.server.state
         with state.lock.shared():
-            if path == "/.well-known/webfinger" and self.server.webfinger is not None:
+            if path == "/" + urls.WEBFINGER and self.server.webfinger is not None:
                 self._webfinger(url.query, head=head)
                 return
             file = resolve(state.output, path)
@@ -235,14 +244,16 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 return
             body = file.read_bytes()
             build = state.build_id  # read under the same lock as the page it stamps
-            ctype = content_type(state.output, file)
-            rel = file.relative_to(state.output.resolve()).as_posix()
+            ctype = content_type(state.output, file, federation=state.federation)
+            headers = extra_headers(state.output, file, federation=state.federation)
         if ctype.startswith("text/html"):
             body = inject_reload_script(body, build)
-        self._send(HTTPStatus.OK, ctype, body, head=head, cors=rel.startswith(".well-known/"))
+        self._send(HTTPStatus.OK, ctype, body, head=head, headers=headers)
 
     def _webfinger(self, query: str, *, head: bool) -> None:
         assert self.server.webfinger is not None
+        rule = rule_for(urls.WEBFINGER)
+        headers = rule.headers if rule is not None else ()
         resource = parse_qs(query).get("resource", [""])[0]
         if not resource:
             self._send(
@@ -250,7 +261,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 "application/json",
                 b'{"error": "the resource parameter is required"}',
                 head=head,
-                cors=True,
+                headers=headers,
             )
             return
         answer = self.server.webfinger(resource)
@@ -260,10 +271,11 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 "application/json",
                 json.dumps({"error": f"unknown resource {resource}"}).encode(),
                 head=head,
-                cors=True,
+                headers=headers,
             )
             return
-        self._send(HTTPStatus.OK, "application/jrd+json", answer, head=head, cors=True)
+        ctype = rule.content_type if rule is not None and rule.content_type else "application/json"
+        self._send(HTTPStatus.OK, ctype, answer, head=head, headers=headers)
 
     def _stream_events(self, query: str) -> None:
         state = self.server.state
@@ -301,14 +313,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
         body: bytes,
         *,
         head: bool,
-        cors: bool = False,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
-        if cors:
-            self.send_header("Access-Control-Allow-Origin", "*")
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         if not head:
             self.wfile.write(body)

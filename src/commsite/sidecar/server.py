@@ -156,7 +156,11 @@ def open_sidecar(
     )
     site_files = None
     if options.serve_site:
-        site_files = SiteFiles(options.output or root / "public", config.base_path)
+        site_files = SiteFiles(
+            options.output or root / "public",
+            config.base_path,
+            federation=config.federation.enabled,
+        )
     app = SidecarApp(
         config=config,
         store=store,

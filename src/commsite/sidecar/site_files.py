@@ -1,10 +1,13 @@
 """`commsite sidecar --serve-site`: the built site's files, for hosts without a web server.
 
-Files come from the build's output directory with the Content-Type
-`content_type_for` gives (the actor and objects as activity+json), and
-`.well-known/webfinger` is answered live: the built JRD for any of its names
-(subject, aliases, actor URL), compared case-insensitively as Mastodon does,
-404 for anything else, always with `Access-Control-Allow-Origin: *`.
+Files come from the build's output directory with the Content-Type and
+headers of the served files table (commsite.site_files: the actor and objects
+as activity+json, CORS on the federation documents), which the deploy configs
+for nginx and Caddy are written from too; its private paths (the deploy configs
+themselves) answer 404. `.well-known/webfinger` is answered live: the built JRD
+for any of its names (subject, aliases, actor URL), compared case-insensitively
+as Mastodon does, 404 for anything else, always with the table's headers for it
+(`Access-Control-Allow-Origin: *`).
 """
 
 from __future__ import annotations
@@ -13,19 +16,25 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from commsite import urls
-from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
+from commsite.build.served_files import (
+    content_type,
+    extra_headers,
+    not_found_body,
+    resolve,
+    wants_slash,
+)
 from commsite.federation.webfinger import webfinger_answer
 from commsite.sidecar.responses import Response, json_response
+from commsite.site_files import rule_for
 
 __all__ = ["SiteFiles"]
 
-_CORS = ("Access-Control-Allow-Origin", "*")
-
 
 class SiteFiles:
-    def __init__(self, output: Path, base_path: str = "/") -> None:
+    def __init__(self, output: Path, base_path: str = "/", *, federation: bool = True) -> None:
         self.output = output.resolve()
         self.base_path = base_path
+        self.federation = federation
 
     def answer(self, raw_path: str, query: str) -> Response:
         path = unquote(raw_path)
@@ -41,22 +50,23 @@ class SiteFiles:
         if file is None:
             body = not_found_body(self.output)
             return Response(404, (("Content-Type", "text/html; charset=utf-8"),), body)
-        out_rel = file.relative_to(self.output).as_posix()
-        headers: tuple[tuple[str, str], ...] = (("Content-Type", content_type(self.output, file)),)
-        if out_rel.startswith(".well-known/"):
-            headers = (*headers, _CORS)
-        return Response(200, headers, file.read_bytes())
+        ctype = content_type(self.output, file, federation=self.federation)
+        extra = extra_headers(self.output, file, federation=self.federation)
+        return Response(200, (("Content-Type", ctype), *extra), file.read_bytes())
 
     def webfinger(self, query: str) -> Response:
+        rule = rule_for(urls.WEBFINGER)
+        headers = rule.headers if rule is not None else ()
         resource = parse_qs(query).get("resource", [""])[0].strip()
         if not resource:
             return json_response(
-                400, {"error": "the resource parameter is required"}, headers=(_CORS,)
+                400, {"error": "the resource parameter is required"}, headers=headers
             )
         jrd_file = self.output / urls.WEBFINGER
         if not jrd_file.is_file():
-            return json_response(404, {"error": "the site has not been built"}, headers=(_CORS,))
+            return json_response(404, {"error": "the site has not been built"}, headers=headers)
         data = webfinger_answer(jrd_file.read_bytes(), resource)
         if data is None:
-            return json_response(404, {"error": f"unknown resource {resource}"}, headers=(_CORS,))
-        return Response(200, (("Content-Type", "application/jrd+json"), _CORS), data)
+            return json_response(404, {"error": f"unknown resource {resource}"}, headers=headers)
+        ctype = rule.content_type if rule is not None and rule.content_type else "application/json"
+        return Response(200, (("Content-Type", ctype), *headers), data)

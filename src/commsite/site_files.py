@@ -1,0 +1,114 @@
+"""The served files table: for each output path, its Content-Type, the extra
+headers it is sent with, and whether it is private (never served).
+
+One table, read by everything that serves the built site: `commsite serve`
+and the sidecar's `--serve-site` (through commsite.build.served_files), and
+the deploy configs the build writes for nginx, Caddy, Netlify and Cloudflare
+Pages (commsite.federation.deploy). So the preview, the sidecar and a real web
+server answer the same status, type and headers for every row; the tests run
+all four against this table.
+
+Most federation documents have no extension (ap/actor, .well-known/webfinger),
+so a static server would guess their type wrong, and Mastodon rejects an actor
+that is not served as activity+json. Browser-based fediverse clients fetch the
+public documents from other origins, hence `Access-Control-Allow-Origin: *`.
+The deploy configs are written into the output but are for the web server, not
+for visitors.
+
+A row's path is relative to the site's base path, with no leading slash; one
+ending in "/" is a prefix and covers everything under it. The row that answers
+for a path is the most specific one (an exact path, then the longest prefix),
+as nginx chooses its locations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commsite import urls
+
+__all__ = [
+    "ACTIVITY_JSON",
+    "CORS",
+    "RULES",
+    "Rule",
+    "content_type_for",
+    "is_private",
+    "rule_for",
+    "rules",
+]
+
+ACTIVITY_JSON = "application/activity+json"
+CORS: tuple[tuple[str, str], ...] = (("Access-Control-Allow-Origin", "*"),)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    path: str  # relative to the base path; a trailing "/" makes it a prefix
+    content_type: str | None = None  # None: the server guesses from the extension
+    headers: tuple[tuple[str, str], ...] = ()  # sent besides Content-Type
+    private: bool = False  # never served: 404, as if it were not there
+    federation: bool = False  # only while federation is enabled
+
+    @property
+    def prefix(self) -> bool:
+        return self.path.endswith("/")
+
+    def matches(self, rel: str) -> bool:
+        return rel.startswith(self.path) if self.prefix else rel == self.path
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(urls.WEBFINGER, "application/jrd+json", CORS, federation=True),
+    Rule(urls.HOST_META, "application/xrd+xml; charset=utf-8", CORS, federation=True),
+    Rule(urls.NODEINFO_WELL_KNOWN, "application/json", CORS, federation=True),
+    Rule(urls.NODEINFO, "application/json", CORS, federation=True),
+    # Everything under ap/ is ActivityStreams: the actor, outbox pages, objects.
+    Rule(urls.ACTOR.split("/", 1)[0] + "/", ACTIVITY_JSON, CORS, federation=True),
+    # Anything else a site publishes under .well-known/ (from static/).
+    Rule(".well-known/", None, CORS),
+    Rule(urls.FEED_ATOM, "application/atom+xml; charset=utf-8"),
+    Rule(urls.FEED_JSON, "application/feed+json"),
+    Rule(urls.EVENTS_ICS, "text/calendar; charset=utf-8"),
+    # The deploy configs: for the web server, not for visitors.
+    Rule(urls.DEPLOY_DIR, private=True),
+    Rule(urls.HEADERS_FILE, private=True),
+    Rule(urls.REDIRECTS_FILE, private=True),
+)
+
+
+def rules(*, federation: bool = True) -> tuple[Rule, ...]:
+    """The rows that apply to a site: without federation, none of its documents."""
+    return tuple(rule for rule in RULES if federation or not rule.federation)
+
+
+def rule_for(path: str, *, federation: bool = True) -> Rule | None:
+    """The row that answers for `path` (relative to the base path; a leading
+    slash is ignored): an exact row, else the longest prefix; None for none."""
+    rel = path.lstrip("/")
+    best: Rule | None = None
+    for rule in rules(federation=federation):
+        if not rule.matches(rel):
+            continue
+        if not rule.prefix:
+            return rule
+        if best is None or len(rule.path) > len(best.path):
+            best = rule
+    return best
+
+
+def is_private(path: str) -> bool:
+    """True when `path` must never be served. Compared without case too, so
+    that a case-insensitive file system (macOS, Windows) cannot be asked for
+    `_DEPLOY/nginx.conf` and hand over `_deploy/nginx.conf`."""
+    rel = path.lstrip("/")
+    return any(
+        rule.private and (rule.matches(rel) or rule.matches(rel.casefold())) for rule in RULES
+    )
+
+
+def content_type_for(path: str, *, federation: bool = True) -> str | None:
+    """The table's Content-Type for an output path ('ap/actor', '/feed.xml');
+    None lets the server guess from the extension."""
+    rule = rule_for(path, federation=federation)
+    return rule.content_type if rule is not None else None
