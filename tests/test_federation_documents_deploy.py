@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
-import shutil
-import socket
-import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,7 +27,7 @@ from commsite.federation.deploy import deploy_configs, sidecar_upstream
 from commsite.federation.documents import federation_documents
 from commsite.feeds import atom_feed, events_calendar, json_feed
 from handmade_site import site
-from needs import require
+from web_servers import free_port, running_caddy, running_nginx
 
 
 def _text(s: Site, name: str) -> str:
@@ -59,9 +54,8 @@ def test_headers_name_every_content_type() -> None:
     webfinger_block = headers.split("/.well-known/webfinger\n", 1)[1].split("\n/", 1)[0]
     assert "Access-Control-Allow-Origin" not in webfinger_block
     assert "/.well-known/*\n  Access-Control-Allow-Origin: *\n" in headers
-    assert "/nodeinfo/2.1\n  Content-Type: application/json\n  Access-Control-Allow-Origin: *\n" in (
-        headers
-    )
+    nodeinfo = "/nodeinfo/2.1\n  Content-Type: application/json\n  Access-Control-Allow-Origin: *\n"
+    assert nodeinfo in headers
 
 
 def test_redirects_without_a_public_sidecar_are_commented_out() -> None:
@@ -111,12 +105,6 @@ def test_sidecar_upstream_uses_loopback_for_wildcards() -> None:
 
 
 # --- real servers -------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class FakeSidecar(BaseHTTPRequestHandler):
@@ -173,19 +161,6 @@ def _request(url: str, data: bytes | None = None) -> tuple[int, dict[str, str]]:
         return err.code, joined(err.headers)
 
 
-def _wait_for(port: int, process: subprocess.Popen[bytes], log: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited: {log()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    pytest.fail(f"server did not listen on {port}: {log()}")
-
-
 def _check_served(port: int, outputs: dict[str, bytes], seen: list[Any]) -> None:
     base = f"http://127.0.0.1:{port}/"
     typed = [p for p in outputs if content_type_for(p)]
@@ -202,6 +177,8 @@ def _check_served(port: int, outputs: dict[str, bytes], seen: list[Any]) -> None
     assert headers.get("access-control-allow-origin") == "*"
     assert _request(base + "_deploy/nginx.conf")[0] == 404
     assert _request(base + "_deploy/Caddyfile")[0] == 404
+    assert _request(base + "_headers")[0] == 404
+    assert _request(base + "_redirects")[0] == 404
     for path in (urls.INBOX, urls.SHARED_INBOX):
         assert _request(base + path, data=b"{}")[0] == 202
     assert seen == [
@@ -219,51 +196,11 @@ def _local_site(port: int, sidecar_port: int) -> Site:
 def test_nginx_serves_types_hides_deploy_and_proxies(
     tmp_path: Path, fake_sidecar: tuple[int, list[Any]]
 ) -> None:
-    nginx = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    require(nginx is not None, "nginx is not installed (Debian package nginx-light)")
-    assert nginx is not None
-    port = _free_port()
+    port = free_port()
     root = tmp_path / "public"
     outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
-    conf = tmp_path / "nginx.conf"
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    user = "user root;" if os.geteuid() == 0 else ""
-    conf.write_text(
-        f"""{user}
-daemon off;
-master_process off;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{}}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        include {root}/_deploy/nginx.conf;
-    }}
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [nginx, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for(port, process, lambda: (tmp_path / "error.log").read_text(errors="replace"))
+    with running_nginx(tmp_path, port, f"root {root};\n        include {root}/_deploy/nginx.conf;"):
         _check_served(port, outputs, fake_sidecar[1])
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 class StaticHost(SimpleHTTPRequestHandler):
@@ -278,10 +215,7 @@ class StaticHost(SimpleHTTPRequestHandler):
 def test_caddy_serves_types_hides_deploy_and_proxies(
     tmp_path: Path, fake_sidecar: tuple[int, list[Any]], files: str
 ) -> None:
-    caddy = shutil.which("caddy")
-    require(caddy is not None, "caddy is not installed (Debian package caddy)")
-    assert caddy is not None
-    port = _free_port()
+    port = free_port()
     root = tmp_path / "public"
     outputs = _write_site(root, _local_site(port, fake_sidecar[0]))
     upstream = None
@@ -292,34 +226,10 @@ def test_caddy_serves_types_hides_deploy_and_proxies(
         upstream = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=upstream.serve_forever, daemon=True).start()
         serve_files = f"reverse_proxy 127.0.0.1:{upstream.server_address[1]}"
-    caddyfile = tmp_path / "Caddyfile"
-    caddyfile.write_text(
-        f"""{{
-    admin off
-    auto_https off
-}}
-http://127.0.0.1:{port} {{
-    bind 127.0.0.1
-    import {root}/_deploy/Caddyfile
-    {serve_files}
-}}
-"""
-    )
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-    log = tmp_path / "caddy.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [caddy, "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
     try:
-        _wait_for(port, process, lambda: log.read_text(errors="replace"))
-        _check_served(port, outputs, fake_sidecar[1])
+        with running_caddy(tmp_path, port, f"import {root}/_deploy/Caddyfile\n    {serve_files}"):
+            _check_served(port, outputs, fake_sidecar[1])
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         if upstream is not None:
             upstream.shutdown()
             upstream.server_close()
