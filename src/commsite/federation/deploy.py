@@ -161,13 +161,15 @@ def nginx_sidecar_locations(site: Site) -> str:
     """The nginx locations that send the sidecar's paths to it (also what
     docs/sidecar.md shows, checked by a test)."""
     base = site.config.base_path
-    out = [f"# The sidecar (commsite sidecar, listening on {sidecar_upstream(site)})."]
+    out = [
+        f"# The sidecar (commsite sidecar, listening on {sidecar_upstream(site)}).",
+        "# The signature covers Host, port included: pass on the one the sender",
+        "# used ($http_host; $host would drop a port other than 80 or 443).",
+    ]
     for path in SIDECAR_PATHS:
         out += [
             f"location = {base}{path} {{",
             f"    proxy_pass http://{sidecar_upstream(site)};",
-            "    # The signature covers Host, port included: pass the one the sender",
-            "    # used ($host would drop a port other than 80 or 443).",
             "    proxy_set_header Host $http_host;",
             "    proxy_set_header X-Forwarded-Host $http_host;",
             "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
