@@ -1,10 +1,12 @@
 """The served site is the deployed site: for every row of the served files table
 (commsite.site_files), the preview (`commsite serve`), the sidecar's
-`--serve-site`, real nginx with the generated `_deploy/nginx.conf` and real
-Caddy with the generated `_deploy/Caddyfile` answer the same status, the
-table's Content-Type and exactly the headers the table names (CORS on /ap/*,
-/nodeinfo/2.1 and /.well-known/*), and all four refuse the private files
-(`/_deploy/*`, `/_headers`, `/_redirects`) however the path is spelt.
+`--serve-site`, real nginx with the generated `_deploy/nginx.conf` (and
+Debian's mime.types) and real Caddy with the generated `_deploy/Caddyfile`
+answer the same status, the table's Content-Type (each event's event.ics as
+text/calendar, which nginx alone would call text/plain) and exactly the headers
+the table names (CORS on /ap/*, /nodeinfo/2.1 and /.well-known/*), and all
+four refuse the private files (`/_deploy/*`, `/_headers`, `/_redirects`)
+however the path is spelt.
 
 Issue 15 point 15: the preview and --serve-site sent no CORS on /ap/* and
 /nodeinfo/2.1, and --serve-site handed the deploy configs to visitors.
@@ -40,7 +42,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from commsite.build.run import BuildOptions, build_site
 
     root = tmp_path_factory.mktemp("site")
-    write_site(root, "https://fixers.example/")
+    write_site(root, "https://fixers.example/", events=("repair-day",))
     # Something under .well-known/ that no exact row names, from static/.
     (root / "static" / ".well-known").mkdir(parents=True)
     (root / "static" / ".well-known" / "security.txt").write_text("Contact: mailto:x@y.example\n")
@@ -112,7 +114,7 @@ def fetch(port: int, target: str) -> Reply:
 
 def _example(public: Path, rule: Rule) -> str:
     """An output file the row answers for."""
-    if not rule.prefix:
+    if not rule.prefix and not rule.pattern:
         return rule.path
     files = sorted(p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file())
     under = [f for f in files if rule_for(f) == rule or (rule.private and rule.matches(f))]
@@ -184,6 +186,14 @@ def test_every_output_the_table_names_exists_in_a_build(built: Path) -> None:
         assert _example(public, rule)
 
 
+def test_no_pattern_row_sits_under_a_prefix_row() -> None:
+    """nginx would let the `^~` prefix location win where the table lets the
+    pattern win: keep the two apart so every server chooses the same row."""
+    for pattern in (r for r in RULES if r.pattern):
+        literal = pattern.path.split("*", 1)[0]
+        assert not [r.path for r in RULES if r.prefix and literal.startswith(r.path)]
+
+
 def test_private_paths_are_private_in_any_case() -> None:
     for path in ("_deploy/nginx.conf", "/_DEPLOY/Caddyfile", "_Headers", "_REDIRECTS"):
         assert is_private(path), path
@@ -198,6 +208,9 @@ def test_the_most_specific_row_answers() -> None:
     )
     assert rule_for("ap/outbox-pages/2") == next(r for r in RULES if r.path == "ap/")
     assert rule_for("stories/x/index.html") is None
+    assert rule_for("events/x/event.ics") == next(r for r in RULES if r.pattern)
+    assert rule_for("events/x/y/event.ics") is None
+    assert rule_for("events//event.ics") is None
     # Without federation, the federation documents are plain files.
     assert rule_for(urls.ACTOR, federation=False) is None
     assert rule_for(".well-known/webfinger", federation=False) == next(

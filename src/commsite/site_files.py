@@ -16,9 +16,11 @@ The deploy configs are written into the output but are for the web server, not
 for visitors.
 
 A row's path is relative to the site's base path, with no leading slash; one
-ending in "/" is a prefix and covers everything under it. The row that answers
-for a path is the most specific one (an exact path, then the longest prefix),
-as nginx chooses its locations.
+ending in "/" is a prefix and covers everything under it; a "*" segment stands
+for any one segment (events/*/event.ics). The row that answers for a path is
+the most specific one (an exact path, then a pattern, then the longest prefix);
+no pattern row sits under a prefix row, so nginx, which picks an exact location,
+then a `^~` prefix, then a regex, chooses the same.
 """
 
 from __future__ import annotations
@@ -54,8 +56,19 @@ class Rule:
     def prefix(self) -> bool:
         return self.path.endswith("/")
 
+    @property
+    def pattern(self) -> bool:
+        return "*" in self.path
+
     def matches(self, rel: str) -> bool:
-        return rel.startswith(self.path) if self.prefix else rel == self.path
+        if self.prefix:
+            return rel.startswith(self.path)
+        if self.pattern:
+            want, got = self.path.split("/"), rel.split("/")
+            return len(want) == len(got) and all(
+                w == g or (w == "*" and g != "") for w, g in zip(want, got, strict=True)
+            )
+        return rel == self.path
 
 
 RULES: tuple[Rule, ...] = (
@@ -70,6 +83,8 @@ RULES: tuple[Rule, ...] = (
     Rule(urls.FEED_ATOM, "application/atom+xml; charset=utf-8"),
     Rule(urls.FEED_JSON, "application/feed+json"),
     Rule(urls.EVENTS_ICS, "text/calendar; charset=utf-8"),
+    # Each event's own calendar: Debian's nginx has no type for .ics (text/plain).
+    Rule(urls.event_ics("*"), "text/calendar; charset=utf-8"),
     # The deploy configs: for the web server, not for visitors.
     Rule(urls.DEPLOY_DIR, private=True),
     Rule(urls.HEADERS_FILE, private=True),
@@ -86,15 +101,15 @@ def rule_for(path: str, *, federation: bool = True) -> Rule | None:
     """The row that answers for `path` (relative to the base path; a leading
     slash is ignored): an exact row, else the longest prefix; None for none."""
     rel = path.lstrip("/")
-    best: Rule | None = None
-    for rule in rules(federation=federation):
-        if not rule.matches(rel):
-            continue
-        if not rule.prefix:
+    matching = [rule for rule in rules(federation=federation) if rule.matches(rel)]
+    for rule in matching:
+        if not rule.prefix and not rule.pattern:
             return rule
-        if best is None or len(rule.path) > len(best.path):
-            best = rule
-    return best
+    for rule in matching:
+        if rule.pattern:
+            return rule
+    prefixes = [rule for rule in matching if rule.prefix]
+    return max(prefixes, key=lambda rule: len(rule.path), default=None)
 
 
 def is_private(path: str) -> bool:

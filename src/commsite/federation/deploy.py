@@ -24,6 +24,7 @@ also what a host that cannot proxy, like Cloudflare Pages, needs).
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from commsite import urls
@@ -80,9 +81,15 @@ def _private(site: Site) -> list[Rule]:
     return [rule for rule in _table(site) if rule.private]
 
 
-def _glob(site: Site, rule: Rule) -> str:
-    """The rule's path as Netlify's and Caddy's patterns write it."""
-    return site.config.base_path + rule.path + ("*" if rule.prefix else "")
+def _glob(site: Site, rule: Rule, *, segment: str = "*") -> str:
+    """The rule's path as Caddy's patterns write it (Netlify's and Cloudflare's
+    with segment=":name", their placeholder for one path segment)."""
+    path = "/".join(segment if part == "*" else part for part in rule.path.split("/"))
+    return site.config.base_path + path + ("*" if rule.prefix else "")
+
+
+def _placeholders(site: Site, rule: Rule) -> str:
+    return _glob(site, rule, segment=":segment")
 
 
 def _enclosing(rule: Rule, table: tuple[Rule, ...]) -> list[Rule]:
@@ -108,10 +115,10 @@ def _headers_file(site: Site) -> str:
         if rule.content_type:
             own.insert(0, f"  Content-Type: {rule.content_type}")
         if own:
-            lines += [_glob(site, rule), *own]
+            lines += [_placeholders(site, rule), *own]
     for rule in _private(site):
         if rule.path not in HOST_HIDDEN:
-            lines += [_glob(site, rule), "  X-Robots-Tag: noindex"]
+            lines += [_placeholders(site, rule), "  X-Robots-Tag: noindex"]
     return "\n".join(lines) + "\n"
 
 
@@ -126,8 +133,8 @@ def _redirects_file(site: Site) -> str:
     ]
     for rule in _private(site):
         if rule.path not in HOST_HIDDEN:
-            lines.append(f"{_glob(site, rule)}  {base}{urls.NOT_FOUND}  404!")
-            lines.append(f"{_glob(site, rule)}  {base}  302")
+            lines.append(f"{_placeholders(site, rule)}  {base}{urls.NOT_FOUND}  404!")
+            lines.append(f"{_placeholders(site, rule)}  {base}  302")
     if not site.config.federation.enabled:
         return "\n".join(lines) + "\n"
     public = _public_sidecar(site)
@@ -154,6 +161,9 @@ def _redirects_file(site: Site) -> str:
 
 def _nginx_match(site: Site, rule: Rule) -> str:
     base = site.config.base_path
+    if rule.pattern:
+        parts = ("[^/]+" if part == "*" else re.escape(part) for part in rule.path.split("/"))
+        return f'~ "^{re.escape(base)}{"/".join(parts)}$"'
     return f"^~ {base}{rule.path}" if rule.prefix else f"= {base}{rule.path}"
 
 
