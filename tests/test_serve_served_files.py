@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from commsite.build.served_files import content_type, not_found_body, resolve, wants_slash
+from commsite.build.served_files import (
+    content_type,
+    not_found_body,
+    resolve,
+    slash_location,
+    wants_slash,
+)
 from commsite.federation.webfinger import webfinger_answer
 
 
@@ -54,6 +60,13 @@ def test_a_folder_without_its_slash_is_a_redirect(tree: Path) -> None:
     assert not wants_slash(tree, "/stories/hello/")
     assert not wants_slash(tree, "/missing")
     assert not wants_slash(tree, "")
+
+
+def test_a_folder_redirect_is_never_protocol_relative() -> None:
+    assert slash_location("/", "/stories/hello") == "/stories/hello/"
+    assert slash_location("/", "//evil.example") == "/evil.example/"
+    assert slash_location("/club/", "/stories") == "/club/stories/"
+    assert slash_location("/club/", "stories") == "/club/stories/"
 
 
 @pytest.mark.parametrize(

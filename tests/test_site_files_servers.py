@@ -169,12 +169,38 @@ def test_a_page_outside_the_table_gets_none_of_its_headers(server_port: int) -> 
         "/./_redirects",
         "/stories/../_headers",
         "/_deploy/",
+        "//_headers",
+        "///_redirects",
+        "/%2F_headers",
+        "/_deploy/../_headers",
     ],
 )
 def test_the_deploy_configs_are_never_served(server_port: int, target: str) -> None:
     reply = fetch(server_port, target)
     assert reply.status in (400, 404), (target, reply.status)
     assert GENERATED not in reply.body, target
+
+
+@pytest.mark.parametrize("server_port", SERVERS, indirect=True)
+@pytest.mark.parametrize("form", ["origin", "absolute"])
+def test_a_folder_redirect_stays_on_the_site(server_port: int, form: str) -> None:
+    """`//stories` is the folder stories/ (as nginx reads it): its redirect must
+    not be the protocol-relative `//stories/`, which a browser would follow to
+    the host named "stories" (a folder named like a domain: an open redirect)."""
+    target = "//stories" if form == "origin" else f"http://127.0.0.1:{server_port}//stories"
+    reply = fetch(server_port, target)
+    assert reply.status in (301, 308), (target, reply.status)
+    (location,) = reply.all("Location")
+    assert not location.startswith("//"), location
+    assert location.rstrip("/").endswith("/stories"), location
+
+
+@pytest.mark.parametrize("server_port", SERVERS, indirect=True)
+@pytest.mark.parametrize("target", ["//ap/actor", "/ap//actor", "//nodeinfo/2.1"])
+def test_a_row_spelt_with_extra_slashes_keeps_its_headers(server_port: int, target: str) -> None:
+    reply = fetch(server_port, target)
+    assert reply.status == 200, target
+    assert reply.all("Access-Control-Allow-Origin") == ["*"], (target, reply.headers)
 
 
 # --- the table and the helpers the two Python servers share ----------------------

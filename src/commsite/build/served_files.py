@@ -15,7 +15,14 @@ from pathlib import Path
 from commsite import urls
 from commsite.site_files import content_type_for, is_private, rule_for
 
-__all__ = ["content_type", "extra_headers", "not_found_body", "resolve", "wants_slash"]
+__all__ = [
+    "content_type",
+    "extra_headers",
+    "not_found_body",
+    "resolve",
+    "slash_location",
+    "wants_slash",
+]
 
 FALLBACK_NOT_FOUND = b"<h1>Not found</h1>"
 _TEXTUAL = ("application/javascript", "image/svg+xml")
@@ -49,6 +56,14 @@ def wants_slash(root: Path, url_path: str) -> bool:
     server should redirect to `url_path + "/"`."""
     rel = url_path.lstrip("/")
     return bool(rel) and not rel.endswith("/") and resolve(root, rel + "/") is not None
+
+
+def slash_location(base_path: str, url_path: str) -> str:
+    """Where a folder asked for without its slash redirects: `base_path` +
+    `url_path` + "/", with url_path's leading slashes dropped, so that a
+    request for `//evil.example` (a folder of that name) is never sent on to
+    the protocol-relative, other-site `//evil.example/`."""
+    return base_path + url_path.lstrip("/") + "/"
 
 
 def content_type(root: Path, file: Path, *, federation: bool = True) -> str:

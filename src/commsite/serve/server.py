@@ -26,6 +26,7 @@ from commsite.build.served_files import (
     extra_headers,
     not_found_body,
     resolve,
+    slash_location,
     wants_slash,
 )
 from commsite.errors import Diagnostic
@@ -230,7 +231,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 )
                 return
             if file is None and wants_slash(state.output, path):
-                self._redirect(path + "/" + (f"?{url.query}" if url.query else ""))
+                location = slash_location("/", path)
+                self._redirect(location + (f"?{url.query}" if url.query else ""))
                 return
             if file is None:
                 self._send(

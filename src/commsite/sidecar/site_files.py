@@ -21,6 +21,7 @@ from commsite.build.served_files import (
     extra_headers,
     not_found_body,
     resolve,
+    slash_location,
     wants_slash,
 )
 from commsite.federation.webfinger import webfinger_answer
@@ -45,7 +46,7 @@ class SiteFiles:
             return self.webfinger(query)
         file = resolve(self.output, rel)
         if file is None and wants_slash(self.output, rel):
-            location = self.base_path + rel + "/"
+            location = slash_location(self.base_path, rel)
             return Response(301, (("Location", location),), b"")
         if file is None:
             body = not_found_body(self.output)
