@@ -180,7 +180,11 @@ def _check_served(port: int, outputs: dict[str, bytes], seen: list[Any]) -> None
     assert _request(base + "_headers")[0] == 404
     assert _request(base + "_redirects")[0] == 404
     for path in (urls.INBOX, urls.SHARED_INBOX):
-        assert _request(base + path, data=b"{}")[0] == 202
+        status, headers = _request(base + path, data=b"{}")
+        assert status == 202
+        # The sidecar's own answer, not dressed as a file under ap/.
+        assert "access-control-allow-origin" not in headers, path
+        assert "activity+json" not in headers.get("content-type", ""), path
     assert seen == [
         ("POST", "/" + urls.INBOX, f"127.0.0.1:{port}"),
         ("POST", "/" + urls.SHARED_INBOX, f"127.0.0.1:{port}"),

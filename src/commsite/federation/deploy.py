@@ -251,8 +251,13 @@ def _caddy(site: Site) -> str:
     table = _table(site)
     for n, rule in enumerate(_public(site), 1):
         name = f"@commsite_type{n}"
-        narrower = " ".join(_glob(site, r) for r in _narrower(rule, table))
-        if narrower:  # Caddy applies every matching block: leave those to their rows
+        # Caddy applies every matching block: leave the narrower rows' paths to
+        # them, and the sidecar's to the sidecar (as nginx's own locations do).
+        skip = [_glob(site, r) for r in _narrower(rule, table)]
+        if config.federation.enabled and rule.prefix:
+            skip += [base + p for p in SIDECAR_PATHS if p.startswith(rule.path)]
+        narrower = " ".join(skip)
+        if narrower:
             out += [f"{name} {{", f"    path {_glob(site, rule)}", f"    not path {narrower}", "}"]
         else:
             out.append(f"{name} path {_glob(site, rule)}")
