@@ -46,7 +46,7 @@ CORS: tuple[tuple[str, str], ...] = (("Access-Control-Allow-Origin", "*"),)
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    path: str  # relative to the base path; a trailing "/" makes it a prefix
+    path: str  # relative to the base path; a trailing "/": a prefix; "*": any one segment
     content_type: str | None = None  # None: the server guesses from the extension
     headers: tuple[tuple[str, str], ...] = ()  # sent besides Content-Type
     private: bool = False  # never served: 404, as if it were not there
@@ -99,7 +99,8 @@ def rules(*, federation: bool = True) -> tuple[Rule, ...]:
 
 def rule_for(path: str, *, federation: bool = True) -> Rule | None:
     """The row that answers for `path` (relative to the base path; a leading
-    slash is ignored): an exact row, else the longest prefix; None for none."""
+    slash is ignored): an exact row, else a pattern row, else the longest
+    prefix; None for none."""
     rel = path.lstrip("/")
     matching = [rule for rule in rules(federation=federation) if rule.matches(rel)]
     for rule in matching:
