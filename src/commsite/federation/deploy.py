@@ -108,8 +108,8 @@ def _headers_file(site: Site) -> str:
     table = _table(site)
     lines = [f"# {HEADER}", "# Netlify and Cloudflare Pages read this file and do not serve it."]
     for rule in _public(site):
-        # Netlify applies every matching block: a header an enclosing block
-        # already sends is not repeated (it would arrive twice).
+        # Both hosts apply every matching block, and Cloudflare Pages joins a
+        # header two blocks send ("*, *"): an enclosing block's is not repeated.
         inherited = {h for r in _enclosing(rule, table) for h in r.headers}
         own = [f"  {n}: {v}" for n, v in rule.headers if (n, v) not in inherited]
         if rule.content_type:
