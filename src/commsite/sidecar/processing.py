@@ -7,6 +7,25 @@ rebuild). Network trouble (an actor that cannot be fetched right now) raises
 `FetchError`, and the worker retries later (see worker.py); everything here is
 idempotent, so a retry or a crash half-way repeats nothing twice.
 
+Before anything else:
+
+* every string of the activity goes through `clean_json` (sidecar/text.py), so
+  no field from the network can make a row unstorable;
+* the actor's block status is decided: by its URL and domain, and by its
+  handles, which a block `@user@host` needs. When such a block could name the
+  actor and its profile is not cached yet (first contact), the profile is
+  fetched first; a fetch that fails leaves the activity to a retry. So
+  nothing from a blocked actor is approved, counted or followed, even the
+  first time it writes, and a block added while an activity waits holds for
+  it. Inserts check again inside their transaction, so a block committed
+  meanwhile by `commsite moderate` is never overtaken.
+
+An activity about something of ours that is not known yet (a reply or Like
+to a story published seconds ago, a reply to a post whose Create still waits,
+an Undo of an activity still queued) raises `NotYetKnown` unless `final`: the
+worker retries it for a while instead of filing it as a message or ignoring
+it for good (see targets.py and worker.py).
+
 What each activity does:
 
 * Follow (of our actor) -> follower stored, a signed Accept{Follow} queued to
@@ -46,12 +65,18 @@ from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.interactions import sanitize_html
 from commsite.federation.followers import Follower
-from commsite.sidecar.moderation import hold_keyword, initial_status
+from commsite.sidecar.moderation import (
+    blocked_reason,
+    handle_block_undecided,
+    hold_keyword,
+    initial_status,
+)
 from commsite.sidecar.profiles import Profiles, profile_from_document
 from commsite.sidecar.store import Store, iso
-from commsite.sidecar.targets import Targets
+from commsite.sidecar.targets import NotYetKnown, Targets
+from commsite.sidecar.text import clean_json
 
-__all__ = ["PUBLIC", "Outcome", "Processor", "classify"]
+__all__ = ["PUBLIC", "NotYetKnown", "Outcome", "Processor", "classify"]
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +182,11 @@ class Processor:
         self.clock = clock
         self.actor_id = config.url(urls.ACTOR)
 
-    def process(self, activity: Mapping[str, Any]) -> Outcome:
+    def process(self, activity: Mapping[str, Any], *, final: bool = True) -> Outcome:
+        """What `activity` comes to. Unless `final`, NotYetKnown when it names
+        something of ours not known yet (retry it later); FetchError when a
+        profile cannot be fetched now."""
+        activity = clean_json(activity)
         type_ = activity.get("type")
         handler = {
             "Follow": self._follow,
@@ -171,11 +200,47 @@ class Processor:
         }.get(str(type_))
         if handler is None:
             return Outcome("ignored", f"{type_} is not handled")
-        return handler(activity, str(_id(activity.get("actor"))))
+        actor = str(_id(activity.get("actor")))
+        if handle_block_undecided(self.store, self.config, actor):
+            self.profiles.get(actor)  # its handles decide; a failed fetch is retried
+        blocked = self._blocked(actor)
+        if blocked is not None:
+            return blocked
+        return handler(activity, actor, final)
+
+    def _blocked(self, actor: str) -> Outcome | None:
+        """Refused when `actor` is blocked now (called again inside each insert's
+        transaction, where a block committed since the first call is seen)."""
+        reason = blocked_reason(self.store, self.config, actor)
+        return None if reason is None else Outcome("refused", f"blocked: {reason}")
+
+    def _waits(self, activity_id: str) -> bool:
+        """An activity with this id is stored and not processed yet."""
+        return (
+            self.store.conn.execute(
+                "SELECT 1 FROM inbox_activities WHERE id = ?"
+                " AND state IN ('queued', 'retry', 'processing')",
+                (activity_id,),
+            ).fetchone()
+            is not None
+        )
+
+    def _create_waits(self, note_id: str) -> bool:
+        """A Create or Update of this note is stored and not processed yet."""
+        return (
+            self.store.conn.execute(
+                "SELECT 1 FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
+                " AND type IN ('Create', 'Update') AND body IS NOT NULL"
+                " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END = ?"
+                " LIMIT 1",
+                (note_id,),
+            ).fetchone()
+            is not None
+        )
 
     # --- follows -------------------------------------------------------------
 
-    def _follow(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _follow(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         if _id(activity.get("object")) != self.actor_id:
             return Outcome("ignored", "a Follow of someone else")
         profile = self.profiles.get(actor)
@@ -198,6 +263,8 @@ class Processor:
         }
         now = self.clock()
         with self.store.transaction():
+            if blocked := self._blocked(actor):
+                return blocked
             self.store.followers.add(
                 Follower(
                     actor=actor,
@@ -211,12 +278,15 @@ class Processor:
             self.store.deliveries.enqueue(accept, [profile.inbox], now=now)
         return Outcome("done", f"follower added, Accept queued to {profile.inbox}", deliveries=True)
 
-    def _undo(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _undo(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         inner = activity.get("object")
         inner_id = _id(inner)
         inner_type = inner.get("type") if isinstance(inner, Mapping) else None
         if isinstance(inner, Mapping) and _id(inner.get("actor")) not in (None, actor):
             return Outcome("refused", "an Undo of someone else's activity")
+        if not final and inner_id and self._waits(inner_id):
+            # Undone before it was processed: undo it once it is, not before.
+            raise NotYetKnown(f"{inner_id} is not processed yet")
         follower = self.store.followers.get(actor)
         with self.store.transaction() as conn:
             if inner_type == "Follow" or (
@@ -259,7 +329,7 @@ class Processor:
             return Outcome("refused", "the object is attributed to someone else")
         return note
 
-    def _thread_target(self, in_reply_to: str | None) -> str | None:
+    def _thread_target(self, in_reply_to: str | None, final: bool) -> str | None:
         if in_reply_to is None:
             return None
         target = self.targets.target_of(in_reply_to)
@@ -268,15 +338,23 @@ class Processor:
         row = self.store.conn.execute(
             "SELECT target FROM inbox_items WHERE ap_id = ? AND kind = 'reply'", (in_reply_to,)
         ).fetchone()
-        return None if row is None else str(row[0])
+        if row is not None:
+            return str(row[0])
+        if not final and self.targets.pending(in_reply_to):
+            raise NotYetKnown(f"{in_reply_to} is not one of our stories or events (yet)")
+        if not final and self._create_waits(in_reply_to):
+            raise NotYetKnown(f"the post it answers, {in_reply_to}, is not processed yet")
+        return None
 
-    def _create(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _create(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         note = self._note_of(activity, actor)
         if isinstance(note, Outcome):
             return note
-        return self._store_note(note, actor, edit=False)
+        return self._store_note(note, actor, edit=False, final=final)
 
-    def _store_note(self, note: Mapping[str, Any], actor: str, *, edit: bool) -> Outcome:
+    def _store_note(
+        self, note: Mapping[str, Any], actor: str, *, edit: bool, final: bool
+    ) -> Outcome:
         """A new item from a Create, or from an Update whose Create has not been
         processed (yet): Mastodon sends the whole Note with each edit, and a
         Create that waits for a retry, or arrives after its edit, must not lose
@@ -290,7 +368,7 @@ class Processor:
         if conn.execute("SELECT 1 FROM inbox_items WHERE ap_id = ?", (note_id,)).fetchone():
             return Outcome("ignored", f"{note_id} is already stored")
         in_reply_to = _id(note.get("inReplyTo"))
-        target = self._thread_target(in_reply_to)
+        target = self._thread_target(in_reply_to, final)
         kind, why = classify(note, our_actor=self.actor_id, thread_target=target)
         if kind == "ignore":
             return Outcome("ignored", why)
@@ -302,12 +380,16 @@ class Processor:
             kind=kind,
             handle=profile.handle,
             aliases=profile.handles[1:],
-            member_handles=self.targets.member_handles(),
+            member_handles=self.targets.member_handles(
+                profile.handles if self.config.moderation.approve == "members" else ()
+            ),
             is_follower=self.store.followers.get(actor) is not None,
             texts=(content, summary),
         )
         now = self.clock()
         with self.store.transaction() as conn:
+            if blocked := self._blocked(actor):
+                return blocked
             conn.execute(
                 "INSERT OR IGNORE INTO inbox_items (ap_id, kind, actor, target, in_reply_to,"
                 " content_html, summary, sensitive, url, tags, published, updated, status,"
@@ -335,7 +417,7 @@ class Processor:
             "done", f"{before}{kind} ({why}), {status}", public_change=status == "approved"
         )
 
-    def _update(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _update(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         obj = activity.get("object")
         if isinstance(obj, Mapping) and obj.get("type") in (
             "Person", "Service", "Group", "Organization", "Application"
@@ -352,7 +434,7 @@ class Processor:
             "SELECT status, actor, updated FROM inbox_items WHERE ap_id = ?", (note_id,)
         ).fetchone()
         if row is None:
-            return self._store_note(note, actor, edit=True)
+            return self._store_note(note, actor, edit=True, final=final)
         if row["actor"] != actor:
             return Outcome("refused", "an Update of someone else's post")
         updated = iso(_when(note.get("updated"), self.clock()))
@@ -384,7 +466,7 @@ class Processor:
             )
         return Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
 
-    def _delete(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _delete(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         object_id = _id(activity.get("object"))
         if object_id is None:
             return Outcome("ignored", "a Delete without an object id")
@@ -454,15 +536,19 @@ class Processor:
 
     # --- reactions and reports ----------------------------------------------
 
-    def _react(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _react(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         object_id = _id(activity.get("object"))
         target = self.targets.target_of(object_id) if object_id else None
         if target is None:
+            if not final and object_id and self.targets.could_be_ours(object_id):
+                raise NotYetKnown(f"{object_id} is not one of our stories or events (yet)")
             return Outcome("ignored", "not one of our stories or events")
         kind = _kind(str(activity["type"]))
         # One per (kind, actor, target): a Like of the object id and another of
         # the page URL are the same like (the unique index ignores the second).
         with self.store.transaction() as conn:
+            if blocked := self._blocked(actor):
+                return blocked
             added = conn.execute(
                 "INSERT OR IGNORE INTO inbox_reactions"
                 " (activity_id, kind, actor, object, target, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -472,7 +558,7 @@ class Processor:
             "done" if added else "ignored", f"{kind} of {target}", public_change=bool(added)
         )
 
-    def _flag(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _flag(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         objects = sorted({o for o in (_id(x) for x in _list(activity.get("object"))) if o})
         content = activity.get("content") if isinstance(activity.get("content"), str) else ""
         text = sanitize_html(f"<p>{html.escape(content, quote=False)}</p>") if content else ""
