@@ -78,7 +78,7 @@ def test_a_profile_name_with_a_lone_surrogate_is_stored_cleaned(
     create = {"id": f"{note['id']}/activity", "type": "Create", "actor": actor, "object": note}
     with running(root) as server:
         assert remote.deliver(server.inbox, create, user="zoe").status == 202
-        assert server.wait_settled(create["id"]) == "done"
+        assert server.wait_settled(str(create["id"])) == "done"
         with server.db() as conn:
             name = conn.execute("SELECT name FROM inbox_actors WHERE id = ?", (actor,)).fetchone()
             content = conn.execute("SELECT content_html FROM inbox_items").fetchone()

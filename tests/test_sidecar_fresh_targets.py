@@ -13,17 +13,25 @@ independent loopback peer of sidecar_peer, signing with apsig.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from commsite import urls
+from commsite.sidecar.processing import Processor
+from commsite.sidecar.store import iso
 from commsite.sidecar.targets import Targets
+from commsite.sidecar.worker import PATIENCE, RebuildNotifier, Worker
+from sample_site import site as sample
 from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, running, serve_our_actor
 from sidecar_peer import write_site as write_site
+from test_sidecar_processing import BOB, EVE, NOW, STORY, act, item, make, note
 
 SETTLED = ("queued", "processing", "retry")
 
@@ -72,7 +80,7 @@ def filed(server: SidecarServer) -> tuple[list[tuple[str, str | None]], list[str
     with server.db() as conn:
         items = [tuple(r) for r in conn.execute("SELECT kind, target FROM inbox_items")]
         reactions = [r[0] for r in conn.execute("SELECT target FROM inbox_reactions")]
-    return items, reactions  # type: ignore[return-value]
+    return items, reactions
 
 
 def test_a_reply_and_a_like_to_a_story_published_a_moment_ago_are_filed_with_it(
@@ -128,10 +136,6 @@ def test_what_is_ours_waits_for_the_site_and_what_is_not_is_final_at_once(
 
 
 def test_a_miss_on_a_url_of_ours_reads_the_site_again_at_most_once_a_second() -> None:
-    from dataclasses import replace
-
-    from sample_site import site as sample
-
     base = sample()
     current = {"site": replace(base, stories=base.stories[:1])}
     clock = {"now": 0.0}
@@ -156,3 +160,96 @@ def test_a_miss_on_a_url_of_ours_reads_the_site_again_at_most_once_a_second() ->
     assert not targets.pending("https://elsewhere.example/ap/stories/x")
     assert not targets.pending(base.config.url("about/"))  # ours, but not a story's shape
     assert loads == [0.0, 1.0, 2.0]
+
+
+# --- the same race, with activities that overtake each other (store/worker API) ------
+
+
+def _worker_over(
+    tmp_path: Path,
+) -> tuple[Processor, Worker, dict[str, Any], dict[str, datetime]]:
+    """A processor whose site lacks the story "hello" until `current["site"]` says
+    otherwise, a worker, and the clock they share."""
+
+    p = make(tmp_path, approve="everyone")
+    full = sample(config=p.config)
+    current = {"site": replace(full, stories=tuple(s for s in full.stories if s.slug != "hello"))}
+    p.targets = Targets(lambda: current["site"], min_interval=0.0)
+    now = {"t": NOW}
+    worker = Worker(
+        store=p.store,
+        processor=p,
+        fetcher=p.profiles.fetcher,
+        signing_key=("k", None),  # type: ignore[arg-type]
+        clock=lambda: now["t"],
+        notifier=RebuildNotifier(None),
+    )
+    current["full"] = full
+    return p, worker, current, now
+
+
+def _arrive(p: Processor, activity: dict[str, Any], at: datetime) -> None:
+
+    with p.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO inbox_activities (id, type, actor, key_id, body, received_at,"
+            " next_attempt_at) VALUES (?, ?, ?, 'k', ?, ?, ?)",
+            (activity["id"], activity["type"], activity["actor"], json.dumps(activity),
+             iso(at), iso(at)),
+        )  # fmt: skip
+
+
+def _states(p: Processor) -> dict[str, str]:
+    rows = p.store.conn.execute("SELECT id, state FROM inbox_activities").fetchall()
+    return {r["id"]: r["state"] for r in rows}
+
+
+def test_a_reply_that_overtakes_the_post_it_answers_joins_the_thread(tmp_path: Path) -> None:
+
+    p, worker, _, now = _worker_over(tmp_path)
+    first = note(EVE, 1, inReplyTo=STORY)
+    second = note(BOB, 2, inReplyTo=first["id"])  # not addressed to us: only its thread counts
+    _arrive(p, act("Create", BOB, second), now["t"])
+    _arrive(p, act("Create", EVE, first), now["t"] + timedelta(seconds=1))
+    now["t"] += timedelta(seconds=1)
+    worker.run_once()  # the reply waits for the post it answers, which is then filed
+    assert item(p, first["id"])["target"] == "stories/tricky"  # type: ignore[index]
+    assert item(p, second["id"]) is None
+    now["t"] += timedelta(seconds=2)
+    worker.run_once()
+    assert item(p, second["id"])["target"] == "stories/tricky"  # type: ignore[index]
+    assert set(_states(p).values()) == {"done"}
+
+
+def test_an_undo_that_overtakes_its_like_withdraws_it(tmp_path: Path) -> None:
+
+    p, worker, current, now = _worker_over(tmp_path)
+    like = act("Like", BOB, "https://repair.example/ap/stories/hello", 1)
+    undo = act("Undo", BOB, like)
+    _arrive(p, like, now["t"])
+    _arrive(p, undo, now["t"])
+    worker.run_once()  # "hello" is not published yet: both wait, neither is final
+    assert _states(p) == {like["id"]: "retry", undo["id"]: "retry"}
+    attempts = p.store.conn.execute("SELECT attempts FROM inbox_activities").fetchall()
+    assert [r[0] for r in attempts] == [0, 0]  # waiting uses up no attempt
+    current["site"] = current["full"]
+    now["t"] += timedelta(seconds=2)
+    worker.run_once()
+    assert _states(p) == {like["id"]: "done", undo["id"]: "done"}
+    assert p.store.conn.execute("SELECT COUNT(*) FROM inbox_reactions").fetchone()[0] == 0
+
+
+def test_after_the_patience_an_unknown_story_is_final(tmp_path: Path) -> None:
+
+    p, worker, _, now = _worker_over(tmp_path)
+    like = act("Like", BOB, "https://repair.example/ap/stories/never", 1)
+    _arrive(p, like, now["t"])
+    looks = 0
+    while _states(p)[like["id"]] in ("queued", "retry"):
+        due = p.store.conn.execute("SELECT next_attempt_at FROM inbox_activities").fetchone()[0]
+        now["t"] = max(now["t"], datetime.fromisoformat(due))
+        worker.run_once()
+        looks += 1
+    assert _states(p)[like["id"]] == "ignored"
+    assert now["t"] - NOW == PATIENCE
+    assert looks < 30  # 1 s, 2 s, 4 s ... then once a minute

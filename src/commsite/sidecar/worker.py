@@ -7,7 +7,8 @@ Admission stores and answers; this thread does the rest. Activity states:
                                    30 s, 1 min, 2 min ... 6 h)
                          -> retry (it names something of ours not known yet:
                                    1 s, 2 s, 4 s ... 1 min, for at most `patience`
-                                   after it arrived; then processed as final)
+                                   after it arrived, using up no attempt; then
+                                   processed as final)
                          -> failed (MAX_ATTEMPTS used up, or the network said no
                                     for good: 404/410, a private address, too large)
                          -> dead (a dead letter: processing raised anything else)
@@ -70,9 +71,10 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=6))
 
 
-def wait_backoff(attempts: int) -> timedelta:
-    """Delay before looking again for something not known yet: 1 s doubling, at most 1 min."""
-    return min(timedelta(seconds=2 ** max(0, min(attempts - 1, 6))), timedelta(minutes=1))
+def wait_backoff(waited: timedelta) -> timedelta:
+    """Delay before looking again for something not known yet, `waited` after the
+    activity arrived: as long again (so 1 s, 2 s, 4 s ...), at most 1 min."""
+    return min(max(waited, timedelta(seconds=1)), timedelta(minutes=1))
 
 
 def _reason(exc: BaseException) -> str:
@@ -244,10 +246,10 @@ class Worker:
         try:
             outcome = self.processor.process(json.loads(body), final=final)
         except NotYetKnown as exc:
-            # Bounded by the time it arrived, not by MAX_ATTEMPTS: the last look
-            # is at `patience`, and that one is final.
-            when = min(now + wait_backoff(attempts), arrived + self.patience)
-            self._retry_at(activity_id, when, str(exc))
+            # Bounded by the time it arrived, not by MAX_ATTEMPTS (waiting uses
+            # up no attempt): the last look is at `patience`, and that one is final.
+            when = min(now + wait_backoff(now - arrived), arrived + self.patience)
+            self._retry_at(activity_id, when, str(exc), attempt_used=False)
             return None
         except (Gone, BlockedAddress, TooLarge) as exc:
             self._settle(activity_id, "failed", _reason(exc))
@@ -281,12 +283,15 @@ class Worker:
             return
         self._retry_at(activity_id, self.clock() + backoff(attempts), detail)
 
-    def _retry_at(self, activity_id: str, when: datetime, detail: str) -> None:
+    def _retry_at(
+        self, activity_id: str, when: datetime, detail: str, *, attempt_used: bool = True
+    ) -> None:
         with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE inbox_activities SET state = 'retry', outcome = ?, next_attempt_at = ?,"
-                " lease_until = NULL WHERE id = ? AND state = 'processing'",
-                (detail, iso(when), activity_id),
+                " lease_until = NULL, attempts = attempts - ?"
+                " WHERE id = ? AND state = 'processing'",
+                (detail, iso(when), 0 if attempt_used else 1, activity_id),
             )
         log.info("activity %s will be retried at %s: %s", activity_id, iso(when), detail)
 
