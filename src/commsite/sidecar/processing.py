@@ -59,7 +59,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
@@ -71,6 +70,17 @@ from commsite.sidecar.moderation import (
     hold_keyword,
     initial_status,
 )
+from commsite.sidecar.notes import (
+    NOTE_TYPES,
+    PUBLIC,
+    classify,
+    hashtags,
+    id_of,
+    list_of,
+    note_url,
+    same_host,
+    when,
+)
 from commsite.sidecar.profiles import Profiles, profile_from_document
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown, Targets
@@ -80,8 +90,6 @@ __all__ = ["PUBLIC", "NotYetKnown", "Outcome", "Processor", "classify"]
 
 log = logging.getLogger(__name__)
 
-PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
-NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
@@ -91,78 +99,6 @@ class Outcome:
     detail: str
     public_change: bool = False
     deliveries: bool = False  # something was queued for delivery
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
-def _host(url: str | None) -> str:
-    try:
-        return (urlsplit(url or "").hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _when(value: Any, default: datetime) -> datetime:
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return default
-        return moment if moment.tzinfo is not None else default
-    return default
-
-
-def hashtags(note: Mapping[str, Any]) -> list[str]:
-    names = []
-    for tag in _list(note.get("tag")):
-        if isinstance(tag, Mapping) and tag.get("type") == "Hashtag":
-            name = tag.get("name")
-            if isinstance(name, str) and name.strip("#"):
-                names.append(name.strip().lstrip("#").lower())
-    return sorted(set(names))
-
-
-def classify(
-    note: Mapping[str, Any], *, our_actor: str, thread_target: str | None
-) -> tuple[str, str]:
-    """(kind, why) for a Note: reply | introduction | message | ignore."""
-    audience = {_id(a) for a in _list(note.get("to")) + _list(note.get("cc"))}
-    public = bool(audience & PUBLIC)
-    mentions = {
-        _id(t.get("href"))
-        for t in _list(note.get("tag"))
-        if isinstance(t, Mapping) and t.get("type") == "Mention"
-    }
-    mentions_us = our_actor in mentions
-    addressed = our_actor in audience or mentions_us
-    replies_to = _id(note.get("inReplyTo"))
-    if thread_target is not None:
-        if public:
-            return "reply", f"in the thread of {thread_target}"
-        return "message", "a non-public reply (never published)"
-    if mentions_us and "introduction" in hashtags(note):
-        if public:
-            return "introduction", "mentions the community with #introduction"
-        return "message", "a non-public introduction (never published)"
-    if addressed and replies_to is None:
-        if public:
-            return "introduction", "addressed to the community, replying to nothing"
-        return "message", "a direct message"
-    if addressed:
-        return "message", "mentions the community"
-    return "ignore", "not addressed to the community nor in one of its threads"
 
 
 class Processor:
@@ -200,7 +136,7 @@ class Processor:
         }.get(str(type_))
         if handler is None:
             return Outcome("ignored", f"{type_} is not handled")
-        actor = str(_id(activity.get("actor")))
+        actor = str(id_of(activity.get("actor")))
         if handle_block_undecided(self.store, self.config, actor):
             self.profiles.get(actor)  # its handles decide; a failed fetch is retried
         blocked = self._blocked(actor)
@@ -214,34 +150,10 @@ class Processor:
         reason = blocked_reason(self.store, self.config, actor)
         return None if reason is None else Outcome("refused", f"blocked: {reason}")
 
-    def _waits(self, activity_id: str) -> bool:
-        """An activity with this id is stored and not processed yet."""
-        return (
-            self.store.conn.execute(
-                "SELECT 1 FROM inbox_activities WHERE id = ?"
-                " AND state IN ('queued', 'retry', 'processing')",
-                (activity_id,),
-            ).fetchone()
-            is not None
-        )
-
-    def _create_waits(self, note_id: str) -> bool:
-        """A Create or Update of this note is stored and not processed yet."""
-        return (
-            self.store.conn.execute(
-                "SELECT 1 FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
-                " AND type IN ('Create', 'Update') AND body IS NOT NULL"
-                " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END = ?"
-                " LIMIT 1",
-                (note_id,),
-            ).fetchone()
-            is not None
-        )
-
     # --- follows -------------------------------------------------------------
 
     def _follow(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
-        if _id(activity.get("object")) != self.actor_id:
+        if id_of(activity.get("object")) != self.actor_id:
             return Outcome("ignored", "a Follow of someone else")
         profile = self.profiles.get(actor)
         if profile.inbox is None:
@@ -280,11 +192,11 @@ class Processor:
 
     def _undo(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         inner = activity.get("object")
-        inner_id = _id(inner)
+        inner_id = id_of(inner)
         inner_type = inner.get("type") if isinstance(inner, Mapping) else None
-        if isinstance(inner, Mapping) and _id(inner.get("actor")) not in (None, actor):
+        if isinstance(inner, Mapping) and id_of(inner.get("actor")) not in (None, actor):
             return Outcome("refused", "an Undo of someone else's activity")
-        if not final and inner_id and self._waits(inner_id):
+        if not final and inner_id and self.store.waits(inner_id):
             # Undone before it was processed: undo it once it is, not before.
             raise NotYetKnown(f"{inner_id} is not processed yet")
         follower = self.store.followers.get(actor)
@@ -303,7 +215,7 @@ class Processor:
             if not removed and isinstance(inner, Mapping) and inner_type in ("Like", "Announce"):
                 # Not the activity we stored (a duplicate that named the object
                 # another way): undo the reaction to the same story or event.
-                object_id = _id(inner.get("object"))
+                object_id = id_of(inner.get("object"))
                 target = self.targets.target_of(object_id) if object_id else None
                 removed = conn.execute(
                     "DELETE FROM inbox_reactions WHERE kind = ? AND actor = ?"
@@ -322,10 +234,10 @@ class Processor:
             return Outcome("ignored", "the object is not embedded")
         if note.get("type") not in NOTE_TYPES:
             return Outcome("ignored", f"object type {note.get('type')} is not handled")
-        note_id = _id(note)
-        if not note_id or _host(note_id) != _host(actor):
+        note_id = id_of(note)
+        if not note_id or not same_host(note_id, actor):
             return Outcome("refused", "the object's id is not on the actor's host")
-        if _id(note.get("attributedTo")) not in (None, actor):
+        if id_of(note.get("attributedTo")) not in (None, actor):
             return Outcome("refused", "the object is attributed to someone else")
         return note
 
@@ -342,7 +254,7 @@ class Processor:
             return str(row[0])
         if not final and self.targets.pending(in_reply_to):
             raise NotYetKnown(f"{in_reply_to} is not one of our stories or events (yet)")
-        if not final and self._create_waits(in_reply_to):
+        if not final and self.store.create_waits(in_reply_to):
             raise NotYetKnown(f"the post it answers, {in_reply_to}, is not processed yet")
         return None
 
@@ -367,7 +279,7 @@ class Processor:
             return Outcome("refused", f"{note_id} was deleted; {verb} cannot bring it back")
         if conn.execute("SELECT 1 FROM inbox_items WHERE ap_id = ?", (note_id,)).fetchone():
             return Outcome("ignored", f"{note_id} is already stored")
-        in_reply_to = _id(note.get("inReplyTo"))
+        in_reply_to = id_of(note.get("inReplyTo"))
         target = self._thread_target(in_reply_to, final)
         kind, why = classify(note, our_actor=self.actor_id, thread_target=target)
         if kind == "ignore":
@@ -403,10 +315,10 @@ class Processor:
                     content,
                     summary,
                     1 if note.get("sensitive") is True else 0,
-                    _note_url(note),
+                    note_url(note),
                     json.dumps(hashtags(note)),
-                    iso(_when(note.get("published"), now)),
-                    iso(_when(note.get("updated"), now)) if edit else None,
+                    iso(when(note.get("published"), now)),
+                    iso(when(note.get("updated"), now)) if edit else None,
                     status,
                     reason,
                     iso(now),
@@ -422,7 +334,7 @@ class Processor:
         if isinstance(obj, Mapping) and obj.get("type") in (
             "Person", "Service", "Group", "Organization", "Application"
         ):  # fmt: skip
-            if _id(obj) != actor:
+            if id_of(obj) != actor:
                 return Outcome("refused", "an Update of someone else's profile")
             self.profiles.save(profile_from_document(obj, actor))
             return Outcome("done", "profile refreshed", public_change=self._has_public(actor))
@@ -437,7 +349,7 @@ class Processor:
             return self._store_note(note, actor, edit=True, final=final)
         if row["actor"] != actor:
             return Outcome("refused", "an Update of someone else's post")
-        updated = iso(_when(note.get("updated"), self.clock()))
+        updated = iso(when(note.get("updated"), self.clock()))
         if row["updated"] is not None and updated < row["updated"]:
             return Outcome("ignored", f"an older edit than the one stored ({row['updated']})")
         content = sanitize_html(str(note.get("content") or ""))
@@ -456,7 +368,7 @@ class Processor:
                     content,
                     summary,
                     1 if note.get("sensitive") is True else 0,
-                    _note_url(note),
+                    note_url(note),
                     json.dumps(hashtags(note)),
                     updated,
                     status,
@@ -467,12 +379,12 @@ class Processor:
         return Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
 
     def _delete(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
-        object_id = _id(activity.get("object"))
+        object_id = id_of(activity.get("object"))
         if object_id is None:
             return Outcome("ignored", "a Delete without an object id")
         if object_id == actor:
             return self.purge_actor(actor)
-        if _host(object_id) != _host(actor):
+        if not same_host(object_id, actor):
             return Outcome("refused", "a Delete of an object on another host")
         now = self.clock()
         with self.store.transaction() as conn:
@@ -537,7 +449,7 @@ class Processor:
     # --- reactions and reports ----------------------------------------------
 
     def _react(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
-        object_id = _id(activity.get("object"))
+        object_id = id_of(activity.get("object"))
         target = self.targets.target_of(object_id) if object_id else None
         if target is None:
             if not final and object_id and self.targets.could_be_ours(object_id):
@@ -559,7 +471,7 @@ class Processor:
         )
 
     def _flag(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
-        objects = sorted({o for o in (_id(x) for x in _list(activity.get("object"))) if o})
+        objects = sorted({o for o in (id_of(x) for x in list_of(activity.get("object"))) if o})
         content = activity.get("content") if isinstance(activity.get("content"), str) else ""
         text = sanitize_html(f"<p>{html.escape(content, quote=False)}</p>") if content else ""
         now = self.clock()
@@ -575,11 +487,3 @@ class Processor:
 
 def _kind(activity_type: str) -> str:
     return "boost" if activity_type == "Announce" else "like"
-
-
-def _note_url(note: Mapping[str, Any]) -> str | None:
-    for value in _list(note.get("url")):
-        url = value.get("href") if isinstance(value, Mapping) else value
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
-            return url
-    return None

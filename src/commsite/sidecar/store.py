@@ -232,6 +232,27 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def waits(self, activity_id: str) -> bool:
+        """An activity with this id is stored and not processed yet."""
+        row = self.conn.execute(
+            "SELECT 1 FROM inbox_activities WHERE id = ?"
+            " AND state IN ('queued', 'retry', 'processing')",
+            (activity_id,),
+        ).fetchone()
+        return row is not None
+
+    def create_waits(self, note_id: str) -> bool:
+        """A Create or Update of this note is stored and not processed yet. (A body
+        SQLite's JSON cannot read, NaN say, is skipped rather than an error.)"""
+        row = self.conn.execute(
+            "SELECT 1 FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
+            " AND type IN ('Create', 'Update') AND body IS NOT NULL"
+            " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END = ?"
+            " LIMIT 1",
+            (note_id,),
+        ).fetchone()
+        return row is not None
+
     def dead_letters(self) -> int:
         """Activities processing could not handle (state 'dead'), waiting for a person."""
         row = self.conn.execute(
