@@ -86,6 +86,25 @@ def test_a_profile_name_with_a_lone_surrogate_is_stored_cleaned(
     assert content[0] == "<p>hello</p>"
 
 
+def test_a_lone_surrogate_in_the_actor_is_answered_not_a_500(
+    tmp_path: Path, remote: Remote, origin: SiteOrigin
+) -> None:
+    """Admission reads the actor too: a Delete{actor} looks it up, a refusal names it."""
+    root = tmp_path / "site"
+    write_site(root, origin.base_url)
+    serve_our_actor(origin, root)
+    actor = remote.actor("zoe") + "\ud800"
+    delete = {"id": actor + "#delete", "type": "Delete", "actor": actor, "object": actor}
+    like = {"id": actor + "#like", "type": "Like", "actor": actor, "object": actor}
+    with running(root) as server:
+        answers = [remote.deliver(server.inbox, a, user="zoe") for a in (delete, like)]
+    assert [(a.status, a.json) for a in answers] == [
+        (202, {"status": "ignored"}),
+        (401, {"error": f"actor {remote.actor('zoe')}\ufffd is not the owner of key"
+                        f" {remote.key_id('zoe')}"}),
+    ]  # fmt: skip
+
+
 @dataclass
 class Broken:
     """A processor with a bug that bad data sets off: a KeyError on every activity."""
