@@ -37,12 +37,14 @@ class OddRemote(Remote):
         doc = super().actor_document(user)
         if user == "zoe":
             doc["name"] = "\ud800 Zo\u0065\u0301\x00"  # json.dumps writes "\ud800", "\u0000"
+        if user == "yan":
+            doc["publicKey"]["publicKeyPem"] += "\ud800"
         return doc
 
 
 @pytest.fixture
 def remote() -> Iterator[Remote]:
-    peer = OddRemote(users=("zoe",)).start()
+    peer = OddRemote(users=("zoe", "yan")).start()
     yield peer
     peer.stop()
 
@@ -103,6 +105,22 @@ def test_a_lone_surrogate_in_the_actor_is_answered_not_a_500(
         (401, {"error": f"actor {remote.actor('zoe')}\ufffd is not the owner of key"
                         f" {remote.key_id('zoe')}"}),
     ]  # fmt: skip
+
+
+def test_a_lone_surrogate_in_a_key_is_a_401_not_a_500(
+    tmp_path: Path, remote: Remote, origin: SiteOrigin
+) -> None:
+    root = tmp_path / "site"
+    write_site(root, origin.base_url)
+    serve_our_actor(origin, root)
+    actor = remote.actor("yan")
+    like = {"id": actor + "#like", "type": "Like", "actor": actor, "object": actor}
+    with running(root) as server:
+        answer = remote.deliver(server.inbox, like, user="yan")
+    assert (answer.status, answer.json) == (
+        401,
+        {"error": f"Public key {remote.key_id('yan')} is not a valid PEM public key"},
+    )
 
 
 @dataclass
