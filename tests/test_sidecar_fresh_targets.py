@@ -174,7 +174,13 @@ def _worker_over(
     p = make(tmp_path, approve="everyone")
     full = sample(config=p.config)
     current = {"site": replace(full, stories=tuple(s for s in full.stories if s.slug != "hello"))}
-    p.targets = Targets(lambda: current["site"], min_interval=0.0)
+
+    def load() -> Any:
+        if "error" in current:
+            raise current["error"]
+        return current["site"]
+
+    p.targets = Targets(load, min_interval=0.0)
     now = {"t": NOW}
     worker = Worker(
         store=p.store,
@@ -253,3 +259,14 @@ def test_after_the_patience_an_unknown_story_is_final(tmp_path: Path) -> None:
     assert _states(p)[like["id"]] == "ignored"
     assert now["t"] - NOW == PATIENCE
     assert looks < 30  # 1 s, 2 s, 4 s ... then once a minute
+
+
+def test_a_site_that_fails_to_load_keeps_the_last_index(tmp_path: Path) -> None:
+    """A content bug while re-reading is not the activity's fault: it waits."""
+    p, worker, current, now = _worker_over(tmp_path)
+    like = act("Like", BOB, "https://repair.example/ap/stories/hello", 1)
+    _arrive(p, like, now["t"])
+    current["error"] = ValueError("a bug in the content loader")
+    worker.run_once()
+    assert _states(p) == {like["id"]: "retry"}
+    assert p.targets.target_of(STORY) == "stories/tricky"

@@ -103,7 +103,11 @@ class Targets:
 
     def reload(self) -> None:
         started = time.monotonic()
-        site = self._load()
+        try:
+            site = self._load()
+        except Exception:  # our content, not the activity's fault: never a dead letter
+            log.exception("reading the site's content failed")
+            site = None
         with self._lock:
             self._took = time.monotonic() - started
             self._loaded_at = self._monotonic()
