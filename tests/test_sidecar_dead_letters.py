@@ -160,6 +160,11 @@ def test_a_permanent_error_is_a_dead_letter_at_once_and_a_person_can_see_it(
 ) -> None:
     write_site(tmp_path, "https://x.example/", moderation="  approve: everyone\n")
     store = Store(tmp_path / ".commsite" / "commsite.sqlite3")
+    with store.transaction() as conn:  # bob's profile is cached: no fetch needed
+        conn.execute(
+            "INSERT INTO inbox_actors (id, handle, name, fetched_at)"
+            " VALUES ('https://r.example/users/bob', '@bob@r.example', 'Bob', 'x')"
+        )
     first, second, third = (_queue(store, n) for n in (1, 2, 3))
     broken = Broken()
     worker = Worker(

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from commsite import urls
+from commsite.cli import main
 from commsite.sidecar import moderation
-from commsite.sidecar.store import iso
+from commsite.sidecar.store import Store, iso
 from commsite.sidecar.worker import RebuildNotifier, Worker
 from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, running, serve_our_actor
 from sidecar_peer import write_site as write_site
@@ -106,17 +108,30 @@ def test_a_handle_block_holds_for_the_first_post_like_and_follow(
         fine = _reply(remote, "alice", 3, story, us)
         _deliver(server, remote, "alice", fine)
         assert server.wait_settled(fine["id"]) == "done"
+        alice_likes = {"id": remote.actor("alice") + "#likes/1", "type": "Like",
+                       "actor": remote.actor("alice"), "object": story}  # fmt: skip
+        _deliver(server, remote, "alice", alice_likes)
+        assert server.wait_settled(alice_likes["id"]) == "done"
         with server.db() as conn:
             outcome = conn.execute(
                 "SELECT outcome FROM inbox_activities WHERE id = ?", (first["id"],)
             ).fetchone()[0]
             items = conn.execute("SELECT actor, status FROM inbox_items").fetchall()
-            reactions = conn.execute("SELECT COUNT(*) FROM inbox_reactions").fetchone()[0]
+            reactions = conn.execute("SELECT actor FROM inbox_reactions").fetchall()
             followers = conn.execute("SELECT COUNT(*) FROM followers").fetchone()[0]
     assert outcome == f"blocked: actor @mallory@{remote.host} is blocked"
     assert [tuple(r) for r in items] == [(remote.actor("alice"), "approved")]
-    assert (reactions, followers) == (0, 0)
-    assert remote.received == []  # no Accept went to mallory
+    assert ([r[0] for r in reactions], followers) == ([remote.actor("alice")], 0)
+    assert remote.received == []  # no Accept went to mallory nor oscar
+
+    # Blocked later by handle: her reply is rejected and her like, too, is gone.
+    result = CliRunner().invoke(
+        main, ["moderate", "block-actor", f"@ALICE@{remote.host}", "-s", str(root)]
+    )
+    assert result.output == f"blocked actor @ALICE@{remote.host}; 1 item(s) rejected\n"
+    store = Store(root / ".commsite" / "commsite.sqlite3")
+    assert store.conn.execute("SELECT COUNT(*) FROM inbox_reactions").fetchone()[0] == 0
+    store.close()
 
 
 def test_a_block_added_while_an_activity_waits_holds_for_it(tmp_path: Path) -> None:

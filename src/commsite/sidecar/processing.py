@@ -456,6 +456,9 @@ class Processor:
                 raise NotYetKnown(f"{object_id} is not one of our stories or events (yet)")
             return Outcome("ignored", "not one of our stories or events")
         kind = _kind(str(activity["type"]))
+        # Cached, so that its handles are known: a block by handle added later
+        # (commsite moderate block-actor @x@host) finds and removes this too.
+        self.profiles.get(actor)
         # One per (kind, actor, target): a Like of the object id and another of
         # the page URL are the same like (the unique index ignores the second).
         with self.store.transaction() as conn:
