@@ -270,3 +270,15 @@ def test_a_site_that_fails_to_load_keeps_the_last_index(tmp_path: Path) -> None:
     worker.run_once()
     assert _states(p) == {like["id"]: "retry"}
     assert p.targets.target_of(STORY) == "stories/tricky"
+
+
+def test_an_activity_that_names_itself_waits_for_nothing(tmp_path: Path) -> None:
+    p, worker, _, now = _worker_over(tmp_path)
+    selfish = note(BOB, 1)
+    selfish["inReplyTo"] = selfish["id"]
+    undo = act("Undo", BOB, "placeholder", 2)
+    undo["object"] = undo["id"]
+    for activity in (act("Create", BOB, selfish), undo):
+        _arrive(p, activity, now["t"])
+    worker.run_once()
+    assert set(_states(p).values()) == {"ignored"}

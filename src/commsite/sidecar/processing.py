@@ -196,7 +196,7 @@ class Processor:
         inner_type = inner.get("type") if isinstance(inner, Mapping) else None
         if isinstance(inner, Mapping) and id_of(inner.get("actor")) not in (None, actor):
             return Outcome("refused", "an Undo of someone else's activity")
-        if not final and inner_id and self.store.waits(inner_id):
+        if not final and inner_id and inner_id != activity["id"] and self.store.waits(inner_id):
             # Undone before it was processed: undo it once it is, not before.
             raise NotYetKnown(f"{inner_id} is not processed yet")
         follower = self.store.followers.get(actor)
@@ -280,7 +280,8 @@ class Processor:
         if conn.execute("SELECT 1 FROM inbox_items WHERE ap_id = ?", (note_id,)).fetchone():
             return Outcome("ignored", f"{note_id} is already stored")
         in_reply_to = id_of(note.get("inReplyTo"))
-        target = self._thread_target(in_reply_to, final)
+        # A post answering itself waits for nothing (its own Create is the one processing).
+        target = self._thread_target(in_reply_to, final or in_reply_to == note_id)
         kind, why = classify(note, our_actor=self.actor_id, thread_target=target)
         if kind == "ignore":
             return Outcome("ignored", why)
