@@ -11,7 +11,11 @@ Policy (commsite.yaml `moderation`):
   `approve` says, and the list shows which keyword held it.
 * `blocked_domains` / `blocked_actors` (plus what `commsite moderate
   block-actor/block-domain` added): their activities are answered 202 and
-  dropped. A blocked domain covers its subdomains.
+  dropped. A blocked domain covers its subdomains. A block by handle is only
+  known to match once the actor's profile is: processing decides it first,
+  fetching the profile when `handle_block_undecided`, so even an actor's
+  first activity is refused. Every match compares identities
+  (sidecar/identity.py), never spellings.
 
 Every decision (approve, reject, block) is a row of `moderation_decisions`,
 with the rule of rules.md it cites and a note.
