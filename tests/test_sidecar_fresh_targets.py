@@ -282,3 +282,10 @@ def test_an_activity_that_names_itself_waits_for_nothing(tmp_path: Path) -> None
         _arrive(p, activity, now["t"])
     worker.run_once()
     assert set(_states(p).values()) == {"ignored"}
+
+
+def test_a_site_that_never_loaded_still_knows_its_urls_are_ours() -> None:
+    config = sample().config
+    targets = Targets(lambda: None, config=config, min_interval=0.0)
+    assert targets.pending(config.url(urls.story_page("anything")))
+    assert not targets.pending("https://elsewhere.example/stories/anything")

@@ -134,7 +134,7 @@ def open_sidecar(
     store = Store(data_dir.database)
     keys = KeyCache(store, fetcher, clock, timedelta(seconds=options.key_refresh_after))
     profiles = Profiles(store, fetcher, clock)
-    targets = Targets(_site_loader(root, clock))
+    targets = Targets(_site_loader(root, clock), config=config)
     processor = Processor(
         config=config, store=store, profiles=profiles, targets=targets, clock=clock
     )

@@ -34,7 +34,7 @@ from commsite.config import SiteConfig
 from commsite.content.model import Site
 from commsite.sidecar.identity import normalise_actor_url, normalise_handle
 
-__all__ = ["NotYetKnown", "SiteIndex", "Targets", "index_site"]
+__all__ = ["NotYetKnown", "SiteIndex", "Targets", "index_site", "target_prefixes"]
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,16 @@ def index_site(config: SiteConfig, stories: Iterable[str], events: Iterable[str]
     for slug in events:
         for path in (urls.event_object(slug), urls.event_page(slug)):
             targets[_key(config.url(path))] = f"events/{slug}"
-    prefixes = tuple(
+    members = frozenset(normalise_handle(h) for h in handles if h)
+    return SiteIndex(targets, members, target_prefixes(config))
+
+
+def target_prefixes(config: SiteConfig) -> tuple[str, ...]:
+    """The URL prefixes under which our stories and events live (`…/ap/stories/`, ...)."""
+    return tuple(
         _key(config.url(path.format("x"))).removesuffix("/x") + "/"
         for path in ("ap/stories/{}", "stories/{}", "ap/events/{}", "events/{}")
     )
-    return SiteIndex(targets, frozenset(normalise_handle(h) for h in handles if h), prefixes)
 
 
 def _from_site(site: Site) -> SiteIndex:
@@ -87,6 +92,7 @@ class Targets:
         self,
         load: Callable[[], Site | None],
         *,
+        config: SiteConfig | None = None,
         max_age: float = 30.0,
         min_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -96,7 +102,8 @@ class Targets:
         self._min_interval = min_interval
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._index = SiteIndex({}, frozenset())
+        # With the config, URLs of ours are told even when the site does not load.
+        self._index = SiteIndex({}, frozenset(), target_prefixes(config) if config else ())
         self._loaded_at: float | None = None
         self._took = 0.0
         self.reload()
