@@ -393,15 +393,21 @@ class SidecarServer:
         conn.row_factory = sqlite3.Row
         return conn
 
-    def wait_settled(self, activity_id: str, timeout: float = 15.0) -> str:
-        """Wait until the worker is done with an activity; its final state."""
+    def wait_settled(
+        self,
+        activity_id: str,
+        timeout: float = 15.0,
+        unsettled: tuple[str, ...] = ("queued", "processing"),
+    ) -> str:
+        """Wait until the worker is done with an activity (its state is not one of
+        `unsettled`; add "retry" to wait past retries); its state."""
         deadline = time.monotonic() + timeout
         with self.db() as conn:
             while time.monotonic() < deadline:
                 row = conn.execute(
                     "SELECT state, outcome FROM inbox_activities WHERE id = ?", (activity_id,)
                 ).fetchone()
-                if row is not None and row["state"] not in ("queued", "processing"):
+                if row is not None and row["state"] not in unsettled:
                     return str(row["state"])
                 time.sleep(0.05)
         raise AssertionError(f"{activity_id} was not processed within {timeout}s")

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from commsite.cli import main
 from commsite.config import ModerationConfig, SiteConfig
 from commsite.sidecar import moderation
+from commsite.sidecar.identity import identity
 from commsite.sidecar.store import Store
 from sidecar_peer import write_site
 
@@ -91,6 +92,71 @@ def test_blocked_domains_cover_subdomains_and_actors_match_by_url_or_handle(
     )
     moderation.block(store, "domain", "Other.Example", NOW)
     assert moderation.blocked_reason(store, cfg, "https://other.example/u") is not None
+
+
+@pytest.mark.parametrize(
+    ("spellings", "same"),
+    [
+        (["https://evil.example/users/m", "HTTPS://Evil.Example:443/users/m/",
+          "https://evil.example./users/m#main-key", "https://u@evil.example/users/m"], True),
+        (["http://127.0.0.1:8080/u", "HTTP://127.0.0.1:8080/u/"], True),
+        (["https://bücher.example/u", "https://xn--bcher-kva.example/u"], True),
+        (["@Mallory@Evil.Example", "mallory@evil.example.", "acct:mallory@evil.example",
+          "@mallory@evil.example:443"], True),
+        (["https://evil.example/users/m", "https://evil.example/users/M"], False),  # paths differ
+        (["https://evil.example/users/m", "https://evil.example:8443/users/m"], False),
+        (["@m@evil.example", "@m@evil.example:8443"], False),
+    ],
+)  # fmt: skip
+def test_one_identity_for_every_spelling_of_an_actor(spellings: list[str], same: bool) -> None:
+    assert (len({identity(s) for s in spellings}) == 1) is same
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        "https://spam.example/u",
+        "https://a.spam.example/u",
+        "https://A.SPAM.Example/u",
+        "https://a.spam.example./u",  # the root's dot
+        "https://a.spam.example:8443/u",
+    ],
+)
+def test_a_blocked_domain_covers_every_spelling_and_subdomain(tmp_path: Path, actor: str) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    cfg = config(blocked_domains=("Spam.Example",))
+    assert moderation.blocked_reason(store, cfg, actor) == "domain spam.example is blocked"
+    assert moderation.blocked_reason(store, cfg, "https://notspam.example/u") is None
+    assert moderation.blocked_reason(store, cfg, "https://spam.example.org/u") is None
+
+
+def test_an_actor_block_matches_however_the_url_or_handle_is_spelt(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    cfg = config(blocked_actors=("HTTPS://Bad.Example/users/x/",))
+    assert moderation.blocked_reason(store, cfg, "https://bad.example/users/x#main-key") == (
+        "actor https://bad.example/users/x is blocked"
+    )
+    assert moderation.blocked_reason(store, cfg, "https://bad.example/users/y") is None
+    # Added by `commsite moderate block-actor` as a handle without its @.
+    moderation.block(store, "actor", "Troll@OK.example", NOW)
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO inbox_actors (id, handle, name, fetched_at)"
+            " VALUES ('https://ok.example/users/troll', '@troll@ok.example', 'T', 'x')"
+        )
+    assert moderation.blocked_reason(store, cfg, "https://ok.example/users/troll") == (
+        "actor @troll@ok.example is blocked"
+    )
+    # Whether an actor on another host is blocked is decided without its profile.
+    assert not moderation.handle_block_undecided(store, cfg, "https://else.example/users/troll")
+    assert moderation.handle_block_undecided(store, cfg, "https://ok.example/users/new")
+    assert moderation.handle_block_undecided(store, cfg, "https://web.ok.example/users/new")
+
+
+def test_a_lone_surrogate_in_an_actor_is_no_error(tmp_path: Path) -> None:
+    store = Store(tmp_path / "db.sqlite3")
+    cfg = config(blocked_actors=("@troll@ok.example",))
+    assert moderation.blocked_reason(store, cfg, "https://ok.example/\ud800") is None
 
 
 # --- the CLI --------------------------------------------------------------------

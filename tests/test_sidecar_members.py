@@ -158,3 +158,26 @@ def test_a_stranger_claiming_a_members_handle_waits(
     assert p.process(act("Create", mallory, reply)).state == "done"
     assert item(p, reply["id"])["status"] == "pending"  # type: ignore[index]
     assert p.profiles.get(mallory).webfinger is None
+
+
+def test_a_block_of_her_webfinger_handle_holds_from_her_first_post(
+    tmp_path: Path, web_domain: tuple[str, dict[str, dict[str, Any]]]
+) -> None:
+    """Blocked as @mallory@social.example, writing from web.social.example for the
+    first time: her profile is fetched before anything is filed, and it names her."""
+    base, documents = web_domain
+    documents["/users/mallory"] = _actor(base, "mallory", "mallory@social.example")
+    p = make(tmp_path, approve="everyone", blocked_actors=("@Mallory@Social.example",))
+    p.profiles.fetcher = Fetcher(
+        allow_private=True, timeout=5.0, resolver=lambda host, port: ["127.0.0.1"]
+    )
+    mallory = f"{base}/users/mallory"
+    for activity in (act("Create", mallory, note(mallory, 1, inReplyTo=STORY)),
+                     act("Like", mallory, STORY, 2)):  # fmt: skip
+        outcome = p.process(activity)
+        assert (outcome.state, outcome.detail) == (
+            "refused",
+            "blocked: actor @mallory@social.example is blocked",
+        )
+    assert p.store.conn.execute("SELECT COUNT(*) FROM inbox_items").fetchone()[0] == 0
+    assert p.store.conn.execute("SELECT COUNT(*) FROM inbox_reactions").fetchone()[0] == 0

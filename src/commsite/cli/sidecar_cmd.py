@@ -13,7 +13,7 @@ import click
 from commsite.content.loader import load_site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
-from commsite.sidecar import moderation
+from commsite.sidecar import dead_letters, moderation
 from commsite.sidecar.export import export_interactions
 from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, run, waitress_server
 from commsite.sidecar.store import Store
@@ -234,6 +234,7 @@ def moderate(ctx: click.Context, site: Path | None) -> None:
       commsite moderate block-actor @spam@bad.example
       commsite moderate block-domain bad.example
       commsite moderate log                   every decision so far
+      commsite moderate dead-letters          what processing could not handle
     """
     if site is not None:
         ctx.find_root().meta[_GROUP_SITE] = site
@@ -262,6 +263,12 @@ def list_pending(site: Path | None) -> None:
         if p.reason:
             click.echo(f"    waits: {p.reason}")
         click.echo(f"    {p.excerpt}")
+    dead = store.dead_letters()
+    if dead:
+        click.echo(
+            f"{dead} activit{'ies' if dead != 1 else 'y'} could not be processed;"
+            " see `commsite moderate dead-letters`"
+        )
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
 
 
@@ -381,6 +388,75 @@ def decision_log(site: Path | None) -> None:
         rule = f" (rule {d.rule})" if d.rule is not None else ""
         note = f": {d.note}" if d.note else ""
         click.echo(f"{d.at} {d.action} {d.subject}{rule}{note}")
+
+
+@moderate.command(name="dead-letters")
+@SITE_OPTION
+def dead_letter_list(site: Path | None) -> None:
+    """Activities processing could not handle, with the reason (dead letters).
+
+    Retry one (or all) once the cause is fixed, or discard it.
+
+    \b
+    Examples:
+      commsite moderate dead-letters
+      commsite moderate retry https://social.example/users/ada/statuses/1/activity
+      commsite moderate retry all
+      commsite moderate discard all -s /srv/community
+    """
+    try:
+        store = _store(_site(site))
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    letters = dead_letters.listing(store)
+    for d in letters:
+        click.echo(f"{d.id}")
+        click.echo(f"    {d.type} from {d.actor}, received {d.received_at}")
+        click.echo(f"    failed: {d.reason}")
+    click.echo(f"{len(letters)} dead letter{'s' if len(letters) != 1 else ''}")
+
+
+def _dead_letter_decision(site_option: Path | None, verb: str, activity: str) -> None:
+    try:
+        store = _store(_site(site_option))
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    act = dead_letters.retry if verb == "retry" else dead_letters.discard
+    done = act(store, activity, _now())
+    if not done:
+        raise click.ClickException(
+            f"no dead letter {activity!r}; see `commsite moderate dead-letters`"
+        )
+    past = "queued again" if verb == "retry" else "discarded"
+    click.echo(f"{past}: {len(done)} activit{'ies' if len(done) != 1 else 'y'}")
+
+
+@moderate.command(name="retry", cls=_SubjectCommand)
+@click.argument("activity")
+@SITE_OPTION
+def retry_dead(site: Path | None, activity: str) -> None:
+    """Process a dead letter again: its ACTIVITY id from `dead-letters`, or `all`.
+
+    \b
+    Examples:
+      commsite moderate retry all
+      commsite moderate retry https://social.example/users/ada/statuses/1/activity
+    """
+    _dead_letter_decision(site, "retry", activity)
+
+
+@moderate.command(name="discard", cls=_SubjectCommand)
+@click.argument("activity")
+@SITE_OPTION
+def discard_dead(site: Path | None, activity: str) -> None:
+    """Give a dead letter up for good: its ACTIVITY id from `dead-letters`, or `all`.
+
+    \b
+    Examples:
+      commsite moderate discard all
+      commsite moderate discard https://spam.example/users/x/statuses/9/activity
+    """
+    _dead_letter_decision(site, "discard", activity)
 
 
 # --- interactions -----------------------------------------------------------

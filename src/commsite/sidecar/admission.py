@@ -46,6 +46,7 @@ from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
 from commsite.sidecar.ratelimit import RateLimiter
 from commsite.sidecar.store import Store
+from commsite.sidecar.text import clean_json
 
 __all__ = [
     "HANDLED_TYPES",
@@ -200,7 +201,9 @@ class Admission:
         except _TooLarge:
             return _refuse(413, f"body larger than {MAX_BODY} bytes")
         try:
-            activity = json.loads(body.decode("utf-8"))  # UTF-8 only: what gets stored
+            # UTF-8 only: what gets stored. Its strings cleaned (sidecar/text.py):
+            # a lone surrogate in `actor` must not reach SQLite or a JSON answer.
+            activity = clean_json(json.loads(body.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _refuse(400, f"body is not JSON: {exc}")
         except RecursionError:

@@ -4,7 +4,7 @@ Routes (paths under the site's base_url path):
 
 * POST `inbox` (shared) and `ap/inbox` (the actor's): `Admission.admit`;
 * GET `ap/followers`: an OrderedCollection with `totalItems` only;
-* GET `healthz`: database reachable, queue length;
+* GET `healthz`: database reachable, queue length, dead letters;
 * with `site_files`: every other GET/HEAD is the built site (and
   `.well-known/webfinger` is answered live).
 
@@ -119,7 +119,7 @@ class SidecarApp:
         if path == self.followers_path:
             return self.followers()
         if path == self.health_path:
-            return json_response(200, {"status": "ok", "queued": self.store.queue_length()})
+            return self.health()
         if self.site_files is not None:
             return self.site_files.answer(path, str(environ.get("QUERY_STRING", "")))
         return json_response(404, {"error": "not found"})
@@ -143,6 +143,17 @@ class SidecarApp:
         )
         answer: Answer = self.admission.admit(request)
         return json_response(answer.status, answer.payload, headers=answer.headers)
+
+    def health(self) -> Response:
+        """The database answers; how many activities wait, and how many are dead letters."""
+        return json_response(
+            200,
+            {
+                "status": "ok",
+                "queued": self.store.queue_length(),
+                "dead_letters": self.store.dead_letters(),
+            },
+        )
 
     def followers(self) -> Response:
         total = self.store.followers.count()

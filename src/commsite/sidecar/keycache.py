@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
 from commsite.federation.signatures import InvalidSignature, PublicKey
 from commsite.sidecar.store import Store, iso
+from commsite.sidecar.text import clean_text
 
 __all__ = ["KeyCache"]
 
@@ -62,6 +63,10 @@ class KeyCache:
         now = self.clock()
         log.info("fetching key %s", key_id)
         key = fetch_public_key(self.fetcher, key_id)
+        # Network text, cleaned before it is stored (sidecar/text.py): a lone
+        # surrogate in the PEM would make the INSERT raise; cleaned, it is a
+        # key that does not parse, hence a 401.
+        key = PublicKey(key_id=key.key_id, owner=clean_text(key.owner), pem=clean_text(key.pem))
         with self.store.transaction() as conn:
             conn.execute(
                 "INSERT INTO inbox_keys (key_id, owner, pem, fetched_at) VALUES (?, ?, ?, ?)"

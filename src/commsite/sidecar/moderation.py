@@ -11,7 +11,11 @@ Policy (commsite.yaml `moderation`):
   `approve` says, and the list shows which keyword held it.
 * `blocked_domains` / `blocked_actors` (plus what `commsite moderate
   block-actor/block-domain` added): their activities are answered 202 and
-  dropped. A blocked domain covers its subdomains.
+  dropped. A blocked domain covers its subdomains. A block by handle is only
+  known to match once the actor's profile is: processing decides it first,
+  fetching the profile when `handle_block_undecided`, so even an actor's
+  first activity is refused. Every match compares identities
+  (sidecar/identity.py), never spellings.
 
 Every decision (approve, reject, block) is a row of `moderation_decisions`,
 with the rule of rules.md it cites and a note.
@@ -27,7 +31,16 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from commsite.config import SiteConfig
+from commsite.sidecar.identity import (
+    handle_domain,
+    identity,
+    is_url,
+    normalise_actor_url,
+    normalise_handle,
+    normalise_host,
+)
 from commsite.sidecar.store import Store, iso
+from commsite.sidecar.text import clean_text
 
 __all__ = [
     "Decision",
@@ -36,8 +49,10 @@ __all__ = [
     "block",
     "blocked_reason",
     "decisions",
+    "handle_block_undecided",
     "hold_keyword",
     "initial_status",
+    "log_decision",
     "normalise_handle",
     "pending",
     "reject",
@@ -46,52 +61,70 @@ __all__ = [
 PUBLISHABLE = ("reply", "introduction")
 
 
-def normalise_handle(handle: str) -> str:
-    """'@Ada@Example.org' and 'ada@example.org' -> '@ada@example.org'."""
-    return "@" + handle.strip().lstrip("@").lower()
-
-
 def _host(url: str) -> str:
     try:
-        return (urlsplit(url).hostname or "").lower()
+        return normalise_host(urlsplit(clean_text(url)).hostname or "")
     except ValueError:
         return ""
 
 
 def _domain_blocked(host: str, domains: list[str]) -> str | None:
+    """The blocked domain that is `host` or a parent of it (a.spam.example is
+    covered by spam.example; notspam.example is not)."""
+    host = normalise_host(host)
     for domain in domains:
-        d = domain.strip().lower().lstrip(".")
+        d = normalise_host(domain).lstrip(".")
         if d and (host == d or host.endswith("." + d)):
             return d
     return None
 
 
+def _blocked_actors(store: Store, config: SiteConfig) -> set[str]:
+    """Every actor block (commsite.yaml and `commsite moderate`), as identities."""
+    rows = store.conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'actor'")
+    return {identity(b) for b in (*config.moderation.blocked_actors, *(r[0] for r in rows))}
+
+
+def _known_handles(store: Store, actor_url: str) -> tuple[str, ...]:
+    row = store.conn.execute(
+        "SELECT handle, webfinger FROM inbox_actors WHERE id = ?", (actor_url,)
+    ).fetchone()
+    return tuple(h for h in (row or ()) if h)
+
+
 def blocked_reason(store: Store, config: SiteConfig, actor: str) -> str | None:
-    """Why `actor` (an actor URL, or a key id) is blocked, or None."""
-    conn = store.conn
-    host = _host(actor)
+    """Why `actor` (an actor URL, or a key id) is blocked, or None.
+
+    A block by handle is only found once the actor's profile (its handles) is
+    cached: see `handle_block_undecided`, which processing asks first."""
+    actor_url = clean_text(actor).split("#", 1)[0]
     extra_domains = [
-        r[0] for r in conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'domain'")
+        r[0]
+        for r in store.conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'domain'")
     ]
-    domain = _domain_blocked(host, [*config.moderation.blocked_domains, *extra_domains])
+    domain = _domain_blocked(_host(actor_url), [*config.moderation.blocked_domains, *extra_domains])
     if domain:
         return f"domain {domain} is blocked"
-    actor_url = actor.split("#", 1)[0]
-    blocked = {
-        *config.moderation.blocked_actors,
-        *(r[0] for r in conn.execute("SELECT value FROM moderation_blocks WHERE kind = 'actor'")),
-    }
-    if actor_url in blocked:
+    blocked = _blocked_actors(store, config)
+    if normalise_actor_url(actor_url) in blocked:
         return f"actor {actor_url} is blocked"
-    handles = {normalise_handle(b) for b in blocked if not b.startswith(("http://", "https://"))}
-    if handles:
-        row = conn.execute(
-            "SELECT handle, webfinger FROM inbox_actors WHERE id = ?", (actor_url,)
-        ).fetchone()
-        for known in row or ():
-            if known and normalise_handle(known) in handles:
-                return f"actor {known} is blocked"
+    for known in _known_handles(store, actor_url):
+        if normalise_handle(known) in blocked:
+            return f"actor {known} is blocked"
     return None
+
+
+def handle_block_undecided(store: Store, config: SiteConfig, actor: str) -> bool:
+    """True when a block by handle could name `actor` but its profile is not cached,
+    so whether it is blocked cannot be told yet. A handle @user@domain can only
+    be an actor's on `domain` or a subdomain of it (its FEP-2c59 WebFinger
+    handle; see profiles.py), so other actors are decided without a fetch."""
+    actor_url = clean_text(actor).split("#", 1)[0]
+    host = _host(actor_url)
+    domains = {handle_domain(b) for b in _blocked_actors(store, config) if not is_url(b)}
+    if not any(host == d or host.endswith("." + d) for d in domains if d):
+        return False
+    return not _known_handles(store, actor_url)
 
 
 def hold_keyword(config: SiteConfig, *texts: str | None) -> str | None:
@@ -190,7 +223,7 @@ def pending(store: Store) -> list[Pending]:
     ]
 
 
-def _log(
+def log_decision(
     conn: sqlite3.Connection,
     now: datetime,
     action: str,
@@ -208,23 +241,29 @@ def _log(
     )
 
 
+def _actors_named(conn: sqlite3.Connection, subject: str) -> list[str]:
+    """The stored actors an actor URL or handle names, compared as identities."""
+    wanted = identity(subject)
+    if is_url(subject):
+        rows = conn.execute(
+            "SELECT actor FROM inbox_items UNION SELECT actor FROM inbox_reactions"
+            " UNION SELECT id FROM inbox_actors"
+        )
+        return sorted({r[0] for r in rows if normalise_actor_url(r[0]) == wanted})
+    rows = conn.execute("SELECT id, handle, webfinger FROM inbox_actors")
+    return sorted(r[0] for r in rows if wanted in {normalise_handle(h) for h in r[1:] if h})
+
+
 def _items_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
     """An item number, or an actor URL / handle (then every item of theirs that waits)."""
     if subject.isdigit():
         return conn.execute("SELECT * FROM inbox_items WHERE seq = ?", (int(subject),)).fetchall()
-    if subject.startswith(("http://", "https://")):
-        actor = subject
-    else:
-        row = conn.execute(
-            "SELECT id FROM inbox_actors WHERE lower(handle) = ?1 OR lower(webfinger) = ?1",
-            (normalise_handle(subject),),
-        ).fetchone()
-        if row is None:
-            return []
-        actor = row[0]
-    return conn.execute(
-        "SELECT * FROM inbox_items WHERE actor = ? AND status = 'pending' ORDER BY seq", (actor,)
-    ).fetchall()
+    rows: list[sqlite3.Row] = []
+    for actor in _actors_named(conn, subject):
+        rows += conn.execute(
+            "SELECT * FROM inbox_items WHERE actor = ? AND status = 'pending'", (actor,)
+        ).fetchall()
+    return sorted(rows, key=lambda r: int(r["seq"]))
 
 
 def _decide(
@@ -234,7 +273,7 @@ def _decide(
         rows = _items_for(conn, subject)
         for row in rows:
             conn.execute("UPDATE inbox_items SET status = ? WHERE seq = ?", (status, row["seq"]))
-            _log(
+            log_decision(
                 conn,
                 now,
                 "approve" if status == "approved" else "reject",
@@ -272,28 +311,24 @@ def block(
     """Block an actor (URL or handle) or a domain; reject what they sent. Returns items rejected."""
     if kind not in ("actor", "domain"):
         raise ValueError(f"cannot block a {kind!r}")
-    value = value.strip().lower() if kind == "domain" else value.strip()
+    value = normalise_host(value) if kind == "domain" else identity(value)
     with store.transaction() as conn:
         conn.execute(
             "INSERT OR IGNORE INTO moderation_blocks (kind, value, created_at) VALUES (?, ?, ?)",
             (kind, value, iso(now)),
         )
+        # Activities still queued are refused when processed: processing asks
+        # blocked_reason first (see processing.py), so a block holds for them too.
         if kind == "domain":
             actors = [
                 r[0]
-                for r in conn.execute("SELECT DISTINCT actor FROM inbox_items")
+                for r in conn.execute(
+                    "SELECT actor FROM inbox_items UNION SELECT actor FROM inbox_reactions"
+                )
                 if _domain_blocked(_host(r[0]), [value])
             ]
-        elif value.startswith(("http://", "https://")):
-            actors = [value]
         else:
-            actors = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM inbox_actors WHERE lower(handle) = ?1 OR lower(webfinger) = ?1",
-                    (normalise_handle(value),),
-                )
-            ]
+            actors = _actors_named(conn, value)
         rejected = 0
         for actor in actors:
             rejected += conn.execute(
@@ -302,7 +337,7 @@ def block(
                 (actor,),
             ).rowcount
             conn.execute("DELETE FROM inbox_reactions WHERE actor = ?", (actor,))
-        _log(conn, now, f"block-{kind}", value, rule=rule, note=note)
+        log_decision(conn, now, f"block-{kind}", value, rule=rule, note=note)
     return rejected
 
 

@@ -7,6 +7,25 @@ rebuild). Network trouble (an actor that cannot be fetched right now) raises
 `FetchError`, and the worker retries later (see worker.py); everything here is
 idempotent, so a retry or a crash half-way repeats nothing twice.
 
+Before anything else:
+
+* every string of the activity goes through `clean_json` (sidecar/text.py), so
+  no field from the network can make a row unstorable;
+* the actor's block status is decided: by its URL and domain, and by its
+  handles, which a block `@user@host` needs. When such a block could name the
+  actor and its profile is not cached yet (first contact), the profile is
+  fetched first; a fetch that fails leaves the activity to a retry. So
+  nothing from a blocked actor is approved, counted or followed, even the
+  first time it writes, and a block added while an activity waits holds for
+  it. Inserts check again inside their transaction, so a block committed
+  meanwhile by `commsite moderate` is never overtaken.
+
+An activity about something of ours that is not known yet (a reply or Like
+to a story published seconds ago, a reply to a post whose Create still waits,
+an Undo of an activity still queued) raises `NotYetKnown` unless `final`: the
+worker retries it for a while instead of filing it as a message or ignoring
+it for good (see targets.py and worker.py).
+
 What each activity does:
 
 * Follow (of our actor) -> follower stored, a signed Accept{Follow} queued to
@@ -40,23 +59,37 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.interactions import sanitize_html
 from commsite.federation.followers import Follower
-from commsite.sidecar.moderation import hold_keyword, initial_status
+from commsite.sidecar.moderation import (
+    blocked_reason,
+    handle_block_undecided,
+    hold_keyword,
+    initial_status,
+)
+from commsite.sidecar.notes import (
+    NOTE_TYPES,
+    PUBLIC,
+    classify,
+    hashtags,
+    id_of,
+    list_of,
+    note_url,
+    same_host,
+    when,
+)
 from commsite.sidecar.profiles import Profiles, profile_from_document
 from commsite.sidecar.store import Store, iso
-from commsite.sidecar.targets import Targets
+from commsite.sidecar.targets import NotYetKnown, Targets
+from commsite.sidecar.text import clean_json
 
-__all__ = ["PUBLIC", "Outcome", "Processor", "classify"]
+__all__ = ["PUBLIC", "NotYetKnown", "Outcome", "Processor", "classify"]
 
 log = logging.getLogger(__name__)
 
-PUBLIC = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
-NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
@@ -66,78 +99,6 @@ class Outcome:
     detail: str
     public_change: bool = False
     deliveries: bool = False  # something was queued for delivery
-
-
-def _id(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
-def _host(url: str | None) -> str:
-    try:
-        return (urlsplit(url or "").hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def _list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _when(value: Any, default: datetime) -> datetime:
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return default
-        return moment if moment.tzinfo is not None else default
-    return default
-
-
-def hashtags(note: Mapping[str, Any]) -> list[str]:
-    names = []
-    for tag in _list(note.get("tag")):
-        if isinstance(tag, Mapping) and tag.get("type") == "Hashtag":
-            name = tag.get("name")
-            if isinstance(name, str) and name.strip("#"):
-                names.append(name.strip().lstrip("#").lower())
-    return sorted(set(names))
-
-
-def classify(
-    note: Mapping[str, Any], *, our_actor: str, thread_target: str | None
-) -> tuple[str, str]:
-    """(kind, why) for a Note: reply | introduction | message | ignore."""
-    audience = {_id(a) for a in _list(note.get("to")) + _list(note.get("cc"))}
-    public = bool(audience & PUBLIC)
-    mentions = {
-        _id(t.get("href"))
-        for t in _list(note.get("tag"))
-        if isinstance(t, Mapping) and t.get("type") == "Mention"
-    }
-    mentions_us = our_actor in mentions
-    addressed = our_actor in audience or mentions_us
-    replies_to = _id(note.get("inReplyTo"))
-    if thread_target is not None:
-        if public:
-            return "reply", f"in the thread of {thread_target}"
-        return "message", "a non-public reply (never published)"
-    if mentions_us and "introduction" in hashtags(note):
-        if public:
-            return "introduction", "mentions the community with #introduction"
-        return "message", "a non-public introduction (never published)"
-    if addressed and replies_to is None:
-        if public:
-            return "introduction", "addressed to the community, replying to nothing"
-        return "message", "a direct message"
-    if addressed:
-        return "message", "mentions the community"
-    return "ignore", "not addressed to the community nor in one of its threads"
 
 
 class Processor:
@@ -157,7 +118,11 @@ class Processor:
         self.clock = clock
         self.actor_id = config.url(urls.ACTOR)
 
-    def process(self, activity: Mapping[str, Any]) -> Outcome:
+    def process(self, activity: Mapping[str, Any], *, final: bool = True) -> Outcome:
+        """What `activity` comes to. Unless `final`, NotYetKnown when it names
+        something of ours not known yet (retry it later); FetchError when a
+        profile cannot be fetched now."""
+        activity = clean_json(activity)
         type_ = activity.get("type")
         handler = {
             "Follow": self._follow,
@@ -171,12 +136,24 @@ class Processor:
         }.get(str(type_))
         if handler is None:
             return Outcome("ignored", f"{type_} is not handled")
-        return handler(activity, str(_id(activity.get("actor"))))
+        actor = str(id_of(activity.get("actor")))
+        if handle_block_undecided(self.store, self.config, actor):
+            self.profiles.get(actor)  # its handles decide; a failed fetch is retried
+        blocked = self._blocked(actor)
+        if blocked is not None:
+            return blocked
+        return handler(activity, actor, final)
+
+    def _blocked(self, actor: str) -> Outcome | None:
+        """Refused when `actor` is blocked now (called again inside each insert's
+        transaction, where a block committed since the first call is seen)."""
+        reason = blocked_reason(self.store, self.config, actor)
+        return None if reason is None else Outcome("refused", f"blocked: {reason}")
 
     # --- follows -------------------------------------------------------------
 
-    def _follow(self, activity: Mapping[str, Any], actor: str) -> Outcome:
-        if _id(activity.get("object")) != self.actor_id:
+    def _follow(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
+        if id_of(activity.get("object")) != self.actor_id:
             return Outcome("ignored", "a Follow of someone else")
         profile = self.profiles.get(actor)
         if profile.inbox is None:
@@ -198,6 +175,8 @@ class Processor:
         }
         now = self.clock()
         with self.store.transaction():
+            if blocked := self._blocked(actor):
+                return blocked
             self.store.followers.add(
                 Follower(
                     actor=actor,
@@ -211,12 +190,15 @@ class Processor:
             self.store.deliveries.enqueue(accept, [profile.inbox], now=now)
         return Outcome("done", f"follower added, Accept queued to {profile.inbox}", deliveries=True)
 
-    def _undo(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _undo(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         inner = activity.get("object")
-        inner_id = _id(inner)
+        inner_id = id_of(inner)
         inner_type = inner.get("type") if isinstance(inner, Mapping) else None
-        if isinstance(inner, Mapping) and _id(inner.get("actor")) not in (None, actor):
+        if isinstance(inner, Mapping) and id_of(inner.get("actor")) not in (None, actor):
             return Outcome("refused", "an Undo of someone else's activity")
+        if not final and inner_id and inner_id != activity["id"] and self.store.waits(inner_id):
+            # Undone before it was processed: undo it once it is, not before.
+            raise NotYetKnown(f"{inner_id} is not processed yet")
         follower = self.store.followers.get(actor)
         with self.store.transaction() as conn:
             if inner_type == "Follow" or (
@@ -233,7 +215,7 @@ class Processor:
             if not removed and isinstance(inner, Mapping) and inner_type in ("Like", "Announce"):
                 # Not the activity we stored (a duplicate that named the object
                 # another way): undo the reaction to the same story or event.
-                object_id = _id(inner.get("object"))
+                object_id = id_of(inner.get("object"))
                 target = self.targets.target_of(object_id) if object_id else None
                 removed = conn.execute(
                     "DELETE FROM inbox_reactions WHERE kind = ? AND actor = ?"
@@ -252,14 +234,14 @@ class Processor:
             return Outcome("ignored", "the object is not embedded")
         if note.get("type") not in NOTE_TYPES:
             return Outcome("ignored", f"object type {note.get('type')} is not handled")
-        note_id = _id(note)
-        if not note_id or _host(note_id) != _host(actor):
+        note_id = id_of(note)
+        if not note_id or not same_host(note_id, actor):
             return Outcome("refused", "the object's id is not on the actor's host")
-        if _id(note.get("attributedTo")) not in (None, actor):
+        if id_of(note.get("attributedTo")) not in (None, actor):
             return Outcome("refused", "the object is attributed to someone else")
         return note
 
-    def _thread_target(self, in_reply_to: str | None) -> str | None:
+    def _thread_target(self, in_reply_to: str | None, final: bool) -> str | None:
         if in_reply_to is None:
             return None
         target = self.targets.target_of(in_reply_to)
@@ -268,15 +250,23 @@ class Processor:
         row = self.store.conn.execute(
             "SELECT target FROM inbox_items WHERE ap_id = ? AND kind = 'reply'", (in_reply_to,)
         ).fetchone()
-        return None if row is None else str(row[0])
+        if row is not None:
+            return str(row[0])
+        if not final and self.targets.pending(in_reply_to):
+            raise NotYetKnown(f"{in_reply_to} is not one of our stories or events (yet)")
+        if not final and self.store.create_waits(in_reply_to):
+            raise NotYetKnown(f"the post it answers, {in_reply_to}, is not processed yet")
+        return None
 
-    def _create(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _create(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         note = self._note_of(activity, actor)
         if isinstance(note, Outcome):
             return note
-        return self._store_note(note, actor, edit=False)
+        return self._store_note(note, actor, edit=False, final=final)
 
-    def _store_note(self, note: Mapping[str, Any], actor: str, *, edit: bool) -> Outcome:
+    def _store_note(
+        self, note: Mapping[str, Any], actor: str, *, edit: bool, final: bool
+    ) -> Outcome:
         """A new item from a Create, or from an Update whose Create has not been
         processed (yet): Mastodon sends the whole Note with each edit, and a
         Create that waits for a retry, or arrives after its edit, must not lose
@@ -289,8 +279,9 @@ class Processor:
             return Outcome("refused", f"{note_id} was deleted; {verb} cannot bring it back")
         if conn.execute("SELECT 1 FROM inbox_items WHERE ap_id = ?", (note_id,)).fetchone():
             return Outcome("ignored", f"{note_id} is already stored")
-        in_reply_to = _id(note.get("inReplyTo"))
-        target = self._thread_target(in_reply_to)
+        in_reply_to = id_of(note.get("inReplyTo"))
+        # A post answering itself waits for nothing (its own Create is the one processing).
+        target = self._thread_target(in_reply_to, final or in_reply_to == note_id)
         kind, why = classify(note, our_actor=self.actor_id, thread_target=target)
         if kind == "ignore":
             return Outcome("ignored", why)
@@ -302,12 +293,16 @@ class Processor:
             kind=kind,
             handle=profile.handle,
             aliases=profile.handles[1:],
-            member_handles=self.targets.member_handles(),
+            member_handles=self.targets.member_handles(
+                profile.handles if self.config.moderation.approve == "members" else ()
+            ),
             is_follower=self.store.followers.get(actor) is not None,
             texts=(content, summary),
         )
         now = self.clock()
         with self.store.transaction() as conn:
+            if blocked := self._blocked(actor):
+                return blocked
             conn.execute(
                 "INSERT OR IGNORE INTO inbox_items (ap_id, kind, actor, target, in_reply_to,"
                 " content_html, summary, sensitive, url, tags, published, updated, status,"
@@ -321,10 +316,10 @@ class Processor:
                     content,
                     summary,
                     1 if note.get("sensitive") is True else 0,
-                    _note_url(note),
+                    note_url(note),
                     json.dumps(hashtags(note)),
-                    iso(_when(note.get("published"), now)),
-                    iso(_when(note.get("updated"), now)) if edit else None,
+                    iso(when(note.get("published"), now)),
+                    iso(when(note.get("updated"), now)) if edit else None,
                     status,
                     reason,
                     iso(now),
@@ -335,12 +330,12 @@ class Processor:
             "done", f"{before}{kind} ({why}), {status}", public_change=status == "approved"
         )
 
-    def _update(self, activity: Mapping[str, Any], actor: str) -> Outcome:
+    def _update(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         obj = activity.get("object")
         if isinstance(obj, Mapping) and obj.get("type") in (
             "Person", "Service", "Group", "Organization", "Application"
         ):  # fmt: skip
-            if _id(obj) != actor:
+            if id_of(obj) != actor:
                 return Outcome("refused", "an Update of someone else's profile")
             self.profiles.save(profile_from_document(obj, actor))
             return Outcome("done", "profile refreshed", public_change=self._has_public(actor))
@@ -352,10 +347,10 @@ class Processor:
             "SELECT status, actor, updated FROM inbox_items WHERE ap_id = ?", (note_id,)
         ).fetchone()
         if row is None:
-            return self._store_note(note, actor, edit=True)
+            return self._store_note(note, actor, edit=True, final=final)
         if row["actor"] != actor:
             return Outcome("refused", "an Update of someone else's post")
-        updated = iso(_when(note.get("updated"), self.clock()))
+        updated = iso(when(note.get("updated"), self.clock()))
         if row["updated"] is not None and updated < row["updated"]:
             return Outcome("ignored", f"an older edit than the one stored ({row['updated']})")
         content = sanitize_html(str(note.get("content") or ""))
@@ -374,7 +369,7 @@ class Processor:
                     content,
                     summary,
                     1 if note.get("sensitive") is True else 0,
-                    _note_url(note),
+                    note_url(note),
                     json.dumps(hashtags(note)),
                     updated,
                     status,
@@ -384,13 +379,13 @@ class Processor:
             )
         return Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
 
-    def _delete(self, activity: Mapping[str, Any], actor: str) -> Outcome:
-        object_id = _id(activity.get("object"))
+    def _delete(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
+        object_id = id_of(activity.get("object"))
         if object_id is None:
             return Outcome("ignored", "a Delete without an object id")
         if object_id == actor:
             return self.purge_actor(actor)
-        if _host(object_id) != _host(actor):
+        if not same_host(object_id, actor):
             return Outcome("refused", "a Delete of an object on another host")
         now = self.clock()
         with self.store.transaction() as conn:
@@ -454,15 +449,22 @@ class Processor:
 
     # --- reactions and reports ----------------------------------------------
 
-    def _react(self, activity: Mapping[str, Any], actor: str) -> Outcome:
-        object_id = _id(activity.get("object"))
+    def _react(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
+        object_id = id_of(activity.get("object"))
         target = self.targets.target_of(object_id) if object_id else None
         if target is None:
+            if not final and object_id and self.targets.could_be_ours(object_id):
+                raise NotYetKnown(f"{object_id} is not one of our stories or events (yet)")
             return Outcome("ignored", "not one of our stories or events")
         kind = _kind(str(activity["type"]))
+        # Cached, so that its handles are known: a block by handle added later
+        # (commsite moderate block-actor @x@host) finds and removes this too.
+        self.profiles.get(actor)
         # One per (kind, actor, target): a Like of the object id and another of
         # the page URL are the same like (the unique index ignores the second).
         with self.store.transaction() as conn:
+            if blocked := self._blocked(actor):
+                return blocked
             added = conn.execute(
                 "INSERT OR IGNORE INTO inbox_reactions"
                 " (activity_id, kind, actor, object, target, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -472,8 +474,8 @@ class Processor:
             "done" if added else "ignored", f"{kind} of {target}", public_change=bool(added)
         )
 
-    def _flag(self, activity: Mapping[str, Any], actor: str) -> Outcome:
-        objects = sorted({o for o in (_id(x) for x in _list(activity.get("object"))) if o})
+    def _flag(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
+        objects = sorted({o for o in (id_of(x) for x in list_of(activity.get("object"))) if o})
         content = activity.get("content") if isinstance(activity.get("content"), str) else ""
         text = sanitize_html(f"<p>{html.escape(content, quote=False)}</p>") if content else ""
         now = self.clock()
@@ -489,11 +491,3 @@ class Processor:
 
 def _kind(activity_type: str) -> str:
     return "boost" if activity_type == "Announce" else "like"
-
-
-def _note_url(note: Mapping[str, Any]) -> str | None:
-    for value in _list(note.get("url")):
-        url = value.get("href") if isinstance(value, Mapping) else value
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
-            return url
-    return None

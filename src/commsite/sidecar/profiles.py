@@ -2,7 +2,8 @@
 
 Fetched with the SSRF-safe Fetcher the first time an actor is needed, refreshed
 by Update{Person}, forgotten with Delete{actor}. Only what a reply or follower
-list shows is kept.
+list shows is kept, and only after `clean_json` (sidecar/text.py): a name with
+a lone surrogate or a NUL is stored with U+FFFD or without it, never refused.
 
 The handle is `@preferredUsername@actor-host`. A server whose WebFinger domain
 differs from its web host (Mastodon's LOCAL_DOMAIN and WEB_DOMAIN: the actor at
@@ -24,7 +25,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commsite.federation.fetch import Fetcher, FetchError
+from commsite.sidecar.identity import normalise_actor_url
 from commsite.sidecar.store import Store, iso
+from commsite.sidecar.text import clean_json
 
 __all__ = ["Profile", "Profiles", "profile_from_document", "webfinger_handle"]
 
@@ -100,7 +103,8 @@ def profile_from_document(doc: Mapping[str, Any], actor_id: str) -> Profile:
         raise FetchError(f"{actor_id}: the document's id is {doc.get('id')!r}", url=actor_id)
     if doc.get("type") not in ACTOR_TYPES:
         raise FetchError(f"{actor_id}: type {doc.get('type')!r} is not an actor", url=actor_id)
-    host = urlsplit(actor_id).netloc
+    # The host as the actor's URL names it, in one spelling (no default port, lower case).
+    host = urlsplit(normalise_actor_url(actor_id)).netloc
     username = doc.get("preferredUsername")
     username = username if isinstance(username, str) and username else None
     handle = f"@{username}@{host}" if username else actor_id
@@ -134,7 +138,9 @@ class Profiles:
             ).fetchone()
             if row is not None:
                 return _profile(row)
-        profile = profile_from_document(self.fetcher.get_json(actor_id), actor_id)
+        # Cleaned before any field is read: a lone surrogate in `name` must not
+        # make the profile (and every activity of its actor) unstorable.
+        profile = profile_from_document(clean_json(self.fetcher.get_json(actor_id)), actor_id)
         self.save(profile)
         return profile
 

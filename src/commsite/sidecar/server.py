@@ -69,6 +69,9 @@ class Options:
     key_fetch_rate: float = 5.0  # new keys fetched a second, all senders together
     key_fetch_burst: int = 20
     worker_poll: float = 5.0
+    # Seconds an activity about a story or event of ours not known yet is retried
+    # (the site re-read) before it is filed as final: see sidecar/worker.py.
+    target_patience: float = 900.0
 
 
 @dataclass
@@ -131,7 +134,7 @@ def open_sidecar(
     store = Store(data_dir.database)
     keys = KeyCache(store, fetcher, clock, timedelta(seconds=options.key_refresh_after))
     profiles = Profiles(store, fetcher, clock)
-    targets = Targets(_site_loader(root, clock))
+    targets = Targets(_site_loader(root, clock), config=config)
     processor = Processor(
         config=config, store=store, profiles=profiles, targets=targets, clock=clock
     )
@@ -144,6 +147,7 @@ def open_sidecar(
         clock=clock,
         notifier=notifier,
         poll=options.worker_poll,
+        patience=timedelta(seconds=options.target_patience),
     )
     admission = Admission(
         config=config,

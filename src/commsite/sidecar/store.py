@@ -25,6 +25,7 @@ from pathlib import Path
 from commsite.database import connect, migrate, transaction
 from commsite.federation.delivery import DeliveryQueue
 from commsite.federation.followers import FollowerStore
+from commsite.sidecar.text import clean_text
 
 __all__ = ["MIGRATIONS", "Store", "iso"]
 
@@ -39,6 +40,7 @@ MIGRATIONS = [
       received_at TEXT NOT NULL,
       state TEXT NOT NULL DEFAULT 'queued',
       -- queued | processing | retry | done | ignored | refused | failed | purged
+      -- (later: dead, a dead letter; discarded, a dead letter given up: see worker.py)
       attempts INTEGER NOT NULL DEFAULT 0,
       next_attempt_at TEXT,
       lease_until TEXT,
@@ -206,7 +208,15 @@ class Store:
     def add_activity(
         self, *, activity_id: str, type_: str, actor: str, key_id: str, body: str, now: datetime
     ) -> bool:
-        """Store an admitted activity durably; False when its id was already stored."""
+        """Store an admitted activity durably; False when its id was already stored.
+
+        The id, type, actor and key id come from the network: cleaned (see
+        text.py) as processing cleans the body, so a lone surrogate in one
+        cannot make the row unstorable and the ids compare the same. The body
+        is kept as received (it is valid UTF-8, hence always storable)."""
+        activity_id, type_, actor, key_id = (
+            clean_text(t) for t in (activity_id, type_, actor, key_id)
+        )
         with self.transaction() as conn:
             cursor = conn.execute(
                 "INSERT OR IGNORE INTO inbox_activities"
@@ -219,5 +229,33 @@ class Store:
     def queue_length(self) -> int:
         row = self.conn.execute(
             "SELECT COUNT(*) FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
+        ).fetchone()
+        return int(row[0])
+
+    def waits(self, activity_id: str) -> bool:
+        """An activity with this id is stored and not processed yet."""
+        row = self.conn.execute(
+            "SELECT 1 FROM inbox_activities WHERE id = ?"
+            " AND state IN ('queued', 'retry', 'processing')",
+            (activity_id,),
+        ).fetchone()
+        return row is not None
+
+    def create_waits(self, note_id: str) -> bool:
+        """A Create or Update of this note is stored and not processed yet. (A body
+        SQLite's JSON cannot read, NaN say, is skipped rather than an error.)"""
+        row = self.conn.execute(
+            "SELECT 1 FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
+            " AND type IN ('Create', 'Update') AND body IS NOT NULL"
+            " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END = ?"
+            " LIMIT 1",
+            (note_id,),
+        ).fetchone()
+        return row is not None
+
+    def dead_letters(self) -> int:
+        """Activities processing could not handle (state 'dead'), waiting for a person."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM inbox_activities WHERE state = 'dead'"
         ).fetchone()
         return int(row[0])

@@ -3,8 +3,24 @@
 Admission stores and answers; this thread does the rest. Activity states:
 
     queued -> processing -> done | ignored | refused
-                         -> retry (a fetch failed: backoff 30 s, 1 min, 2 min ... 6 h)
-                         -> failed (MAX_ATTEMPTS used up, or an error that cannot heal)
+                         -> retry (a fetch failed, the database was busy: backoff
+                                   30 s, 1 min, 2 min ... 6 h)
+                         -> retry (it names something of ours not known yet:
+                                   1 s, 2 s, 4 s ... 1 min, for at most `patience`
+                                   after it arrived, using up no attempt; then
+                                   processed as final)
+                         -> failed (MAX_ATTEMPTS used up, or the network said no
+                                    for good: 404/410, a private address, too large)
+                         -> dead (a dead letter: processing raised anything else)
+
+Errors are sorted by what a retry could change. Transient ones (the network,
+a locked or busy database, the OS) are retried. Anything else (a ValueError,
+a UnicodeError, a KeyError from a document we did not expect) is
+deterministic: the same input fails the same way, and retrying it for hours
+only hides it. It is dead-lettered on its first occurrence, with its reason
+in `outcome`, logged with its traceback, counted by /healthz and listed by
+`commsite moderate dead-letters`, where organisers retry it (after an
+upgrade) or discard it. It never holds up the rows behind it.
 
 A row is claimed with a lease (`lease_until`); a process killed mid-way leaves
 the lease to expire and the next run (this process or another gunicorn worker)
@@ -23,7 +39,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -32,19 +48,38 @@ from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
 from commsite.sidecar.processing import Outcome, Processor
 from commsite.sidecar.store import Store, iso
+from commsite.sidecar.targets import NotYetKnown
+from commsite.sidecar.text import clean_text
 
-__all__ = ["MAX_ATTEMPTS", "RebuildNotifier", "Worker", "backoff"]
+__all__ = ["MAX_ATTEMPTS", "PATIENCE", "TRANSIENT", "RebuildNotifier", "Worker", "backoff"]
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=5)
 BATCH = 50
+# How long an activity about something of ours not known yet is retried before
+# it is processed as final (filed as a message, or ignored).
+PATIENCE = timedelta(minutes=15)
+# Errors a retry can heal; anything else raised by processing is a dead letter.
+TRANSIENT: tuple[type[BaseException], ...] = (FetchError, sqlite3.OperationalError, OSError)
+REASON_LIMIT = 500
 
 
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: 30 s doubling, at most 6 hours."""
     return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=6))
+
+
+def wait_backoff(waited: timedelta) -> timedelta:
+    """Delay before looking again for something not known yet, `waited` after the
+    activity arrived: as long again (so 1 s, 2 s, 4 s ...), at most 1 min."""
+    return min(max(waited, timedelta(seconds=1)), timedelta(minutes=1))
+
+
+def _reason(exc: BaseException) -> str:
+    text = clean_text(f"{type(exc).__name__}: {exc}")
+    return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
 class RebuildNotifier:
@@ -128,6 +163,7 @@ class Worker:
         clock: Callable[[], datetime],
         notifier: RebuildNotifier,
         poll: float = 5.0,
+        patience: timedelta = PATIENCE,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -136,6 +172,7 @@ class Worker:
         self.clock = clock
         self.notifier = notifier
         self.poll = poll
+        self.patience = patience
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -175,7 +212,9 @@ class Worker:
         rows = self.claim(BATCH)
         deliver = False
         for row in rows:
-            outcome = self.process_row(row["id"], row["body"], row["attempts"])
+            outcome = self.process_row(
+                row["id"], row["body"], row["attempts"], received_at=row["received_at"]
+            )
             deliver = deliver or (outcome is not None and outcome.deliveries)
         if deliver or (rows == [] and self.store.deliveries.pending()):
             self.deliver()
@@ -190,27 +229,38 @@ class Worker:
                 "  WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?)"
                 "     OR (state = 'processing' AND lease_until < ?)"
                 "  ORDER BY received_at, id LIMIT ?)"
-                " RETURNING id, body, attempts",
+                " RETURNING id, body, attempts, received_at",
                 (iso(now + LEASE), iso(now), iso(now), limit),
             ).fetchall()
         return list(rows)
 
-    def process_row(self, activity_id: str, body: str | None, attempts: int) -> Outcome | None:
+    def process_row(
+        self, activity_id: str, body: str | None, attempts: int, *, received_at: str | None = None
+    ) -> Outcome | None:
         if body is None:
             self._settle(activity_id, "purged", "the body was purged")
             return None
+        now = self.clock()
+        arrived = _parse_time(received_at, now)
+        final = now - arrived >= self.patience
         try:
-            outcome = self.processor.process(json.loads(body))
+            outcome = self.processor.process(json.loads(body), final=final)
+        except NotYetKnown as exc:
+            # Bounded by the time it arrived, not by MAX_ATTEMPTS (waiting uses
+            # up no attempt): the last look is at `patience`, and that one is final.
+            when = min(now + wait_backoff(now - arrived), arrived + self.patience)
+            self._retry_at(activity_id, when, str(exc), attempt_used=False)
+            return None
         except (Gone, BlockedAddress, TooLarge) as exc:
-            self._settle(activity_id, "failed", str(exc))
+            self._settle(activity_id, "failed", _reason(exc))
             log.info("activity %s failed: %s", activity_id, exc)
             return None
-        except FetchError as exc:
-            self._retry(activity_id, attempts, str(exc))
+        except TRANSIENT as exc:
+            self._retry(activity_id, attempts, _reason(exc))
             return None
         except Exception as exc:
-            log.exception("processing %s raised", activity_id)
-            self._retry(activity_id, attempts, f"{type(exc).__name__}: {exc}")
+            log.exception("processing %s raised; dead-lettered", activity_id)
+            self._settle(activity_id, "dead", _reason(exc))
             return None
         self._settle(activity_id, outcome.state, outcome.detail)
         log.info("activity %s: %s (%s)", activity_id, outcome.state, outcome.detail)
@@ -231,12 +281,17 @@ class Worker:
             self._settle(activity_id, "failed", f"gave up after {attempts} attempts: {detail}")
             log.warning("activity %s failed for good: %s", activity_id, detail)
             return
-        when = self.clock() + backoff(attempts)
+        self._retry_at(activity_id, self.clock() + backoff(attempts), detail)
+
+    def _retry_at(
+        self, activity_id: str, when: datetime, detail: str, *, attempt_used: bool = True
+    ) -> None:
         with self.store.transaction() as conn:
             conn.execute(
                 "UPDATE inbox_activities SET state = 'retry', outcome = ?, next_attempt_at = ?,"
-                " lease_until = NULL WHERE id = ? AND state = 'processing'",
-                (detail, iso(when), activity_id),
+                " lease_until = NULL, attempts = attempts - ?"
+                " WHERE id = ? AND state = 'processing'",
+                (detail, iso(when), 0 if attempt_used else 1, activity_id),
             )
         log.info("activity %s will be retried at %s: %s", activity_id, iso(when), detail)
 
@@ -256,3 +311,13 @@ class Worker:
                 outcome.status,
                 outcome.detail,
             )
+
+
+def _parse_time(text: str | None, default: datetime) -> datetime:
+    if text is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return default
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
