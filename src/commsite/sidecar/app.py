@@ -16,6 +16,7 @@ runs) and any other WSGI server (gunicorn for several processes).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -53,14 +54,24 @@ def _headers(environ: WSGIEnviron, trust_forwarded_host: bool) -> dict[str, str]
     return headers
 
 
+_ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def _raw_path(environ: WSGIEnviron) -> str:
-    """The path as sent (still percent-encoded): what (request-target) signed."""
+    """The path as sent (still percent-encoded): what (request-target) signed.
+
+    Only the path routes a request. An origin-form target (`/inbox?x=1`) is cut
+    at its `?`, whatever its query holds (`/x?u=http://h/healthz` is `/x`); an
+    absolute-form one (`http://host/inbox`, RFC 9112 3.2.2, which a proxy may
+    send) gives the path of that URL. Anything else is returned as is and
+    matches no route.
+    """
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw:
-        raw = str(raw)
-        if "://" in raw:  # absolute-form request target
-            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
-        return raw.split("?", 1)[0]
+        target = str(raw).split("#", 1)[0].split("?", 1)[0]
+        if _ABSOLUTE_FORM.match(target):
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        return target
     script = environ.get("SCRIPT_NAME", "")
     path = environ.get("PATH_INFO", "")
     return quote((script + path).encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
