@@ -7,13 +7,14 @@ loopback "remote instance" whose actors and keys it serves itself.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, post, running, write_site
+from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, get, post, running, write_site
 
 
 @pytest.fixture(scope="module")
@@ -375,3 +376,119 @@ def test_a_bug_is_a_500_with_json_not_a_crash() -> None:
     out = b"".join(app(environ, lambda status, headers: seen.append(status)))
     assert seen == ["500 Internal Server Error"]
     assert json.loads(out) == {"error": "internal error"}
+
+
+# --- the signed Host must be ours ---------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "EVIL.example:443", "127.0.0.2"])
+def test_a_delivery_signed_for_another_host_is_401(
+    sidecar: SidecarServer, remote: Remote, host: str
+) -> None:
+    """Signed for `Host: evil.example` and sent with that Host: a valid signature, not for us.
+
+    It is also what replaying here a delivery made to another server looks like."""
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", f"http://{host}/inbox", body)
+    assert headers["host"] == host  # signed, and sent as is
+    reply = post(sidecar.inbox, body, headers)
+    assert reply.status == 401
+    assert reply.json["error"].startswith(f"the request was signed for {host}, not for this site")
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_a_delivery_that_does_not_sign_its_host_is_401(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body, signed_headers=["date", "digest"])
+    reply = post(sidecar.inbox, body, headers)
+    assert reply.status == 401
+    assert reply.json["error"].startswith("The Host header must be signed")
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_the_site_host_with_its_default_port_and_an_alias_are_ours(
+    tmp_path: Path, origin: SiteOrigin, remote: Remote
+) -> None:
+    write_site(tmp_path, "https://Club.Example/", host_aliases=("www.club.example",))
+    with running(tmp_path) as server:
+        for host in ("club.example", "CLUB.example:443", "www.club.example:8080"):
+            activity = note_create(remote)
+            body = json.dumps(activity).encode()
+            headers = remote.signed_headers("alice", f"https://{host}/inbox", body)
+            reply = post(server.inbox, body, headers)
+            assert reply.status == 202, (host, reply.body)
+        headers = remote.signed_headers("alice", "https://club.example:8443/inbox", body)
+        reply = post(server.inbox, body, headers)
+        assert reply.status == 401, reply.body
+
+
+# --- every refusal is logged --------------------------------------------------------
+
+
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused ")]
+
+
+def test_the_actor_who_is_not_the_key_owner_is_logged(
+    sidecar: SidecarServer, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity = note_create(remote, user="bob")
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        reply = remote.deliver(sidecar.inbox, activity, user="alice")
+    assert reply.status == 401
+    bob, key = remote.actor("bob"), remote.key_id("alice")
+    assert _refusals(caplog) == [
+        f"refused 401 from 127.0.0.1, key {key}, actor {bob}, activity {activity['id']}:"
+        f" actor {bob} is not the owner of key {key}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{not json", "refused 400 from 127.0.0.1, key {key}: body is not JSON: "),
+        (b"x" * (1024 * 1024 + 1), "refused 413 from 127.0.0.1, key {key}: body larger than"),
+    ],
+)
+def test_a_400_and_a_413_are_logged_with_their_reason(
+    sidecar: SidecarServer,
+    remote: Remote,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    expected: str,
+) -> None:
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        reply = post(sidecar.inbox, body, headers)
+    assert reply.status == int(expected.split()[1])
+    (line,) = _refusals(caplog)
+    assert line.startswith(expected.format(key=remote.key_id("alice"))), line
+
+
+def test_a_refusal_before_admission_is_logged_too(
+    sidecar: SidecarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Content-Length that is not a number (http.client would not send it: the app directly)."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "REMOTE_ADDR": "192.0.2.7",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": "12x",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    statuses: list[str] = []
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        sidecar.sidecar.app(environ, lambda status, _headers: statuses.append(status))
+        reply = get(sidecar.inbox)
+    assert statuses == ["400 Bad Request"] and reply.status == 405
+    assert _refusals(caplog) == [
+        "refused 400 from 192.0.2.7: Content-Length is not a number",
+        "refused 405 from 127.0.0.1: the inbox only takes POST",
+    ]

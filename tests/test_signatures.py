@@ -326,7 +326,16 @@ def test_digest_must_be_sha256(alice: RSAPrivateKey) -> None:
 def test_host_must_be_signed_on_get(alice: RSAPrivateKey) -> None:
     h = apsig(alice, "GET", "https://site.example/ap/actor", signed_headers=["date"])
     e = refused(InvalidSignature, h, alice, method="GET", path="/ap/actor", body=b"")
-    assert e.reason == "Mastodon requires the Host header to be signed when doing a GET request"
+    assert e.reason.startswith("The Host header must be signed (Mastodon requires it for GET")
+
+
+def test_host_must_be_signed_on_post_too(alice: RSAPrivateKey) -> None:
+    """Without `host` signed, a delivery signed for another server verifies here as well."""
+    h = apsig(alice, signed_headers=["date", "digest"])
+    assert check(apsig(alice), alice).owner == ACTOR  # the same with host signed is fine
+    e = refused(InvalidSignature, h, alice)
+    assert e.reason.startswith("The Host header must be signed")
+    assert "signed for another server could be replayed" in e.reason
 
 
 def test_date_or_created_must_be_signed(alice: RSAPrivateKey) -> None:

@@ -426,9 +426,10 @@ def _verify_cavage(
         raise InvalidSignature(
             "Mastodon requires the Digest header or (request-target) pseudo-header to be signed"
         )
-    if method == "GET" and "host" not in signed:
+    if "host" not in signed:  # Mastodon asks it of GETs; a POST without it could be replayed
         raise InvalidSignature(
-            "Mastodon requires the Host header to be signed when doing a GET request"
+            "The Host header must be signed (Mastodon requires it for GET requests; commsite"
+            " for every request, or a request signed for another server could be replayed here)"
         )
     if method == "POST" and "digest" not in signed:
         raise InvalidSignature(

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.federation.content_types import ACTIVITY_JSON
-from commsite.sidecar.admission import Admission, Answer, InboxRequest
+from commsite.sidecar.admission import Admission, Answer, InboxRequest, log_refusal
 from commsite.sidecar.responses import Response, json_response
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
@@ -77,6 +77,14 @@ def _raw_path(environ: WSGIEnviron) -> str:
     return quote((script + path).encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
 
 
+def _refused(
+    environ: WSGIEnviron, status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    """An inbox refusal decided before admission: logged as admission logs its own."""
+    log_refusal(str(environ.get("REMOTE_ADDR", "")), status, reason)
+    return json_response(status, {"error": reason}, headers=headers)
+
+
 class SidecarApp:
     def __init__(
         self,
@@ -119,9 +127,7 @@ class SidecarApp:
         path = _raw_path(environ)
         if path in self.inbox_paths:
             if method != "POST":
-                return json_response(
-                    405, {"error": "the inbox only takes POST"}, headers=(("Allow", "POST"),)
-                )
+                return _refused(environ, 405, "the inbox only takes POST", (("Allow", "POST"),))
             return self.inbox(environ, path)
         if method not in ("GET", "HEAD"):
             return json_response(
@@ -140,9 +146,9 @@ class SidecarApp:
         try:
             length = int(length_text) if length_text else None
         except ValueError:
-            return json_response(400, {"error": "Content-Length is not a number"})
+            return _refused(environ, 400, "Content-Length is not a number")
         if length is not None and length < 0:
-            return json_response(400, {"error": "Content-Length is negative"})
+            return _refused(environ, 400, "Content-Length is negative")
         request = InboxRequest(
             method="POST",
             path=path,
