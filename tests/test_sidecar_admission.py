@@ -175,6 +175,44 @@ def test_not_an_activity_is_400(
     assert reply.json["error"].startswith(reason)
 
 
+def test_an_integer_of_5000_digits_is_400_not_500(sidecar: SidecarServer, remote: Remote) -> None:
+    """Python refuses to convert it (a ValueError json.loads does not wrap): that was a 500."""
+    body = json.dumps(note_create(remote)).encode()[:-1] + b', "n": ' + b"7" * 5000 + b"}"
+    reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
+    assert reply.status == 400
+    assert reply.json == {"error": "body is not JSON: an integer of 5000 digits is too long"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"NaN", "NaN is not a JSON value"),
+        (b"-Infinity", "-Infinity is not a JSON value"),
+        (b"1e999", "the number 1e999 is out of range"),
+        (b'"\\ud800"', "a string holds a lone surrogate (surrogates not allowed)"),
+    ],
+)
+def test_what_json_loads_lets_through_but_is_not_json_is_400(
+    sidecar: SidecarServer, remote: Remote, value: bytes, reason: str
+) -> None:
+    body = json.dumps(note_create(remote)).encode()[:-1] + b', "n": ' + value + b"}"
+    reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
+    assert (reply.status, reply.json) == (400, {"error": f"body is not JSON: {reason}"})
+
+
+def test_a_key_fetch_redirected_to_a_file_url_is_401_not_500(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    remote.redirects["/moved"] = "file:///etc/passwd"
+    actor = remote.base + "/moved"
+    activity = {"id": actor + "/1", "type": "Like", "actor": actor, "object": "https://x/1"}
+    reply = remote.deliver(sidecar.inbox, activity, key_id=actor + "#main-key")
+    assert reply.status == 401, reply.body
+    assert reply.json["error"].startswith(f"could not fetch key {actor}#main-key")
+    assert "file:///etc/passwd" in reply.json["error"]
+    assert remote.deliver(sidecar.inbox, note_create(remote)).status == 202
+
+
 def test_activity_id_on_another_host_is_400(sidecar: SidecarServer, remote: Remote) -> None:
     activity = note_create(remote)
     activity["id"] = "https://elsewhere.example/activity/1"
@@ -492,3 +530,58 @@ def test_a_refusal_before_admission_is_logged_too(
         "refused 400 from 192.0.2.7: Content-Length is not a number",
         "refused 405 from 127.0.0.1: the inbox only takes POST",
     ]
+
+
+def test_a_header_that_would_split_the_response_is_a_500_not_sent() -> None:
+    """A route that let request text into a header is a bug: it never reaches the server."""
+    import io
+
+    from commsite.config import SiteConfig
+    from commsite.sidecar.admission import Answer
+    from commsite.sidecar.app import SidecarApp
+
+    class Leaky:
+        def admit(self, request: object) -> Answer:
+            return Answer(429, {"error": "x"}, (("Retry-After", "1\r\nSet-Cookie: a=b"),))
+
+    app = SidecarApp(
+        config=SiteConfig(title="t", base_url="https://x.example/"),
+        store=None,  # type: ignore[arg-type]
+        admission=Leaky(),  # type: ignore[arg-type]
+    )
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": "2",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    out = b"".join(app(environ, lambda status, headers: seen.append((status, headers))))
+    assert seen[0][0] == "500 Internal Server Error"
+    assert all("Set-Cookie" not in value for _, value in seen[0][1])
+    assert json.loads(out) == {"error": "internal error"}
+
+
+def test_a_sender_gone_mid_body_is_400_not_500(sidecar: SidecarServer, remote: Remote) -> None:
+    """gunicorn raises an OSError (NoMoreData) from wsgi.input when the client goes away."""
+
+    class Gone:
+        def read(self, size: int = -1) -> bytes:
+            raise ConnectionResetError("the client went away")
+
+    body = json.dumps(note_create(remote)).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_SIGNATURE": headers["Signature"],
+        "wsgi.input": Gone(),
+    }
+    statuses: list[str] = []
+    out = b"".join(sidecar.sidecar.app(environ, lambda status, _h: statuses.append(status)))
+    assert statuses == ["400 Bad Request"]
+    assert json.loads(out) == {"error": "the body could not be read: the client went away"}

@@ -185,3 +185,9 @@ def test_an_unencoded_url_resource_is_looked_up_by_webfinger(server: SidecarServ
     assert status == 200
     assert headers["content-type"] == "application/jrd+json"
     assert json.loads(body)["subject"] == "acct:repair@fixers.example"
+
+
+def test_a_name_too_long_for_the_file_system_is_404_not_500(server: SidecarServer) -> None:
+    """ENAMETOOLONG from the file system was an OSError, hence a 500 (found by the fuzz test)."""
+    status, headers, _ = _raw(server, "GET", "/" + "a" * 300)
+    assert status == 404 and headers["content-type"].startswith("text/html")

@@ -28,14 +28,17 @@ def resolve(root: Path, url_path: str) -> Path | None:
     rel = url_path.lstrip("/")
     if "\x00" in rel:
         return None
-    candidate = (base / rel).resolve()
-    if candidate != base and base not in candidate.parents:
-        return None
-    if candidate.is_dir():
-        if rel and not rel.endswith("/"):
+    try:
+        candidate = (base / rel).resolve()
+        if candidate != base and base not in candidate.parents:
             return None
-        candidate = candidate / "index.html"
-    return candidate if candidate.is_file() else None
+        if candidate.is_dir():
+            if rel and not rel.endswith("/"):
+                return None
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None
+    except OSError:  # a name too long for the file system (ENAMETOOLONG): no such file
+        return None
 
 
 def wants_slash(root: Path, url_path: str) -> bool:

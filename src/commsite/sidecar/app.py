@@ -9,8 +9,11 @@ Routes (paths under the site's base_url path):
   `.well-known/webfinger` is answered live).
 
 No exception reaches the WSGI server: `__call__` logs it with its traceback and
-answers 500 with a JSON body. Works under waitress (what `commsite sidecar`
-runs) and any other WSGI server (gunicorn for several processes).
+answers 500 with a JSON body, and so it does for a response header that would
+break the response (CR, LF, NUL, not latin-1). A 500 is a bug: every problem with
+the request itself is answered 4xx before (tests/test_sidecar_fuzz.py checks it).
+Works under waitress (what `commsite sidecar` runs) and any other WSGI server
+(gunicorn for several processes).
 """
 
 from __future__ import annotations
@@ -77,6 +80,22 @@ def _raw_path(environ: WSGIEnviron) -> str:
     return quote((script + path).encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
 
 
+def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Refuse (as a bug) a header the WSGI server would choke on or that would split the
+    response: a route that put request text in a header must not reach start_response."""
+    for name, value in headers:
+        if any(c in value for c in "\r\n\0") or not _latin1(value):
+            raise ValueError(f"response header {name} holds {value!r}")
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _refused(
     environ: WSGIEnviron, status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()
 ) -> Response:
@@ -108,11 +127,12 @@ class SidecarApp:
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         try:
             response = self.route(environ)
-        except Exception:
+            _check_headers(response.headers)
+        except Exception:  # the last resort: a bug, since input problems are 4xx by now
             log.exception(
-                "internal error answering %s %s",
+                "internal error answering %r %r",
                 environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"),
+                environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO"),
             )
             response = json_response(500, {"error": "internal error"})
         status = f"{response.status} {HTTPStatus(response.status).phrase}"
