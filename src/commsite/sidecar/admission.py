@@ -30,7 +30,7 @@ dedupe is a complete replay defence; a separate table of seen signatures would
 only duplicate it. A legitimate redelivery (the sender never saw our 202) is
 the same case and must be 202, or the sender would log a failure.
 
-Every refusal (4xx) is logged by `log_refusal`, in one line with the remote
+Every refusal (4xx) is logged by `refusals.log_refusal`, in one line with the remote
 address, the keyId, actor and activity id as far as they are known, and the
 reason the sender is told.
 """
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -51,9 +50,11 @@ from commsite.config import SiteConfig
 from commsite.federation.fetch import FetchError, Gone
 from commsite.federation.signatures import MalformedSignature, SignatureError, verify
 from commsite.sidecar.hosts import host_rules, is_our_host
+from commsite.sidecar.jsonbody import NotJSON, parse_json
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
 from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.store import Store
 
 __all__ = [
@@ -62,10 +63,7 @@ __all__ = [
     "Admission",
     "Answer",
     "InboxRequest",
-    "NotJSON",
     "acceptable_content_type",
-    "log_refusal",
-    "parse_json",
 ]
 
 log = logging.getLogger(__name__)
@@ -129,56 +127,6 @@ def _read_limited(stream: BinaryIO, declared: int | None) -> bytes:
         chunks.append(chunk)
         remaining -= len(chunk)
     return b"".join(chunks)
-
-
-class NotJSON(ValueError):
-    """The body is not JSON we can store and process; the message says why."""
-
-
-def _no_constant(name: str) -> Any:
-    raise NotJSON(f"{name} is not a JSON value")
-
-
-_MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
-
-
-def _int(text: str) -> int:
-    digits = len(text.lstrip("-"))
-    if digits > _MAX_DIGITS:
-        raise NotJSON(f"an integer of {digits} digits is too long")
-    return int(text)
-
-
-def _float(text: str) -> float:
-    value = float(text)
-    if math.isinf(value):
-        raise NotJSON(f"the number {text[:20]}{'...' if len(text) > 20 else ''} is out of range")
-    return value
-
-
-def parse_json(body: bytes) -> Any:
-    """The body as JSON, or NotJSON: UTF-8 only (what gets stored), strict JSON only.
-
-    Beyond what json.loads refuses: NaN and Infinity (not JSON), numbers out of
-    a float's range, integers longer than Python converts (a ValueError, not a
-    JSONDecodeError, which used to answer 500), nesting deeper than
-    the parser recurses, and strings with a lone surrogate such as "\\ud800",
-    which are not Unicode and could not be stored or sent on as UTF-8.
-    """
-    try:
-        value = json.loads(
-            body.decode("utf-8"), parse_constant=_no_constant, parse_int=_int, parse_float=_float
-        )
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except NotJSON:
-        raise
-    except UnicodeEncodeError as exc:
-        raise NotJSON(f"a string holds a lone surrogate ({exc.reason})") from None
-    except RecursionError:
-        raise NotJSON("nested too deeply") from None
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, the int digit limit
-        raise NotJSON(str(exc)) from None
-    return value
 
 
 def signature_key_id(headers: Mapping[str, str]) -> str | None:
@@ -423,41 +371,6 @@ def _not_our_host(host: str | None, config: SiteConfig) -> str:
         f"the request was signed for {host}, not for this site ({urlsplit(config.base_url).netloc}"
         + (f" or {aliases}" if aliases else "")
         + ")"
-    )
-
-
-def _one_line(text: str, limit: int = 1000) -> str:
-    """`text` for a log line: control characters (and lone surrogates) escaped, bounded."""
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-def log_refusal(
-    remote_addr: str,
-    status: int,
-    reason: str,
-    *,
-    key_id: str | None = None,
-    actor: str | None = None,
-    activity_id: str | None = None,
-) -> None:
-    """The one log line of every refused inbox request (4xx): who sent it and why.
-
-    WARNING for 429 (the sidecar is shedding load), INFO for the rest."""
-    who = [f"from {remote_addr or '?'}"]
-    if key_id:
-        who.append(f"key {key_id}")
-    if actor:
-        who.append(f"actor {actor}")
-    if activity_id:
-        who.append(f"activity {activity_id}")
-    log.log(
-        logging.WARNING if status == 429 else logging.INFO,
-        "refused %d %s: %s",
-        status,
-        _one_line(", ".join(who)),
-        _one_line(reason),
     )
 
 

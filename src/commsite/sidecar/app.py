@@ -28,7 +28,8 @@ from urllib.parse import quote
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.federation.content_types import ACTIVITY_JSON
-from commsite.sidecar.admission import Admission, Answer, InboxRequest, log_refusal
+from commsite.sidecar.admission import Admission, Answer, InboxRequest
+from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
