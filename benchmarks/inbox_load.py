@@ -110,7 +110,8 @@ def write_site(root: Path) -> None:
     (root / "content").mkdir(parents=True)
     (root / "commsite.yaml").write_text(
         "title: Load test\nbase_url: https://load.example/\n"
-        "federation:\n  allow_private_addresses: true\n",
+        "federation:\n  allow_private_addresses: true\n"
+        "sidecar:\n  host_aliases: ['127.0.0.1']\n",  # deliveries are signed for 127.0.0.1:PORT
         encoding="utf-8",
     )
     (root / "content" / "rules.md").write_text("---\ntitle: Rules\n---\n1. Be kind.\n")

@@ -84,6 +84,7 @@ class Remote:
     received: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     fetches: list[str] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> Location (302)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -158,6 +159,12 @@ class Remote:
     def _get(self, request: BaseHTTPRequestHandler) -> None:
         with self._lock:
             self.fetches.append(request.path)
+        if request.path in self.redirects:
+            request.send_response(302)
+            request.send_header("Location", self.redirects[request.path])
+            request.send_header("Content-Length", "0")
+            request.end_headers()
+            return
         parts = request.path.split("#", 1)[0].strip("/").split("/")
         if len(parts) == 2 and parts[0] == "users" and parts[1] in self.users:
             if parts[1] in self.gone:
@@ -222,6 +229,7 @@ class Remote:
         key_id: str | None = None,
         date: datetime | None = None,
         content_type: str = "application/activity+json",
+        signed_headers: list[str] | None = None,
     ) -> dict[str, str]:
         headers = {"Content-Type": content_type}
         if date is not None:
@@ -233,6 +241,7 @@ class Remote:
             url=url,
             key_id=key_id or self.key_id(user),
             body=body,
+            signed_headers=signed_headers,
         ).sign()
         signed.pop("Authorization", None)
         return dict(signed)
@@ -305,8 +314,13 @@ def write_site(
     allow_private: bool = True,
     stories: tuple[str, ...] = ("first-meetup",),
     events: tuple[str, ...] = (),
+    host_aliases: tuple[str, ...] = ("127.0.0.1",),
 ) -> None:
-    """A small site on disk: stories, members {id: handle}, three rules, a key pair."""
+    """A small site on disk: stories, members {id: handle}, three rules, a key pair.
+
+    `host_aliases`: the tests reach the sidecar at 127.0.0.1:PORT, not at base_url's
+    host, and the peers sign for the address they connect to; the alias lets those
+    deliveries in (the inbox takes only the Hosts the site answers to)."""
     from commsite.federation.keys import generate_keypair, write_keys
 
     for sub in ("stories", "members", "events"):
@@ -317,6 +331,7 @@ def write_site(
         "timezone: UTC\n"
         "community:\n  handle: repair\n"
         f"federation:\n  allow_private_addresses: {'true' if allow_private else 'false'}\n"
+        + (f"sidecar:\n  host_aliases: {list(host_aliases)}\n" if host_aliases else "")
         + (f"moderation:\n{moderation}" if moderation else ""),
         encoding="utf-8",
     )

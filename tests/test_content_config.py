@@ -65,6 +65,7 @@ sidecar:
   port: 9000
   rebuild_webhook: https://ci.example/hook
   data_dir: /var/lib/commsite
+  host_aliases: [WWW.Fix.Example, "127.0.0.1:8787", "[::1]"]
 """
     config, problems = load(tmp_path, text)
     assert problems == []
@@ -78,6 +79,7 @@ sidecar:
     assert config.moderation.blocked_actors == ("@x@spam.example", "https://spam.example/users/y")
     assert config.moderation.hold_keywords == ("crypto",)
     assert config.sidecar.port == 9000 and config.sidecar.data_dir == "/var/lib/commsite"
+    assert config.sidecar.host_aliases == ("www.fix.example", "127.0.0.1:8787", "[::1]")
     assert config.per_page == 500 and config.tz.key == "America/Sao_Paulo"
 
 
@@ -199,4 +201,23 @@ def test_empty_required_keys_ask_for_a_value(tmp_path: Path) -> None:
     assert problems == [
         "commsite.yaml:1: error: 'title' is empty; give it a value: title: ...",
         "commsite.yaml:2: error: 'base_url' is empty; give it a value: base_url: ...",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("alias", "hint"),
+    [
+        ("https://www.x.example/", "write just the host: www.x.example"),
+        ("x.example:99999", "write e.g. www.example.org, or 127.0.0.1:8787 for one port"),
+        ("x.example/inbox", "write e.g. www.example.org, or 127.0.0.1:8787 for one port"),
+    ],
+)
+def test_host_aliases_are_host_names(tmp_path: Path, alias: str, hint: str) -> None:
+    config, problems = load(
+        tmp_path, f"title: T\nbase_url: https://x.example\nsidecar:\n  host_aliases: ['{alias}']\n"
+    )
+    assert config is None
+    assert problems == [
+        "commsite.yaml:4: error: 'sidecar.host_aliases' must list host names, with a port if"
+        f' need be (got "{alias}"); {hint}'
     ]

@@ -224,6 +224,25 @@ def test_redirect_to_metadata_and_other_schemes_is_blocked(allowed: Server) -> N
         fetcher().get_json(allowed.url("/file"))
 
 
+@pytest.mark.parametrize(
+    "location", ["file:///etc/passwd", "http://[::1/x", "http://x.example:99999/", "//", "http://"]
+)
+def test_a_hostile_redirect_of_a_signed_get_is_a_fetch_error(
+    allowed: Server, key: RSAPrivateKey, location: str
+) -> None:
+    """A signed GET (a key fetch) redirected where nothing can be signed or parsed.
+
+    The signer raised ValueError for file://, which reached the inbox as a 500."""
+    allowed.routes["/odd"] = lambda h: h.redirect(location)
+    signed = fetcher(signer=("https://site.example/ap/actor#main-key", key))
+    with pytest.raises(FetchError):
+        signed.get_json(allowed.url("/odd"))
+    with pytest.raises(FetchError):
+        fetch_public_key(signed, allowed.url("/odd") + "#main-key")
+    with pytest.raises(FetchError):
+        fetch_public_key(signed, "http://[::1#main-key")
+
+
 def test_redirects_are_followed_up_to_the_limit(allowed: Server) -> None:
     allowed.routes["/actor"] = lambda h: h.send_json({"id": "actor"})
     for i in range(3):  # /r2 -> /r1 -> /r0 -> /actor: three redirects

@@ -7,13 +7,14 @@ loopback "remote instance" whose actors and keys it serves itself.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, post, running, write_site
+from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, get, post, running, write_site
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +173,44 @@ def test_not_an_activity_is_400(
     reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
     assert reply.status == 400
     assert reply.json["error"].startswith(reason)
+
+
+def test_an_integer_of_5000_digits_is_400_not_500(sidecar: SidecarServer, remote: Remote) -> None:
+    """Python refuses to convert it (a ValueError json.loads does not wrap): that was a 500."""
+    body = json.dumps(note_create(remote)).encode()[:-1] + b', "n": ' + b"7" * 5000 + b"}"
+    reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
+    assert reply.status == 400
+    assert reply.json == {"error": "body is not JSON: an integer of 5000 digits is too long"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"NaN", "NaN is not a JSON value"),
+        (b"-Infinity", "-Infinity is not a JSON value"),
+        (b"1e999", "the number 1e999 is out of range"),
+        (b'"\\ud800"', "a string holds a lone surrogate (surrogates not allowed)"),
+    ],
+)
+def test_what_json_loads_lets_through_but_is_not_json_is_400(
+    sidecar: SidecarServer, remote: Remote, value: bytes, reason: str
+) -> None:
+    body = json.dumps(note_create(remote)).encode()[:-1] + b', "n": ' + value + b"}"
+    reply = post(sidecar.inbox, body, remote.signed_headers("alice", sidecar.inbox, body))
+    assert (reply.status, reply.json) == (400, {"error": f"body is not JSON: {reason}"})
+
+
+def test_a_key_fetch_redirected_to_a_file_url_is_401_not_500(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    remote.redirects["/moved"] = "file:///etc/passwd"
+    actor = remote.base + "/moved"
+    activity = {"id": actor + "/1", "type": "Like", "actor": actor, "object": "https://x/1"}
+    reply = remote.deliver(sidecar.inbox, activity, key_id=actor + "#main-key")
+    assert reply.status == 401, reply.body
+    assert reply.json["error"].startswith(f"could not fetch key {actor}#main-key")
+    assert "file:///etc/passwd" in reply.json["error"]
+    assert remote.deliver(sidecar.inbox, note_create(remote)).status == 202
 
 
 def test_activity_id_on_another_host_is_400(sidecar: SidecarServer, remote: Remote) -> None:
@@ -375,3 +414,174 @@ def test_a_bug_is_a_500_with_json_not_a_crash() -> None:
     out = b"".join(app(environ, lambda status, headers: seen.append(status)))
     assert seen == ["500 Internal Server Error"]
     assert json.loads(out) == {"error": "internal error"}
+
+
+# --- the signed Host must be ours ---------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["evil.example", "EVIL.example:443", "127.0.0.2"])
+def test_a_delivery_signed_for_another_host_is_401(
+    sidecar: SidecarServer, remote: Remote, host: str
+) -> None:
+    """Signed for `Host: evil.example` and sent with that Host: a valid signature, not for us.
+
+    It is also what replaying here a delivery made to another server looks like."""
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", f"http://{host}/inbox", body)
+    assert headers["host"] == host  # signed, and sent as is
+    reply = post(sidecar.inbox, body, headers)
+    assert reply.status == 401
+    assert reply.json["error"].startswith(f"the request was signed for {host}, not for this site")
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_a_delivery_that_does_not_sign_its_host_is_401(
+    sidecar: SidecarServer, remote: Remote
+) -> None:
+    activity = note_create(remote)
+    body = json.dumps(activity).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body, signed_headers=["date", "digest"])
+    reply = post(sidecar.inbox, body, headers)
+    assert reply.status == 401
+    assert reply.json["error"].startswith("The Host header must be signed")
+    assert stored(sidecar, str(activity["id"])) == 0
+
+
+def test_the_site_host_with_its_default_port_and_an_alias_are_ours(
+    tmp_path: Path, origin: SiteOrigin, remote: Remote
+) -> None:
+    write_site(tmp_path, "https://Club.Example/", host_aliases=("www.club.example",))
+    with running(tmp_path) as server:
+        for host in ("club.example", "CLUB.example:443", "www.club.example:8080"):
+            activity = note_create(remote)
+            body = json.dumps(activity).encode()
+            headers = remote.signed_headers("alice", f"https://{host}/inbox", body)
+            reply = post(server.inbox, body, headers)
+            assert reply.status == 202, (host, reply.body)
+        headers = remote.signed_headers("alice", "https://club.example:8443/inbox", body)
+        reply = post(server.inbox, body, headers)
+        assert reply.status == 401, reply.body
+
+
+# --- every refusal is logged --------------------------------------------------------
+
+
+def _refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("refused ")]
+
+
+def test_the_actor_who_is_not_the_key_owner_is_logged(
+    sidecar: SidecarServer, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    activity = note_create(remote, user="bob")
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        reply = remote.deliver(sidecar.inbox, activity, user="alice")
+    assert reply.status == 401
+    bob, key = remote.actor("bob"), remote.key_id("alice")
+    assert _refusals(caplog) == [
+        f"refused 401 from 127.0.0.1, key {key}, actor {bob}, activity {activity['id']}:"
+        f" actor {bob} is not the owner of key {key}"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"{not json", "refused 400 from 127.0.0.1, key {key}: body is not JSON: "),
+        (b"x" * (1024 * 1024 + 1), "refused 413 from 127.0.0.1, key {key}: body larger than"),
+    ],
+)
+def test_a_400_and_a_413_are_logged_with_their_reason(
+    sidecar: SidecarServer,
+    remote: Remote,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+    expected: str,
+) -> None:
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        reply = post(sidecar.inbox, body, headers)
+    assert reply.status == int(expected.split()[1])
+    (line,) = _refusals(caplog)
+    assert line.startswith(expected.format(key=remote.key_id("alice"))), line
+
+
+def test_a_refusal_before_admission_is_logged_too(
+    sidecar: SidecarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Content-Length that is not a number (http.client would not send it: the app directly)."""
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "REMOTE_ADDR": "192.0.2.7",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": "12x",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    statuses: list[str] = []
+    with caplog.at_level(logging.INFO, logger="commsite.sidecar"):
+        sidecar.sidecar.app(environ, lambda status, _headers: statuses.append(status))
+        reply = get(sidecar.inbox)
+    assert statuses == ["400 Bad Request"] and reply.status == 405
+    assert _refusals(caplog) == [
+        "refused 400 from 192.0.2.7: Content-Length is not a number",
+        "refused 405 from 127.0.0.1: the inbox only takes POST",
+    ]
+
+
+def test_a_header_that_would_split_the_response_is_a_500_not_sent() -> None:
+    """A route that let request text into a header is a bug: it never reaches the server."""
+    import io
+
+    from commsite.config import SiteConfig
+    from commsite.sidecar.admission import Answer
+    from commsite.sidecar.app import SidecarApp
+
+    class Leaky:
+        def admit(self, request: object) -> Answer:
+            return Answer(429, {"error": "x"}, (("Retry-After", "1\r\nSet-Cookie: a=b"),))
+
+    app = SidecarApp(
+        config=SiteConfig(title="t", base_url="https://x.example/"),
+        store=None,  # type: ignore[arg-type]
+        admission=Leaky(),  # type: ignore[arg-type]
+    )
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": "2",
+        "wsgi.input": io.BytesIO(b"{}"),
+    }
+    out = b"".join(app(environ, lambda status, headers: seen.append((status, headers))))
+    assert seen[0][0] == "500 Internal Server Error"
+    assert all("Set-Cookie" not in value for _, value in seen[0][1])
+    assert json.loads(out) == {"error": "internal error"}
+
+
+def test_a_sender_gone_mid_body_is_400_not_500(sidecar: SidecarServer, remote: Remote) -> None:
+    """gunicorn raises an OSError (NoMoreData) from wsgi.input when the client goes away."""
+
+    class Gone:
+        def read(self, size: int = -1) -> bytes:
+            raise ConnectionResetError("the client went away")
+
+    body = json.dumps(note_create(remote)).encode()
+    headers = remote.signed_headers("alice", sidecar.inbox, body)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/inbox",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/activity+json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_SIGNATURE": headers["Signature"],
+        "wsgi.input": Gone(),
+    }
+    statuses: list[str] = []
+    out = b"".join(sidecar.sidecar.app(environ, lambda status, _h: statuses.append(status)))
+    assert statuses == ["400 Bad Request"]
+    assert json.loads(out) == {"error": "the body could not be read: the client went away"}

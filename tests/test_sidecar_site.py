@@ -130,3 +130,64 @@ def test_signatures_are_checked_against_the_forwarded_host_only_when_trusted(
             assert reply.status == status, reply.body
     finally:
         remote.stop()
+
+
+# --- routing by path only ---------------------------------------------------------
+
+
+def _raw(
+    server: SidecarServer, method: str, target: str, body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """Send `target` exactly as written (http.client would not rewrite it)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        if body:
+            conn.putheader("Content-Type", "application/activity+json")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_a_url_in_the_query_does_not_route_the_request(server: SidecarServer) -> None:
+    """`GET /x?u=http://x/healthz` is /x (a 404 page), not /healthz."""
+    status, headers, body = _raw(server, "GET", "/x?u=http://x/healthz")
+    assert status == 404
+    assert headers["content-type"].startswith("text/html")
+    assert b'"queued"' not in body
+
+
+def test_a_url_in_the_query_does_not_reach_the_inbox(server: SidecarServer) -> None:
+    """`POST /whatever?n=http://x/inbox` is a POST to /whatever: 405, not the inbox's 415."""
+    status, headers, _ = _raw(server, "POST", "/whatever?n=http://x/inbox", b"{}")
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD"
+
+
+def test_an_absolute_form_target_routes_by_its_path(server: SidecarServer) -> None:
+    """RFC 9112 absolute-form (what a proxy may send) is still the path of that URL."""
+    status, _, body = _raw(server, "GET", f"http://127.0.0.1:{server.port}/healthz?x=http://a/b")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, _, body = _raw(server, "POST", f"http://127.0.0.1:{server.port}/inbox", b"{}")
+    assert (status, json.loads(body)) == (400, {"error": "activity has no id"})  # the inbox
+
+
+def test_an_unencoded_url_resource_is_looked_up_by_webfinger(server: SidecarServer) -> None:
+    """`resource=https://HOST/ap/actor`, unencoded, is a resource: the JRD, not the actor."""
+    status, headers, body = _raw(
+        server, "GET", "/.well-known/webfinger?resource=https://fixers.example/ap/actor"
+    )
+    assert status == 200
+    assert headers["content-type"] == "application/jrd+json"
+    assert json.loads(body)["subject"] == "acct:repair@fixers.example"
+
+
+def test_a_name_too_long_for_the_file_system_is_404_not_500(server: SidecarServer) -> None:
+    """ENAMETOOLONG from the file system was an OSError, hence a 500 (found by the fuzz test)."""
+    status, headers, _ = _raw(server, "GET", "/" + "a" * 300)
+    assert status == 404 and headers["content-type"].startswith("text/html")

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from commsite.config import SiteConfig
+from commsite.config import FederationConfig, SidecarConfig, SiteConfig
 from commsite.content.model import Site
 from commsite.federation.fetch import FetchError
 from commsite.sidecar.admission import acceptable_content_type, signature_key_id
+from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.processing import PUBLIC, classify
 from commsite.sidecar.profiles import profile_from_document
 from commsite.sidecar.ratelimit import RateLimiter
@@ -156,3 +157,44 @@ def test_profiles_refuse_a_document_that_is_not_the_actor() -> None:
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
     assert backoff(20) == timedelta(hours=6)
+
+
+HOSTS_SITE = SiteConfig(
+    title="t",
+    base_url="https://club.example/",
+    federation=FederationConfig(inbox_url="https://inbox.example:8443/ap/inbox"),
+    sidecar=SidecarConfig(host_aliases=("www.club.example", "10.0.0.5:8787")),
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "ours"),
+    [
+        ("club.example", True),
+        ("CLUB.Example:443", True),  # the default port of base_url's scheme
+        ("club.example.", True),
+        ("club.example:8443", False),
+        ("club.example:80", False),
+        ("evil.example", False),
+        ("club.example.evil.example", False),
+        ("inbox.example:8443", True),  # federation.inbox_url, on its port
+        ("inbox.example", False),
+        ("www.club.example:9999", True),  # an alias without a port: any port
+        ("10.0.0.5:8787", True),
+        ("10.0.0.5", False),
+        ("user@club.example", False),
+        ("club.example:x", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_the_hosts_a_delivery_may_be_signed_for(host: str | None, ours: bool) -> None:
+    assert is_our_host(host, host_rules(HOSTS_SITE)) is ours
+
+
+def test_an_http_site_on_a_port_is_that_port_only() -> None:
+    rules = host_rules(SiteConfig(title="t", base_url="http://127.0.0.1:5000/"))
+    assert is_our_host("127.0.0.1:5000", rules)
+    assert not is_our_host("127.0.0.1", rules)  # port 80
+    assert not is_our_host("127.0.0.1:5001", rules)
+    assert is_our_host("[::1]", host_rules(SiteConfig(title="t", base_url="http://[::1]/")))

@@ -326,7 +326,16 @@ def test_digest_must_be_sha256(alice: RSAPrivateKey) -> None:
 def test_host_must_be_signed_on_get(alice: RSAPrivateKey) -> None:
     h = apsig(alice, "GET", "https://site.example/ap/actor", signed_headers=["date"])
     e = refused(InvalidSignature, h, alice, method="GET", path="/ap/actor", body=b"")
-    assert e.reason == "Mastodon requires the Host header to be signed when doing a GET request"
+    assert e.reason.startswith("The Host header must be signed (Mastodon requires it for GET")
+
+
+def test_host_must_be_signed_on_post_too(alice: RSAPrivateKey) -> None:
+    """Without `host` signed, a delivery signed for another server verifies here as well."""
+    h = apsig(alice, signed_headers=["date", "digest"])
+    assert check(apsig(alice), alice).owner == ACTOR  # the same with host signed is fine
+    e = refused(InvalidSignature, h, alice)
+    assert e.reason.startswith("The Host header must be signed")
+    assert "signed for another server could be replayed" in e.reason
 
 
 def test_date_or_created_must_be_signed(alice: RSAPrivateKey) -> None:
@@ -646,3 +655,35 @@ def test_rfc9421_key_rotation(alice: RSAPrivateKey, mallory: RSAPrivateKey) -> N
 def test_date_header_format_is_rfc7231(alice: RSAPrivateKey) -> None:
     now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert ours(alice, now=now)["Date"] == format_datetime(now, usegmt=True)
+
+
+# ------------------------------------------------------------- times no datetime can hold
+
+
+@pytest.mark.parametrize("param", ["created", "expires"])
+def test_a_cavage_timestamp_past_year_9999_is_malformed_not_a_crash(
+    alice: RSAPrivateKey, param: str
+) -> None:
+    """created="999999999999" is year 33658: datetime raised ValueError (a 500)."""
+    h = with_signature_param(ours(alice, algorithm="hs2019"), "headers", "(created) (expires) host")
+    h["Signature"] += ',created="1",expires="1"'
+    h = with_signature_param(h, param, "999999999999")
+    e = refused(MalformedSignature, h, alice)
+    assert e.reason == f"Invalid {param} parameter: 999999999999 is out of range for a date"
+
+
+def test_an_expiry_at_the_end_of_time_is_refused_not_a_crash(alice: RSAPrivateKey) -> None:
+    """expires = 9999-12-31T23:59:59 plus the allowed skew overflowed datetime (a 500)."""
+    h = with_signature_param(ours(alice, algorithm="hs2019"), "headers", "(expires) host digest")
+    h["Signature"] += ',expires="253402300799"'
+    e = refused(InvalidSignature, h, alice)
+    assert e.reason.startswith("Mastodon requires the Date header or (created)")
+
+
+def test_an_rfc9421_created_past_year_9999_is_malformed_not_a_crash(alice: RSAPrivateKey) -> None:
+    h = library_signed(alice)
+    h["Signature-Input"] = h["Signature-Input"].replace(
+        h["Signature-Input"].split("created=")[1].split(";")[0], "999999999999999"
+    )
+    e = refused(MalformedSignature, h, alice)
+    assert e.reason == "Invalid created parameter: 999999999999999 is out of range for a date"

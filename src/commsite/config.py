@@ -63,6 +63,9 @@ class SidecarConfig:
     port: int = 8787
     rebuild_webhook: str | None = None
     data_dir: str = ".commsite"  # relative to the site root
+    # Other names the inbox answers to besides base_url's (and inbox_url's) host:
+    # "host" (any port) or "host:port". A delivery signed for any other Host is 401.
+    host_aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

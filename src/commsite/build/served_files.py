@@ -39,16 +39,19 @@ def resolve(root: Path, url_path: str) -> Path | None:
     rel = url_path.lstrip("/")
     if "\x00" in rel:
         return None
-    candidate = (base / rel).resolve()
-    if candidate != base and base not in candidate.parents:
-        return None
-    if candidate.is_dir():
-        if rel and not rel.endswith("/"):
+    try:
+        candidate = (base / rel).resolve()
+        if candidate != base and base not in candidate.parents:
             return None
-        candidate = candidate / "index.html"
-    if not candidate.is_file() or is_private(candidate.relative_to(base).as_posix()):
+        if candidate.is_dir():
+            if rel and not rel.endswith("/"):
+                return None
+            candidate = candidate / "index.html"
+        if not candidate.is_file() or is_private(candidate.relative_to(base).as_posix()):
+            return None
+        return candidate
+    except OSError:  # a name too long for the file system (ENAMETOOLONG): no such file
         return None
-    return candidate
 
 
 def wants_slash(root: Path, url_path: str) -> bool:

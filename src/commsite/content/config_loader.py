@@ -40,6 +40,9 @@ _BCP47 = re.compile(
 )
 _USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _HOST = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+_HOST_PORT = re.compile(
+    r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>\d{1,5}))?"
+)
 
 
 def derive_handle(title: str) -> str:
@@ -113,6 +116,21 @@ def _hosts(key: str, value: object) -> tuple[str, ...]:
     return tuple(h.lower() for h in hosts)
 
 
+def _host_aliases(key: str, value: object) -> tuple[str, ...]:
+    hosts = f.text_list(key, value)
+    for host in hosts:
+        match = _HOST_PORT.fullmatch(host)
+        if not match or not 0 < int(match.group("port") or 1) < 65536:
+            bare = urlsplit(host).netloc if "://" in host else None
+            raise f.Invalid(
+                f"'{key}' must list host names, with a port if need be (got {f.show(host)})",
+                f"write just the host: {bare}"
+                if bare
+                else "write e.g. www.example.org, or 127.0.0.1:8787 for one port",
+            )
+    return tuple(h.lower() for h in hosts)
+
+
 def _actors(key: str, value: object) -> tuple[str, ...]:
     actors = f.text_list(key, value)
     for actor in actors:
@@ -158,6 +176,7 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "sidecar.port": (f.integer(1, 65535), False),
     "sidecar.rebuild_webhook": (f.http_url, False),
     "sidecar.data_dir": (f.text, False),
+    "sidecar.host_aliases": (_host_aliases, False),
 }
 _STATIC_KEYS = ("community.avatar", "community.header_image")
 
@@ -398,5 +417,6 @@ def _config(v: dict[str, object]) -> SiteConfig:
             port=number("sidecar.port", 8787),
             rebuild_webhook=optional("sidecar.rebuild_webhook"),
             data_dir=text("sidecar.data_dir", ".commsite"),
+            host_aliases=texts("sidecar.host_aliases"),
         ),
     )

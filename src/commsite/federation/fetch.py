@@ -19,6 +19,8 @@ key fetches work against servers in "authorized fetch" mode.
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.client
 import ipaddress
 import json
 import socket
@@ -27,10 +29,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -84,6 +87,39 @@ class Gone(FetchError):
 
 class UnusableKey(FetchError):
     """The keyId led to a document with no usable key, or to a key its owner does not claim."""
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _fetch_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Every way the fetch path can fail on what a stranger sends is a FetchError.
+
+    A hostile keyId or answer reaches parsers that raise their own types: a
+    redirect to file:// makes the signer raise ValueError, an invalid IPv6 URL
+    urlsplit's ValueError, a broken connection OSError or an http.client or
+    urllib3 error that requests did not wrap. Callers (the key cache, the
+    worker) handle FetchError; anything else would have been a 500.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return function(*args, **kwargs)
+        except FetchError:
+            raise
+        except (
+            ValueError,
+            OSError,
+            requests.RequestException,
+            http.client.HTTPException,
+            urllib3.exceptions.HTTPError,
+        ) as exc:
+            url = next((a for a in args if isinstance(a, str)), "")
+            raise FetchError(f"{url}: {type(exc).__name__}: {exc}", url=url) from exc
+
+    return wrapper
 
 
 def user_agent(base_url: str | None = None) -> str:
@@ -214,6 +250,7 @@ class Fetcher:
 
     # -- public API
 
+    @_fetch_errors
     def get_json(self, url: str) -> dict[str, object]:
         """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses."""
         with _Watchdog(self.timeout) as watchdog:
@@ -251,6 +288,7 @@ class Fetcher:
                 return _json_object(body, current, url)
         raise FetchError(f"{url}: more than {self.max_redirects} redirects", url=url)
 
+    @_fetch_errors
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
         """POST `body` with `headers` as given (signed by the caller). Redirects are not followed.
 
@@ -404,6 +442,7 @@ def _key_entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
+@_fetch_errors
 def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
     """Fetch the key `key_id` names and the actor that owns it.
 

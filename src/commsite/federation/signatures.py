@@ -305,18 +305,36 @@ def _check_time_window(
 ) -> None:
     """Mastodon's window: created not > skew in the future; now not > expiry + skew."""
     if created is not None:
-        if created > now + max_skew:
+        if created > _later(now, max_skew):
             raise InvalidSignature(
                 f"Signed request date outside acceptable time window: created {_iso(created)}"
                 f" is more than {max_skew} in the future (now {_iso(now)})"
             )
-        limit = created + EXPIRY_LIMIT
-        expires = min(expires, limit) if expires is not None else created + DEFAULT_EXPIRY
-    if expires is not None and now > expires + max_skew:
+        limit = _later(created, EXPIRY_LIMIT)
+        expires = min(expires, limit) if expires is not None else _later(created, DEFAULT_EXPIRY)
+    if expires is not None and now > _later(expires, max_skew):
         raise InvalidSignature(
             f"Signed request date outside acceptable time window: expired at {_iso(expires)}"
             f" (+{max_skew} allowed skew), now {_iso(now)}"
         )
+
+
+def _later(t: datetime, delta: timedelta) -> datetime:
+    """t + delta, or the last representable moment when that is past year 9999."""
+    try:
+        return t + delta
+    except OverflowError:
+        return datetime.max.replace(tzinfo=UTC)
+
+
+def _from_epoch(seconds: int, what: str) -> datetime:
+    """A Unix time as a datetime; MalformedSignature when no datetime can hold it."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise MalformedSignature(
+            f"Invalid {what} parameter: {seconds} is out of range for a date"
+        ) from None
 
 
 def _iso(t: datetime) -> str:
@@ -326,7 +344,7 @@ def _iso(t: datetime) -> str:
 def _epoch(value: str, what: str) -> datetime:
     if not re.fullmatch(r"\d{1,12}(\.\d+)?", value.strip()):
         raise MalformedSignature(f"Invalid {what} parameter: {value!r} is not a Unix timestamp")
-    return datetime.fromtimestamp(int(float(value)), UTC)
+    return _from_epoch(int(float(value)), what)
 
 
 def _load_public(key: PublicKey) -> RSAPublicKey:
@@ -426,9 +444,10 @@ def _verify_cavage(
         raise InvalidSignature(
             "Mastodon requires the Digest header or (request-target) pseudo-header to be signed"
         )
-    if method == "GET" and "host" not in signed:
+    if "host" not in signed:  # Mastodon asks it of GETs; a POST without it could be replayed
         raise InvalidSignature(
-            "Mastodon requires the Host header to be signed when doing a GET request"
+            "The Host header must be signed (Mastodon requires it for GET requests; commsite"
+            " for every request, or a request signed for another server could be replayed here)"
         )
     if method == "POST" and "digest" not in signed:
         raise InvalidSignature(
@@ -586,8 +605,8 @@ def _verify_rfc9421(
     if expires is not None and not isinstance(expires, int):
         raise MalformedSignature("Invalid expires parameter: not an integer")
     _check_time_window(
-        datetime.fromtimestamp(sig_params["created"], UTC),
-        datetime.fromtimestamp(expires, UTC) if expires is not None else None,
+        _from_epoch(sig_params["created"], "created"),
+        _from_epoch(expires, "expires") if expires is not None else None,
         now,
         max_skew,
     )

@@ -13,9 +13,12 @@ or a hostile sender is refused before it costs a key fetch or a disk write:
 6. a keyId not in the cache while too many new keys are being fetched (all
    hosts together: 5 a second, bursts of 20) -> 429, so invented keyId hosts
    cannot turn us into a fetching machine;
-7. no signature -> 401; a malformed one -> 400; a bad, expired or unverifiable
-   one -> 401 with JSON {"error": reason}; the activity's actor is not the
-   key's owner -> 401;
+7. no signature -> 401; a Host that is not this site's (base_url's host,
+   inbox_url's, or one of sidecar.host_aliases: see sidecar/hosts.py) -> 401,
+   since a delivery signed for another server would verify here too (the
+   signature must cover the Host: `verify` refuses one that does not); a
+   malformed signature -> 400; a bad, expired or unverifiable one -> 401 with
+   JSON {"error": reason}; the activity's actor is not the key's owner -> 401;
 8. the activity is stored (INSERT OR IGNORE on its id) and COMMITted, and only
    then is 202 sent. The same activity again is 202 and stored once.
 
@@ -26,6 +29,10 @@ body, not the id), which is longer than any signature stays valid, so that
 dedupe is a complete replay defence; a separate table of seen signatures would
 only duplicate it. A legitimate redelivery (the sender never saw our 202) is
 the same case and must be 202, or the sender would log a failure.
+
+Every refusal (4xx) is logged by `refusals.log_refusal`, in one line with the remote
+address, the keyId, actor and activity id as far as they are known, and the
+reason the sender is told.
 """
 
 from __future__ import annotations
@@ -42,9 +49,12 @@ from urllib.parse import urlsplit
 from commsite.config import SiteConfig
 from commsite.federation.fetch import FetchError, Gone
 from commsite.federation.signatures import MalformedSignature, SignatureError, verify
+from commsite.sidecar.hosts import host_rules, is_our_host
+from commsite.sidecar.jsonbody import NotJSON, parse_json
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
 from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.store import Store
 from commsite.sidecar.text import clean_json
 
@@ -180,19 +190,34 @@ class Admission:
         self.on_stored = on_stored
         self.max_skew = max_skew
         self.monotonic = monotonic
+        self.hosts = host_rules(config)
 
     def admit(self, request: InboxRequest) -> Answer:
+        seen = _Seen()
+        answer = self._admit(request, seen)
+        if answer.status >= 300:
+            log_refusal(
+                request.remote_addr,
+                answer.status,
+                str(answer.payload.get("error", "")),
+                key_id=seen.key_id,
+                actor=seen.actor,
+                activity_id=seen.activity_id,
+            )
+        return answer
+
+    def _admit(self, request: InboxRequest, seen: _Seen) -> Answer:
+        """The checks, in order; `seen` collects who the request claims to be, for the log."""
+        key_id = seen.key_id = signature_key_id(request.headers)
         if request.content_length is not None and request.content_length > MAX_BODY:
             return _refuse(413, f"body larger than {MAX_BODY} bytes")
         if not acceptable_content_type(request.headers.get("content-type")):
             return _refuse(
                 415, "content type must be application/activity+json or application/ld+json"
             )
-        key_id = signature_key_id(request.headers)
         sender = _host(key_id) or f"addr:{request.remote_addr}"
         wait = self.limiter.take(sender, self.monotonic())
         if wait > 0:
-            log.warning("rate limited %s", sender)
             return _refuse(
                 429, "too many requests", (("Retry-After", self.limiter.retry_after(wait)),)
             )
@@ -200,14 +225,14 @@ class Admission:
             body = _read_limited(request.body, request.content_length)
         except _TooLarge:
             return _refuse(413, f"body larger than {MAX_BODY} bytes")
+        except OSError as exc:  # the sender went away mid-body (gunicorn: NoMoreData)
+            return _refuse(400, f"the body could not be read: {exc}")
         try:
-            # UTF-8 only: what gets stored. Its strings cleaned (sidecar/text.py):
-            # a lone surrogate in `actor` must not reach SQLite or a JSON answer.
-            activity = clean_json(json.loads(body.decode("utf-8")))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            # Strict JSON (sidecar/jsonbody.py), its strings then cleaned
+            # (sidecar/text.py): control characters never reach SQLite or an answer.
+            activity = clean_json(parse_json(body))
+        except NotJSON as exc:
             return _refuse(400, f"body is not JSON: {exc}")
-        except RecursionError:
-            return _refuse(400, "body is not JSON: nested too deeply")
         if not isinstance(activity, dict):
             return _refuse(400, "body is not a JSON object")
         activity_id, type_, actor = (
@@ -215,6 +240,8 @@ class Admission:
             activity.get("type"),
             _id_of(activity.get("actor")),
         )
+        seen.actor = actor
+        seen.activity_id = activity_id if isinstance(activity_id, str) else None
         if not isinstance(activity_id, str) or not activity_id:
             return _refuse(400, "activity has no id")
         if not isinstance(type_, str) or not type_:
@@ -235,6 +262,9 @@ class Admission:
             return Answer(202, {"status": "ignored"})
         if key_id is None:
             return _refuse(401, "request is not signed")
+        host = request.headers.get("host")
+        if not is_our_host(host, self.hosts):
+            return _refuse(401, _not_our_host(host, self.config))
 
         if type_ == "Delete" and _id_of(activity.get("object")) == actor:
             early = self._actor_deletion(activity_id, actor, key_id)
@@ -244,7 +274,6 @@ class Admission:
         if self.keys.cached(key_id) is None:
             wait = self.fetch_limiter.take("key-fetch", self.monotonic())
             if wait > 0:
-                log.warning("too many new keys to fetch; %s must retry", key_id)
                 return _refuse(
                     429,
                     "too many new senders at once",
@@ -264,7 +293,6 @@ class Admission:
         except MalformedSignature as exc:
             return _refuse(400, exc.reason)
         except SignatureError as exc:
-            log.info("signature refused for %s from %s: %s", activity_id, actor, exc.reason)
             if exc.signed_string is not None:
                 log.info("the signing string we compared:\n%s", exc.signed_string)
             return _refuse(401, exc.reason)
@@ -327,6 +355,26 @@ class Admission:
             return Answer(202, {"status": "accepted"})
         log.info("duplicate %s %s from %s", type_, activity_id, actor)
         return Answer(202, {"status": "duplicate"})
+
+
+@dataclass(slots=True)
+class _Seen:
+    """Who a request claims to be, as far as admission got: for the refusal's log line."""
+
+    key_id: str | None = None
+    actor: str | None = None
+    activity_id: str | None = None
+
+
+def _not_our_host(host: str | None, config: SiteConfig) -> str:
+    if not host:
+        return "the request has no Host header: it must name this site"
+    aliases = ", ".join(config.sidecar.host_aliases)
+    return (
+        f"the request was signed for {host}, not for this site ({urlsplit(config.base_url).netloc}"
+        + (f" or {aliases}" if aliases else "")
+        + ")"
+    )
 
 
 def _refuse(status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:

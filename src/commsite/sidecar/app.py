@@ -9,13 +9,17 @@ Routes (paths under the site's base_url path):
   `.well-known/webfinger` is answered live).
 
 No exception reaches the WSGI server: `__call__` logs it with its traceback and
-answers 500 with a JSON body. Works under waitress (what `commsite sidecar`
-runs) and any other WSGI server (gunicorn for several processes).
+answers 500 with a JSON body, and so it does for a response header that would
+break the response (CR, LF, NUL, not latin-1). A 500 is a bug: every problem with
+the request itself is answered 4xx before (tests/test_sidecar_fuzz.py checks it).
+Works under waitress (what `commsite sidecar` runs) and any other WSGI server
+(gunicorn for several processes).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -25,6 +29,7 @@ from commsite import urls
 from commsite.config import SiteConfig
 from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.sidecar.admission import Admission, Answer, InboxRequest
+from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
@@ -53,17 +58,51 @@ def _headers(environ: WSGIEnviron, trust_forwarded_host: bool) -> dict[str, str]
     return headers
 
 
+_ABSOLUTE_FORM = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def _raw_path(environ: WSGIEnviron) -> str:
-    """The path as sent (still percent-encoded): what (request-target) signed."""
+    """The path as sent (still percent-encoded): what (request-target) signed.
+
+    Only the path routes a request. An origin-form target (`/inbox?x=1`) is cut
+    at its `?`, whatever its query holds (`/x?u=http://h/healthz` is `/x`); an
+    absolute-form one (`http://host/inbox`, RFC 9112 3.2.2, which a proxy may
+    send) gives the path of that URL. Anything else is returned as is and
+    matches no route.
+    """
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw:
-        raw = str(raw)
-        if "://" in raw:  # absolute-form request target
-            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
-        return raw.split("?", 1)[0]
+        target = str(raw).split("#", 1)[0].split("?", 1)[0]
+        if _ABSOLUTE_FORM.match(target):
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        return target
     script = environ.get("SCRIPT_NAME", "")
     path = environ.get("PATH_INFO", "")
     return quote((script + path).encode("latin-1"), safe="/:@!$&'()*+,;=-._~%")
+
+
+def _check_headers(headers: tuple[tuple[str, str], ...]) -> None:
+    """Refuse (as a bug) a header the WSGI server would choke on or that would split the
+    response: a route that put request text in a header must not reach start_response."""
+    for name, value in headers:
+        if any(c in value for c in "\r\n\0") or not _latin1(value):
+            raise ValueError(f"response header {name} holds {value!r}")
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refused(
+    environ: WSGIEnviron, status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()
+) -> Response:
+    """An inbox refusal decided before admission: logged as admission logs its own."""
+    log_refusal(str(environ.get("REMOTE_ADDR", "")), status, reason)
+    return json_response(status, {"error": reason}, headers=headers)
 
 
 class SidecarApp:
@@ -89,11 +128,12 @@ class SidecarApp:
     def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         try:
             response = self.route(environ)
-        except Exception:
+            _check_headers(response.headers)
+        except Exception:  # the last resort: a bug, since input problems are 4xx by now
             log.exception(
-                "internal error answering %s %s",
+                "internal error answering %r %r",
                 environ.get("REQUEST_METHOD"),
-                environ.get("PATH_INFO"),
+                environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("PATH_INFO"),
             )
             response = json_response(500, {"error": "internal error"})
         status = f"{response.status} {HTTPStatus(response.status).phrase}"
@@ -108,9 +148,7 @@ class SidecarApp:
         path = _raw_path(environ)
         if path in self.inbox_paths:
             if method != "POST":
-                return json_response(
-                    405, {"error": "the inbox only takes POST"}, headers=(("Allow", "POST"),)
-                )
+                return _refused(environ, 405, "the inbox only takes POST", (("Allow", "POST"),))
             return self.inbox(environ, path)
         if method not in ("GET", "HEAD"):
             return json_response(
@@ -129,9 +167,9 @@ class SidecarApp:
         try:
             length = int(length_text) if length_text else None
         except ValueError:
-            return json_response(400, {"error": "Content-Length is not a number"})
+            return _refused(environ, 400, "Content-Length is not a number")
         if length is not None and length < 0:
-            return json_response(400, {"error": "Content-Length is negative"})
+            return _refused(environ, 400, "Content-Length is negative")
         request = InboxRequest(
             method="POST",
             path=path,
