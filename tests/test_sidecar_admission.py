@@ -164,6 +164,8 @@ def test_activitypub_content_types_are_accepted(
         (b'{"id": "https://a.example/1", "actor": "https://a.example/u"}', "activity has no type"),
         (b'{"id": "https://a.example/1", "type": "Create"}', "activity has no actor"),
         (b"[" * 200_000 + b"]" * 200_000, "body is not JSON: nested too deeply"),
+        # Deep enough for the readers after the parser (they recurse), not for json.loads.
+        (b'{"a": ' * 900 + b"1" + b"}" * 900, "body is not JSON: nested deeper than 64 levels"),
         ('{"id": "x"}'.encode("utf-16"), "body is not JSON: 'utf-8' codec can't decode"),
     ],
 )

@@ -18,6 +18,20 @@ def _no_constant(name: str) -> Any:
 
 
 _MAX_DIGITS = 4300  # Python's own limit on converting digits to an int
+_MAX_DEPTH = 64  # ActivityPub documents nest a few levels; every reader after this recurses
+
+
+def _depth(value: Any) -> int:
+    """How deeply `value` nests arrays and objects, counted without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level + 1)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def _int(text: str) -> int:
@@ -40,13 +54,15 @@ def parse_json(body: bytes) -> Any:
     Beyond what json.loads refuses: NaN and Infinity (not JSON), numbers out of
     a float's range, integers longer than Python converts (a ValueError, not a
     JSONDecodeError, which used to answer 500), nesting deeper than
-    the parser recurses, and strings with a lone surrogate such as "\\ud800",
-    which are not Unicode and could not be stored or sent on as UTF-8.
+    64 levels (the readers after this one recurse), and strings with a lone
+    surrogate such as "\\ud800", which are not Unicode and could not be stored or sent on as UTF-8.
     """
     try:
         value = json.loads(
             body.decode("utf-8"), parse_constant=_no_constant, parse_int=_int, parse_float=_float
         )
+        if _depth(value) > _MAX_DEPTH:
+            raise NotJSON(f"nested deeper than {_MAX_DEPTH} levels")
         json.dumps(value, ensure_ascii=False).encode("utf-8")
     except NotJSON:
         raise
