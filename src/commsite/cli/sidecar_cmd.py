@@ -137,6 +137,7 @@ def sidecar(
         trust_forwarded_host=trust_forwarded_host,
         rate=rate,
         burst=burst,
+        threads=threads,
     )
     try:
         running = open_sidecar(site, options)
@@ -146,7 +147,7 @@ def sidecar(
     port = port if port is not None else running.config.sidecar.port
     # Bind before the banner, so a busy port is one clear line, not a traceback.
     try:
-        server = waitress_server(running, host, port, threads=threads)
+        server = waitress_server(running, host, port)
     except CommsiteError as exc:
         running.close()
         raise _fail(exc) from exc

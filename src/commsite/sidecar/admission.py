@@ -12,7 +12,9 @@ or a hostile sender is refused before it costs a key fetch or a disk write:
 5. a blocked actor or domain -> 202, dropped, logged (no key fetch);
 6. a keyId not in the cache while too many new keys are being fetched (all
    hosts together: 5 a second, bursts of 20) -> 429, so invented keyId hosts
-   cannot turn us into a fetching machine;
+   cannot turn us into a fetching machine; a key fetch that finds no free slot
+   (sidecar/fetchslots.py: half the server's threads, 2 per remote host) -> 503
+   with Retry-After, so slow key servers cannot take every thread;
 7. no signature -> 401; a malformed one -> 400; a bad, expired or unverifiable
    one -> 401 with JSON {"error": reason}; the activity's actor is not the
    key's owner -> 401;
@@ -42,6 +44,7 @@ from urllib.parse import urlsplit
 from commsite.config import SiteConfig
 from commsite.federation.fetch import FetchError, Gone
 from commsite.federation.signatures import MalformedSignature, SignatureError, verify
+from commsite.sidecar.fetchslots import NoFetchSlot
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
 from commsite.sidecar.ratelimit import RateLimiter
@@ -260,6 +263,8 @@ class Admission:
             )
         except MalformedSignature as exc:
             return _refuse(400, exc.reason)
+        except NoFetchSlot as exc:
+            return _busy(key_id, exc)
         except SignatureError as exc:
             log.info("signature refused for %s from %s: %s", activity_id, actor, exc.reason)
             if exc.signed_string is not None:
@@ -283,6 +288,8 @@ class Admission:
             return None
         try:
             self.keys.fetch(key_id)
+        except NoFetchSlot as exc:
+            return _busy(key_id, exc)
         except Gone:
             log.info("actor %s is gone (key fetch 404/410): accepting its Delete", actor)
             return self._store(activity_id, "Delete", actor, key_id, None)
@@ -328,3 +335,8 @@ class Admission:
 
 def _refuse(status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
     return Answer(status, {"error": reason}, headers)
+
+
+def _busy(key_id: str, exc: NoFetchSlot) -> Answer:
+    log.warning("no slot to fetch key %s (%s); the sender must retry", key_id, exc.reason)
+    return _refuse(503, exc.reason, (("Retry-After", str(exc.retry_after)),))
