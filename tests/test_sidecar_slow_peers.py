@@ -169,12 +169,20 @@ def test_a_key_fetch_is_bounded_as_a_whole_and_says_busy_when_slots_are_taken(
     tmp_path: Path, remote: Remote, origin: SiteOrigin
 ) -> None:
     """A dripping key server costs its sender 401 within the key fetch deadline; a second
-    fetch from the same host while the slots are taken is 503 with Retry-After at once."""
+    fetch from the same host while the slots are taken is 503 with Retry-After at once,
+    and such refusals do not spend the new-key budget (2 here) of the senders after them."""
     write_site(tmp_path, origin.base_url)
     drip = DripServer()
     key = new_key()
     try:
-        with running(tmp_path, threads=2, key_fetch_timeout=1.5, key_fetches_per_host=1) as server:
+        with running(
+            tmp_path,
+            threads=2,
+            key_fetch_timeout=1.5,
+            key_fetches_per_host=1,
+            key_fetch_rate=0.01,
+            key_fetch_burst=2,
+        ) as server:
             replies: dict[str, Any] = {}
 
             def slow_sender() -> None:
@@ -194,14 +202,21 @@ def test_a_key_fetch_is_bounded_as_a_whole_and_says_busy_when_slots_are_taken(
                 server.inbox, note_create(actor), key=key, key_id=actor + "#main-key"
             )
             second_seconds = time.monotonic() - started
+            third = remote.deliver(
+                server.inbox, note_create(actor), key=key, key_id=actor + "#main-key"
+            )
             first.join(timeout=10)
             assert not first.is_alive()
+            # The slot is free again, and the budget has a fetch left for a new sender.
+            honest = timed_delivery(remote, server.inbox)[0]
     finally:
         drip.close()
     assert second.status == 503
     assert second.headers["retry-after"] == "2"
     assert "already under way" in second.json["error"]
     assert second_seconds < 1.0
+    assert third.status == 503
+    assert honest == 202
     assert replies["first"].status == 401
     assert "timed out" in replies["first"].json["error"]
     assert replies["first_seconds"] < 1.5 + 2.0

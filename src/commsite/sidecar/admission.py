@@ -242,6 +242,9 @@ class Admission:
                 return early
 
         if self.keys.cached(key_id) is None:
+            busy = self.keys.fetch_busy(key_id)  # before a token: a refusal must not spend one
+            if busy is not None:
+                return _busy(key_id, busy)
             wait = self.fetch_limiter.take("key-fetch", self.monotonic())
             if wait > 0:
                 log.warning("too many new keys to fetch; %s must retry", key_id)

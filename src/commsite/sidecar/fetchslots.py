@@ -48,18 +48,28 @@ class FetchSlots:
         self._in_flight = 0
         self._by_host: dict[str, int] = {}
 
+    def busy(self, host: str) -> NoFetchSlot | None:
+        """Why a fetch from `host` would find no slot now, or None (a slot is free)."""
+        with self._lock:
+            return self._busy(host.lower())
+
+    def _busy(self, host: str) -> NoFetchSlot | None:
+        if self._by_host.get(host, 0) >= self.per_host:
+            return NoFetchSlot(
+                f"{self.per_host} key fetches from {host} are already under way", self.retry_after
+            )
+        if self._in_flight >= self.total:
+            return NoFetchSlot("too many key fetches under way", self.retry_after)
+        return None
+
     @contextmanager
     def hold(self, host: str) -> Iterator[None]:
         """Hold a slot for a fetch from `host` while the block runs; NoFetchSlot if none."""
         host = host.lower()
         with self._lock:
-            if self._by_host.get(host, 0) >= self.per_host:
-                raise NoFetchSlot(
-                    f"{self.per_host} key fetches from {host} are already under way",
-                    self.retry_after,
-                )
-            if self._in_flight >= self.total:
-                raise NoFetchSlot("too many key fetches under way", self.retry_after)
+            busy = self._busy(host)
+            if busy is not None:
+                raise busy
             self._in_flight += 1
             self._by_host[host] = self._by_host.get(host, 0) + 1
         try:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
 from commsite.federation.signatures import InvalidSignature, PublicKey
-from commsite.sidecar.fetchslots import FetchSlots
+from commsite.sidecar.fetchslots import FetchSlots, NoFetchSlot
 from commsite.sidecar.store import Store, iso
 
 __all__ = ["KeyCache"]
@@ -70,6 +70,10 @@ class KeyCache:
             return self.fetch(key_id)
         except FetchError as exc:
             raise InvalidSignature(f"could not fetch key {key_id}: {exc}") from exc
+
+    def fetch_busy(self, key_id: str) -> NoFetchSlot | None:
+        """Why fetching `key_id` now would find no slot, or None (a look, not a claim)."""
+        return self.slots.busy(_origin(key_id))
 
     def fetch(self, key_id: str) -> PublicKey:
         """Fetch the key now and cache it; FetchError (Gone, BlockedAddress...) and

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
@@ -28,7 +28,6 @@ from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.keys import key_id, load_private_key
 from commsite.sidecar.admission import Admission
 from commsite.sidecar.app import SidecarApp
-from commsite.sidecar.connections import ConnectionLimits, guarded_server
 from commsite.sidecar.fetchslots import FetchSlots
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
@@ -38,6 +37,9 @@ from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
 from commsite.sidecar.targets import Targets
 from commsite.sidecar.worker import RebuildNotifier, Worker
+
+if TYPE_CHECKING:
+    from commsite.sidecar.connections import ConnectionLimits
 
 __all__ = [
     "Options",
@@ -225,6 +227,8 @@ def waitress_server(
     whether X-Forwarded-Host counts is the app's decision (--trust-forwarded-host),
     so they are passed through to it.
     """
+    from commsite.sidecar.connections import ConnectionLimits, guarded_server  # waitress: lazily
+
     return guarded_server(
         sidecar.app,
         listening_socket(host, port),
