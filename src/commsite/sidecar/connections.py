@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1  # seconds between deadline checks (waitress's cleanup_interval)
 REPORT_EVERY = 10.0  # seconds between log lines about closed connections
+ACCEPT_BATCH = 64  # connections accepted per turn of waitress's loop, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class _Channel(HTTPChannel):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # time.time(), like waitress's creation_time/last_activity; None: no request partly in.
         self.began: float | None = self.creation_time
+        self.group = _address_group(self.addr)
 
     def received(self, data: bytes) -> bool:
         result: bool = super().received(data)
@@ -115,12 +117,11 @@ class _GuardedServer(TcpWSGIServer):  # type: ignore[misc]
                 log.debug("closing %s: its %s took over %ss", channel.addr, what, limit)
                 channel.will_close = True
 
-    def _victim(self) -> _Channel | None:
+    def _victims(self) -> list[_Channel]:
+        """Connections that may be closed to make room, the first to go first."""
         candidates = [c for c in self._channels() if c.evictable()]
-        if not candidates:
-            return None
-        held = Counter(_address_group(c.addr) for c in candidates)
-        return min(candidates, key=lambda c: (-held[_address_group(c.addr)], c.waiting_since()))
+        held = Counter(c.group for c in candidates)
+        return sorted(candidates, key=lambda c: (-held[c.group], c.waiting_since()))
 
     def _full(self) -> bool:
         return len(self.active_channels) >= self.limits.connection_limit
@@ -134,15 +135,28 @@ class _GuardedServer(TcpWSGIServer):  # type: ignore[misc]
             return False
         # Full: accept only when a waiting connection can make room (else the new ones
         # wait in the listen backlog, as with plain waitress).
-        return not self._full() or self._victim() is not None
+        return not self._full() or any(c.evictable() for c in self._channels())
 
     def handle_accept(self) -> None:
-        if self._full():
-            victim = self._victim()
-            if victim is not None:
+        """Accept what waits in the backlog (up to ACCEPT_BATCH), making room as needed.
+
+        waitress accepts one connection per turn of its loop, whose every turn costs time
+        in proportion to the open connections: an attacker reconnecting as fast as it is
+        closed would keep a new sender's connection queued behind its own."""
+        victims: list[_Channel] | None = None
+        for _ in range(ACCEPT_BATCH):
+            if self._full():
+                if victims is None:
+                    victims = self._victims()
+                if not victims:
+                    return
+                victim = victims.pop(0)
                 victim.will_close = True  # closed by the loop, like waitress's own timeouts
                 self._evicted(victim)
-        super().handle_accept()
+            before = len(self.active_channels)
+            super().handle_accept()
+            if len(self.active_channels) == before:
+                return  # nothing more waiting (or an accept error, which waitress logged)
 
     evictions = 0
     _last_report = 0.0
