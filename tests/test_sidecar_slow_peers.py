@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from commsite.sidecar.connections import ConnectionLimits, guarded_server
+from commsite.sidecar.connections import ConnectionLimits, _address_group, guarded_server
 from sidecar_peer import PUBLIC, Remote, SiteOrigin, new_key, post, running, write_site
 
 # ------------------------------------------------------------------------------- helpers
@@ -395,3 +395,12 @@ def test_a_prompt_request_is_answered_and_kept_alive(strict_server: int) -> None
                 assert chunk
                 answer += chunk
             assert answer.startswith(b"HTTP/1.1 200 OK")
+
+
+def test_connections_are_counted_by_address_and_ipv6_by_its_64() -> None:
+    """An IPv6 attacker has a /64 to pick addresses from: it counts as one address."""
+    assert _address_group(("2001:db8:1:2::1", 5, 0, 0)) == "2001:db8:1:2::/64"
+    assert _address_group(("2001:db8:1:2:ffff::9", 5, 0, 0)) == "2001:db8:1:2::/64"
+    assert _address_group(("2001:db8:1:3::1", 5, 0, 0)) == "2001:db8:1:3::/64"
+    assert _address_group(("::ffff:198.51.100.7", 5, 0, 0)) == "198.51.100.7"
+    assert _address_group(("198.51.100.7", 5)) == "198.51.100.7"

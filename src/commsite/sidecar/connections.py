@@ -18,7 +18,9 @@ closes connections idle for `channel_timeout`). A few hundred such connections
   request, or idle) is closed, taken from the address that holds the most such
   connections (IPv6 by /64). A complete request being answered is never cut.
   A sender's request arrives right after it connects, so it is served; the
-  connections an attacker keeps open are the ones that go.
+  connections an attacker keeps open are the ones that go. The backlog is
+  accepted up to `ACCEPT_BATCH` at a time, so reconnecting attackers cannot
+  keep a new sender queued behind them.
 
 Checked every `CHECK_EVERY` seconds, in waitress's own loop thread.
 """
