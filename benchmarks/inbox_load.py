@@ -544,6 +544,7 @@ def attack_run(
     ]
     for name, cell in rows:
         print(f"  {name:22}{cell(quiet):>16}{cell(attacked):>16}")
+    print("  (other answers: 0 = none within 120 s, or the connection was reset)")
     if scenario == "slow-keys":
         print(f"  attackers' answers: {dict(sorted(attack_counts.items()))} (0 = no answer)")
     else:
