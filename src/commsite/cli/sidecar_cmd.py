@@ -100,7 +100,12 @@ def _fail(exc: CommsiteError) -> click.ClickException:
 )
 @click.option("--rate", default=10.0, show_default=True, help="Requests a second per domain.")
 @click.option("--burst", default=100, show_default=True, help="Burst allowed per domain.")
-@click.option("--threads", default=8, show_default=True, help="waitress worker threads.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    help="waitress worker threads (at most half of them fetch keys at once).",
+)
 def sidecar(
     site: Path,
     host: str | None,
