@@ -1,6 +1,8 @@
 """Inbox load and crash benchmark: signed deliveries against a `commsite sidecar` subprocess.
 
     python benchmarks/inbox_load.py [--n 2000] [--concurrency 16] [--crash-only] [--keep DIR]
+    python benchmarks/inbox_load.py --scenario slow-keys [--attackers 24] [--seconds 10]
+    python benchmarks/inbox_load.py --scenario slowloris [--attackers 400] [--seconds 10]
 
 1. Load run: N Create{Note} deliveries, each signed beforehand with `apsig`
    (an independent implementation) by one of several loopback "remote" actors,
@@ -11,6 +13,17 @@
    activity ids that were answered 202 is compared with the set in the
    database. Exit status 1 if any acknowledged activity was lost.
 
+The attack scenarios measure valid deliveries (keys cached, a new connection
+each, `concurrency` clients, `seconds` long) without an attack, then during one,
+and print p50/p99/max side by side:
+
+* slow-keys: `attackers` senders (default 24) whose keyIds point at 4 loopback
+  hosts that drip their answer a byte every 0.5 s; each sends again 0.2 s after
+  its answer, with a new keyId every time (issue 15, point 9);
+* slowloris: `attackers` connections (default 400) from 127.0.0.2, each sending
+  a header byte a second and reopened when closed, against `--serve-site`
+  (issue 15, point 10).
+
 The rate limiter is opened up (--rate/--burst) so the numbers measure
 admission, not the limiter.
 """
@@ -18,6 +31,7 @@ admission, not the limiter.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -32,6 +46,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -124,7 +139,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_sidecar(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_sidecar(
+    root: Path, port: int, log: Path, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-c",
@@ -139,6 +156,7 @@ def start_sidecar(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
         "1000000",
         "--threads",
         "16",
+        *extra,
     ]
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
@@ -261,8 +279,9 @@ def load_run(remote: Remote, work: Path, n: int, concurrency: int) -> None:
     process = start_sidecar(root, port, work / "load-sidecar.log")
     try:
         deliveries = presign(remote, f"http://127.0.0.1:{port}/inbox", n, "load")
-        # Warm the key cache (one fetch per actor), as a running sidecar would have.
-        fire(port, presign(remote, f"http://127.0.0.1:{port}/inbox", ACTORS, "warm"), ACTORS)
+        # Warm the key cache (one fetch per actor, one at a time: 2 at once per host at most),
+        # as a running sidecar would have.
+        fire(port, presign(remote, f"http://127.0.0.1:{port}/inbox", ACTORS, "warm"), 1)
         latencies, statuses, acked, seconds = fire(port, deliveries, concurrency)
     finally:
         process.send_signal(signal.SIGTERM)
@@ -307,17 +326,255 @@ def crash_run(remote: Remote, work: Path, n: int, concurrency: int) -> bool:
     return not lost
 
 
+# ----------------------------------------------------------------------------- attacks
+
+
+def fire_for(
+    port: int, deliveries: list[tuple[str, bytes, dict[str, str]]], clients: int, seconds: float
+) -> tuple[list[float], Counter[int]]:
+    """POST from `clients` threads, a new connection each, for `seconds`; latencies of 202s."""
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    todo = iter(deliveries)
+    deadline = time.monotonic() + seconds
+
+    def client() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                item = next(todo, None)
+            if item is None:
+                return
+            _, body, headers = item
+            start = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            try:
+                conn.request("POST", "/inbox", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except OSError:
+                status = 0
+            finally:
+                conn.close()
+            elapsed = time.perf_counter() - start
+            with lock:
+                statuses[status] += 1
+                if status == 202:
+                    latencies.append(elapsed)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses
+
+
+class DripHost(ThreadingHTTPServer):
+    """A remote host whose every answer comes a byte every 0.5 s (for 60 s at most)."""
+
+    daemon_threads = True
+
+    def __init__(self, stop: threading.Event) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/activity+json\r\n" * 3
+                for byte in answer[:120]:
+                    if stop.wait(0.5):
+                        return
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, args=(0.1,), daemon=True).start()
+
+    def actor(self, user: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/users/{user}"
+
+
+@contextlib.contextmanager
+def slow_keys(port: int, attackers: int) -> Iterator[Counter[int]]:
+    """`attackers` senders whose keys drip in from 4 hosts, until the block ends."""
+    stop = threading.Event()
+    hosts = [DripHost(stop) for _ in range(4)]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    url = f"http://127.0.0.1:{port}/inbox"
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def attacker(i: int) -> None:
+        host = hosts[i % len(hosts)]
+        for n in range(10_000):
+            if stop.is_set():
+                return
+            actor = host.actor(f"slow{i}-{n}")
+            body = json.dumps(
+                {"id": actor + "/1", "type": "Like", "actor": actor, "object": actor + "/2"}
+            ).encode()
+            headers = Signer(
+                headers={"Content-Type": "application/activity+json"},
+                private_key=key,
+                method="POST",
+                url=url,
+                key_id=actor + "#main-key",
+                body=body,
+            ).sign()
+            headers.pop("Authorization", None)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            try:
+                conn.request("POST", "/inbox", body=body, headers=headers)
+                status = conn.getresponse().status
+            except OSError:
+                status = 0
+            finally:
+                conn.close()
+            with lock:
+                statuses[status] += 1
+            stop.wait(0.2)
+
+    threads = [threading.Thread(target=attacker, args=(i,)) for i in range(attackers)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # let the attack take hold before measuring
+    try:
+        yield statuses
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=130)
+        for host in hosts:
+            host.shutdown()
+            host.server_close()
+
+
+@contextlib.contextmanager
+def slowloris(port: int, connections: int) -> Iterator[Counter[int]]:
+    """`connections` connections from 127.0.0.2 sending a header byte a second each,
+    reopened when the server closes them, until the block ends."""
+    stop = threading.Event()
+    counts: Counter[int] = Counter()  # 1: opened, 0: closed by the server
+
+    def connect() -> socket.socket | None:
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.2", 0))
+            sock.settimeout(5)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        except OSError:
+            sock.close()
+            return None
+        counts[1] += 1
+        return sock
+
+    def run() -> None:
+        socks = [connect() for _ in range(connections)]
+        try:
+            while not stop.wait(1.0):
+                for i, sock in enumerate(socks):
+                    if stop.is_set():
+                        break
+                    try:
+                        if sock is None:
+                            raise OSError
+                        sock.send(b"a")
+                    except OSError:
+                        counts[0] += sock is not None
+                        if sock is not None:
+                            sock.close()
+                        socks[i] = connect()
+        finally:
+            for sock in socks:
+                if sock is not None:
+                    sock.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    time.sleep(2.0)  # let the attack take hold before measuring
+    try:
+        yield counts
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def attack_run(
+    remote: Remote,
+    work: Path,
+    scenario: str,
+    attackers: int,
+    seconds: float,
+    clients: int,
+) -> None:
+    root = work / f"{scenario}-site"
+    write_site(root)
+    port = free_port()
+    extra = ("--serve-site",) if scenario == "slowloris" else ()
+    process = start_sidecar(root, port, work / f"{scenario}-sidecar.log", extra)
+    attack: Callable[[int, int], contextlib.AbstractContextManager[Counter[int]]]
+    attack = slow_keys if scenario == "slow-keys" else slowloris
+    try:
+        url = f"http://127.0.0.1:{port}/inbox"
+        fire(port, presign(remote, url, ACTORS, "warm"), 1)  # keys cached
+        quiet = fire_for(port, presign(remote, url, 3000, "quiet"), clients, seconds)
+        with attack(port, attackers) as attack_counts:
+            attacked = fire_for(port, presign(remote, url, 3000, "attack"), clients, seconds)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    what = {
+        "slow-keys": f"{attackers} senders whose keys drip in (a byte every 0.5 s, 4 hosts)",
+        "slowloris": f"{attackers} connections sending a header byte a second (--serve-site)",
+    }[scenario]
+    print(f"{scenario}: {what}")
+    print(f"  valid deliveries: {clients} clients, a new connection each, {seconds:.0f} s a phase")
+    print(f"  {'':22}{'without attack':>16}{'with attack':>16}")
+    rows = [
+        ("answered 202", lambda r: f"{len(r[0])}"),
+        ("other answers", lambda r: str(dict(sorted((k, v) for k, v in r[1].items() if k != 202)))),
+        ("p50", lambda r: f"{statistics.median(r[0]) * 1000:.1f} ms" if r[0] else "-"),
+        ("p99", lambda r: f"{percentile(r[0], 0.99) * 1000:.1f} ms" if r[0] else "-"),
+        ("max", lambda r: f"{max(r[0]) * 1000:.1f} ms" if r[0] else "-"),
+    ]
+    for name, cell in rows:
+        print(f"  {name:22}{cell(quiet):>16}{cell(attacked):>16}")
+    print("  (other answers: 0 = none within 120 s, or the connection was reset)")
+    if scenario == "slow-keys":
+        print(f"  attackers' answers: {dict(sorted(attack_counts.items()))} (0 = no answer)")
+    else:
+        print(
+            f"  attack connections opened: {attack_counts[1]},"
+            f" closed by the server: {attack_counts[0]}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="deliveries per run")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--crash-only", action="store_true", help="skip the load run")
     parser.add_argument("--keep", type=Path, help="work in this directory and keep it")
+    parser.add_argument("--scenario", choices=("load", "slow-keys", "slowloris"), default="load")
+    parser.add_argument("--attackers", type=int, help="slow-keys: 24, slowloris: 400")
+    parser.add_argument("--seconds", type=float, default=10.0, help="of each attack phase")
+    parser.add_argument("--clients", type=int, default=4, help="valid senders in attack runs")
     args = parser.parse_args()
     remote = Remote(ACTORS)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
+        if args.scenario != "load":
+            attackers = args.attackers or (24 if args.scenario == "slow-keys" else 400)
+            attack_run(remote, work, args.scenario, attackers, args.seconds, args.clients)
+            remote.server.shutdown()
+            return 0
         if not args.crash_only:
             load_run(remote, work, args.n, args.concurrency)
         ok = crash_run(remote, work, args.n, args.concurrency)

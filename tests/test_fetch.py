@@ -399,6 +399,57 @@ def test_timeout_on_a_slow_server(allowed: Server) -> None:
         assert time.monotonic() - started < 2
 
 
+def test_one_deadline_for_a_key_document_and_its_owner(allowed: Server, key: RSAPrivateKey) -> None:
+    """Each document drips in just within the fetcher's timeout; the key fetch as a whole
+    still ends at its own deadline, not at twice the timeout."""
+    pem = public_key_pem(key)
+    actor = _actor(allowed, "slow", pem)
+    key_id = allowed.url("/users/slow/main-key")
+    actor["publicKey"]["id"] = key_id
+
+    def drip(doc: dict[str, Any]) -> Route:
+        def route(h: Handler) -> None:
+            data = json.dumps(doc).encode()
+            h.send_response(200)
+            h.send_header("Content-Type", AS_JSON)
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            for start in range(0, len(data), len(data) // 6 + 1):  # 7 pieces, 0.2 s apart
+                h.wfile.write(data[start : start + len(data) // 6 + 1])
+                h.wfile.flush()
+                time.sleep(0.2)
+
+        return route
+
+    allowed.routes["/users/slow"] = drip(actor)
+    allowed.routes["/users/slow/main-key"] = drip(
+        {"id": key_id, "owner": actor["id"], "publicKeyPem": pem}
+    )
+    assert fetch_public_key(fetcher(timeout=5), key_id).pem == pem  # each ~1.4 s: fine
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out after"):
+        fetch_public_key(fetcher(timeout=2.5), key_id, timeout=2.0)
+    assert time.monotonic() - started < 2.0 + 1.0
+
+
+def test_name_resolution_is_inside_the_deadline(allowed: Server) -> None:
+    """A keyId's domain has the sender's own name server, which may answer slowly."""
+    allowed.routes["/object"] = lambda h: h.send_json({"ok": True})
+    release = threading.Event()
+
+    def slow_resolver(host: str, port: int) -> list[str]:
+        release.wait(10)
+        return ["127.0.0.2"]
+
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        fetcher(timeout=0.5, resolver=slow_resolver).get_json(allowed.url("/object"))
+    assert time.monotonic() - started < 1.5
+    release.set()
+    fast = fetcher(timeout=0.5, resolver=lambda host, port: ["127.0.0.2"])
+    assert fast.get_json(allowed.url("/object")) == {"ok": True}
+
+
 # ------------------------------------------------------------------------- signed GETs
 
 

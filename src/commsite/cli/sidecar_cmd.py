@@ -100,7 +100,12 @@ def _fail(exc: CommsiteError) -> click.ClickException:
 )
 @click.option("--rate", default=10.0, show_default=True, help="Requests a second per domain.")
 @click.option("--burst", default=100, show_default=True, help="Burst allowed per domain.")
-@click.option("--threads", default=8, show_default=True, help="waitress worker threads.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    help="waitress worker threads (at most half of them fetch keys at once).",
+)
 def sidecar(
     site: Path,
     host: str | None,
@@ -137,6 +142,7 @@ def sidecar(
         trust_forwarded_host=trust_forwarded_host,
         rate=rate,
         burst=burst,
+        threads=threads,
     )
     try:
         running = open_sidecar(site, options)
@@ -146,7 +152,7 @@ def sidecar(
     port = port if port is not None else running.config.sidecar.port
     # Bind before the banner, so a busy port is one clear line, not a traceback.
     try:
-        server = waitress_server(running, host, port, threads=threads)
+        server = waitress_server(running, host, port)
     except CommsiteError as exc:
         running.close()
         raise _fail(exc) from exc

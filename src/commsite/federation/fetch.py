@@ -10,7 +10,10 @@ The sidecar fetches URLs that strangers choose (keyIds, actors, objects), so `Fe
   cannot swap in 127.0.0.1) while keeping the Host header, TLS SNI and certificate checks on the
   hostname;
 * follows redirects itself, re-checking every hop, at most `max_redirects`;
-* bounds the time of the whole exchange (`timeout`) and the size of the body (`max_bytes`).
+* bounds the time of the whole exchange (`timeout`: name resolution, connect, TLS, headers and
+  body, every redirect, by the wall clock, not per read) and the size of the body (`max_bytes`);
+  `get_json(url, deadline=...)` shares one deadline between several fetches (a key document
+  and its owner's actor in `fetch_public_key`).
 
 GETs are signed (draft-cavage over ``(request-target) host date``) when a signer is given, so
 key fetches work against servers in "authorized fetch" mode.
@@ -153,11 +156,13 @@ class _Watchdog:
     """Bounds a whole exchange in time: at the deadline, the sockets it watches are shut down.
 
     Per-read socket timeouts alone let a server that drips a byte at a time hold us forever.
+    `deadline` (time.monotonic()) ends it sooner, when an outer exchange shares one.
     """
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.deadline = time.monotonic() + seconds
+    def __init__(self, seconds: float, deadline: float | None = None) -> None:
+        now = time.monotonic()
+        self.deadline = now + seconds if deadline is None else min(now + seconds, deadline)
+        self.seconds = round(self.deadline - now, 1)
         self.fired = False
         self._timers: list[threading.Timer] = []
 
@@ -181,6 +186,33 @@ class _Watchdog:
     def __exit__(self, *exc: object) -> None:
         for timer in self._timers:
             timer.cancel()
+
+
+def _resolve_within(
+    resolver: Callable[[str, int], Iterable[str]], host: str, port: int, seconds: float
+) -> list[str]:
+    """`resolver(host, port)`, or TimeoutError after `seconds`.
+
+    getaddrinfo has no timeout of its own, and the name server of a keyId's domain is the
+    sender's to choose: a slow one would hold the caller for the resolver's retries (tens of
+    seconds). The lookup runs in a daemon thread that is left to finish on its own."""
+    found: list[str] = []
+    failed: list[BaseException] = []
+
+    def lookup() -> None:
+        try:
+            found.extend(resolver(host, port))
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+
+    thread = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(max(seconds, 0.0))
+    if thread.is_alive():
+        raise TimeoutError(f"resolving {host} took over {seconds:.1f}s")
+    if failed:
+        raise failed[0]
+    return found
 
 
 def _pinned_adapter(address: str, watchdog: _Watchdog) -> HTTPAdapter:
@@ -251,9 +283,11 @@ class Fetcher:
     # -- public API
 
     @_fetch_errors
-    def get_json(self, url: str) -> dict[str, object]:
-        """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses."""
-        with _Watchdog(self.timeout) as watchdog:
+    def get_json(self, url: str, *, deadline: float | None = None) -> dict[str, object]:
+        """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses.
+
+        Done within `timeout` seconds, and by `deadline` (a time.monotonic() value) if given."""
+        with _Watchdog(self.timeout, deadline) as watchdog:
             current = url
             for _hop in range(self.max_redirects + 1):
                 response = self._signed_get(current, watchdog, include_query=True)
@@ -311,8 +345,10 @@ class Fetcher:
 
     # -- the mechanism
 
-    def check_url(self, url: str) -> tuple[str, str]:
-        """The (host, address) to connect to for `url`, or BlockedAddress/FetchError."""
+    def check_url(self, url: str, *, within: float | None = None) -> tuple[str, str]:
+        """The (host, address) to connect to for `url`, or BlockedAddress/FetchError.
+
+        `within`: seconds the name resolution may take (FetchError after that)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise BlockedAddress(f"{url}: only http and https URLs are fetched", url=url)
@@ -324,7 +360,12 @@ class Fetcher:
         except ValueError as exc:
             raise FetchError(f"{url}: bad port", url=url) from exc
         try:
-            addresses = list(self.resolver(host, port))
+            if within is None:
+                addresses = list(self.resolver(host, port))
+            else:
+                addresses = _resolve_within(self.resolver, host, port, within)
+        except TimeoutError as exc:
+            raise FetchError(f"{url}: timed out: {exc}", url=url) from exc
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"{url}: cannot resolve {host}: {exc}", url=url) from exc
         if not addresses:
@@ -371,10 +412,12 @@ class Fetcher:
         body: bytes | None,
         watchdog: _Watchdog,
     ) -> requests.Response:
-        _host, address = self.check_url(url)
+        if watchdog.remaining() <= 0:
+            raise self._timed_out(url, watchdog)
+        _host, address = self.check_url(url, within=watchdog.remaining())
         remaining = watchdog.remaining()
         if remaining <= 0:
-            raise self._timed_out(url)
+            raise self._timed_out(url, watchdog)
         session = requests.Session()
         session.trust_env = False  # no proxies from the environment: they would bypass the checks
         adapter = _pinned_adapter(address, watchdog)
@@ -393,11 +436,11 @@ class Fetcher:
             )
         except requests.RequestException as exc:
             if watchdog.fired or isinstance(exc, requests.Timeout):
-                raise self._timed_out(url) from exc
+                raise self._timed_out(url, watchdog) from exc
             raise FetchError(f"{url}: {exc}", url=url) from exc
 
-    def _timed_out(self, url: str) -> FetchError:
-        return FetchError(f"{url}: timed out after {self.timeout}s", url=url)
+    def _timed_out(self, url: str, watchdog: _Watchdog) -> FetchError:
+        return FetchError(f"{url}: timed out after {watchdog.seconds}s", url=url)
 
     def _chunks(
         self, response: requests.Response, url: str, watchdog: _Watchdog
@@ -406,10 +449,10 @@ class Fetcher:
             yield from response.iter_content(chunk_size=16384)
         except requests.RequestException as exc:
             if watchdog.fired or isinstance(exc, requests.Timeout):
-                raise self._timed_out(url) from exc
+                raise self._timed_out(url, watchdog) from exc
             raise FetchError(f"{url}: {exc}", url=url) from exc
         if watchdog.fired:  # a shut-down socket can look like a clean end of the body
-            raise self._timed_out(url)
+            raise self._timed_out(url, watchdog)
 
     def _read(self, response: requests.Response, url: str, watchdog: _Watchdog) -> bytes:
         declared = response.headers.get("content-length")
@@ -443,15 +486,17 @@ def _key_entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 @_fetch_errors
-def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
-    """Fetch the key `key_id` names and the actor that owns it.
+def fetch_public_key(fetcher: Fetcher, key_id: str, *, timeout: float | None = None) -> PublicKey:
+    """Fetch the key `key_id` names and the actor that owns it, all within `timeout` seconds
+    (default: the fetcher's), however many documents that takes.
 
     Accepts an actor document whose ``publicKey`` (one or a list) has the key, or a key document
     (``publicKeyPem`` + ``owner``) whose owner's actor document lists the same key. A document
     claiming to be someone else, or a key its owner does not list, raises UnusableKey.
     """
     url = urldefrag(key_id).url
-    doc = fetcher.get_json(url)
+    deadline = time.monotonic() + (fetcher.timeout if timeout is None else timeout)
+    doc = fetcher.get_json(url, deadline=deadline)
     if "publicKeyPem" in doc:  # a key document (GoToSocial, some others)
         if doc.get("id") != key_id:
             raise UnusableKey(
@@ -461,7 +506,7 @@ def fetch_public_key(fetcher: Fetcher, key_id: str) -> PublicKey:
         pem = doc.get("publicKeyPem")
         if not isinstance(owner, str) or not isinstance(pem, str):
             raise UnusableKey(f"{url}: the key document has no owner or publicKeyPem", url=url)
-        actor = fetcher.get_json(urldefrag(owner).url)
+        actor = fetcher.get_json(urldefrag(owner).url, deadline=deadline)
         if actor.get("id") != owner:
             raise UnusableKey(f"{owner}: the owner document's id is {actor.get('id')!r}", url=url)
         claimed = [e.get("publicKeyPem") for e in _key_entries(actor) if e.get("id") == key_id]

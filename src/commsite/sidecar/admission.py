@@ -12,7 +12,9 @@ or a hostile sender is refused before it costs a key fetch or a disk write:
 5. a blocked actor or domain -> 202, dropped, logged (no key fetch);
 6. a keyId not in the cache while too many new keys are being fetched (all
    hosts together: 5 a second, bursts of 20) -> 429, so invented keyId hosts
-   cannot turn us into a fetching machine;
+   cannot turn us into a fetching machine; a key fetch that finds no free slot
+   (sidecar/fetchslots.py: half the server's threads, 2 per remote host) -> 503
+   with Retry-After, so slow key servers cannot take every thread;
 7. no signature -> 401; a Host that is not this site's (base_url's host,
    inbox_url's, or one of sidecar.host_aliases: see sidecar/hosts.py) -> 401,
    since a delivery signed for another server would verify here too (the
@@ -49,6 +51,7 @@ from urllib.parse import urlsplit
 from commsite.config import SiteConfig
 from commsite.federation.fetch import FetchError, Gone
 from commsite.federation.signatures import MalformedSignature, SignatureError, verify
+from commsite.sidecar.fetchslots import NoFetchSlot
 from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.jsonbody import NotJSON, parse_json
 from commsite.sidecar.keycache import KeyCache
@@ -272,6 +275,9 @@ class Admission:
                 return early
 
         if self.keys.cached(key_id) is None:
+            busy = self.keys.fetch_busy(key_id)  # before a token: a refusal must not spend one
+            if busy is not None:
+                return _busy(key_id, busy)
             wait = self.fetch_limiter.take("key-fetch", self.monotonic())
             if wait > 0:
                 return _refuse(
@@ -292,6 +298,8 @@ class Admission:
             )
         except MalformedSignature as exc:
             return _refuse(400, exc.reason)
+        except NoFetchSlot as exc:
+            return _busy(key_id, exc)
         except SignatureError as exc:
             if exc.signed_string is not None:
                 log.info("the signing string we compared:\n%s", exc.signed_string)
@@ -314,6 +322,8 @@ class Admission:
             return None
         try:
             self.keys.fetch(key_id)
+        except NoFetchSlot as exc:
+            return _busy(key_id, exc)
         except Gone:
             log.info("actor %s is gone (key fetch 404/410): accepting its Delete", actor)
             return self._store(activity_id, "Delete", actor, key_id, None)
@@ -379,3 +389,8 @@ def _not_our_host(host: str | None, config: SiteConfig) -> str:
 
 def _refuse(status: int, reason: str, headers: tuple[tuple[str, str], ...] = ()) -> Answer:
     return Answer(status, {"error": reason}, headers)
+
+
+def _busy(key_id: str, exc: NoFetchSlot) -> Answer:
+    """503: no slot to fetch `key_id`; the sender retries (logged by `admit`, as every refusal)."""
+    return _refuse(503, exc.reason, (("Retry-After", str(exc.retry_after)),))

@@ -27,7 +27,7 @@ def log_refusal(
 ) -> None:
     """The one log line of every refused inbox request (4xx): who sent it and why.
 
-    WARNING for 429 (the sidecar is shedding load), INFO for the rest."""
+    WARNING for 429 and 503 (the sidecar is shedding load), INFO for the rest."""
     who = [f"from {remote_addr or '?'}"]
     if key_id:
         who.append(f"key {key_id}")
@@ -36,7 +36,7 @@ def log_refusal(
     if activity_id:
         who.append(f"activity {activity_id}")
     log.log(
-        logging.WARNING if status == 429 else logging.INFO,
+        logging.WARNING if status in (429, 503) else logging.INFO,
         "refused %d %s: %s",
         status,
         _one_line(", ".join(who)),

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
@@ -28,6 +28,7 @@ from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.keys import key_id, load_private_key
 from commsite.sidecar.admission import Admission
 from commsite.sidecar.app import SidecarApp
+from commsite.sidecar.fetchslots import FetchSlots
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profiles
@@ -36,6 +37,9 @@ from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
 from commsite.sidecar.targets import Targets
 from commsite.sidecar.worker import RebuildNotifier, Worker
+
+if TYPE_CHECKING:
+    from commsite.sidecar.connections import ConnectionLimits
 
 __all__ = [
     "Options",
@@ -65,6 +69,11 @@ class Options:
     rate: float = 10.0  # requests a second per sending domain
     burst: int = 100
     fetch_timeout: float = 10.0
+    # The server's worker threads (waitress --threads; gunicorn's per process): at most
+    # half of them fetch keys at once, so deliveries whose key is cached always find one.
+    threads: int = 8
+    key_fetch_timeout: float = 5.0  # a whole key fetch, however slowly the remote answers
+    key_fetches_per_host: int = 2  # key fetches in flight to one remote host
     key_refresh_after: float = 30.0  # seconds before a cached key may be refetched
     key_fetch_rate: float = 5.0  # new keys fetched a second, all senders together
     key_fetch_burst: int = 20
@@ -81,6 +90,7 @@ class Sidecar:
     store: Store
     app: SidecarApp
     worker: Worker
+    threads: int = 8  # what admission's key-fetch slots were sized for
 
     def start(self) -> None:
         self.worker.start()
@@ -132,7 +142,18 @@ def open_sidecar(
         clock=clock,
     )
     store = Store(data_dir.database)
-    keys = KeyCache(store, fetcher, clock, timedelta(seconds=options.key_refresh_after))
+    keys = KeyCache(
+        store,
+        fetcher,
+        clock,
+        timedelta(seconds=options.key_refresh_after),
+        timeout=options.key_fetch_timeout,
+        slots=FetchSlots(
+            total=max(1, options.threads // 2),
+            per_host=options.key_fetches_per_host,
+            retry_after=options.key_fetch_timeout,
+        ),
+    )
     profiles = Profiles(store, fetcher, clock)
     targets = Targets(_site_loader(root, clock), config=config)
     processor = Processor(
@@ -172,7 +193,9 @@ def open_sidecar(
         site_files=site_files,
         trust_forwarded_host=options.trust_forwarded_host,
     )
-    return Sidecar(root=root, config=config, store=store, app=app, worker=worker)
+    return Sidecar(
+        root=root, config=config, store=store, app=app, worker=worker, threads=options.threads
+    )
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -201,20 +224,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def waitress_server(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> Any:
-    """A waitress server for the app (port 0: any free port; see `.effective_port`).
-    PortInUse when the port is taken.
+def waitress_server(
+    sidecar: Sidecar, host: str, port: int, *, limits: ConnectionLimits | None = None
+) -> Any:
+    """A waitress server for the app with `sidecar.threads` threads (port 0: any free
+    port; see `.effective_port`). PortInUse when the port is taken.
 
+    Slow clients meet deadlines and make room when it is full (sidecar/connections.py).
     waitress drops X-Forwarded-* headers unless told which proxy to trust;
     whether X-Forwarded-Host counts is the app's decision (--trust-forwarded-host),
     so they are passed through to it.
     """
-    import waitress
+    from commsite.sidecar.connections import ConnectionLimits, guarded_server  # waitress: lazily
 
-    return waitress.create_server(
+    return guarded_server(
         sidecar.app,
-        sockets=[listening_socket(host, port)],
-        threads=threads,
+        listening_socket(host, port),
+        threads=sidecar.threads,
+        limits=limits or ConnectionLimits(),
         ident="commsite",
         clear_untrusted_proxy_headers=False,
     )
@@ -233,9 +260,9 @@ def run(sidecar: Sidecar, server: Any) -> None:
         sidecar.close()
 
 
-def serve(sidecar: Sidecar, host: str, port: int, *, threads: int = 8) -> None:
+def serve(sidecar: Sidecar, host: str, port: int) -> None:
     """Bind, then run under waitress until interrupted, with the worker alongside."""
-    run(sidecar, waitress_server(sidecar, host, port, threads=threads))
+    run(sidecar, waitress_server(sidecar, host, port))
 
 
 def wsgi_app(root: str, **options: object) -> SidecarApp:
