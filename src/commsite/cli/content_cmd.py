@@ -19,6 +19,7 @@ import click
 import yaml
 
 from commsite.content import scaffold
+from commsite.content.zones import zone_hint
 
 __all__ = ["init", "new"]
 
@@ -68,10 +69,31 @@ def _check_timezone(value: str) -> str:
         ZoneInfo(value)
     except (ValueError, OSError, KeyError):
         raise click.BadParameter(
-            f"{value!r} is not a time zone; use an IANA name such as Europe/London",
-            param_hint="'--timezone'",
+            f"{value!r} is not a time zone; {zone_hint(value)}", param_hint="'--timezone'"
         ) from None
     return value
+
+
+def _check_handle(value: str | None) -> str | None:
+    """--handle: the user part only, in a-z, 0-9 and '_' (what derive_handle makes)."""
+    if value is None:
+        return None
+    name = value.strip()
+    user = re.fullmatch(r"@?([^@]+)@.*", name)
+    if user is not None:
+        raise click.BadParameter(
+            f"{value!r} is a whole handle; give only the user part, e.g. {user.group(1)!r}"
+            " (the host comes from --base-url)",
+            param_hint="'--handle'",
+        )
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+        also = f", e.g. {suggestion!r}" if suggestion else ""
+        raise click.BadParameter(
+            f"{value!r} is not a handle; use lowercase a-z, 0-9 and _{also}",
+            param_hint="'--handle'",
+        )
+    return name
 
 
 @click.command()
@@ -84,9 +106,15 @@ def _check_timezone(value: str) -> str:
 @click.option(
     "--base-url",
     metavar="URL",
-    default=scaffold.STARTER_BASE_URL,
-    show_default=True,
-    help="The address the site will be published at (your fediverse handle's host).",
+    help="The address the site will be published at (your fediverse handle's host)."
+    f" [default: the placeholder {scaffold.STARTER_BASE_URL}, to replace before publishing]",
+)
+@click.option(
+    "--handle",
+    metavar="NAME",
+    callback=lambda ctx, param, value: _check_handle(value),
+    help="The user part of the community's fediverse handle (a-z, 0-9 and _)."
+    " [default: made from the title]",
 )
 @click.option(
     "--timezone",
@@ -100,7 +128,14 @@ def _check_timezone(value: str) -> str:
     is_flag=True,
     help="Write into a folder that is not empty (starter files replace same-named ones).",
 )
-def init(directory: Path, title: str | None, base_url: str, timezone: str, force: bool) -> None:
+def init(
+    directory: Path,
+    title: str | None,
+    base_url: str | None,
+    handle: str | None,
+    timezone: str,
+    force: bool,
+) -> None:
     """Make DIRECTORY a new commsite content repository.
 
     Copies a small, valid starter site into DIRECTORY (created if needed):
@@ -112,10 +147,11 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     \b
     Examples:
       commsite init my-community
-      commsite init fixers --title "Fixers of Eastfield" \\
+      commsite init fixers --title "Fixers of Eastfield" --handle fixers \\
           --base-url https://fixers.example/ --timezone Europe/London
     """
-    base_url = _check_base_url(base_url)
+    placeholder = base_url is None
+    base_url = _check_base_url(scaffold.STARTER_BASE_URL if base_url is None else base_url)
     timezone = _check_timezone(timezone)
     title = title.strip() if title is not None else _title_from_folder(directory)
     if not title:
@@ -143,7 +179,13 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
             out = data
         else:
             text = scaffold.fill_starter(
-                rel, text, title=title, base_url=base_url, today=today, timezone=timezone
+                rel,
+                text,
+                title=title,
+                base_url=base_url,
+                today=today,
+                timezone=timezone,
+                handle=handle,
             )
             out = text.encode("utf-8")
         target = directory / target_rel
@@ -153,9 +195,17 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     if not written:
         raise click.ClickException("the starter site is missing from this installation")
     host = urlsplit(base_url).netloc
-    handle = _default_handle(title)
+    handle = handle or _default_handle(title)
     click.echo(f"Created {title!r} in {directory}/ ({len(written)} files).")
-    click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    if placeholder:
+        click.echo(
+            f"Its address is a placeholder, {base_url}: set base_url in commsite.yaml to the"
+            " address the site will be published at before you publish (`commsite check`"
+            " warns until you do)."
+        )
+    else:
+        click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    click.echo("Replace the sample members in content/members/ (Alex and Sam) with real ones.")
     click.echo("")
     click.echo("Next steps:")
     click.echo(f"  cd {_shell_word(str(directory))}")
