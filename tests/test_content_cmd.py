@@ -396,7 +396,6 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
         "new",
         "story",
         '"Tea & <soldering>": a night',
-        "--site",
         site,
         "--date",
         "2099-09-19",  # after the starter event: a recap
@@ -416,7 +415,7 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
     assert data["title"] == '"Tea & <soldering>": a night'
     assert data["authors"] == ["alex-organiser", "sam-member"]
 
-    member = run("new", "member", "Zoë Ångström", "--site", site, "--handle", "@zoe@m.example")
+    member = run("new", "member", "Zoë Ångström", site, "--handle", "@zoe@m.example")
     assert member.exit_code == 0, member.output
     member_path = site / "content/members/zoe-angstrom.md"
     assert member.output.strip() == str(member_path)
@@ -446,9 +445,9 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
     assert data["start"] == datetime(2027, 6, 19, 9, 30)
     assert data["end"] == datetime(2027, 6, 19, 13, 0)
 
-    online = run("new", "event", "Online clinic", "--site", site, "--online", "https://m.example/")
+    online = run("new", "event", "Online clinic", site, "--online", "https://m.example/")
     assert online.exit_code == 0, online.output
-    draft = run("new", "story", "Work in progress", "--site", site, "--draft")
+    draft = run("new", "story", "Work in progress", "--draft", site)
     assert draft.exit_code == 0, draft.output
 
     loaded, diagnostics = load_site(site, now=datetime.now(UTC), drafts=True, future=True)
@@ -608,3 +607,21 @@ def test_init_timezone_hint_names_a_real_zone(tmp_path: Path) -> None:
     assert "use Etc/GMT-1 (note the inverted sign) or a city zone like Europe/Berlin" in (
         " ".join(result.output.split())
     )
+
+
+def test_new_takes_the_site_last_like_every_command_and_keeps_site_as_an_alias(
+    site: Path,
+) -> None:
+    first = run("new", "member", "Ada Okafor", site)
+    assert first.output.strip() == str(site / "content/members/ada-okafor.md")
+    alias = run("new", "member", "Bo Chen", "--site", site)
+    assert alias.output.strip() == str(site / "content/members/bo-chen.md")
+    both = CliRunner().invoke(main, ["new", "member", "Cy", str(site), "--site", str(site)])
+    assert both.exit_code == 0, both.output
+    other = site.parent / "elsewhere"
+    other.mkdir()
+    clash = CliRunner().invoke(main, ["new", "member", "Di", str(site), "--site", str(other)])
+    assert clash.exit_code == 2
+    assert "the site is given twice, as SITE" in clash.output
+    usage = CliRunner().invoke(main, ["new", "--help"], prog_name="commsite").output
+    assert usage.startswith("Usage: commsite new [OPTIONS] KIND TITLE [SITE]")

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import click
 import yaml
 
+from commsite.cli.site_arg import site_argument
 from commsite.content import scaffold
 from commsite.content.zones import zone_hint
 
@@ -240,7 +241,8 @@ def _site_timezone(site: Path) -> ZoneInfo:
     if not config.is_file():
         raise click.ClickException(
             f"{site} has no {CONFIG_FILE}, so it is not a commsite site; run this in your "
-            "site's folder, pass --site DIR, or make one with `commsite init DIR`"
+            "site's folder, name the folder after the title (commsite new KIND TITLE SITE),"
+            " or make one with `commsite init DIR`"
         )
     try:
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -307,7 +309,8 @@ NEW_HELP = """Create a story, member profile or event file with its front matter
 
 \b
 KIND is story, member or event; TITLE is the story's or event's title, or
-the member's name. The file name is made from the title (lowercase ASCII,
+the member's name; SITE is the site's folder (default: this folder). Put
+TITLE in quotes when it has spaces. The file name is made from the title (lowercase ASCII,
 accents folded) and, for stories and events, the date:
   content/stories/YYYY-MM-DD-SLUG.md
   content/members/SLUG.md          (the member's id)
@@ -322,20 +325,14 @@ Examples:
   commsite new story "Tea & soldering" --author ada-okafor --tag recap --event tea-and-soldering
   commsite new member "Zoë Ångström" --handle @zoe@mastodon.example
   commsite new event "Bike clinic" --date 2027-06-19 --time 09:30 --end 13:00
-  commsite new story "Plans" --site example_site --draft
+  commsite new story "Plans" example_site --draft
 """
 
 
 @click.command(help=NEW_HELP, short_help="Create a new story, member or event file.")
 @click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.argument("title")
-@click.option(
-    "--site",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The site's folder (the one with commsite.yaml).",
-)
+@site_argument()
 @click.option(
     "--date",
     "day",
