@@ -20,6 +20,7 @@ import yaml
 
 from commsite.cli.site_arg import site_argument
 from commsite.content import scaffold
+from commsite.content.fields import unknown_id_hint
 from commsite.content.zones import zone_hint
 
 __all__ = ["init", "new"]
@@ -298,9 +299,9 @@ def _parse_time(value: str, option: str) -> time:
 def _check_ids(given: tuple[str, ...], known: list[str], what: str, option: str) -> None:
     for item in given:
         if known and item not in known:
+            folder = "members" if what == "member" else "events"
             raise click.BadParameter(
-                f"there is no {what} {item!r} (known: {', '.join(known[:8])}"
-                f"{', ...' if len(known) > 8 else ''})",
+                f"there is no {what} {item!r}; {unknown_id_hint(item, known, what, folder)}",
                 param_hint=option,
             )
 
