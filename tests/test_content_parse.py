@@ -7,8 +7,10 @@ import pickle
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import yaml
 
 from commsite.content.parse import KINDS, PARSER_VERSION, ParsedFile, parse_file
+from commsite.content.yamltext import parse_yaml
 
 
 def story(front: str, body: str = "Body text.\n") -> ParsedFile:
@@ -292,6 +294,20 @@ def test_numbers_are_read_as_yaml_1_2_reads_them() -> None:
     p = story("title: 010\ndate: 2026-10-01\ntags: [1_000, 0x1F, 12:30, 1.5]\n")
     assert p.meta["title"] == "10"  # not octal 8
     assert p.meta["tags"] == ("1_000", "31", "12:30", "1.5")  # not 1000, not 750
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["17:00", "1:30:00", "no", "on", "Off", "y", "010", "09", "0o17", "1e3", "1.5e3", "1_000",
+     "0x1F", "-0x1F", ".inf", "+12", "2026-02-30", "null", "~", "", "true", "1.5", "abc"],
+)  # fmt: skip
+def test_what_yaml_safe_dump_writes_reads_back_unchanged(value: str) -> None:
+    """Files written by yaml.safe_dump (YAML 1.1: it quotes what 1.1 would misread),
+    such as the exported interactions/, read back as written."""
+    for data in ({"k": value}, {"k": [value]}, {"k": 12}, {"k": 1.5}, {"k": True}):
+        doc, problem = parse_yaml(yaml.safe_dump(data), "x.yaml", 1)
+        assert problem is None and doc is not None
+        assert doc.data == data
 
 
 def test_a_comma_separated_list_is_taken_as_the_list_with_a_warning() -> None:

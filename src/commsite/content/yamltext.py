@@ -41,15 +41,19 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 # validators as something else. Under these rules such values stay text, as
 # typed, and each key's validator decides what they mean (fields.boolean still
 # takes yes/no). Dates (the timestamp resolver) are kept.
+# Every scalar typed here is one YAML 1.1 types the same way (010 aside: ten,
+# not eight), so what yaml.safe_dump writes (quoting what 1.1 would misread),
+# such as the exported interactions/ files, reads back unchanged: 1.2's 0o17
+# and 1e3 stay text, as in 1.1.
 _CORE = {
     "tag:yaml.org,2002:bool": (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
     "tag:yaml.org,2002:int": (
-        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*|0[0-7]+)|0x[0-9a-fA-F]+)$"),
         "-+0123456789",
     ),
     "tag:yaml.org,2002:float": (
         re.compile(
-            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?"
             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
         ),
         "-+0123456789.",
@@ -66,13 +70,9 @@ for _tag, (_regexp, _first) in _CORE.items():
 def _core_int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
     """An int as YAML 1.2 reads it: 010 is ten (1.1 read it as octal 8)."""
     value = str(loader.construct_scalar(node))
-    sign = -1 if value.startswith("-") else 1
-    digits = value.lstrip("+-")
-    if digits.startswith("0o"):
-        return int(digits[2:], 8)
-    if digits.startswith("0x"):
-        return int(digits[2:], 16)
-    return sign * int(digits, 10)
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _core_int)
