@@ -566,6 +566,9 @@ def test_init_without_base_url_says_the_address_is_a_placeholder(tmp_path: Path)
         " (`commsite check` warns until you do)."
     ) in result.output
     assert "Replace the sample members in content/members/" in result.output
+    assert (
+        "The handle 'the_bouldering_club_of_eastfield', made from the title, is long to type"
+    ) in result.output
 
 
 def test_init_handle_sets_the_community_handle(tmp_path: Path) -> None:
@@ -582,6 +585,7 @@ def test_init_handle_sets_the_community_handle(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "Its fediverse address will be @boulders@club.example." in result.output
+    assert "long to type" not in result.output
     config = yaml.safe_load((root / "commsite.yaml").read_text(encoding="utf-8"))
     assert config["community"]["handle"] == "boulders"
     loaded, _ = load_site(root, now=datetime.now(UTC))

@@ -197,6 +197,7 @@ def init(
     if not written:
         raise click.ClickException("the starter site is missing from this installation")
     host = urlsplit(base_url).netloc
+    chosen = handle is not None
     handle = handle or _default_handle(title)
     click.echo(f"Created {title!r} in {directory}/ ({len(written)} files).")
     if placeholder:
@@ -207,6 +208,11 @@ def init(
         )
     else:
         click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    if not chosen and len(handle) > LONG_HANDLE:
+        click.echo(
+            f"The handle {handle!r}, made from the title, is long to type: choose a shorter"
+            " one with 'handle:' under 'community:' in commsite.yaml (or `init --handle`)."
+        )
     click.echo("Replace the sample members in content/members/ (Alex and Sam) with real ones.")
     click.echo("")
     click.echo("Next steps:")
@@ -218,6 +224,9 @@ def init(
     click.echo("")
     click.echo("Then edit commsite.yaml and the files in content/, and add more with")
     click.echo('  commsite new story "Our first repair café"')
+
+
+LONG_HANDLE = 20  # characters; longer ones are hard to type into a search box
 
 
 def _default_handle(title: str) -> str:
@@ -256,8 +265,7 @@ def _site_timezone(site: Path) -> ZoneInfo:
         return ZoneInfo(str(name))
     except (ValueError, OSError, KeyError):
         raise click.ClickException(
-            f"{config}: 'timezone' is not a time zone (got {name!r}); use an IANA name "
-            "such as Europe/London"
+            f"{config}: 'timezone' is not a time zone (got {name!r}); {zone_hint(str(name))}"
         ) from None
 
 
