@@ -318,9 +318,10 @@ NEW_HELP = """Create a story, member profile or event file with its front matter
 
 \b
 KIND is story, member or event; TITLE is the story's or event's title, or
-the member's name; SITE is the site's folder (default: this folder). Put
-TITLE in quotes when it has spaces. The file name is made from the title (lowercase ASCII,
-accents folded) and, for stories and events, the date:
+the member's name, in quotes when it has spaces; SITE is the site's folder
+(default: this folder), last as for every command. The file name is made
+from the title (lowercase ASCII, accents folded) and, for stories and
+events, the date:
   content/stories/YYYY-MM-DD-SLUG.md
   content/members/SLUG.md          (the member's id)
   content/events/YYYY-MM-DD-SLUG.md
