@@ -337,3 +337,25 @@ def test_memoised_context_digests_equal_plain_ones() -> None:
     assert [context_digest(s.context, memo) for s in specs] == [
         context_digest(s.context) for s in specs
     ]
+
+
+def test_comma_separated_tags_get_a_page_each(site: Path) -> None:
+    """`tags: recap, bouldering` (Hugo/Jekyll style) was one tag "#recap, bouldering";
+    it is two tags, each with its page, and a warning shows the list form."""
+    story = site / "content" / "stories" / "2026-05-02-bouldering-night.md"
+    story.write_text(
+        "---\ntitle: Bouldering night\ndate: 2026-05-02\ntags: zz-recap, zz-bouldering\n---\n"
+        "Text.\n",
+        encoding="utf-8",
+    )
+    ok, diagnostics = build(site)
+    assert ok
+    assert (
+        "content/stories/2026-05-02-bouldering-night.md:4: warning: 'tags' is one text with"
+        ' commas ("zz-recap, zz-bouldering"); read as 2 items; write it as a list:'
+        " tags: [zz-recap, zz-bouldering]"
+    ) in diagnostics
+    for tag in ("zz-recap", "zz-bouldering"):
+        page = (site / "public" / "tags" / tag / "index.html").read_text(encoding="utf-8")
+        assert "Bouldering night" in page
+    assert not list((site / "public" / "tags").glob("zz-recap-*"))

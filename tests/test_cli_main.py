@@ -4,6 +4,8 @@ suggestion for a mistyped one."""
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -51,3 +53,41 @@ def test_options_and_real_commands_still_resolve() -> None:
     result = CliRunner().invoke(main, ["check", "--help"], prog_name="commsite")
     assert result.exit_code == 0
     assert result.output.startswith("Usage: commsite check ")
+
+
+SITE_COMMANDS = [
+    "new",
+    "check",
+    "build",
+    "serve",
+    "keys generate",
+    "keys show",
+    "publish",
+    "sidecar",
+    "moderate list",
+    "moderate approve",
+    "moderate reject",
+    "moderate block-actor",
+    "moderate block-domain",
+    "moderate log",
+    "interactions export",
+]
+
+
+def test_every_command_that_takes_a_site_takes_it_as_its_last_argument() -> None:
+    for command in SITE_COMMANDS:
+        result = CliRunner().invoke(main, [*command.split(), "--help"], prog_name="commsite")
+        assert result.exit_code == 0, (command, result.output)
+        usage = result.output.splitlines()[0]
+        assert usage.endswith(" [SITE]"), usage
+
+
+def test_site_is_also_accepted_as_the_option_it_used_to_be(tmp_path: Path) -> None:
+    shutil.copytree(Path(__file__).parent / "fixtures" / "valid_min", tmp_path / "site")
+    site = str(tmp_path / "site")
+    for args in (["check", site], ["check", "--site", site], ["check", "-s", site, site]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    clash = CliRunner().invoke(main, ["check", site, "--site", str(tmp_path)])
+    assert clash.exit_code == 2
+    assert "the site is given twice, as SITE" in clash.output

@@ -198,5 +198,5 @@ def test_an_unknown_member_in_a_long_list_is_reported_on_its_line(site_dir: Path
     _, problems = load_site(site_dir, now=NOW)
     assert [d.format() for d in problems] == [
         "content/stories/team.md:6: error: 'authors' names unknown member 'zed';"
-        " add content/members/zed.md"
+        " the members are ada, bo; or add content/members/zed.md"
     ]

@@ -34,9 +34,24 @@ def front_matter(path: Path) -> dict[str, object]:
     return data
 
 
+STARTER_MEMBER_WARNINGS = [
+    "content/members/alex-organiser.md:2: warning: Alex Organiser is the starter's sample"
+    " member; replace the name, handle and text with a real member's (and rename the file to"
+    " their id), or delete the file",
+    "content/members/alex-organiser.md:3: warning: the handle @alex@mastodon.example is the"
+    " starter's example, nobody's account; write the member's own handle, e.g."
+    ' "@ada@mastodon.social", or remove the line',
+    "content/members/sam-member.md:2: warning: Sam Member is the starter's sample member;"
+    " replace the name, handle and text with a real member's (and rename the file to their"
+    " id), or delete the file",
+]
+
+
 def assert_loads_cleanly(root: Path, **kwargs: bool) -> None:
+    """No problems but the starter's placeholders, which stay warnings until replaced."""
     site, diagnostics = load_site(root, now=datetime.now(UTC), **kwargs)
-    assert [d.format() for d in diagnostics] == []
+    found = [d.format() for d in diagnostics if d.format() not in STARTER_MEMBER_WARNINGS]
+    assert found == []
     assert site is not None
 
 
@@ -247,9 +262,36 @@ def test_starter_is_package_data() -> None:
     assert starter.joinpath("static").joinpath("dot-gitkeep").is_file()
 
 
-def test_raw_starter_is_a_valid_site() -> None:
+def test_raw_starter_is_a_valid_site_with_its_placeholders_flagged() -> None:
     root = Path(str(resources.files("commsite").joinpath("starter")))
-    assert_loads_cleanly(root)
+    site, diagnostics = load_site(root, now=datetime.now(UTC))
+    assert site is not None
+    assert [d.format() for d in diagnostics] == [
+        "commsite.yaml:7: warning: 'base_url' is still the starter's placeholder"
+        " https://community.example/; set it to the address the site will be published at,"
+        " e.g. https://fixers.example.org/ (its host is in your fediverse handle)",
+        *STARTER_MEMBER_WARNINGS,
+    ]
+
+
+def test_replaced_placeholders_are_no_longer_flagged(site: Path) -> None:
+    members = site / "content" / "members"
+    (members / "sam-member.md").unlink()
+    alex = members / "alex-organiser.md"
+    text = alex.read_text(encoding="utf-8")
+    alex.write_text(
+        text.replace("Alex Organiser", "Ada Okafor").replace("@alex@", "@ada@"), encoding="utf-8"
+    )
+    site_loaded, diagnostics = load_site(site, now=datetime.now(UTC))
+    assert [d.format() for d in diagnostics] == []
+    assert site_loaded is not None
+
+
+def test_check_strict_fails_on_the_starter_placeholders(site: Path) -> None:
+    assert run("check", site).exit_code == 0
+    strict = run("check", site, "--strict")
+    assert strict.exit_code == 1
+    assert "error: Alex Organiser is the starter's sample member" in strict.output
 
 
 def test_init_makes_a_valid_site(site: Path) -> None:
@@ -276,7 +318,7 @@ def test_init_makes_a_valid_site(site: Path) -> None:
     start = front_matter(site / "content/events/first-meetup.md")["start"]
     assert isinstance(start, datetime) and start.date() > today
     site_model, diagnostics = load_site(site, now=datetime.now(UTC))
-    assert [d.format() for d in diagnostics] == []
+    assert [d.format() for d in diagnostics] == STARTER_MEMBER_WARNINGS
     assert site_model is not None
     assert len(site_model.stories) == 1
     assert len(site_model.members) == 2
@@ -354,7 +396,6 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
         "new",
         "story",
         '"Tea & <soldering>": a night',
-        "--site",
         site,
         "--date",
         "2099-09-19",  # after the starter event: a recap
@@ -374,7 +415,7 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
     assert data["title"] == '"Tea & <soldering>": a night'
     assert data["authors"] == ["alex-organiser", "sam-member"]
 
-    member = run("new", "member", "Zoë Ångström", "--site", site, "--handle", "@zoe@m.example")
+    member = run("new", "member", "Zoë Ångström", site, "--handle", "@zoe@m.example")
     assert member.exit_code == 0, member.output
     member_path = site / "content/members/zoe-angstrom.md"
     assert member.output.strip() == str(member_path)
@@ -404,13 +445,13 @@ def test_new_story_member_event_make_a_valid_site(site: Path) -> None:
     assert data["start"] == datetime(2027, 6, 19, 9, 30)
     assert data["end"] == datetime(2027, 6, 19, 13, 0)
 
-    online = run("new", "event", "Online clinic", "--site", site, "--online", "https://m.example/")
+    online = run("new", "event", "Online clinic", site, "--online", "https://m.example/")
     assert online.exit_code == 0, online.output
-    draft = run("new", "story", "Work in progress", "--site", site, "--draft")
+    draft = run("new", "story", "Work in progress", "--draft", site)
     assert draft.exit_code == 0, draft.output
 
     loaded, diagnostics = load_site(site, now=datetime.now(UTC), drafts=True, future=True)
-    assert [d.format() for d in diagnostics] == []
+    assert [d.format() for d in diagnostics] == STARTER_MEMBER_WARNINGS
     assert loaded is not None
     assert len(loaded.stories) == 3
     assert len(loaded.members) == 3
@@ -457,6 +498,7 @@ def test_new_needs_a_site(tmp_path: Path) -> None:
     [
         (["story", "🎉"], "--slug"),
         (["story", "Hi", "--author", "nobody"], "no member 'nobody'"),
+        (["story", "Hi", "--author", "alex"], "did you mean 'alex-organiser'?"),
         (["story", "Hi", "--event", "nope"], "no event 'nope'"),
         (["member", "Ada", "--tag", "x"], "--tag cannot be used with `commsite new member`"),
         (["member", "Ada", "--handle", "ada@example"], "not a fediverse handle"),
@@ -472,7 +514,7 @@ def test_new_rejects_mistakes(site: Path, args: list[str], message: str) -> None
     before = sorted(site.rglob("*"))
     result = CliRunner().invoke(main, ["new", *args, "--site", str(site)])
     assert result.exit_code == 2, result.output
-    assert message in result.output
+    assert message in " ".join(result.output.split())
     assert sorted(site.rglob("*")) == before
 
 
@@ -509,4 +551,82 @@ def test_the_installed_command_works_end_to_end(tmp_path: Path) -> None:
     )
     assert new.returncode == 0, new.stderr
     assert new.stdout.strip() == "content/events/2028-02-29-premiere-reunion.md"
-    assert_loads_cleanly(tmp_path / "site")
+    site, diagnostics = load_site(tmp_path / "site", now=datetime.now(UTC))
+    assert site is not None
+    assert [d.format() for d in diagnostics][1:] == STARTER_MEMBER_WARNINGS
+    assert diagnostics[0].message.startswith("'base_url' is still the starter's placeholder")
+
+
+def test_init_without_base_url_says_the_address_is_a_placeholder(tmp_path: Path) -> None:
+    result = run("init", tmp_path / "club", "--title", "The Bouldering Club of Eastfield")
+    assert result.exit_code == 0, result.output
+    assert (
+        "Its address is a placeholder, https://community.example/: set base_url in"
+        " commsite.yaml to the address the site will be published at before you publish"
+        " (`commsite check` warns until you do)."
+    ) in result.output
+    assert "Replace the sample members in content/members/" in result.output
+    assert (
+        "The handle 'the_bouldering_club_of_eastfield', made from the title, is long to type"
+    ) in result.output
+
+
+def test_init_handle_sets_the_community_handle(tmp_path: Path) -> None:
+    root = tmp_path / "club"
+    result = run(
+        "init",
+        root,
+        "--title",
+        "The Bouldering Club of Eastfield",
+        "--handle",
+        "boulders",
+        "--base-url",
+        "https://club.example/",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Its fediverse address will be @boulders@club.example." in result.output
+    assert "long to type" not in result.output
+    config = yaml.safe_load((root / "commsite.yaml").read_text(encoding="utf-8"))
+    assert config["community"]["handle"] == "boulders"
+    loaded, _ = load_site(root, now=datetime.now(UTC))
+    assert loaded is not None and loaded.config.community.handle == "boulders"
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("@boulders@club.example", "give only the user part, e.g. 'boulders'"),
+        ("Boulder Club", "use lowercase a-z, 0-9 and _, e.g. 'boulder_club'"),
+    ],
+)
+def test_init_handle_is_validated(tmp_path: Path, given: str, message: str) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c"), "--handle", given])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "c").exists()
+
+
+def test_init_timezone_hint_names_a_real_zone(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "c"), "--timezone", "GMT+1"])
+    assert result.exit_code == 2
+    assert "use Etc/GMT-1 (note the inverted sign) or a city zone like Europe/Berlin" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_new_takes_the_site_last_like_every_command_and_keeps_site_as_an_alias(
+    site: Path,
+) -> None:
+    first = run("new", "member", "Ada Okafor", site)
+    assert first.output.strip() == str(site / "content/members/ada-okafor.md")
+    alias = run("new", "member", "Bo Chen", "--site", site)
+    assert alias.output.strip() == str(site / "content/members/bo-chen.md")
+    both = CliRunner().invoke(main, ["new", "member", "Cy", str(site), "--site", str(site)])
+    assert both.exit_code == 0, both.output
+    other = site.parent / "elsewhere"
+    other.mkdir()
+    clash = CliRunner().invoke(main, ["new", "member", "Di", str(site), "--site", str(other)])
+    assert clash.exit_code == 2
+    assert "the site is given twice, as SITE" in clash.output
+    usage = CliRunner().invoke(main, ["new", "--help"], prog_name="commsite").output
+    assert usage.startswith("Usage: commsite new [OPTIONS] KIND TITLE [SITE]")

@@ -7,8 +7,10 @@ import pickle
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import yaml
 
 from commsite.content.parse import KINDS, PARSER_VERSION, ParsedFile, parse_file
+from commsite.content.yamltext import parse_yaml
 
 
 def story(front: str, body: str = "Body text.\n") -> ParsedFile:
@@ -44,7 +46,7 @@ def test_parsed_file_pickles() -> None:
 
 
 def test_parser_version_and_kinds() -> None:
-    assert PARSER_VERSION.startswith("3/")
+    assert PARSER_VERSION.startswith("4/")
     assert KINDS == ("story", "member", "event", "rules", "page")
     with pytest.raises(ValueError, match="unknown content kind"):
         parse_file("post", "content/posts/x.md", b"---\n---\n")
@@ -225,7 +227,7 @@ def test_a_profile_address_as_handle_suggests_the_handle() -> None:
 def test_numbers_in_lists_are_text_and_bad_items_are_found_on_their_line() -> None:
     p = story("title: a\ndate: 2026-10-01\ntags: [2026, 1.5]\n")
     assert p.ok and p.meta["tags"] == ("2026", "1.5")
-    p = story("title: a\ndate: 2026-10-01\ntags:\n  - fine\n  - yes\n")
+    p = story("title: a\ndate: 2026-10-01\ntags:\n  - fine\n  - true\n")
     assert lines(p) == [
         "content/stories/x.md:6: error: 'tags' must be a list of text (item 2 is true);"
         " put quotes around each item"
@@ -244,3 +246,80 @@ def test_a_parsed_file_pickles_through_its_constructor_with_every_field() -> Non
     assert len(parsed.__reduce__()[1]) == len(dataclasses.fields(parsed))
     again = pickle.loads(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
     assert again == parsed and again is not parsed
+
+
+# --- YAML read as typed (YAML 1.2 core schema) -------------------------------------
+
+
+def event(front: str) -> ParsedFile:
+    return parse_file("event", "content/events/x.md", f"---\n{front}---\nBody.\n".encode())
+
+
+def test_a_time_of_day_stays_as_typed_and_an_end_time_is_on_the_start_s_day() -> None:
+    # YAML 1.1 read 17:00 as the base-60 number 1020 ("got 1020").
+    p = event("title: a\nstart: 2026-05-01T18:00:00+02:00\nend: 23:30\n")
+    assert p.ok, lines(p)
+    assert p.meta["end"] == datetime.fromisoformat("2026-05-01T23:30:00+02:00")
+    p = event("title: a\nstart: 2026-05-01T18:00:00\nend: 9:05:30\n")
+    assert p.meta["end"] == datetime(2026, 5, 1, 9, 5, 30)
+    p = event("title: a\nstart: 17:00\nend: 18:00\n")
+    assert "end" not in p.meta
+    assert lines(p) == [
+        "content/events/x.md:3: error: 'start' is not a date and time (got \"17:00\");"
+        " use YYYY-MM-DDTHH:MM:SS (in the site's time zone) or YYYY-MM-DDTHH:MM:SS+HH:MM,"
+        " e.g. 2026-03-14T18:00:00+01:00"
+    ]
+
+
+@pytest.mark.parametrize("word", ["no", "on", "off", "yes", "No", "ON"])
+def test_yes_no_on_off_are_text_where_text_is_expected(word: str) -> None:
+    p = story(f"title: {word}\ndate: 2026-10-01\ntags: [{word}]\nsummary: {word}\n")
+    assert p.ok, lines(p)
+    assert (p.meta["title"], p.meta["tags"], p.meta["summary"]) == (word, (word,), word)
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("yes", True), ("no", False), ("on", True), ("Off", False), ("true", True), ("FALSE", False)],
+)
+def test_yes_no_on_off_still_mean_true_and_false_where_a_boolean_is_expected(
+    written: str, meant: bool
+) -> None:
+    p = story(f"title: a\ndate: 2026-10-01\ndraft: {written}\n")
+    assert p.ok, lines(p)
+    assert p.meta["draft"] is meant
+
+
+def test_numbers_are_read_as_yaml_1_2_reads_them() -> None:
+    p = story("title: 010\ndate: 2026-10-01\ntags: [1_000, 0x1F, 12:30, 1.5]\n")
+    assert p.meta["title"] == "10"  # not octal 8
+    assert p.meta["tags"] == ("1_000", "31", "12:30", "1.5")  # not 1000, not 750
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["17:00", "1:30:00", "no", "on", "Off", "y", "010", "09", "0o17", "1e3", "1.5e3", "1_000",
+     "0x1F", "-0x1F", ".inf", "+12", "2026-02-30", "null", "~", "", "true", "1.5", "abc"],
+)  # fmt: skip
+def test_what_yaml_safe_dump_writes_reads_back_unchanged(value: str) -> None:
+    """Files written by yaml.safe_dump (YAML 1.1: it quotes what 1.1 would misread),
+    such as the exported interactions/, read back as written."""
+    for data in ({"k": value}, {"k": [value]}, {"k": 12}, {"k": 1.5}, {"k": True}):
+        doc, problem = parse_yaml(yaml.safe_dump(data), "x.yaml", 1)
+        assert problem is None and doc is not None
+        assert doc.data == data
+
+
+def test_a_comma_separated_list_is_taken_as_the_list_with_a_warning() -> None:
+    p = story("title: a\ndate: 2026-10-01\ntags: recap, bouldering\nauthors: ada,bo\n")
+    assert p.ok
+    assert p.meta["tags"] == ("recap", "bouldering")
+    assert p.meta["authors"] == ("ada", "bo")
+    assert lines(p) == [
+        "content/stories/x.md:4: warning: 'tags' is one text with commas"
+        ' ("recap, bouldering"); read as 2 items; write it as a list: tags: [recap, bouldering]',
+        "content/stories/x.md:5: warning: 'authors' is one text with commas (\"ada,bo\");"
+        " read as 2 items; write it as a list: authors: [ada, bo]",
+    ]
+    p = story('title: a\ndate: 2026-10-01\ntags: ["rock, paper, scissors", b]\n')
+    assert p.meta["tags"] == ("rock, paper, scissors", "b") and not p.diagnostics

@@ -203,7 +203,7 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def test_list_shows_who_what_where_and_an_excerpt(site: Path) -> None:
-    code, out = run("moderate", "list", "--site", str(site))
+    code, out = run("moderate", "list", str(site))
     assert code == 0
     assert out.splitlines()[:3] == [
         "#1 reply on stories/first-meetup from @bob@r.example (2026-11-20T10:00:01+00:00)",
@@ -215,16 +215,16 @@ def test_list_shows_who_what_where_and_an_excerpt(site: Path) -> None:
 
 
 def test_approve_by_number_and_reject_by_actor_with_a_rule(site: Path) -> None:
-    assert run("moderate", "approve", "-s", str(site), "1") == (0, "approved #1\n")
+    assert run("moderate", "approve", "1", str(site)) == (0, "approved #1\n")
     code, out = run(
-        "moderate", "reject", "-s", str(site), "@bob@r.example", "--rule", "2", "--note", "advert"
+        "moderate", "reject", "@bob@r.example", str(site), "--rule", "2", "--note", "advert"
     )
     assert (code, out) == (0, "rejected #2\n")
-    code, out = run("moderate", "log", "--site", str(site))
+    code, out = run("moderate", "log", str(site))
     lines = out.splitlines()
     assert lines[0].endswith(" approve 1")
     assert lines[1].endswith(" reject 2 (rule 2): advert")
-    assert run("moderate", "list", "--site", str(site))[1].endswith("1 item waiting\n")
+    assert run("moderate", str(site))[1].endswith("1 item waiting\n")
 
 
 def test_inside_the_site_folder_the_subject_is_the_only_argument(
@@ -236,6 +236,16 @@ def test_inside_the_site_folder_the_subject_is_the_only_argument(
     code, out = run("moderate")
     assert (code, out.splitlines()[-1]) == (0, "1 item waiting")
     assert run("moderate", "log")[1].splitlines()[1].endswith(" reject 2 (rule 2)")
+
+
+def test_the_site_given_twice_must_agree(
+    site: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    other = tmp_path_factory.mktemp("other")
+    code, out = run("moderate", "approve", "1", str(site), "--site", str(other))
+    assert code == 2
+    assert "the site is given twice, as SITE" in out
+    assert run("moderate", "approve", "1", str(site), "--site", str(site)) == (0, "approved #1\n")
 
 
 def test_the_site_option_works_before_or_after_the_subcommand(
@@ -256,11 +266,11 @@ def test_the_site_option_works_before_or_after_the_subcommand(
 @pytest.mark.parametrize(
     ("args", "hint"),
     [
-        (["approve", "{site}", "1"], "commsite moderate approve 1 --site {site}"),
-        (["reject", "{site}", "1", "--rule", "2"], "commsite moderate reject 1 --site {site}"),
+        (["approve", "{site}", "1"], "'1' now: commsite moderate approve 1 {site}"),
+        (["reject", "{site}", "1", "--rule", "2"], "'1' now: commsite moderate reject 1 {site}"),
         (
             ["block-domain", "{site}", "r.example"],
-            "commsite moderate block-domain r.example --site {site}",
+            "'r.example' now: commsite moderate block-domain r.example {site}",
         ),
     ],
 )
@@ -269,7 +279,7 @@ def test_the_old_form_with_the_site_first_says_the_new_one(
 ) -> None:
     code, out = run("moderate", *(a.format(site=site) for a in args))
     assert code == 2
-    assert f"Error: the site is an option now: {hint.format(site=site)}" in out.replace("\n", " ")
+    assert f"Error: the site comes after {hint.format(site=site)}" in out.replace("\n", " ")
     assert run("moderate", "list", "-s", str(site))[1].endswith("3 items waiting\n")
 
 
@@ -290,8 +300,10 @@ def test_help_has_examples_and_the_site_option(command: str) -> None:
     code, out = run(*command.split(), "--help")
     assert code == 0
     assert "Examples:" in out
-    if command.startswith("moderate"):
+    if command == "moderate":
         assert "-s, --site DIRECTORY" in out
+    else:
+        assert out.splitlines()[0].endswith(" [SITE]")
 
 
 def test_a_rule_that_does_not_exist_is_refused(site: Path) -> None:

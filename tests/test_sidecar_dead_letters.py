@@ -186,14 +186,14 @@ def test_a_permanent_error_is_a_dead_letter_at_once_and_a_person_can_see_it(
         "3 activities could not be processed; see `commsite moderate dead-letters`",
         "0 items waiting",
     ]
-    dead = _run("moderate", "dead-letters", "-s", str(tmp_path))
+    dead = _run("moderate", "dead-letters", str(tmp_path))
     assert dead.splitlines()[:3] == [
         first,
         "    Like from https://r.example/users/bob, received 2026-11-22T03:00:00+00:00",
         "    failed: KeyError: 'inReplyTo'",
     ]
     assert dead.endswith("3 dead letters\n")
-    assert _run("moderate", "discard", third, "-s", str(tmp_path)) == "discarded: 1 activity\n"
+    assert _run("moderate", "discard", third, str(tmp_path)) == "discarded: 1 activity\n"
 
     with running(tmp_path) as server:
         assert get(server.base + "/healthz").json == {

@@ -13,14 +13,13 @@ import click
 
 from commsite.build.clock import build_now
 from commsite.build.run import BuildOptions, BuildResult, build_site
+from commsite.cli.site_arg import site_argument
 from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
 
 __all__ = ["build", "check"]
 
-SITE = click.argument(
-    "site", default=".", required=False, type=click.Path(file_okay=False, path_type=Path)
-)
+SITE = site_argument()
 
 # Show a progress line only once a build has run this long (seconds).
 PROGRESS_AFTER = 0.5

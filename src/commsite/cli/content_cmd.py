@@ -18,7 +18,10 @@ from zoneinfo import ZoneInfo
 import click
 import yaml
 
+from commsite.cli.site_arg import site_argument
 from commsite.content import scaffold
+from commsite.content.fields import unknown_id_hint
+from commsite.content.zones import zone_hint
 
 __all__ = ["init", "new"]
 
@@ -68,10 +71,31 @@ def _check_timezone(value: str) -> str:
         ZoneInfo(value)
     except (ValueError, OSError, KeyError):
         raise click.BadParameter(
-            f"{value!r} is not a time zone; use an IANA name such as Europe/London",
-            param_hint="'--timezone'",
+            f"{value!r} is not a time zone; {zone_hint(value)}", param_hint="'--timezone'"
         ) from None
     return value
+
+
+def _check_handle(value: str | None) -> str | None:
+    """--handle: the user part only, in a-z, 0-9 and '_' (what derive_handle makes)."""
+    if value is None:
+        return None
+    name = value.strip()
+    user = re.fullmatch(r"@?([^@]+)@.*", name)
+    if user is not None:
+        raise click.BadParameter(
+            f"{value!r} is a whole handle; give only the user part, e.g. {user.group(1)!r}"
+            " (the host comes from --base-url)",
+            param_hint="'--handle'",
+        )
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        suggestion = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+        also = f", e.g. {suggestion!r}" if suggestion else ""
+        raise click.BadParameter(
+            f"{value!r} is not a handle; use lowercase a-z, 0-9 and _{also}",
+            param_hint="'--handle'",
+        )
+    return name
 
 
 @click.command()
@@ -84,9 +108,15 @@ def _check_timezone(value: str) -> str:
 @click.option(
     "--base-url",
     metavar="URL",
-    default=scaffold.STARTER_BASE_URL,
-    show_default=True,
-    help="The address the site will be published at (your fediverse handle's host).",
+    help="The address the site will be published at (your fediverse handle's host)."
+    f" [default: the placeholder {scaffold.STARTER_BASE_URL}, to replace before publishing]",
+)
+@click.option(
+    "--handle",
+    metavar="NAME",
+    callback=lambda ctx, param, value: _check_handle(value),
+    help="The user part of the community's fediverse handle (a-z, 0-9 and _)."
+    " [default: made from the title]",
 )
 @click.option(
     "--timezone",
@@ -100,7 +130,14 @@ def _check_timezone(value: str) -> str:
     is_flag=True,
     help="Write into a folder that is not empty (starter files replace same-named ones).",
 )
-def init(directory: Path, title: str | None, base_url: str, timezone: str, force: bool) -> None:
+def init(
+    directory: Path,
+    title: str | None,
+    base_url: str | None,
+    handle: str | None,
+    timezone: str,
+    force: bool,
+) -> None:
     """Make DIRECTORY a new commsite content repository.
 
     Copies a small, valid starter site into DIRECTORY (created if needed):
@@ -112,10 +149,11 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     \b
     Examples:
       commsite init my-community
-      commsite init fixers --title "Fixers of Eastfield" \\
+      commsite init fixers --title "Fixers of Eastfield" --handle fixers \\
           --base-url https://fixers.example/ --timezone Europe/London
     """
-    base_url = _check_base_url(base_url)
+    placeholder = base_url is None
+    base_url = _check_base_url(scaffold.STARTER_BASE_URL if base_url is None else base_url)
     timezone = _check_timezone(timezone)
     title = title.strip() if title is not None else _title_from_folder(directory)
     if not title:
@@ -143,7 +181,13 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
             out = data
         else:
             text = scaffold.fill_starter(
-                rel, text, title=title, base_url=base_url, today=today, timezone=timezone
+                rel,
+                text,
+                title=title,
+                base_url=base_url,
+                today=today,
+                timezone=timezone,
+                handle=handle,
             )
             out = text.encode("utf-8")
         target = directory / target_rel
@@ -153,9 +197,23 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     if not written:
         raise click.ClickException("the starter site is missing from this installation")
     host = urlsplit(base_url).netloc
-    handle = _default_handle(title)
+    chosen = handle is not None
+    handle = handle or _default_handle(title)
     click.echo(f"Created {title!r} in {directory}/ ({len(written)} files).")
-    click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    if placeholder:
+        click.echo(
+            f"Its address is a placeholder, {base_url}: set base_url in commsite.yaml to the"
+            " address the site will be published at before you publish (`commsite check`"
+            " warns until you do)."
+        )
+    else:
+        click.echo(f"Its fediverse address will be @{handle}@{host}.")
+    if not chosen and len(handle) > LONG_HANDLE:
+        click.echo(
+            f"The handle {handle!r}, made from the title, is long to type: choose a shorter"
+            " one with 'handle:' under 'community:' in commsite.yaml (or `init --handle`)."
+        )
+    click.echo("Replace the sample members in content/members/ (Alex and Sam) with real ones.")
     click.echo("")
     click.echo("Next steps:")
     click.echo(f"  cd {_shell_word(str(directory))}")
@@ -166,6 +224,9 @@ def init(directory: Path, title: str | None, base_url: str, timezone: str, force
     click.echo("")
     click.echo("Then edit commsite.yaml and the files in content/, and add more with")
     click.echo('  commsite new story "Our first repair café"')
+
+
+LONG_HANDLE = 20  # characters; longer ones are hard to type into a search box
 
 
 def _default_handle(title: str) -> str:
@@ -190,7 +251,8 @@ def _site_timezone(site: Path) -> ZoneInfo:
     if not config.is_file():
         raise click.ClickException(
             f"{site} has no {CONFIG_FILE}, so it is not a commsite site; run this in your "
-            "site's folder, pass --site DIR, or make one with `commsite init DIR`"
+            "site's folder, name the folder after the title (commsite new KIND TITLE SITE),"
+            " or make one with `commsite init DIR`"
         )
     try:
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
@@ -203,8 +265,7 @@ def _site_timezone(site: Path) -> ZoneInfo:
         return ZoneInfo(str(name))
     except (ValueError, OSError, KeyError):
         raise click.ClickException(
-            f"{config}: 'timezone' is not a time zone (got {name!r}); use an IANA name "
-            "such as Europe/London"
+            f"{config}: 'timezone' is not a time zone (got {name!r}); {zone_hint(str(name))}"
         ) from None
 
 
@@ -246,9 +307,9 @@ def _parse_time(value: str, option: str) -> time:
 def _check_ids(given: tuple[str, ...], known: list[str], what: str, option: str) -> None:
     for item in given:
         if known and item not in known:
+            folder = "members" if what == "member" else "events"
             raise click.BadParameter(
-                f"there is no {what} {item!r} (known: {', '.join(known[:8])}"
-                f"{', ...' if len(known) > 8 else ''})",
+                f"there is no {what} {item!r}; {unknown_id_hint(item, known, what, folder)}",
                 param_hint=option,
             )
 
@@ -257,8 +318,10 @@ NEW_HELP = """Create a story, member profile or event file with its front matter
 
 \b
 KIND is story, member or event; TITLE is the story's or event's title, or
-the member's name. The file name is made from the title (lowercase ASCII,
-accents folded) and, for stories and events, the date:
+the member's name, in quotes when it has spaces; SITE is the site's folder
+(default: this folder), last as for every command. The file name is made
+from the title (lowercase ASCII, accents folded) and, for stories and
+events, the date:
   content/stories/YYYY-MM-DD-SLUG.md
   content/members/SLUG.md          (the member's id)
   content/events/YYYY-MM-DD-SLUG.md
@@ -272,20 +335,14 @@ Examples:
   commsite new story "Tea & soldering" --author ada-okafor --tag recap --event tea-and-soldering
   commsite new member "Zoë Ångström" --handle @zoe@mastodon.example
   commsite new event "Bike clinic" --date 2027-06-19 --time 09:30 --end 13:00
-  commsite new story "Plans" --site example_site --draft
+  commsite new story "Plans" example_site --draft
 """
 
 
 @click.command(help=NEW_HELP, short_help="Create a new story, member or event file.")
 @click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
 @click.argument("title")
-@click.option(
-    "--site",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The site's folder (the one with commsite.yaml).",
-)
+@site_argument()
 @click.option(
     "--date",
     "day",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from commsite.cli.site_arg import site_argument
 from commsite.content.config_loader import load_config
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError
@@ -21,9 +22,7 @@ from commsite.federation.keys import (
 
 CONFIG_FILE = "commsite.yaml"
 
-SITE = click.argument(
-    "site", default=".", type=click.Path(file_okay=False, path_type=Path), required=False
-)
+SITE = site_argument()
 
 
 def _require_site(root: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from commsite.cli.site_arg import site_argument
 from commsite.content.config_loader import load_config
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError, count_line
@@ -31,9 +32,7 @@ _MARK = {"delivered": "delivered", "retry": "retrying ", "failed": "FAILED   ", 
 
 
 @click.command()
-@click.argument(
-    "site", default=".", required=False, type=click.Path(file_okay=False, path_type=Path)
-)
+@site_argument()
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be announced; queue and send nothing."
 )

@@ -8,13 +8,14 @@ from types import FrameType
 
 import click
 
+from commsite.cli.site_arg import site_argument
 from commsite.errors import CommsiteError
 
 __all__ = ["serve"]
 
 
 @click.command()
-@click.argument("site", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@site_argument(exists=True)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", "-p", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option(

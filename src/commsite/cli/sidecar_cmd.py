@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from commsite.cli.site_arg import site_argument
 from commsite.content.loader import load_site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
@@ -19,53 +20,65 @@ from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, 
 from commsite.sidecar.store import Store
 from commsite.sidecar.worker import RebuildNotifier
 
-SITE = click.argument(
-    "site", default=".", type=click.Path(file_okay=False, path_type=Path), required=False
-)
+SITE = site_argument()
 
 
-# `commsite moderate` takes the site as an option, so that SUBJECT can come
-# first when it is run inside the site's folder: `commsite moderate approve 12`.
-# It may be given on the group (before the subcommand) or on the subcommand.
-SITE_OPTION = click.option(
+# `commsite moderate` subcommands take the site last, after what they act on:
+# `commsite moderate approve 12 /srv/community`. The group keeps --site/-s
+# (before the subcommand), and `commsite moderate SITE` lists what waits there.
+GROUP_SITE_OPTION = click.option(
     "--site",
     "-s",
     default=None,
     type=click.Path(file_okay=False, path_type=Path),
-    help="The site's folder (default: this folder).",
+    help="The site's folder (default: this folder); or name it after the subcommand.",
 )
 _GROUP_SITE = "commsite.moderate.site"
 
 
-def _site(site: Path | None) -> Path:
-    """The subcommand's --site, else the group's, else the current folder."""
-    if site is not None:
-        return site
+def _group_site() -> Path:
+    """The group's --site (`commsite moderate -s DIR approve 12`), else this folder."""
     group_site = click.get_current_context().find_root().meta.get(_GROUP_SITE)
     return group_site if isinstance(group_site, Path) else Path(".")
 
 
-class _SubjectCommand(click.Command):
-    """A moderate subcommand taking one SUBJECT; `approve . 12`, the form before
-    the site became --site, gets told the new form rather than a bare usage error."""
+SUBCOMMAND_SITE = site_argument(fallback=_group_site)
+
+
+class _ModerateGroup(click.Group):
+    """`commsite moderate SITE` is `commsite moderate list SITE`."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        given = list(args)
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError:
-            old_form = (
-                len(given) >= 2
-                and not given[0].startswith("-")
-                and (Path(given[0]) / "commsite.yaml").is_file()
-            )
-            if not old_form:
-                raise
-            site, subject = given[0], given[1]
+        first = args[0] if args else None
+        if (
+            first is not None
+            and first not in self.commands
+            and not first.startswith("-")
+            and Path(first).is_dir()
+        ):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+class _SubjectCommand(click.Command):
+    """A moderate subcommand taking one SUBJECT, then [SITE]. `approve SITE 12`,
+    the form from before the site was an option, gets told the form of now."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if (
+            len(args) >= 2
+            and not args[0].startswith("-")
+            and not args[1].startswith("-")
+            and (Path(args[0]) / "commsite.yaml").is_file()
+            and not (Path(args[1]) / "commsite.yaml").is_file()
+        ):
+            site, subject = args[0], args[1]
             raise click.UsageError(
-                f"the site is an option now: commsite moderate {self.name} {subject} --site {site}",
+                f"the site comes after {subject!r} now: commsite moderate {self.name}"
+                f" {subject} {site}",
                 ctx,
-            ) from None
+            )
+        return super().parse_args(ctx, args)
 
 
 def _store(root: Path) -> Store:
@@ -220,20 +233,20 @@ RULE = click.option(
 NOTE = click.option("--note", help="A note for the decision log.")
 
 
-@click.group(invoke_without_command=True)
-@SITE_OPTION
+@click.group(cls=_ModerateGroup, invoke_without_command=True)
+@GROUP_SITE_OPTION
 @click.pass_context
 def moderate(ctx: click.Context, site: Path | None) -> None:
     """Review what waits: replies, introductions, messages and reports.
 
-    Run it in the site's folder, or name the folder with --site/-s (before
-    or after the subcommand). An item is its number from `list`; an actor is
-    its URL or @user@host.
+    Run it in the site's folder, or name the folder last, as for every
+    command (`commsite moderate approve 12 /srv/community`). An item is its
+    number from `list`; an actor is its URL or @user@host.
 
     \b
     Examples:
       commsite moderate                       what waits, for the site here
-      commsite moderate list -s /srv/community
+      commsite moderate /srv/community        what waits, for the site there
       commsite moderate approve 12            publish item 12
       commsite moderate approve @ada@social.example   every waiting item of an actor
       commsite moderate reject 12 --rule 3 --note "advertising"
@@ -249,17 +262,17 @@ def moderate(ctx: click.Context, site: Path | None) -> None:
 
 
 @moderate.command(name="list")
-@SITE_OPTION
-def list_pending(site: Path | None) -> None:
+@SUBCOMMAND_SITE
+def list_pending(site: Path) -> None:
     """What waits for a decision: number, kind, who, where, why, excerpt.
 
     \b
     Examples:
       commsite moderate list
-      commsite moderate list --site /srv/community
+      commsite moderate list /srv/community
     """
     try:
-        store = _store(_site(site))
+        store = _store(site)
     except CommsiteError as exc:
         raise _fail(exc) from exc
     waiting = moderation.pending(store)
@@ -278,9 +291,8 @@ def list_pending(site: Path | None) -> None:
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
 
 
-def _store_for_decision(site_option: Path | None, rule: int | None) -> tuple[Path, Store]:
+def _store_for_decision(site: Path, rule: int | None) -> tuple[Path, Store]:
     """The site and its store, once the rule a decision cites is known to exist."""
-    site = _site(site_option)
     try:
         store = _store(site)
         _check_rule(site, rule)
@@ -289,10 +301,8 @@ def _store_for_decision(site_option: Path | None, rule: int | None) -> tuple[Pat
     return site, store
 
 
-def _decide(
-    site_option: Path | None, verb: str, subject: str, rule: int | None, note: str | None
-) -> None:
-    site, store = _store_for_decision(site_option, rule)
+def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | None) -> None:
+    site, store = _store_for_decision(site, rule)
     decide = moderation.approve if verb == "approve" else moderation.reject
     done = decide(store, subject, _now(), rule=rule, note=note)
     if not done:
@@ -306,15 +316,15 @@ def _decide(
 @click.argument("subject")
 @RULE
 @NOTE
-@SITE_OPTION
-def approve(site: Path | None, subject: str, rule: int | None, note: str | None) -> None:
+@SUBCOMMAND_SITE
+def approve(site: Path, subject: str, rule: int | None, note: str | None) -> None:
     """Publish SUBJECT: an item (its number) or every waiting item of an actor (URL or @handle).
 
     \b
     Examples:
       commsite moderate approve 12
       commsite moderate approve @ada@social.example --note "known from the café"
-      commsite moderate approve 12 -s /srv/community
+      commsite moderate approve 12 /srv/community
     """
     _decide(site, "approve", subject, rule, note)
 
@@ -323,8 +333,8 @@ def approve(site: Path | None, subject: str, rule: int | None, note: str | None)
 @click.argument("subject")
 @RULE
 @NOTE
-@SITE_OPTION
-def reject(site: Path | None, subject: str, rule: int | None, note: str | None) -> None:
+@SUBCOMMAND_SITE
+def reject(site: Path, subject: str, rule: int | None, note: str | None) -> None:
     """Reject SUBJECT: an item (its number) or every waiting item of an actor.
 
     \b
@@ -335,10 +345,8 @@ def reject(site: Path | None, subject: str, rule: int | None, note: str | None) 
     _decide(site, "reject", subject, rule, note)
 
 
-def _block(
-    site_option: Path | None, kind: str, value: str, rule: int | None, note: str | None
-) -> None:
-    site, store = _store_for_decision(site_option, rule)
+def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None) -> None:
+    site, store = _store_for_decision(site, rule)
     rejected = moderation.block(store, kind, value, _now(), rule=rule, note=note)
     click.echo(f"blocked {kind} {value}; {rejected} item(s) rejected")
     if rejected:
@@ -349,8 +357,8 @@ def _block(
 @click.argument("actor")
 @RULE
 @NOTE
-@SITE_OPTION
-def block_actor(site: Path | None, actor: str, rule: int | None, note: str | None) -> None:
+@SUBCOMMAND_SITE
+def block_actor(site: Path, actor: str, rule: int | None, note: str | None) -> None:
     """Block ACTOR (URL or @user@host): drop what they send, reject what they sent.
 
     \b
@@ -365,8 +373,8 @@ def block_actor(site: Path | None, actor: str, rule: int | None, note: str | Non
 @click.argument("domain")
 @RULE
 @NOTE
-@SITE_OPTION
-def block_domain(site: Path | None, domain: str, rule: int | None, note: str | None) -> None:
+@SUBCOMMAND_SITE
+def block_domain(site: Path, domain: str, rule: int | None, note: str | None) -> None:
     """Block a whole DOMAIN (and its subdomains).
 
     \b
@@ -377,17 +385,17 @@ def block_domain(site: Path | None, domain: str, rule: int | None, note: str | N
 
 
 @moderate.command(name="log")
-@SITE_OPTION
-def decision_log(site: Path | None) -> None:
+@SUBCOMMAND_SITE
+def decision_log(site: Path) -> None:
     """Every moderation decision, oldest first.
 
     \b
     Examples:
       commsite moderate log
-      commsite moderate log -s /srv/community
+      commsite moderate log /srv/community
     """
     try:
-        store = _store(_site(site))
+        store = _store(site)
     except CommsiteError as exc:
         raise _fail(exc) from exc
     for d in moderation.decisions(store):
@@ -397,8 +405,8 @@ def decision_log(site: Path | None) -> None:
 
 
 @moderate.command(name="dead-letters")
-@SITE_OPTION
-def dead_letter_list(site: Path | None) -> None:
+@SUBCOMMAND_SITE
+def dead_letter_list(site: Path) -> None:
     """Activities processing could not handle, with the reason (dead letters).
 
     Retry one (or all) once the cause is fixed, or discard it.
@@ -408,10 +416,10 @@ def dead_letter_list(site: Path | None) -> None:
       commsite moderate dead-letters
       commsite moderate retry https://social.example/users/ada/statuses/1/activity
       commsite moderate retry all
-      commsite moderate discard all -s /srv/community
+      commsite moderate discard all /srv/community
     """
     try:
-        store = _store(_site(site))
+        store = _store(site)
     except CommsiteError as exc:
         raise _fail(exc) from exc
     letters = dead_letters.listing(store)
@@ -422,9 +430,9 @@ def dead_letter_list(site: Path | None) -> None:
     click.echo(f"{len(letters)} dead letter{'s' if len(letters) != 1 else ''}")
 
 
-def _dead_letter_decision(site_option: Path | None, verb: str, activity: str) -> None:
+def _dead_letter_decision(site: Path, verb: str, activity: str) -> None:
     try:
-        store = _store(_site(site_option))
+        store = _store(site)
     except CommsiteError as exc:
         raise _fail(exc) from exc
     act = dead_letters.retry if verb == "retry" else dead_letters.discard
@@ -439,8 +447,8 @@ def _dead_letter_decision(site_option: Path | None, verb: str, activity: str) ->
 
 @moderate.command(name="retry", cls=_SubjectCommand)
 @click.argument("activity")
-@SITE_OPTION
-def retry_dead(site: Path | None, activity: str) -> None:
+@SUBCOMMAND_SITE
+def retry_dead(site: Path, activity: str) -> None:
     """Process a dead letter again: its ACTIVITY id from `dead-letters`, or `all`.
 
     \b
@@ -453,8 +461,8 @@ def retry_dead(site: Path | None, activity: str) -> None:
 
 @moderate.command(name="discard", cls=_SubjectCommand)
 @click.argument("activity")
-@SITE_OPTION
-def discard_dead(site: Path | None, activity: str) -> None:
+@SUBCOMMAND_SITE
+def discard_dead(site: Path, activity: str) -> None:
     """Give a dead letter up for good: its ACTIVITY id from `dead-letters`, or `all`.
 
     \b

@@ -124,7 +124,10 @@ class Checker:
         ids = (single,) if single is not None else meta_strs(file.meta, key)
         for n, ref in enumerate(ids, start=1):
             if ref not in known:
-                hint = f.did_you_mean(ref, known) or f"add content/{folder}/{ref}.md"
+                hint = f.unknown_id_hint(ref, known, what, folder)
+                if single is not None and "," in ref and key == "author":  # author: a, b
+                    names = [part.strip() for part in ref.split(",") if part.strip()]
+                    hint = f"for several authors, write a list: authors: [{', '.join(names)}]"
                 where = f"{key}[{n}]" if single is None and f"{key}[{n}]" in file.key_lines else key
                 self.error(file, where, f"'{key}' names unknown {what} '{ref}'", hint)
         return ids

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -22,8 +23,10 @@ from commsite.config import (
     SiteConfig,
 )
 from commsite.content import fields as f
+from commsite.content.scaffold import STARTER_HOST
 from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
+from commsite.content.zones import zone_hint
 from commsite.errors import Diagnostic, Severity
 
 __all__ = ["CONFIG_FILE", "derive_handle", "load_config", "missing_config"]
@@ -89,7 +92,7 @@ def _timezone(key: str, value: object) -> str:
         pass
     else:
         return name
-    hint = f.did_you_mean(name, available_timezones()) or "use an IANA name such as Europe/Berlin"
+    hint = zone_hint(name)
     raise f.Invalid(f"'{key}' is not a time zone (got {f.show(value)})", hint)
 
 
@@ -104,8 +107,23 @@ def _username(key: str, value: object) -> str:
     raise f.Invalid(f"'{key}' is not a valid handle (got {f.show(value)})", hint)
 
 
-def _hosts(key: str, value: object) -> tuple[str, ...]:
-    hosts = f.text_list(key, value)
+def _each(check: Callable[[str, tuple[str, ...]], tuple[str, ...]]) -> f.Validator:
+    """A list validator: `check` (key, items) after text_list, which may take
+    "a, b" as a list with a warning (fields.Accepted): then the items are checked
+    and the warning kept."""
+
+    def validate(key: str, value: object) -> tuple[str, ...]:
+        try:
+            items = f.text_list(key, value)
+        except f.Accepted as taken:
+            assert isinstance(taken.value, tuple)
+            raise f.Accepted(check(key, taken.value), taken.message, taken.hint) from None
+        return check(key, items)
+
+    return validate
+
+
+def _hosts(key: str, hosts: tuple[str, ...]) -> tuple[str, ...]:
     for host in hosts:
         if not _HOST.fullmatch(host):
             bare = urlsplit(host).hostname if "://" in host else None
@@ -116,8 +134,7 @@ def _hosts(key: str, value: object) -> tuple[str, ...]:
     return tuple(h.lower() for h in hosts)
 
 
-def _host_aliases(key: str, value: object) -> tuple[str, ...]:
-    hosts = f.text_list(key, value)
+def _host_aliases(key: str, hosts: tuple[str, ...]) -> tuple[str, ...]:
     for host in hosts:
         match = _HOST_PORT.fullmatch(host)
         if not match or not 0 < int(match.group("port") or 1) < 65536:
@@ -131,8 +148,7 @@ def _host_aliases(key: str, value: object) -> tuple[str, ...]:
     return tuple(h.lower() for h in hosts)
 
 
-def _actors(key: str, value: object) -> tuple[str, ...]:
-    actors = f.text_list(key, value)
+def _actors(key: str, actors: tuple[str, ...]) -> tuple[str, ...]:
     for actor in actors:
         if actor.startswith("@"):
             f.handle(key, actor)
@@ -169,14 +185,14 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "federation.story_type": (f.choice(OBJECT_TYPES), False),
     "federation.inbox_url": (f.http_url, False),
     "moderation.approve": (f.choice(APPROVE_POLICIES), False),
-    "moderation.blocked_domains": (_hosts, False),
-    "moderation.blocked_actors": (_actors, False),
+    "moderation.blocked_domains": (_each(_hosts), False),
+    "moderation.blocked_actors": (_each(_actors), False),
     "moderation.hold_keywords": (f.text_list, False),
     "sidecar.host": (f.text, False),
     "sidecar.port": (f.integer(1, 65535), False),
     "sidecar.rebuild_webhook": (f.http_url, False),
     "sidecar.data_dir": (f.text, False),
-    "sidecar.host_aliases": (_host_aliases, False),
+    "sidecar.host_aliases": (_each(_host_aliases), False),
 }
 _STATIC_KEYS = ("community.avatar", "community.header_image")
 
@@ -314,8 +330,25 @@ def _build(
             continue
         try:
             values[key] = validator(key, raw[key])
+        except f.Accepted as exc:  # taken, with a warning showing the canonical form
+            values[key] = exc.value
+            problems.append(
+                Diagnostic(CONFIG_FILE, lines[key], exc.message, Severity.WARNING, exc.hint)
+            )
         except f.Invalid as exc:
             problems.append(Diagnostic(CONFIG_FILE, lines[key], exc.message, hint=exc.hint))
+    base_url = values.get("base_url")
+    if isinstance(base_url, str) and urlsplit(base_url).hostname == STARTER_HOST:
+        problems.append(
+            Diagnostic(
+                CONFIG_FILE,
+                lines["base_url"],
+                f"'base_url' is still the starter's placeholder {base_url}",
+                Severity.WARNING,
+                "set it to the address the site will be published at, e.g."
+                " https://fixers.example.org/ (its host is in your fediverse handle)",
+            )
+        )
     for key in _STATIC_KEYS:
         rel = values.get(key)
         if isinstance(rel, str):

@@ -11,13 +11,14 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 __all__ = [
     "DATETIME_HINT",
     "DATE_HINT",
+    "Accepted",
     "Invalid",
     "Validator",
     "boolean",
@@ -26,6 +27,7 @@ __all__ = [
     "date_or_datetime",
     "datetime_only",
     "did_you_mean",
+    "end_datetime",
     "handle",
     "http_url",
     "integer",
@@ -37,6 +39,7 @@ __all__ = [
     "static_path",
     "text",
     "text_list",
+    "unknown_id_hint",
 ]
 
 DATE_HINT = "use YYYY-MM-DD"
@@ -45,6 +48,7 @@ TIME_HINT = (
     "use YYYY-MM-DDTHH:MM:SS (in the site's time zone) or YYYY-MM-DDTHH:MM:SS+HH:MM,"
     " e.g. 2026-03-14T18:00:00+01:00"
 )
+END_HINT = "use a time on the start's day, e.g. 17:00, or a date and time, e.g. 2026-03-14T17:00:00"
 _HANDLE = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)")
 _DATE_SHAPE = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
 _BAD_SLUG = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
@@ -58,6 +62,17 @@ class Invalid(Exception):
         self.message = message
         self.hint = hint
         self.item = item  # 1-based index of the list item at fault, if any
+
+
+class Accepted(Exception):
+    """A value taken in a form it should not have been written in: `value` is what
+    was taken, and the message (a warning) shows the canonical form."""
+
+    def __init__(self, value: object, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.value = value
+        self.message = message
+        self.hint = hint
 
 
 Validator = Callable[[str, object], object]
@@ -85,6 +100,33 @@ def did_you_mean(word: str, options: Iterable[str]) -> str | None:
     return f"did you mean '{found[0]}'?" if found else None
 
 
+FEW = 8  # up to this many known ids, a hint lists them all
+
+
+def unknown_id_hint(word: str, known: Iterable[str], what: str, folder: str) -> str:
+    """How to fix a reference to an id that does not exist: the ids that start with
+    or contain it ('zoe' -> 'zoe-angstrom'), else the nearest spellings; every id
+    when there are few; else how to add it."""
+    options = sorted(set(known))
+    folded = word.casefold()
+    near = [o for o in options if folded and folded in o.casefold()]
+    near.sort(key=lambda o: not o.casefold().startswith(folded))  # prefixes first
+    if not near:
+        near = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
+    listed = ", ".join(options)
+    if near:
+        quoted = [f"'{o}'" for o in near[:3]]
+        guess = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+        hint = f"did you mean {guess}?"
+        if len(options) <= FEW and len(options) > len(quoted):
+            return f"{hint} (the {what}s are {listed})"
+        return hint
+    add = f"add content/{folder}/{word}.md"
+    if options and len(options) <= FEW:
+        return f"the {what}s are {listed}; or {add}"
+    return add
+
+
 def text(key: str, value: object) -> str:
     if isinstance(value, str):
         if not value.strip():
@@ -103,8 +145,19 @@ def text(key: str, value: object) -> str:
 
 
 def text_list(key: str, value: object) -> tuple[str, ...]:
-    """A list of strings; a single string counts as a list of one."""
+    """A list of strings; a single string counts as a list of one. Text with
+    commas ("recap, bouldering", as Hugo and Jekyll users write it) is taken
+    as the list it means, with a warning (`Accepted`) showing the list form."""
     if isinstance(value, str):
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if len(parts) >= 2:
+            from commsite.content.scaffold import yaml_list
+
+            raise Accepted(
+                tuple(parts),
+                f"'{key}' is one text with commas ({show(value)}); read as {len(parts)} items",
+                f"write it as a list: {key.rsplit('.', 1)[-1]}: {yaml_list(parts)}",
+            )
         value = [value]
     if not isinstance(value, list):
         raise Invalid(
@@ -125,9 +178,17 @@ def text_list(key: str, value: object) -> tuple[str, ...]:
     return tuple(items)
 
 
+_YES = frozenset({"yes", "on", "y"})
+_NO = frozenset({"no", "off", "n"})
+
+
 def boolean(key: str, value: object) -> bool:
+    """true or false; yes/no and on/off too (YAML 1.1 read them as booleans, and
+    the loader now leaves them as text)."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, str) and value.strip().casefold() in _YES | _NO:
+        return value.strip().casefold() in _YES
     raise Invalid(f"'{key}' must be true or false (got {show(value)})")
 
 
@@ -211,6 +272,23 @@ def datetime_only(key: str, value: object) -> datetime:
     if not isinstance(parsed, datetime):
         raise Invalid(f"'{key}' needs a time of day (got {show(value)})", TIME_HINT)
     return parsed
+
+
+_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
+
+
+def end_datetime(key: str, value: object) -> datetime | time:
+    """An event's end: a datetime, or a bare time of day (17:00), which means that
+    time on the start's day (the parser combines the two)."""
+    if isinstance(value, str):
+        match = _TIME_OF_DAY.fullmatch(value.strip())
+        if match is not None:
+            hour, minute, second = (int(g) if g else 0 for g in match.groups())
+            return time(hour, minute, second)
+    try:
+        return datetime_only(key, value)
+    except Invalid as exc:
+        raise Invalid(exc.message, END_HINT) from None
 
 
 def http_url(key: str, value: object) -> str:
@@ -311,8 +389,11 @@ def static_file(root: Path, key: str, rel: str) -> None:
     if (root / "static" / rel).is_file():
         return
     hint = f"put the file at static/{rel}, or fix the path (it is relative to static/)"
-    if rel.startswith("static/") and (root / rel).is_file():
-        hint = f"paths are relative to static/: write '{rel.removeprefix('static/')}'"
+    if rel.startswith("static/"):  # static/images/a.png: not static/static/images/a.png
+        inside = rel.removeprefix("static/")
+        hint = f"leave out 'static/' (paths are relative to static/): write '{inside}'"
+        if not (root / rel).is_file():
+            hint += f" and put the file at static/{inside}"
     raise Invalid(f"'{key}' names a file that is not in static/ (got \"{rel}\")", hint)
 
 

@@ -38,6 +38,7 @@ from commsite.content.model import (
     Story,
 )
 from commsite.content.parse import ParsedFile, parse_file
+from commsite.content.placeholders import check_starter_members
 from commsite.datadir import PUBLIC_KEY_PATH
 from commsite.errors import Diagnostic
 
@@ -120,6 +121,7 @@ def assemble_site(
         if isinstance(member, Member):
             members.append(member)
     check_handles(checker, member_files)
+    check_starter_members(checker, member_files)
     check_tag_pages(checker, by_kind.get("story", []) + event_files)
     events: list[Event] = []
     for p in event_files:

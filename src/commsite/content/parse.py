@@ -9,6 +9,7 @@ happens later, in `loader.assemble_site`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 from types import MappingProxyType
 
 import markdown_it
@@ -26,7 +27,7 @@ from commsite.markdown import render_markdown
 __all__ = ["KINDS", "PARSER_VERSION", "SCHEMAS", "ParsedFile", "parse_file"]
 
 # Bump the first part when parse_file's output changes for the same input.
-PARSER_VERSION = "3/" + "/".join(
+PARSER_VERSION = "4/" + "/".join(
     (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__, yaml.__version__)
 )
 
@@ -68,7 +69,7 @@ SCHEMAS: dict[str, Schema] = {
         {
             "title": (f.text, True),
             "start": (f.datetime_only, True),
-            "end": (f.datetime_only, False),
+            "end": (f.end_datetime, False),
             "location": (f.location, False),
             "online": (f.http_url, False),
             "hosts": (f.text_list, False),
@@ -161,6 +162,9 @@ def _check_meta(
             continue
         try:
             meta[key] = validator(key, value)
+        except f.Accepted as exc:  # taken, with a warning showing the canonical form
+            meta[key] = exc.value
+            problems.append(Diagnostic(path, line, exc.message, Severity.WARNING, exc.hint))
         except f.Invalid as exc:
             if exc.item is not None:
                 line = lines.get(f"{key}[{exc.item}]", line)
@@ -175,6 +179,8 @@ def _check_meta(
                 line = lines.get(misspelt, 1)
                 hint = f"rename '{misspelt}' to '{key}' (keys are lowercase)"
             problems.append(Diagnostic(path, line, f"missing required key '{key}'", hint=hint))
+    if kind == "event" and isinstance(meta.get("end"), time):
+        _end_on_start_day(meta)
     if kind == "story" and "author" in raw and "authors" in raw:
         problems.append(
             Diagnostic(
@@ -185,6 +191,15 @@ def _check_meta(
             )
         )
     return meta, problems
+
+
+def _end_on_start_day(meta: dict[str, object]) -> None:
+    """`end: 17:00` is that time on the start's day, in the start's time zone (or
+    the site's, when the start has no offset). Without a valid start there is
+    nothing to combine with; the start's error is reported already."""
+    end, start = meta.pop("end"), meta.get("start")
+    if isinstance(end, time) and isinstance(start, datetime):
+        meta["end"] = datetime.combine(start.date(), end, tzinfo=start.tzinfo)
 
 
 def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:

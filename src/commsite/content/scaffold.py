@@ -18,7 +18,11 @@ from datetime import date, datetime, timedelta
 import yaml
 
 __all__ = [
+    "STARTER_BASE_URL",
     "STARTER_EVENT_DAY",
+    "STARTER_HANDLE",
+    "STARTER_HOST",
+    "STARTER_MEMBERS",
     "STARTER_TODAY",
     "SlugError",
     "event_path",
@@ -249,7 +253,12 @@ def event_text(
 STARTER_TODAY = "2026-01-01"  # the story's date, members' joined, rules' updated
 STARTER_EVENT_DAY = "2030-06-06"  # the event: four weeks after init
 STARTER_TITLE = "My Community"
-STARTER_BASE_URL = "https://community.example/"
+STARTER_HOST = "community.example"
+STARTER_BASE_URL = f"https://{STARTER_HOST}/"
+# The starter's sample members (content/members/) and example handle: `check`
+# warns while they remain (content.placeholders).
+STARTER_MEMBERS = ("Alex Organiser", "Sam Member")
+STARTER_HANDLE = "@alex@mastodon.example"
 EVENT_DAYS_AHEAD = 28
 
 
@@ -264,10 +273,22 @@ def starter_target(rel: str) -> str:
 
 
 def fill_starter(
-    rel: str, text: str, *, title: str, base_url: str, today: date, timezone: str = "UTC"
+    rel: str,
+    text: str,
+    *,
+    title: str,
+    base_url: str,
+    today: date,
+    timezone: str = "UTC",
+    handle: str | None = None,
 ) -> str:
-    """A starter file's text with the new site's title, address, time zone and dates."""
+    """A starter file's text with the new site's title, address, handle, time zone
+    and dates."""
     if rel == "commsite.yaml":
+        if handle is not None:  # the starter has it commented out: "  # handle: ..."
+            text = re.sub(
+                r"(?m)^  # handle: .*$", lambda _: f"  handle: {yaml_scalar(handle)}", text, count=1
+            )
         text = re.sub(r"(?m)^title: .*$", lambda _: f"title: {yaml_scalar(title)}", text, count=1)
         text = re.sub(
             r"(?m)^base_url: .*$", lambda _: f"base_url: {yaml_scalar(base_url)}", text, count=1

@@ -6,6 +6,7 @@ node tree (whose marks give each key's line) and constructs the data from it.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +34,48 @@ def _timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> date | datetim
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+# Plain scalars are typed by YAML 1.2's core schema, not PyYAML's YAML 1.1 one:
+# 1.1 reads `end: 17:00` as the number 1020 (base 60), `no`, `on` and `off` as
+# booleans and `010` as 8, so a value the organiser typed would reach the
+# validators as something else. Under these rules such values stay text, as
+# typed, and each key's validator decides what they mean (fields.boolean still
+# takes yes/no). Dates (the timestamp resolver) are kept.
+# Every scalar typed here is one YAML 1.1 types the same way (010 aside: ten,
+# not eight), so what yaml.safe_dump writes (quoting what 1.1 would misread),
+# such as the exported interactions/ files, reads back unchanged: 1.2's 0o17
+# and 1e3 stay text, as in 1.1.
+_CORE = {
+    "tag:yaml.org,2002:bool": (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    "tag:yaml.org,2002:int": (
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*|0[0-7]+)|0x[0-9a-fA-F]+)$"),
+        "-+0123456789",
+    ),
+    "tag:yaml.org,2002:float": (
+        re.compile(
+            r"^(?:[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        "-+0123456789.",
+    ),
+}
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _CORE]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+for _tag, (_regexp, _first) in _CORE.items():
+    _Loader.add_implicit_resolver(_tag, _regexp, list(_first))
+
+
+def _core_int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
+    """An int as YAML 1.2 reads it: 010 is ten (1.1 read it as octal 8)."""
+    value = str(loader.construct_scalar(node))
+    if value.startswith("0x"):
+        return int(value[2:], 16)
+    return int(value, 10)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _core_int)
 
 YAML_HINT = (
     "check the indentation (spaces, not tabs) and put quotes around values that contain"

@@ -6,12 +6,26 @@ from pathlib import Path
 
 import jinja2
 import jinja2.meta
+import markupsafe
 
 from commsite.errors import CommsiteError
 from commsite.render.pages import PageSpec
 from commsite.render.theme import Theme
 
-__all__ = ["RenderError", "Renderer"]
+__all__ = ["RenderError", "Renderer", "handle_parts"]
+
+
+def handle_parts(handle: object) -> markupsafe.Markup:
+    """A fediverse handle that may wrap only before its second '@':
+    <span class="handle__part">@user</span><wbr><span class="handle__part">@host</span>
+    (the theme's CSS keeps each part on one line). Anything else, escaped as is."""
+    text = str(handle)
+    user, at, host = text.removeprefix("@").partition("@")
+    if not at or not user or not host:
+        return markupsafe.escape(text)
+    return markupsafe.Markup(
+        '<span class="handle__part">@{}</span><wbr><span class="handle__part">@{}</span>'
+    ).format(user, host)
 
 
 class RenderError(CommsiteError):
@@ -32,6 +46,7 @@ class Renderer:
             # at its start): no os.stat of each template a page uses, per page.
             auto_reload=False,
         )
+        self.env.filters["handle_parts"] = handle_parts
         # template name -> (its file, the templates it names), each parsed once
         self._references: dict[str, tuple[Path, tuple[str, ...]]] = {}
 
