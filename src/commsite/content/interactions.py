@@ -17,6 +17,7 @@ left out; the rest still loads.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import nh3
 
 from commsite.content.frontmatter import split_front_matter
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
+from commsite.content.safe_files import list_files, read_input, site_fence
 from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic
@@ -126,10 +128,9 @@ def _when(
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
-    rel = file.relative_to(root).as_posix()
+def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
     try:
-        raw = file.read_bytes()
+        raw = read_input(root / rel)
     except OSError as exc:
         return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
     text, undecodable = decode_text(rel, raw)
@@ -216,10 +217,8 @@ def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, lis
 def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
     file = root / INTERACTIONS_DIR / REACTIONS_FILE
     rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"
-    if not file.is_file():
-        return [], []
     try:
-        raw = file.read_bytes()
+        raw = read_input(file)
     except OSError as exc:
         return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc.strerror}")]
     text, undecodable = decode_text(rel, raw)
@@ -261,26 +260,44 @@ def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
     return reactions, problems
 
 
-def load_interactions(root: Path) -> tuple[Interactions, list[Diagnostic]]:
-    """Read ROOT/interactions/; an absent directory is no interactions."""
-    base = root / INTERACTIONS_DIR
-    if not base.is_dir():
-        return Interactions(), []
+def load_interactions(
+    root: Path, admitted: Collection[str] | None = None
+) -> tuple[Interactions, list[Diagnostic]]:
+    """Read ROOT/interactions/; an absent directory is no interactions.
+
+    `admitted`: the site's input files a build may read (see content.safe_files);
+    by default those `list_files` finds under interactions/, whose refusals
+    (a link out of the site, a FIFO) are then reported here too."""
+    diagnostics: list[Diagnostic] = []
+    if admitted is None:
+        listing = list_files(site_fence(root), root / INTERACTIONS_DIR, f"{INTERACTIONS_DIR}/")
+        admitted = [key for key, _ in listing.files]
+        diagnostics += listing.problems
     replies: list[Reply] = []
     introductions: list[Introduction] = []
-    diagnostics: list[Diagnostic] = []
-    files = sorted((base / REPLIES_DIR).rglob("*.md")) + sorted(
-        (base / INTRODUCTIONS_DIR).glob("*.md")
+    replies_dir = f"{INTERACTIONS_DIR}/{REPLIES_DIR}/"
+    intros_dir = f"{INTERACTIONS_DIR}/{INTRODUCTIONS_DIR}/"
+    files = sorted(
+        key
+        for key in admitted
+        if key.endswith(".md")
+        and (
+            key.startswith(replies_dir)
+            or (key.startswith(intros_dir) and "/" not in key[len(intros_dir) :])
+        )
     )
-    for file in files:
-        item, problems = _load_item(root, file)
+    for rel in files:
+        item, problems = _load_item(root, rel)
         diagnostics.extend(problems)
         if isinstance(item, Reply):
             replies.append(item)
         elif isinstance(item, Introduction):
             introductions.append(item)
-    reactions, problems = _load_reactions(root)
-    diagnostics.extend(problems)
+    if f"{INTERACTIONS_DIR}/{REACTIONS_FILE}" in admitted:
+        reactions, problems = _load_reactions(root)
+        diagnostics.extend(problems)
+    else:
+        reactions = []
     replies.sort(key=lambda r: (r.target, r.published, r.id))
     introductions.sort(key=lambda i: (i.published, i.id))
     return Interactions(tuple(replies), tuple(introductions), tuple(reactions)), diagnostics
