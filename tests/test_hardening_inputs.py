@@ -20,6 +20,9 @@ from click.testing import CliRunner
 
 from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.cli import main
+from commsite.content.fields import web_address
+from commsite.content.interactions import load_interactions
+from commsite.sidecar.profiles import profile_from_document
 from golden.regenerate import SITE, SOURCE_DATE_EPOCH, golden_now
 
 SECRET = "-----BEGIN PRIVATE KEY-----\nnot-really-a-key-but-secret\n-----END PRIVATE KEY-----\n"
@@ -253,3 +256,93 @@ def test_a_fifo_named_like_a_story_is_skipped_with_a_warning_and_never_opened(
                 " remove it from the site's folders"
             ) in done.stderr, done.stderr
     assert not (site / "public" / "x.md").exists()
+
+
+# --- interactions/ files are untrusted -------------------------------------------------
+
+
+def test_a_javascript_author_url_in_an_interactions_file_is_refused(site: Path) -> None:
+    reply = site / REPLY
+    reply.write_text(
+        reply.read_text().replace(
+            "author_url: https://social.example/@sam",
+            "author_url: 'javascript:alert(document.domain)'",
+        )
+    )
+    ok, diagnostics = build(site)
+    assert not ok
+    assert diagnostics == [
+        f"{REPLY}:8: error: 'author_url' must be a web address starting with https:// or"
+        ' http:// (got "javascript:alert(document.domain)"); only http and https links'
+        " are published"
+    ]
+    assert b"javascript:" not in published(site)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("author_url", "data:text/html,<script>alert(1)</script>"),
+        ("author_url", "vbscript:msgbox(1)"),
+        ("author_url", '"java\\tscript:alert(1)"'),
+        ("author_url", '"\\x01javascript:alert(1)"'),
+        ("author_url", "//evil.example/@sam"),
+        ("author_url", "/relative"),
+        ("url", "JavaScript:alert(1)"),
+        ("url", '"https://social.example/\\n@sam"'),
+        ("author_avatar", "javascript:alert(1)"),
+        ("in_reply_to", "javascript:alert(1)"),
+        ("id", "urn:uuid:1"),
+    ],
+)
+def test_every_url_field_of_an_interactions_file_is_checked(
+    tmp_path: Path, key: str, value: str
+) -> None:
+    text = (SITE / REPLY).read_text()
+    lines = [line for line in text.splitlines() if not line.startswith(f"{key}:")]
+    lines.insert(1, f"{key}: {value}")
+    (tmp_path / REPLY).parent.mkdir(parents=True)
+    (tmp_path / REPLY).write_text("\n".join(lines) + "\n")
+    interactions, problems = load_interactions(tmp_path)
+    assert interactions.replies == ()
+    assert [(d.path, d.line, d.message.split(" (got")[0]) for d in problems] == [
+        (REPLY, 2, f"'{key}' must be a web address starting with https:// or http://")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://social.example/@sam", True),
+        ("  http://x.example/a b  ", True),
+        ("HTTPS://X.EXAMPLE/", True),
+        ("java\tscript:alert(1)", False),
+        ("ht\ttps://x.example/", False),
+        ("\x00https://x.example/", False),
+        ("https://x.example/\x85", False),
+        ("https:x.example", False),
+        ("https:///path", False),
+        ("http://[::1", False),
+        ("mailto:a@b.example", False),
+        ("", False),
+    ],
+)
+def test_web_address(url: str, ok: bool) -> None:
+    assert (web_address(url) is not None) == ok
+
+
+def test_the_sidecar_keeps_no_address_the_loader_would_refuse() -> None:
+    """What the sidecar stores from the network is exported into interactions/:
+    it makes the same check, so an export never breaks the next build."""
+    actor = "https://r.example/users/u"
+    profile = profile_from_document(
+        {
+            "id": actor,
+            "type": "Person",
+            "preferredUsername": "u",
+            "url": "java\tscript:alert(1)",
+            "icon": {"url": "https://r.example/\x00a.png"},
+        },
+        actor,
+    )
+    assert (profile.url, profile.avatar) == (actor, None)

@@ -11,8 +11,11 @@ Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*,
 published, updated, url, summary, sensitive, tags) and the reply's HTML. The
 HTML came from strangers: the sidecar sanitised it on the way in, and it is
 sanitised again here (`sanitize_html`), so a hand-edited or tampered file cannot
-put a script on the site either. Problems become Diagnostics and the file is
-left out; the rest still loads.
+put a script on the site either; and every address in it (author_url, url,
+author_avatar, id, in_reply_to) must pass `fields.web_address`, the check the
+sidecar makes on the network's (http and https only: a `javascript:` author_url
+would be a live link on the story page). Problems become Diagnostics and the
+file is left out; the rest still loads.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 import nh3
 
+from commsite.content.fields import show, web_address
 from commsite.content.frontmatter import split_front_matter
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
 from commsite.content.safe_files import list_files, read_input, site_fence
@@ -104,6 +108,21 @@ def _text(meta: dict[str, object], key: str, required: bool, problems: list[str]
     return value
 
 
+def _address(meta: dict[str, object], key: str, required: bool, problems: list[str]) -> str | None:
+    """An http(s) address (author_url, url, author_avatar, id, in_reply_to): each
+    becomes an href or names a thread, and a hand-edited file is untrusted."""
+    value = _text(meta, key, required, problems)
+    if value is None:
+        return None
+    url = web_address(value)
+    if url is None:
+        problems.append(
+            f"'{key}' must be a web address starting with https:// or http://"
+            f" (got {show(value)}); only http and https links are published"
+        )
+    return url
+
+
 def _when(
     meta: dict[str, object], key: str, required: bool, problems: list[str]
 ) -> datetime | None:
@@ -142,14 +161,14 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
     meta = front.meta
     problems: list[str] = []
     kind = _text(meta, "kind", True, problems)
-    ap_id = _text(meta, "id", True, problems)
+    ap_id = _address(meta, "id", True, problems)
     author_name = _text(meta, "author_name", True, problems)
     author_handle = _text(meta, "author_handle", True, problems)
-    author_url = _text(meta, "author_url", True, problems)
+    author_url = _address(meta, "author_url", True, problems)
     published = _when(meta, "published", True, problems)
     updated = _when(meta, "updated", False, problems)
-    url = _text(meta, "url", False, problems)
-    avatar = _text(meta, "author_avatar", False, problems)
+    url = _address(meta, "url", False, problems)
+    avatar = _address(meta, "author_avatar", False, problems)
     summary = _text(meta, "summary", False, problems)
     sensitive = meta.get("sensitive", False)
     if not isinstance(sensitive, bool):
@@ -162,7 +181,7 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
     target = in_reply_to = None
     if kind == "reply":
         target = _text(meta, "target", True, problems)
-        in_reply_to = _text(meta, "in_reply_to", True, problems)
+        in_reply_to = _address(meta, "in_reply_to", True, problems)
         if target is not None and (
             target.split("/", 1)[0] not in TARGET_KINDS or target.count("/") != 1
         ):

@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
+from commsite.content.fields import web_address
 from commsite.content.interactions import sanitize_html
 from commsite.federation.followers import Follower
 from commsite.sidecar.moderation import hold_keyword, initial_status
@@ -494,6 +495,6 @@ def _kind(activity_type: str) -> str:
 def _note_url(note: Mapping[str, Any]) -> str | None:
     for value in _list(note.get("url")):
         url = value.get("href") if isinstance(value, Mapping) else value
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
-            return url
+        if isinstance(url, str) and web_address(url) is not None:
+            return web_address(url)
     return None
