@@ -346,3 +346,19 @@ def test_the_sidecar_keeps_no_address_the_loader_would_refuse() -> None:
         actor,
     )
     assert (profile.url, profile.avatar) == (actor, None)
+
+
+def test_a_content_folder_linked_out_of_the_site_names_nothing_in_it(
+    site: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "home"
+    outside.mkdir()
+    (outside / "id_rsa").write_text(SECRET)
+    shutil.rmtree(site / "content" / "pages")
+    (site / "content" / "pages").symlink_to(outside)
+    ok, diagnostics = build(site)
+    assert not ok  # and no "content/pages/id_rsa: this file is not read" either
+    assert diagnostics == [
+        f"content/pages: error: this folder links outside the site (to {outside.resolve()});"
+        " copy the folder into the site instead of linking to it"
+    ]

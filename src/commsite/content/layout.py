@@ -68,9 +68,12 @@ def layout_warnings(root: Path) -> list[Diagnostic]:
     """Files and folders under content/ that are not read, most likely by mistake."""
     content = root / "content"
     problems: list[Diagnostic] = []
+    site = os.path.realpath(root)
+    if not _inside(site, content):  # a link out: safe_files reports it; list nothing there
+        return problems
     for entry in folder_entries(content):
         name = entry.name
-        if name.startswith("."):
+        if name.startswith(".") or (entry.is_symlink() and not _inside(site, entry.path)):
             continue
         rel = f"content/{name}"
         if entry.is_dir():
@@ -102,6 +105,11 @@ def layout_warnings(root: Path) -> list[Diagnostic]:
             )
             problems.append(Diagnostic(rel, None, "this file is not read", Severity.WARNING, hint))
     return problems
+
+
+def _inside(site: str, path: str | Path) -> bool:
+    real = os.path.realpath(path)
+    return real == site or real.startswith(site.rstrip(os.sep) + os.sep)
 
 
 def _editor_litter(name: str) -> bool:

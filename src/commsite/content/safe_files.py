@@ -105,7 +105,8 @@ def site_fence(root: Path, data_dir: str | Path = DATA_DIR, output: Path | None 
         (os.path.realpath(output if output is not None else root / "public"), "the output folder"),
         (os.path.join(base, ".git"), ".git/"),
     ]
-    return Fence(base, tuple(dict.fromkeys(closed)))
+    # (An output folder that holds the whole site is the build's to refuse, not a fence.)
+    return Fence(base, tuple(c for c in dict.fromkeys(closed) if not _within(base, c[0])))
 
 
 def _within(path: str, folder: str) -> bool:
