@@ -362,3 +362,16 @@ def test_a_content_folder_linked_out_of_the_site_names_nothing_in_it(
         f"content/pages: error: this folder links outside the site (to {outside.resolve()});"
         " copy the folder into the site instead of linking to it"
     ]
+
+
+def test_a_data_directory_inside_static_is_never_published(site: Path) -> None:
+    """sidecar.data_dir is commsite.yaml's to choose (a pull request can change
+    it): wherever it is, the build reads nothing in it."""
+    config = site / "commsite.yaml"
+    config.write_text(config.read_text() + "sidecar:\n  data_dir: static/private\n")
+    (site / "static" / "private").mkdir()
+    (site / "static" / "private" / "private-key.pem").write_text(SECRET)
+    ok, diagnostics = build(site)
+    assert ok, diagnostics
+    assert not (site / "public" / "private").exists()
+    assert b"not-really-a-key" not in published(site)
