@@ -20,8 +20,11 @@ from click.testing import CliRunner
 
 from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.cli import main
+from commsite.content.config_loader import load_config
 from commsite.content.fields import web_address
 from commsite.content.interactions import load_interactions
+from commsite.content.safe_files import site_fence
+from commsite.render.theme import resolve_theme, theme_assets
 from commsite.sidecar.profiles import profile_from_document
 from golden.regenerate import SITE, SOURCE_DATE_EPOCH, golden_now
 
@@ -375,3 +378,20 @@ def test_a_data_directory_inside_static_is_never_published(site: Path) -> None:
     assert ok, diagnostics
     assert not (site / "public" / "private").exists()
     assert b"not-really-a-key" not in published(site)
+
+
+def test_a_theme_folder_linked_out_of_the_site_is_an_error(site: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    (outside / "static").mkdir(parents=True)
+    (outside / "static" / "id_rsa").write_text(SECRET)
+    (site / "theme").symlink_to(outside)
+    ok, diagnostics = build(site)
+    assert not ok
+    assert diagnostics == [
+        f"theme: error: this folder links outside the site (to {outside.resolve()});"
+        " copy the folder into the site instead of linking to it"
+    ]
+    # The walks after the scan refuse it too: theme/static is behind the link.
+    config, _ = load_config(site)
+    assert config is not None
+    assert "id_rsa" not in theme_assets(resolve_theme(site, config), site_fence(site))

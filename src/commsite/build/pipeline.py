@@ -304,7 +304,11 @@ def _outside(theme: Theme, root: Path) -> list[Path]:
     found = []
     for directory in (*theme.template_dirs, *theme.asset_dirs):
         resolved = directory.resolve()
-        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
+        if not (
+            resolved.is_relative_to(root.resolve())
+            or resolved.is_relative_to(bundled)
+            or directory.absolute().is_relative_to(root)  # theme/ linked out: the scan refuses it
+        ):
             found.append(directory)
     return found
 

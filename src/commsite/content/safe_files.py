@@ -73,6 +73,8 @@ class Fence:
 
     root: str  # resolved
     closed: tuple[tuple[str, str], ...] = ()  # (resolved folder, what to call it)
+    name: str = ""  # what to call `root` in messages ("the site"), else its path
+    given: str = ""  # `root` as the caller wrote it (absolute), when not resolved
 
     def refusal(self, real: str) -> str | None:
         """Why a link may not lead to the resolved path `real`, or None when it may."""
@@ -80,7 +82,7 @@ class Fence:
             if _within(real, folder):
                 return f"into {name}"
         if not _within(real, self.root):
-            return "outside the site" if self.closed else f"outside {self.root}"
+            return f"outside {self.name or self.root}"
         return None
 
     def is_closed(self, real: str) -> bool:
@@ -90,8 +92,9 @@ class Fence:
         """The fence for walking `directory`: this one when it is inside the site,
         else the folder itself (a theme kept elsewhere, commsite's own themes)."""
         real = os.path.realpath(directory)
-        if _within(real, self.root):
-            return self
+        written = os.path.abspath(directory)
+        if _within(real, self.root) or _within(written, self.given or self.root):
+            return self  # (a folder of the site behind a link out: the walk refuses it)
         return Fence(real)
 
 
@@ -106,7 +109,8 @@ def site_fence(root: Path, data_dir: str | Path = DATA_DIR, output: Path | None 
         (os.path.join(base, ".git"), ".git/"),
     ]
     # (An output folder that holds the whole site is the build's to refuse, not a fence.)
-    return Fence(base, tuple(c for c in dict.fromkeys(closed) if not _within(base, c[0])))
+    kept = tuple(c for c in dict.fromkeys(closed) if not _within(base, c[0]))
+    return Fence(base, kept, "the site", os.path.abspath(root))
 
 
 def _within(path: str, folder: str) -> bool:
@@ -142,6 +146,10 @@ def list_files(fence: Fence, directory: Path, prefix: str) -> Listing:
             return listing
         real, st = followed
     if not stat.S_ISDIR(st.st_mode) or fence.is_closed(real):
+        return listing
+    why = fence.refusal(real)  # a folder inside one that links out (theme/static)
+    if why is not None:
+        listing.problems.append(_refused(prefix.rstrip("/"), why, real, "folder"))
         return listing
     _walk(fence, base, prefix, (real,), listing)
     listing.files.sort()
@@ -212,15 +220,7 @@ def _follow(
         return None
     why = fence.refusal(real)
     if why is not None:
-        what = "folder" if os.path.isdir(real) else "file"
-        problems.append(
-            Diagnostic(
-                key,
-                None,
-                f"this {what} links {why} (to {real})",
-                hint=_refusal_hint(why, what),
-            )
-        )
+        problems.append(_refused(key, why, real, "folder" if os.path.isdir(real) else "file"))
         return None
     st = os.stat(real)
     if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
@@ -229,12 +229,14 @@ def _follow(
     return None
 
 
-def _refusal_hint(why: str, what: str) -> str:
+def _refused(key: str, why: str, real: str, what: str) -> Diagnostic:
     if why == "outside the site":
-        return f"copy the {what} into the site instead of linking to it"
-    if why.startswith("outside"):  # a theme's folder outside the site
-        return f"copy the {what} into that folder instead of linking to it"
-    return "remove the link: nothing in there is ever published"
+        hint = f"copy the {what} into the site instead of linking to it"
+    elif why.startswith("outside"):  # a theme's folder outside the site
+        hint = f"copy the {what} into that folder instead of linking to it"
+    else:
+        hint = "remove the link: nothing in there is ever published"
+    return Diagnostic(key, None, f"this {what} links {why} (to {real})", hint=hint)
 
 
 def _special(key: str, mode: int) -> Diagnostic:
