@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
+from commsite.content.safe_files import (
+    INPUT_DIRS,
+    INPUT_FILES,
+    Fence,
+    admit,
+    list_files,
+    open_input,
+    site_fence,
+)
+from commsite.errors import Diagnostic
 
 if TYPE_CHECKING:
     from commsite.content.model import Site
@@ -35,8 +46,6 @@ __all__ = [
     "window_at",
 ]
 
-INPUT_FILES = ("commsite.yaml",)
-INPUT_DIRS = ("content", "static", "theme", "interactions", "federation")
 # Every moment at which the site flips is one the loader computed (an aware
 # datetime: bare dates are midnight in the site's time zone, as `_instant` makes
 # them for stories left out), and pages compare `now` with those moments only.
@@ -64,11 +73,14 @@ class InputScan:
     # A rescan_inputs: the files of the scan it started from, and the keys it hashed again.
     base: dict[str, bytes] | None = None
     rehashed: frozenset[str] = frozenset()
+    # Links the fence refused, FIFOs and devices skipped (content/safe_files.py):
+    # the build reports them, and reads only `files`.
+    problems: tuple[Diagnostic, ...] = ()
 
 
 def _hash_file(path: str) -> bytes | None:
     try:
-        with open(path, "rb") as f:
+        with open_input(path) as f:
             return hashlib.file_digest(f, "sha256").digest()
     except OSError:
         return None
@@ -106,39 +118,39 @@ class _Hasher:
         return digest
 
 
-def _walk(base: Path, prefix: str, out: dict[str, bytes], hasher: _Hasher) -> None:
-    if not base.is_dir():
-        return
-    cut = len(str(base)) + 1
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
-        dirnames.sort()
-        rel = dirpath[cut:].replace(os.sep, "/")
-        for name in sorted(filenames):
-            key = f"{prefix}{rel}/{name}" if rel else f"{prefix}{name}"
-            digest = hasher.hash(key, f"{dirpath}{os.sep}{name}")  # (os.path.join showed)
-            if digest is not None:
-                out[key] = digest
-
-
 def scan_inputs(
     root: Path,
     options: object,
     extra_dirs: Iterable[Path] = (),
     known: Mapping[str, Stat] | None = None,
+    fence: Fence | None = None,
 ) -> InputScan:
-    """Hash every input file; `known`: the stats of an earlier scan, to reuse."""
+    """Hash every input file; `known`: the stats of an earlier scan, to reuse;
+    `fence`: where links may lead (by default the site's with its default
+    data directory and output folder)."""
     extra = tuple(extra_dirs)
+    fence = fence if fence is not None else site_fence(root)
     hasher = _Hasher(known)
     files: dict[str, bytes] = {}
+    problems: list[Diagnostic] = []
     for name in INPUT_FILES:
-        digest = hasher.hash(name, str(root / name))
+        ok, more = admit(fence, root / name, name)
+        problems += more
+        digest = hasher.hash(name, str(root / name)) if ok else None
         if digest is not None:
             files[name] = digest
-    for name in INPUT_DIRS:
-        _walk(root / name, f"{name}/", files, hasher)
-    for directory in extra:
-        _walk(directory, f"{directory}/", files, hasher)
-    return InputScan(files, _digest(root, options, files), extra, hasher.stats)
+    walks = [(fence, root / name, f"{name}/") for name in INPUT_DIRS]
+    walks += [(fence.around(d), d, f"{d}/") for d in extra]
+    for walk_fence, directory, prefix in walks:
+        listing = list_files(walk_fence, directory, prefix)
+        problems += listing.problems
+        for key, path in listing.files:
+            digest = hasher.hash(key, path)
+            if digest is not None:
+                files[key] = digest
+    found = tuple(sorted(set(problems), key=Diagnostic.sort_key))
+    digest = _digest(root, options, files, found)
+    return InputScan(files, digest, extra, hasher.stats, problems=found)
 
 
 def rescan_inputs(
@@ -159,7 +171,10 @@ def rescan_inputs(
         if not name.startswith(base):
             return None
         key = name[len(base) :].replace(os.sep, "/")
-        if key not in files or not os.path.isfile(name):
+        try:  # an edit of a plain file, not a link (the fence decides those) nor a FIFO
+            if key not in files or not stat.S_ISREG(os.lstat(name).st_mode):
+                return None
+        except OSError:
             return None
         digest = hasher.hash(key, name)
         if digest is None:
@@ -167,12 +182,27 @@ def rescan_inputs(
         files[key] = digest
         stats[key] = hasher.stats[key]
         rehashed.add(key)
-    digest = _digest(root, options, files)
-    return InputScan(files, digest, previous.extra, stats, previous.files, frozenset(rehashed))
+    digest = _digest(root, options, files, previous.problems)
+    return InputScan(
+        files,
+        digest,
+        previous.extra,
+        stats,
+        previous.files,
+        frozenset(rehashed),
+        previous.problems,
+    )
 
 
-def _digest(root: Path, options: object, files: Mapping[str, bytes]) -> bytes:
-    """Of the files (in scan order), the listing of content/, the code, the options."""
+def _digest(
+    root: Path,
+    options: object,
+    files: Mapping[str, bytes],
+    problems: tuple[Diagnostic, ...] = (),
+) -> bytes:
+    """Of the files (in scan order), the listing of content/, the code, the options,
+    and what the scan refused (a link refused today changes no file, but must
+    not let the next build take the no-change shortcut)."""
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
@@ -182,6 +212,7 @@ def _digest(root: Path, options: object, files: Mapping[str, bytes]) -> bytes:
         names = []
     h.update(digest_bytes("\n".join(names).encode()))
     h.update(b"".join(key.encode() + b"\0" + digest for key, digest in files.items()))
+    h.update("\n".join(d.format() for d in problems).encode("utf-8", "surrogateescape"))
     return h.digest()
 
 

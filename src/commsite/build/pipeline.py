@@ -27,10 +27,11 @@ from commsite.build.run import on_disk
 from commsite.build.sources import Sources
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
-from commsite.content.loader import assemble_site
+from commsite.content.loader import assemble_site, read_public_key
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
-from commsite.datadir import PUBLIC_KEY_PATH, DataDir
+from commsite.content.safe_files import site_fence
+from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, resolve_theme
@@ -82,9 +83,12 @@ def _full_build(run: _Run) -> BuildResult:
         run.problems.append(_from_error(str(exc), root))
         return run.failed()
     extra = _outside(theme, root)
+    fence = site_fence(root, config.sidecar.data_dir, options.output_dir)
     scan = run.scan
-    if scan is None or scan.extra != tuple(extra):
+    if scan is None or scan.extra != tuple(extra) or builder._fence != fence:
+        builder._fence = fence
         scan = run.scan_inputs(cache, extra)
+    run.problems += scan.problems  # links refused, FIFOs skipped: never read below
     if builder._sources is None:
         builder._sources = Sources(root)
     if builder._objects is None:
@@ -99,10 +103,9 @@ def _full_build(run: _Run) -> BuildResult:
         cache, scan.files, since=since, jobs=jobs, progress=run.progress
     )
     run.problems += more
-    interactions, more = load_interactions(root)
+    interactions, more = load_interactions(root, scan.files.keys())
     run.problems += more
-    key_file = root / PUBLIC_KEY_PATH
-    public_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
+    public_key = read_public_key(root, scan.files.keys())
     site, more = assemble_site(
         root,
         config,
@@ -143,6 +146,7 @@ def _full_build(run: _Run) -> BuildResult:
             record=record,
             memo=memo,
             parse_keys={path: f.key for path, f in builder._sources.files.items()},
+            fence=fence,
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
@@ -300,7 +304,11 @@ def _outside(theme: Theme, root: Path) -> list[Path]:
     found = []
     for directory in (*theme.template_dirs, *theme.asset_dirs):
         resolved = directory.resolve()
-        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
+        if not (
+            resolved.is_relative_to(root.resolve())
+            or resolved.is_relative_to(bundled)
+            or directory.absolute().is_relative_to(root)  # theme/ linked out: the scan refuses it
+        ):
             found.append(directory)
     return found
 

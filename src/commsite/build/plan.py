@@ -17,7 +17,6 @@ generated one gets a warning.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -33,6 +32,7 @@ from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import submit
 from commsite.build.site_documents import Group, SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
+from commsite.content.safe_files import Fence, list_files, read_input, site_fence
 from commsite.errors import Diagnostic, Severity
 from commsite.federation.deploy import deploy_configs
 from commsite.federation.documents import (
@@ -78,21 +78,14 @@ class Output:
         if self.make is not None:
             return self.make()
         assert self.copy is not None
-        return self.copy.read_bytes()
+        return read_input(self.copy)
 
 
-def _read_tree(directory: Path) -> dict[str, Path]:
-    """Relative POSIX path -> file, for every file under `directory`, sorted."""
-    found: dict[str, Path] = {}
-    if not directory.is_dir():
-        return found
-    base = len(str(directory)) + 1
-    for dirpath, dirnames, filenames in os.walk(directory, followlinks=True):
-        dirnames.sort()
-        prefix = dirpath[base:].replace(os.sep, "/")
-        for name in sorted(filenames):
-            found[f"{prefix}/{name}" if prefix else name] = Path(dirpath, name)
-    return dict(sorted(found.items()))
+def _read_tree(fence: Fence, directory: Path) -> dict[str, Path]:
+    """Relative POSIX path -> file, for every file under `directory` that the
+    fence admits, sorted (what it refuses, the input scan has reported)."""
+    listing = list_files(fence.around(directory), directory, "")
+    return {key: Path(path) for key, path in listing.files}
 
 
 class _TemplateDigests:
@@ -104,12 +97,14 @@ class _TemplateDigests:
     so it is reused until any template changes.
     """
 
-    def __init__(self, renderer: Renderer, theme: Theme, known: dict[str, Any]) -> None:
+    def __init__(
+        self, renderer: Renderer, theme: Theme, known: dict[str, Any], fence: Fence
+    ) -> None:
         self._renderer = renderer
         self._files: dict[str, bytes] = {}
         for directory in theme.template_dirs:
-            for path in _read_tree(directory).values():
-                self._files.setdefault(str(path), digest_bytes(path.read_bytes()))
+            for path in _read_tree(fence, directory).values():
+                self._files.setdefault(str(path), digest_bytes(read_input(path)))
         state = digest_bytes(*(k.encode() + v for k, v in sorted(self._files.items()))).hex()
         if known.get("state") != state:
             known.clear()
@@ -128,7 +123,7 @@ class _TemplateDigests:
             for file in files:
                 digest = self._files.get(file)
                 if digest is None:
-                    digest = digest_bytes(Path(file).read_bytes())
+                    digest = digest_bytes(read_input(file))
                 parts += [file.encode(), digest]
             found = (digest_bytes(*parts), tuple(files))
             self._templates[name] = found
@@ -149,6 +144,7 @@ def make_plan(
     record: Mapping[str, RecordEntry] | None = None,
     memo: BuildMemo | None = None,
     parse_keys: Mapping[str, bytes] | None = None,
+    fence: Fence | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path.
 
@@ -157,7 +153,10 @@ def make_plan(
     `objects`, `cache`: federation objects' JSON kept between builds; `record`:
     the last build's, to make only the federation objects it lacks; `memo`: a
     long-lived builder's pages and fingerprints of the last build; `parse_keys`:
-    content file -> parse cache key, to digest page keys (see pagekeys.py)."""
+    content file -> parse cache key, to digest page keys (see pagekeys.py);
+    `fence`: where links in static/ and the theme may lead (content.safe_files)."""
+    if fence is None:
+        fence = site_fence(root, site.config.sidecar.data_dir)
     problems: list[Diagnostic] = []
     outputs: dict[str, Output] = {}
     origin: dict[str, str] = {}
@@ -182,13 +181,13 @@ def make_plan(
             key = str(file)
         digest = hashes.get(key)
         if digest is None:
-            digest = hashlib.sha256(file.read_bytes()).digest()
+            digest = hashlib.sha256(read_input(file)).digest()
         outputs[path] = Output(path, digest_bytes(b"copy", digest), (key,), copy=file)
         origin[path] = source
 
-    for path, file in theme_assets(theme).items():
+    for path, file in theme_assets(theme, fence).items():
         add_copy(path, file, "theme")
-    for path, file in _read_tree(root / STATIC_DIR).items():
+    for path, file in _read_tree(fence, root / STATIC_DIR).items():
         rel = f"{STATIC_DIR}/{path}"
         if origin.get(path) == "generated":
             problems.append(_hidden(path, "generated", rel))
@@ -222,7 +221,7 @@ def make_plan(
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
     # Fingerprint the pages while the workers make the documents.
     pages = _page_outputs(
-        specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record
+        specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record, fence
     )
     documents: dict[str, bytes] = {}
     group_inputs: dict[str, bytes] = {}  # a group's file -> the digest of what made it
@@ -295,12 +294,15 @@ def _page_outputs(
     pages_memo: PageMemo,
     keys: KeyDigests,
     record: Mapping[str, RecordEntry] | None,
+    fence: Fence,
 ) -> list[Output]:
     """Each page's output, fingerprinted by its template files and context; but a
     spec the memo's last plan made too keeps its output, and a page whose key
     digest equals its record's takes its fingerprint from the record (its context
     is then never made)."""
-    templates = _TemplateDigests(renderer, theme, {} if template_deps is None else template_deps)
+    templates = _TemplateDigests(
+        renderer, theme, {} if template_deps is None else template_deps, fence
+    )
     code = code_fingerprint()
     page_keys = pages_memo.keys()
     total = len(specs)

@@ -26,6 +26,7 @@ from commsite.build.clock import build_now
 from commsite.build.inputs import InputScan, NowWindow, rescan_inputs, scan_inputs
 from commsite.build.output import FileState
 from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
+from commsite.content.safe_files import Fence, read_input, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 
@@ -90,6 +91,7 @@ class Builder:
         self._record_total = 0
         self._stats: dict[str, tuple[int, int, int, bytes]] | None = None  # of the last scan
         self._scan: InputScan | None = None  # the input scan the last build used
+        self._fence: Fence | None = None  # where the site's links may lead (its data dir)
         self._objects: ObjectStore | None = None  # federation objects' JSON, made by a build
         self._memo: BuildMemo | None = None  # the last build's model, pages, fingerprints
         self._output_known = False  # every output file was checked or written (owned_output)
@@ -176,7 +178,7 @@ class Builder:
         if last is None:
             return []
         root = self.options.root
-        scan = scan_inputs(root, _fast_key(self.options), last.extra, self._stats)
+        scan = scan_inputs(root, _fast_key(self.options), last.extra, self._stats, self._fence)
         self._keep_stats(self._cache, scan)
         if scan.files == last.files:
             return []
@@ -267,9 +269,11 @@ class _Run:
         """
         if not self.options.cache:
             return None
-        directory = _quick_cache_dir(self.options.root)
-        if directory is None:
+        data_dir = _quick_data_dir(self.options.root)
+        if data_dir is None:
             return None
+        self.builder._fence = site_fence(self.options.root, data_dir, self.options.output_dir)
+        directory = DataDir.for_site(self.options.root, data_dir).build_cache
         self.summary_dir = directory
         cache = self.builder._open_cache_at(directory)
         fast = cache.get_json(self.fast_name())
@@ -292,7 +296,9 @@ class _Run:
         if self.hint is not None and last is not None and last.extra == tuple(extra):
             scan = rescan_inputs(last, self.options.root, self.fast_key(), self.hint)
         if scan is None:
-            scan = scan_inputs(self.options.root, self.fast_key(), extra, builder._stats)
+            scan = scan_inputs(
+                self.options.root, self.fast_key(), extra, builder._stats, builder._fence
+            )
         builder._keep_stats(cache, scan)
         builder._scan = scan
         return scan
@@ -457,23 +463,22 @@ def _left_out_from_json(data: Any) -> LeftOut:
     return LeftOut(drafts, future)
 
 
-def _quick_cache_dir(root: Path) -> Path | None:
-    """The build cache's folder, from a plain YAML read of commsite.yaml (the full
-    config loader is not needed to find it). None when the file does not read."""
+def _quick_data_dir(root: Path) -> str | None:
+    """The data directory commsite.yaml names (".commsite" unless it says), from a
+    plain YAML read (the full config loader is not needed to find it). None when
+    the file does not read."""
     import yaml
 
     try:
         data = yaml.load(
-            (root / "commsite.yaml").read_bytes(),
+            read_input(root / "commsite.yaml"),
             Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader),
         )
     except (OSError, yaml.YAMLError):
         return None
     sidecar = data.get("sidecar") if isinstance(data, dict) else None
     data_dir = sidecar.get("data_dir") if isinstance(sidecar, dict) else None
-    return DataDir.for_site(
-        root, data_dir if isinstance(data_dir, str) else ".commsite"
-    ).build_cache
+    return data_dir if isinstance(data_dir, str) else ".commsite"
 
 
 def on_disk(output: str | Path, path: str, state: FileState) -> bool:

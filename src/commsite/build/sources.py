@@ -18,6 +18,7 @@ from commsite.build.fingerprint import code_fingerprint
 from commsite.build.parallel import map_in_processes
 from commsite.content.loader import discover
 from commsite.content.parse import PARSER_VERSION, ParsedFile, parse_file
+from commsite.content.safe_files import read_input
 from commsite.errors import Diagnostic
 
 __all__ = ["SourceFile", "Sources"]
@@ -44,7 +45,7 @@ def _parse_one(item: tuple[Path, str, str]) -> tuple[ParsedFile | None, bytes, s
     """
     root, kind, rel = item
     try:
-        data = (root / rel).read_bytes()
+        data = read_input(root / rel)
     except OSError as exc:
         return None, b"", exc.strerror
     return parse_file(kind, rel, data), hashlib.sha256(data).digest(), None
@@ -88,12 +89,12 @@ class Sources:
             current = dict(self.files)
             listed = [(current[rel].kind, rel) for rel in since[1] if rel in current]
         else:
-            listed = discover(self.root)
+            listed = discover(self.root, hashes)  # the files the scan admitted
         for kind, rel in listed:
             sha = hashes.get(rel)
             if sha is None:  # appeared after the scan: read it now
                 try:
-                    sha = hashlib.sha256((self.root / rel).read_bytes()).digest()
+                    sha = hashlib.sha256(read_input(self.root / rel)).digest()
                 except OSError as exc:
                     problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
                     current.pop(rel, None)

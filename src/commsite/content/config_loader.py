@@ -23,6 +23,7 @@ from commsite.config import (
     SiteConfig,
 )
 from commsite.content import fields as f
+from commsite.content.safe_files import admit, read_input, site_fence
 from commsite.content.scaffold import STARTER_HOST
 from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
@@ -262,8 +263,11 @@ def missing_config(root: Path) -> Diagnostic:
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     """Read ROOT/commsite.yaml. Returns None (and every problem) when it has errors."""
     path = root / CONFIG_FILE
+    _, refused = admit(site_fence(root), path, CONFIG_FILE)  # a link out, a FIFO
+    if refused:
+        return None, refused
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except FileNotFoundError:
         return None, [missing_config(root)]
     except OSError as exc:

@@ -40,6 +40,7 @@ __all__ = [
     "text",
     "text_list",
     "unknown_id_hint",
+    "web_address",
 ]
 
 DATE_HINT = "use YYYY-MM-DD"
@@ -291,11 +292,35 @@ def end_datetime(key: str, value: object) -> datetime | time:
         raise Invalid(exc.message, END_HINT) from None
 
 
+# C0 controls, DEL and C1 controls: a browser drops tabs and newlines inside a URL
+# (so "java\tscript:" is "javascript:") and leading controls; none belongs in one.
+_URL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def web_address(value: str) -> str | None:
+    """`value` (stripped of spaces around it) when it is an http or https address
+    with a host that a browser follows as written; else None. The one check of
+    every address that becomes an href or src from a file or from the network:
+    no control characters anywhere (they hide a scheme: "java\tscript:"), the
+    scheme http or https (not javascript:, data:, vbscript:, nor a relative
+    "//host" or "/path"), and a host."""
+    url = value.strip(" ")
+    if not url or _URL_CONTROLS.search(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed "[" of an IPv6 host
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return url
+
+
 def http_url(key: str, value: object) -> str:
     if isinstance(value, str):
-        parts = urlsplit(value.strip())
-        if parts.scheme in ("http", "https") and parts.netloc:
-            return value.strip()
+        url = web_address(value.strip())
+        if url is not None:
+            return url
     raise Invalid(
         f"'{key}' must be a web address starting with https:// or http:// (got {show(value)})",
         "write the full address, e.g. https://example.org/page",

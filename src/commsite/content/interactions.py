@@ -11,20 +11,26 @@ Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*,
 published, updated, url, summary, sensitive, tags) and the reply's HTML. The
 HTML came from strangers: the sidecar sanitised it on the way in, and it is
 sanitised again here (`sanitize_html`), so a hand-edited or tampered file cannot
-put a script on the site either. Problems become Diagnostics and the file is
-left out; the rest still loads.
+put a script on the site either; and every address in it (author_url, url,
+author_avatar, id, in_reply_to) must pass `fields.web_address`, the check the
+sidecar makes on the network's (http and https only: a `javascript:` author_url
+would be a live link on the story page). Problems become Diagnostics and the
+file is left out; the rest still loads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import nh3
 
+from commsite.content.fields import show, web_address
 from commsite.content.frontmatter import split_front_matter
 from commsite.content.model import Interactions, Introduction, Reaction, Reply
+from commsite.content.safe_files import list_files, read_input, site_fence
 from commsite.content.textfile import decode_text
 from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic
@@ -102,6 +108,21 @@ def _text(meta: dict[str, object], key: str, required: bool, problems: list[str]
     return value
 
 
+def _address(meta: dict[str, object], key: str, required: bool, problems: list[str]) -> str | None:
+    """An http(s) address (author_url, url, author_avatar, id, in_reply_to): each
+    becomes an href or names a thread, and a hand-edited file is untrusted."""
+    value = _text(meta, key, required, problems)
+    if value is None:
+        return None
+    url = web_address(value)
+    if url is None:
+        problems.append(
+            f"'{key}' must be a web address starting with https:// or http://"
+            f" (got {show(value)}); only http and https links are published"
+        )
+    return url
+
+
 def _when(
     meta: dict[str, object], key: str, required: bool, problems: list[str]
 ) -> datetime | None:
@@ -126,10 +147,9 @@ def _when(
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
-    rel = file.relative_to(root).as_posix()
+def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
     try:
-        raw = file.read_bytes()
+        raw = read_input(root / rel)
     except OSError as exc:
         return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
     text, undecodable = decode_text(rel, raw)
@@ -141,14 +161,14 @@ def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, lis
     meta = front.meta
     problems: list[str] = []
     kind = _text(meta, "kind", True, problems)
-    ap_id = _text(meta, "id", True, problems)
+    ap_id = _address(meta, "id", True, problems)
     author_name = _text(meta, "author_name", True, problems)
     author_handle = _text(meta, "author_handle", True, problems)
-    author_url = _text(meta, "author_url", True, problems)
+    author_url = _address(meta, "author_url", True, problems)
     published = _when(meta, "published", True, problems)
     updated = _when(meta, "updated", False, problems)
-    url = _text(meta, "url", False, problems)
-    avatar = _text(meta, "author_avatar", False, problems)
+    url = _address(meta, "url", False, problems)
+    avatar = _address(meta, "author_avatar", False, problems)
     summary = _text(meta, "summary", False, problems)
     sensitive = meta.get("sensitive", False)
     if not isinstance(sensitive, bool):
@@ -161,7 +181,7 @@ def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, lis
     target = in_reply_to = None
     if kind == "reply":
         target = _text(meta, "target", True, problems)
-        in_reply_to = _text(meta, "in_reply_to", True, problems)
+        in_reply_to = _address(meta, "in_reply_to", True, problems)
         if target is not None and (
             target.split("/", 1)[0] not in TARGET_KINDS or target.count("/") != 1
         ):
@@ -216,10 +236,8 @@ def _load_item(root: Path, file: Path) -> tuple[Reply | Introduction | None, lis
 def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
     file = root / INTERACTIONS_DIR / REACTIONS_FILE
     rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"
-    if not file.is_file():
-        return [], []
     try:
-        raw = file.read_bytes()
+        raw = read_input(file)
     except OSError as exc:
         return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc.strerror}")]
     text, undecodable = decode_text(rel, raw)
@@ -261,26 +279,44 @@ def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
     return reactions, problems
 
 
-def load_interactions(root: Path) -> tuple[Interactions, list[Diagnostic]]:
-    """Read ROOT/interactions/; an absent directory is no interactions."""
-    base = root / INTERACTIONS_DIR
-    if not base.is_dir():
-        return Interactions(), []
+def load_interactions(
+    root: Path, admitted: Collection[str] | None = None
+) -> tuple[Interactions, list[Diagnostic]]:
+    """Read ROOT/interactions/; an absent directory is no interactions.
+
+    `admitted`: the site's input files a build may read (see content.safe_files);
+    by default those `list_files` finds under interactions/, whose refusals
+    (a link out of the site, a FIFO) are then reported here too."""
+    diagnostics: list[Diagnostic] = []
+    if admitted is None:
+        listing = list_files(site_fence(root), root / INTERACTIONS_DIR, f"{INTERACTIONS_DIR}/")
+        admitted = [key for key, _ in listing.files]
+        diagnostics += listing.problems
     replies: list[Reply] = []
     introductions: list[Introduction] = []
-    diagnostics: list[Diagnostic] = []
-    files = sorted((base / REPLIES_DIR).rglob("*.md")) + sorted(
-        (base / INTRODUCTIONS_DIR).glob("*.md")
+    replies_dir = f"{INTERACTIONS_DIR}/{REPLIES_DIR}/"
+    intros_dir = f"{INTERACTIONS_DIR}/{INTRODUCTIONS_DIR}/"
+    files = sorted(
+        key
+        for key in admitted
+        if key.endswith(".md")
+        and (
+            key.startswith(replies_dir)
+            or (key.startswith(intros_dir) and "/" not in key[len(intros_dir) :])
+        )
     )
-    for file in files:
-        item, problems = _load_item(root, file)
+    for rel in files:
+        item, problems = _load_item(root, rel)
         diagnostics.extend(problems)
         if isinstance(item, Reply):
             replies.append(item)
         elif isinstance(item, Introduction):
             introductions.append(item)
-    reactions, problems = _load_reactions(root)
-    diagnostics.extend(problems)
+    if f"{INTERACTIONS_DIR}/{REACTIONS_FILE}" in admitted:
+        reactions, problems = _load_reactions(root)
+        diagnostics.extend(problems)
+    else:
+        reactions = []
     replies.sort(key=lambda r: (r.target, r.published, r.id))
     introductions.sort(key=lambda i: (i.published, i.id))
     return Interactions(tuple(replies), tuple(introductions), tuple(reactions)), diagnostics

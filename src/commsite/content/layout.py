@@ -8,9 +8,11 @@ misspelt folder, an image beside the stories) is most likely a mistake, and
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 
 from commsite.content import fields as f
+from commsite.content.safe_files import list_files, site_fence
 from commsite.errors import Diagnostic, Severity
 
 __all__ = [
@@ -27,17 +29,27 @@ CONTENT_DIRS = {"stories": "story", "members": "member", "events": "event", "pag
 RULES_FILE = "content/rules.md"
 
 
-def discover(root: Path) -> list[tuple[str, str]]:
-    """(kind, path relative to root) of every content file, sorted by path."""
+def discover(root: Path, admitted: Collection[str] | None = None) -> list[tuple[str, str]]:
+    """(kind, path relative to root) of every content file, sorted by path.
+
+    `admitted`: the site's input files a build may read (the input scan's, or
+    `safe_files.check_inputs`'s); by default those `list_files` finds under
+    content/. A link the fence refuses, or a FIFO, is never a content file.
+    """
+    if admitted is None:
+        listing = list_files(site_fence(root), root / "content", "content/")
+        admitted = [key for key, _ in listing.files]
     found: list[tuple[str, str]] = []
-    content = root / "content"
-    for folder, kind in CONTENT_DIRS.items():
-        for entry in folder_entries(content / folder):
-            name = entry.name
-            if name.endswith(".md") and not name.startswith(".") and entry.is_file():
-                found.append((kind, f"content/{folder}/{name}"))
-    if (content / "rules.md").is_file():
-        found.append(("rules", RULES_FILE))
+    for key in admitted:
+        if not key.startswith("content/"):
+            continue
+        parts = key.split("/")
+        if len(parts) == 3 and parts[1] in CONTENT_DIRS:
+            name = parts[2]
+            if name.endswith(".md") and not name.startswith("."):
+                found.append((CONTENT_DIRS[parts[1]], key))
+        elif key == RULES_FILE:
+            found.append(("rules", key))
     found.sort(key=lambda item: item[1])
     return found
 
@@ -56,9 +68,12 @@ def layout_warnings(root: Path) -> list[Diagnostic]:
     """Files and folders under content/ that are not read, most likely by mistake."""
     content = root / "content"
     problems: list[Diagnostic] = []
+    site = os.path.realpath(root)
+    if not _inside(site, content):  # a link out: safe_files reports it; list nothing there
+        return problems
     for entry in folder_entries(content):
         name = entry.name
-        if name.startswith("."):
+        if name.startswith(".") or (entry.is_symlink() and not _inside(site, entry.path)):
             continue
         rel = f"content/{name}"
         if entry.is_dir():
@@ -90,6 +105,11 @@ def layout_warnings(root: Path) -> list[Diagnostic]:
             )
             problems.append(Diagnostic(rel, None, "this file is not read", Severity.WARNING, hint))
     return problems
+
+
+def _inside(site: str, path: str | Path) -> bool:
+    real = os.path.realpath(path)
+    return real == site or real.startswith(site.rstrip(os.sep) + os.sep)
 
 
 def _editor_litter(name: str) -> bool:

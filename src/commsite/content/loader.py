@@ -10,7 +10,7 @@ what a long-lived builder keeps between assembles is content.assemble_memo.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from commsite.content.model import (
 )
 from commsite.content.parse import ParsedFile, parse_file
 from commsite.content.placeholders import check_starter_members
+from commsite.content.safe_files import DATA_DIR, check_inputs, read_input, site_fence
 from commsite.datadir import PUBLIC_KEY_PATH
 from commsite.errors import Diagnostic
 
@@ -50,6 +51,7 @@ __all__ = [
     "assemble_site",
     "discover",
     "load_site",
+    "read_public_key",
 ]
 
 # Top-level output names a page slug must not take.
@@ -219,6 +221,17 @@ def _left_out(drafts: list[str], future: list[tuple[str, datetime]]) -> LeftOut:
 _FALLBACK_CONFIG = SiteConfig(title="", base_url="http://localhost/")
 
 
+def read_public_key(root: Path, admitted: Collection[str]) -> str | None:
+    """federation/public-key.pem, when the input scan admitted it (a regular file,
+    or a link the fence allows); None when it is not there or does not read."""
+    if PUBLIC_KEY_PATH not in admitted:
+        return None
+    try:
+        return read_input(root / PUBLIC_KEY_PATH).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def load_site(
     root: Path,
     *,
@@ -231,18 +244,20 @@ def load_site(
     if not (root / CONFIG_FILE).exists():  # not a site (or no longer one): say only that
         return None, [missing_config(root)]
     config, problems = load_config(root)
+    data_dir = config.sidecar.data_dir if config is not None else DATA_DIR
+    admitted, refused = check_inputs(site_fence(root, data_dir), root)
+    problems += refused
     parsed: list[ParsedFile] = []
-    for kind, rel in discover(root):
+    for kind, rel in discover(root, admitted):
         try:
-            data = (root / rel).read_bytes()
+            data = read_input(root / rel)
         except OSError as exc:
             problems.append(Diagnostic(rel, None, f"cannot read the file: {exc.strerror}"))
             continue
         parsed.append(parse(kind, rel, data))
-    interactions, more = load_interactions(root)
+    interactions, more = load_interactions(root, admitted)
     problems.extend(more)
-    key_file = root / PUBLIC_KEY_PATH
-    public_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
+    public_key = read_public_key(root, admitted)
     site, more = assemble_site(
         root,
         config or _FALLBACK_CONFIG,

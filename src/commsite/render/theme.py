@@ -15,6 +15,7 @@ from pathlib import Path
 
 import commsite.themes
 from commsite.config import SiteConfig
+from commsite.content.safe_files import Fence, list_files
 from commsite.errors import CommsiteError
 from commsite.markdown import pygments_css
 
@@ -79,14 +80,20 @@ def resolve_theme(root: Path, config: SiteConfig) -> Theme:
     return Theme(template_dirs=tuple(template_dirs), asset_dirs=tuple(asset_dirs))
 
 
-def theme_assets(theme: Theme) -> dict[str, Path]:
-    """Output path ("assets/style.css") -> source file; earlier directories win per file."""
+def theme_assets(theme: Theme, fence: Fence | None = None) -> dict[str, Path]:
+    """Output path ("assets/style.css") -> source file; earlier directories win per file.
+
+    Only files `fence` admits (content.safe_files: links that stay inside the
+    site, or inside a theme folder outside it); by default each folder is its
+    own fence."""
     found: dict[str, Path] = {}
     for directory in theme.asset_dirs:
-        for path in sorted(directory.rglob("*")):
-            if not path.is_file() or path.name.startswith(".") or path.name.endswith("~"):
+        walk_fence = fence.around(directory) if fence is not None else Fence(str(directory))
+        for key, path in list_files(walk_fence, directory, "").files:
+            name = key.rsplit("/", 1)[-1]
+            if name.startswith(".") or name.endswith("~"):
                 continue
-            found.setdefault(path.relative_to(directory).as_posix(), path)
+            found.setdefault(key, Path(path))
     return dict(sorted(found.items()))
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from commsite.content.fields import web_address
+
 __all__ = [
     "NOTE_TYPES",
     "PUBLIC",
@@ -108,6 +110,7 @@ def classify(
 def note_url(note: Mapping[str, Any]) -> str | None:
     for value in list_of(note.get("url")):
         url = value.get("href") if isinstance(value, Mapping) else value
-        if isinstance(url, str) and urlsplit(url).scheme in ("http", "https"):
-            return url
+        checked = web_address(url) if isinstance(url, str) else None
+        if checked is not None:
+            return checked
     return None

@@ -24,6 +24,7 @@ from ipaddress import ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
+from commsite.content.fields import web_address
 from commsite.federation.fetch import Fetcher, FetchError
 from commsite.sidecar.identity import normalise_actor_url
 from commsite.sidecar.store import Store, iso
@@ -62,8 +63,8 @@ def _http_url(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("href") if "href" in value else value.get("url")
         return _http_url(value)
-    if isinstance(value, str) and urlsplit(value).scheme in ("http", "https"):
-        return value
+    if isinstance(value, str):  # the check the interactions/ loader makes again
+        return web_address(value)
     return None
 
 
