@@ -19,7 +19,7 @@ from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
-from commsite.build.output import FileState, Staging, current_state
+from commsite.build.output import NO_SPACE, DiskFull, FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
@@ -166,7 +166,12 @@ def _full_build(run: _Run) -> BuildResult:
         run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
-    staging = Staging(output)
+    try:
+        staging = Staging(output, switch=not options.owned_output)
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise DiskFull(output) from None
+        raise
     try:
         pages = [o.page for o in dirty if o.page is not None]
         states, more = render_pages(
@@ -189,9 +194,11 @@ def _full_build(run: _Run) -> BuildResult:
             cache.set_json(run.fast_name(), None)
         known = _RecordedStates(record) if record is not None else None
         committed = staging.commit(outputs.keys(), known)
-    except BaseException:
+    except BaseException as exc:
         staging.abort()
         builder._output_known = False  # a commit may have stopped half way: look again
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            raise DiskFull(staging.output_path(exc.filename)) from None
         raise
 
     changed_entries = _new_inputs(outputs, record)
