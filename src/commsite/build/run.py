@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commsite.build.cache import BuildCache, RecordEntry, write_last_build
 from commsite.build.clock import build_now
 from commsite.build.inputs import InputScan, NowWindow, rescan_inputs, scan_inputs
-from commsite.build.output import FileState
+from commsite.build.output import NO_SPACE, DiskFull, FileState
 from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
 from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
@@ -151,6 +151,13 @@ class Builder:
         gc.disable()
         try:
             return run.execute()
+        except OSError as exc:
+            # A full disk stops the build before the output changes: everything
+            # that can fail so is written before the switch (build.switch).
+            if exc.errno not in NO_SPACE:
+                raise
+            where = Path(exc.filename) if isinstance(exc.filename, str) else self.options.output_dir
+            raise DiskFull(where) from None
         finally:
             if collecting:
                 gc.enable()

@@ -15,7 +15,7 @@ changed something
    files this build wrote are renamed in, those no longer made are deleted;
 3. exchanges `previous/` and the output in one `renameat2(RENAME_EXCHANGE)`;
 4. writes `previous.json`: what now differs between the two, and which folders
-   they are (device and inode), for the next build.
+   they are (device, inode and ctime), for the next build.
 
 So the work is proportional to what changed, and unchanged files are never
 rewritten (both trees hold the same inode, mtime and all). Without a trusted
@@ -32,7 +32,6 @@ mix), and a build killed right then is undone by the next one (`recover`).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import functools
@@ -42,7 +41,6 @@ import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +58,7 @@ _UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}
 # measured on the 2-core machine under load: 2.5 s in one thread, 0.5 s in 16).
 _LINK_THREADS = 16
 # Folders the build leaves in the hidden folder while it runs, by the pid that owns them.
-_WORK = ("staging-", "copy-", "trash-")
+_WORK = ("staging-", "copy-", "trash-", "journal-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +101,10 @@ class Place:
                     continue
                 pid = entry.name.removeprefix(kind)
                 if pid.isdigit() and (int(pid) == os.getpid() or not process_alive(int(pid))):
-                    shutil.rmtree(entry.path, ignore_errors=True)
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -150,7 +151,7 @@ class Place:
     def remember(self, differs: Iterable[str]) -> None:
         """Write `previous.json` for the output and `previous/` as they are now
         (an error only costs the next build a full `link_tree`)."""
-        tmp = self.hidden / f"previous.json.{os.getpid()}"
+        tmp = self.work("journal-")
         try:
             data = {
                 "format": _FORMAT,
@@ -179,11 +180,14 @@ class Place:
 
 
 def _identity(path: Path) -> list[int] | None:
+    """A folder's device, inode and ctime: a folder made in its place (which may
+    well get the inode number just freed) has another ctime, and so does one
+    whose entries someone changed."""
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return [st.st_dev, st.st_ino] if stat.S_ISDIR(st.st_mode) else None
+    return [st.st_dev, st.st_ino, st.st_ctime_ns] if stat.S_ISDIR(st.st_mode) else None
 
 
 def _safe(rel: str) -> bool:
@@ -196,6 +200,8 @@ def _safe(rel: str) -> bool:
 
 @functools.cache
 def _libc_renameat2() -> Callable[..., int] | None:
+    import ctypes  # (here: a build with nothing to switch does not pay for it)
+
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):  # not Linux, or a C library without it
@@ -214,6 +220,8 @@ def exchange(a: Path, b: Path) -> bool:
         return False
     if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
+    import ctypes
+
     err = ctypes.get_errno()
     if err in _UNSUPPORTED:
         return False
@@ -239,6 +247,8 @@ def _swap(place: Place, new: Path) -> None:
 def link_tree(source: Path, target: Path) -> None:
     """Make `target` a copy of the tree `source` whose files are hard links to
     source's (folder by folder, a level at a time, in threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     os.mkdir(target)
     src, dst = str(source), str(target)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from commsite.build.clock import build_now
+from commsite.build.output import DiskFull
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
@@ -82,6 +83,12 @@ def _shown_path(path: Path) -> str:
     if shown.startswith(".." + os.sep + ".."):
         shown = str(path)
     return shown.rstrip(os.sep) + os.sep
+
+
+def _shown_file(path: Path) -> str:
+    """A file's path as seen from here ('public/index.html'), absolute when far."""
+    shown = _shown_path(path)
+    return shown[:-1] if shown.endswith(os.sep) else shown
 
 
 def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
@@ -187,6 +194,10 @@ def build(
     try:
         now = build_now(os.environ)
         result = build_site(options, now=now, progress=progress)
+    except DiskFull as exc:
+        progress.clear()
+        click.echo(f"error: {DiskFull.message(_shown_file(exc.path))}", err=True)
+        sys.exit(1)
     except CommsiteError as exc:
         progress.clear()
         raise click.ClickException(str(exc)) from None
