@@ -31,7 +31,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-from commsite.build.switch import Place, switch_output
+from commsite.build.switch import Copy, Place, switch_output
 from commsite.errors import CommsiteError
 from commsite.processes import process_alive
 
@@ -147,6 +147,8 @@ class Staging:
             if pid.isdigit() and not _running(int(pid)):
                 shutil.rmtree(left, ignore_errors=True)
         self.path = self.place.work("staging-")
+        if os.path.lexists(self.path):  # an earlier build of this process stopped
+            shutil.rmtree(self.path)
         self.path.mkdir()
         self.staged: dict[str, FileState] = {}
 
@@ -165,13 +167,15 @@ class Staging:
         self,
         produced: Iterable[str],
         known: Mapping[str, FileState] | None,
+        copy: Copy | None = None,
     ) -> CommitResult:
         """Move the staged files into the output and delete what is not produced.
 
         `produced` is every file the output must contain after the commit (staged
         or unchanged). `known` is what the build record says is on disk (None when
         there is no trustworthy record: the output directory is then scanned and
-        unrecorded files are compared byte for byte).
+        unrecorded files are compared byte for byte). `copy`: a copy of the output
+        started for this build (see build.switch.Copy).
         """
         # (A dict's keys are a set already: copying 24,000 paths per rebuild showed.)
         produced = produced if isinstance(produced, AbstractSet) else set(produced)
@@ -185,7 +189,7 @@ class Staging:
                     raise CommsiteError(
                         f"{output} exists and is not a directory; choose another -o"
                     )
-                return self._commit_update(produced, known)
+                return self._commit_update(produced, known, copy)
         except OSError as exc:
             if exc.errno in NO_SPACE:
                 raise DiskFull(self.output_path(exc.filename)) from None
@@ -217,7 +221,10 @@ class Staging:
         return CommitResult(tuple(sorted(states)), (), states)
 
     def _commit_update(
-        self, produced: AbstractSet[str], known: Mapping[str, FileState] | None
+        self,
+        produced: AbstractSet[str],
+        known: Mapping[str, FileState] | None,
+        copy: Copy | None = None,
     ) -> CommitResult:
         output = self.output
         on_disk: AbstractSet[str] = known.keys() if known is not None else scan_output(output)
@@ -227,7 +234,7 @@ class Staging:
                 "(no index.html); refusing to overwrite it. Empty it or choose another -o"
             )
         if self.switch:
-            return self._commit_switch(produced, on_disk, known)
+            return self._commit_switch(produced, on_disk, known, copy)
         written: list[str] = []
         states: dict[str, FileState] = {}
         for rel in sorted(self.staged):
@@ -257,6 +264,7 @@ class Staging:
         produced: AbstractSet[str],
         on_disk: AbstractSet[str],
         known: Mapping[str, FileState] | None,
+        copy: Copy | None,
     ) -> CommitResult:
         changed: list[str] = []
         kept: list[str] = []
@@ -274,6 +282,7 @@ class Staging:
                 kept=kept,
                 removed=removed,
                 produced=produced,
+                copy=copy,
             )
         states = {rel: self._stat_state(rel, self.staged[rel]) for rel in changed}
         return CommitResult(tuple(changed), tuple(removed), states)

@@ -25,6 +25,7 @@ from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import on_disk
 from commsite.build.sources import Sources
+from commsite.build.switch import Copy, Place
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site
@@ -44,10 +45,15 @@ TEMPLATE_DEPS = "template-deps"
 
 
 def full_build(run: _Run) -> BuildResult:
+    # Without a trusted previous site beside the output, the switch will need a
+    # copy of the output: it is made meanwhile, in another process.
+    copy = None if run.options.owned_output else Copy.start(Place.of(run.options.output_dir))
     try:
-        return _full_build(run)
+        return _full_build(run, copy)
     finally:
         _save_caches(run)
+        if copy is not None:
+            copy.settle()
 
 
 def _save_caches(run: _Run) -> None:
@@ -60,7 +66,7 @@ def _save_caches(run: _Run) -> None:
         builder._objects.save()
 
 
-def _full_build(run: _Run) -> BuildResult:
+def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     builder = run.builder
     options = run.options
     root = options.root
@@ -193,7 +199,7 @@ def _full_build(run: _Run) -> BuildResult:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
         known = _RecordedStates(record) if record is not None else None
-        committed = staging.commit(outputs.keys(), known)
+        committed = staging.commit(outputs.keys(), known, copy)
     except BaseException as exc:
         staging.abort()
         builder._output_known = False  # a commit may have stopped half way: look again

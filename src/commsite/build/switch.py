@@ -44,10 +44,11 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
+from commsite.build.parallel import Background, submit
 from commsite.errors import CommsiteError
 from commsite.processes import process_alive
 
-__all__ = ["Place", "exchange", "link_tree", "switch_output"]
+__all__ = ["Copy", "Place", "exchange", "link_tree", "switch_output"]
 
 _FORMAT = 1
 _AT_FDCWD = -100
@@ -100,7 +101,7 @@ class Place:
                 if kind is None:
                     continue
                 pid = entry.name.removeprefix(kind)
-                if pid.isdigit() and (int(pid) == os.getpid() or not process_alive(int(pid))):
+                if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
                     if entry.is_dir(follow_symlinks=False):
                         shutil.rmtree(entry.path, ignore_errors=True)
                     else:
@@ -193,6 +194,68 @@ def _identity(path: Path) -> list[int] | None:
 def _safe(rel: str) -> bool:
     parts = rel.split("/")
     return bool(rel) and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+class Copy:
+    """`link_tree(output, copy-PID)` running in a forked process while the build
+    loads and plans, for a build that will need a new `previous/` (none is
+    trusted): its second core does the file system's waiting meanwhile."""
+
+    def __init__(self, place: Place, job: Background[None], identity: list[int] | None) -> None:
+        self.place = place
+        self.path = place.work("copy-")
+        self._job: Background[None] | None = job
+        self._identity = identity  # the output's, when the copy began
+
+    @classmethod
+    def start(cls, place: Place) -> Copy | None:
+        """Start the copy, unless the output is not a folder, `previous/` is
+        trusted, or this process cannot fork (the commit then copies itself)."""
+        if not place.output.is_dir() or place.trusted_previous() is not None:
+            return None
+        place.prepare()
+        copy = place.work("copy-")
+        if os.path.lexists(copy):
+            shutil.rmtree(copy)
+        identity = _identity(place.output)
+        job = submit(link_tree, place.output, copy)
+        return None if job is None else cls(place, job, identity)
+
+    def take(self) -> Path | None:
+        """The finished copy, if it is still the output's (else None, removed)."""
+        job, self._job = self._job, None
+        if job is None:
+            return None
+        try:
+            job.result()
+        except OSError:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        if _identity(self.place.output) != self._identity:  # another build switched it
+            shutil.rmtree(self.path, ignore_errors=True)
+            return None
+        return self.path
+
+    def settle(self) -> None:
+        """After a build that did not switch: keep the copy as `previous/` when
+        none is trusted (the next build with changes then starts from it)."""
+        if self._job is None:
+            return
+        try:
+            path = self.take()
+        except OSError:
+            return
+        if path is None:
+            return
+        with self.place.locked():
+            if self.place.trusted_previous() is None and _identity(self.place.output) == (
+                self._identity
+            ):
+                self.place.discard_previous()
+                os.rename(path, self.place.previous)
+                self.place.remember(())
+                return
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # --- the exchange ----------------------------------------------------------------
@@ -361,13 +424,14 @@ def switch_output(
     kept: list[str],
     removed: list[str],
     produced: AbstractSet[str],
+    copy: Copy | None = None,
 ) -> None:
     """Make the new site and put it in the output's place in one step.
 
     `staging` holds the files this build wrote: `changed` (new bytes) and `kept`
     (bytes equal to the output's file); `removed` are the output's files no
-    longer produced; `produced` every file of the new site. Call with the lock
-    held; the output must be a folder."""
+    longer produced; `produced` every file of the new site; `copy`, one this
+    build started. Call with the lock held; the output must be a folder."""
     differs = place.trusted_previous()
     place.forget()  # from here on, previous/ changes
     if differs is not None:
@@ -377,7 +441,8 @@ def switch_output(
         place.remember([*changed, *removed])
         return
     place.discard_previous()
-    if produced <= {*changed, *kept}:
+    made = copy.take() if copy is not None else None
+    if made is None and produced <= {*changed, *kept}:
         # Every file was written (no record, or all changed): the staging folder
         # is the new site once the unchanged files are the output's own again.
         for rel in kept:
@@ -387,10 +452,13 @@ def switch_output(
         _swap(place, staging)
         place.remember([*changed, *strays])
         return
-    copy = place.work("copy-")
-    link_tree(place.output, copy)
-    _catch_up(copy, place, staging, set(), changed, removed, produced)
-    _swap(place, copy)
+    if made is None:
+        made = place.work("copy-")
+        if os.path.lexists(made):
+            shutil.rmtree(made)
+        link_tree(place.output, made)
+    _catch_up(made, place, staging, set(), changed, removed, produced)
+    _swap(place, made)
     place.remember([*changed, *removed])
 
 
