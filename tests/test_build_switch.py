@@ -4,6 +4,7 @@ mix; a full disk is one line and leaves the previous site as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -318,13 +319,12 @@ def test_a_changed_previous_site_is_not_trusted(tmp_path: Path) -> None:
 # --- a full disk -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real file system of 4 MB (tmpfs, mounted as root: CI runs as root)."""
-    where = tmp_path / "disk"
-    where.mkdir()
+@contextlib.contextmanager
+def tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A real, small file system at `where` (tmpfs, mounted as root: CI runs as root)."""
+    where.mkdir(exist_ok=True)
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(where)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
         capture_output=True,
         text=True,
     )
@@ -333,6 +333,12 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    with tmpfs(tmp_path / "disk", "4m") as where:
+        yield where
 
 
 def test_a_full_disk_is_one_line_and_the_previous_site_is_unchanged(
@@ -358,3 +364,33 @@ def test_a_full_disk_is_one_line_and_the_previous_site_is_unchanged(
     (root / "static" / "big.bin").unlink()
     assert run_build(Path("site"), "-o", "disk/www", cwd=tmp_path).returncode == 0
     assert tree(output) == tree(_clean_build(root, tmp_path / "clean"))
+
+
+def test_a_full_disk_under_the_build_cache_is_one_line(tmp_path: Path) -> None:
+    """The data folder (.commsite/, where the build cache lives) on a disk with no
+    room: the build says so in one line, without a traceback. Either the cache
+    is dropped and the site built without it (a warning), or the build stops
+    before the switch (an error) and the previous site is unchanged."""
+    root = make_site(tmp_path / "site", 3)
+    assert run_build(Path("site"), cwd=tmp_path).returncode == 0
+    before = tree(root / "public")
+    with tmpfs(root / ".commsite", "64k"):  # (over the cache: an empty data folder)
+        retitle(root, "New")
+        result = run_build(Path("site"), cwd=tmp_path)
+    assert "Traceback" not in result.stderr
+    if result.returncode == 0:
+        lines = result.stderr.splitlines()
+        assert lines[-1] == (
+            "warning: no space left on device while writing the build cache in "
+            "site/.commsite/build-cache/; the site was built without it, and the next "
+            "build starts from scratch"
+        ), result.stderr
+        assert tree(root / "public") == tree(_clean_build(root, tmp_path / "clean"))
+    else:
+        assert result.returncode == 1
+        assert re.fullmatch(
+            r"error: no space left on device while (writing site/\S+|building); "
+            r"the previous site is unchanged\n",
+            result.stderr,
+        ), result.stderr
+        assert tree(root / "public") == before

@@ -93,15 +93,17 @@ def write_staged(target: Path, data: bytes) -> FileState:
 
 class DiskFull(CommsiteError):
     """No space left to write the new site: `path` is where it would have gone in
-    the output; the previous site is unchanged."""
+    the output (or the file the build was writing; None when the system did not
+    say); the previous site is unchanged."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        super().__init__(self.message(str(path)))
+        super().__init__(self.message(None if path is None else str(path)))
 
     @staticmethod
-    def message(shown: str) -> str:
-        return f"no space left on device while writing {shown}; the previous site is unchanged"
+    def message(shown: str | None) -> str:
+        where = f" while writing {shown}" if shown is not None else " while building"
+        return f"no space left on device{where}; the previous site is unchanged"
 
 
 def scan_output(output: Path) -> set[str]:
@@ -197,11 +199,11 @@ class Staging:
         finally:
             self.abort()
 
-    def output_path(self, filename: object) -> Path:
+    def output_path(self, filename: object) -> Path | None:
         """Where a file this build was writing (in the staging directory, or in
-        the new tree beside the output) would be in the output."""
+        the new tree beside the output) would be in the output; None for none."""
         if not isinstance(filename, str):
-            return self.output
+            return None
         path = Path(filename)
         hidden = self.place.hidden
         if path.is_relative_to(hidden):

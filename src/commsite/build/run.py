@@ -73,6 +73,9 @@ class BuildResult:
     # The stories the site left out (drafts, future ones), as the build's Site says;
     # empty when the build failed before it had a Site.
     left_out: LeftOut = field(default_factory=LeftOut)
+    # The build cache's folder, when the cache was dropped because the disk was
+    # full (the site was built without it).
+    cache_full: Path | None = None
 
 
 class Builder:
@@ -156,8 +159,7 @@ class Builder:
             # that can fail so is written before the switch (build.switch).
             if exc.errno not in NO_SPACE:
                 raise
-            where = Path(exc.filename) if isinstance(exc.filename, str) else self.options.output_dir
-            raise DiskFull(where) from None
+            raise DiskFull(Path(exc.filename) if isinstance(exc.filename, str) else None) from None
         finally:
             if collecting:
                 gc.enable()
@@ -391,8 +393,13 @@ class _Run:
             time.perf_counter() - self.start,
             self.options.output_dir,
             self.left_out,
+            self.cache_full(),
         )
         return self.result
+
+    def cache_full(self) -> Path | None:
+        cache = self.builder._cache
+        return cache.directory if cache is not None and cache.full else None
 
     def finished(
         self,
@@ -411,6 +418,7 @@ class _Run:
             time.perf_counter() - self.start,
             self.options.output_dir,
             self.left_out,
+            self.cache_full(),
         )
         return self.result
 

@@ -196,7 +196,8 @@ def build(
         result = build_site(options, now=now, progress=progress)
     except DiskFull as exc:
         progress.clear()
-        click.echo(f"error: {DiskFull.message(_shown_file(exc.path))}", err=True)
+        shown = None if exc.path is None else _shown_file(exc.path)
+        click.echo(f"error: {DiskFull.message(shown)}", err=True)
         sys.exit(1)
     except CommsiteError as exc:
         progress.clear()
@@ -210,6 +211,13 @@ def build(
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
     click.echo(summary_line(result, site), err=True)
+    if result.cache_full is not None:
+        click.echo(
+            "warning: no space left on device while writing the build cache in "
+            f"{_shown_path(result.cache_full)}; the site was built without it, "
+            "and the next build starts from scratch",
+            err=True,
+        )
 
 
 @click.command()
