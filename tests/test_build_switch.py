@@ -394,3 +394,22 @@ def test_a_full_disk_under_the_build_cache_is_one_line(tmp_path: Path) -> None:
             result.stderr,
         ), result.stderr
         assert tree(root / "public") == before
+
+
+def test_a_full_disk_in_serve_is_a_failed_build_the_page_shows(tmp_path: Path) -> None:
+    """commsite serve's preview on a full disk: the rebuild fails with the error
+    on the page and in the terminal, and the server goes on (no traceback in the
+    watcher's thread)."""
+    from commsite.serve.preview import Preview, PreviewOptions
+
+    root = make_site(tmp_path / "site", 3)
+    lines: list[str] = []
+    with tmpfs(root / ".commsite", "64k"):
+        preview = Preview(PreviewOptions(root=root, port=0), echo=lines.append)
+        try:
+            result = preview.build_all()
+        finally:
+            preview.server.server_close()
+    assert not result.ok
+    assert [d.message for d in result.diagnostics] == ["no space left on device"]
+    assert any("error: no space left on device; free some room" in line for line in lines)
