@@ -54,10 +54,12 @@ _FORMAT = 1
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}
-# Making folders is most of the cost of `link_tree`, and most of that is waiting
-# for the file system: threads overlap the waits (6,300 folders at 5,000 stories,
-# measured on the 2-core machine under load: 2.5 s in one thread, 0.5 s in 16).
-_LINK_THREADS = 16
+# Making folders is most of the cost of `link_tree`, and much of that is waiting
+# for the file system: threads overlap the waits, but contend for its locks too.
+# Measured on the shared 2-core machine, 12,080 files and 6,300 folders (5,000
+# stories): at load 5, one thread 2.7 s, sixteen 0.7 s; at load 8-12 (noisy),
+# one 2.3 s (CPU 1.35), four 2.9-8 s (CPU 1.1-2.5), sixteen 3.3 s (CPU 1.9-2.3).
+_LINK_THREADS = 4
 # Folders the build leaves in the hidden folder while it runs, by the pid that owns them.
 _WORK = ("staging-", "copy-", "trash-", "journal-")
 
