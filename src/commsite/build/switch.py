@@ -38,6 +38,7 @@ import functools
 import json
 import os
 import shutil
+import signal
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from collections.abc import Set as AbstractSet
@@ -220,7 +221,7 @@ class Copy:
         if os.path.lexists(copy):
             shutil.rmtree(copy)
         identity = _identity(place.output)
-        job = submit(link_tree, place.output, copy)
+        job = submit(_copy_for, os.getpid(), place.output, copy)
         return None if job is None else cls(place, job, identity)
 
     def take(self) -> Path | None:
@@ -258,6 +259,19 @@ class Copy:
                 self.place.remember(())
                 return
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _copy_for(parent: int, source: Path, target: Path) -> None:
+    """link_tree in Copy's forked process, which dies with the build (a build
+    killed with -9 must not leave it linking into a folder the next one removes)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the build died before prctl
+        return
+    link_tree(source, target)
 
 
 # --- the exchange ----------------------------------------------------------------
