@@ -431,6 +431,7 @@ def measure_floor(runs: int) -> dict[str, object]:
 
 def _clean(site: Path) -> None:
     discard(site / "public")
+    discard(site / ".public.commsite")  # the previous site, kept beside the output
     discard(site / ".commsite")
 
 

@@ -36,6 +36,7 @@ FORMAT_VERSION = "commsite-build-cache 5"
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
+_SQLITE_FULL = 13  # "database or disk is full"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -94,6 +95,7 @@ class BuildCache:
         self.directory = directory
         self.output = output  # the output directory the record is about
         self._conn = conn
+        self.full = False  # dropped because the disk was full (the build says so)
 
     # --- opening ------------------------------------------------------------
 
@@ -105,14 +107,18 @@ class BuildCache:
         if not ignore.exists():
             ignore.write_text("*\n", encoding="utf-8")
         path = directory / DB_NAME
+        full = False
         for attempt in range(2):
             try:
                 return cls(directory, str(output.resolve()), cls._connect(path))
-            except sqlite3.DatabaseError:
+            except sqlite3.DatabaseError as exc:
+                full = _disk_full(exc)
                 if attempt:
                     break
                 _delete_db(path)
-        return cls(directory, "", None)  # unusable even when fresh: build without a cache
+        unusable = cls(directory, "", None)  # even when fresh: build without a cache
+        unusable.full = full
+        return unusable
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -155,6 +161,7 @@ class BuildCache:
         cache, not damage: it is raised again rather than taken out on the file."""
         if isinstance(sys.exc_info()[1], sqlite3.ProgrammingError):
             raise  # (the exception being handled)
+        self.full = self.full or _disk_full(sys.exc_info()[1])
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
@@ -414,6 +421,10 @@ def write_last_build(directory: Path, summary: Mapping[str, Any]) -> None:
     tmp = target.with_name(f".{LAST_BUILD}.{os.getpid()}")
     tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, target)
+
+
+def _disk_full(exc: BaseException | None) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
 
 
 def _delete_db(path: Path) -> None:

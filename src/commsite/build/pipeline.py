@@ -19,12 +19,13 @@ from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
-from commsite.build.output import FileState, Staging, current_state
+from commsite.build.output import NO_SPACE, DiskFull, FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import on_disk
 from commsite.build.sources import Sources
+from commsite.build.switch import Copy, Place
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site, read_public_key
@@ -45,10 +46,15 @@ TEMPLATE_DEPS = "template-deps"
 
 
 def full_build(run: _Run) -> BuildResult:
+    # Without a trusted previous site beside the output, the switch will need a
+    # copy of the output: it is made meanwhile, in another process.
+    copy = None if run.options.owned_output else Copy.start(Place.of(run.options.output_dir))
     try:
-        return _full_build(run)
+        return _full_build(run, copy)
     finally:
         _save_caches(run)
+        if copy is not None:
+            copy.settle()
 
 
 def _save_caches(run: _Run) -> None:
@@ -61,7 +67,7 @@ def _save_caches(run: _Run) -> None:
         builder._objects.save()
 
 
-def _full_build(run: _Run) -> BuildResult:
+def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     builder = run.builder
     options = run.options
     root = options.root
@@ -170,7 +176,12 @@ def _full_build(run: _Run) -> BuildResult:
         run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
-    staging = Staging(output)
+    try:
+        staging = Staging(output, switch=not options.owned_output)
+    except OSError as exc:
+        if exc.errno in NO_SPACE:
+            raise DiskFull(output) from None
+        raise
     try:
         pages = [o.page for o in dirty if o.page is not None]
         states, more = render_pages(
@@ -192,10 +203,12 @@ def _full_build(run: _Run) -> BuildResult:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
         known = _RecordedStates(record) if record is not None else None
-        committed = staging.commit(outputs.keys(), known)
-    except BaseException:
+        committed = staging.commit(outputs.keys(), known, copy)
+    except BaseException as exc:
         staging.abort()
         builder._output_known = False  # a commit may have stopped half way: look again
+        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
+            raise DiskFull(staging.output_path(exc.filename)) from None
         raise
 
     changed_entries = _new_inputs(outputs, record)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from commsite.build.cache import BuildCache, RecordEntry, write_last_build
 from commsite.build.clock import build_now
 from commsite.build.inputs import InputScan, NowWindow, rescan_inputs, scan_inputs
-from commsite.build.output import FileState
+from commsite.build.output import NO_SPACE, DiskFull, FileState
 from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
 from commsite.content.safe_files import Fence, read_input, site_fence
 from commsite.datadir import DataDir
@@ -74,6 +74,9 @@ class BuildResult:
     # The stories the site left out (drafts, future ones), as the build's Site says;
     # empty when the build failed before it had a Site.
     left_out: LeftOut = field(default_factory=LeftOut)
+    # The build cache's folder, when the cache was dropped because the disk was
+    # full (the site was built without it).
+    cache_full: Path | None = None
 
 
 class Builder:
@@ -153,6 +156,12 @@ class Builder:
         gc.disable()
         try:
             return run.execute()
+        except OSError as exc:
+            # A full disk stops the build before the output changes: everything
+            # that can fail so is written before the switch (build.switch).
+            if exc.errno not in NO_SPACE:
+                raise
+            raise DiskFull(Path(exc.filename) if isinstance(exc.filename, str) else None) from None
         finally:
             if collecting:
                 gc.enable()
@@ -390,8 +399,13 @@ class _Run:
             time.perf_counter() - self.start,
             self.options.output_dir,
             self.left_out,
+            self.cache_full(),
         )
         return self.result
+
+    def cache_full(self) -> Path | None:
+        cache = self.builder._cache
+        return cache.directory if cache is not None and cache.full else None
 
     def finished(
         self,
@@ -410,6 +424,7 @@ class _Run:
             time.perf_counter() - self.start,
             self.options.output_dir,
             self.left_out,
+            self.cache_full(),
         )
         return self.result
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from commsite.build.clock import build_now
+from commsite.build.output import DiskFull
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.cli.site_arg import site_argument
 from commsite.content.left_out import LeftOut
@@ -81,6 +82,12 @@ def _shown_path(path: Path) -> str:
     if shown.startswith(".." + os.sep + ".."):
         shown = str(path)
     return shown.rstrip(os.sep) + os.sep
+
+
+def _shown_file(path: Path) -> str:
+    """A file's path as seen from here ('public/index.html'), absolute when far."""
+    shown = _shown_path(path)
+    return shown[:-1] if shown.endswith(os.sep) else shown
 
 
 def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
@@ -186,6 +193,11 @@ def build(
     try:
         now = build_now(os.environ)
         result = build_site(options, now=now, progress=progress)
+    except DiskFull as exc:
+        progress.clear()
+        shown = None if exc.path is None else _shown_file(exc.path)
+        click.echo(f"error: {DiskFull.message(shown)}", err=True)
+        sys.exit(1)
     except CommsiteError as exc:
         progress.clear()
         raise click.ClickException(str(exc)) from None
@@ -198,6 +210,13 @@ def build(
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
     click.echo(summary_line(result, site), err=True)
+    if result.cache_full is not None:
+        click.echo(
+            "warning: no space left on device while writing the build cache in "
+            f"{_shown_path(result.cache_full)}; the site was built without it, "
+            "and the next build starts from scratch",
+            err=True,
+        )
 
 
 @click.command()

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commsite import urls
+from commsite.build.output import DiskFull
 from commsite.build.run import Builder, BuildOptions, BuildResult
 from commsite.datadir import DataDir
-from commsite.errors import CommsiteError, count_line
+from commsite.errors import CommsiteError, Diagnostic, count_line
 from commsite.federation.webfinger import webfinger_answer
 from commsite.serve.server import PreviewServer, PreviewState
 from commsite.serve.watch import SiteWatcher
@@ -128,7 +129,7 @@ class Preview:
         with self._build_lock:
             started = time.perf_counter()
             with self.state.lock.exclusive():
-                result = self.builder.build(paths, trusted=trusted)
+                result = self._build(paths, trusted=trusted)
                 # Inside the lock: a page and the build number it is stamped with
                 # always belong together. Open pages are told which files changed
                 # (so the others need not reload); after a full build, that all may have.
@@ -151,6 +152,21 @@ class Preview:
                 self.echo(d.format())
             self.echo(f"build failed ({count_line(result.diagnostics)}); the page shows the errors")
         return result
+
+    def _build(self, paths: set[Path] | None, *, trusted: bool) -> BuildResult:
+        """The builder's build; a full disk is a failed build the page shows."""
+        try:
+            return self.builder.build(paths, trusted=trusted)
+        except DiskFull as exc:
+            where = exc.path or self.output
+            try:
+                shown = where.relative_to(self.options.root.resolve()).as_posix()
+            except ValueError:
+                shown = str(where)
+            problem = Diagnostic(
+                shown, None, "no space left on device", hint="free some room and save again"
+            )
+            return BuildResult(False, (problem,), (), (), (), 0, 0.0, self.output)
 
     # -- serving --------------------------------------------------------------------
 
