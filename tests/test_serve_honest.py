@@ -173,7 +173,6 @@ def test_a_warning_shows_at_the_top_of_every_page_until_fixed(site: Path) -> Non
         missing = requests.get(preview.url + "no/such/page/", timeout=10)
         assert missing.status_code == 404 and escape(TAG_WARNING) in missing.text
         save(story, original)
-        _wait_for(preview.url, "</html>")
         deadline = time.monotonic() + 15
         while 'id="commsite-warnings"' in _get(preview.url + "events/"):
             assert time.monotonic() < deadline, "the warning stayed after the fix"
