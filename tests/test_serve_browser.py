@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from editor_save import save
-from needs import CHROMIUM_ARGS, chromium
+from needs import CHROMIUM_ARGS, chromium, node_package
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -291,3 +291,67 @@ def test_a_failed_build_shows_in_every_tab_and_recovers(
     save(story, original)
     tab_a.wait_for_selector("text=People keep asking", timeout=10000)
     assert tab_a.query_selector("#commsite-diagnostics") is None
+
+
+# -- the warnings banner ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_warning_shows_as_a_dismissible_banner(
+    site: Path, server: str, browser: Browser, scheme: str
+) -> None:
+    """`tags:` misspelt `tag:` in a story: every open page shows the warning
+    `commsite build` gives, in a banner that passes axe-core, covers nothing on
+    a phone, and can be dismissed with the keyboard until the warnings change."""
+    story = site / STORY
+    original = story.read_text(encoding="utf-8")
+    axe = node_package("axe-core") / "axe.min.js"
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.emulate_media(color_scheme=scheme)
+    with page.expect_response(lambda r: EVENTS_PATH in r.url):
+        page.goto(server + OTHER_URL)  # a page the story is not on
+    assert page.query_selector("#commsite-warnings") is None
+
+    save(story, original.replace("tags: [news]", "tag: [news]", 1))
+    banner = page.wait_for_selector("#commsite-warnings", timeout=10000)
+    assert banner is not None
+    assert banner.get_attribute("role") == "status"
+    assert page.inner_text("#commsite-warnings li") == (
+        f"{STORY}:5: warning: unknown key 'tag'; did you mean 'tags'?"
+    )
+    # In the page's flow, above its header: it pushes the page down, covers nothing.
+    header = page.locator(".site-header").bounding_box()
+    box = page.locator("#commsite-preview").bounding_box()
+    assert header is not None and box is not None
+    assert box["y"] + box["height"] <= header["y"] + 0.5
+    assert box["width"] <= 360
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    # axe-core on the whole page: nothing in the banner, and nothing it could
+    # break in the page's structure (landmarks, headings). (On a 360 px screen
+    # the story's own wide table is scrollable-region-focusable, with or
+    # without the banner; the built-site axe test runs at desktop width.)
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("async () => await axe.run()")
+    ours = [
+        (v["id"], n["html"][:80])
+        for v in result["violations"]
+        for n in v["nodes"]
+        if "commsite" in " ".join(map(str, n["target"]))
+        or v["id"].startswith(("landmark", "region", "heading", "page-has"))
+    ]
+    assert ours == []
+
+    # Dismissed with the keyboard; it stays dismissed on the next page load.
+    page.focus("#commsite-warnings button")
+    page.keyboard.press("Enter")
+    assert not page.is_visible("#commsite-warnings")
+    page.reload()
+    page.wait_for_selector("#commsite-preview .commsite-preview__mark")
+    assert not page.is_visible("#commsite-warnings")
+
+    # Fixing it removes the banner from the open page by itself.
+    with page.expect_navigation(timeout=10000):
+        save(story, original)
+    page.wait_for_load_state("load")
+    assert page.query_selector("#commsite-warnings") is None

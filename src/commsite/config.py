@@ -83,6 +83,9 @@ class SiteConfig:
     federation: FederationConfig = field(default_factory=FederationConfig)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     sidecar: SidecarConfig = field(default_factory=SidecarConfig)
+    # commsite.yaml's base_url when a build replaced base_url (commsite serve's
+    # local address): the handle pages show keeps its host. None: base_url.
+    live_url: str | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,7 +103,9 @@ class SiteConfig:
 
     @property
     def fediverse_handle(self) -> str:
-        return f"@{self.community.handle}@{self.host}"
+        """`@handle@host` of where the site lives (in a preview too, see live_url)."""
+        host = urlsplit(self.live_url).netloc if self.live_url else self.host
+        return f"@{self.community.handle}@{host}"
 
     def url(self, path: str) -> str:
         """Absolute URL of a site path such as 'stories/x/' or '/stories/x/'."""

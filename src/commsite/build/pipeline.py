@@ -78,7 +78,8 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     if config is None:
         return run.failed()
     if options.base_url is not None:
-        config = replace(config, base_url=options.base_url.rstrip("/") + "/")
+        local = options.base_url.rstrip("/") + "/"
+        config = replace(config, base_url=local, live_url=config.base_url)
     run.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
     cache = builder._open_cache_at(run.summary_dir) if options.cache else None
     run.cache = cache

@@ -7,5 +7,7 @@
 - livereload.py: the build events (which output files changed) and the injected script
   that reloads its page only when the page, or a file every page may load, changed
 - errorpage.py: the page shown while a build fails (serve only)
+- banner.py: the build's warnings and the preview mark at the top of each served page,
+  and the terminal lines when the warnings change (serve only)
 - preview.py: ties them to one incremental `commsite.build.Builder`
 """

@@ -8,7 +8,9 @@ build (or failed build); its `id:` is the build's and its data is one line of
 JSON:
 
     {"id": "<boot>-<n>", "after": "<boot>-<m>", "failed": false,
-     "changed": ["stories/x/index.html", "assets/style.css"]}
+     "changed": ["stories/x/index.html", "assets/style.css"], "warnings": "<key>"}
+
+(`warnings` is there only when the build had any.)
 
 A page opens its stream with `?since=<the build it was served from>`, and
 EventSource sends the last event's id back (Last-Event-ID) when it reconnects.
@@ -23,9 +25,10 @@ The script knows the build its page was served from and which output file the
 page is, and keeps the page (taking the new id as its own) only when the event
 follows that build, the build did not fail, the page is not the error page, and
 `changed` names neither its file nor any non-HTML file (a stylesheet, script,
-image or font every page may use). Otherwise it reloads: after a change to its
-page, when it cannot be told what changed, and after the server restarted (the
-boot part of the id differs).
+image or font every page may use), and the build's warnings (shown at the top
+of every page, see banner.py) are the ones the page shows. Otherwise it
+reloads: after a change to its page, when it cannot be told what changed, and
+after the server restarted (the boot part of the id differs).
 """
 
 from __future__ import annotations
@@ -70,13 +73,22 @@ def reaches_pages(path: str) -> bool:
 
 
 def build_event(
-    build: str, *, after: str | None, failed: bool, changed: Iterable[str] | None
+    build: str,
+    *,
+    after: str | None,
+    failed: bool,
+    changed: Iterable[str] | None,
+    warnings: str = "",
 ) -> bytes:
-    """One `build` event, framed for the stream: `changed` None means unknown."""
+    """One `build` event, framed for the stream: `changed` None means unknown;
+    `warnings` names the build's set of warnings (banner.warnings_key)."""
     shown = None if changed is None else sorted(p for p in changed if reaches_pages(p))
     if shown is not None and len(shown) > MAX_CHANGED:
         shown = None
-    data = json.dumps({"id": build, "after": after, "failed": failed, "changed": shown})
+    event: dict[str, object] = {"id": build, "after": after, "failed": failed, "changed": shown}
+    if warnings:  # no key: no warnings
+        event["warnings"] = warnings
+    data = json.dumps(event)
     # `id:` is what EventSource sends back as Last-Event-ID when it reconnects
     # (a build id has no newline; json.dumps never writes one).
     return f"event: build\nid: {build}\ndata: {data}\n\n".encode()
@@ -96,9 +108,11 @@ _SCRIPT = """<script>/* commsite serve: live reload (not in built output) */
     const file = path === "" || path.endsWith("/") ? path + "index.html" : path;
     files = served.notFound ? [file, "404.html"] : [file];
   } catch {}
-  // The build follows this page's own and changed nothing it shows or loads.
+  // The build follows this page's own and changed nothing it shows or loads
+  // (its warnings, shown at the top of every page, included).
   const unaffected = (b) =>
     b.after === current && !b.failed && !served.error && files !== null &&
+    (b.warnings || "") === (served.warnings || "") &&
     Array.isArray(b.changed) &&
     !b.changed.some((f) => files.includes(f) || !f.endsWith(".html"));
   const events = new EventSource("EVENTS_PATH?since=" + encodeURIComponent(served.id));
@@ -116,9 +130,15 @@ _SCRIPT = """<script>/* commsite serve: live reload (not in built output) */
 </script>""".replace("EVENTS_PATH", EVENTS_PATH)
 
 
-def reload_script(build: str, *, error: bool = False, not_found: bool = False) -> str:
-    """The script for a page served from build `build` (the error or not-found page)."""
-    served = json.dumps({"id": build, "error": error, "notFound": not_found})
+def reload_script(
+    build: str, *, error: bool = False, not_found: bool = False, warnings: str = ""
+) -> str:
+    """The script for a page served from build `build` (the error or not-found
+    page), showing the set of warnings named `warnings`."""
+    facts: dict[str, object] = {"id": build, "error": error, "notFound": not_found}
+    if warnings:  # no key: no warnings
+        facts["warnings"] = warnings
+    served = json.dumps(facts)
     return _SCRIPT.replace("SERVED", served.replace("<", "\\u003c"))
 
 
@@ -126,10 +146,16 @@ _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
 def inject_reload_script(
-    html: bytes, build: str, *, error: bool = False, not_found: bool = False
+    html: bytes,
+    build: str,
+    *,
+    error: bool = False,
+    not_found: bool = False,
+    warnings: str = "",
 ) -> bytes:
     """Insert the reload script before the last </body>, or at the end when there is none."""
-    data = reload_script(build, error=error, not_found=not_found).encode("utf-8")
+    script = reload_script(build, error=error, not_found=not_found, warnings=warnings)
+    data = script.encode("utf-8")
     matches = list(_BODY_END.finditer(html))
     if not matches:
         return html + data

@@ -15,6 +15,7 @@ from commsite.build.run import Builder, BuildOptions, BuildResult
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic, count_line
 from commsite.federation.webfinger import webfinger_answer
+from commsite.serve.banner import warning_news, warnings_of
 from commsite.serve.server import PreviewServer, PreviewState
 from commsite.serve.watch import SiteWatcher
 
@@ -45,8 +46,10 @@ class Preview:
         self.echo = echo
         root = options.root.resolve()
         self.output = DataDir.for_site(root).path / "preview"
-        title, federation = _site_facts(root)
-        self.state = PreviewState(self.output, site_title=title, federation=federation)
+        title, federation, live_url = _site_facts(root)
+        self.state = PreviewState(
+            self.output, site_title=title, federation=federation, live_url=live_url
+        )
         # Bind first, so a busy port is reported before a long build.
         try:
             self.server = PreviewServer(
@@ -61,6 +64,7 @@ class Preview:
             raise
         host, port = self.server.server_address[:2]
         self.url = f"http://{_url_host(str(host))}:{port}/"
+        self.state.preview_url = self.url
         self.builder = Builder(
             BuildOptions(
                 root=root,
@@ -75,6 +79,8 @@ class Preview:
         self._build_lock = threading.Lock()
         self._check_lock = threading.Lock()
         self._check: threading.Timer | None = None  # the scan after a trusted rebuild
+        self._warnings: tuple[Diagnostic, ...] = ()  # the warnings last printed
+        self._report_lock = threading.Lock()  # (builds report after releasing theirs)
 
     # -- building -----------------------------------------------------------------
 
@@ -94,6 +100,7 @@ class Preview:
             result = self.builder.build(full=True)
             if not (result.ok and (result.written or result.removed)):
                 return
+            self._report_warnings(result.diagnostics)
             with self.state.lock.exclusive():
                 self.state.publish(
                     failed=False,
@@ -128,6 +135,10 @@ class Preview:
     def _run(self, paths: set[Path] | None, *, trusted: bool = False) -> BuildResult:
         with self._build_lock:
             started = time.perf_counter()
+            if paths is None or any(p.name == "commsite.yaml" for p in paths):
+                # Its title and base_url (the preview mark) may have changed.
+                title, _, live_url = _site_facts(self.builder.options.root)
+                self.state.site_title, self.state.live_url = title, live_url
             with self.state.lock.exclusive():
                 result = self._build(paths, trusted=trusted)
                 # Inside the lock: a page and the build number it is stamped with
@@ -138,8 +149,10 @@ class Preview:
                     diagnostics=result.diagnostics,
                     changed=None if paths is None else (*result.written, *result.removed),
                 )
-            # A theme used from outside the site is watched from its first build on.
+            # A theme used from outside the site is watched from its first build on,
+            # and an input folder made since the last build (interactions/) from now.
             self.watcher.watch_outside(self.builder.outside_dirs())
+            self.watcher.watch_inputs()
         seconds = time.perf_counter() - started
         if result.ok:
             what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"
@@ -147,10 +160,13 @@ class Preview:
                 f"[{time.strftime('%H:%M:%S')}] {what}: rendered {len(result.rendered)}, "
                 f"wrote {len(result.written)} in {seconds:.2f} s"
             )
+            self._report_warnings(result.diagnostics)
         else:
             for d in result.diagnostics:
                 self.echo(d.format())
             self.echo(f"build failed ({count_line(result.diagnostics)}); the page shows the errors")
+            with self._report_lock:
+                self._warnings = warnings_of(result.diagnostics)  # printed just now
         return result
 
     def _build(self, paths: set[Path] | None, *, trusted: bool) -> BuildResult:
@@ -167,6 +183,15 @@ class Preview:
                 shown, None, "no space left on device", hint="free some room and save again"
             )
             return BuildResult(False, (problem,), (), (), (), 0, 0.0, self.output)
+
+    def _report_warnings(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        """Print the build's warnings when they differ from the ones printed last
+        (as `commsite build` would print them), and say so when they are gone."""
+        warnings = warnings_of(diagnostics)
+        with self._report_lock:
+            for line in warning_news(self._warnings, warnings):
+                self.echo(line)
+            self._warnings = warnings
 
     # -- serving --------------------------------------------------------------------
 
@@ -204,16 +229,16 @@ class Preview:
         return webfinger_answer(jrd_file.read_bytes(), resource)
 
 
-def _site_facts(root: Path) -> tuple[str, bool]:
+def _site_facts(root: Path) -> tuple[str, bool, str | None]:
     """The title in commsite.yaml, for the error page's tab (the folder's name
-    until it reads), and whether federation is on (which rows of the served
-    files table apply)."""
+    until it reads), whether federation is on (which rows of the served files
+    table apply), and its base_url (where the site will live; None until it reads)."""
     from commsite.content.config_loader import load_config
 
     config, _ = load_config(root)
     if config is None:
-        return root.name, True
-    return config.title, config.federation.enabled
+        return root.name, True, None
+    return config.title, config.federation.enabled, config.base_url
 
 
 def _url_host(host: str) -> str:

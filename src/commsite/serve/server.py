@@ -3,7 +3,9 @@
 The server never serves a half-built site: requests hold a shared lock while
 they read the output and a rebuild holds it exclusively while it builds and
 writes, so a page is either all before or all after a change. While the last
-build failed, every HTML page is replaced by the error page.
+build failed, every HTML page is replaced by the error page; otherwise every
+HTML page gets the banner (the build's warnings, the preview mark) at its top
+and the reload script at its end, on the way out.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from commsite.build.served_files import (
     wants_slash,
 )
 from commsite.errors import Diagnostic
+from commsite.serve.banner import banner_html, inject_banner, warnings_key, warnings_of
 from commsite.serve.errorpage import error_page
 from commsite.serve.livereload import EVENTS_PATH, build_event, inject_reload_script
 from commsite.site_files import rule_for
@@ -92,6 +95,12 @@ class PreviewState:
     boot: str = field(default_factory=lambda: secrets.token_hex(4))
     diagnostics: Sequence[Diagnostic] = ()
     failed: bool = False
+    # Where the site will live (commsite.yaml's base_url) and where the preview
+    # is: pages say so at their top when they differ (banner.py).
+    live_url: str | None = None
+    preview_url: str = ""
+    warnings: str = ""  # the key of the last build's warnings (banner.warnings_key)
+    banner: bytes = b""  # what is added to the top of every page now
     lock: SharedLock = field(default_factory=SharedLock)
     changed: threading.Condition = field(default_factory=threading.Condition)
     # What each recent build wrote or removed (None: unknown), oldest first,
@@ -112,6 +121,11 @@ class PreviewState:
         with self.changed:
             self.failed = failed
             self.diagnostics = tuple(diagnostics)
+            warnings = warnings_of(self.diagnostics)
+            self.warnings = warnings_key(warnings)
+            self.banner = banner_html(
+                warnings, live_url=self.live_url, preview_url=self.preview_url
+            )
             self._history.append(None if changed is None else tuple(changed))
             self.generation += 1
             self.changed.notify_all()
@@ -143,7 +157,11 @@ class PreviewState:
             else:
                 after, files = self._id(since), self._changed_after(since)
             return self.generation, build_event(
-                self.build_id, after=after, failed=self.failed, changed=files
+                self.build_id,
+                after=after,
+                failed=self.failed,
+                changed=files,
+                warnings=self.warnings,
             )
 
     def _changed_after(self, since: int) -> list[str] | None:
@@ -239,17 +257,21 @@ class PreviewHandler(BaseHTTPRequestHandler):
                     HTTPStatus.NOT_FOUND,
                     "text/html; charset=utf-8",
                     inject_reload_script(
-                        not_found_body(state.output), state.build_id, not_found=True
+                        inject_banner(not_found_body(state.output), state.banner),
+                        state.build_id,
+                        not_found=True,
+                        warnings=state.warnings,
                     ),
                     head=head,
                 )
                 return
             body = file.read_bytes()
-            build = state.build_id  # read under the same lock as the page it stamps
+            # Read under the same lock as the page they stamp.
+            build, warnings, banner = state.build_id, state.warnings, state.banner
             ctype = content_type(state.output, file, federation=state.federation)
             headers = extra_headers(state.output, file, federation=state.federation)
         if ctype.startswith("text/html"):
-            body = inject_reload_script(body, build)
+            body = inject_reload_script(inject_banner(body, banner), build, warnings=warnings)
         self._send(HTTPStatus.OK, ctype, body, head=head, headers=headers)
 
     def _webfinger(self, query: str, *, head: bool) -> None:

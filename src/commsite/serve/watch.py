@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,14 +20,21 @@ __all__ = ["SiteWatcher"]
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, root: Path, debouncer: Debouncer) -> None:
+    def __init__(
+        self, root: Path, debouncer: Debouncer, appeared: Callable[[], None] = lambda: None
+    ) -> None:
         self._root = root
         self._debouncer = debouncer
+        self._appeared = appeared
         self.outside: tuple[Path, ...] = ()  # watched folders outside the site (resolved)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type in ("created", "moved", "deleted"):
+            # An input folder made (or renamed into place, or removed) while the
+            # preview runs, such as interactions/ on the first export: watch it now.
+            self._appeared()
         if event.is_directory and event.event_type == "modified":
             # A folder "changes" whenever a file in it is added, removed or
             # renamed, and that file's own event follows. Counting the folder
@@ -52,15 +63,47 @@ class SiteWatcher:
         self.root = root.resolve()
         self._debouncer = Debouncer(on_change)
         self._observer = Observer()
-        self._handler = handler = _Handler(self.root, self._debouncer)
+        self._handler = handler = _Handler(self.root, self._debouncer, self.watch_inputs)
         self._outside: dict[Path, ObservedWatch] = {}
+        # Each input folder watched recursively, with the identity (device,
+        # inode) of the folder the watch was set on.
+        self._inputs: dict[str, tuple[tuple[int, int], ObservedWatch]] = {}
+        self._inputs_lock = threading.Lock()
         # Watch the root itself (not recursively) for commsite.yaml and folders that
         # appear later, and each watched folder recursively.
         self._observer.schedule(handler, str(self.root), recursive=False)
-        for name in WATCHED:
-            folder = self.root / name
-            if folder.is_dir():
-                self._observer.schedule(handler, str(folder), recursive=True)
+        self.watch_inputs()
+
+    def watch_inputs(self) -> None:
+        """Watch every input folder that exists now: one made after the start, or
+        removed and made again (whose old watch ended with it), is watched from
+        here on. Called when a folder appears or goes, and after every build
+        (whose scan catches files written into a new folder before its watch)."""
+        with self._inputs_lock:
+            alive = {e.watch for e in self._observer.emitters if e.is_alive()}
+            for name in WATCHED:
+                folder = self.root / name
+                try:
+                    st = os.stat(folder)
+                except OSError:
+                    st = None
+                is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+                identity = (st.st_dev, st.st_ino) if st is not None else (0, 0)
+                known = self._inputs.get(name)
+                started = self._observer.is_alive()  # before start, no emitter runs yet
+                if known is not None and (
+                    not is_dir or known[0] != identity or (started and known[1] not in alive)
+                ):
+                    del self._inputs[name]  # gone, replaced, or its watch ended
+                    with contextlib.suppress(KeyError):
+                        self._observer.unschedule(known[1])
+                if not is_dir or name in self._inputs:
+                    continue
+                try:
+                    watch = self._observer.schedule(self._handler, str(folder), recursive=True)
+                except OSError:  # removed again meanwhile: the next call sees it
+                    continue
+                self._inputs[name] = (identity, watch)
 
     def watch_outside(self, folders: Iterable[Path]) -> None:
         """Watch these folders outside the site too (the template and asset folders
