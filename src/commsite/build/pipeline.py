@@ -13,8 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-
+from commsite.build import cache_data
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
@@ -23,7 +22,7 @@ from commsite.build.output import FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
-from commsite.build.run import on_disk
+from commsite.build.run import TEMPLATE_DEPS, on_disk
 from commsite.build.sources import Sources
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
     from commsite.build.run import BuildResult, _Run
 
 __all__ = ["full_build"]
-
-TEMPLATE_DEPS = "template-deps"
 
 
 def full_build(run: _Run) -> BuildResult:
@@ -120,16 +117,14 @@ def _full_build(run: _Run) -> BuildResult:
     if site is None or run.failing():
         return run.failed()
 
-    template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
-    template_deps = template_deps if isinstance(template_deps, dict) else {}
+    template_deps = cache_data.template_deps(
+        cache.get_json(TEMPLATE_DEPS) if cache is not None else None
+    )
+    run.template_deps = template_deps  # (for a cache started afresh: run.py's _refill_cache)
     saved_deps = json.dumps(template_deps, sort_keys=True)
     record = builder._load_record(cache)
     try:
         renderer = Renderer(theme)
-        if cache is not None:  # compiled templates survive between builds (checked by source)
-            templates_dir = cache.directory / "templates"
-            templates_dir.mkdir(exist_ok=True)
-            renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(templates_dir))
         outputs, more = make_plan(
             site,
             theme,
@@ -198,13 +193,9 @@ def _full_build(run: _Run) -> BuildResult:
     for o in dirty:
         state: FileState | None = committed.states.get(o.path)
         if state is None:  # rendered, but the bytes on disk were already right
-            digest = staging.staged[o.path].digest
-            old = record.get(o.path) if record is not None else None
-            state = (
-                old.state
-                if old is not None and old.state.digest == digest
-                else current_state(output, o.path, digest)
-            )
+            # (As they are on disk now, not as recorded: a damaged record's size or
+            # time kept would make the page again in every build.)
+            state = current_state(output, o.path, staging.staged[o.path].digest)
         if state is not None:
             changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
     if cache is not None:
