@@ -45,7 +45,7 @@ __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
 DB_NAME = "cache.sqlite3"
 LAST_BUILD = "last-build.json"
-OLD_TEMPLATES = "templates"  # Jinja2 bytecode, written by format 5 and before
+OLD_TEMPLATES = "templates"  # Jinja2's own bytecode files, unsigned: format 5 and before
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 
 _SCHEMA = """

@@ -24,6 +24,7 @@ from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import TEMPLATE_DEPS, on_disk
 from commsite.build.sources import Sources
+from commsite.build.template_cache import SignedBytecodeCache, cache_key
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site
@@ -125,6 +126,9 @@ def _full_build(run: _Run) -> BuildResult:
     record = builder._load_record(cache)
     try:
         renderer = Renderer(theme)
+        key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
+        if cache is not None and key is not None:  # (signed: see template_cache.py)
+            renderer.env.bytecode_cache = SignedBytecodeCache(cache.directory, key)
         outputs, more = make_plan(
             site,
             theme,
