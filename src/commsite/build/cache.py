@@ -1,8 +1,9 @@
 """The build cache: parsed files and the build record, in one SQLite file.
 
 It lives in `DataDir(root).build_cache` (git-ignored) and may be shared through
-a CI cache, so it holds data only (never pickles or compiled code) and nothing in
-it is trusted blindly:
+a CI cache, so it holds data only (no pickles; the compiled templates beside it
+are signed with a key kept outside it: template_cache.py) and nothing in it is
+trusted blindly:
 
 * a file that is not a SQLite database, is truncated or damaged, was written by
   another cache format, or is a folder, is deleted and made again;
@@ -28,8 +29,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import shutil
 import sqlite3
 import sys
 import zlib
@@ -38,13 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from commsite.build.cache_files import delete_db, own_folder, remove, write_last_build
 from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
 FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
 DB_NAME = "cache.sqlite3"
-LAST_BUILD = "last-build.json"
 OLD_TEMPLATES = "templates"  # Jinja2's own bytecode files, unsigned: format 5 and before
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 
@@ -129,7 +128,7 @@ class BuildCache:
 
     def _open(self) -> sqlite3.Connection | None:
         try:
-            _own_folder(self.directory)
+            own_folder(self.directory)
         except OSError as exc:
             self._damage.append(f"cannot make its folder: {exc.strerror or exc}")
             return None
@@ -147,7 +146,7 @@ class BuildCache:
                 return self._connect(path, fresh)
             except sqlite3.DatabaseError as exc:
                 self._damage.append(str(exc))
-                if attempt or not _delete_db(path):
+                if attempt or not delete_db(path):
                     break
         return None  # unusable even when fresh: build without a cache
 
@@ -182,7 +181,7 @@ class BuildCache:
                         conn.execute(statement)
                 conn.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
                 conn.execute("COMMIT")
-                _remove(self.directory / OLD_TEMPLATES)  # what older formats kept
+                remove(self.directory / OLD_TEMPLATES)  # what older formats kept
             return conn
         except sqlite3.DatabaseError:
             conn.close()
@@ -202,14 +201,14 @@ class BuildCache:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
-        _delete_db(self.path)
+        delete_db(self.path)
 
     def reopen(self) -> bool:
         """Start a new, empty cache when `damaged` (the Builder then writes into it
         what its build knows). Whether it could."""
         self.close()
         self.damaged = False
-        _delete_db(self.path)
+        delete_db(self.path)
         self._conn = self._open()
         return self._conn is not None
 
@@ -507,52 +506,3 @@ def _relative(path: str) -> bool:
     return bool(path) and not (
         path[0] == "/" or "/../" in marked or "/./" in marked or "//" in marked or "\0" in path
     )
-
-
-def write_last_build(directory: Path, summary: Mapping[str, Any]) -> None:
-    """The JSON record of the last build (what was rendered, written, removed).
-    Only written: no build reads it."""
-    _own_folder(directory)
-    target = directory / LAST_BUILD
-    tmp = target.with_name(f".{LAST_BUILD}.{os.getpid()}")
-    _remove(tmp)  # (a link left there is replaced, never written through)
-    tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)  # (a folder in its place: the cache folder is ours)
-    os.replace(tmp, target)
-
-
-def _own_folder(directory: Path) -> None:
-    """Make the cache folder, and its .gitignore, whatever is in their place."""
-    if directory.exists() and not directory.is_dir():
-        directory.unlink()
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    try:
-        if not ignore.is_symlink() and ignore.read_bytes() == b"*\n":
-            return
-    except FileNotFoundError:
-        pass
-    except OSError:  # a folder in its place, say
-        pass
-    _remove(ignore)  # (a link is replaced, never written through)
-    ignore.write_text("*\n", encoding="utf-8")
-
-
-def _remove(path: Path) -> None:
-    """Delete a file or folder of the cache, if there."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _delete_db(path: Path) -> bool:
-    """Delete the database and its journal files; whether that worked."""
-    try:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            _remove(Path(f"{path}{suffix}"))
-    except OSError:
-        return False
-    return True

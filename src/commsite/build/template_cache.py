@@ -16,11 +16,12 @@ import contextlib
 import hmac
 import os
 import secrets
-import shutil
 from pathlib import Path
 
 import jinja2
 from jinja2.bccache import Bucket
+
+from commsite.build.cache_files import remove
 
 __all__ = ["KEY_NAME", "SignedBytecodeCache", "cache_key"]
 
@@ -60,11 +61,11 @@ class SignedBytecodeCache(jinja2.BytecodeCache):
         tmp = target.with_name(f".{target.name}.{os.getpid()}")
         try:
             self.directory.mkdir(exist_ok=True)
-            _remove(tmp)
+            remove(tmp)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(self._mac(bucket, payload) + payload)
-            _remove(target)  # (a folder in its place)
+            remove(target)  # (a folder in its place)
             os.replace(tmp, target)
         except OSError:  # a read-only cache: compiled again next time
             with contextlib.suppress(OSError):
@@ -88,22 +89,14 @@ def cache_key(data_folder: Path) -> bytes | None:
     key = secrets.token_bytes(KEY_BYTES)
     tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}")
     try:
-        _remove(tmp)
+        remove(tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(key)
-        _remove(path)
+        remove(path)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink()
         return None
     return key
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
