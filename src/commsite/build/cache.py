@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from commsite.build.cache_files import delete_db, own_folder, remove, write_last_build
+from commsite.build.cache_files import COMPILED, delete_db, own_folder, remove, write_last_build
 from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
@@ -45,6 +45,7 @@ __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
 DB_NAME = "cache.sqlite3"
 OLD_TEMPLATES = "templates"  # Jinja2's own bytecode files, unsigned: format 5 and before
+_MARKS = ", ".join("?" * 9)  # a record row's values
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 
 _SCHEMA = """
@@ -63,6 +64,7 @@ CREATE TABLE IF NOT EXISTS record (
     mtime_ns INTEGER NOT NULL,
     sources TEXT NOT NULL,
     inputs BLOB NOT NULL,
+    path_check INTEGER NOT NULL,  -- CRC-32 of path and inputs
     PRIMARY KEY (output, path)
 );
 CREATE TABLE IF NOT EXISTS made (
@@ -209,6 +211,7 @@ class BuildCache:
         self.close()
         self.damaged = False
         delete_db(self.path)
+        remove(self.directory / COMPILED)  # (signed, but as good as damaged with the rest)
         self._conn = self._open()
         return self._conn is not None
 
@@ -307,7 +310,8 @@ class BuildCache:
             return None
         try:
             rows = self._conn.execute(
-                "SELECT path, fingerprint, digest, size, mtime_ns, sources, inputs FROM record"
+                "SELECT path, fingerprint, digest, size, mtime_ns, sources, inputs, path_check"
+                " FROM record"
                 " WHERE output=?",
                 (self.output,),
             ).fetchall()
@@ -322,7 +326,8 @@ class BuildCache:
                 self.note_damage("the build record's state is damaged")
             return None
         record: dict[str, RecordEntry] = {}
-        for path, fingerprint, digest, size, mtime_ns, sources, inputs in rows:
+        crc32 = zlib.crc32
+        for path, fingerprint, digest, size, mtime_ns, sources, inputs, check in rows:
             # (Type checks, not isinstance: a few microseconds a row, 24,000 rows.)
             if not (
                 type(path) is str
@@ -333,6 +338,10 @@ class BuildCache:
                 and type(mtime_ns) is int
                 and type(sources) is str
                 and type(inputs) is bytes
+                # (Documents are vouched for by their entries' inputs and paths,
+                # and a removed output is deleted by its path: a damaged one must
+                # not pass. A damaged fingerprint, digest or time is a miss.)
+                and crc32(inputs, crc32(path.encode("utf-8", "surrogatepass"))) == check
             ):
                 # One bad row and the record is not to be trusted: a full build.
                 self.note_damage("a damaged row in the build record")
@@ -363,6 +372,7 @@ class BuildCache:
                 e.state.mtime_ns,
                 "\n".join(e.sources),
                 e.inputs,
+                _row_check(path, e.inputs),
             )
             for path, e in changed.items()
         ]
@@ -375,7 +385,7 @@ class BuildCache:
                 "DELETE FROM record WHERE output=? AND path=?",
                 ((self.output, p) for p in removed),
             )
-            conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(f"INSERT OR REPLACE INTO record VALUES ({_MARKS})", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
             conn.execute("COMMIT")
         except sqlite3.DatabaseError:
@@ -497,6 +507,10 @@ class BuildCache:
     def invalidate_record(self) -> None:
         """Mark the record untrustworthy (called before the output is touched)."""
         self._execute("INSERT OR REPLACE INTO meta VALUES (?, 'writing')", (self._record_key,))
+
+
+def _row_check(path: str, inputs: bytes) -> int:
+    return zlib.crc32(inputs, zlib.crc32(path.encode("utf-8", "surrogatepass")))
 
 
 def _relative(path: str) -> bool:

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LAST_BUILD", "delete_db", "own_folder", "remove", "write_last_build"]
+__all__ = ["COMPILED", "LAST_BUILD", "delete_db", "own_folder", "remove", "write_last_build"]
 
 LAST_BUILD = "last-build.json"
+COMPILED = "compiled-templates"  # (template_cache.py)
 
 
 def write_last_build(directory: Path, summary: Mapping[str, Any]) -> None:

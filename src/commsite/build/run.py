@@ -151,7 +151,13 @@ class Builder:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            run.execute()
+            try:
+                run.execute()
+            except Exception as exc:
+                if not self._cache_may_be_at_fault(exc):
+                    raise
+                run = _Run(self, start, now, progress, None, full=True)
+                run.execute()
             self._refill_cache(run)
             return run.warn_of_damage(self._cache)
         finally:
@@ -207,6 +213,22 @@ class Builder:
             self._scan = None
             self._output_known = False
         return self._cache
+
+    def _cache_may_be_at_fault(self, exc: Exception) -> bool:
+        """After a build failed with an unexpected error while it used the cache:
+        whether to build again with the cache made anew (and every memo dropped,
+        since they may hold what it held). Entries that pass every check can still
+        be inconsistent (someone else wrote them): a cache must never make every
+        build fail until someone deletes it. A second failure is commsite's own."""
+        cache = self._cache
+        if cache is None or not cache.usable:
+            return False
+        cache.note_damage(f"the build failed with it: {type(exc).__name__}: {exc}")
+        cache.reopen()
+        self._sources = self._objects = self._memo = None
+        self._record, self._record_loaded, self._stats, self._scan = None, False, None, None
+        self._output_known = False
+        return True
 
     def _refill_cache(self, run: _Run) -> None:
         """When the build found the cache damaged, start a new one and store in it

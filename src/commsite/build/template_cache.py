@@ -21,13 +21,13 @@ from pathlib import Path
 import jinja2
 from jinja2.bccache import Bucket
 
-from commsite.build.cache_files import remove
+from commsite.build.cache_files import COMPILED, remove
 
 __all__ = ["KEY_NAME", "SignedBytecodeCache", "cache_key"]
 
 KEY_NAME = "build-cache-key"  # in the data folder, beside build-cache/
 KEY_BYTES = 32
-FOLDER = "compiled-templates"  # in build-cache/
+FOLDER = COMPILED  # in build-cache/
 _MAC_BYTES = 32
 _MAX_BYTES = 16 * 1024 * 1024  # a compiled template is tens of KB
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
