@@ -30,7 +30,7 @@ from commsite.build.cache_data import BadEntry, decode_parsed, encode_parsed
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.build.template_cache import FOLDER, KEY_NAME
 from commsite.content.parse import ParsedFile, parse_file
-from commsite.errors import Diagnostic, Severity
+from commsite.errors import CommsiteError, Diagnostic, Severity
 from golden.regenerate import SITE, golden_now
 
 EXAMPLE = Path(__file__).parent.parent / "example_site"
@@ -567,3 +567,22 @@ def test_good_reads() -> None:
 def test_anything_else_is_a_miss(blob: bytes) -> None:
     with pytest.raises(BadEntry):
         decode_parsed(blob)
+
+
+def test_a_build_failing_for_its_own_reasons_keeps_the_cache(site: Path) -> None:
+    """Only unexpected errors are put down to the cache: an error that says what is
+    wrong (or a full disk) leaves the cache as it was."""
+    db = built_site(site)
+
+    def parsed() -> int:
+        with sqlite3.connect(db) as conn:
+            (count,) = conn.execute("SELECT count(*) FROM parsed").fetchone()
+        return int(count)
+
+    before = parsed()
+    shutil.rmtree(site / "public")
+    (site / "public").write_text("a file where the output goes\n")
+    edit_story(site)
+    with pytest.raises(CommsiteError, match="is not a directory"):
+        build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert parsed() == before + 1  # (kept, and the edited story's parse added)

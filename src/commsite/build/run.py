@@ -27,7 +27,7 @@ from commsite.build.inputs import InputScan, NowWindow, rescan_inputs, scan_inpu
 from commsite.build.output import FileState
 from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
 from commsite.datadir import DataDir
-from commsite.errors import Diagnostic, Severity
+from commsite.errors import CommsiteError, Diagnostic, Severity
 
 if TYPE_CHECKING:
     from commsite.build.memo import BuildMemo
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
 
 Progress = Callable[[str, int, int], None]
+# Failures that say what is wrong, or come from the machine (a full disk), not
+# from what the cache held.
+_NOT_THE_CACHE = (CommsiteError, OSError, MemoryError)
 TEMPLATE_DEPS = "template-deps"  # the build cache's name for plan.py's template dependencies
 """progress(stage, done, total), stage being "parsing", "planning" or "rendering"."""
 
@@ -221,7 +224,7 @@ class Builder:
         be inconsistent (someone else wrote them): a cache must never make every
         build fail until someone deletes it. A second failure is commsite's own."""
         cache = self._cache
-        if cache is None or not cache.usable:
+        if cache is None or not cache.usable or isinstance(exc, _NOT_THE_CACHE):
             return False
         cache.note_damage(f"the build failed with it: {type(exc).__name__}: {exc}")
         cache.reopen()
