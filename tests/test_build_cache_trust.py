@@ -215,6 +215,7 @@ def test_the_cache_holds_no_pickle_and_only_signed_bytecode(site: Path) -> None:
     ]
     key = site / ".commsite" / KEY_NAME  # (beside the cache folder, not in it)
     assert len(key.read_bytes()) == 32 and key.stat().st_mode & 0o777 == 0o600
+    assert (site / ".commsite" / ".gitignore").read_text() == "*\n"  # (never committed)
     with sqlite3.connect(db) as conn:
         for table in ("parsed", "made"):
             for (value,) in conn.execute(f"SELECT value FROM {table}"):

@@ -22,6 +22,7 @@ import jinja2
 from jinja2.bccache import Bucket
 
 from commsite.build.cache_files import COMPILED, remove
+from commsite.datadir import DataDir
 
 __all__ = ["KEY_NAME", "SignedBytecodeCache", "cache_key"]
 
@@ -89,6 +90,7 @@ def cache_key(data_folder: Path) -> bytes | None:
     key = secrets.token_bytes(KEY_BYTES)
     tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}")
     try:
+        DataDir(data_folder).ensure()  # (git-ignored: a key in a repository signs nothing)
         remove(tmp)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as f:
