@@ -396,7 +396,7 @@ def test_damage_found_by_a_build_with_nothing_to_do(site: Path, tmp_path: Path) 
     there sends the build through the whole pipeline, which makes the cache again."""
     db = built_site(site)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE stats SET size = 'big'")
+        conn.execute("UPDATE stats SET sha = x'00'")
     one_warning(after_damage(site, tmp_path, edit=False))
 
 

@@ -398,12 +398,9 @@ class BuildCache:
             found = {
                 path: (size, mtime_ns, inode, sha)
                 for path, size, mtime_ns, inode, sha in rows
-                if type(path) is str
-                and type(size) is int
-                and type(mtime_ns) is int
-                and type(inode) is int
-                and type(sha) is bytes
-                and len(sha) == 32
+                # (A size, time or inode of another type only fails to match: the
+                # file is hashed again. The hash is taken as it is when they match.)
+                if type(sha) is bytes and len(sha) == 32
             }
         except sqlite3.DatabaseError:
             self._fail()
