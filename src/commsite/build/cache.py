@@ -334,6 +334,12 @@ class BuildCache:
                 # (a damaged fingerprint, digest, size or time is a miss as it is).
                 if crc32(inputs, crc32(path.encode("utf-8", "surrogatepass"))) != check:
                     raise ValueError(path)
+                # (Cheap string tests first: '.well-known/...' and the like are few.)
+                if (path[:1] in "./" or "/." in path or "//" in path or "\0" in path) and not (
+                    _inside(path)
+                ):
+                    self.note_damage("a recorded output outside the output folder")
+                    return None
                 record[path] = RecordEntry(
                     fingerprint,
                     FileState(digest, size, mtime_ns),
@@ -343,9 +349,6 @@ class BuildCache:
         except (TypeError, AttributeError, ValueError):  # (a column of another type)
             # One bad row and the record is not to be trusted: a full build.
             self.note_damage("a damaged row in the build record")
-            return None
-        if not self._paths_inside():
-            self.note_damage("a recorded output outside the output folder")
             return None
         if len(record) != len(rows):  # the same path twice: its index is damaged
             self.note_damage("an output twice in the build record")
@@ -492,22 +495,6 @@ class BuildCache:
         except sqlite3.DatabaseError:
             self._fail()
 
-    def _paths_inside(self) -> bool:
-        """Whether every recorded output path is relative, without '.' or '..'
-        parts (in SQL: a Python check took a microsecond a row)."""
-        assert self._conn is not None
-        try:
-            (outside,) = self._conn.execute(
-                "SELECT count(*) FROM record WHERE output=? AND (path = '' OR"
-                " substr(path, 1, 1) = '/' OR instr(path, '//') OR instr(path, char(0)) OR"
-                " instr('/' || path || '/', '/./') OR instr('/' || path || '/', '/../'))",
-                (self.output,),
-            ).fetchone()
-        except sqlite3.DatabaseError:
-            self._fail()
-            return False
-        return bool(outside == 0)
-
     @property
     def _record_key(self) -> str:
         return f"record:{self.output}"
@@ -519,3 +506,12 @@ class BuildCache:
 
 def _row_check(path: str, inputs: bytes) -> int:
     return zlib.crc32(inputs, zlib.crc32(path.encode("utf-8", "surrogatepass")))
+
+
+def _inside(path: str) -> bool:
+    """Whether a recorded output path stays inside the output: relative, without
+    '.' or '..' parts or empty ones (a removed output is deleted by this path)."""
+    marked = f"/{path}/"
+    return bool(path) and not (
+        path[0] == "/" or "/../" in marked or "/./" in marked or "//" in marked or "\0" in path
+    )
