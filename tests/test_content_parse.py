@@ -235,8 +235,9 @@ def test_numbers_in_lists_are_text_and_bad_items_are_found_on_their_line() -> No
 
 
 def test_a_parsed_file_pickles_through_its_constructor_with_every_field() -> None:
-    """The build cache stores ParsedFiles pickled; a field left out of __reduce__
-    would make every cached file fail to load (and be parsed again, silently)."""
+    """Parse workers send ParsedFiles to the build pickled; a field left out of
+    __reduce__ would lose it on the way. (The build cache stores them as JSON:
+    tests/test_build_cache_trust.py.)"""
     parsed = parse_file(
         "story",
         "content/stories/2026-01-01-x.md",

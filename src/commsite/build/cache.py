@@ -1,12 +1,22 @@
 """The build cache: parsed files and the build record, in one SQLite file.
 
-It lives in `DataDir(root).build_cache` (git-ignored). Nothing in it is trusted
-blindly:
+It lives in `DataDir(root).build_cache` (git-ignored) and may be shared through
+a CI cache, so it holds data only (no pickles; the compiled templates beside it
+are signed with a key kept outside it: template_cache.py) and nothing in it is
+trusted blindly:
 
-* a file that is not a SQLite database, is truncated or damaged, or was written
-  by another cache format is deleted and rebuilt;
-* every parsed entry carries the SHA-256 of its pickle, checked on read; a
-  mismatch or an unpickling error is a miss.
+* a file that is not a SQLite database, is truncated or damaged, was written by
+  another cache format, or is a folder, is deleted and made again;
+* parsed files and federation objects are stored as JSON text with the SHA-256
+  of their bytes, checked on read (and decoded with type checks by the caller,
+  `build.cache_data`); a mismatch is a miss;
+* record rows, file stats and JSON values are checked for type and shape; a
+  record output path must be relative, without '..';
+* damage found while the cache is in use stops its use for the rest of the
+  build (`lost`): the Builder then starts a new one and writes into it what the
+  build knows (`Builder._refill_cache`).
+
+Every damage found is noted (`take_damage`), and the build prints one warning.
 
 Parsed entries are keyed by (PARSER_VERSION, code fingerprint, kind, path,
 sha256(file bytes)). The build record maps each output file to the fingerprint
@@ -19,22 +29,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import pickle
 import sqlite3
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from commsite.build.cache_files import COMPILED, delete_db, own_folder, remove, write_last_build
 from commsite.build.output import FileState
 
 __all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
-FORMAT_VERSION = "commsite-build-cache 5"
+FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
 DB_NAME = "cache.sqlite3"
-LAST_BUILD = "last-build.json"
+OLD_TEMPLATES = "templates"  # Jinja2's own bytecode files, unsigned: format 5 and before
+_MARKS = ", ".join("?" * 9)  # a record row's values
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 _SQLITE_FULL = 13  # "database or disk is full"
 
@@ -54,10 +65,12 @@ CREATE TABLE IF NOT EXISTS record (
     mtime_ns INTEGER NOT NULL,
     sources TEXT NOT NULL,
     inputs BLOB NOT NULL,
+    path_check INTEGER NOT NULL,  -- CRC-32 of path and inputs
     PRIMARY KEY (output, path)
 );
 CREATE TABLE IF NOT EXISTS made (
     key BLOB PRIMARY KEY,
+    checksum BLOB NOT NULL,
     value BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS stats (
@@ -96,32 +109,55 @@ class BuildCache:
         self.output = output  # the output directory the record is about
         self._conn = conn
         self.full = False  # dropped because the disk was full (the build says so)
+        self._damage: list[str] = []  # what was found damaged, since `take_damage`
+        # Damage was found in use: the cache is to be made again (see `reopen`).
+        self.damaged = False
 
     # --- opening ------------------------------------------------------------
 
     @classmethod
     def open(cls, directory: Path, output: Path) -> BuildCache:
         """Open (or create) the cache, with the record of builds into `output`."""
-        directory.mkdir(parents=True, exist_ok=True)
-        ignore = directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-        path = directory / DB_NAME
-        full = False
+        cache = cls(directory, str(output.resolve()), None)
+        cache._conn = cache._open()
+        return cache
+
+    @property
+    def path(self) -> Path:
+        return self.directory / DB_NAME
+
+    @property
+    def usable(self) -> bool:
+        return self._conn is not None
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            own_folder(self.directory)
+        except OSError as exc:
+            self._damage.append(f"cannot make its folder: {exc.strerror or exc}")
+            return None
+        path = self.path
         for attempt in range(2):
             try:
-                return cls(directory, str(output.resolve()), cls._connect(path))
+                if path.is_symlink() or path.is_dir():
+                    raise sqlite3.DatabaseError("a link or folder where the database should be")
+                for journal in ("-wal", "-shm", "-journal"):  # (SQLite would write through it)
+                    if Path(f"{path}{journal}").is_symlink():
+                        raise sqlite3.DatabaseError(f"a link in place of its {journal} file")
+                fresh = not path.exists()
+                if not fresh and path.stat().st_size == 0:
+                    raise sqlite3.DatabaseError("the database file is empty")
+                return self._connect(path, fresh)
             except sqlite3.DatabaseError as exc:
-                full = _disk_full(exc)
-                if attempt:
+                if _disk_full(exc):
+                    self.full = True  # (the build says so: not damage)
                     break
-                _delete_db(path)
-        unusable = cls(directory, "", None)  # even when fresh: build without a cache
-        unusable.full = full
-        return unusable
+                self._damage.append(str(exc))
+                if attempt or not delete_db(path):
+                    break
+        return None  # unusable even when fresh: build without a cache
 
-    @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    def _connect(self, path: Path, fresh: bool) -> sqlite3.Connection:
         # A Builder, and so its cache, is used by one thread at a time, but not always
         # the one that opened it: `commsite serve` builds first in its main thread,
         # then from its watcher's (under a lock).
@@ -134,11 +170,15 @@ class BuildCache:
             conn.execute("PRAGMA page_size=65536")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA cell_size_check=ON")  # damaged pages found as they are read
             row = None
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if "meta" in tables:
                 row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
             if row is None or row[0] != FORMAT_VERSION:
+                if not fresh:
+                    found = row[0] if row is not None else "no format"
+                    self._damage.append(f"it was written by another commsite ({found!s:.60})")
                 conn.execute("BEGIN")
                 for table in tables:
                     if not table.startswith("sqlite_"):
@@ -148,6 +188,7 @@ class BuildCache:
                         conn.execute(statement)
                 conn.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
                 conn.execute("COMMIT")
+                remove(self.directory / OLD_TEMPLATES)  # what older formats kept
             return conn
         except sqlite3.DatabaseError:
             conn.close()
@@ -159,68 +200,111 @@ class BuildCache:
         Called while handling a sqlite3.DatabaseError. A ProgrammingError (a closed
         connection, a wrong thread, a bad statement) is commsite misusing the
         cache, not damage: it is raised again rather than taken out on the file."""
-        if isinstance(sys.exc_info()[1], sqlite3.ProgrammingError):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, sqlite3.ProgrammingError):
             raise  # (the exception being handled)
-        self.full = self.full or _disk_full(sys.exc_info()[1])
+        if _disk_full(exc):
+            self.full = True  # (the build says so: not damage)
+        else:
+            self.note_damage(str(exc))
         if self._conn is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
-        _delete_db(self.directory / DB_NAME)
+        delete_db(self.path)
+
+    def reopen(self) -> bool:
+        """Start a new, empty cache when `damaged` (the Builder then writes into it
+        what its build knows). Whether it could."""
+        self.close()
+        self.damaged = False
+        delete_db(self.path)
+        remove(self.directory / COMPILED)  # (signed, but as good as damaged with the rest)
+        self._conn = self._open()
+        return self._conn is not None
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
-    # --- parsed files -------------------------------------------------------
+    # --- damage -------------------------------------------------------------
 
-    def get_parsed(self, keys: Iterable[bytes]) -> dict[bytes, Any]:
-        found: dict[bytes, Any] = {}
+    def note_damage(self, what: str) -> None:
+        """Note damage found in the cache in use: one warning, and the whole cache
+        is made again at the end of the build, since where there is some damage
+        there may be more that reads as valid (an index missing rows, say)."""
+        self._damage.append(what)
+        self.damaged = True
+
+    def take_damage(self) -> list[str]:
+        """What was found damaged since the last call."""
+        found, self._damage = self._damage, []
+        return found
+
+    # --- parsed files (JSON; build.cache_data decodes them) -------------------
+
+    def get_parsed(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        return self._get_checked("parsed", keys)
+
+    def put_parsed(self, entries: Mapping[bytes, bytes], keep: Iterable[bytes]) -> None:
+        """Store new entries; drop entries not in `keep` when they pile up."""
+        if entries:
+            keep = list(keep)
+            self._put_checked("parsed", entries, len(keep), lambda: keep)
+
+    def _get_checked(self, table: str, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        """The values under `keys` whose checksum holds."""
+        found: dict[bytes, bytes] = {}
         if self._conn is None:
             return found
         wanted = list(keys)
+        damaged = 0
         try:
             cur = self._conn.cursor()
             for start in range(0, len(wanted), _BATCH):  # one query per batch, not per key
                 batch = wanted[start : start + _BATCH]
                 marks = ",".join("?" * len(batch))
                 rows = cur.execute(
-                    f"SELECT key, checksum, value FROM parsed WHERE key IN ({marks})", batch
+                    f"SELECT key, checksum, value FROM {table} WHERE key IN ({marks})", batch
                 ).fetchall()
                 for key, checksum, value in rows:
-                    if hashlib.sha256(value).digest() != checksum:
-                        continue
-                    try:
-                        found[key] = pickle.loads(value)
-                    except Exception:  # a damaged or foreign pickle is a miss, never trusted
-                        continue
+                    if type(value) is bytes and hashlib.sha256(value).digest() == checksum:
+                        found[key] = value
+                    else:
+                        damaged += 1
         except sqlite3.DatabaseError:
             self._fail()
+        if damaged:
+            self.note_damage(f"damaged entries in '{table}' ({damaged})")
         return found
 
-    def put_parsed(self, entries: Mapping[bytes, Any], keep: Iterable[bytes]) -> None:
-        """Store new entries; drop entries not in `keep` when they pile up."""
-        if self._conn is None or not entries:
+    def _put_checked(
+        self,
+        table: str,
+        entries: Mapping[bytes, bytes],
+        live: int,
+        keep: Callable[[], Iterable[bytes]],
+    ) -> None:
+        """Store new entries; when there are many more than the `live` ones in use,
+        drop every entry not in `keep()`."""
+        if self._conn is None:
             return
 
         def rows() -> Iterator[tuple[bytes, bytes, bytes]]:
-            # One pickle at a time: 10,000 stories' pickles at once would be 200 MB.
             for key, value in entries.items():
-                blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-                yield key, hashlib.sha256(blob).digest(), blob
+                yield key, hashlib.sha256(value).digest(), value
 
-        keep = list(keep)
         try:
             conn = self._conn
             conn.execute("BEGIN")
-            conn.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?)", rows())
-            (count,) = conn.execute("SELECT count(*) FROM parsed").fetchone()
-            if count > len(keep) * 1.2 + 50:
+            conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", rows())
+            (count,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+            if count > live * 1.2 + 50:
                 conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
                 conn.execute("DELETE FROM keep")
-                conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep))
-                conn.execute("DELETE FROM parsed WHERE key NOT IN (SELECT key FROM keep)")
+                conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep()))
+                conn.execute(f"DELETE FROM {table} WHERE key NOT IN (SELECT key FROM keep)")
                 conn.execute("DELETE FROM keep")
             conn.execute("COMMIT")
         except sqlite3.DatabaseError:
@@ -234,7 +318,8 @@ class BuildCache:
             return None
         try:
             rows = self._conn.execute(
-                "SELECT path, fingerprint, digest, size, mtime_ns, sources, inputs FROM record"
+                "SELECT path, fingerprint, digest, size, mtime_ns, sources, inputs, path_check"
+                " FROM record"
                 " WHERE output=?",
                 (self.output,),
             ).fetchall()
@@ -245,17 +330,37 @@ class BuildCache:
             self._fail()
             return None
         if valid is None or valid[0] != "complete":
+            if valid is not None and valid[0] != "writing":
+                self.note_damage("the build record's state is damaged")
             return None
         record: dict[str, RecordEntry] = {}
-        for path, fingerprint, digest, size, mtime_ns, sources, inputs in rows:
-            if not (isinstance(path, str) and isinstance(fingerprint, bytes)):
-                return None
-            record[path] = RecordEntry(
-                fingerprint,
-                FileState(digest, size, mtime_ns),
-                tuple(sources.split("\n")) if sources else (),
-                inputs if isinstance(inputs, bytes) else b"",
-            )
+        crc32 = zlib.crc32
+        try:
+            for path, fingerprint, digest, size, mtime_ns, sources, inputs, check in rows:
+                # Documents are vouched for by their entries' inputs and paths, and a
+                # removed output is deleted by its path: a damaged one must not pass
+                # (a damaged fingerprint, digest, size or time is a miss as it is).
+                if crc32(inputs, crc32(path.encode("utf-8", "surrogatepass"))) != check:
+                    raise ValueError(path)
+                # (Cheap string tests first: '.well-known/...' and the like are few.)
+                if (path[:1] in "./" or "/." in path or "//" in path or "\0" in path) and not (
+                    _inside(path)
+                ):
+                    self.note_damage("a recorded output outside the output folder")
+                    return None
+                record[path] = RecordEntry(
+                    fingerprint,
+                    FileState(digest, size, mtime_ns),
+                    tuple(sources.split("\n")) if sources else (),
+                    inputs,
+                )
+        except (TypeError, AttributeError, ValueError):  # (a column of another type)
+            # One bad row and the record is not to be trusted: a full build.
+            self.note_damage("a damaged row in the build record")
+            return None
+        if len(record) != len(rows):  # the same path twice: its index is damaged
+            self.note_damage("an output twice in the build record")
+            return None
         return record
 
     def update_record(
@@ -273,6 +378,7 @@ class BuildCache:
                 e.state.mtime_ns,
                 "\n".join(e.sources),
                 e.inputs,
+                _row_check(path, e.inputs),
             )
             for path, e in changed.items()
         ]
@@ -285,7 +391,7 @@ class BuildCache:
                 "DELETE FROM record WHERE output=? AND path=?",
                 ((self.output, p) for p in removed),
             )
-            conn.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(f"INSERT OR REPLACE INTO record VALUES ({_MARKS})", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
             conn.execute("COMMIT")
         except sqlite3.DatabaseError:
@@ -297,15 +403,24 @@ class BuildCache:
         if self._conn is None:
             return {}
         try:
-            rows = self._conn.execute("SELECT path, size, mtime_ns, inode, sha FROM stats")
-            return {
+            rows = self._conn.execute(
+                "SELECT path, size, mtime_ns, inode, sha FROM stats"
+            ).fetchall()
+            found = {
                 path: (size, mtime_ns, inode, sha)
                 for path, size, mtime_ns, inode, sha in rows
-                if isinstance(sha, bytes) and len(sha) == 32
+                # (A size, time or inode of another type only fails to match: the
+                # file is hashed again. The hash is taken as it is when they match.)
+                if type(sha) is bytes and len(sha) == 32
             }
         except sqlite3.DatabaseError:
             self._fail()
             return {}
+        if len(rows) != len(found):  # every file is hashed again, and its stats written anew
+            self.note_damage(f"damaged file stats ({len(rows) - len(found)})")
+            self._execute("DELETE FROM stats")
+            return {}
+        return found
 
     def put_stats(
         self,
@@ -337,64 +452,54 @@ class BuildCache:
     # --- made pieces (federation objects' JSON), by a digest of their inputs ---
 
     def get_made(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
-        found: dict[bytes, bytes] = {}
-        if self._conn is None:
-            return found
-        try:
-            cur = self._conn.cursor()
-            for key in keys:
-                row = cur.execute("SELECT value FROM made WHERE key=?", (key,)).fetchone()
-                if row is not None:
-                    found[key] = row[0]
-        except sqlite3.DatabaseError:
-            self._fail()
-        return found
+        return self._get_checked("made", keys)
 
     def put_made(
         self, entries: Mapping[bytes, bytes], live: int, keep: Callable[[], Iterable[bytes]]
     ) -> None:
         """Store new entries; when there are many more than the `live` ones in use,
         drop every entry not in `keep()`."""
-        if self._conn is None or not entries:
-            return
-        try:
-            conn = self._conn
-            conn.execute("BEGIN")
-            conn.executemany("INSERT OR REPLACE INTO made VALUES (?, ?)", entries.items())
-            (count,) = conn.execute("SELECT count(*) FROM made").fetchone()
-            if count > live * 1.2 + 50:
-                conn.execute("CREATE TEMP TABLE IF NOT EXISTS keep (key BLOB PRIMARY KEY)")
-                conn.execute("DELETE FROM keep")
-                conn.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keep()))
-                conn.execute("DELETE FROM made WHERE key NOT IN (SELECT key FROM keep)")
-                conn.execute("DELETE FROM keep")
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            self._fail()
+        if entries:
+            self._put_checked("made", entries, live, keep)
 
     # --- small JSON values (the no-change check, template dependencies) -------
+    #
+    # Stored as "CRC32 JSON": the checksum catches a flipped byte inside a string
+    # that would still parse (a diagnostic printed with a wrong letter, say).
 
     def get_json(self, key: str) -> Any:
         if self._conn is None:
             return None
         try:
             row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-            return None if row is None else json.loads(row[0])
-        except sqlite3.ProgrammingError:
-            raise  # misuse, not damage (see _fail)
-        except (sqlite3.DatabaseError, ValueError):
+        except sqlite3.DatabaseError:
+            self._fail()
             return None
+        if row is None:
+            return None
+        value = row[0]
+        if type(value) is str:
+            check, _, text = value.partition(" ")
+            if check == f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}":
+                with contextlib.suppress(ValueError):
+                    return json.loads(text)
+        self.note_damage(f"a damaged value '{key}'")
+        self._execute("DELETE FROM meta WHERE key=?", (key,))
+        return None
 
     def set_json(self, key: str, value: Any) -> None:
+        if value is None:
+            self._execute("DELETE FROM meta WHERE key=?", (key,))
+            return
+        text = json.dumps(value)
+        check = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+        self._execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, f"{check:08x} {text}"))
+
+    def _execute(self, statement: str, args: tuple[object, ...] = ()) -> None:
         if self._conn is None:
             return
         try:
-            if value is None:
-                self._conn.execute("DELETE FROM meta WHERE key=?", (key,))
-            else:
-                self._conn.execute(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value))
-                )
+            self._conn.execute(statement, args)
         except sqlite3.DatabaseError:
             self._fail()
 
@@ -404,30 +509,21 @@ class BuildCache:
 
     def invalidate_record(self) -> None:
         """Mark the record untrustworthy (called before the output is touched)."""
-        if self._conn is None:
-            return
-        try:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO meta VALUES (?, 'writing')", (self._record_key,)
-            )
-        except sqlite3.DatabaseError:
-            self._fail()
+        self._execute("INSERT OR REPLACE INTO meta VALUES (?, 'writing')", (self._record_key,))
 
 
-def write_last_build(directory: Path, summary: Mapping[str, Any]) -> None:
-    """The JSON record of the last build (what was rendered, written, removed)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / LAST_BUILD
-    tmp = target.with_name(f".{LAST_BUILD}.{os.getpid()}")
-    tmp.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+def _row_check(path: str, inputs: bytes) -> int:
+    return zlib.crc32(inputs, zlib.crc32(path.encode("utf-8", "surrogatepass")))
 
 
 def _disk_full(exc: BaseException | None) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
 
 
-def _delete_db(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{path}{suffix}")
+def _inside(path: str) -> bool:
+    """Whether a recorded output path stays inside the output: relative, without
+    '.' or '..' parts or empty ones (a removed output is deleted by this path)."""
+    marked = f"/{path}/"
+    return bool(path) and not (
+        path[0] == "/" or "/../" in marked or "/./" in marked or "//" in marked or "\0" in path
+    )

@@ -12,6 +12,7 @@ long-lived Builder), from the build cache, or is made.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 
@@ -45,8 +46,18 @@ def _encode(o: ObjectJson) -> bytes:
     return f"{o.body}{_SEPARATOR}{o.create_head}".encode("utf-8", "surrogatepass")
 
 
-def _decode(blob: bytes) -> ObjectJson:
-    body, _, head = blob.decode("utf-8", "surrogatepass").partition(_SEPARATOR)
+def _decode(blob: bytes) -> ObjectJson | None:
+    """The ObjectJson `_encode` wrote, or None when `blob` is not one."""
+    try:
+        body, newline, head = blob.decode("utf-8", "surrogatepass").partition(_SEPARATOR)
+    except UnicodeDecodeError:
+        return None
+    try:  # (a build reads only the objects of the items that changed: few)
+        whole = json.loads(body), json.loads(head + ',"object":null}')
+    except ValueError:
+        return None
+    if not newline or not all(type(part) is dict for part in whole):
+        return None
     return ObjectJson(body, head)
 
 
@@ -109,7 +120,11 @@ class ObjectStore:
         wanted = {k: i for k, i in wanted.items() if k not in self._json}
         if self._cache is not None and wanted:
             for key, blob in self._cache.get_made(wanted).items():
-                self._json[key] = _decode(blob)
+                made = _decode(blob)
+                if made is None:
+                    self._cache.note_damage("a federation object that does not read")
+                    continue
+                self._json[key] = made
                 del wanted[key]
         return list(wanted.values())
 
@@ -137,6 +152,11 @@ class ObjectStore:
             self._unsaved.update((k, _encode(v)) for k, v in self._new.items())
             self._live = keys
         self._new = {}  # (site and cache stay: an output found missing on disk is made later)
+
+    def save_all(self) -> None:
+        """Store the JSON of this build's items (into a cache started afresh)."""
+        self._unsaved.update((k, _encode(v)) for k, v in self._json.items())
+        self.save()
 
     def save(self) -> None:
         """Store the JSON made since the last save in the cache (a build does it while

@@ -13,8 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-
+from commsite.build import cache_data
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
@@ -23,9 +22,10 @@ from commsite.build.output import NO_SPACE, DiskFull, FileState, Staging, curren
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
-from commsite.build.run import on_disk
+from commsite.build.run import TEMPLATE_DEPS, on_disk
 from commsite.build.sources import Sources
 from commsite.build.switch import Copy, Place
+from commsite.build.template_cache import SignedBytecodeCache, cache_key
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site, read_public_key
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     from commsite.build.run import BuildResult, _Run
 
 __all__ = ["full_build"]
-
-TEMPLATE_DEPS = "template-deps"
 
 
 def full_build(run: _Run) -> BuildResult:
@@ -130,16 +128,17 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     if site is None or run.failing():
         return run.failed()
 
-    template_deps = cache.get_json(TEMPLATE_DEPS) if cache is not None else None
-    template_deps = template_deps if isinstance(template_deps, dict) else {}
+    template_deps = cache_data.template_deps(
+        cache.get_json(TEMPLATE_DEPS) if cache is not None else None
+    )
+    run.template_deps = template_deps  # (for a cache started afresh: run.py's _refill_cache)
     saved_deps = json.dumps(template_deps, sort_keys=True)
     record = builder._load_record(cache)
     try:
         renderer = Renderer(theme)
-        if cache is not None:  # compiled templates survive between builds (checked by source)
-            templates_dir = cache.directory / "templates"
-            templates_dir.mkdir(exist_ok=True)
-            renderer.env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(templates_dir))
+        key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
+        if cache is not None and key is not None:  # (signed: see template_cache.py)
+            renderer.env.bytecode_cache = SignedBytecodeCache(cache.directory, key)
         outputs, more = make_plan(
             site,
             theme,
@@ -216,13 +215,9 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     for o in dirty:
         state: FileState | None = committed.states.get(o.path)
         if state is None:  # rendered, but the bytes on disk were already right
-            digest = staging.staged[o.path].digest
-            old = record.get(o.path) if record is not None else None
-            state = (
-                old.state
-                if old is not None and old.state.digest == digest
-                else current_state(output, o.path, digest)
-            )
+            # (As they are on disk now, not as recorded: a damaged record's size or
+            # time kept would make the page again in every build.)
+            state = current_state(output, o.path, staging.staged[o.path].digest)
         if state is not None:
             changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
     if cache is not None:

@@ -28,7 +28,7 @@ from commsite.build.output import NO_SPACE, DiskFull, FileState
 from commsite.content.left_out import LeftOut  # (not .model: the no-change check needs none)
 from commsite.content.safe_files import Fence, read_input, site_fence
 from commsite.datadir import DataDir
-from commsite.errors import Diagnostic, Severity
+from commsite.errors import CommsiteError, Diagnostic, Severity
 
 if TYPE_CHECKING:
     from commsite.build.memo import BuildMemo
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
 
 Progress = Callable[[str, int, int], None]
+# Failures that say what is wrong, or come from the machine (a full disk), not
+# from what the cache held.
+_NOT_THE_CACHE = (CommsiteError, OSError, MemoryError)
+TEMPLATE_DEPS = "template-deps"  # the build cache's name for plan.py's template dependencies
 """progress(stage, done, total), stage being "parsing", "planning" or "rendering"."""
 
 
@@ -155,13 +159,23 @@ class Builder:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return run.execute()
-        except OSError as exc:
-            # A full disk stops the build before the output changes: everything
-            # that can fail so is written before the switch (build.switch).
-            if exc.errno not in NO_SPACE:
-                raise
-            raise DiskFull(Path(exc.filename) if isinstance(exc.filename, str) else None) from None
+            try:
+                try:
+                    run.execute()
+                except Exception as exc:
+                    if not self._cache_may_be_at_fault(exc):
+                        raise
+                    run = _Run(self, start, now, progress, None, full=True)
+                    run.execute()
+                self._refill_cache(run)
+                return run.warn_of_damage(self._cache)
+            except OSError as exc:
+                # A full disk stops the build before the output changes: everything
+                # that can fail so is written before the switch (build.switch).
+                if exc.errno not in NO_SPACE:
+                    raise
+                path = Path(exc.filename) if isinstance(exc.filename, str) else None
+                raise DiskFull(path) from None
         finally:
             if collecting:
                 gc.enable()
@@ -216,6 +230,43 @@ class Builder:
             self._output_known = False
         return self._cache
 
+    def _cache_may_be_at_fault(self, exc: Exception) -> bool:
+        """After a build failed with an unexpected error while it used the cache:
+        whether to build again with the cache made anew (and every memo dropped,
+        since they may hold what it held). Entries that pass every check can still
+        be inconsistent (someone else wrote them): a cache must never make every
+        build fail until someone deletes it. A second failure is commsite's own."""
+        cache = self._cache
+        if cache is None or not cache.usable or isinstance(exc, _NOT_THE_CACHE):
+            return False
+        cache.note_damage(f"the build failed with it: {type(exc).__name__}: {exc}")
+        cache.reopen()
+        self._sources = self._objects = self._memo = None
+        self._record, self._record_loaded, self._stats, self._scan = None, False, None, None
+        self._output_known = False
+        return True
+
+    def _refill_cache(self, run: _Run) -> None:
+        """When the build found the cache damaged, start a new one and store in it
+        what this builder knows, so that the next build is as quick as it would
+        have been."""
+        cache = self._cache
+        if cache is None or not cache.damaged or not cache.reopen():
+            return
+        if self._sources is not None:
+            self._sources.save_all(cache)
+        if self._objects is not None:
+            self._objects.save_all()
+        if self._stats is not None:
+            cache.put_stats(self._stats)
+        if run.template_deps:
+            cache.set_json(TEMPLATE_DEPS, run.template_deps)
+        if run.result is not None and run.result.ok:
+            if self._record is not None:
+                cache.update_record(self._record, (), replace=True)
+            if run.remembered is not None:
+                cache.set_json(run.fast_name(), run.remembered)
+
     def _load_record(self, cache: BuildCache | None) -> dict[str, RecordEntry] | None:
         if cache is None:
             return None
@@ -251,6 +302,10 @@ class _Run:
         self.hint = hint  # the changed files, when the caller vouches they are all
         self.cache: BuildCache | None = None  # the build cache this run uses, once open
         self.left_out = LeftOut()  # the Site's, once the build has one
+        # What this build stored for the next one (written again by
+        # Builder._refill_cache into a cache started afresh).
+        self.template_deps: dict[str, Any] = {}
+        self.remembered: dict[str, Any] | None = None
 
     # --- the steps ----------------------------------------------------------
 
@@ -292,8 +347,8 @@ class _Run:
         if self.builder._stats is None:
             self.builder._stats = cache.get_stats()
         self.scan = self.scan_inputs(cache, extra)
-        if not self.unchanged(cache, self.scan.digest, fast):
-            return None
+        if not self.unchanged(cache, self.scan.digest, fast) or cache.damaged:
+            return None  # (a damaged cache is made again from what a full build knows)
         return self.finished((), (), (), self.builder._record_total)
 
     def scan_inputs(self, cache: BuildCache | None, extra: list[Path]) -> InputScan:
@@ -320,9 +375,7 @@ class _Run:
         try:
             window = NowWindow(float(fast["after"]), float(fast["before"]))
             total = int(fast["total"])
-            diagnostics = [
-                Diagnostic(d[0], d[1], d[2], Severity(d[3]), d[4]) for d in fast["diagnostics"]
-            ]
+            diagnostics = [_diagnostic_from_json(d) for d in fast["diagnostics"]]
             left_out = _left_out_from_json(fast["left_out"])
         except (KeyError, TypeError, ValueError, IndexError, ZoneInfoNotFoundError):
             return False
@@ -356,21 +409,19 @@ class _Run:
         """Save what the no-change check of the next build compares with."""
         if cache is None:
             return
-        cache.set_json(
-            self.fast_name(),
-            {
-                "inputs": scan.digest.hex(),
-                "extra": [str(p) for p in scan.extra],
-                "after": window.after,
-                "before": window.before,
-                "total": total,
-                "diagnostics": [
-                    [d.path, d.line, d.message, d.severity.value, d.hint]
-                    for d in sorted(set(self.problems), key=Diagnostic.sort_key)
-                ],
-                "left_out": _left_out_json(self.left_out),
-            },
-        )
+        self.remembered = {
+            "inputs": scan.digest.hex(),
+            "extra": [str(p) for p in scan.extra],
+            "after": window.after,
+            "before": window.before,
+            "total": total,
+            "diagnostics": [
+                [d.path, d.line, d.message, d.severity.value, d.hint]
+                for d in sorted(set(self.problems), key=Diagnostic.sort_key)
+            ],
+            "left_out": _left_out_json(self.left_out),
+        }
+        cache.set_json(self.fast_name(), self.remembered)
 
     # --- outcomes -----------------------------------------------------------
 
@@ -428,6 +479,32 @@ class _Run:
         )
         return self.result
 
+    def warn_of_damage(self, cache: BuildCache | None) -> BuildResult:
+        """The result, with one warning when the build found the cache damaged. It
+        is a warning even with `strict`: the output is whole, and the cache was
+        made again."""
+        assert self.result is not None
+        found = cache.take_damage() if cache is not None else []
+        if not found or cache is None:
+            return self.result
+        what = "; ".join(dict.fromkeys(found))  # (SQLite's messages may quote damaged bytes)
+        what = "".join(c if c.isprintable() else "?" for c in what)
+        if len(what) > 200:
+            what = what[:199] + "…"
+        if cache.usable:
+            message = f"the build cache was damaged ({what}); it was deleted and made again"
+            hint = "nothing to do: the output is complete (if this happens again, check the disk)"
+        else:
+            message = f"the build cache cannot be used ({what}); this build did without it"
+            hint = f"make {cache.directory} a folder commsite can write to, or delete it"
+        where = cache.path
+        with contextlib.suppress(ValueError):
+            where = where.relative_to(self.options.root)
+        warning = Diagnostic(where.as_posix(), None, message, Severity.WARNING, hint)
+        found_all = sorted((*self.result.diagnostics, warning), key=Diagnostic.sort_key)
+        self.result = replace(self.result, diagnostics=tuple(found_all))
+        return self.result
+
     def write_summary(self) -> None:
         """The JSON record of this build, for people and tests (last-build.json)."""
         result = self.result
@@ -476,6 +553,19 @@ def _left_out_from_json(data: Any) -> LeftOut:
     if not all(isinstance(p, str) for p in (*drafts, *(p for p, _ in future))):
         raise TypeError("left_out: paths must be strings")
     return LeftOut(drafts, future)
+
+
+def _diagnostic_from_json(d: Any) -> Diagnostic:
+    """A diagnostic as `remember` stored it (TypeError when it is not one)."""
+    path, line, message, severity, hint = d
+    if not (
+        type(path) is str
+        and (line is None or type(line) is int)
+        and type(message) is str
+        and (hint is None or type(hint) is str)
+    ):
+        raise TypeError("not a diagnostic")
+    return Diagnostic(path, line, message, Severity(severity), hint)
 
 
 def _quick_data_dir(root: Path) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commsite.build.cache import BuildCache, parse_key
+from commsite.build.cache_data import BadEntry, decode_parsed, encode_parsed
 from commsite.build.fingerprint import code_fingerprint
 from commsite.build.parallel import map_in_processes
 from commsite.content.loader import discover
@@ -112,12 +113,21 @@ class Sources:
         found = cache.get_parsed(wanted) if cache is not None and wanted else {}
         new: dict[bytes, ParsedFile] = {}
         to_parse: list[tuple[Path, str, str]] = []
+        bad = 0
         for key, (kind, rel) in wanted.items():
-            parsed = found.get(key)
-            if isinstance(parsed, ParsedFile) and parsed.path == rel and parsed.kind == kind:
+            blob = found.get(key)
+            parsed = None
+            if blob is not None:
+                try:
+                    parsed = decode_parsed(blob)
+                except BadEntry:
+                    bad += 1
+            if parsed is not None and parsed.path == rel and parsed.kind == kind:
                 current[rel] = SourceFile(kind, rel, key, parsed, hashes.get(rel, b""))
             else:
                 to_parse.append((self.root, kind, rel))
+        if bad and cache is not None:
+            cache.note_damage(f"parsed files that do not read ({bad})")
         if to_parse:
             results = map_in_processes(
                 _parse_one,
@@ -144,8 +154,25 @@ class Sources:
         """Store the files parsed since the last save in `cache` (writing thousands of
         rows takes a while: a build does it while its workers render)."""
         if cache is not None and self._unsaved:
-            cache.put_parsed(self._unsaved, keep=[f.key for f in self.files.values()])
+            cache.put_parsed(_encoded(self._unsaved), keep=[f.key for f in self.files.values()])
         self._unsaved = {}
+
+    def save_all(self, cache: BuildCache) -> None:
+        """Store every file as parsed (into a cache started afresh)."""
+        self._unsaved = {f.key: f.parsed for f in self.files.values()}
+        self.save(cache)
+
+
+def _encoded(parsed: Mapping[bytes, ParsedFile]) -> dict[bytes, bytes]:
+    """Parsed files as the cache stores them (one without a plain form is left out,
+    to be parsed again next time)."""
+    found: dict[bytes, bytes] = {}
+    for key, value in parsed.items():
+        try:
+            found[key] = encode_parsed(value)
+        except BadEntry:
+            continue
+    return found
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
