@@ -44,7 +44,7 @@ def test_parsed_file_pickles() -> None:
 
 
 def test_parser_version_and_kinds() -> None:
-    assert PARSER_VERSION.startswith("3/")
+    assert PARSER_VERSION.startswith("4/")
     assert KINDS == ("story", "member", "event", "rules", "page")
     with pytest.raises(ValueError, match="unknown content kind"):
         parse_file("post", "content/posts/x.md", b"---\n---\n")

@@ -17,6 +17,7 @@ import jinja2
 
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
+from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
@@ -148,6 +149,8 @@ def _full_build(run: _Run) -> BuildResult:
         run.problems.append(_from_error(str(exc), root))
         return run.failed()
     run.problems += more
+    links = {f.path: f.links for f in parsed if f.links}
+    run.problems += check_links(site, links, outputs.keys()).broken
     if run.failing():
         return run.failed()
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:

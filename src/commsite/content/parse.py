@@ -26,7 +26,7 @@ from commsite.markdown import render_markdown
 __all__ = ["KINDS", "PARSER_VERSION", "SCHEMAS", "ParsedFile", "parse_file"]
 
 # Bump the first part when parse_file's output changes for the same input.
-PARSER_VERSION = "3/" + "/".join(
+PARSER_VERSION = "4/" + "/".join(
     (markdown_it.__version__, mdit_py_plugins.__version__, pygments.__version__, yaml.__version__)
 )
 
@@ -108,6 +108,9 @@ class ParsedFile:
     rule_start: int  # the number of the first rule as written (RenderedMarkdown.rule_start)
     diagnostics: tuple[Diagnostic, ...]
     ok: bool  # False when the file cannot be used (it has errors)
+    # (address, line in the file, is an image) of each link and image in the
+    # body, for the link checker (plain data: it is kept in the build cache).
+    links: tuple[tuple[str, int, bool], ...] = ()
 
     def __reduce__(self) -> tuple[type[ParsedFile], tuple[object, ...]]:
         # A fresh build unpickles every file from the build cache: through the
@@ -126,6 +129,7 @@ class ParsedFile:
                 self.rule_start,
                 self.diagnostics,
                 self.ok,
+                self.links,
             ),
         )
 
@@ -222,4 +226,5 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
         rule_start=rendered.rule_start,
         diagnostics=tuple(problems),
         ok=not any(d.is_error for d in problems),
+        links=tuple((url, fm.body_line + line, image) for url, line, image in rendered.links),
     )

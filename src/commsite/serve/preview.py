@@ -12,7 +12,7 @@ from pathlib import Path
 from commsite import urls
 from commsite.build.run import Builder, BuildOptions, BuildResult
 from commsite.datadir import DataDir
-from commsite.errors import CommsiteError, count_line
+from commsite.errors import CommsiteError, Diagnostic, count_line
 from commsite.federation.webfinger import webfinger_answer
 from commsite.serve.server import PreviewServer, PreviewState
 from commsite.serve.watch import SiteWatcher
@@ -74,6 +74,7 @@ class Preview:
         self._build_lock = threading.Lock()
         self._check_lock = threading.Lock()
         self._check: threading.Timer | None = None  # the scan after a trusted rebuild
+        self._warned: tuple[Diagnostic, ...] | None = None  # the warnings last printed
 
     # -- building -----------------------------------------------------------------
 
@@ -141,16 +142,29 @@ class Preview:
             self.watcher.watch_outside(self.builder.outside_dirs())
         seconds = time.perf_counter() - started
         if result.ok:
+            self._warn(result.diagnostics)
             what = ", ".join(sorted(p.name for p in paths)) if paths else "full build"
             self.echo(
                 f"[{time.strftime('%H:%M:%S')}] {what}: rendered {len(result.rendered)}, "
                 f"wrote {len(result.written)} in {seconds:.2f} s"
             )
         else:
+            self._warned = None
             for d in result.diagnostics:
                 self.echo(d.format())
             self.echo(f"build failed ({count_line(result.diagnostics)}); the page shows the errors")
         return result
+
+    def _warn(self, diagnostics: tuple[Diagnostic, ...]) -> None:
+        """Print the warnings of a build that worked (broken links, say), unless
+        they are the ones printed after the last build."""
+        if diagnostics == self._warned:
+            return
+        self._warned = diagnostics
+        for d in diagnostics:
+            self.echo(d.format())
+        if diagnostics:
+            self.echo(count_line(diagnostics))
 
     # -- serving --------------------------------------------------------------------
 
