@@ -169,3 +169,27 @@ def test_serve_prints_the_warnings_of_a_build_that_worked(tmp_path: Path) -> Non
         preview.server.server_close()
     warning = f"{STORY}:7: warning: broken link '/rulez/' (did you mean '/rules/'?)"
     assert said.count(warning) == 1
+
+
+def test_a_site_under_a_path_checks_links_under_that_path() -> None:
+    from commsite.build.linkcheck import ExternalLink, check_links
+    from sample_site import config as sample_config
+    from sample_site import site as sample_site
+
+    site = sample_site(config=sample_config(base_url="https://club.example/fixers/"))
+    source = site.members[0].source
+    links = {
+        source: (
+            ("/fixers/rules/?x=1", 1, False),
+            ("https://CLUB.example/fixers/members", 2, False),
+            ("../../stories/", 3, False),
+            ("/fixers/rulez/", 4, False),
+            ("/rules/", 5, False),  # on the host, not on the site: an outside link
+        )
+    }
+    files = {"rules/index.html", "members/index.html", "stories/index.html"}
+    report = check_links(site, links, files)
+    assert [d.format() for d in report.broken] == [
+        f"{source}:4: warning: broken link '/fixers/rulez/' (did you mean '/fixers/rules/'?)"
+    ]
+    assert report.external == (ExternalLink("https://club.example/rules/", source, 5),)

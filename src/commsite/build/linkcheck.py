@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from commsite import urls
@@ -55,23 +56,41 @@ class LinkReport:
     external: tuple[ExternalLink, ...] = field(default=())
 
 
-def content_pages(site: Site) -> list[tuple[str, str, str]]:
-    """(source file, page path, body HTML) of every page that shows a content body."""
-    found = [(s.source, urls.story_page(s.slug), s.body_html) for s in site.stories]
-    found += [(e.source, urls.event_page(e.slug), e.body_html) for e in site.events]
-    found += [(m.source, urls.member_page(m.id), m.bio_html) for m in site.members]
-    found += [(p.source, urls.page(p.slug), p.body_html) for p in site.pages]
-    if site.rules.source:
-        found.append((site.rules.source, urls.RULES, site.rules.body_html))
+def content_pages(site: Site, sources: Container[str] | None = None) -> list[tuple[str, str, str]]:
+    """(source file, page path, body HTML) of every page that shows a content
+    body (of those made from `sources`, when given)."""
+    found = [
+        (item.source, page, body)
+        for items, page_of, body_of in _KINDS
+        for item in items(site)
+        if sources is None or item.source in sources
+        for page, body in ((page_of(item), body_of(item)),)
+    ]
+    rules = site.rules
+    if rules.source and (sources is None or rules.source in sources):
+        found.append((rules.source, urls.RULES, rules.body_html))
     return found
+
+
+_KINDS: tuple[
+    tuple[Callable[[Site], Iterable[Any]], Callable[[Any], str], Callable[[Any], str]], ...
+] = (
+    (lambda s: s.stories, lambda i: urls.story_page(i.slug), lambda i: i.body_html),
+    (lambda s: s.events, lambda i: urls.event_page(i.slug), lambda i: i.body_html),
+    (lambda s: s.members, lambda i: urls.member_page(i.id), lambda i: i.bio_html),
+    (lambda s: s.pages, lambda i: urls.page(i.slug), lambda i: i.body_html),
+)
 
 
 def check_links(
     site: Site,
     links: Mapping[str, Links],
     files: Collection[str],
+    *,
+    external: bool = True,
 ) -> LinkReport:
-    """The broken internal links of the site's content, and its outside links.
+    """The broken internal links of the site's content, and (with `external`) its
+    outside links.
 
     `links`: content file -> its links (ParsedFile.links); `files`: every output
     file path the build plans ("stories/x/index.html", "feed.xml", ...)."""
@@ -81,29 +100,31 @@ def check_links(
     parts = urlsplit(base)
     origin = (parts.scheme.lower(), parts.netloc.lower())
     prefix = parts.path  # "/" or "/club/"
-    pages = content_pages(site)
-    bodies = {page: body for _, page, body in pages}
-    targets = _Targets(files, bodies)
+    ours = base.lower()
+    targets = _Targets(files, site)
     broken: list[Diagnostic] = []
-    external: list[ExternalLink] = []
-    for source, page, _ in pages:
-        found = links.get(source)
-        if not found:
-            continue
+    outside: list[ExternalLink] = []
+    # An address that names its host or starts with "/" means the same on every
+    # page: resolved once (a site's links to its own rules, say, recur).
+    known: dict[str, tuple[str, str | None, str]] = {}
+    for source, page, _ in content_pages(site, links):
         here = base + page
-        for address, line, image in found:
+        for address, line, image in links[source]:
             if address in ("", "#"):
                 continue
-            absolute = urljoin(here, address)
-            split = urlsplit(absolute)
-            scheme = split.scheme.lower()
-            if scheme not in _WEB:
-                continue  # mailto:, tel:, data: ...
-            if (scheme, split.netloc.lower()) != origin or not split.path.startswith(prefix):
-                external.append(ExternalLink(absolute.partition("#")[0], source, line))
+            if not external and "://" in address[:8] and not address.lower().startswith(ours):
+                continue  # (an outside address, not asked for)
+            resolved = known.get(address)
+            if resolved is None:
+                resolved = _resolve(address, here, origin, prefix)
+                if address.startswith("/") or ":" in address.partition("/")[0]:
+                    known[address] = resolved
+            url, path, fragment = resolved
+            if path is None:
+                if url and external:
+                    outside.append(ExternalLink(url, source, line))
                 continue
-            path = unquote(split.path[len(prefix) :])
-            problem = targets.problem(path, unquote(split.fragment), prefix, page)
+            problem = targets.problem(path, fragment, prefix, page)
             if problem is not None:
                 what = "image" if image else "link"
                 shown = unquote(address)
@@ -112,15 +133,38 @@ def check_links(
                         source, line, f"broken {what} '{shown}' ({problem})", Severity.WARNING
                     )
                 )
-    return LinkReport(tuple(broken), tuple(external))
+    return LinkReport(tuple(broken), tuple(outside))
+
+
+def _resolve(
+    address: str, here: str, origin: tuple[str, str], prefix: str
+) -> tuple[str, str | None, str]:
+    """(outside URL, "", "") or ("", path under the site, fragment) of an address
+    on the page at `here`; ("", None, "") for one not on the web (mailto: ...)."""
+    if address.startswith("/") and not address.startswith("//") and "/." not in address:
+        # Root-relative (most internal links): what urljoin and urlsplit would
+        # give, at a tenth of the cost.
+        rest, _, fragment = address.partition("#")
+        path = rest.partition("?")[0]
+        if path.startswith(prefix):
+            return ("", unquote(path[len(prefix) :]), unquote(fragment))
+    absolute = address if "://" in address[:8] else urljoin(here, address)
+    split = urlsplit(absolute)
+    scheme = split.scheme.lower()
+    if scheme not in _WEB:
+        return ("", None, "")
+    if (scheme, split.netloc.lower()) != origin or not split.path.startswith(prefix):
+        return (absolute.partition("#")[0], None, "")
+    return ("", unquote(split.path[len(prefix) :]), unquote(split.fragment))
 
 
 class _Targets:
     """What an internal address may name: the planned files, and the ids of pages."""
 
-    def __init__(self, files: Collection[str], bodies: Mapping[str, str]) -> None:
+    def __init__(self, files: Collection[str], site: Site) -> None:
         self.files = files
-        self.bodies = bodies
+        self.site = site
+        self._bodies: dict[str, str] | None = None
         self._ids: dict[str, frozenset[str]] = {}
         self._near: dict[str, list[str]] = {}
 
@@ -156,6 +200,13 @@ class _Targets:
         close = difflib.get_close_matches(fragment, sorted(ids), n=1, cutoff=0.8)
         hint = f"; did you mean '#{close[0]}'?" if close else ""
         return f"{where} has no anchor '{fragment}'{hint}"
+
+    @property
+    def bodies(self) -> dict[str, str]:
+        """Page path -> the body it shows (made when a fragment is first checked)."""
+        if self._bodies is None:
+            self._bodies = {page: body for _, page, body in content_pages(self.site)}
+        return self._bodies
 
     def ids(self, page: str) -> frozenset[str]:
         found = self._ids.get(page)

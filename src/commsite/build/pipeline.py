@@ -150,7 +150,7 @@ def _full_build(run: _Run) -> BuildResult:
         return run.failed()
     run.problems += more
     links = {f.path: f.links for f in parsed if f.links}
-    run.problems += check_links(site, links, outputs.keys()).broken
+    run.problems += check_links(site, links, outputs.keys(), external=False).broken
     if run.failing():
         return run.failed()
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
