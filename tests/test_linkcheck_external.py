@@ -199,12 +199,21 @@ def test_check_external_from_the_command_line(peer: tuple[str, _Peer], tmp_path:
         + f"\n[fine]({base}/ok) [gone]({base}/gone)\n[down]({refused})\n",
         encoding="utf-8",
     )
+    member = site / "content" / "members" / "ada.md"  # front matter links are asked too
+    member.write_text(
+        member.read_text(encoding="utf-8").replace("https://ada.example", f"{base}/removed"),
+        encoding="utf-8",
+    )
     runner = CliRunner()
     result = runner.invoke(main, ["check", str(site), "--external"])
     assert result.exit_code == 0, result.output
     where = "content/stories/2026-04-10-links.md:22"
     assert f"{where}: warning: broken link '{base}/gone' (the server answered 404)" in result.output
     assert f"{where.replace(':22', ':23')}: note: could not check '{refused}'" in result.output
+    assert (
+        f"content/members/ada.md:8: warning: broken link '{base}/removed'"
+        " (the server answered 410)" in result.output
+    )
     assert (site / ".commsite" / LINK_CACHE).is_file()
     # Without --external nothing is asked; with --strict the 404 fails, the note never does.
     assert f"{base}/gone" not in runner.invoke(main, ["check", str(site)]).output
