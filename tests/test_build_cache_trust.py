@@ -520,6 +520,7 @@ GOOD = encode_parsed(
         1,
         (Diagnostic("content/stories/x.md", 3, "m", Severity.WARNING, None),),
         True,
+        (("/stories/y/", 4, False),),
     )
 )
 
@@ -542,7 +543,7 @@ BAD: dict[str, bytes] = {
     "cut short": GOOD[:40],
     "not utf-8": tampered(lambda d: None, body=b"\xff\xfe<p>"),
     "a mapping": tampered(lambda d: d.clear()),
-    "seven fields": tampered(lambda d: d.pop()),
+    "eight fields": tampered(lambda d: d.pop()),
     "an unknown kind": tampered(lambda d: d.__setitem__(0, "post")),
     "a key the schema lacks": tampered(lambda d: d[2].__setitem__("evil", ["s", "x"])),  # type: ignore[index]
     "an unknown tag": tampered(lambda d: d[2].__setitem__("title", ["o", "x"])),  # type: ignore[index]
@@ -552,6 +553,8 @@ BAD: dict[str, bytes] = {
     "a line that is text": tampered(lambda d: d[3].__setitem__("title", "2")),  # type: ignore[index]
     "an unknown severity": tampered(lambda d: d[6][0].__setitem__(3, "fatal")),  # type: ignore[index]
     "rule items that are not text": tampered(lambda d: d.__setitem__(4, [1])),
+    "a link's line that is text": tampered(lambda d: d[8][0].__setitem__(1, "4")),  # type: ignore[index]
+    "a link that is not a triple": tampered(lambda d: d[8].__setitem__(0, ["/x/"])),  # type: ignore[index]
 }
 
 

@@ -74,6 +74,10 @@ class RenderedMarkdown:
     summary: str  # plain text from the first paragraph(s), at most SUMMARY_LENGTH characters
     rule_items: tuple[str, ...]  # plain text of the first top-level ordered list's items
     rule_start: int = 1  # the number that list gives its first item (`3.` -> 3; may be 0)
+    # Every link and image address in the body, as written (markdown-it's
+    # normalised form), with its line (0 = the body's first) and whether it is
+    # an image: what the link checker reads (see build/linkcheck.py).
+    links: tuple[tuple[str, int, bool], ...] = ()
 
 
 _FORMATTER = HtmlFormatter(cssclass="highlight")
@@ -241,6 +245,49 @@ def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[int, tuple[str,
     return first, tuple(items)
 
 
+# href="..." and src="..." in raw HTML (the organisers may write <a> and <img>).
+_HTML_ADDRESS = re.compile(
+    r"""<(?:(a|area|link)|(img|source|video|audio|iframe|embed))\b[^>]*?\s(?:href|src)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""",
+    re.IGNORECASE,
+)
+
+
+def _html_links(html: str, line: int, found: list[tuple[str, int, bool]]) -> None:
+    for match in _HTML_ADDRESS.finditer(html):
+        address = match.group(3) or match.group(4) or match.group(5) or ""
+        at = line + html.count("\n", 0, match.start())
+        found.append((unescapeAll(address), at, match.group(2) is not None))
+
+
+def _links(tokens: Sequence[Token]) -> tuple[tuple[str, int, bool], ...]:
+    """(address, line in the body, is an image) of every link and image, in order."""
+    found: list[tuple[str, int, bool]] = []
+    line = 0
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0]
+        kind = token.type
+        if kind == "inline":
+            at = line
+            for child in token.children or ():
+                ckind = child.type
+                if ckind in ("softbreak", "hardbreak"):
+                    at += 1
+                elif ckind == "link_open":
+                    href = child.attrGet("href")
+                    if isinstance(href, str):
+                        found.append((href, at, False))
+                elif ckind == "image":
+                    src = child.attrGet("src")
+                    if isinstance(src, str):
+                        found.append((src, at, True))
+                elif ckind == "html_inline":
+                    _html_links(child.content, at, found)
+        elif kind == "html_block":
+            _html_links(token.content, line, found)
+    return tuple(found)
+
+
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
     ordered list get ``id="rule-N"``, N the number the reader sees (from the
@@ -253,7 +300,13 @@ def _render(md: MarkdownIt, text: str, rule_anchors: bool) -> RenderedMarkdown:
     tokens = md.parse(text, env)
     first, rules = _rule_items(tokens, rule_anchors)
     html = md.renderer.render(tokens, md.options, env)
-    return RenderedMarkdown(html=html, summary=_summary(tokens), rule_items=rules, rule_start=first)
+    return RenderedMarkdown(
+        html=html,
+        summary=_summary(tokens),
+        rule_items=rules,
+        rule_start=first,
+        links=_links(tokens),
+    )
 
 
 def _style_defs(style: str) -> list[str]:

@@ -28,7 +28,8 @@ class BadEntry(ValueError):
 # --- a parsed file -----------------------------------------------------------------
 #
 # b"HEAD BODY\n" (two lengths in bytes, in ASCII digits), then the head: JSON of
-#   [kind, path, meta, key_lines, rule_items, rule_start, diagnostics, ok],
+#   [kind, path, meta, key_lines, rule_items, rule_start, diagnostics, ok, links],
+#   links being [address, line, is_image] triples,
 # then body_html and summary as UTF-8 (the HTML outside JSON: escaping its quotes
 # made reading a cached file 2.5 times slower than unpickling it, measured).
 # meta is {key: [tag, value]}:
@@ -57,6 +58,7 @@ def encode_parsed(parsed: ParsedFile) -> bytes:
             parsed.rule_start,
             diagnostics,
             parsed.ok,
+            parsed.links,
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -111,9 +113,9 @@ def decode_parsed(blob: bytes) -> ParsedFile:
         summary = blob[end:].decode(*_ENCODING)
     except ValueError as exc:  # (UnicodeDecodeError and JSONDecodeError are ValueErrors)
         raise BadEntry(f"does not read: {exc}") from None
-    if type(data) is not list or len(data) != 8:
+    if type(data) is not list or len(data) != 9:
         raise BadEntry("not a parsed file")
-    kind, path, meta, key_lines, rule_items, rule_start, diags, ok = data
+    kind, path, meta, key_lines, rule_items, rule_start, diags, ok, links = data
     schema = SCHEMAS.get(kind) if type(kind) is str else None
     if schema is None:
         raise BadEntry(f"unknown kind {kind!r}")
@@ -132,7 +134,18 @@ def decode_parsed(blob: bytes) -> ParsedFile:
         rule_start,
         tuple(_diagnostic(d) for d in _list(diags)),
         ok,
+        tuple(_link(link) for link in _list(links)),
     )
+
+
+def _link(item: Any) -> tuple[str, int, bool]:
+    """A link as the link checker keeps it: (address, line in the file, is an image)."""
+    if type(item) is not list or len(item) != 3:
+        raise BadEntry("a link must be [address, line, is_image]")
+    address, line, image = item
+    if type(address) is not str or type(line) is not int or type(image) is not bool:
+        raise BadEntry("a link must be [address, line, is_image]")
+    return address, line, image
 
 
 def _decode_value(item: Any) -> object:

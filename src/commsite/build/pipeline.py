@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from commsite.build import cache_data
 from commsite.build.cache import RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
+from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import NO_SPACE, DiskFull, FileState, Staging, current_state
@@ -158,6 +159,8 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         run.problems.append(_from_error(str(exc), root))
         return run.failed()
     run.problems += more
+    links = {f.path: f.links for f in parsed if f.links}
+    run.problems += check_links(site, links, outputs.keys(), external=False).broken
     if run.failing():
         return run.failed()
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:

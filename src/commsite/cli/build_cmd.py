@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,11 @@ from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.cli.site_arg import site_argument
 from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
+
+if TYPE_CHECKING:
+    from commsite.build.external_links import ExternalReport, Unchecked
+    from commsite.build.linkcheck import ExternalLink
+    from commsite.content.model import Site
 
 __all__ = ["build", "check"]
 
@@ -224,35 +230,74 @@ def build(
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--drafts", is_flag=True, help="Check drafts too (they are always parsed).")
 @click.option("--future", is_flag=True, help="Check as if building with --future.")
-def check(site: Path, strict: bool, drafts: bool, future: bool) -> None:
+@click.option(
+    "--external",
+    is_flag=True,
+    help="Also check links to other sites over HTTP (answers are kept for a day).",
+)
+def check(site: Path, strict: bool, drafts: bool, future: bool, external: bool) -> None:
     """Check the site in SITE (default: the current folder) without building it.
 
     Loads commsite.yaml and every content file, checks them together (required
-    keys, dates, references between stories, members and events, duplicate slugs)
-    and prints every problem as PATH:LINE: message. Writes nothing. Exits 1 when
+    keys, dates, references between stories, members and events, duplicate slugs,
+    links and images that point nowhere on the site) and prints every problem as
+    PATH:LINE: message. Writes nothing but the --external answers. Exits 1 when
     there is any error (or, with --strict, any warning).
 
     \b
     Examples:
       commsite check
       commsite check example_site --strict
+      commsite check --external           links to other sites too
     """
     _require_site(site)
-    from commsite.content.loader import load_site  # not imported for `commsite build`
+    # (not imported for `commsite build`)
+    from commsite.build.link_targets import site_links
+    from commsite.content.loader import load_site
+    from commsite.content.parse import ParsedFile, parse_file
     from commsite.federation.documents import federation_diagnostics
 
+    parsed: list[ParsedFile] = []
+
+    def parse(kind: str, rel: str, data: bytes) -> ParsedFile:
+        parsed.append(parse_file(kind, rel, data))
+        return parsed[-1]
+
+    unchecked: tuple[Unchecked, ...] = ()
     try:
         now = build_now(os.environ)
-        loaded, diagnostics = load_site(site, now=now, drafts=drafts, future=future)
+        loaded, diagnostics = load_site(site, now=now, drafts=drafts, future=future, parse=parse)
+        if loaded is not None:
+            links = site_links(loaded, site, parsed)
+            diagnostics = [*diagnostics, *federation_diagnostics(loaded), *links.broken]
+            if external and links.external:
+                found = _check_external(loaded, site, links.external)
+                diagnostics += found.broken
+                unchecked = found.unchecked
     except CommsiteError as exc:
         raise click.ClickException(str(exc)) from None
-    if loaded is not None:
-        diagnostics = [*diagnostics, *federation_diagnostics(loaded)]
-    found = sorted(set(diagnostics), key=Diagnostic.sort_key)
+    found_all = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if strict:
-        found = [d.as_error() for d in found]
-    _print_diagnostics(found, site)
-    if any(d.is_error for d in found):
+        found_all = [d.as_error() for d in found_all]
+    _print_diagnostics(found_all, site)
+    for note in unchecked:
+        click.echo(replace(note, path=_from_here(site, note.path)).format(), err=True)
+    if any(d.is_error for d in found_all):
         sys.exit(1)
-    if not found:
+    if not found_all:
         click.echo("No problems found.", err=True)
+
+
+def _check_external(site: Site, root: Path, links: Sequence[ExternalLink]) -> ExternalReport:
+    """Ask the outside links' servers (answers kept in the data directory)."""
+    from commsite.build.external_links import LINK_CACHE, check_external
+    from commsite.datadir import DataDir
+
+    data_dir = DataDir.for_site(root, site.config.sidecar.data_dir)
+    try:
+        cache: Path | None = data_dir.ensure() / LINK_CACHE
+    except OSError:
+        cache = None  # checked all the same, kept for no next run
+    count = len({link.url for link in links})
+    click.echo(f"Checking {count:,} outside address{'es' if count != 1 else ''}...", err=True)
+    return check_external(links, cache)

@@ -109,6 +109,9 @@ class ParsedFile:
     rule_start: int  # the number of the first rule as written (RenderedMarkdown.rule_start)
     diagnostics: tuple[Diagnostic, ...]
     ok: bool  # False when the file cannot be used (it has errors)
+    # (address, line in the file, is an image) of each link and image in the
+    # body, for the link checker (plain data: it is kept in the build cache).
+    links: tuple[tuple[str, int, bool], ...] = ()
 
     def __reduce__(self) -> tuple[type[ParsedFile], tuple[object, ...]]:
         # Parse workers send every file to the parent pickled (the build cache
@@ -128,6 +131,7 @@ class ParsedFile:
                 self.rule_start,
                 self.diagnostics,
                 self.ok,
+                self.links,
             ),
         )
 
@@ -238,4 +242,5 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
         rule_start=rendered.rule_start,
         diagnostics=tuple(problems),
         ok=not any(d.is_error for d in problems),
+        links=tuple((url, fm.body_line + line, image) for url, line, image in rendered.links),
     )
