@@ -128,6 +128,24 @@ def add_interaction(root: Path) -> None:
     )
 
 
+def add_member_reply(root: Path) -> None:
+    """A reply by a member: its thread shows it as theirs, their profile lists it."""
+    (root / "interactions" / "replies" / "stories" / "welcome").mkdir(parents=True, exist_ok=True)
+    (root / "interactions" / "replies" / "stories" / "welcome" / "aabbccddeeff.md").write_text(
+        "---\n"
+        "id: https://eastfield.example/users/ada/statuses/99\n"
+        "kind: reply\n"
+        "target: stories/welcome\n"
+        "in_reply_to: https://golden.example/ap/stories/welcome\n"
+        "author_name: Ada\n"
+        'author_handle: "@ada@eastfield.example"\n'
+        "author_url: https://eastfield.example/@ada\n"
+        "published: 2026-09-02T10:00:00Z\n"
+        "---\n<p>Welcome, everyone.</p>\n",
+        encoding="utf-8",
+    )
+
+
 def change_static(root: Path) -> None:
     replace_in(root / "static" / "images" / "visible-mending.svg", "<svg", "<svg data-edited='1'")
     (root / "static" / "favicon.txt").write_text("new static file\n")
@@ -156,6 +174,7 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "delete a story": delete_story,
     "rename a story": rename_story,
     "add an interactions/ file": add_interaction,
+    "add a member's reply": add_member_reply,
     "change static/": change_static,
     "delete a static file": delete_static,
     "add a page": add_page,

@@ -226,7 +226,7 @@ def test_public_key_only(site: Site) -> None:
 def test_layout() -> None:
     ignored = (EXAMPLE / ".gitignore").read_text(encoding="utf-8").split()
     assert "public/" in ignored and ".commsite/" in ignored
-    assert not (EXAMPLE / "interactions").exists()
+    assert (EXAMPLE / "interactions" / "reactions.yaml").is_file()
     images = sorted((EXAMPLE / "static").rglob("*.*"))
     assert len(images) >= 6
     for image in images:
@@ -236,3 +236,27 @@ def test_layout() -> None:
             assert data.startswith(b"\x89PNG\r\n\x1a\n"), image
         elif image.suffix == ".svg":
             assert b"<svg" in data and b"<title" in data, image
+
+
+def test_interactions_show_every_part_before_a_sidecar_runs(site: Site) -> None:
+    """Replies (from members and not, nested, edited, behind a content warning),
+    introductions (a member's and a newcomer's) and counts, as the export writes them."""
+    from commsite.render.lookups import index_site
+
+    found = site.interactions
+    assert {r.target for r in found.replies} >= {
+        "stories/plans-for-the-winter",
+        "stories/tea-and-soldering-recap",
+        "events/spring-repair-day-2027",
+    }
+    ids = {r.id for r in found.replies}
+    assert any(r.in_reply_to in ids for r in found.replies)  # a reply to a reply
+    assert any(r.updated for r in found.replies)
+    assert any(r.summary and r.sensitive for r in found.replies)
+    assert len(found.introductions) == 2 and found.reactions
+    authors = index_site(site).interactions.authors
+    by_id = {i.id: authors.get(i.id) for i in (*found.replies, *found.introductions)}
+    assert {"ada-okafor", "dev-patel", "priya-raman", None} <= set(by_id.values())
+    # the export's own format: every file names its actor, as the sidecar writes it
+    for path in (EXAMPLE / "interactions").rglob("*.md"):
+        assert "author_actor" in front_matter(path), path

@@ -2,8 +2,8 @@
 
 Two outputs are checked: the bundled example site built by the real build
 (`commsite.build.run.build_site`), and the hand-made sample site rendered by
-the theme directly, which adds what the example lacks (threaded replies with
-content warnings, drafts, the welcome wall with introductions).
+the theme directly, which adds what the example lacks (drafts, replies three
+deep, odd characters).
 
 Needs Java (vnu-jar), Node's axe-core and Debian's Chromium driven by
 playwright: without them the tests skip, except on CI where they fail.
@@ -121,6 +121,9 @@ AXE_PAGES = [
     ("example", "stories/spring-repair-day-recap/"),
     ("example", "stories/fixing-a-fan-controller-with-an-arduino/"),  # highlighted code
     ("example", "members/maggie-ford/"),
+    ("example", "members/ada-okafor/"),  # what she said on the site
+    ("example", "stories/plans-for-the-winter/"),  # members' replies, nested and edited
+    ("example", "welcome/"),  # a member's introduction and a newcomer's
     ("example", "events/spring-repair-day/"),
     ("example", "events/"),
     ("example", "rules/"),

@@ -246,3 +246,31 @@ def test_export_removes_files_of_deleted_and_rejected_items(tmp_path: Path) -> N
     )
     interactions, _ = load_interactions(tmp_path)
     assert interactions.replies == () and len(interactions.introductions) == 1
+
+
+def test_export_names_the_actor_and_its_webfinger_handle_for_member_matching(
+    tmp_path: Path,
+) -> None:
+    """What the site recognises a member by (content/member_match.py) goes into the
+    files: the actor's URL always, its FEP-2c59 handle when the sidecar kept one; a
+    file without them (an older export) still loads."""
+    store = Store(tmp_path / "db.sqlite3")
+    seed(store)
+    with store.transaction() as conn:
+        conn.execute("UPDATE inbox_actors SET webfinger = '@bob@example'")
+    export_interactions(store, tmp_path)
+    interactions, diagnostics = load_interactions(tmp_path)
+    assert diagnostics == []
+    for item in (*interactions.replies, *interactions.introductions):
+        assert item.author_actor == "https://r.example/users/bob"
+        assert item.author_webfinger == "@bob@example"
+    old = tmp_path / "old"
+    write(
+        old,
+        "interactions/introductions/abc.md",
+        "---\nid: https://o.example/n/1\nkind: introduction\nauthor_name: O\n"
+        "author_handle: '@o@o.example'\nauthor_url: https://o.example/@o\n"
+        "published: 2026-01-01T00:00:00Z\n---\n<p>hi</p>\n",
+    )
+    loaded, diagnostics = load_interactions(old)
+    assert diagnostics == [] and loaded.introductions[0].author_actor is None

@@ -14,7 +14,9 @@ import sample_site
 from commsite.content.model import Interactions, Site
 from commsite.render.pages import plan_pages
 from commsite.render.renderer import Renderer
+from commsite.render.said import SAID_LIMIT
 from commsite.render.theme import resolve_theme
+from commsite.render.threads import anchor_id
 
 TRICKY_ESCAPED = "Fish &amp; &#34;Chips&#34; &lt;Night&gt;"
 
@@ -333,3 +335,94 @@ def test_an_empty_community_renders_every_page() -> None:
     assert "Nothing planned yet" in text(rendered[""])
     assert "No stories yet." in text(rendered["stories/"])
     assert "No introductions yet." in text(rendered["welcome/"])
+
+
+def member_site() -> Site:
+    """Ada (a member, @ada@social.example) replies and introduces herself; Priya
+    speaks from a server whose handles name its parent domain (FEP-2c59)."""
+    site = sample_site.site()
+    priya = replace(site.members[2], id="priya", name="Priya", handle="@priya@threads.example")
+    ada_reply = sample_site._reply(
+        6,
+        "https://social.example/notes/1",
+        author_name="ada",
+        author_handle="@Ada@Social.Example",
+        author_url="https://social.example/@ada",
+        author_actor="https://social.example/users/ada",
+    )
+    priya_reply = sample_site._reply(
+        7,
+        "https://social.example/notes/6",
+        author_name="P",
+        author_handle="@priya@social.threads.example",
+        author_url="https://social.threads.example/@priya",
+        author_webfinger="@priya@threads.example",
+    )
+    intro = replace(
+        site.interactions.introductions[0],
+        id="https://social.example/notes/91",
+        author_name="ada",
+        author_handle="@ada@social.example",
+        author_url="https://social.example/@ada",
+        tags=("introduction", "gardening", "electronics"),
+    )
+    interactions = replace(
+        site.interactions,
+        replies=(*site.interactions.replies, ada_reply, priya_reply),
+        introductions=(*site.interactions.introductions, intro),
+    )
+    return replace(site, members=(*site.members, priya), interactions=interactions)
+
+
+def test_a_members_reply_and_introduction_show_as_theirs() -> None:
+    rendered = render_all(member_site())
+    story = rendered["stories/tricky/"]
+    flat = re.sub(r"\s+", " ", story)
+    ada = flat[: flat.index("Reply number 6")].rsplit("<li", 1)[1]
+    assert '<a href="/members/ada/"><strong>Ada Okafor</strong>' in ada
+    assert '<img class="avatar" src="/images/ada.png" alt=""' in ada
+    assert (
+        'class="badge badge--member">Member<span class="visually-hidden"> of this community' in ada
+    )
+    assert "social.example/@ada" not in ada and "avatar--initial" not in ada
+    priya = flat[: flat.index("Reply number 7")].rsplit("<li", 1)[1]
+    assert '<a href="/members/priya/"><strong>Priya</strong>' in priya and "Member" in priya
+    other = flat[: flat.index("Reply number 1")].rsplit("<li", 1)[1]
+    assert "badge--member" not in other and 'href="https://social.example/@r1"' in other
+
+    wall = rendered["welcome/"]
+    intro = re.sub(r"\s+", " ", wall).split('id="intro-')
+    ada_intro = next(i for i in intro if "/members/ada/" in i and "badge--member" in i)
+    matches = text(ada_intro[ada_intro.index("Shares interests") :])
+    assert "Ada Okafor" not in matches  # never suggested to herself
+    assert "Bo <Bold> Lindqvist (gardening)" in matches
+    nia = next(i for i in intro if "Newcomer Nia" in i)
+    assert "Ada Okafor (Gardening)" in text(nia[nia.index("Shares interests") :])
+
+
+def test_a_member_profile_lists_what_they_said() -> None:
+    html = render_all(member_site())["members/ada/"]
+    words = text(html)
+    assert "What Ada Okafor said on the site 2 posts" in words
+    doc = parse(html)
+    assert doc.find(
+        "a", href="/stories/tricky/#" + anchor_id("reply", "https://social.example/notes/6")
+    )
+    assert doc.find("a", href="/welcome/#" + anchor_id("intro", "https://social.example/notes/91"))
+    # newest first: the introduction (a day old) before the reply
+    assert words.index("Introduced themselves on the welcome wall") < words.index("Replied on")
+    assert "said on the site" not in text(render_all(member_site())["members/bo/"])
+
+
+def test_a_member_profile_lists_at_most_the_newest_said() -> None:
+    site = member_site()
+    many = tuple(
+        sample_site._reply(
+            100 + n, sample_site.STORY_OBJECT + "tricky", author_handle="@ada@social.example"
+        )
+        for n in range(SAID_LIMIT + 3)
+    )
+    site = replace(site, interactions=replace(site.interactions, replies=many))
+    html = render_all(site)["members/ada/"]
+    assert f"{SAID_LIMIT + 4} posts, the newest {SAID_LIMIT} below" in text(html)
+    assert len(parse(html).find("p", class_="said__excerpt")) == SAID_LIMIT

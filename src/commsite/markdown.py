@@ -55,6 +55,7 @@ THEME_IDS = frozenset(
         "members-heading",
         "past-heading",
         "recaps-heading",
+        "said-heading",
         "stories-heading",
         "tag-events",
         "tag-stories",

@@ -224,6 +224,10 @@ def init(
     click.echo("")
     click.echo("Then edit commsite.yaml and the files in content/, and add more with")
     click.echo('  commsite new story "Our first repair café"')
+    click.echo("")
+    click.echo("Replies, introductions, likes and boosts from the fediverse arrive through the")
+    click.echo("sidecar (docs/sidecar.md): approve them there, then `commsite interactions export`")
+    click.echo("writes them to interactions/ to review and commit, and the next build shows them.")
 
 
 LONG_HANDLE = 20  # characters; longer ones are hard to type into a search box

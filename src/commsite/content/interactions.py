@@ -7,7 +7,8 @@ Layout (stable names, so a re-export changes only what changed)::
     interactions/introductions/<sha1(id)[:12]>.md          an introduction
     interactions/reactions.yaml                            likes and boosts per target
 
-Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*,
+Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*
+(author_actor and author_webfinger are optional: older exports lack them),
 published, updated, url, summary, sensitive, tags) and the reply's HTML. The
 HTML came from strangers: the sidecar sanitised it on the way in, and it is
 sanitised again here (`sanitize_html`), so a hand-edited or tampered file cannot
@@ -165,6 +166,8 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
     author_name = _text(meta, "author_name", True, problems)
     author_handle = _text(meta, "author_handle", True, problems)
     author_url = _address(meta, "author_url", True, problems)
+    author_actor = _address(meta, "author_actor", False, problems)
+    author_webfinger = _text(meta, "author_webfinger", False, problems)
     published = _when(meta, "published", True, problems)
     updated = _when(meta, "updated", False, problems)
     url = _address(meta, "url", False, problems)
@@ -215,6 +218,8 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
             summary=summary,
             sensitive=sensitive,
             updated=updated,
+            author_actor=author_actor,
+            author_webfinger=author_webfinger,
         ), diagnostics
     return Introduction(
         id=ap_id,
@@ -230,6 +235,8 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
         summary=summary,
         sensitive=sensitive,
         updated=updated,
+        author_actor=author_actor,
+        author_webfinger=author_webfinger,
     ), diagnostics
 
 

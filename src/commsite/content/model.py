@@ -139,6 +139,8 @@ class Reply:
     summary: str | None = None  # content warning
     sensitive: bool = False
     updated: datetime | None = None
+    author_actor: str | None = None  # the actor's URL (its ActivityPub id)
+    author_webfinger: str | None = None  # FEP-2c59 handle, when its server declares one
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +158,8 @@ class Introduction:
     summary: str | None = None
     sensitive: bool = False
     updated: datetime | None = None
+    author_actor: str | None = None
+    author_webfinger: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

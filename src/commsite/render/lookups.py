@@ -63,6 +63,7 @@ class SiteIndex:
     past: tuple[Event, ...]  # newest first
     interactions: InteractionIndex
     events: Mapping[str, Event]
+    stories: Mapping[str, Story]  # by slug
     by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
     chrome: Chrome
     refs: Mapping[str, PersonRef]  # member id -> reference
@@ -120,8 +121,9 @@ def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
         events_by_host={k: tuple(v) for k, v in by_host.items()},
         upcoming=upcoming,
         past=past,
-        interactions=index_interactions(site.interactions),
+        interactions=index_interactions(site.interactions, site.members),
         events={e.slug: e for e in site.events},
+        stories={s.slug: s for s in site.stories},
         by_interest={k: tuple(v) for k, v in by_interest.items()},
         chrome=chrome_view(site),
         refs=(

@@ -39,6 +39,7 @@ from commsite.render.cards import (
 from commsite.render.dates import date_view, day_view, when_view
 from commsite.render.head import meta_view
 from commsite.render.lookups import CardMemo, SiteIndex, index_site
+from commsite.render.said import said_key, said_views
 from commsite.render.threads import (
     introduction_views,
     thread_view,
@@ -285,6 +286,7 @@ class _Keys:
             index.stories_by_author.get(member.id, ()),
             hosted,
             tuple(is_past(self.site, e) for e in hosted),
+            said_key(self.site, index, member.id),
         )
 
     def events(self) -> Key:
@@ -480,6 +482,7 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
             config.url(path),
             config.tz,
             federation_on(site) and not unpublished,
+            index.refs,
         ),
     )
     meta = meta_view(
@@ -582,6 +585,7 @@ def _member(site: Site, index: SiteIndex, member: Member) -> PageSpec:
         )
         for interest in member.interests
     )
+    said, said_count = said_views(site, index, member.id)
     view = MemberView(
         id=member.id,
         name=member.name,
@@ -598,6 +602,8 @@ def _member(site: Site, index: SiteIndex, member: Member) -> PageSpec:
         interests=interests,
         stories=tuple(story_link(site, s) for s in index.stories_by_author.get(member.id, ())),
         events=tuple(event_link(site, e) for e in index.events_by_host.get(member.id, ())),
+        said=said,
+        said_count=said_count,
     )
     meta = meta_view(
         site,
@@ -665,6 +671,7 @@ def _event(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> Pa
             config.url(path),
             config.tz,
             federation_on(site),
+            index.refs,
         ),
     )
     status = f"{STATUS_LABELS[event.status]}: " if event.status in STATUS_LABELS else ""
@@ -734,7 +741,9 @@ def _welcome(site: Site, index: SiteIndex) -> PageSpec:
             "welcome",
         ),
         community=_community(site),
-        introductions=introduction_views(site.interactions.introductions, interests, config.tz),
+        introductions=introduction_views(
+            site.interactions.introductions, interests, config.tz, index.interactions, index.refs
+        ),
         members_url=href(config, urls.MEMBERS),
     )
 

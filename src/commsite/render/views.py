@@ -10,9 +10,14 @@ Links are site-absolute paths ("/stories/x/", under the base URL's path);
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from commsite.render.dates import DateView, WhenView
-from commsite.render.threads import ThreadView
 from commsite.render.viewclass import view
+
+if TYPE_CHECKING:  # those modules' views hold PersonRefs from here
+    from commsite.render.said import SaidView
+    from commsite.render.threads import ThreadView
 
 __all__ = [
     "STATUS_LABELS",
@@ -238,6 +243,8 @@ class MemberView:
     interests: tuple[InterestView, ...]
     stories: tuple[StoryLink, ...]
     events: tuple[EventLink, ...]
+    said: tuple[SaidView, ...] = ()  # their newest replies and introductions
+    said_count: int = 0  # all of them
 
 
 @view

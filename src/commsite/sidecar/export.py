@@ -61,6 +61,11 @@ def render_item(row: sqlite3.Row) -> str:
     meta["author_name"] = row["name"] or row["handle"] or row["actor"]
     meta["author_handle"] = row["handle"] or row["actor"]
     meta["author_url"] = row["author_url"] or row["actor"]
+    # What the site matches members by (content/member_match.py): the actor's
+    # URL, and its FEP-2c59 handle when the sidecar trusted one.
+    meta["author_actor"] = row["actor"]
+    if row["webfinger"]:
+        meta["author_webfinger"] = row["webfinger"]
     optional = {
         "author_avatar": row["avatar"],
         "published": row["published"],
@@ -91,7 +96,7 @@ def _write(path: Path, text: str) -> bool:
 def export_interactions(store: Store, root: Path) -> ExportResult:
     result = ExportResult()
     rows = store.conn.execute(
-        "SELECT i.*, a.name, a.handle, a.url AS author_url, a.avatar"
+        "SELECT i.*, a.name, a.handle, a.url AS author_url, a.avatar, a.webfinger"
         " FROM inbox_items i LEFT JOIN inbox_actors a ON a.id = i.actor"
         " WHERE i.status = 'approved' AND i.kind IN ('reply', 'introduction')"
         " ORDER BY i.ap_id"
