@@ -232,6 +232,37 @@ def test_a_long_lived_builder_follows_time(site: Path, tmp_path: Path) -> None:
     assert tree(site / "public") == clean_build(site, tmp_path, after)
 
 
+@pytest.mark.parametrize("folder", ["mytheme", "../mytheme"], ids=["in the site", "beside it"])
+def test_a_theme_in_a_folder_of_its_own_is_an_input(
+    site: Path, tmp_path: Path, folder: str
+) -> None:
+    """`theme: mytheme`, a theme in a folder of the site that is not an input folder
+    (not theme/), or one beside the site: the build reads its templates, so an edit
+    of one is a change, for a fresh build and for serve's builder told of it by its
+    watcher. (Found by test_incremental_differential: the theme in the site was
+    neither scanned as an input folder nor as a folder outside the site, and the
+    no-change check kept the old pages.)"""
+    templates = (site / folder).resolve() / "templates"
+    templates.mkdir(parents=True)
+    shutil.copy(THEME_BASE.parent / "page.html", templates / "page.html")
+    with (site / "commsite.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"theme: {folder}\n")
+    now = golden_now()
+    preview = tmp_path / "preview"
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    with Builder(BuildOptions(root=site, output=preview, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.outside_dirs() == (templates,)
+        replace_in(templates / "page.html", "</article>", "<p>Edited</p></article>")
+        assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+        assert builder.build([templates / "page.html"], trusted=True, now=now).ok
+        assert builder.missed_changes() == []
+    clean = clean_build(site, tmp_path, now)
+    assert b"<p>Edited</p>" in clean["about/index.html"]
+    assert tree(site / "public") == clean
+    assert tree(preview) == clean
+
+
 def test_a_long_lived_builder_sees_files_appear_and_go_in_content(site: Path) -> None:
     """The layout warnings are kept while no folder under content/ changed (by
     mtime, once it is older than the mtime tick): a stray file added or removed

@@ -59,7 +59,7 @@ RACY_NS = 2_000_000_000
 class InputScan:
     files: dict[str, bytes]  # path (relative to the root, or absolute outside it) -> sha256
     digest: bytes  # of the files, the listing of content/, the code, the options
-    extra: tuple[Path, ...] = ()  # folders outside the site that were scanned too
+    extra: tuple[Path, ...] = ()  # folders outside the input folders that were scanned too
     stats: dict[str, Stat] | None = None  # what the next scan may reuse
     # A rescan_inputs: the files of the scan it started from, and the keys it hashed again.
     base: dict[str, bytes] | None = None
@@ -137,8 +137,18 @@ def scan_inputs(
     for name in INPUT_DIRS:
         _walk(root / name, f"{name}/", files, hasher)
     for directory in extra:
-        _walk(directory, f"{directory}/", files, hasher)
+        _walk(directory, _prefix(root, directory), files, hasher)
     return InputScan(files, _digest(root, options, files), extra, hasher.stats)
+
+
+def _prefix(root: Path, directory: Path) -> str:
+    """What the keys of a folder's files start with: its path relative to the site
+    when it is in the site (as rescan_inputs makes keys of a watcher's paths),
+    else its absolute path."""
+    try:
+        return f"{directory.relative_to(root).as_posix()}/"
+    except ValueError:
+        return f"{directory}/"
 
 
 def rescan_inputs(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from commsite.build.cache import RecordEntry
-from commsite.build.inputs import NowWindow, instants, window_at
+from commsite.build.inputs import INPUT_DIRS, NowWindow, instants, window_at
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.output import FileState, Staging, current_state
@@ -81,7 +81,7 @@ def _full_build(run: _Run) -> BuildResult:
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
         return run.failed()
-    extra = _outside(theme, root)
+    extra = _unscanned(theme, root)
     scan = run.scan
     if scan is None or scan.extra != tuple(extra):
         scan = run.scan_inputs(cache, extra)
@@ -291,18 +291,23 @@ def _dirty(
     return found
 
 
-def _outside(theme: Theme, root: Path) -> list[Path]:
-    """The theme's directories outside the site and outside commsite's own themes
-    (those are covered by the code fingerprint)."""
+def _unscanned(theme: Theme, root: Path) -> list[Path]:
+    """The theme's directories the input scan must add to the site's input folders:
+    all but those inside them (the site's theme/ overrides) and commsite's own
+    themes (covered by the code fingerprint). A theme beside the site, or in a
+    folder of the site that is not an input folder (`theme: mytheme`), is read by
+    the build all the same: its files are inputs."""
     import commsite.themes
 
-    bundled = Path(commsite.themes.__file__).resolve().parent
-    found = []
-    for directory in (*theme.template_dirs, *theme.asset_dirs):
-        resolved = directory.resolve()
-        if not (resolved.is_relative_to(root.resolve()) or resolved.is_relative_to(bundled)):
-            found.append(directory)
-    return found
+    covered = [
+        Path(commsite.themes.__file__).resolve().parent,
+        *((root / name).resolve() for name in INPUT_DIRS),
+    ]
+    return [
+        directory
+        for directory in (*theme.template_dirs, *theme.asset_dirs)
+        if not any(directory.resolve().is_relative_to(c) for c in covered)
+    ]
 
 
 def _from_error(message: str, root: Path) -> Diagnostic:

@@ -164,8 +164,9 @@ class Builder:
         return self._memo is not None
 
     def outside_dirs(self) -> tuple[Path, ...]:
-        """The folders outside the site that the last build read (the template and
-        asset folders of a theme kept elsewhere): a watcher should watch them too."""
+        """The folders outside the site's input folders that the last build read (the
+        template and asset folders of a theme kept elsewhere, or in a folder of the
+        site's own): a watcher should watch them too."""
         return self._scan.extra if self._scan is not None else ()
 
     def missed_changes(self) -> list[Path]:
