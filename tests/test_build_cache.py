@@ -239,9 +239,9 @@ def test_a_theme_in_a_folder_of_its_own_is_an_input(
     """`theme: mytheme`, a theme in a folder of the site that is not an input folder
     (not theme/), or one beside the site: the build reads its templates, so an edit
     of one is a change, for a fresh build and for serve's builder told of it by its
-    watcher. (Found by test_incremental_differential: the theme in the site was
-    neither scanned as an input folder nor as a folder outside the site, and the
-    no-change check kept the old pages.)"""
+    watcher. (Found while giving test_incremental_differential such themes: the
+    theme in the site was neither scanned as an input folder nor as a folder
+    outside the site, and the no-change check kept the old pages.)"""
     templates = (site / folder).resolve() / "templates"
     templates.mkdir(parents=True)
     shutil.copy(THEME_BASE.parent / "page.html", templates / "page.html")
@@ -353,6 +353,20 @@ def test_nothing_changed_is_seen_up_to_the_moment_something_flips(site: Path) ->
     with Builder(BuildOptions(root=site, jobs=1)) as builder:
         result = builder.build(now=after)
     assert "events/index.html" in result.rendered  # the circle is now a past event
+
+
+def test_nothing_changed_ends_when_nodeinfo_activity_flips(site: Path, tmp_path: Path) -> None:
+    """NodeInfo's activeHalfyear says whether the newest published post is within
+    180 days of the build: in the golden site the story of 2026-05-01 (BST), so it
+    flips on 2026-10-28. The no-change check counted the 180 days from the latest
+    moment instead, a draft of 2026-06-01, and a build on 2026-11-01 kept the old
+    NodeInfo. (Found while giving test_incremental_differential's clock these
+    windows to cross.)"""
+    assert build_site(BuildOptions(root=site, jobs=1), now=golden_now()).ok
+    later = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    result = build_site(BuildOptions(root=site, jobs=1), now=later)
+    assert result.written == ("nodeinfo/2.1",)
+    assert tree(site / "public") == clean_build(site, tmp_path, later)
 
 
 # --- a damaged cache is ignored ---------------------------------------------------------

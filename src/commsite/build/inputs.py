@@ -243,18 +243,20 @@ def instants(site: Site, parsed: Iterable[ParsedFile]) -> tuple[datetime, ...]:
 
 
 def window_at(moments: tuple[datetime, ...], now: datetime) -> NowWindow:
-    """The NowWindow around `now`, given `instants` (NodeInfo's activity windows
-    after the latest past moment count too)."""
+    """The NowWindow around `now`, given `instants`. NodeInfo's activity windows
+    count too: NodeInfo is active while its newest published post is within a
+    window of `now`, and that post need not be the latest moment (an event's end,
+    a reply or a draft may come after it), so the window after every moment is
+    a moment at which the site may flip."""
     cut = bisect.bisect_right(moments, now)  # moments[:cut] <= now < moments[cut:]
     after = moments[cut - 1] if cut else datetime.min.replace(tzinfo=UTC)
     before = moments[cut] if cut < len(moments) else datetime.max.replace(tzinfo=UTC)
-    if cut:
-        for window in ACTIVITY_WINDOWS:
-            moment = moments[cut - 1] + window
-            if moment <= now:
-                after = max(after, moment)
-            else:
-                before = min(before, moment)
+    for window in ACTIVITY_WINDOWS:
+        cut = bisect.bisect_right(moments, now - window)  # moments[:cut] + window <= now
+        if cut:
+            after = max(after, moments[cut - 1] + window)
+        if cut < len(moments):
+            before = min(before, moments[cut] + window)
     lo = (after + MARGIN).timestamp() if after.year > 1 else float("-inf")
     hi = (before - MARGIN).timestamp() if before.year < 9999 else float("inf")
     return NowWindow(lo, hi)
