@@ -672,8 +672,11 @@ def touch(s: FixtureSite) -> str:
 
 def advance_clock(s: FixtureSite) -> str:
     """Jump to just before, at or just after the next moment a page compares with
-    the clock (an event's start or end, a story's date, a reply's), or a little."""
-    ahead = [m for m in s.moments() if m.timestamp() > s.epoch]
+    the clock (an event's start or end, a story's date, a reply's, 30 or 180 days
+    after one: NodeInfo's activity windows), or a little."""
+    moments = s.moments()
+    windows = [m + timedelta(days=d) for m in moments for d in (30, 180)]
+    ahead = sorted(m for m in (*moments, *windows) if m.timestamp() > s.epoch)
     before = s.now
     if ahead and s.rng.random() < 0.8:
         target = s.rng.choice(ahead[:3]).timestamp()

@@ -21,12 +21,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import commsite.themes
+
 from golden.regenerate import SITE as GOLDEN_SITE
 
 __all__ = ["Doc", "FixtureSite", "make_site"]
 
 START = datetime(2026, 10, 1, 12, tzinfo=UTC)  # the clock before any edit
-THEME = Path(__file__).resolve().parent.parent / "themes" / "default"
+THEME = Path(commsite.themes.__file__).resolve().parent / "default"
 
 MEMBER_IDS = ("ada", "bea", "cai", "dev", "eli", "fay", "gus", "hal", "ivy", "jon")
 EVENT_SLUGS = ("repair-day", "sewing-circle", "bike-clinic", "swap-meet", "soldering", "walk")
