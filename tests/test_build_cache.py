@@ -292,6 +292,28 @@ def test_a_long_lived_builder_sees_files_appear_and_go_in_content(site: Path) ->
         assert not stray(builder.build(now=now))
 
 
+def test_an_empty_folder_in_content_is_a_change(site: Path) -> None:
+    """The loader warns of a folder in a content folder, empty or not; an empty one
+    has no file for the input scan to hash, and the no-change check kept the last
+    build's warnings. (Found by test_incremental_differential.)"""
+    now = golden_now()
+    folder = site / STORIES / "old"
+
+    def warned(result: BuildResult) -> bool:
+        assert result.ok
+        return any(d.path == "content/stories/old" for d in result.diagnostics)
+
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert not warned(builder.build(now=now))
+        folder.mkdir()
+        assert warned(build_site(BuildOptions(root=site, jobs=1), now=now))
+        assert builder.missed_changes() == [site / "content"]
+        assert warned(builder.build([folder], trusted=True, now=now))
+        folder.rmdir()
+        assert not warned(builder.build([folder], trusted=True, now=now))
+    assert not warned(build_site(BuildOptions(root=site, jobs=1), now=now))
+
+
 def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:
     now = golden_now()
     assert build_site(BuildOptions(root=site, jobs=1), now=now).ok

@@ -64,6 +64,9 @@ class InputScan:
     # A rescan_inputs: the files of the scan it started from, and the keys it hashed again.
     base: dict[str, bytes] | None = None
     rehashed: frozenset[str] = frozenset()
+    # A digest of the names in every folder under content/ (empty folders and
+    # files that cannot be read are not in `files`, but the loader warns of them).
+    listing: bytes = b""
 
 
 def _hash_file(path: str) -> bytes | None:
@@ -106,14 +109,24 @@ class _Hasher:
         return digest
 
 
-def _walk(base: Path, prefix: str, out: dict[str, bytes], hasher: _Hasher) -> None:
+def _walk(
+    base: Path,
+    prefix: str,
+    out: dict[str, bytes],
+    hasher: _Hasher,
+    listing: list[str] | None = None,
+) -> None:
+    """Hash the files under `base` into `out`; `listing`: gets each folder's names."""
     if not base.is_dir():
         return
     cut = len(str(base)) + 1
     for dirpath, dirnames, filenames in os.walk(base, followlinks=True):
         dirnames.sort()
         rel = dirpath[cut:].replace(os.sep, "/")
-        for name in sorted(filenames):
+        filenames.sort()
+        if listing is not None:
+            listing.append("\0".join((f"{prefix}{rel}", *dirnames, *filenames)))
+        for name in filenames:
             key = f"{prefix}{rel}/{name}" if rel else f"{prefix}{name}"
             digest = hasher.hash(key, f"{dirpath}{os.sep}{name}")  # (os.path.join showed)
             if digest is not None:
@@ -134,11 +147,13 @@ def scan_inputs(
         digest = hasher.hash(name, str(root / name))
         if digest is not None:
             files[name] = digest
+    listing: list[str] = []  # (the loader warns of stray folders and files in content/)
     for name in INPUT_DIRS:
-        _walk(root / name, f"{name}/", files, hasher)
+        _walk(root / name, f"{name}/", files, hasher, listing if name == "content" else None)
     for directory in extra:
         _walk(directory, _prefix(root, directory), files, hasher)
-    return InputScan(files, _digest(root, options, files), extra, hasher.stats)
+    names = digest_bytes("\n".join(listing).encode("utf-8", "surrogateescape"))
+    return InputScan(files, _digest(options, files, names), extra, hasher.stats, listing=names)
 
 
 def _prefix(root: Path, directory: Path) -> str:
@@ -177,20 +192,24 @@ def rescan_inputs(
         files[key] = digest
         stats[key] = hasher.stats[key]
         rehashed.add(key)
-    digest = _digest(root, options, files)
-    return InputScan(files, digest, previous.extra, stats, previous.files, frozenset(rehashed))
+    digest = _digest(options, files, previous.listing)  # (edits leave the listing as it was)
+    return InputScan(
+        files,
+        digest,
+        previous.extra,
+        stats,
+        previous.files,
+        frozenset(rehashed),
+        previous.listing,
+    )
 
 
-def _digest(root: Path, options: object, files: Mapping[str, bytes]) -> bytes:
+def _digest(options: object, files: Mapping[str, bytes], listing: bytes) -> bytes:
     """Of the files (in scan order), the listing of content/, the code, the options."""
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
-    try:  # the loader warns about stray folders and files in content/
-        names = sorted(os.listdir(root / "content"))
-    except OSError:
-        names = []
-    h.update(digest_bytes("\n".join(names).encode()))
+    h.update(listing)
     h.update(b"".join(key.encode() + b"\0" + digest for key, digest in files.items()))
     return h.digest()
 

@@ -172,21 +172,23 @@ class Builder:
     def missed_changes(self) -> list[Path]:
         """The input files (absolute paths) a full scan finds changed, added or
         removed since the input scan the last build used: what a watcher trusted
-        by `build(changed, trusted=True)` did not report. Empty before any build."""
+        by `build(changed, trusted=True)` did not report (the content folder when
+        a folder in it appeared or went). Empty before any build."""
         last = self._scan
         if last is None:
             return []
         root = self.options.root
         scan = scan_inputs(root, _fast_key(self.options), last.extra, self._stats)
         self._keep_stats(self._cache, scan)
+        folders = [root / "content"] if scan.listing != last.listing else []
         if scan.files == last.files:
-            return []
+            return folders
         keys = {
             k
             for k in scan.files.keys() | last.files.keys()
             if scan.files.get(k) != last.files.get(k)
         }
-        return sorted(Path(k) if Path(k).is_absolute() else root / k for k in keys)
+        return sorted([*(Path(k) if Path(k).is_absolute() else root / k for k in keys), *folders])
 
     def _keep_stats(self, cache: BuildCache | None, scan: InputScan) -> None:
         """Keep the scan's file stats for the next scan, when they changed."""
