@@ -594,6 +594,17 @@ def stray_content(s: FixtureSite) -> str:
     return f"add the stray {path}"
 
 
+def empty_folder(s: FixtureSite) -> str:
+    """An empty folder in content/ or in a content folder (a warning either way)."""
+    folder = s.rng.choice(["content/stories/old", "content/members/photos", "content/archive"])
+    if folder in s.folders:
+        s.folders.remove(folder)
+        (s.root / folder).rmdir()
+        return f"remove the empty folder {folder}"
+    s.folders.add(folder)
+    return f"make an empty folder {folder}"
+
+
 def public_key(s: FixtureSite) -> str:
     path = "federation/public-key.pem"
     if path in s.files:
@@ -817,6 +828,7 @@ EDITS: list[tuple[int, Edit]] = [
     (2, edit_local_theme),
     (1, static_hiding_generated),
     (1, stray_content),
+    (1, empty_folder),
     (1, public_key),
     (1, add_nested_reply),
     (1, page_slug),

@@ -99,6 +99,7 @@ class FixtureSite:
     # An invalid edit's files (None: deleted), written over the data until `repair`.
     broken: dict[str, bytes | None] = field(default_factory=dict)
     spare_key: bytes = b""  # federation/public-key.pem while it is deleted
+    folders: set[str] = field(default_factory=set)  # empty folders, by path
     _written: dict[str, bytes] = field(default_factory=dict)
 
     # --- what is there ---------------------------------------------------------
@@ -186,6 +187,8 @@ class FixtureSite:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
         self._written = now
+        for folder in self.folders:
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
 
     def break_file(self, path: str, data: bytes | None) -> None:
         self.broken[path] = data

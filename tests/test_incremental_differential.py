@@ -78,14 +78,16 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-def inputs(root: Path) -> dict[Path, tuple[int, bytes]]:
+def inputs(root: Path) -> dict[Path, tuple[int, bytes] | None]:
     """Every file of the site and of the theme next to it, with its modification time
-    and bytes (what a file watcher notices)."""
-    found = {}
+    and bytes, and every folder (what a file watcher notices: files written, and
+    files and folders made or removed)."""
+    found: dict[Path, tuple[int, bytes] | None] = {}
     for folder in (root, root.parent / "outside-theme"):
         for p in folder.rglob("*"):
-            if p.is_file() and p.relative_to(folder).parts[0] not in NOT_INPUTS:
-                found[p] = (p.stat().st_mtime_ns, p.read_bytes())
+            if p.relative_to(folder).parts[0] in NOT_INPUTS:
+                continue
+            found[p] = (p.stat().st_mtime_ns, p.read_bytes()) if p.is_file() else None
     return found
 
 
@@ -188,7 +190,9 @@ class Differential:
             os.environ["SOURCE_DATE_EPOCH"] = str(self.site.epoch)
             after = inputs(self.root)
             changed = sorted(
-                p for p in before.keys() | after.keys() if before.get(p) != after.get(p)
+                p
+                for p in before.keys() | after.keys()
+                if p not in before or p not in after or before[p] != after[p]
             )
             clean = self.clean()
             fresh = self.fresh(step % NEW_PROCESS_EVERY == 0)
