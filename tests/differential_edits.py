@@ -278,13 +278,17 @@ def rename_member(s: FixtureSite) -> str | None:
     return f"rename the member {old} to {new} (and the references)"
 
 
+MEMBER_KEYS = ("name", "handle", "interests", "avatar", "joined", "bio", "pronouns", "roles")
+MEMBER_KEYS += ("links", "location")
+
+
 def edit_member(s: FixtureSite) -> str | None:
     path = _pick(s, s.members)
     if path is None:
         return None
     doc = s.docs[path]
     rng = s.rng
-    what = rng.choice(["name", "handle", "interests", "avatar", "joined", "bio", "pronouns"])
+    what = rng.choice(MEMBER_KEYS)
     if what == "name":
         doc.meta["name"] = f"{Path(path).stem.capitalize()} {rng.choice(WORDS)}"
     elif what == "handle":
@@ -303,6 +307,14 @@ def edit_member(s: FixtureSite) -> str | None:
         doc.meta["joined"] = date(2025, rng.randint(1, 12), rng.randint(1, 28))
     elif what == "pronouns":
         doc.meta["pronouns"] = rng.choice(["she/her", "he/him", "they/them"])
+    elif what == "roles":
+        doc.meta["roles"] = rng.sample(["organiser", "host", "treasurer"], rng.randint(0, 2))
+    elif what == "links":
+        doc.meta["links"] = {
+            rng.choice(["Website", "Blog"]): f"https://{rng.randrange(99)}.example/"
+        }
+    elif what == "location":
+        doc.meta["location"] = words(rng, 1, 2)
     else:
         doc.body = words(rng, 3, 12) + ".\n"
     return f"edit the {what} of {path}"
@@ -329,12 +341,16 @@ def delete_event(s: FixtureSite) -> str | None:
     return f"delete {path} (and the stories' links to it)"
 
 
+EVENT_KEYS = ("start", "end", "status", "capacity", "hosts", "location", "title", "tags")
+EVENT_KEYS += ("online", "image", "summary", "body")
+
+
 def edit_event(s: FixtureSite) -> str | None:
     path = _pick(s, s.events)
     if path is None:
         return None
     meta, rng = s.docs[path].meta, s.rng
-    what = rng.choice(["start", "end", "status", "capacity", "hosts", "location", "title", "tags"])
+    what = rng.choice(EVENT_KEYS)
     start = meta["start"]
     assert isinstance(start, datetime)
     if what == "start":
@@ -368,6 +384,14 @@ def edit_event(s: FixtureSite) -> str | None:
         )
     elif what == "title":
         meta["title"] = title(rng)
+    elif what == "online":
+        meta["online"] = f"https://meet.example/{rng.randrange(99)}"
+    elif what == "image":
+        meta["image"] = rng.choice(s.images())
+    elif what == "summary":
+        meta["summary"] = words(rng, 2, 8)
+    elif what == "body":
+        s.docs[path].body = body(rng)
     else:
         meta["tags"] = rng.sample(TAGS, rng.randint(0, 2))
     return f"edit the {what} of {path}"
@@ -449,6 +473,7 @@ def edit_page(s: FixtureSite) -> str | None:
 
 CONFIG_KEYS = ("title", "description", "per_page", "timezone", "name", "summary", "avatar")
 CONFIG_KEYS += ("handle", "approve", "blocked", "federation", "story_type", "language")
+CONFIG_KEYS += ("base_url", "actor_type", "header_image", "inbox_url", "hold_keywords")
 
 
 def edit_config(s: FixtureSite) -> str:
@@ -486,6 +511,18 @@ def edit_config(s: FixtureSite) -> str:
         federation["enabled"] = not federation.get("enabled", True)
     elif what == "story_type":
         federation["story_type"] = rng.choice(["Note", "Article"])
+    elif what == "base_url":
+        config["base_url"] = rng.choice(["https://diff.example/", "https://b.example/sub/"])
+    elif what == "actor_type":
+        community["actor_type"] = rng.choice(["Group", "Organization", "Person"])
+    elif what == "header_image":
+        community["header_image"] = rng.choice(s.images())
+    elif what == "inbox_url":
+        federation["inbox_url"] = rng.choice(
+            ["https://inbox.example/inbox", "https://diff.example/in"]
+        )
+    elif what == "hold_keywords":
+        moderation["hold_keywords"] = rng.sample(["spam", "crypto", "sale"], rng.randint(0, 2))
     else:
         config["language"] = rng.choice(["en", "en-GB", "fr"])
     for section in ("community", "moderation", "federation"):

@@ -362,6 +362,13 @@ def reply(site: FixtureSite, target: str) -> tuple[str, Doc]:
         "author_url": f"https://social.example/@u{n}",
         "published": (site.now + timedelta(hours=rng.randint(-2000, 500))).replace(microsecond=0),
     }
+    if rng.random() < 0.3:
+        meta["url"] = f"https://social.example/@u{n}/{n}"
+    if rng.random() < 0.2:
+        meta["summary"] = "spoilers"
+        meta["sensitive"] = True
+    if rng.random() < 0.2:
+        meta["author_avatar"] = f"https://social.example/avatars/{n}.png"
     name = hashlib.sha1(ap_id.encode()).hexdigest()[:12]
     return f"interactions/replies/{target}/{name}.md", Doc(meta, f"<p>{words(rng, 2, 9)}</p>\n")
 
@@ -385,7 +392,9 @@ def introduction(site: FixtureSite) -> tuple[str, Doc]:
 
 
 def rules(rng: random.Random, count: int) -> Doc:
-    items = "\n".join(f"{n}. {words(rng, 2, 8).capitalize()}." for n in range(1, count + 1))
+    """Rules numbered from 1, or now and then from another number (anchors follow)."""
+    first = 1 if rng.random() < 0.8 else rng.randint(2, 5)
+    items = "\n".join(f"{n}. {words(rng, 2, 8).capitalize()}." for n in range(first, first + count))
     meta: dict[str, object] = {"title": rng.choice(["Our rules", "Code of conduct"])}
     if rng.random() < 0.5:
         meta["updated"] = date(2026, rng.randint(1, 9), rng.randint(1, 28))
@@ -412,7 +421,7 @@ def overridden(template: str, mark: str) -> bytes:
 
 
 def make_site(root: Path, seed: int) -> FixtureSite:
-    """A community of 6 members, 8 events past and upcoming, 22 stories, rules, two
+    """A community of 6 members, 7 events past and upcoming, 16 stories, rules, two
     pages, replies, introductions, reactions and a theme override, made up from `seed`."""
     rng = random.Random(seed)
     config: dict[str, object] = {
@@ -430,10 +439,10 @@ def make_site(root: Path, seed: int) -> FixtureSite:
     site = FixtureSite(root, rng, int(START.timestamp()), config, {}, files)
     for member_id in rng.sample(MEMBER_IDS, 6):
         site.docs[f"content/members/{member_id}.md"] = new_member(rng, member_id, site.images())
-    for slug in rng.sample(EVENT_SLUGS, 8):
+    for slug in rng.sample(EVENT_SLUGS, 7):
         path, doc = new_event(site, slug)
         site.docs[path] = doc
-    for n in range(22):
+    for n in range(16):
         path, doc = new_story(site, f"story-{n}")
         site.docs[path] = doc
     site.docs["content/rules.md"] = rules(rng, rng.randint(2, 5))

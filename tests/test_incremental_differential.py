@@ -56,7 +56,7 @@ from differential_edits import random_edit
 from differential_site import FixtureSite, make_site
 
 FIRST_SEED = int(os.environ.get("COMMSITE_DIFF_SEED", "1"))
-SEEDS = int(os.environ.get("COMMSITE_DIFF_SEEDS", "4"))
+SEEDS = int(os.environ.get("COMMSITE_DIFF_SEEDS", "3"))
 STEPS = int(os.environ.get("COMMSITE_DIFF_STEPS", "12"))
 NEW_PROCESS_EVERY = 4  # steps; the others build in this process with a fresh Builder
 SERVE_RESTARTS = 0.05  # the share of steps after which serve starts again
