@@ -73,9 +73,14 @@ class Outcome:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    if not root.is_dir():
-        return {}
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    """Every file of an output folder by its path in it (through links: a writer may
+    switch the folder by a link), with its bytes."""
+    found = {}
+    for folder, _, names in os.walk(root, followlinks=True):
+        for name in names:
+            path = Path(folder, name)
+            found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return found
 
 
 def inputs(root: Path) -> dict[Path, tuple[int, bytes] | None]:
