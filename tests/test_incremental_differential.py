@@ -18,7 +18,9 @@ over the whole output tree and line for line in their diagnostics:
     under .commsite/, the site's build cache shared with (b), owned output),
     told of each edit as serve's watcher tells it (the changed files, trusted),
     then asked for what the watcher missed, as serve asks. Now and then serve
-    "restarts": a new Builder, a first build and serve's warm-up build.
+    "restarts": a new Builder, a first build and serve's warm-up build. (serve
+    also gives its own address as base_url: left out, so that all three build
+    the same site; edits of base_url in commsite.yaml cover what it changes.)
 
 Odd seeds build with drafts and future stories (as serve shows them), even
 seeds without (as `commsite build` publishes). The clock is SOURCE_DATE_EPOCH,
