@@ -4,8 +4,9 @@ A seeded sequence of edits of every kind the content contract allows (stories,
 members, events, rules, pages, commsite.yaml, theme templates and CSS, static
 files, interactions, touching a file, the clock passing an event's start or a
 story's date; see differential_edits.py) is applied to a small site
-(differential_site.py). After each edit three builds must agree, byte for byte
-over the whole output tree and line for line in their diagnostics:
+(differential_site.py); now and then a step makes several edits at once (a
+`git pull`). After each step three builds must agree, byte for byte over the
+whole output tree and line for line in their diagnostics:
 
 (a) a clean build: a fresh output folder, no build cache;
 (b) `commsite build` as a person runs it: the site's own output folder and build
@@ -62,6 +63,7 @@ SEEDS = int(os.environ.get("COMMSITE_DIFF_SEEDS", "3"))
 STEPS = int(os.environ.get("COMMSITE_DIFF_STEPS", "12"))
 NEW_PROCESS_EVERY = 4  # steps; the others build in this process with a fresh Builder
 SERVE_RESTARTS = 0.05  # the share of steps after which serve starts again
+SEVERAL_EDITS = 0.1  # the share of steps that make several edits before building
 NOT_INPUTS = ("public", ".commsite")
 
 
@@ -196,6 +198,8 @@ class Differential:
             before = inputs(self.root)
             if self.site.broken:
                 what = f"{self.site.repair()}; then {random_edit(self.site, valid_only=True)}"
+            elif self.site.rng.random() < SEVERAL_EDITS:  # a `git pull`, a branch switched
+                what = "; ".join(random_edit(self.site) for _ in range(self.site.rng.randint(2, 4)))
             else:
                 what = random_edit(self.site)
             self.site.sync()
