@@ -3,9 +3,9 @@
 A seeded sequence of edits of every kind the content contract allows (stories,
 members, events, rules, pages, commsite.yaml, theme templates and CSS, static
 files, interactions, touching a file, the clock passing an event's start or a
-story's date; see differential_edits.py) is applied to a small site
-(differential_site.py); now and then a step makes several edits at once (a
-`git pull`). After each step three builds must agree, byte for byte over the
+story's date; see differential_content_edits.py and differential_edits.py) is
+applied to a small site (differential_site.py); now and then a step makes
+several edits at once (a `git pull`). After each step three builds must agree, byte for byte over the
 whole output tree and line for line in their diagnostics:
 
 (a) a clean build: a fresh output folder, no build cache;
