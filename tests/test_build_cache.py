@@ -534,6 +534,31 @@ def test_a_builder_trusting_a_watcher_equals_clean_builds(site: Path, tmp_path: 
             assert builder.missed_changes() == [], edit.__name__
 
 
+def test_a_trusted_build_that_stops_before_its_scan_keeps_what_it_was_told(
+    site: Path, tmp_path: Path
+) -> None:
+    """serve tells its builder of each change once. A build that stops before it
+    scans the inputs (here commsite.yaml does not read) must not lose the other
+    changes it was told of: the next build, told only of the mended commsite.yaml,
+    builds the event edit too, and nothing counts as missed meanwhile. (Found by
+    test_incremental_differential, seed 2: the event edit stayed out until the
+    scan for missed changes.)"""
+    now = golden_now()
+    config = site / "commsite.yaml"
+    good = config.read_text(encoding="utf-8")
+    event = site / "content" / "events" / "2027-05-08-sewing-circle.md"
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        replace_in(event, "Sewing circle", "Sewing club")
+        config.write_text(good + ": : [\n", encoding="utf-8")
+        assert not builder.build([event, config], trusted=True, now=now).ok
+        assert builder.missed_changes() == []
+        config.write_text(good, encoding="utf-8")
+        assert builder.build([config], trusted=True, now=now).ok
+        assert tree(site / "public") == clean_build(site, tmp_path, now)
+        assert builder.missed_changes() == []
+
+
 def test_what_a_trusted_watcher_missed_is_found_and_built(site: Path, tmp_path: Path) -> None:
     now = golden_now()
     reported = site / STORIES / "2025-09-06-welcome.md"
