@@ -5,8 +5,8 @@ members, events, rules, pages, commsite.yaml, theme templates and CSS, static
 files, interactions, touching a file, the clock passing an event's start or a
 story's date; see differential_content_edits.py and differential_edits.py) is
 applied to a small site (differential_site.py); now and then a step makes
-several edits at once (a `git pull`). After each step three builds must agree, byte for byte over the
-whole output tree and line for line in their diagnostics:
+several edits at once (a `git pull`). After each step three builds must agree,
+byte for byte over the whole output tree and line for line in their diagnostics:
 
 (a) a clean build: a fresh output folder, no build cache;
 (b) `commsite build` as a person runs it: the site's own output folder and build
