@@ -251,6 +251,37 @@ def test_a_long_lived_builder_follows_time(site: Path, tmp_path: Path) -> None:
     assert tree(site / "public") == clean_build(site, tmp_path, after)
 
 
+@pytest.mark.parametrize("folder", ["mytheme", "../mytheme"], ids=["in the site", "beside it"])
+def test_a_theme_in_a_folder_of_its_own_is_an_input(
+    site: Path, tmp_path: Path, folder: str
+) -> None:
+    """`theme: mytheme`, a theme in a folder of the site that is not an input folder
+    (not theme/), or one beside the site: the build reads its templates, so an edit
+    of one is a change, for a fresh build and for serve's builder told of it by its
+    watcher. (Found while giving test_incremental_differential such themes: the
+    theme in the site was neither scanned as an input folder nor as a folder
+    outside the site, and the no-change check kept the old pages.)"""
+    templates = (site / folder).resolve() / "templates"
+    templates.mkdir(parents=True)
+    shutil.copy(THEME_BASE.parent / "page.html", templates / "page.html")
+    with (site / "commsite.yaml").open("a", encoding="utf-8") as config:
+        config.write(f"theme: {folder}\n")
+    now = golden_now()
+    preview = tmp_path / "preview"
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    with Builder(BuildOptions(root=site, output=preview, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.outside_dirs() == (templates,)
+        replace_in(templates / "page.html", "</article>", "<p>Edited</p></article>")
+        assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+        assert builder.build([templates / "page.html"], trusted=True, now=now).ok
+        assert builder.missed_changes() == []
+    clean = clean_build(site, tmp_path, now)
+    assert b"<p>Edited</p>" in clean["about/index.html"]
+    assert tree(site / "public") == clean
+    assert tree(preview) == clean
+
+
 def test_a_long_lived_builder_sees_files_appear_and_go_in_content(site: Path) -> None:
     """The layout warnings are kept while no folder under content/ changed (by
     mtime, once it is older than the mtime tick): a stray file added or removed
@@ -278,6 +309,28 @@ def test_a_long_lived_builder_sees_files_appear_and_go_in_content(site: Path) ->
         (site / STORIES / "notes.txt").unlink()
         settle(120)
         assert not stray(builder.build(now=now))
+
+
+def test_an_empty_folder_in_content_is_a_change(site: Path) -> None:
+    """The loader warns of a folder in a content folder, empty or not; an empty one
+    has no file for the input scan to hash, and the no-change check kept the last
+    build's warnings. (Found by test_incremental_differential.)"""
+    now = golden_now()
+    folder = site / STORIES / "old"
+
+    def warned(result: BuildResult) -> bool:
+        assert result.ok
+        return any(d.path == "content/stories/old" for d in result.diagnostics)
+
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert not warned(builder.build(now=now))
+        folder.mkdir()
+        assert warned(build_site(BuildOptions(root=site, jobs=1), now=now))
+        assert builder.missed_changes() == [site / "content"]
+        assert warned(builder.build([folder], trusted=True, now=now))
+        folder.rmdir()
+        assert not warned(builder.build([folder], trusted=True, now=now))
+    assert not warned(build_site(BuildOptions(root=site, jobs=1), now=now))
 
 
 def test_a_story_edit_renders_only_what_shows_it(site: Path) -> None:
@@ -341,6 +394,20 @@ def test_nothing_changed_is_seen_up_to_the_moment_something_flips(site: Path) ->
     with Builder(BuildOptions(root=site, jobs=1)) as builder:
         result = builder.build(now=after)
     assert "events/index.html" in result.rendered  # the circle is now a past event
+
+
+def test_nothing_changed_ends_when_nodeinfo_activity_flips(site: Path, tmp_path: Path) -> None:
+    """NodeInfo's activeHalfyear says whether the newest published post is within
+    180 days of the build: in the golden site the story of 2026-05-01 (BST), so it
+    flips on 2026-10-28. The no-change check counted the 180 days from the latest
+    moment instead, a draft of 2026-06-01, and a build on 2026-11-01 kept the old
+    NodeInfo. (Found while giving test_incremental_differential's clock these
+    windows to cross.)"""
+    assert build_site(BuildOptions(root=site, jobs=1), now=golden_now()).ok
+    later = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    result = build_site(BuildOptions(root=site, jobs=1), now=later)
+    assert result.written == ("nodeinfo/2.1",)
+    assert tree(site / "public") == clean_build(site, tmp_path, later)
 
 
 # --- a damaged cache is ignored ---------------------------------------------------------
@@ -484,6 +551,31 @@ def test_a_builder_trusting_a_watcher_equals_clean_builds(site: Path, tmp_path: 
             assert result.ok, (edit.__name__, [d.format() for d in result.diagnostics])
             assert tree(site / "public") == clean_build(site, tmp_path, now), edit.__name__
             assert builder.missed_changes() == [], edit.__name__
+
+
+def test_a_trusted_build_that_stops_before_its_scan_keeps_what_it_was_told(
+    site: Path, tmp_path: Path
+) -> None:
+    """serve tells its builder of each change once. A build that stops before it
+    scans the inputs (here commsite.yaml does not read) must not lose the other
+    changes it was told of: the next build, told only of the mended commsite.yaml,
+    builds the event edit too, and nothing counts as missed meanwhile. (Found by
+    test_incremental_differential, seed 2: the event edit stayed out until the
+    scan for missed changes.)"""
+    now = golden_now()
+    config = site / "commsite.yaml"
+    good = config.read_text(encoding="utf-8")
+    event = site / "content" / "events" / "2027-05-08-sewing-circle.md"
+    with Builder(BuildOptions(root=site, jobs=1, owned_output=True)) as builder:
+        assert builder.build(now=now).ok
+        replace_in(event, "Sewing circle", "Sewing club")
+        config.write_text(good + ": : [\n", encoding="utf-8")
+        assert not builder.build([event, config], trusted=True, now=now).ok
+        assert builder.missed_changes() == []
+        config.write_text(good, encoding="utf-8")
+        assert builder.build([config], trusted=True, now=now).ok
+        assert tree(site / "public") == clean_build(site, tmp_path, now)
+        assert builder.missed_changes() == []
 
 
 def test_what_a_trusted_watcher_missed_is_found_and_built(site: Path, tmp_path: Path) -> None:

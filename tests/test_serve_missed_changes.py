@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import commsite.themes
+import pytest
 import requests
 
 from commsite.serve.preview import Preview, PreviewOptions
@@ -65,17 +66,19 @@ def test_a_change_no_event_reported_reaches_the_preview(tmp_path: Path) -> None:
     ), lines
 
 
-def test_a_theme_outside_the_site_is_watched_too(tmp_path: Path) -> None:
-    """A theme developed beside the site (`theme: ../mytheme`): saving one of its
-    templates rebuilds the preview as a save in the site does."""
+@pytest.mark.parametrize("folder", ["../mytheme", "mytheme"], ids=["beside the site", "in it"])
+def test_a_theme_outside_the_site_is_watched_too(tmp_path: Path, folder: str) -> None:
+    """A theme developed beside the site (`theme: ../mytheme`), or in a folder of
+    the site that is not one of its watched folders (`theme: mytheme`): saving one
+    of its templates rebuilds the preview as a save in the site does."""
     site = tmp_path / "site"
     shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
-    templates = tmp_path / "mytheme" / "templates"
+    templates = site / folder / "templates"
     templates.mkdir(parents=True)
     base = templates / "base.html"
     shutil.copy(BUNDLED_BASE, base)
     with (site / "commsite.yaml").open("a", encoding="utf-8") as config:
-        config.write("theme: ../mytheme\n")
+        config.write(f"theme: {folder}\n")
 
     lines: list[str] = []
     preview = Preview(PreviewOptions(root=site, port=0), echo=lines.append)

@@ -81,6 +81,24 @@ def test_relevant_files_in_folders_outside_the_site(
     assert not is_relevant(site, tmp_path / name)
 
 
+@pytest.mark.parametrize(
+    ("name", "relevant"),
+    [
+        ("mytheme/templates/base.html", True),
+        ("mytheme/templates/.base.html.swp", False),
+        ("mytheme/README.md", False),
+        ("content/stories/a.md", True),
+        ("other/templates/base.html", False),
+    ],
+)
+def test_relevant_files_in_a_theme_folder_of_the_site(
+    name: str, relevant: bool, tmp_path: Path
+) -> None:
+    """`theme: mytheme`: a folder of the site that is not a watched one."""
+    outside = [tmp_path / "mytheme" / "templates"]
+    assert is_relevant(tmp_path, tmp_path / name, outside) is relevant
+
+
 def test_debouncer_groups_a_burst_into_one_flush() -> None:
     flushed: list[set[Path]] = []
     done = threading.Event()

@@ -68,7 +68,7 @@ RACY_NS = 2_000_000_000
 class InputScan:
     files: dict[str, bytes]  # path (relative to the root, or absolute outside it) -> sha256
     digest: bytes  # of the files, the listing of content/, the code, the options
-    extra: tuple[Path, ...] = ()  # folders outside the site that were scanned too
+    extra: tuple[Path, ...] = ()  # folders outside the input folders that were scanned too
     stats: dict[str, Stat] | None = None  # what the next scan may reuse
     # A rescan_inputs: the files of the scan it started from, and the keys it hashed again.
     base: dict[str, bytes] | None = None
@@ -76,6 +76,9 @@ class InputScan:
     # Links the fence refused, FIFOs and devices skipped (content/safe_files.py):
     # the build reports them, and reads only `files`.
     problems: tuple[Diagnostic, ...] = ()
+    # A digest of the names in every folder under content/ (empty folders and
+    # files that cannot be read are not in `files`, but the loader warns of them).
+    listing: bytes = b""
 
 
 def _hash_file(path: str) -> bytes | None:
@@ -140,17 +143,31 @@ def scan_inputs(
         if digest is not None:
             files[name] = digest
     walks = [(fence, root / name, f"{name}/") for name in INPUT_DIRS]
-    walks += [(fence.around(d), d, f"{d}/") for d in extra]
+    walks += [(fence.around(d), d, _prefix(root, d)) for d in extra]
+    content: list[str] = []  # (the loader warns of stray folders and files in content/)
     for walk_fence, directory, prefix in walks:
         listing = list_files(walk_fence, directory, prefix)
         problems += listing.problems
+        if prefix == "content/":
+            content = listing.folders
         for key, path in listing.files:
             digest = hasher.hash(key, path)
             if digest is not None:
                 files[key] = digest
+    names = digest_bytes("\n".join(content).encode("utf-8", "surrogateescape"))
     found = tuple(sorted(set(problems), key=Diagnostic.sort_key))
-    digest = _digest(root, options, files, found)
-    return InputScan(files, digest, extra, hasher.stats, problems=found)
+    digest = _digest(options, files, names, found)
+    return InputScan(files, digest, extra, hasher.stats, problems=found, listing=names)
+
+
+def _prefix(root: Path, directory: Path) -> str:
+    """What the keys of a folder's files start with: its path relative to the site
+    when it is in the site (as rescan_inputs makes keys of a watcher's paths),
+    else its absolute path."""
+    try:
+        return f"{directory.relative_to(root).as_posix()}/"
+    except ValueError:
+        return f"{directory}/"
 
 
 def rescan_inputs(
@@ -182,7 +199,8 @@ def rescan_inputs(
         files[key] = digest
         stats[key] = hasher.stats[key]
         rehashed.add(key)
-    digest = _digest(root, options, files, previous.problems)
+    # (Edits leave the listing of content/ and the refusals as they were.)
+    digest = _digest(options, files, previous.listing, previous.problems)
     return InputScan(
         files,
         digest,
@@ -191,13 +209,14 @@ def rescan_inputs(
         previous.files,
         frozenset(rehashed),
         previous.problems,
+        previous.listing,
     )
 
 
 def _digest(
-    root: Path,
     options: object,
     files: Mapping[str, bytes],
+    listing: bytes,
     problems: tuple[Diagnostic, ...] = (),
 ) -> bytes:
     """Of the files (in scan order), the listing of content/, the code, the options,
@@ -206,11 +225,7 @@ def _digest(
     h = hashlib.blake2b(digest_size=20)
     h.update(code_fingerprint())
     h.update(repr(options).encode())
-    try:  # the loader warns about stray folders and files in content/
-        names = sorted(os.listdir(root / "content"))
-    except OSError:
-        names = []
-    h.update(digest_bytes("\n".join(names).encode()))
+    h.update(listing)
     h.update(b"".join(key.encode() + b"\0" + digest for key, digest in files.items()))
     h.update("\n".join(d.format() for d in problems).encode("utf-8", "surrogateescape"))
     return h.digest()
@@ -264,18 +279,20 @@ def instants(site: Site, parsed: Iterable[ParsedFile]) -> tuple[datetime, ...]:
 
 
 def window_at(moments: tuple[datetime, ...], now: datetime) -> NowWindow:
-    """The NowWindow around `now`, given `instants` (NodeInfo's activity windows
-    after the latest past moment count too)."""
+    """The NowWindow around `now`, given `instants`. NodeInfo's activity windows
+    count too: NodeInfo is active while its newest published post is within a
+    window of `now`, and that post need not be the latest moment (an event's end,
+    a reply or a draft may come after it), so the window after every moment is
+    a moment at which the site may flip."""
     cut = bisect.bisect_right(moments, now)  # moments[:cut] <= now < moments[cut:]
     after = moments[cut - 1] if cut else datetime.min.replace(tzinfo=UTC)
     before = moments[cut] if cut < len(moments) else datetime.max.replace(tzinfo=UTC)
-    if cut:
-        for window in ACTIVITY_WINDOWS:
-            moment = moments[cut - 1] + window
-            if moment <= now:
-                after = max(after, moment)
-            else:
-                before = min(before, moment)
+    for window in ACTIVITY_WINDOWS:
+        cut = bisect.bisect_right(moments, now - window)  # moments[:cut] + window <= now
+        if cut:
+            after = max(after, moments[cut - 1] + window)
+        if cut < len(moments):
+            before = min(before, moments[cut] + window)
     lo = (after + MARGIN).timestamp() if after.year > 1 else float("-inf")
     hi = (before - MARGIN).timestamp() if before.year < 9999 else float("inf")
     return NowWindow(lo, hi)

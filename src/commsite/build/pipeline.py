@@ -32,7 +32,7 @@ from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site, read_public_key
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
-from commsite.content.safe_files import site_fence
+from commsite.content.safe_files import INPUT_DIRS, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.renderer import Renderer
@@ -88,7 +88,7 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
         return run.failed()
-    extra = _outside(theme, root)
+    extra = _unscanned(theme, root)
     fence = site_fence(root, config.sidecar.data_dir, options.output_dir)
     scan = run.scan
     if scan is None or scan.extra != tuple(extra) or builder._fence != fence:
@@ -307,22 +307,23 @@ def _dirty(
     return found
 
 
-def _outside(theme: Theme, root: Path) -> list[Path]:
-    """The theme's directories outside the site and outside commsite's own themes
-    (those are covered by the code fingerprint)."""
+def _unscanned(theme: Theme, root: Path) -> list[Path]:
+    """The theme's directories the input scan must add to the site's input folders:
+    all but those inside them (the site's theme/ overrides) and commsite's own
+    themes (covered by the code fingerprint). A theme beside the site, or in a
+    folder of the site that is not an input folder (`theme: mytheme`), is read by
+    the build all the same: its files are inputs."""
     import commsite.themes
 
-    bundled = Path(commsite.themes.__file__).resolve().parent
-    found = []
-    for directory in (*theme.template_dirs, *theme.asset_dirs):
-        resolved = directory.resolve()
-        if not (
-            resolved.is_relative_to(root.resolve())
-            or resolved.is_relative_to(bundled)
-            or directory.absolute().is_relative_to(root)  # theme/ linked out: the scan refuses it
-        ):
-            found.append(directory)
-    return found
+    covered = [
+        Path(commsite.themes.__file__).resolve().parent,
+        *((root / name).resolve() for name in INPUT_DIRS),
+    ]
+    return [
+        directory
+        for directory in (*theme.template_dirs, *theme.asset_dirs)
+        if not any(directory.resolve().is_relative_to(c) for c in covered)
+    ]
 
 
 def _from_error(message: str, root: Path) -> Diagnostic:

@@ -102,6 +102,10 @@ class Builder:
         self._objects: ObjectStore | None = None  # federation objects' JSON, made by a build
         self._memo: BuildMemo | None = None  # the last build's model, pages, fingerprints
         self._output_known = False  # every output file was checked or written (owned_output)
+        # What a watcher reported to builds that stopped before their input scan
+        # (commsite.yaml did not read, the theme was not found): the next build is
+        # told of it too, or a trusted one would take those files as unchanged.
+        self._unscanned: set[Path] = set()
 
     # --- lifetime -------------------------------------------------------------
 
@@ -150,7 +154,9 @@ class Builder:
             now = build_now(os.environ)
         elif now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
-        hint = tuple(changed) if trusted and changed is not None else None
+        hint = None
+        if trusted and changed is not None:
+            hint = (*self._unscanned, *changed)
         run = _Run(self, start, now, progress, hint, full=full)
         # A build makes millions of small objects that live until it ends; the
         # cycle collector walked them again and again (a third of a one-story
@@ -179,6 +185,10 @@ class Builder:
         finally:
             if collecting:
                 gc.enable()
+            if run.scanned:
+                self._unscanned = set()
+            elif hint is not None:
+                self._unscanned = set(hint)
             run.write_summary()
 
     @property
@@ -189,28 +199,38 @@ class Builder:
         return self._memo is not None
 
     def outside_dirs(self) -> tuple[Path, ...]:
-        """The folders outside the site that the last build read (the template and
-        asset folders of a theme kept elsewhere): a watcher should watch them too."""
+        """The folders outside the site's input folders that the last build read (the
+        template and asset folders of a theme kept elsewhere, or in a folder of the
+        site's own): a watcher should watch them too."""
         return self._scan.extra if self._scan is not None else ()
 
     def missed_changes(self) -> list[Path]:
         """The input files (absolute paths) a full scan finds changed, added or
         removed since the input scan the last build used: what a watcher trusted
-        by `build(changed, trusted=True)` did not report. Empty before any build."""
+        by `build(changed, trusted=True)` did not report (the content folder when
+        a folder in it appeared or went). Empty before any build. What it reported
+        to a build that stopped before its scan is not missed: the next build
+        is told of it."""
         last = self._scan
         if last is None:
             return []
         root = self.options.root
         scan = scan_inputs(root, _fast_key(self.options), last.extra, self._stats, self._fence)
         self._keep_stats(self._cache, scan)
+        content = root / "content"
+        pending = self._unscanned
+        folders = []
+        if scan.listing != last.listing and not any(p.is_relative_to(content) for p in pending):
+            folders.append(content)
         if scan.files == last.files:
-            return []
+            return folders
         keys = {
             k
             for k in scan.files.keys() | last.files.keys()
             if scan.files.get(k) != last.files.get(k)
         }
-        return sorted(Path(k) if Path(k).is_absolute() else root / k for k in keys)
+        changed = (Path(k) if Path(k).is_absolute() else root / k for k in keys)
+        return sorted([*(p for p in changed if p not in pending), *folders])
 
     def _keep_stats(self, cache: BuildCache | None, scan: InputScan) -> None:
         """Keep the scan's file stats for the next scan, when they changed."""
@@ -306,6 +326,7 @@ class _Run:
         # Builder._refill_cache into a cache started afresh).
         self.template_deps: dict[str, Any] = {}
         self.remembered: dict[str, Any] | None = None
+        self.scanned = False  # whether this run scanned the input files
 
     # --- the steps ----------------------------------------------------------
 
@@ -365,6 +386,7 @@ class _Run:
             )
         builder._keep_stats(cache, scan)
         builder._scan = scan
+        self.scanned = True
         return scan
 
     def unchanged(self, cache: BuildCache, inputs: bytes, fast: dict[str, Any]) -> bool:

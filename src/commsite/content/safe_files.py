@@ -123,6 +123,9 @@ class Listing:
 
     files: list[tuple[str, str]] = field(default_factory=list)
     problems: list[Diagnostic] = field(default_factory=list)
+    # Each folder walked, as its key prefix and the names in it (NUL-separated):
+    # the shape of the tree, empty folders included, for the input scan's digest.
+    folders: list[str] = field(default_factory=list)
 
 
 def list_files(fence: Fence, directory: Path, prefix: str) -> Listing:
@@ -163,6 +166,7 @@ def _walk(fence: Fence, path: str, prefix: str, chain: tuple[str, ...], out: Lis
             entries = sorted(it, key=lambda e: e.name)
     except OSError:
         return
+    out.folders.append("\0".join((prefix, *(e.name for e in entries))))
     for entry in entries:
         key = prefix + entry.name
         try:

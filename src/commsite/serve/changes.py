@@ -21,18 +21,17 @@ _TEMP_NAMES = {"4913", ".DS_Store", "Thumbs.db"}  # 4913: vim's write-permission
 
 def is_relevant(root: Path, path: str | Path, outside: Iterable[Path] = ()) -> bool:
     """True for a file under a watched folder, or under one of the `outside`
-    folders (resolved: a theme the site uses from elsewhere), that is not an
-    editor's temporary file."""
+    folders (resolved: a theme the site uses from elsewhere, or from a folder of
+    its own that is not watched), that is not an editor's temporary file."""
     resolved = Path(path).resolve()
     try:
         rel = PurePosixPath(resolved.relative_to(root.resolve()).as_posix())
     except ValueError:
-        if not any(resolved.is_relative_to(folder) for folder in outside):
-            return False
-        return not _temporary(resolved.name)
-    if not rel.parts or rel.parts[0] not in WATCHED:
+        rel = None
+    watched = rel is not None and bool(rel.parts) and rel.parts[0] in WATCHED
+    if not watched and not any(resolved.is_relative_to(folder) for folder in outside):
         return False
-    return not _temporary(rel.name)
+    return not _temporary(resolved.name)
 
 
 def _temporary(name: str) -> bool:

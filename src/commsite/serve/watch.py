@@ -26,7 +26,8 @@ class _Handler(FileSystemEventHandler):
         self._root = root
         self._debouncer = debouncer
         self._appeared = appeared
-        self.outside: tuple[Path, ...] = ()  # watched folders outside the site (resolved)
+        # watched folders outside the site's watched folders (resolved)
+        self.outside: tuple[Path, ...] = ()
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
@@ -106,10 +107,12 @@ class SiteWatcher:
                 self._inputs[name] = (identity, watch)
 
     def watch_outside(self, folders: Iterable[Path]) -> None:
-        """Watch these folders outside the site too (the template and asset folders
-        of a theme it uses from elsewhere), and no longer those it stopped using."""
+        """Watch these folders too (the template and asset folders of a theme the
+        site uses from elsewhere, or from a folder of its own that is not watched,
+        such as `theme: mytheme`), and no longer those it stopped using."""
+        watched = [self.root / name for name in WATCHED]
         wanted = {f.resolve() for f in folders}
-        wanted = {f for f in wanted if f.is_dir() and not f.is_relative_to(self.root)}
+        wanted = {f for f in wanted if f.is_dir() and not any(f.is_relative_to(w) for w in watched)}
         for folder in self._outside.keys() - wanted:
             self._observer.unschedule(self._outside.pop(folder))
         for folder in sorted(wanted - self._outside.keys()):
