@@ -49,13 +49,6 @@ def remote() -> Iterator[Remote]:
     peer.stop()
 
 
-@pytest.fixture
-def origin() -> Iterator[SiteOrigin]:
-    o = SiteOrigin()
-    yield o
-    o.stop()
-
-
 def test_clean_text_makes_any_string_storable() -> None:
     assert clean_text("a\ud800b\udfff") == "a\ufffdb\ufffd"
     assert clean_text("nul\x00 bell\x07 del\x7f c1\x85 kept:\n\t") == "nul bell del c1 kept:\n\t"

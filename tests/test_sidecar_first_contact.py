@@ -38,13 +38,6 @@ def remote() -> Iterator[Remote]:
     peer.stop()
 
 
-@pytest.fixture
-def origin() -> Iterator[SiteOrigin]:
-    o = SiteOrigin()
-    yield o
-    o.stop()
-
-
 def _deliver(server: SidecarServer, remote: Remote, user: str, activity: dict[str, Any]) -> Any:
     reply = remote.deliver(server.inbox, activity, user=user)
     assert reply.status == 202, reply.body

@@ -38,13 +38,6 @@ def remote() -> Iterator[Remote]:
     peer.stop()
 
 
-@pytest.fixture
-def origin() -> Iterator[SiteOrigin]:
-    o = SiteOrigin()
-    yield o
-    o.stop()
-
-
 def cli(*args: str) -> str:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output

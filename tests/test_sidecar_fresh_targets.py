@@ -43,13 +43,6 @@ def remote() -> Iterator[Remote]:
     peer.stop()
 
 
-@pytest.fixture
-def origin() -> Iterator[SiteOrigin]:
-    o = SiteOrigin()
-    yield o
-    o.stop()
-
-
 def publish_story(root: Path, slug: str) -> None:
     """What `commsite publish` (or a git pull of it) does to the sidecar's site."""
     (root / "content" / "stories" / f"2026-03-01-{slug}.md").write_text(

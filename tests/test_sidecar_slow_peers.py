@@ -83,13 +83,6 @@ def remote() -> Iterator[Remote]:
     peer.stop()
 
 
-@pytest.fixture
-def origin() -> Iterator[SiteOrigin]:
-    o = SiteOrigin()
-    yield o
-    o.stop()
-
-
 _counter = iter(range(1_000_000))
 
 
