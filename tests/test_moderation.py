@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from commsite.cli import main
 from commsite.config import ModerationConfig, SiteConfig
+from commsite.content.identity import identity
 from commsite.sidecar import moderation
-from commsite.sidecar.identity import identity
 from commsite.sidecar.store import Store
 from sidecar_peer import write_site
 

@@ -3,7 +3,7 @@
 A remote actor whose `name` is a lone surrogate (`"\\ud800"` in its JSON) made
 storing its profile raise UnicodeEncodeError, and the worker retried the
 activity for hours. Text from the network is now cleaned before it is stored
-(commsite.sidecar.text), and an error that a retry cannot heal is a dead
+(commsite.content.network_text), and an error that a retry cannot heal is a dead
 letter on its first occurrence: its reason is in the store, listed by
 `commsite moderate`, counted by /healthz, and it can be retried or discarded.
 """
@@ -21,9 +21,9 @@ from click.testing import CliRunner
 
 from commsite import urls
 from commsite.cli import main
+from commsite.content.network_text import clean_json, clean_text
 from commsite.sidecar.processing import Outcome
 from commsite.sidecar.store import Store
-from commsite.sidecar.text import clean_json, clean_text
 from commsite.sidecar.worker import RebuildNotifier, Worker
 from sidecar_peer import PUBLIC, Remote, SiteOrigin, get, running, serve_our_actor, write_site
 from test_sidecar_processing import NOW, clock

@@ -24,26 +24,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from commsite.content.identity import normalise_actor_url, normalise_handle
 from commsite.content.model import Member
 
 __all__ = ["MemberMatcher", "normal_handle", "normal_url"]
 
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
-def _normal_host(host: str) -> str | None:
-    host = host.strip().rstrip(".").lower()
-    name, colon, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
-    if colon:
-        if not port.isdigit():
-            return None
-        host = name if port in ("80", "443") else f"{name}:{port}"
-    return host or None
-
 
 def normal_handle(value: str | None) -> str | None:
     """'@Ada@Social.Example', 'ada@social.example.', 'acct:ada@social.example:443'
-    -> '@ada@social.example'; None when `value` is not a handle."""
+    -> '@ada@social.example' (content/identity.py, as the sidecar's blocks
+    compare them); None when `value` is not a handle."""
     if not value:
         return None
     text = value.strip()
@@ -52,27 +42,25 @@ def normal_handle(value: str | None) -> str | None:
     user, at, host = text.removeprefix("@").partition("@")
     if not at or not user or not host or "@" in host or any(c.isspace() for c in text):
         return None
-    normal = _normal_host(host)
-    return f"@{user.lower()}@{normal}" if normal else None
+    _, colon, port = host.rpartition(":") if host.count(":") == 1 else ("", "", "")
+    if (colon and not port.isdigit()) or not host.strip(".:"):
+        return None
+    return normalise_handle(text)
 
 
 def normal_url(value: str | None) -> str | None:
-    """An http(s) URL in one spelling, to compare; None when it is not one."""
+    """An http(s) URL in one spelling (content/identity.py), to compare; None when
+    it is not one."""
     if not value:
         return None
     try:
         parts = urlsplit(value.strip())
-        port = parts.port
+        parts.port  # noqa: B018  (raises ValueError for a port that is not one)
     except ValueError:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    host = parts.hostname.rstrip(".").lower()
-    if port is not None and str(port) != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{port}"
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{scheme}://{host}{parts.path.rstrip('/')}{query}"
+    return normalise_actor_url(value)
 
 
 def _url_host(url: str | None) -> str | None:

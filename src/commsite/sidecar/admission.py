@@ -49,6 +49,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from commsite.config import SiteConfig
+from commsite.content.network_text import clean_json
 from commsite.federation.fetch import FetchError, Gone
 from commsite.federation.signatures import MalformedSignature, SignatureError, verify
 from commsite.sidecar.fetchslots import NoFetchSlot
@@ -59,7 +60,6 @@ from commsite.sidecar.moderation import blocked_reason
 from commsite.sidecar.ratelimit import RateLimiter
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.store import Store
-from commsite.sidecar.text import clean_json
 
 __all__ = [
     "HANDLED_TYPES",
@@ -232,7 +232,7 @@ class Admission:
             return _refuse(400, f"the body could not be read: {exc}")
         try:
             # Strict JSON (sidecar/jsonbody.py), its strings then cleaned
-            # (sidecar/text.py): control characters never reach SQLite or an answer.
+            # (content/network_text.py): control characters never reach SQLite or an answer.
             activity = clean_json(parse_json(body))
         except NotJSON as exc:
             return _refuse(400, f"body is not JSON: {exc}")

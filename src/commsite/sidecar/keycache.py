@@ -19,11 +19,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from commsite.content.network_text import clean_text
 from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
 from commsite.federation.signatures import InvalidSignature, PublicKey
 from commsite.sidecar.fetchslots import FetchSlots, NoFetchSlot
 from commsite.sidecar.store import Store, iso
-from commsite.sidecar.text import clean_text
 
 __all__ = ["KeyCache"]
 
@@ -83,7 +83,7 @@ class KeyCache:
         with self.slots.hold(_origin(key_id)):
             log.info("fetching key %s", key_id)
             key = fetch_public_key(self.fetcher, key_id, timeout=self.timeout)
-        # Network text, cleaned before it is stored (sidecar/text.py): a lone
+        # Network text, cleaned before it is stored (content/network_text.py): a lone
         # surrogate in the PEM would make the INSERT raise; cleaned, it is a
         # key that does not parse, hence a 401.
         key = PublicKey(key_id=key.key_id, owner=clean_text(key.owner), pem=clean_text(key.pem))

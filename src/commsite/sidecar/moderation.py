@@ -15,7 +15,7 @@ Policy (commsite.yaml `moderation`):
   known to match once the actor's profile is: processing decides it first,
   fetching the profile when `handle_block_undecided`, so even an actor's
   first activity is refused. Every match compares identities
-  (sidecar/identity.py), never spellings.
+  (content/identity.py), never spellings.
 
 Every decision (approve, reject, block) is a row of `moderation_decisions`,
 with the rule of rules.md it cites and a note.
@@ -31,7 +31,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from commsite.config import SiteConfig
-from commsite.sidecar.identity import (
+from commsite.content.identity import (
     handle_domain,
     identity,
     is_url,
@@ -39,8 +39,8 @@ from commsite.sidecar.identity import (
     normalise_handle,
     normalise_host,
 )
+from commsite.content.network_text import clean_text
 from commsite.sidecar.store import Store, iso
-from commsite.sidecar.text import clean_text
 
 __all__ = [
     "Decision",

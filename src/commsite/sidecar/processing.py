@@ -9,7 +9,7 @@ idempotent, so a retry or a crash half-way repeats nothing twice.
 
 Before anything else:
 
-* every string of the activity goes through `clean_json` (sidecar/text.py), so
+* every string of the activity goes through `clean_json` (content/network_text.py), so
   no field from the network can make a row unstorable;
 * the actor's block status is decided: by its URL and domain, and by its
   handles, which a block `@user@host` needs. When such a block could name the
@@ -63,6 +63,7 @@ from typing import Any
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.interactions import sanitize_html
+from commsite.content.network_text import clean_json
 from commsite.federation.followers import Follower
 from commsite.sidecar.moderation import (
     blocked_reason,
@@ -84,7 +85,6 @@ from commsite.sidecar.notes import (
 from commsite.sidecar.profiles import Profiles, profile_from_document
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown, Targets
-from commsite.sidecar.text import clean_json
 
 __all__ = ["PUBLIC", "NotYetKnown", "Outcome", "Processor", "classify"]
 

@@ -2,7 +2,7 @@
 
 Fetched with the SSRF-safe Fetcher the first time an actor is needed, refreshed
 by Update{Person}, forgotten with Delete{actor}. Only what a reply or follower
-list shows is kept, and only after `clean_json` (sidecar/text.py): a name with
+list shows is kept, and only after `clean_json` (content/network_text.py): a name with
 a lone surrogate or a NUL is stored with U+FFFD or without it, never refused.
 
 The handle is `@preferredUsername@actor-host`. A server whose WebFinger domain
@@ -25,10 +25,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commsite.content.fields import web_address
+from commsite.content.identity import normalise_actor_url
+from commsite.content.network_text import clean_json
 from commsite.federation.fetch import Fetcher, FetchError
-from commsite.sidecar.identity import normalise_actor_url
 from commsite.sidecar.store import Store, iso
-from commsite.sidecar.text import clean_json
 
 __all__ = ["Profile", "Profiles", "profile_from_document", "webfinger_handle"]
 

@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from commsite.content.network_text import clean_text
 from commsite.database import connect, migrate, transaction
 from commsite.federation.delivery import DeliveryQueue
 from commsite.federation.followers import FollowerStore
-from commsite.sidecar.text import clean_text
 
 __all__ = ["MIGRATIONS", "Store", "iso"]
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 from commsite import urls
 from commsite.config import SiteConfig
+from commsite.content.identity import normalise_actor_url, normalise_handle
 from commsite.content.model import Site
-from commsite.sidecar.identity import normalise_actor_url, normalise_handle
 
 __all__ = ["NotYetKnown", "SiteIndex", "Targets", "index_site", "target_prefixes"]
 

@@ -44,12 +44,12 @@ from datetime import UTC, datetime, timedelta
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from commsite.content.network_text import clean_text
 from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
 from commsite.sidecar.processing import Outcome, Processor
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown
-from commsite.sidecar.text import clean_text
 
 __all__ = ["MAX_ATTEMPTS", "PATIENCE", "TRANSIENT", "RebuildNotifier", "Worker", "backoff"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from urllib.parse import urlsplit, urlunsplit
 
-from commsite.sidecar.text import clean_text
+from commsite.content.network_text import clean_text
 
 __all__ = [
     "handle_domain",
