@@ -6,6 +6,7 @@ Layout (stable names, so a re-export changes only what changed)::
     interactions/replies/events/SLUG/<sha1(id)[:12]>.md    a reply in an event's thread
     interactions/introductions/<sha1(id)[:12]>.md          an introduction
     interactions/reactions.yaml                            likes and boosts per target
+    interactions/rsvps/SLUG.yaml                           answers to an event (interaction_lists)
 
 Each .md file is YAML front matter (id, kind, target, in_reply_to, author_*
 (author_actor and author_webfinger are optional: older exports lack them),
@@ -22,18 +23,16 @@ file is left out; the rest still loads.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import nh3
 
-from commsite.content.fields import show, web_address
 from commsite.content.frontmatter import split_front_matter
-from commsite.content.model import Interactions, Introduction, Reaction, Reply
+from commsite.content.interaction_fields import address_field, text_field, when_field
+from commsite.content.interaction_lists import RSVPS_DIR, load_reactions, load_rsvps
+from commsite.content.model import Interactions, Introduction, Reply
 from commsite.content.safe_files import list_files, read_input, site_fence
 from commsite.content.textfile import decode_text
-from commsite.content.yamltext import parse_yaml
 from commsite.errors import Diagnostic
 
 __all__ = [
@@ -97,57 +96,6 @@ def sanitize_html(html: str) -> str:
     )
 
 
-def _text(meta: dict[str, object], key: str, required: bool, problems: list[str]) -> str | None:
-    value = meta.get(key)
-    if value is None or value == "":
-        if required:
-            problems.append(f"'{key}' is missing")
-        return None
-    if not isinstance(value, str):
-        problems.append(f"'{key}' must be text (got {type(value).__name__})")
-        return None
-    return value
-
-
-def _address(meta: dict[str, object], key: str, required: bool, problems: list[str]) -> str | None:
-    """An http(s) address (author_url, url, author_avatar, id, in_reply_to): each
-    becomes an href or names a thread, and a hand-edited file is untrusted."""
-    value = _text(meta, key, required, problems)
-    if value is None:
-        return None
-    url = web_address(value)
-    if url is None:
-        problems.append(
-            f"'{key}' must be a web address starting with https:// or http://"
-            f" (got {show(value)}); only http and https links are published"
-        )
-    return url
-
-
-def _when(
-    meta: dict[str, object], key: str, required: bool, problems: list[str]
-) -> datetime | None:
-    value = meta.get(key)
-    if value is None or value == "":
-        if required:
-            problems.append(f"'{key}' is missing")
-        return None
-    moment: datetime | None = None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    if moment is None:
-        problems.append(f"'{key}' is not a date and time (got {value!r}); use ISO 8601")
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
     try:
         raw = read_input(root / rel)
@@ -161,18 +109,18 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
         return None, diagnostics
     meta = front.meta
     problems: list[str] = []
-    kind = _text(meta, "kind", True, problems)
-    ap_id = _address(meta, "id", True, problems)
-    author_name = _text(meta, "author_name", True, problems)
-    author_handle = _text(meta, "author_handle", True, problems)
-    author_url = _address(meta, "author_url", True, problems)
-    author_actor = _address(meta, "author_actor", False, problems)
-    author_webfinger = _text(meta, "author_webfinger", False, problems)
-    published = _when(meta, "published", True, problems)
-    updated = _when(meta, "updated", False, problems)
-    url = _address(meta, "url", False, problems)
-    avatar = _address(meta, "author_avatar", False, problems)
-    summary = _text(meta, "summary", False, problems)
+    kind = text_field(meta, "kind", True, problems)
+    ap_id = address_field(meta, "id", True, problems)
+    author_name = text_field(meta, "author_name", True, problems)
+    author_handle = text_field(meta, "author_handle", True, problems)
+    author_url = address_field(meta, "author_url", True, problems)
+    author_actor = address_field(meta, "author_actor", False, problems)
+    author_webfinger = text_field(meta, "author_webfinger", False, problems)
+    published = when_field(meta, "published", True, problems)
+    updated = when_field(meta, "updated", False, problems)
+    url = address_field(meta, "url", False, problems)
+    avatar = address_field(meta, "author_avatar", False, problems)
+    summary = text_field(meta, "summary", False, problems)
     sensitive = meta.get("sensitive", False)
     if not isinstance(sensitive, bool):
         problems.append(f"'sensitive' must be true or false (got {sensitive!r})")
@@ -183,8 +131,8 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
         tags_value = []
     target = in_reply_to = None
     if kind == "reply":
-        target = _text(meta, "target", True, problems)
-        in_reply_to = _address(meta, "in_reply_to", True, problems)
+        target = text_field(meta, "target", True, problems)
+        in_reply_to = address_field(meta, "in_reply_to", True, problems)
         if target is not None and (
             target.split("/", 1)[0] not in TARGET_KINDS or target.count("/") != 1
         ):
@@ -240,52 +188,6 @@ def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[
     ), diagnostics
 
 
-def _load_reactions(root: Path) -> tuple[list[Reaction], list[Diagnostic]]:
-    file = root / INTERACTIONS_DIR / REACTIONS_FILE
-    rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"
-    try:
-        raw = read_input(file)
-    except OSError as exc:
-        return [], [Diagnostic(rel, None, f"cannot read the reaction counts: {exc.strerror}")]
-    text, undecodable = decode_text(rel, raw)
-    if text is None:
-        return [], [undecodable] if undecodable else []
-    doc, invalid = parse_yaml(text, rel, 1)
-    if doc is None:
-        return [], [invalid] if invalid else []
-    data: Any = doc.data
-    if data is None:
-        return [], []
-    if not isinstance(data, dict):
-        return [], [Diagnostic(rel, 1, "must map each target to its likes and boosts")]
-    reactions: list[Reaction] = []
-    problems: list[Diagnostic] = []
-    for target, counts in sorted(data.items(), key=lambda kv: str(kv[0])):
-        if (
-            not isinstance(target, str)
-            or target.split("/", 1)[0] not in TARGET_KINDS
-            or not isinstance(counts, dict)
-            or not all(isinstance(counts.get(k, 0), int) for k in ("likes", "boosts"))
-        ):
-            problems.append(
-                Diagnostic(
-                    rel,
-                    None,
-                    f"bad entry {target!r}",
-                    hint="write 'stories/SLUG: {likes: N, boosts: N}'",
-                )
-            )
-            continue
-        reactions.append(
-            Reaction(
-                target=target,
-                likes=max(0, int(counts.get("likes", 0))),
-                boosts=max(0, int(counts.get("boosts", 0))),
-            )
-        )
-    return reactions, problems
-
-
 def load_interactions(
     root: Path, admitted: Collection[str] | None = None
 ) -> tuple[Interactions, list[Diagnostic]]:
@@ -320,10 +222,25 @@ def load_interactions(
         elif isinstance(item, Introduction):
             introductions.append(item)
     if f"{INTERACTIONS_DIR}/{REACTIONS_FILE}" in admitted:
-        reactions, problems = _load_reactions(root)
+        reactions, problems = load_reactions(root, f"{INTERACTIONS_DIR}/{REACTIONS_FILE}")
         diagnostics.extend(problems)
     else:
         reactions = []
+    rsvps_dir = f"{INTERACTIONS_DIR}/{RSVPS_DIR}/"
+    rsvps, problems = load_rsvps(
+        root,
+        sorted(
+            key
+            for key in admitted
+            if key.startswith(rsvps_dir)
+            and key.endswith(".yaml")
+            and "/" not in key[len(rsvps_dir) :]
+        ),
+    )
+    diagnostics.extend(problems)
     replies.sort(key=lambda r: (r.target, r.published, r.id))
     introductions.sort(key=lambda i: (i.published, i.id))
-    return Interactions(tuple(replies), tuple(introductions), tuple(reactions)), diagnostics
+    return (
+        Interactions(tuple(replies), tuple(introductions), tuple(reactions), tuple(rsvps)),
+        diagnostics,
+    )

@@ -14,6 +14,8 @@ from commsite.config import SiteConfig
 from commsite.content.left_out import LeftOut
 
 __all__ = [
+    "RSVP_ANSWERS",
+    "RSVP_WAYS",
     "Event",
     "Interactions",
     "Introduction",
@@ -22,7 +24,9 @@ __all__ = [
     "Member",
     "Page",
     "Reaction",
+    "Reactor",
     "Reply",
+    "Rsvp",
     "Rules",
     "Site",
     "Story",
@@ -163,10 +167,51 @@ class Introduction:
 
 
 @dataclass(frozen=True, slots=True)
+class Reactor:
+    """Who liked or boosted a post (interactions/reactions.yaml, `by:`)."""
+
+    kind: str  # "like" or "boost"
+    author_name: str
+    author_handle: str  # "@user@host"
+    author_url: str
+    author_actor: str | None = None
+    author_webfinger: str | None = None
+    author_avatar: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reaction:
     target: str  # "stories/SLUG" or "events/SLUG"
     likes: int = 0
     boosts: int = 0
+    by: tuple[Reactor, ...] = ()  # older exports and hand-written files have counts only
+
+
+RSVP_ANSWERS = ("going", "maybe", "not_going")
+# How the answer came: a reply with an RSVP word, a vote in the event's poll
+# (a Note named after an option), Mobilizon's Join, or Accept/TentativeAccept/
+# Reject of the Event (Friendica, Hubzilla).
+RSVP_WAYS = ("reply", "poll", "join", "accept", "tentative", "reject")
+
+
+@dataclass(frozen=True, slots=True)
+class Rsvp:
+    """One person's answer to one event (interactions/rsvps/SLUG.yaml)."""
+
+    event: str  # the event id (slug)
+    answer: str  # one of RSVP_ANSWERS
+    author_name: str
+    author_handle: str  # "@user@host"
+    author_url: str
+    answered: datetime  # aware; when the latest answer arrived
+    source: str  # path relative to the site root
+    via: str = "reply"  # one of RSVP_WAYS
+    waiting: bool = False  # "going" beyond the event's capacity: on the waiting list
+    public: bool = False  # answered in a public reply: the page may name them
+    author_actor: str | None = None
+    author_webfinger: str | None = None
+    author_avatar: str | None = None
+    reply_url: str | None = None  # the public reply that carried the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +219,7 @@ class Interactions:
     replies: tuple[Reply, ...] = ()
     introductions: tuple[Introduction, ...] = ()
     reactions: tuple[Reaction, ...] = ()
+    rsvps: tuple[Rsvp, ...] = ()  # sorted by event, then answered, then author_handle
 
 
 @dataclass(frozen=True, slots=True)
