@@ -17,6 +17,7 @@ __all__ = [
     "CommunityConfig",
     "FederationConfig",
     "ModerationConfig",
+    "RsvpConfig",
     "SidecarConfig",
     "SiteConfig",
 ]
@@ -68,6 +69,55 @@ class SidecarConfig:
     host_aliases: tuple[str, ...] = ()
 
 
+# What a reply to an event must say to count as an answer (matched as whole
+# words, case- and accent-insensitively, by the sidecar's RSVP intake). Several
+# languages by default; commsite.yaml's `rsvp.words` replaces an answer's list.
+DEFAULT_RSVP_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "going",
+        (
+            "going", "coming", "i'm in", "count me in", "i'll be there", "attending",
+            "je viens", "j'y serai", "ich komme", "bin dabei", "voy", "ik kom", "vou",
+        ),
+    ),
+    ("maybe", ("maybe", "perhaps", "peut-être", "vielleicht", "quizás", "misschien", "talvez")),
+    (
+        "not_going",
+        (
+            "can't make it", "cannot make it", "can't come", "not going", "not coming",
+            "je ne peux pas", "kann nicht", "no puedo", "kan niet", "não posso",
+        ),
+    ),
+)  # fmt: skip
+# The options of an event's poll (an ActivityPub Question), by answer.
+DEFAULT_POLL_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("going", "Going"),
+    ("maybe", "Maybe"),
+    ("not_going", "Can't go"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RsvpConfig:
+    """commsite.yaml's `rsvp:` section: how members answer events from Mastodon.
+
+    Pairs rather than dicts, so the config stays hashable; `words_for` and
+    `option` read them."""
+
+    # (answer, words that say it in a reply); answer is "going" | "maybe" | "not_going"
+    words: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_RSVP_WORDS
+    # Publishing an event also sends a poll (a Question closing at the event's start).
+    poll: bool = True
+    # (answer, the poll option's name): a vote is a Note whose `name` is one of these
+    poll_options: tuple[tuple[str, str], ...] = DEFAULT_POLL_OPTIONS
+
+    def words_for(self, answer: str) -> tuple[str, ...]:
+        return dict(self.words).get(answer, ())
+
+    def option(self, answer: str) -> str:
+        return dict(self.poll_options)[answer]
+
+
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
@@ -83,6 +133,7 @@ class SiteConfig:
     federation: FederationConfig = field(default_factory=FederationConfig)
     moderation: ModerationConfig = field(default_factory=ModerationConfig)
     sidecar: SidecarConfig = field(default_factory=SidecarConfig)
+    rsvp: RsvpConfig = field(default_factory=RsvpConfig)
     # commsite.yaml's base_url when a build replaced base_url (commsite serve's
     # local address): the handle pages show keeps its host. None: base_url.
     live_url: str | None = None

@@ -103,6 +103,11 @@ def event_object(slug: str) -> str:
     return f"ap/events/{slug}"
 
 
+def event_poll(slug: str) -> str:
+    """The id path of an event's RSVP poll (a Question; votes are Notes replying to it)."""
+    return f"ap/polls/{slug}"
+
+
 def output_file(path: str) -> str:
     """The file written for a site path: directories get index.html."""
     if path == "" or path.endswith("/"):
