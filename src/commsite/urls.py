@@ -20,6 +20,7 @@ __all__ = [
     "event_ics",
     "event_object",
     "event_page",
+    "event_poll",
     "member_page",
     "output_file",
     "page",
