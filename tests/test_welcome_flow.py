@@ -10,8 +10,10 @@ process for `--welcome edit`.
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from click.testing import CliRunner
 
 from commsite import urls
 from commsite.cli import main
+from needs import JS_DIR, executable, node_package
 from sidecar_peer import PUBLIC, Remote, SiteOrigin, running, serve_our_actor, write_site
 
 INTERESTS = {
@@ -204,6 +207,7 @@ def test_no_shared_interest_still_greets_and_links_the_rules_and_edit_adds_a_men
         database = server.sidecar.store.path
     n = seq_of_db(database, intro)
     cli("moderate", "approve", n, str(root))  # not a terminal: nothing decided
+    assert "1 approved introduction without a welcome" in cli("moderate", "list", str(root))
     listing = cli("moderate", "welcome", str(root))
     assert f"#{n} introduction from {remote.handle('eve')}" in listing
     assert "1 introduction without a welcome" in listing
@@ -260,7 +264,9 @@ def test_skip_records_and_a_handle_that_cannot_be_found_sends_nothing(
         )
         database = server.sidecar.store.path
     a, b = seq_of_db(database, first), seq_of_db(database, second)
-    out = cli("moderate", "approve", a, "--welcome", "skip", str(root))
+    # Asked (as in a terminal), the organiser answers "k": skip.
+    out = cli("moderate", "approve", a, "--welcome", "ask", str(root), input="k\n")
+    assert "Send it? [s]end, [e]dit, s[k]ip, [l]ater" in out
     assert f"welcome skipped for #{a}" in out
     cli("moderate", "approve", b, str(root))
     unknown = f"@nobody@{remote.host}"
@@ -280,3 +286,71 @@ def test_skip_records_and_a_handle_that_cannot_be_found_sends_nothing(
     creates = remote.wait_for("Create", 1)
     assert [c["inbox"] for c in creates] == ["/users/dan/inbox"]
     assert creates[0]["object"]["content"].startswith('<p><span class="h-card"')
+
+
+@dataclass
+class RoutedRemote(Remote):
+    """A remote whose listed users have their inbox elsewhere (at the Fedify verifier)."""
+
+    inboxes: dict[str, str] = field(default_factory=dict)
+
+    def actor_document(self, user: str) -> dict[str, Any]:
+        doc = super().actor_document(user)
+        if user in self.inboxes:
+            doc["inbox"] = self.inboxes[user]
+            doc.pop("endpoints", None)
+        return doc
+
+
+@pytest.fixture
+def fedify_verifier() -> Iterator[str]:
+    """Base URL of tests/js/sig-verify-server.mjs: Fedify's verifyRequest() on every request."""
+    node_package("@fedify/fedify")
+    proc = subprocess.Popen(
+        [executable("node"), str(JS_DIR / "sig-verify-server.mjs")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("LISTENING "):
+            proc.kill()
+            pytest.fail(f"sig-verify-server.mjs did not start: {line!r} {proc.stderr.read()}")
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_fedify_verifies_the_welcome_a_member_receives(
+    tmp_path: Path, origin: SiteOrigin, fedify_verifier: str
+) -> None:
+    """A second independent implementation: Fedify fetches our key and verifies the Create."""
+    fedify_inbox = fedify_verifier + "/users/ada/inbox"
+    peer = RoutedRemote(users=("dan", "ada"), inboxes={"ada": fedify_inbox}).start()
+    try:
+        root = tmp_path / "site"
+        write_site(root, origin.base_url)
+        (root / "content" / "members" / "ada.md").write_text(
+            f"---\nname: Ada\nhandle: '{peer.handle('ada')}'\ninterests: [electronics]\n---\nHi\n",
+            encoding="utf-8",
+        )
+        serve_our_actor(origin, root)
+        with running(root) as server:
+            intro = introduce(
+                server, peer, origin, "dan", 1, "<p>Hi! #electronics</p>", ["electronics"]
+            )
+            database = server.sidecar.store.path
+        n = seq_of_db(database, intro)
+        out = cli("moderate", "approve", n, "--welcome", "send", str(root))
+        assert f"delivered to {fedify_inbox}" in out, out
+        assert [c["inbox"] for c in peer.wait_for("Create", 1)] == ["/users/dan/inbox"]
+        with db_of(database) as conn:
+            row = conn.execute(
+                "SELECT state, http_status FROM delivery_rows WHERE inbox = ?", (fedify_inbox,)
+            ).fetchone()
+        assert tuple(row) == ("delivered", 200)  # 401 when Fedify's verification fails
+    finally:
+        peer.stop()
