@@ -206,7 +206,10 @@ def test_no_shared_interest_still_greets_and_links_the_rules_and_edit_adds_a_men
         )
         database = server.sidecar.store.path
     n = seq_of_db(database, intro)
-    cli("moderate", "approve", n, str(root))  # not a terminal: nothing decided
+    out = cli("moderate", "approve", n, str(root))  # a script: nothing decided, a hint
+    assert f"has no welcome yet: propose one with `commsite moderate welcome {n}`" in out
+    preview = cli("moderate", "welcome", n, str(root))  # shown, not sent
+    assert "Welcome reply proposed" in preview and "not sent" in preview
     assert "1 approved introduction without a welcome" in cli("moderate", "list", str(root))
     listing = cli("moderate", "welcome", str(root))
     assert f"#{n} introduction from {remote.handle('eve')}" in listing

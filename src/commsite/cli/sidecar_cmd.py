@@ -345,7 +345,9 @@ def _decide(
         for seq in done:
             intro = welcome_send.find_introduction(store, str(seq))
             if intro is not None and welcome_send.welcome_of(store, intro.ap_id) is None:
-                welcome_cmd.offer_welcome(site, store, intro, welcome, welcome_text, _now)
+                welcome_cmd.offer_welcome(
+                    site, store, intro, welcome, welcome_text, _now, approving=True
+                )
 
 
 @moderate.command(cls=_SubjectCommand)

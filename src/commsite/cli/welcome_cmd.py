@@ -63,8 +63,8 @@ def _show(p: Proposal) -> None:
         )
 
 
-def _edit_template(p: Proposal) -> str:
-    lines = [p.text.rstrip("\n"), "", EDIT_HELP.rstrip("\n")]
+def _edit_template(p: Proposal, text: str) -> str:
+    lines = [text.rstrip("\n"), "", EDIT_HELP.rstrip("\n")]
     if p.members:
         lines.append("# Proposed because they share interests:")
         lines += [f"#   {m.handle} ({m.name}): {', '.join(m.shared)}" for m in p.members]
@@ -88,8 +88,22 @@ def offer_welcome(
     choice: str | None,
     text: str | None,
     now: Callable[[], datetime],
+    *,
+    approving: bool = False,
 ) -> None:
-    """Propose the welcome for `intro`, then do what the organiser chooses."""
+    """Propose the welcome for `intro`, then do what the organiser chooses:
+    `choice` (send, edit, skip, ask), else ask in a terminal. `text` replaces
+    the proposed text (`edit` starts from it).
+
+    A script approving (`approving`, no choice, no terminal) is not slowed
+    down by a proposal it cannot answer: a line says how to decide later."""
+    interactive = sys.stdin.isatty()
+    if approving and choice is None and text is None and not interactive:
+        click.echo(
+            f"  introduction #{intro.seq} has no welcome yet: propose one with"
+            f" `commsite moderate welcome {intro.seq}` (--welcome send|edit|skip)"
+        )
+        return
     config = load_config_or_fail(site)
     loaded, _diagnostics = load_site(site, now=now())
     if loaded is None:
@@ -98,10 +112,8 @@ def offer_welcome(
         )
     p = proposal(store, config, loaded.members, intro)
     _show(p)
-    if text is not None:
-        choice = "send" if choice in (None, "ask", "send", "edit") else choice
-    elif choice is None:
-        choice = "ask" if sys.stdin.isatty() else None
+    if choice is None:
+        choice = "send" if text is not None else ("ask" if interactive else None)
     if choice == "ask":
         choice = _ask()
     if choice is None or choice == "later":
@@ -114,8 +126,8 @@ def offer_welcome(
         click.echo(f"  welcome skipped for #{intro.seq}")
         return
     body = text if text is not None else p.text
-    if choice == "edit" and text is None:
-        edited = click.edit(_edit_template(p), extension=".txt", require_save=True)
+    if choice == "edit":
+        edited = click.edit(_edit_template(p, body), extension=".txt", require_save=True)
         body = strip_comments(edited or "")
         if not body:
             click.echo(f"  the welcome was left empty: nothing sent for #{intro.seq}")
