@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from commsite.federation.fetch import BlockedAddress, Fetcher
+from commsite.sidecar.handles import HandleNotFound, Resolver
 from commsite.sidecar.store import Store
 from commsite.sidecar.welcome import (
     PUBLIC,
@@ -20,7 +21,6 @@ from commsite.sidecar.welcome import (
     strip_comments,
     welcome_activity,
 )
-from commsite.sidecar.welcome_send import Resolver, WelcomeError
 
 ADA = Proposed("ada", "Ada Okafor", "@ada@eastfield.example", ("electronics", "soldering"))
 DEV = Proposed("dev", "Dev Patel", "@dev@eastfield.example", ("radios",))
@@ -124,6 +124,6 @@ def test_a_member_handle_on_a_private_address_is_not_fetched(tmp_path: Path) -> 
     resolver = Resolver(store, Fetcher(allow_private=False, timeout=2), lambda: datetime.now(UTC))
     with pytest.raises(BlockedAddress, match="does not connect there"):
         resolver.handle("@admin@127.0.0.1:9")
-    with pytest.raises(WelcomeError, match="not a handle"):
+    with pytest.raises(HandleNotFound, match="not a handle"):
         resolver.handle("not a handle")
     store.close()

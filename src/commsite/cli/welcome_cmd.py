@@ -18,17 +18,16 @@ import click
 
 from commsite.content.loader import load_site
 from commsite.errors import CommsiteError
+from commsite.sidecar.handles import Resolver, open_fetcher
 from commsite.sidecar.server import load_config_or_fail
 from commsite.sidecar.store import Store
 from commsite.sidecar.welcome import strip_comments
 from commsite.sidecar.welcome_send import (
     IntroductionRow,
     Proposal,
-    Resolver,
     deliver,
     find_introduction,
     introductions_awaiting_welcome,
-    open_fetcher,
     proposal,
     send,
     skip,

@@ -9,17 +9,12 @@ in the delivery queue, in one transaction; the caller then delivers what is
 due (and the sidecar's worker retries what failed). Skipping records the
 decision only; a skipped introduction can still be welcomed later.
 
-Every actor is fetched with the sidecar's Fetcher (no private addresses unless
-`federation.allow_private_addresses`, size limits, timeouts, signed GETs). A
-member's handle becomes an actor through, in order: a profile the sidecar
-already cached (they wrote to us), a follower with that handle, or a
-WebFinger lookup at the handle's host (https; http only for a loopback or
-private host when private addresses are allowed, for test networks).
+Whom a handle names is handles.py's job (the profile cache, the followers,
+WebFinger; the sidecar's Fetcher and its private-address rules).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import sqlite3
 from collections import Counter
@@ -27,21 +22,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote, urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.introductions_match import Candidate, propose
 from commsite.content.member_match import MemberMatcher, normal_handle
 from commsite.content.model import Member
-from commsite.content.network_text import clean_text
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.federation.delivery import DeliveryOutcome, run_deliveries, signer
-from commsite.federation.fetch import Fetcher, FetchError, user_agent
+from commsite.federation.fetch import Fetcher, FetchError
 from commsite.federation.keys import key_id, load_private_key
+from commsite.sidecar.handles import HandleNotFound, Resolver
 from commsite.sidecar.moderation import log_decision
-from commsite.sidecar.profiles import Profile, Profiles
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.welcome import (
     TEXT_LIMIT,
@@ -58,12 +51,10 @@ from commsite.sidecar.welcome import (
 
 __all__ = [
     "IntroductionRow",
-    "Resolver",
     "WelcomeError",
     "deliver",
     "find_introduction",
     "introductions_awaiting_welcome",
-    "open_fetcher",
     "proposal",
     "proposed_counts",
     "send",
@@ -197,78 +188,6 @@ def proposal(
     return Proposal(intro, proposed, text)
 
 
-# --- whom a welcome mentions -------------------------------------------------
-
-
-def open_fetcher(root: Path, config: SiteConfig, clock: Callable[[], datetime]) -> Fetcher:
-    """A Fetcher as the sidecar makes one (its private-address rules, its signed GETs)."""
-    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
-    private_key = load_private_key(root, data_dir=data_dir)
-    return Fetcher(
-        allow_private=config.federation.allow_private_addresses,
-        timeout=10.0,
-        signer=(key_id(config), private_key),
-        user_agent=user_agent(config.base_url),
-        clock=clock,
-    )
-
-
-def _private_host(host: str) -> bool:
-    if host in ("localhost",) or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return not address.is_global
-
-
-class Resolver:
-    """Handles -> actors (their profile: inbox, profile page)."""
-
-    def __init__(self, store: Store, fetcher: Fetcher, clock: Callable[[], datetime]) -> None:
-        self.store = store
-        self.fetcher = fetcher
-        self.profiles = Profiles(store, fetcher, clock)
-
-    def actor(self, actor_id: str) -> Profile:
-        return self.profiles.get(actor_id)
-
-    def handle(self, handle: str) -> Profile:
-        """The profile of the actor `handle` names; FetchError/WelcomeError when not found."""
-        wanted = normal_handle(handle)
-        if wanted is None:
-            raise WelcomeError(f"{handle!r} is not a handle (@user@host)")
-        for row in self.store.conn.execute("SELECT id, handle, webfinger FROM inbox_actors"):
-            if wanted in {normal_handle(h) for h in row[1:] if h}:
-                return self.profiles.get(str(row[0]))
-        for follower in self.store.followers.all():
-            if follower.handle and normal_handle(follower.handle) == wanted:
-                return self.profiles.get(follower.actor)
-        return self.profiles.get(self._webfinger(wanted))
-
-    def _webfinger(self, handle: str) -> str:
-        user, _, host = handle.removeprefix("@").partition("@")
-        hostname = urlsplit("//" + host).hostname or ""
-        scheme = "http" if self.fetcher.allow_private and _private_host(hostname) else "https"
-        url = f"{scheme}://{host}/.well-known/webfinger?resource=" + quote(
-            f"acct:{user}@{host}", safe="@:"
-        )
-        jrd = self.fetcher.get_json(url, jrd=True)
-        links = jrd.get("links")
-        for link in links if isinstance(links, list) else []:
-            if (
-                isinstance(link, dict)
-                and link.get("rel") == "self"
-                and str(link.get("type", "")).split(";")[0].strip()
-                in ("application/activity+json", "application/ld+json")
-                and isinstance(link.get("href"), str)
-                and link["href"].startswith(("https://", "http://"))
-            ):
-                return clean_text(link["href"])
-        raise WelcomeError(f"WebFinger at {host} names no ActivityPub actor for {handle}")
-
-
 # --- deciding ----------------------------------------------------------------
 
 
@@ -294,7 +213,7 @@ def _targets(
             profile = (
                 newcomer if normal_handle(handle) in newcomer_handles else resolver.handle(handle)
             )
-        except (FetchError, WelcomeError) as exc:
+        except (FetchError, HandleNotFound) as exc:
             problems.append(f"{handle}: {exc}")
             continue
         targets.append(
