@@ -17,6 +17,7 @@ from commsite.sidecar.welcome import (
     handles_in,
     note_html,
     plain_name,
+    plain_text,
     proposal_text,
     strip_comments,
     welcome_activity,
@@ -59,6 +60,9 @@ def test_proposal_without_matches_greets_and_links_the_rules_only() -> None:
 
 def test_names_are_plain_one_line_and_short() -> None:
     assert plain_name("  Zoë\n<script>x</script> &amp; co ") == "Zoë x & co"
+    # Entities cannot smuggle terminal escapes or bidi overrides in.
+    assert plain_name("Eve&#27;]0;pwned&#7;&#x202E;kcah") == "Eve]0;pwnedkcah"
+    assert plain_text("<p>a&#27;[31mred&#8238;</p><p>b</p>") == "a[31mred b"
     assert len(plain_name("a" * 500)) == 80
 
 

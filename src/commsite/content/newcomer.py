@@ -26,12 +26,14 @@ from datetime import date
 from commsite.content import scaffold
 from commsite.content.introductions_match import INTRODUCTION_TAGS
 from commsite.content.member_match import normal_handle
+from commsite.content.network_text import clean_text
 from commsite.slugs import tag_key
 
 __all__ = ["NewcomerIntroduction", "bio_stub", "interests_from", "member_file"]
 
 BIO_LIMIT = 1500  # characters of the stub: a profile, not an archive of the post
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Markdown's inline markup, raw HTML and entities; escaped with a backslash.
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~])")
 # What opens a block at the start of a line: a heading, quote, list, rule, table.
@@ -63,7 +65,7 @@ def interests_from(tags: Iterable[str]) -> tuple[str, ...]:
 
 def _plain_paragraphs(content_html: str) -> list[str]:
     text = re.sub(r"(?i)</p\s*>|<br\s*/?>", "\n", content_html)
-    text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    text = _BIDI.sub("", clean_text(html.unescape(re.sub(r"<[^>]*>", "", text))))
     return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 
 

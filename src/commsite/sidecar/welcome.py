@@ -31,6 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from commsite.content.member_match import normal_handle
+from commsite.content.network_text import clean_text
 
 __all__ = [
     "PUBLIC",
@@ -75,16 +76,27 @@ class MentionTarget:
     url: str
 
 
+# Bidirectional overrides and isolates: they could make a name or a terminal
+# line read in another order than it is written.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _unescaped(text: str) -> str:
+    """HTML entities decoded, then cleaned again: '&#27;' must not become an ESC
+    on the organiser's terminal, nor '&#8238;' reverse it."""
+    return _BIDI.sub("", clean_text(html.unescape(text)))
+
+
 def plain_name(name: str) -> str:
     """An actor's display name as plain text: no markup, one line, at most NAME_LIMIT."""
-    text = html.unescape(re.sub(r"<[^>]*>", "", name))
+    text = _unescaped(re.sub(r"<[^>]*>", "", name))
     text = " ".join(text.split())
     return text if len(text) <= NAME_LIMIT else text[: NAME_LIMIT - 1] + "…"
 
 
 def plain_text(content_html: str) -> str:
     """An introduction's (sanitised) HTML as plain text, one line."""
-    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", content_html)).split())
+    return " ".join(_unescaped(re.sub(r"<[^>]*>", " ", content_html)).split())
 
 
 def _and(items: Sequence[str]) -> str:
