@@ -210,10 +210,10 @@ def test_no_shared_interest_still_greets_and_links_the_rules_and_edit_adds_a_men
     assert f"has no welcome yet: propose one with `commsite moderate welcome {n}`" in out
     preview = cli("moderate", "welcome", n, str(root))  # shown, not sent
     assert "Welcome reply proposed" in preview and "not sent" in preview
-    assert "1 approved introduction without a welcome" in cli("moderate", "list", str(root))
+    assert "1 recent introduction without a welcome" in cli("moderate", "list", str(root))
     listing = cli("moderate", "welcome", str(root))
     assert f"#{n} introduction from {remote.handle('eve')}" in listing
-    assert "1 introduction without a welcome" in listing
+    assert "1 introduction of the last 30 days without a welcome" in listing
 
     # The organiser edits it in a real editor process: adds Bob, and a line of markup.
     editor = tmp_path / "editor.py"
@@ -250,7 +250,9 @@ def test_no_shared_interest_still_greets_and_links_the_rules_and_edit_adds_a_men
         assert [tuple(r) for r in conn.execute("SELECT member, shared FROM welcome_mentions")] == [
             ("bob", "[]")
         ]
-    assert "0 introductions without a welcome" in cli("moderate", "welcome", str(root))
+    assert "0 introductions of the last 30 days without a welcome" in cli(
+        "moderate", "welcome", str(root)
+    )
 
 
 def test_skip_records_and_a_handle_that_cannot_be_found_sends_nothing(

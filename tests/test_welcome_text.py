@@ -22,6 +22,7 @@ from commsite.sidecar.welcome import (
     strip_comments,
     welcome_activity,
 )
+from commsite.sidecar.welcome_send import find_introduction, introductions_awaiting_welcome, skip
 
 ADA = Proposed("ada", "Ada Okafor", "@ada@eastfield.example", ("electronics", "soldering"))
 DEV = Proposed("dev", "Dev Patel", "@dev@eastfield.example", ("radios",))
@@ -130,4 +131,21 @@ def test_a_member_handle_on_a_private_address_is_not_fetched(tmp_path: Path) -> 
         resolver.handle("@admin@127.0.0.1:9")
     with pytest.raises(HandleNotFound, match="not a handle"):
         resolver.handle("not a handle")
+    store.close()
+
+
+def test_only_recent_unwelcomed_introductions_are_listed(tmp_path: Path) -> None:
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    store = Store(tmp_path / "db.sqlite3")
+    with store.transaction() as conn:
+        for n, received in ((1, "2026-10-01T00:00:00+00:00"), (2, "2026-12-01T00:00:00+00:00")):
+            conn.execute(
+                "INSERT INTO inbox_items (ap_id, kind, actor, content_html, published, status,"
+                " received_at) VALUES (?, 'introduction', ?, '<p>hi</p>', ?, 'approved', ?)",
+                (f"https://s.example/n/{n}", f"https://s.example/u/{n}", received, received),
+            )
+    assert [i.seq for i in introductions_awaiting_welcome(store, now)] == [2]
+    skip(store, introductions_awaiting_welcome(store, now)[0], now)
+    assert introductions_awaiting_welcome(store, now) == []
+    assert find_introduction(store, "1") is not None  # older ones can still be welcomed
     store.close()

@@ -306,10 +306,10 @@ def list_pending(site: Path) -> None:
             " see `commsite moderate dead-letters`"
         )
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
-    unwelcomed = len(welcome_send.introductions_awaiting_welcome(store))
+    unwelcomed = len(welcome_send.introductions_awaiting_welcome(store, _now()))
     if unwelcomed:
         click.echo(
-            f"{unwelcomed} approved introduction{'s' if unwelcomed != 1 else ''}"
+            f"{unwelcomed} recent introduction{'s' if unwelcomed != 1 else ''}"
             " without a welcome; see `commsite moderate welcome`"
         )
 
@@ -397,8 +397,8 @@ def welcome_reply(
 ) -> None:
     """Welcome a newcomer: propose, then send, edit or skip the reply to introduction SUBJECT.
 
-    Without SUBJECT, list the approved introductions no welcome was sent or
-    skipped for. SUBJECT is the introduction's number (as `list` showed it)
+    Without SUBJECT, list the approved introductions of the last 30 days no
+    welcome was sent or skipped for. SUBJECT is the introduction's number (as `list` showed it)
     or its ActivityPub id.
 
     \b
@@ -430,7 +430,7 @@ def welcome_reply(
     if subject is None:
         if welcome is not None or welcome_text is not None:
             raise click.UsageError("--welcome and --welcome-text need an introduction's number")
-        welcome_cmd.list_awaiting(store)
+        welcome_cmd.list_awaiting(store, _now())
         return
     welcome_cmd.welcome_subject(site, store, subject, welcome, welcome_text, _now)
 

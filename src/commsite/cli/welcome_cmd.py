@@ -188,12 +188,12 @@ def welcome_subject(
     offer_welcome(site, store, intro, choice, text, now)
 
 
-def list_awaiting(store: Store) -> None:
-    waiting = introductions_awaiting_welcome(store)
+def list_awaiting(store: Store, now: datetime) -> None:
+    waiting = introductions_awaiting_welcome(store, now)
     for intro in waiting:
         click.echo(f"#{intro.seq} introduction from {intro.handle} ({intro.name})")
     n = len(waiting)
     click.echo(
-        f"{n} introduction{'s' if n != 1 else ''} without a welcome"
+        f"{n} introduction{'s' if n != 1 else ''} of the last 30 days without a welcome"
         + (f"; propose one: commsite moderate welcome {waiting[0].seq}" if waiting else "")
     )

@@ -116,13 +116,13 @@ def proposal_text(
     """The welcome the organiser is shown, plain text (one paragraph a blank line)."""
     name = plain_name(newcomer_name) or newcomer_handle
     where = f" to {plain_name(community)}" if plain_name(community) else ""
-    paragraphs = [f"{newcomer_handle} Welcome{where}, {name}! We're glad you're here."]
+    greeting = f"Welcome{where}, {name}! We're glad you're here."
+    paragraphs = [f"{newcomer_handle} {greeting}" if newcomer_handle else greeting]
     if members:
         people = [f"{m.handle} ({_and(list(m.shared))})" for m in members]
-        who = "someone" if len(members) == 1 else "some people"
+        who = "someone here who shares" if len(members) == 1 else "some people here who share"
         paragraphs.append(
-            f"You might like to meet {who} here who share your interests: {_and(people)}."
-            " Say hello!"
+            f"You might like to meet {who} your interests: {_and(people)}. Say hello!"
         )
     paragraphs.append(f"Our rules, so everyone feels at home: {rules_url}")
     return "\n\n".join(paragraphs) + "\n"

@@ -20,7 +20,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from commsite import urls
@@ -135,11 +135,19 @@ def welcome_of(store: Store, introduction: str) -> tuple[str, str] | None:
     return None if row is None else (str(row[0]), str(row[1]))
 
 
-def introductions_awaiting_welcome(store: Store) -> list[IntroductionRow]:
-    """Approved introductions no welcome was sent or skipped for, oldest first."""
+# Introductions older than this are not listed as waiting for a welcome: a
+# greeting months late helps nobody, and a store from before welcomes existed
+# would otherwise list every introduction it ever approved.
+RECENT = timedelta(days=30)
+
+
+def introductions_awaiting_welcome(store: Store, now: datetime) -> list[IntroductionRow]:
+    """Approved introductions of the last RECENT no welcome was sent or skipped for,
+    oldest first. (`commsite moderate welcome N` still takes an older one.)"""
     rows = store.conn.execute(
-        _INTRO_SELECT + " AND i.status = 'approved' AND NOT EXISTS"
-        " (SELECT 1 FROM welcome_replies w WHERE w.introduction = i.ap_id) ORDER BY i.seq"
+        _INTRO_SELECT + " AND i.status = 'approved' AND i.received_at >= ? AND NOT EXISTS"
+        " (SELECT 1 FROM welcome_replies w WHERE w.introduction = i.ap_id) ORDER BY i.seq",
+        (iso(now - RECENT),),
     ).fetchall()
     return [_row(r) for r in rows]
 
