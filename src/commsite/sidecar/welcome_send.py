@@ -273,6 +273,9 @@ def send(
     shared = {p.member_id: p.shared for p in proposed}
     myself = _newcomer_member(members, intro)
     with store.transaction() as conn:
+        # Checked again where it counts: another `moderate` may have sent it meanwhile.
+        if (decided := welcome_of(store, intro.ap_id)) and decided[0] == "sent":
+            raise WelcomeError(f"introduction #{intro.seq} was welcomed already, at {decided[1]}")
         conn.execute(
             "INSERT INTO welcome_replies"
             " (introduction, newcomer, status, note_id, activity_id, content_html, decided_at)"
