@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from commsite.content.introductions_match import (
+    WORD_LIMIT,
     Candidate,
     Match,
     fold_word,
@@ -151,4 +152,11 @@ def test_ties_without_counts_differ_by_newcomer_and_are_deterministic() -> None:
 
 def test_a_member_listed_twice_counts_once() -> None:
     found = propose(newcomer="n", hashtags=["sewing"], text="", members=[BEA, BEA])
+    assert found == (Match("bea", ("sewing",)),)
+
+
+def test_a_huge_introduction_is_read_only_so_far() -> None:
+    """A hostile megabyte of text costs no more than WORD_LIMIT words of phrases."""
+    filler = "blah " * (WORD_LIMIT + 10)
+    found = propose(newcomer="n", hashtags=[], text="sewing " + filler + "welding", members=MEMBERS)
     assert found == (Match("bea", ("sewing",)),)

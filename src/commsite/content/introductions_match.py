@@ -28,6 +28,7 @@ time for one. Members in `exclude` (the newcomer themselves) are never proposed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -41,13 +42,18 @@ __all__ = [
     "fold_word",
     "interest_words",
     "introduction_words",
+    "phrases",
     "propose",
+    "shared_interests",
 ]
 
 # Hashtags that say "this is an introduction", not what the newcomer is into.
 INTRODUCTION_TAGS = frozenset({"introduction", "introductions", "intro", "newhere"})
 
 DEFAULT_LIMIT = 3
+# Words of an introduction read: a post is a few hundred; a hostile one of a
+# megabyte must not cost a megabyte of phrases.
+WORD_LIMIT = 5000
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits; "_" and "-" split words
 
@@ -92,6 +98,7 @@ def fold_word(word: str) -> str:
     return _singular(_ascii_fold(word))
 
 
+@functools.lru_cache(maxsize=16384)  # members' interests recur for every newcomer
 def interest_words(interest: str) -> tuple[str, ...]:
     """'Bike Repairs' -> ('bike', 'repair')."""
     return tuple(fold_word(w) for w in _WORD.findall(_ascii_fold(interest)))
@@ -107,24 +114,26 @@ def _tag_key(tag: str) -> str:
     return "".join(interest_words(tag))
 
 
-def _contains(words: Sequence[str], phrase: Sequence[str]) -> bool:
-    n = len(phrase)
-    return n > 0 and any(
-        tuple(words[i : i + n]) == tuple(phrase) for i in range(len(words) - n + 1)
+def phrases(words: Sequence[str], longest: int = 6) -> frozenset[tuple[str, ...]]:
+    """Every run of 1 to `longest` consecutive words: an interest is found in the
+    text when its words are one of them (one set lookup per interest). A longer
+    interest is still found as a joined hashtag."""
+    return frozenset(
+        tuple(words[i : i + n]) for n in range(1, longest + 1) for i in range(len(words) - n + 1)
     )
 
 
 def shared_interests(
-    interests: Iterable[str], tag_keys: frozenset[str], words: Sequence[str]
+    interests: Iterable[str], tag_keys: frozenset[str], text_phrases: frozenset[tuple[str, ...]]
 ) -> tuple[str, ...]:
-    """The interests (as written, each once) found among the tags or the words."""
+    """The interests (as written, each once) found among the tags or the text's phrases."""
     found: dict[str, str] = {}
     for interest in interests:
         phrase = interest_words(interest)
         key = "".join(phrase)
         if not key or key in found:
             continue
-        if key in tag_keys or _contains(words, phrase):
+        if key in tag_keys or phrase in text_phrases:
             found[key] = interest
     return tuple(found.values())
 
@@ -157,14 +166,14 @@ def propose(
     tag_keys = frozenset(
         key for key in (_tag_key(t) for t in hashtags) if key and key not in INTRODUCTION_TAGS
     )
-    words = introduction_words(text)
+    text_phrases = phrases(introduction_words(text)[:WORD_LIMIT])
     ranked: list[tuple[int, int, str, Match]] = []
     seen: set[str] = set()
     for member in members:
         if member.id in excluded or member.id in seen:
             continue
         seen.add(member.id)
-        shared = shared_interests(member.interests, tag_keys, words)
+        shared = shared_interests(member.interests, tag_keys, text_phrases)
         if shared:
             ranked.append(
                 (
