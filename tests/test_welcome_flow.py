@@ -359,3 +359,32 @@ def test_fedify_verifies_the_welcome_a_member_receives(
         assert tuple(row) == ("delivered", 200)  # 401 when Fedify's verification fails
     finally:
         peer.stop()
+
+
+def test_an_inbox_that_does_not_answer_is_left_to_the_sidecar_to_retry(
+    tmp_path: Path, origin: SiteOrigin
+) -> None:
+    dead_inbox = "http://127.0.0.1:9/users/ada/inbox"  # the discard port: nothing listens
+    peer = RoutedRemote(users=("dan", "ada"), inboxes={"ada": dead_inbox}).start()
+    try:
+        root = tmp_path / "site"
+        write_site(root, origin.base_url)
+        (root / "content" / "members" / "ada.md").write_text(
+            f"---\nname: Ada\nhandle: '{peer.handle('ada')}'\ninterests: [radios]\n---\nHi\n",
+            encoding="utf-8",
+        )
+        serve_our_actor(origin, root)
+        with running(root) as server:
+            intro = introduce(server, peer, origin, "dan", 1, "<p>I fix radios</p>", [])
+            database = server.sidecar.store.path
+        n = seq_of_db(database, intro)
+        out = cli("moderate", "approve", n, "--welcome", "send", str(root))
+        assert f"{dead_inbox}: " in out and "the sidecar retries it" in out, out
+        assert [c["inbox"] for c in peer.wait_for("Create", 1)] == ["/users/dan/inbox"]
+        with db_of(database) as conn:
+            state = conn.execute(
+                "SELECT state FROM delivery_rows WHERE inbox = ?", (dead_inbox,)
+            ).fetchone()[0]
+        assert state == "pending"  # due again later, for the running sidecar's worker
+    finally:
+        peer.stop()
