@@ -24,6 +24,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,6 +166,9 @@ class Remote:
             request.send_header("Content-Length", "0")
             request.end_headers()
             return
+        if request.path.startswith("/.well-known/webfinger?"):
+            self._webfinger(request)
+            return
         parts = request.path.split("#", 1)[0].strip("/").split("/")
         if len(parts) == 2 and parts[0] == "users" and parts[1] in self.users:
             if parts[1] in self.gone:
@@ -173,6 +177,26 @@ class Remote:
             body = json.dumps(self.actor_document(parts[1])).encode()
             _answer(request, 200, body, "application/activity+json")
             return
+        _answer(request, 404, b"", "text/plain")
+
+    def _webfinger(self, request: BaseHTTPRequestHandler) -> None:
+        """WebFinger for its users: acct:USER@HOST, USER compared case-insensitively."""
+        query = urllib.parse.parse_qs(urlsplit(request.path).query)
+        resource = (query.get("resource") or [""])[0].lower()
+        for user in self.users:
+            if resource == f"acct:{user}@{self.host}".lower() and user not in self.gone:
+                jrd = {
+                    "subject": f"acct:{user}@{self.host}",
+                    "links": [
+                        {
+                            "rel": "self",
+                            "type": "application/activity+json",
+                            "href": self.actor(user),
+                        }
+                    ],
+                }
+                _answer(request, 200, json.dumps(jrd).encode(), "application/jrd+json")
+                return
         _answer(request, 404, b"", "text/plain")
 
     def _post(self, request: BaseHTTPRequestHandler) -> None:

@@ -6,6 +6,7 @@ the clock, the starter package data and the site folder, writes, and prints.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
@@ -329,6 +330,9 @@ events, the date:
   content/stories/YYYY-MM-DD-SLUG.md
   content/members/SLUG.md          (the member's id)
   content/events/YYYY-MM-DD-SLUG.md
+With --from-introduction N (its number in `commsite moderate`, its id, or
+its exported file), a member's name, handle, interests (the hashtags) and a
+bio stub come from the introduction, and TITLE may be left out.
 The date is today in the site's time zone unless you pass --date. Required
 keys are set; the optional ones are there as comments to uncomment. An
 existing file is never overwritten. The new file's path is printed.
@@ -338,6 +342,8 @@ Examples:
   commsite new story "Spring repair day: the results"
   commsite new story "Tea & soldering" --author ada-okafor --tag recap --event tea-and-soldering
   commsite new member "Zoë Ångström" --handle @zoe@mastodon.example
+  commsite new member --from-introduction 12     the newcomer of introduction #12
+  commsite new member --from-introduction interactions/introductions/3f2a9c1b0d4e.md
   commsite new event "Bike clinic" --date 2027-06-19 --time 09:30 --end 13:00
   commsite new story "Plans" example_site --draft
 """
@@ -345,7 +351,7 @@ Examples:
 
 @click.command(help=NEW_HELP, short_help="Create a new story, member or event file.")
 @click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
-@click.argument("title")
+@click.argument("title", required=False, metavar="TITLE")
 @site_argument()
 @click.option(
     "--date",
@@ -367,6 +373,13 @@ Examples:
 @click.option("--draft", is_flag=True, help="story: mark it draft (left out of builds).")
 @click.option("--handle", metavar="@USER@HOST", help="member: their fediverse handle.")
 @click.option(
+    "--from-introduction",
+    "introduction",
+    metavar="N",
+    help="member: prefill from an introduction: its number in `commsite moderate`, its id,"
+    " or its file in interactions/introductions/. TITLE (the name) is then optional.",
+)
+@click.option(
     "--time",
     "start_time",
     default="18:00",
@@ -382,7 +395,7 @@ Examples:
 )
 def new(
     kind: str,
-    title: str,
+    title: str | None,
     site: Path,
     day: date | None,
     slug: str | None,
@@ -396,7 +409,19 @@ def new(
     location: str | None,
     online: str | None,
     hosts: tuple[str, ...],
+    introduction: str | None,
 ) -> None:
+    if introduction is not None:
+        if kind != "member":
+            raise click.UsageError(f"--from-introduction cannot be used with `commsite new {kind}`")
+        if title is not None and site == Path(".") and (Path(title) / CONFIG_FILE).is_file():
+            site, title = Path(title), None  # `new member --from-introduction 3 SITE`
+        _new_member_from_introduction(site, introduction, title, day, slug, handle)
+        return
+    if title is None:
+        raise click.UsageError(
+            "Missing argument 'TITLE' (or, for a member, --from-introduction N)."
+        )
     title = title.strip()
     if not title:
         raise click.BadParameter("the title cannot be empty", param_hint="'TITLE'")
@@ -460,7 +485,11 @@ def new(
             tags=tags,
             example_member=example_member,
         )
-    target = site / rel
+    _write_new(site / rel, text)
+
+
+def _write_new(target: Path, text: str) -> None:
+    """Write a new file; never over an existing one. Prints its path."""
     if target.exists():
         raise click.ClickException(
             f"{target} already exists; edit it, or choose another name with --slug"
@@ -469,6 +498,69 @@ def new(
     with target.open("x", encoding="utf-8", newline="\n") as out:
         out.write(text)
     click.echo(str(target))
+
+
+def _new_member_from_introduction(
+    site: Path,
+    ref: str,
+    name: str | None,
+    day: date | None,
+    slug: str | None,
+    handle: str | None,
+) -> None:
+    """`commsite new member --from-introduction REF`: the newcomer's profile, prefilled."""
+    from commsite.cli.from_introduction import find_newcomer
+    from commsite.content.member_match import normal_handle
+    from commsite.content.newcomer import member_file
+
+    zone = _site_timezone(site)
+    intro = find_newcomer(site, ref, zone)
+    if handle is not None:
+        intro = dataclasses.replace(intro, handle=handle)
+    if intro.handle is not None and normal_handle(intro.handle) is None:
+        intro = dataclasses.replace(intro, handle=None)  # an actor URL is no handle
+    shown = (name or "").strip() or intro.name
+    try:
+        member_id = scaffold.slugify(slug or shown)
+    except scaffold.SlugError:
+        fallback = (intro.handle or "").lstrip("@").split("@")[0]
+        try:
+            member_id = scaffold.slugify(slug or fallback)
+        except scaffold.SlugError:
+            raise click.BadParameter(
+                f"cannot make a file name from {shown!r}; pass one with --slug",
+                param_hint="'--from-introduction'",
+            ) from None
+    known = _member_with_handle(site, intro.handle)
+    if known is not None:
+        raise click.ClickException(
+            f"{intro.handle} is already a member: content/members/{known}.md"
+        )
+    config = _community_handles(site)
+    text = member_file(intro, name=shown, joined=day, member_id=member_id, community_handles=config)
+    _write_new(site / scaffold.member_path(member_id), text)
+
+
+def _member_with_handle(site: Path, handle: str | None) -> str | None:
+    """The id of the member already listed with `handle`, if any (and the site loads)."""
+    if not handle:
+        return None
+    from commsite.content.loader import load_site
+    from commsite.content.member_match import MemberMatcher
+
+    loaded, _ = load_site(site, now=datetime.now(ZoneInfo("UTC")))
+    if loaded is None:
+        return None
+    return MemberMatcher.of(loaded.members).match(handle)
+
+
+def _community_handles(site: Path) -> tuple[str, ...]:
+    from commsite.content.config_loader import load_config
+
+    config, _ = load_config(site)
+    if config is None:
+        return ()
+    return (config.fediverse_handle, f"@{config.community.handle}")
 
 
 def _reject_options(

@@ -10,11 +10,12 @@ from types import FrameType
 
 import click
 
+from commsite.cli import welcome_cmd
 from commsite.cli.site_arg import site_argument
 from commsite.content.loader import load_site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
-from commsite.sidecar import dead_letters, moderation
+from commsite.sidecar import dead_letters, moderation, welcome_send
 from commsite.sidecar.export import export_interactions
 from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, run, waitress_server
 from commsite.sidecar.store import Store
@@ -225,6 +226,20 @@ def _notify(root: Path, what: str) -> None:
         click.echo("warning: the rebuild webhook did not answer; rebuild by hand", err=True)
 
 
+WELCOME = click.option(
+    "--welcome",
+    type=click.Choice(welcome_cmd.CHOICES),
+    default=None,
+    help="For an introduction: send the proposed welcome reply, edit it in $EDITOR"
+    " first, skip it, or ask. [default: ask in a terminal; otherwise decide later]",
+)
+WELCOME_TEXT = click.option(
+    "--welcome-text",
+    metavar="TEXT",
+    help="For an introduction: send this welcome instead of the proposed one"
+    " (@user@host mentions someone).",
+)
+
 RULE = click.option(
     "--rule",
     type=int,
@@ -248,6 +263,8 @@ def moderate(ctx: click.Context, site: Path | None) -> None:
       commsite moderate                       what waits, for the site here
       commsite moderate /srv/community        what waits, for the site there
       commsite moderate approve 12            publish item 12
+      commsite moderate approve 12 --welcome send   ... and send the proposed welcome
+      commsite moderate welcome               introductions not welcomed yet
       commsite moderate approve @ada@social.example   every waiting item of an actor
       commsite moderate reject 12 --rule 3 --note "advertising"
       commsite moderate block-actor @spam@bad.example
@@ -289,6 +306,12 @@ def list_pending(site: Path) -> None:
             " see `commsite moderate dead-letters`"
         )
     click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
+    unwelcomed = len(welcome_send.introductions_awaiting_welcome(store, _now()))
+    if unwelcomed:
+        click.echo(
+            f"{unwelcomed} recent introduction{'s' if unwelcomed != 1 else ''}"
+            " without a welcome; see `commsite moderate welcome`"
+        )
 
 
 def _store_for_decision(site: Path, rule: int | None) -> tuple[Path, Store]:
@@ -301,7 +324,15 @@ def _store_for_decision(site: Path, rule: int | None) -> tuple[Path, Store]:
     return site, store
 
 
-def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | None) -> None:
+def _decide(
+    site: Path,
+    verb: str,
+    subject: str,
+    rule: int | None,
+    note: str | None,
+    welcome: str | None = None,
+    welcome_text: str | None = None,
+) -> None:
     site, store = _store_for_decision(site, rule)
     decide = moderation.approve if verb == "approve" else moderation.reject
     done = decide(store, subject, _now(), rule=rule, note=note)
@@ -310,23 +341,98 @@ def _decide(site: Path, verb: str, subject: str, rule: int | None, note: str | N
     past = "approved" if verb == "approve" else "rejected"
     click.echo(f"{past} {', '.join(f'#{n}' for n in done)}")
     _notify(site, f"{past} {len(done)} item(s)")
+    if verb == "approve":
+        for seq in done:
+            intro = welcome_send.find_introduction(store, str(seq))
+            if intro is not None and welcome_send.welcome_of(store, intro.ap_id) is None:
+                welcome_cmd.offer_welcome(
+                    site, store, intro, welcome, welcome_text, _now, approving=True
+                )
 
 
 @moderate.command(cls=_SubjectCommand)
 @click.argument("subject")
 @RULE
 @NOTE
+@WELCOME
+@WELCOME_TEXT
 @SUBCOMMAND_SITE
-def approve(site: Path, subject: str, rule: int | None, note: str | None) -> None:
+def approve(
+    site: Path,
+    subject: str,
+    rule: int | None,
+    note: str | None,
+    welcome: str | None,
+    welcome_text: str | None,
+) -> None:
     """Publish SUBJECT: an item (its number) or every waiting item of an actor (URL or @handle).
+
+    Approving an introduction proposes a welcome reply from the community
+    account: it greets the newcomer by name, mentions two or three members
+    who share interests found in the introduction (its hashtags and words
+    against members' `interests`), and links the rules. Send it as it is,
+    edit it in $EDITOR first, or skip it (--welcome); see `commsite moderate
+    welcome --help`.
 
     \b
     Examples:
       commsite moderate approve 12
+      commsite moderate approve 12 --welcome send      the proposed welcome, as it is
+      commsite moderate approve 12 --welcome edit      ... edited in $EDITOR first
+      commsite moderate approve 12 --welcome skip      no welcome
+      commsite moderate approve 12 --welcome-text "@dan@x.example Welcome, Dan!"
       commsite moderate approve @ada@social.example --note "known from the café"
       commsite moderate approve 12 /srv/community
     """
-    _decide(site, "approve", subject, rule, note)
+    _decide(site, "approve", subject, rule, note, welcome, welcome_text)
+
+
+@moderate.command(name="welcome")
+@click.argument("subject", required=False)
+@WELCOME
+@WELCOME_TEXT
+@SUBCOMMAND_SITE
+def welcome_reply(
+    site: Path, subject: str | None, welcome: str | None, welcome_text: str | None
+) -> None:
+    """Welcome a newcomer: propose, then send, edit or skip the reply to introduction SUBJECT.
+
+    Without SUBJECT, list the approved introductions of the last 30 days no
+    welcome was sent or skipped for. SUBJECT is the introduction's number (as `list` showed it)
+    or its ActivityPub id.
+
+    \b
+    The welcome is a reply from the community account, in the introduction's
+    thread: it greets the newcomer by name, mentions up to three members who
+    share interests with the introduction (those sharing more first; among
+    equals, those introduced to fewer newcomers before), says what they share
+    and links the rules page. It is a signed Create of a Note, addressed to the
+    newcomer and the members it mentions and unlisted (public in the thread,
+    kept off public timelines), delivered to their inboxes now; the sidecar
+    retries deliveries that fail. In the editor, @user@host is a mention and
+    lines starting with '#' are left out; the newcomer is always addressed.
+
+    \b
+    Examples:
+      commsite moderate welcome                  introductions without a welcome
+      commsite moderate welcome 12               show the proposal, then ask
+      commsite moderate welcome 12 --welcome send
+      commsite moderate welcome 12 --welcome edit     EDITOR=nano, like git commit
+      commsite moderate welcome 12 --welcome skip
+      commsite moderate welcome 12 --welcome-text "@dan@x.example Welcome, Dan!"
+    """
+    if subject is not None and (Path(subject) / "commsite.yaml").is_file() and site == Path("."):
+        site, subject = Path(subject), None
+    try:
+        store = _store(site)
+    except CommsiteError as exc:
+        raise _fail(exc) from exc
+    if subject is None:
+        if welcome is not None or welcome_text is not None:
+            raise click.UsageError("--welcome and --welcome-text need an introduction's number")
+        welcome_cmd.list_awaiting(store, _now())
+        return
+    welcome_cmd.welcome_subject(site, store, subject, welcome, welcome_text, _now)
 
 
 @moderate.command(cls=_SubjectCommand)

@@ -179,8 +179,10 @@ def member_text(
     handle: str | None = None,
     pronouns: str | None = None,
     member_id: str = "member",
+    interests: Sequence[str] = (),
+    bio: str | None = None,
 ) -> str:
-    """A new member profile; the body is the bio."""
+    """A new member profile; the body is the bio (`bio`, Markdown, or a stub)."""
     lines = [f"name: {yaml_scalar(name)}"]
     if handle:
         lines.append(f"handle: {json.dumps(handle, ensure_ascii=False)}")
@@ -190,7 +192,9 @@ def member_text(
         )
     lines.append(f"pronouns: {yaml_scalar(pronouns)}" if pronouns else "# pronouns: they/them")
     lines += [
-        _note("# interests: [sewing, bicycles]", "members who share one are linked"),
+        f"interests: {yaml_list(interests)}"
+        if interests
+        else _note("# interests: [sewing, bicycles]", "members who share one are linked"),
         "# location: Eastfield",
         f"joined: {joined.isoformat()}",
         "# roles: [organiser, host]",
@@ -200,6 +204,8 @@ def member_text(
     ]
     first = name.split()[0] if name.split() else name
     body = f"\nA few lines about {first}: what they do, what they like to fix, make or share.\n"
+    if bio:
+        body = f"\n{bio.strip()}\n"
     return _front_matter(lines, body)
 
 

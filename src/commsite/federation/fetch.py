@@ -62,6 +62,8 @@ __all__ = [
 
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+JRD_ACCEPT = "application/jrd+json, application/json"
+JRD_TYPES = ("application/jrd+json", "application/json")
 REDIRECTS = (301, 302, 303, 307, 308)
 # NAT64 (RFC 6052) embeds an IPv4 address in the low 32 bits.
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -283,19 +285,25 @@ class Fetcher:
     # -- public API
 
     @_fetch_errors
-    def get_json(self, url: str, *, deadline: float | None = None) -> dict[str, object]:
-        """GET an ActivityPub document. Raises Gone (404/410), FetchError and its subclasses.
+    def get_json(
+        self, url: str, *, deadline: float | None = None, jrd: bool = False
+    ) -> dict[str, object]:
+        """GET an ActivityPub document (with `jrd`, a WebFinger JRD). Raises Gone
+        (404/410), FetchError and its subclasses.
 
         Done within `timeout` seconds, and by `deadline` (a time.monotonic() value) if given."""
+        accept, types = (JRD_ACCEPT, JRD_TYPES) if jrd else (ACCEPT, JSON_TYPES)
         with _Watchdog(self.timeout, deadline) as watchdog:
             current = url
             for _hop in range(self.max_redirects + 1):
-                response = self._signed_get(current, watchdog, include_query=True)
+                response = self._signed_get(current, watchdog, include_query=True, accept=accept)
                 if response.status_code == 401 and self.signer and urlsplit(current).query:
                     # Some verifiers (Fedify 1.5, older Misskey/Friendica) leave the query out
                     # of (request-target): knock once more with that form.
                     response.close()
-                    response = self._signed_get(current, watchdog, include_query=False)
+                    response = self._signed_get(
+                        current, watchdog, include_query=False, accept=accept
+                    )
                 try:
                     status = response.status_code
                     if status in REDIRECTS and "location" in response.headers:
@@ -309,7 +317,7 @@ class Fetcher:
                         )
                     content_type = response.headers.get("content-type", "")
                     content_type = content_type.split(";")[0].strip().lower()
-                    if content_type not in JSON_TYPES:
+                    if content_type not in types:
                         raise FetchError(
                             f"{current} answered Content-Type {content_type or '(none)'!r},"
                             " not ActivityPub JSON",
@@ -387,9 +395,9 @@ class Fetcher:
         return host, addresses[0]
 
     def _signed_get(
-        self, url: str, watchdog: _Watchdog, *, include_query: bool
+        self, url: str, watchdog: _Watchdog, *, include_query: bool, accept: str = ACCEPT
     ) -> requests.Response:
-        headers = {"Accept": ACCEPT, "User-Agent": self.user_agent}
+        headers = {"Accept": accept, "User-Agent": self.user_agent}
         if self.signer is not None:
             key_id, key = self.signer
             headers = sign_cavage(

@@ -136,6 +136,29 @@ MIGRATIONS = [
     """
     ALTER TABLE inbox_actors ADD COLUMN webfinger TEXT;
     """,
+    # The host's welcome replies to introductions (see commsite.sidecar.welcome):
+    # one decision per introduction, sent or skipped, and whom a sent one
+    # introduced (what the fairness of later proposals counts).
+    """
+    CREATE TABLE welcome_replies (
+      introduction TEXT PRIMARY KEY,    -- the introduction's ActivityPub id (inbox_items.ap_id)
+      newcomer TEXT NOT NULL,           -- the newcomer's actor URL
+      status TEXT NOT NULL,             -- sent | skipped
+      note_id TEXT,                     -- our Note's id, when sent
+      activity_id TEXT,                 -- its Create's id (delivery_rows.activity_id)
+      content_html TEXT,                -- what was sent
+      decided_at TEXT NOT NULL
+    );
+    CREATE TABLE welcome_mentions (
+      introduction TEXT NOT NULL REFERENCES welcome_replies (introduction),
+      member TEXT NOT NULL,             -- member id (content/members/ID.md)
+      handle TEXT NOT NULL,
+      actor TEXT NOT NULL,
+      shared TEXT NOT NULL DEFAULT '[]', -- JSON list: the interests the welcome named
+      PRIMARY KEY (introduction, member)
+    );
+    CREATE INDEX welcome_mentions_member ON welcome_mentions (member);
+    """,
 ]
 
 
