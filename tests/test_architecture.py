@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
     "content": 2,
     "markdown": 2,
-    "markdown_rules": 2,
+    "markdown_rust": 2,
     "render": 3,
     "feeds": 3,
     "federation": 3,

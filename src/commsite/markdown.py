@@ -1,4 +1,4 @@
-"""Markdown bodies to HTML: one markdown-it-py instance and its plugins.
+"""Markdown bodies to HTML, with two engines that give the same answers.
 
 CommonMark with raw HTML allowed (the organisers write the content), plus
 tables, strikethrough, footnotes, task lists and heading ids (which never take
@@ -7,7 +7,13 @@ with a language Pygments knows is highlighted with CSS classes (no inline
 styles; `pygments_css()` gives the stylesheet); any other fence is escaped
 into a plain ``<pre><code>``.
 
-Building a MarkdownIt is slow, so the module makes one and reuses it.
+The reference engine is stock markdown-it-py with mdit-py-plugins (footnotes,
+task lists), one instance made once and reused. Most bodies are rendered by
+markdown-it-pyrs instead (`commsite.markdown_rust`), fifteen times faster; it
+declines what it cannot render exactly as the reference does, and
+tests/test_markdown_parity.py holds the two to the same bytes. Both engines'
+versions are pinned to the ranges tested (pyproject.toml; tests/test_markdown_
+parity.py fails when an installed version is outside them).
 """
 
 from __future__ import annotations
@@ -31,9 +37,17 @@ from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from commsite import markdown_rules
+from commsite.markdown_rust import render_fast
 
-__all__ = ["SUMMARY_LENGTH", "THEME_IDS", "RenderedMarkdown", "pygments_css", "render_markdown"]
+__all__ = [
+    "SUMMARY_LENGTH",
+    "THEME_IDS",
+    "RenderedMarkdown",
+    "heading_id",
+    "pygments_css",
+    "render_markdown",
+    "render_reference",
+]
 
 SUMMARY_LENGTH = 200
 _DARK_STYLE = "github-dark"
@@ -109,8 +123,13 @@ def _fence(
     env: EnvType,
 ) -> str:
     token = tokens[idx]
-    info = unescapeAll(token.info).strip() if token.info else ""
-    return _code_block(info.split(maxsplit=1)[0] if info else "", token.content)
+    return _code_block(_fence_lang(token.info), token.content)
+
+
+def _fence_lang(info: str) -> str:
+    """The language of a fence: the first word of its info string."""
+    text = unescapeAll(info).strip() if info else ""
+    return text.split(maxsplit=1)[0] if text else ""
 
 
 def _heading_slug(title: str) -> str:
@@ -138,26 +157,29 @@ def _heading_ids(state: StateCore) -> None:
             continue
         children = state.tokens[i + 1].children or []
         title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
-        base = _heading_slug(title)
-        slug, n = base, 0
-        while _taken(slug, used, rules):
-            n += 1
-            slug = f"{base}-{n}"
-        used.add(slug)
-        token.attrSet("id", slug)
+        token.attrSet("id", heading_id(title, used, rules))
 
 
-def _build(*, fast: bool = True) -> MarkdownIt:
-    """The MarkdownIt every body is rendered with; `fast=False` leaves out
-    markdown_rules (the same tokens, more work: tests and benchmarks compare)."""
+def heading_id(title: str, used: set[str], rules: bool = False) -> str:
+    """The id of a heading titled `title`, not in `used` (which it joins) nor
+    taken by the page around the body."""
+    base = _heading_slug(title)
+    slug, n = base, 0
+    while _taken(slug, used, rules):
+        n += 1
+        slug = f"{base}-{n}"
+    used.add(slug)
+    return slug
+
+
+def _build() -> MarkdownIt:
+    """The reference engine: stock markdown-it-py, its plugins, commsite's rules."""
     md = (
         MarkdownIt("commonmark", {"html": True})
         .enable(["table", "strikethrough"])
         .use(footnote_plugin)
         .use(tasklists_plugin)
     )
-    if fast:
-        markdown_rules.install(md)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.add_render_rule("fence", _fence)
     # Link normalisation (punycode, percent-encoding) is pure and costly, and
@@ -194,7 +216,7 @@ def _shorten(text: str, limit: int = SUMMARY_LENGTH) -> str:
     return cut.rstrip(" ,;:.-–—") + "…"
 
 
-def _summary(tokens: Sequence[Token]) -> str:
+def _summary(tokens: Sequence[Token]) -> list[str]:
     parts: list[str] = []
     length = 0
     for i, token in enumerate(tokens):
@@ -205,7 +227,7 @@ def _summary(tokens: Sequence[Token]) -> str:
                 length += len(text) + 1
                 if length > SUMMARY_LENGTH:
                     break
-    return _shorten(" ".join(parts))
+    return parts
 
 
 def _list_start(token: Token) -> int:
@@ -293,17 +315,35 @@ def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdow
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
     ordered list get ``id="rule-N"``, N the number the reader sees (from the
     list's start: ``3. Be kind`` is rule-3), and no heading does."""
-    return _render(_MD, text, rule_anchors)
+    if not text.endswith("\n"):  # both engines end a last raw HTML block alike then
+        text += "\n"
+    if not rule_anchors:
+        fast = render_fast(
+            text,
+            heading_id=heading_id,
+            code_block=_code_block,
+            fence_lang=_fence_lang,
+            html_links=_html_links,
+            normalize_link=_MD.normalizeLink,
+            summary_limit=SUMMARY_LENGTH,
+        )
+        if fast is not None:
+            html, parts, first, rules, links = fast
+            return RenderedMarkdown(html, _shorten(" ".join(parts)), rules, first, links)
+    return render_reference(text, rule_anchors=rule_anchors)
 
 
-def _render(md: MarkdownIt, text: str, rule_anchors: bool) -> RenderedMarkdown:
+def render_reference(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
+    """`render_markdown` by the reference engine alone (markdown-it-py)."""
+    if not text.endswith("\n"):
+        text += "\n"
     env: EnvType = {"rule_anchors": rule_anchors}
-    tokens = md.parse(text, env)
+    tokens = _MD.parse(text, env)
     first, rules = _rule_items(tokens, rule_anchors)
-    html = md.renderer.render(tokens, md.options, env)
+    html = _MD.renderer.render(tokens, _MD.options, env)
     return RenderedMarkdown(
         html=html,
-        summary=_summary(tokens),
+        summary=_shorten(" ".join(_summary(tokens))),
         rule_items=rules,
         rule_start=first,
         links=_links(tokens),
