@@ -83,8 +83,9 @@ class Thread:
 def replies_by_post(
     site: Site, thread: Thread, keep: Callable[[Reply], bool]
 ) -> tuple[tuple[PostReplies, ...], int]:
-    """Replies per story and event (those `keep` admits), most first, and how many
-    stories and events have none."""
+    """Replies per story and event (those `keep` admits), most first, with the
+    distinct people who wrote them (not counting the community account), and
+    how many stories and events have none."""
     titles = {f"stories/{s.slug}": s.title for s in site.stories}
     titles.update({f"events/{e.slug}": e.title for e in site.events})
     counts: dict[str, int] = defaultdict(int)
@@ -92,7 +93,8 @@ def replies_by_post(
     for reply in thread.replies:
         if keep(reply) and reply.target in titles:
             counts[reply.target] += 1
-            repliers[reply.target].add(thread.authors[reply.id])
+            if thread.authors[reply.id] != COMMUNITY:
+                repliers[reply.target].add(thread.authors[reply.id])
     rows = tuple(
         sorted(
             (PostReplies(t, titles[t], n, len(repliers[t])) for t, n in counts.items()),
