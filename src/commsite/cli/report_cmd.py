@@ -16,6 +16,18 @@ from commsite.errors import CommsiteError, Diagnostic
 __all__ = ["report"]
 
 
+def _refuse_unsafe(site: Path, target: Path) -> None:
+    from commsite.report.output import unsafe_output
+
+    why = unsafe_output(site, target)
+    if why is not None:
+        raise click.ClickException(
+            f"{target}: not writing the report there: {why}; the report is for the"
+            " organisers, never published: give another --out, or leave it out"
+            " for .commsite/report/"
+        )
+
+
 @click.command()
 @site_argument()
 @click.option(
@@ -70,9 +82,11 @@ def report(
     from commsite.content.loader import load_site
     from commsite.datadir import DataDir
     from commsite.report.numbers import Window, health_report
-    from commsite.report.output import report_json, unsafe_output
+    from commsite.report.output import report_json
     from commsite.report.store import read_store
 
+    if out is not None and not as_json:
+        _refuse_unsafe(site, out)  # before anything is read
     try:
         now = build_now(os.environ)
         loaded, diagnostics = load_site(site, now=now)
@@ -93,13 +107,7 @@ def report(
         click.echo(report_json(numbers), nl=False)
         return
     target = out if out is not None else data_dir.path / "report"
-    why = unsafe_output(site, target)
-    if why is not None:
-        raise click.ClickException(
-            f"{target}: not writing the report there: {why}; the report is for the"
-            " organisers, never published: give another --out, or leave it out"
-            " for .commsite/report/"
-        )
+    _refuse_unsafe(site, target)
     from commsite.report.charts import MissingMatplotlib, draw_charts
     from commsite.report.output import write_report
     from commsite.report.page import render_page

@@ -177,6 +177,10 @@ def _unanswered(
     return tuple(found)
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
 def _sources(site: Site, store: StoreSnapshot) -> tuple[str, ...]:
     ix = site.interactions
     said = [
@@ -190,10 +194,10 @@ def _sources(site: Site, store: StoreSnapshot) -> tuple[str, ...]:
     else:
         parts = []
         if store.followers is not None:
-            parts.append(f"{len(store.followers)} followers")
+            parts.append(_n(len(store.followers), "follower"))
         if store.pending_introductions is not None:
-            parts.append(f"{len(store.pending_introductions)} introductions waiting")
+            parts.append(_n(len(store.pending_introductions), "introduction") + " waiting")
         if store.welcomed is not None:
-            parts.append(f"{len(store.welcomed)} welcome replies sent")
+            parts.append(_n(len(store.welcomed), "welcome reply", "welcome replies") + " sent")
         said.append("the sidecar's store: " + (", ".join(parts) or "no tables the report reads"))
     return tuple(said)
