@@ -7,9 +7,9 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from commsite.content.loader import load_site
 from commsite.content.model import Site
 from commsite.federation.followers import Follower
+from commsite.report.site_load import load_for_report
 from commsite.sidecar.store import Store
 
 __all__ = ["NOW", "SITE", "copy_site", "load", "make_store"]
@@ -34,7 +34,7 @@ WELCOMED = "https://social.example/users/ada/statuses/3"
 
 
 def load(root: Path = SITE) -> Site:
-    site, diagnostics = load_site(root, now=NOW)
+    site, diagnostics = load_for_report(root, NOW)
     assert site is not None and not [d for d in diagnostics if d.is_error], diagnostics
     return site
 

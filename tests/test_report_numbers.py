@@ -237,3 +237,35 @@ def test_a_file_that_is_not_a_database_is_an_error_not_a_traceback(tmp_path: Pat
     path.write_bytes(b"this is not SQLite" * 100)
     with pytest.raises(CommsiteError, match="cannot read the sidecar's store"):
         read_store(path)
+
+
+def test_a_pending_introductions_address_is_linked_only_when_it_is_a_web_address(site):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from commsite.report.model import PendingIntroduction
+
+    hostile = PendingIntroduction(
+        7,
+        "https://x.example/1",
+        "https://x.example/u",
+        "X",
+        "@x@x.example",
+        datetime(2026, 3, 31, tzinfo=UTC),
+        "javascript:alert(1)",
+    )
+    report = health_report(site, StoreSnapshot(pending_introductions=(hostile,)), now=NOW)
+    assert [(n.pending, n.url) for n in report.unanswered if n.pending] == [(7, None)]
+
+
+@pytest.mark.parametrize(
+    "root", [report_fixture.SITE, report_fixture.SITE.parent.parent.parent / "example_site"]
+)
+def test_loading_without_the_bodies_gives_the_same_report(root: Path, store: StoreSnapshot) -> None:
+    from commsite.content.loader import load_site
+
+    full, _ = load_site(root, now=NOW)
+    assert full is not None
+    quick = report_fixture.load(root)
+    assert health_report(quick, store, now=NOW) == health_report(full, store, now=NOW)
+    assert [s.title for s in quick.stories] == [s.title for s in full.stories]
+    assert quick.stories[0].body_html == "" != full.stories[0].body_html

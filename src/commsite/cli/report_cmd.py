@@ -79,17 +79,17 @@ def report(
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
     from commsite.build.clock import build_now
-    from commsite.content.loader import load_site
     from commsite.datadir import DataDir
     from commsite.report.numbers import Window, health_report
     from commsite.report.output import report_json
+    from commsite.report.site_load import load_for_report
     from commsite.report.store import read_store
 
     if out is not None and not as_json:
         _refuse_unsafe(site, out)  # before anything is read
     try:
         now = build_now(os.environ)
-        loaded, diagnostics = load_site(site, now=now)
+        loaded, diagnostics = load_for_report(site, now)
         errors = [d for d in diagnostics if d.is_error]
         if loaded is None or errors:
             _print_diagnostics(sorted(set(errors), key=Diagnostic.sort_key), site)

@@ -33,6 +33,7 @@ class Thread:
     by_address: dict[str, Reply]  # normal id and URL of a reply -> the reply
     own_posts: dict[str, str]  # normal URL of a story or event (object or page) -> target
     story_authors: dict[str, tuple[str, ...]]  # "stories/SLUG" -> member ids
+    parents: dict[str, str]  # reply id -> its normal in_reply_to ("" when not a URL)
 
     @classmethod
     def of(cls, site: Site, people: People) -> Thread:
@@ -58,14 +59,15 @@ class Thread:
             by_address,
             own,
             {f"stories/{s.slug}": s.authors for s in site.stories},
+            {r.id: normal_url(r.in_reply_to) or "" for r in replies},
         )
 
     def parent_reply(self, reply: Reply) -> Reply | None:
-        return self.by_address.get(normal_url(reply.in_reply_to) or "")
+        return self.by_address.get(self.parents[reply.id])
 
     def parent_post(self, reply: Reply) -> str | None:
         """The target ("stories/SLUG") when the reply answers a story or event itself."""
-        return self.own_posts.get(normal_url(reply.in_reply_to) or "")
+        return self.own_posts.get(self.parents[reply.id])
 
     def answered(self, reply: Reply) -> tuple[str, ...]:
         """The people this reply answers: its parent reply's author, or the
@@ -182,6 +184,6 @@ def answered_addresses(
     """(normal address replied to, replier key) for each reply by someone `answerers` admits."""
     for reply in thread.replies:
         who = thread.authors[reply.id]
-        address = normal_url(reply.in_reply_to)
+        address = thread.parents[reply.id]
         if address and answerers(who):
             yield address, who

@@ -168,7 +168,7 @@ def _unanswered(
                 pending.handle,
                 day(pending.published),
                 (now - pending.published).days,
-                pending.url,
+                pending.url if normal_url(pending.url) else None,  # http(s) links only
                 member_id(who),
                 pending.number,
             )

@@ -16,7 +16,7 @@ older export: handle only) counts once.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from commsite import urls
 from commsite.config import SiteConfig
@@ -40,6 +40,8 @@ class People:
     matcher: MemberMatcher
     community: frozenset[str]  # the community account's normal handle and actor URL
     actors_by_handle: dict[str, str]  # normal handle -> normal actor URL
+    # The same authors come back again and again (a reply, its RSVPs, its likes).
+    known: dict[Author, str] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, members: Iterable[Member], config: SiteConfig, seen: Iterable[Author]) -> People:
@@ -59,6 +61,12 @@ class People:
         )
 
     def key(self, author: Author) -> str:
+        found = self.known.get(author)
+        if found is None:
+            found = self.known[author] = self._key(author)
+        return found
+
+    def _key(self, author: Author) -> str:
         member = self.matcher.match(author.handle, webfinger=author.webfinger, actor=author.actor)
         if member is not None:
             return f"member:{member}"
