@@ -80,17 +80,32 @@ def make_store(path: Path, *, welcome_table: bool = True) -> Path:
                 ),
             )
             if welcome_table:
+                # The sidecar's table (h4's migration), made here too for a store
+                # from before it: Ada's welcome was sent, Nia's skipped.
                 conn.execute(
-                    "CREATE TABLE welcome_replies (introduction_ap_id TEXT PRIMARY KEY,"
-                    " note_id TEXT, sent_at TEXT)"
+                    "CREATE TABLE IF NOT EXISTS welcome_replies (introduction TEXT PRIMARY KEY,"
+                    " newcomer TEXT NOT NULL, status TEXT NOT NULL, note_id TEXT,"
+                    " activity_id TEXT, content_html TEXT, decided_at TEXT NOT NULL)"
                 )
-                conn.execute(
-                    "INSERT INTO welcome_replies VALUES (?, ?, ?)",
-                    (WELCOMED, "https://club.example/ap/welcomes/1", "2026-02-01T09:00:00+00:00"),
-                )
-                conn.execute(
-                    "INSERT INTO welcome_replies VALUES (?, ?, NULL)",  # proposed, never sent
-                    ("https://newbie.example/users/nia/statuses/1", None),
+                conn.executemany(
+                    "INSERT INTO welcome_replies (introduction, newcomer, status, note_id,"
+                    " decided_at) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        (
+                            WELCOMED,
+                            "https://social.example/users/ada",
+                            "sent",
+                            "https://club.example/ap/welcomes/1",
+                            "2026-02-01T09:00:00+00:00",
+                        ),
+                        (
+                            "https://newbie.example/users/nia/statuses/1",
+                            "https://newbie.example/users/nia",
+                            "skipped",
+                            None,
+                            "2026-03-21T09:00:00+00:00",
+                        ),
+                    ],
                 )
     finally:
         store.close()

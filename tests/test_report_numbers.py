@@ -143,8 +143,8 @@ def test_first_timers_who_came_back(site, store):  # type: ignore[no-untyped-def
 def test_newcomers_nobody_has_answered(site, store):  # type: ignore[no-untyped-def]
     report = health_report(site, store, now=NOW)
     # Omar got Ada's reply (r13) and Ada the welcome reply (the store's table); a
-    # non-member's reply to Pia (r14) and the welcome proposed to Nia but never
-    # sent do not count. Sam waits for moderation (item 1).
+    # non-member's reply to Pia (r14) and the welcome the organiser skipped for Nia
+    # do not count. Sam waits for moderation (item 1).
     assert report.unanswered == (
         Newcomer("Nia", "@nia@newbie.example", "2026-03-20", 12, "https://newbie.example/@nia/1"),
         Newcomer("Pia", "@pia@newbie.example", "2026-03-28", 4, "https://newbie.example/@pia/4"),

@@ -8,10 +8,9 @@ an empty snapshot. Tables read:
 * followers (federation/followers.py): actor, handle;
 * inbox_items with kind 'introduction' and status 'pending', with the
   actor's name and handle from inbox_actors (sidecar/store.py);
-* welcome replies sent: a table whose name contains "welcome" with a
-  column naming the introduction (introduction_ap_id, introduction,
-  introduction_id, in_reply_to or item_ap_id) and, if it has one, a
-  sent_at column that is set.
+* welcome_replies (sidecar/welcome_send.py): the introductions whose
+  welcome was sent (status 'sent'; a skipped one leaves the newcomer
+  unanswered).
 """
 
 from __future__ import annotations
@@ -24,14 +23,6 @@ from commsite.errors import CommsiteError
 from commsite.report.model import Follower, PendingIntroduction, StoreSnapshot
 
 __all__ = ["read_store"]
-
-_INTRODUCTION_COLUMNS = (
-    "introduction_ap_id",
-    "introduction",
-    "introduction_id",
-    "in_reply_to",
-    "item_ap_id",
-)
 
 
 def _tables(conn: sqlite3.Connection) -> set[str]:
@@ -86,16 +77,13 @@ def _pending(conn: sqlite3.Connection, actors: bool) -> tuple[PendingIntroductio
 
 
 def _welcomed(conn: sqlite3.Connection, tables: set[str]) -> frozenset[str] | None:
-    found: set[str] | None = None
-    for table in sorted(t for t in tables if "welcome" in t.lower()):
-        columns = _columns(conn, table)
-        column = next((c for c in _INTRODUCTION_COLUMNS if c in columns), None)
-        if column is None:
-            continue
-        sent = " WHERE sent_at IS NOT NULL" if "sent_at" in columns else ""
-        rows = conn.execute(f'SELECT "{column}" FROM "{table}"{sent}').fetchall()
-        found = (found or set()) | {str(r[0]) for r in rows if r[0] is not None}
-    return None if found is None else frozenset(found)
+    if "welcome_replies" not in tables:
+        return None
+    columns = set(_columns(conn, "welcome_replies"))
+    if not {"introduction", "status"} <= columns:
+        return None
+    rows = conn.execute("SELECT introduction FROM welcome_replies WHERE status = 'sent'").fetchall()
+    return frozenset(str(r[0]) for r in rows if r[0] is not None)
 
 
 def read_store(path: Path) -> StoreSnapshot:
