@@ -337,3 +337,16 @@ def test_axe_finds_no_violations(served: str, scheme: str) -> None:
     assert violations == []
     assert overflow <= 360
     assert [r for r in requests if not r.startswith(("data:", served))] == []
+
+
+def test_a_site_with_nothing_yet_still_gets_a_report(tmp_path: Path) -> None:
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "valid_min", site)
+    code, _out, err = _run(["report", "--out", str(tmp_path / "r"), str(site)])
+    assert code == 0, err
+    for name in CHART_NAMES:
+        assert png_size((tmp_path / "r" / "charts" / f"{name}.png").read_bytes()) == (800, 450)
+    page = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert "Every newcomer has had an answer." in page
