@@ -61,10 +61,10 @@ def test_months_count_members_by_joined_and_introductions_in_the_sites_time_zone
 
 def test_replies_per_story_and_event(site, store):  # type: ignore[no-untyped-def]
     report = health_report(site, store, now=NOW)
-    # The welcome story's two replies from 2024 are outside the window; of the six
-    # left one is the community account's, which is no person replying.
+    # The welcome story's two replies from 2024 are outside the window; of the
+    # seven left one is the community account's, which is no person replying.
     assert report.replies_by_post == (
-        PostReplies("stories/welcome", "Welcome to the club", 6, 3),
+        PostReplies("stories/welcome", "Welcome to the club", 7, 4),
         PostReplies("stories/ada-repairs", "Ada repairs a valve radio", 3, 3),
         PostReplies("events/february-meetup", "February meetup", 2, 2),
         PostReplies("stories/ben-bikes", "Ben on bikes", 2, 1),
@@ -77,14 +77,15 @@ def test_a_second_members_reply_to_the_first_members_reply_is_member_to_member(s
     # member to member: Ben on Ada's story (r01); Cleo, as @Cleo@Hometown.Example,
     # answering Ben's reply (r02).
     # to the community: Zed on the welcome story (r03), Ada on her own story by its
-    # page URL (r05), Ben on his own story (r06), Yuki on the February event (r08).
+    # page URL (r05), Ben on his own story (r06), Yuki on the February event (r08),
+    # Yuki answering the community account's reply (r15).
     # other: Ada to Zed (r04), Ben to himself (r07), Eve to Yuki (r09), Cleo to a
     # deleted post (r11), Ada and Zed answering introductions (r13, r14).
     # by the community: r10.
     assert report.conversation == Conversation(
-        member_to_member=2, to_community=4, other=6, by_community=1
+        member_to_member=2, to_community=5, other=6, by_community=1
     )
-    assert report.conversation.member_share == pytest.approx(2 / 13)
+    assert report.conversation.member_share == pytest.approx(2 / 14)
 
 
 def test_a_member_answering_themselves_is_not_member_to_member(site, store):  # type: ignore[no-untyped-def]
@@ -200,8 +201,8 @@ def test_the_json_is_the_numbers(site, store):  # type: ignore[no-untyped-def]
 
     data = json.loads(report_json(health_report(site, store, now=NOW)))
     assert data["conversation"]["member_to_member"] == 2
-    assert data["conversation"]["total"] == 13
-    assert data["conversation"]["member_share"] == 0.1538
+    assert data["conversation"]["total"] == 14
+    assert data["conversation"]["member_share"] == 0.1429
     assert data["commitment"][0] == {
         "key": "followers",
         "label": "Follow the account",

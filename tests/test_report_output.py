@@ -90,7 +90,7 @@ def test_the_same_report_gives_the_same_bytes(
 def test_the_alt_texts_state_the_key_numbers(charts: tuple[Chart, ...]) -> None:
     alt = {c.name: c.alt for c in charts}
     assert alt["conversation"] == (
-        "Bar chart of 13 replies, 2025-05 to 2026-04: 2 member to member (15%), 4 to the"
+        "Bar chart of 14 replies, 2025-05 to 2026-04: 2 member to member (14%), 5 to the"
         " community's own posts, 6 other, 1 by the community account."
     )
     assert alt["first-timers"] == (
@@ -101,7 +101,7 @@ def test_the_alt_texts_state_the_key_numbers(charts: tuple[Chart, ...]) -> None:
         "Bar chart of distinct people at each step: follow the account: 4; liked or boosted: 3;"
     )
     assert "3 new members and 4 introductions" in alt["members-per-month"]
-    assert "the most, 6, to “Welcome to the club”" in alt["replies-per-post"]
+    assert "the most, 7, to “Welcome to the club”" in alt["replies-per-post"]
 
 
 class _Structure(html.parser.HTMLParser):

@@ -25,9 +25,10 @@ months ending with the current one, default 12, or --since DATE on):
   a member's reply to another member's reply, or to a story another member
   wrote (the replier not among its authors); a member answering themselves
   does not count. *To the community*: any other reply to a story or event
-  itself. *By the community*: the community account's own replies. *Other*:
-  the rest (a non-member's reply to a reply, a reply to oneself, a reply to a
-  post not in interactions/). The share is member to member / all replies.
+  itself, or to the community account's own reply. *By the community*: the
+  community account's own replies. *Other*: the rest (a non-member's reply
+  to a reply, a reply to oneself, a reply to a post not in interactions/).
+  The share is member to member / all replies.
 - **commitment curve** (all time): distinct people who follow the account
   (the store's followers; unknown without a store), liked or boosted (the
   `by:` of reactions.yaml; counts without names are reported apart), replied,

@@ -111,7 +111,8 @@ def conversation(thread: Thread, keep: Callable[[Reply], bool]) -> Conversation:
 
     member-to-member: a member's reply to another member's reply, or to a story
     another member wrote (the replier not among its authors);
-    to the community: any other reply to a story or event itself;
+    to the community: any other reply to a story or event itself, or to one of
+    the community account's own replies;
     by the community: the community account's own replies;
     other: the rest (to a non-member's reply, to oneself, or to a post that
     is not in interactions/, such as a deleted or rejected reply).
@@ -131,7 +132,9 @@ def conversation(thread: Thread, keep: Callable[[Reply], bool]) -> Conversation:
             and (who not in answered)
         ):
             m2m += 1
-        elif thread.parent_reply(reply) is None and thread.parent_post(reply) is not None:
+        elif answered == (COMMUNITY,) or (
+            thread.parent_reply(reply) is None and thread.parent_post(reply) is not None
+        ):
             community += 1
         else:
             other += 1

@@ -153,7 +153,7 @@ def _unanswered(
                 intro.author_name,
                 intro.author_handle,
                 day(intro.published),
-                (now - intro.published).days,
+                max(0, (now - intro.published).days),
                 intro.url,
                 member_id(who),
             )
@@ -167,7 +167,7 @@ def _unanswered(
                 pending.name,
                 pending.handle,
                 day(pending.published),
-                (now - pending.published).days,
+                max(0, (now - pending.published).days),
                 pending.url if normal_url(pending.url) else None,  # http(s) links only
                 member_id(who),
                 pending.number,
