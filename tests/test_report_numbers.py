@@ -270,3 +270,24 @@ def test_loading_without_the_bodies_gives_the_same_report(root: Path, store: Sto
     assert health_report(quick, store, now=NOW) == health_report(full, store, now=NOW)
     assert [s.title for s in quick.stories] == [s.title for s in full.stories]
     assert quick.stories[0].body_html == "" != full.stories[0].body_html
+
+
+EXPECTED_JSON = Path(__file__).parent / "fixtures" / "report_expected.json"
+
+
+def test_golden_the_fixtures_report_json_matches_the_committed_one(site, store):  # type: ignore[no-untyped-def]
+    """The whole report.json, golden: a change shows as a diff to review. When it
+    is intended: COMMSITE_REGENERATE=1 pytest tests/test_report_numbers.py -k golden"""
+    import difflib
+    import os
+
+    actual = report_json(health_report(site, store, now=NOW))
+    if os.environ.get("COMMSITE_REGENERATE") == "1":
+        EXPECTED_JSON.write_text(actual, encoding="utf-8")
+    expected = EXPECTED_JSON.read_text(encoding="utf-8")
+    diff = "".join(
+        difflib.unified_diff(
+            expected.splitlines(keepends=True), actual.splitlines(keepends=True), "expected", "now"
+        )
+    )
+    assert actual == expected, diff
