@@ -122,7 +122,6 @@ def draw_charts(report: HealthReport) -> tuple[Chart, ...]:
         return save("members-per-month", title, alt + ".", fig)
 
     def horizontal(
-        name: str,
         title: str,
         xlabel: str,
         ylabel: str,
@@ -152,7 +151,6 @@ def draw_charts(report: HealthReport) -> tuple[Chart, ...]:
         title = "Replies per story and event"
         top = report.replies_by_post[:MOST_BARS]
         fig = horizontal(
-            "replies-per-post",
             title,
             "Replies",
             "Story or event",
@@ -180,7 +178,6 @@ def draw_charts(report: HealthReport) -> tuple[Chart, ...]:
             ("By the community account", c.by_community),
         ]
         fig = horizontal(
-            "conversation",
             title,
             "Replies",
             "Kind of reply",
@@ -202,7 +199,6 @@ def draw_charts(report: HealthReport) -> tuple[Chart, ...]:
         title = "The commitment curve: people at each step"
         rows = [(s.label, s.people or 0) for s in report.commitment]
         fig = horizontal(
-            "commitment",
             title,
             "Distinct people",
             "Step",
