@@ -350,3 +350,53 @@ def test_a_site_with_nothing_yet_still_gets_a_report(tmp_path: Path) -> None:
         assert png_size((tmp_path / "r" / "charts" / f"{name}.png").read_bytes()) == (800, 450)
     page = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
     assert "Every newcomer has had an answer." in page
+
+
+def test_replies_exported_by_the_sidecar_count_member_to_member(tmp_path: Path) -> None:
+    """The acceptance case through the real export: Ada (a member) answers the
+    community's story, Ben (a member, named by his actor URL) answers Ada; after
+    `commsite interactions export`, Ben's reply is member to member."""
+    import shutil
+
+    from commsite.sidecar.store import Store
+
+    site = report_fixture.copy_site(tmp_path / "site")
+    shutil.rmtree(site / "interactions")
+    store = Store(site / ".commsite" / "commsite.sqlite3")
+    try:
+        with store.transaction() as conn:
+            for actor, handle, name in (
+                ("https://social.example/users/ada", "@ada@social.example", "Ada Lovelace"),
+                ("https://mastodon.example/users/ben", "@benjamin@mastodon.example", "Ben"),
+            ):
+                conn.execute(
+                    "INSERT INTO inbox_actors (id, handle, name, fetched_at) VALUES (?, ?, ?, 'x')",
+                    (actor, handle, name),
+                )
+            for ap_id, actor, parent in (
+                (
+                    "https://social.example/users/ada/statuses/1",
+                    "https://social.example/users/ada",
+                    "https://club.example/ap/stories/welcome",
+                ),
+                (
+                    "https://mastodon.example/users/ben/statuses/2",
+                    "https://mastodon.example/users/ben",
+                    "https://social.example/users/ada/statuses/1",
+                ),
+            ):
+                conn.execute(
+                    "INSERT INTO inbox_items (ap_id, kind, actor, target, in_reply_to,"
+                    " content_html, published, status, received_at) VALUES"
+                    " (?, 'reply', ?, 'stories/welcome', ?, '<p>hi</p>',"
+                    " '2026-03-20T10:00:00+00:00', 'approved', 'x')",
+                    (ap_id, actor, parent),
+                )
+    finally:
+        store.close()
+    code, _out, err = _run(["interactions", "export", str(site)])
+    assert code == 0, err
+    code, out, err = _run(["report", "--json", str(site)])
+    assert code == 0, err
+    conversation = json.loads(out)["conversation"]
+    assert (conversation["member_to_member"], conversation["to_community"]) == (1, 1)
