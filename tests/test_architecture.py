@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "render": 3,
     "feeds": 3,
     "federation": 3,
+    "report": 3,  # the health report: content and the store (read-only) -> numbers, charts, page
     "build": 4,
     "serve": 5,
     "sidecar": 5,

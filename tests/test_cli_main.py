@@ -22,6 +22,7 @@ WORKFLOW = [
     "sidecar",
     "moderate",
     "interactions",
+    "report",
 ]
 
 

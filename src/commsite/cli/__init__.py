@@ -30,6 +30,7 @@ COMMANDS = {
     "sidecar": "commsite.cli.sidecar_cmd",
     "moderate": "commsite.cli.sidecar_cmd",
     "interactions": "commsite.cli.sidecar_cmd",
+    "report": "commsite.cli.report_cmd",
 }
 
 
