@@ -107,6 +107,9 @@ def make_store(path: Path, *, welcome_table: bool = True) -> Path:
                         ),
                     ],
                 )
+            else:  # a store from before the sidecar kept its welcome replies
+                conn.execute("DROP TABLE IF EXISTS welcome_mentions")
+                conn.execute("DROP TABLE IF EXISTS welcome_replies")
     finally:
         store.close()
     return path
