@@ -85,3 +85,44 @@ def test_hostile_title_and_counts_are_escaped_and_clamped() -> None:
     assert "<script>" not in q["content"] and "&lt;script&gt;" in q["content"]
     assert q["oneOf"][0]["replies"]["totalItems"] == 0
     assert q["votersCount"] == 0
+
+
+def test_poll_documents_are_served_as_activity_json_with_every_answer_counted() -> None:
+    from commsite.content.model import Interactions, Rsvp
+    from commsite.federation.documents import federation_documents
+    from commsite.site_files import ACTIVITY_JSON, content_type_for
+
+    s = _upcoming()
+
+    def answer(user: str, answer: str, via: str, **kw: object) -> Rsvp:
+        return Rsvp(
+            event="winter-swap",
+            answer=answer,
+            author_name=user,
+            author_handle=f"@{user}@x.example",
+            author_url=f"https://x.example/@{user}",
+            answered=s.now,
+            source="interactions/rsvps/winter-swap.yaml",
+            via=via,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    s = dataclasses.replace(
+        s,
+        events=(dataclasses.replace(s.events[0], capacity=1),),
+        interactions=Interactions(
+            rsvps=(
+                answer("a", "going", "poll"),
+                answer("b", "going", "reply", waiting=True),  # waiting still voted "going"
+                answer("c", "maybe", "join"),
+                answer("d", "not_going", "reject"),
+            )
+        ),
+    )
+    docs, _ = federation_documents(s)
+    poll = json.loads(docs["ap/polls/winter-swap"])
+    assert [o["replies"]["totalItems"] for o in poll["oneOf"]] == [2, 1, 1]
+    assert poll["votersCount"] == 4
+    assert content_type_for("ap/polls/winter-swap") == ACTIVITY_JSON
+    off = dataclasses.replace(s, config=dataclasses.replace(s.config, rsvp=RsvpConfig(poll=False)))
+    assert not any(p.startswith("ap/polls/") for p in federation_documents(off)[0])

@@ -11,20 +11,27 @@ start), `closed` (it has closed) and `votersCount` (toot:votersCount), and
 shows `content` above the options. The build serves the same document at the
 poll's id (`urls.event_poll`), and the sidecar sends it in an Update with new
 counts, so both call `question_object`.
+
+The tally counts every answer, however it came (a vote, a reply word, a
+Mobilizon Join, a Friendica Accept): the poll is where Mastodon users see who
+is coming, and one answer per person is already the rule (`poll_counts`).
+"Going" counts the waiting list too: that was their answer.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from commsite import urls
+from commsite.content.attendance import Attendance, attendance_index
 from commsite.content.model import RSVP_ANSWERS, Event, Site
 from commsite.federation.documents import ACTIVITY_CONTEXT, PUBLIC
 from commsite.feeds.atom import rfc3339
 
-__all__ = ["POLL_CONTEXT", "poll_closed", "question_object"]
+__all__ = ["POLL_CONTEXT", "poll_closed", "poll_counts", "poll_documents", "question_object"]
 
 # The event context, plus Mastodon's term for the number of people who voted.
 POLL_CONTEXT: list[Any] = [
@@ -108,3 +115,28 @@ def question_object(
         # is "closed now" for an event cancelled before it: Mastodon reads both.
         obj["closed"] = end if site.now >= event.start else True
     return obj
+
+
+def poll_counts(attendance: Attendance) -> tuple[dict[str, int], int]:
+    """(votes per answer, voters) from an event's answers, however they came."""
+    counts = {
+        "going": len(attendance.going) + len(attendance.waiting),
+        "maybe": len(attendance.maybe),
+        "not_going": len(attendance.not_going),
+    }
+    return counts, sum(counts.values())
+
+
+def poll_documents(site: Site) -> dict[str, bytes]:
+    """Each event's Question at its id path (none when `rsvp.poll` is off), with
+    the counts of interactions/rsvps/."""
+    if not site.config.rsvp.poll:
+        return {}
+    index = attendance_index(site.events, site.members, site.interactions)
+    documents = {}
+    for event in site.events:
+        counts, voters = poll_counts(index.of(event))
+        document = question_object(site, event, counts, voters)
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        documents[urls.event_poll(event.slug)] = text.encode() + b"\n"
+    return documents
