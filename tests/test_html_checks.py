@@ -125,6 +125,9 @@ AXE_PAGES = [
     ("example", "stories/plans-for-the-winter/"),  # members' replies, nested and edited
     ("example", "welcome/"),  # a member's introduction and a newcomer's
     ("example", "events/spring-repair-day/"),
+    ("example", "events/spring-repair-day-2027/"),  # who is going, how to answer
+    ("example", "events/bike-maintenance-workshop/"),  # full: a waiting list
+    ("example", "stories/tea-and-soldering-recap/"),  # who was there, who liked it
     ("example", "events/"),
     ("example", "rules/"),
     ("sample", "stories/tricky/"),
