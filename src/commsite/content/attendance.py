@@ -52,9 +52,6 @@ class Attendance:
     def full(self) -> bool:
         return self.capacity is not None and len(self.going) >= self.capacity
 
-    def member_of(self, rsvp: Rsvp) -> str | None:
-        return dict(self.members).get(person_key(rsvp))
-
 
 @dataclass(frozen=True, slots=True)
 class AttendanceIndex:
