@@ -19,6 +19,7 @@ were not cancelled, by start: that event's page marks them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -63,29 +64,47 @@ class AttendanceIndex:
 
 def person_key(rsvp: Rsvp) -> str:
     """Who answered, in one spelling: the handle, else the actor URL."""
-    return (
-        normal_handle(rsvp.author_handle)
-        or normal_handle(rsvp.author_webfinger)
-        or normal_url(rsvp.author_actor)
-        or normal_url(rsvp.author_url)
-        or rsvp.author_handle
+    return _person_key(
+        rsvp.author_handle, rsvp.author_webfinger, rsvp.author_actor, rsvp.author_url
     )
 
 
-def _latest_per_person(rsvps: Iterable[Rsvp], matcher: MemberMatcher) -> list[Rsvp]:
+@functools.lru_cache(maxsize=1 << 16)
+def _person_key(handle: str, webfinger: str | None, actor: str | None, url: str) -> str:
+    return (
+        normal_handle(handle)
+        or normal_handle(webfinger)
+        or normal_url(actor)
+        or normal_url(url)
+        or handle
+    )
+
+
+class _Members:
+    """The member id of an answer's author (MemberMatcher.match, once per author)."""
+
+    def __init__(self, members: Iterable[Member]) -> None:
+        self._matcher = MemberMatcher.of(members)
+        self._known: dict[tuple[str, str | None, str | None], str | None] = {}
+
+    def __call__(self, rsvp: Rsvp) -> str | None:
+        author = (rsvp.author_handle, rsvp.author_webfinger, rsvp.author_actor)
+        if author not in self._known:
+            self._known[author] = self._matcher.match(
+                author[0], webfinger=author[1], actor=author[2]
+            )
+        return self._known[author]
+
+
+def _latest_per_person(rsvps: Iterable[Rsvp], member_of: _Members) -> list[Rsvp]:
     """One answer per person (a member by any of their spellings), the latest."""
     by_person: dict[str, Rsvp] = {}
     for rsvp in sorted(rsvps, key=lambda r: (r.answered, r.author_handle)):
-        member = _member(matcher, rsvp)
-        by_person.pop(f"member:{member}" if member else person_key(rsvp), None)
-        by_person[f"member:{member}" if member else person_key(rsvp)] = rsvp
+        member = member_of(rsvp)
+        who = f"member:{member}" if member else person_key(rsvp)
+        by_person.pop(who, None)  # (the later answer goes last)
+        by_person[who] = rsvp
     return sorted(by_person.values(), key=lambda r: (r.answered, r.author_handle))
-
-
-def _member(matcher: MemberMatcher, rsvp: Rsvp) -> str | None:
-    return matcher.match(
-        rsvp.author_handle, webfinger=rsvp.author_webfinger, actor=rsvp.author_actor
-    )
 
 
 def _places(going: list[Rsvp], capacity: int | None) -> tuple[list[Rsvp], list[Rsvp]]:
@@ -102,14 +121,14 @@ def _places(going: list[Rsvp], capacity: int | None) -> tuple[list[Rsvp], list[R
     return placed[:capacity], placed[capacity:] + queued
 
 
-def _attendance(event: Event, rsvps: list[Rsvp], matcher: MemberMatcher) -> Attendance:
-    answers = _latest_per_person(rsvps, matcher)
+def _attendance(event: Event, rsvps: list[Rsvp], member_of: _Members) -> Attendance:
+    answers = _latest_per_person(rsvps, member_of)
     by_answer: dict[str, list[Rsvp]] = defaultdict(list)
     for rsvp in answers:
         by_answer[rsvp.answer].append(rsvp)
     going, waiting = _places(by_answer["going"], event.capacity)
     members = tuple(
-        (person_key(r), member) for r in answers if (member := _member(matcher, r)) is not None
+        (person_key(r), member) for r in answers if (member := member_of(r)) is not None
     )
     return Attendance(
         going=tuple(going),
@@ -161,9 +180,9 @@ def attendance_index(
     by_event: dict[str, list[Rsvp]] = defaultdict(list)
     for rsvp in interactions.rsvps:
         by_event[rsvp.event].append(rsvp)
-    matcher = MemberMatcher.of(members)
+    member_of = _Members(members)
     counted = {
-        e.slug: _attendance(e, by_event[e.slug], matcher) for e in events if e.slug in by_event
+        e.slug: _attendance(e, by_event[e.slug], member_of) for e in events if e.slug in by_event
     }
     firsts = _first_timers(events, counted)
     result = AttendanceIndex(
