@@ -300,12 +300,59 @@ def edit_reactions(s: FixtureSite) -> str:
         del s.files[path]
         return f"delete {path}"
     targets = [f"stories/{x}" for x in s.story_slugs()] + [f"events/{x}" for x in s.event_ids()]
-    lines = [
-        f"{t}: {{likes: {s.rng.randint(0, 9)}, boosts: {s.rng.randint(0, 3)}}}\n"
-        for t in sorted(s.rng.sample(targets, s.rng.randint(1, 3)))
-    ]
+    lines = []
+    for t in sorted(s.rng.sample(targets, s.rng.randint(1, 3))):
+        counts = f"likes: {s.rng.randint(0, 9)}, boosts: {s.rng.randint(0, 3)}"
+        by = []
+        for _ in range(s.rng.randint(0, 2)):  # who reacted: members are shown by name
+            name, handle = _person(s)
+            user, host = handle[1:].split("@")
+            kind = s.rng.choice(("like", "boost"))
+            by.append(
+                f"{{kind: {kind}, author_name: {name}, author_handle: '{handle}',"
+                f" author_url: 'https://{host}/@{user}'}}"
+            )
+        lines.append(f"{t}: {{{counts}, by: [{', '.join(by)}]}}\n")
     s.files[path] = "".join(lines).encode()
     return f"reactions: {''.join(lines).strip()}"
+
+
+def _person(s: FixtureSite) -> tuple[str, str]:
+    """(name, handle): a member's handle now and then, else a stranger's."""
+    members = s.member_ids()
+    if members and s.rng.random() < 0.5:
+        who = s.rng.choice(members)
+        return who.title(), f"@{who}@social.example"
+    n = s.rng.randrange(12)
+    return f"Guest {n}", f"@g{n}@social.example"
+
+
+def edit_rsvps(s: FixtureSite) -> str | None:
+    """Answers to one event: added, changed, waiting, public or not, or the file deleted."""
+    events = s.event_ids()
+    if not events:
+        return None
+    slug = s.rng.choice(events)
+    path = f"interactions/rsvps/{slug}.yaml"
+    if path in s.files and s.rng.random() < 0.2:
+        del s.files[path]
+        return f"delete {path}"
+    entries = []
+    for i in range(s.rng.randint(1, 5)):
+        name, handle = _person(s)
+        user, host = handle[1:].split("@")
+        entries.append(
+            f"- author_name: {name}\n"
+            f"  author_handle: '{handle}'\n"
+            f"  author_url: https://{host}/@{user}\n"
+            f"  answer: {s.rng.choice(('going', 'going', 'maybe', 'not_going'))}\n"
+            f"  via: {s.rng.choice(('reply', 'poll', 'join', 'accept'))}\n"
+            f"  waiting: {str(s.rng.random() < 0.2).lower()}\n"
+            f"  public: {str(s.rng.random() < 0.5).lower()}\n"
+            f"  answered: '2026-0{s.rng.randint(1, 9)}-1{i}T10:00:00+00:00'\n"
+        )
+    s.files[path] = "".join(entries).encode()
+    return f"rsvps: {path} with {len(entries)} answers"
 
 
 # --- no change, and time ----------------------------------------------------------------
@@ -474,6 +521,7 @@ EDITS: list[tuple[int, Edit]] = [
     (2, edit_or_delete_interaction),
     (1, add_introduction),
     (1, edit_reactions),
+    (2, edit_rsvps),
     (2, touch),
     (4, advance_clock),
     (1, clock_back),

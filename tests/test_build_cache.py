@@ -161,6 +161,16 @@ def add_page(root: Path) -> None:
     )
 
 
+def change_an_rsvp(root: Path) -> None:
+    """Ada can't make it after all: Sam moves up from the waiting list."""
+    rsvps = root / "interactions" / "rsvps" / "sewing-circle.yaml"
+    replace_in(rsvps, "  answer: going\n  via: reply", "  answer: not_going\n  via: reply")
+
+
+def change_who_liked(root: Path) -> None:
+    replace_in(root / "interactions" / "reactions.yaml", "- kind: boost", "- kind: like")
+
+
 EDITS: dict[str, Callable[[Path], None]] = {
     "edit a story": edit_story,
     "edit the end of a long story": edit_long_story_end,
@@ -178,6 +188,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "change static/": change_static,
     "delete a static file": delete_static,
     "add a page": add_page,
+    "change an RSVP": change_an_rsvp,
+    "change who liked": change_who_liked,
 }
 
 

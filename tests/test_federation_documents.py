@@ -54,6 +54,10 @@ def test_every_document_is_keyed_by_its_url_path() -> None:
             "ap/events/spring-repair-day",
             "ap/events/winter-swap",
             "ap/events/online-chat",
+            # each event's RSVP poll (rsvp.poll is on by default)
+            "ap/polls/spring-repair-day",
+            "ap/polls/winter-swap",
+            "ap/polls/online-chat",
         ]
     )
 
@@ -352,3 +356,57 @@ def test_content_types() -> None:
     assert content_type_for(urls.FEED_ATOM) == "application/atom+xml; charset=utf-8"
     assert content_type_for(urls.FEED_JSON) == "application/feed+json"
     assert content_type_for("stories/x/index.html") is None
+
+
+def test_event_carries_mobilizons_answering_fields_from_the_rsvps() -> None:
+    from commsite.config import ModerationConfig
+    from commsite.content.model import Interactions, Rsvp
+
+    s = site()
+    spring = dataclasses.replace(s.events[0], capacity=2)
+
+    def going(user: str, **kw: object) -> Rsvp:
+        return Rsvp(
+            event="spring-repair-day",
+            answer="going",
+            author_name=user,
+            author_handle=f"@{user}@x.example",
+            author_url=f"https://x.example/@{user}",
+            answered=s.now,
+            source="interactions/rsvps/spring-repair-day.yaml",
+            **kw,  # type: ignore[arg-type]
+        )
+
+    s = dataclasses.replace(
+        s,
+        events=(spring, *s.events[1:]),
+        interactions=Interactions(rsvps=(going("a"), going("b"), going("c", waiting=True))),
+    )
+    obj = event_object(s, spring)
+    assert obj["joinMode"] == "restricted"  # moderation.approve: members holds others' answers
+    assert obj["participantCount"] == 2
+    assert obj["maximumAttendeeCapacity"] == 2
+    assert obj["remainingAttendeeCapacity"] == 0
+    assert obj["anonymousParticipationEnabled"] is False
+    assert obj["isOnline"] is False
+    terms = obj["@context"][1]
+    for term in ("joinMode", "participantCount", "remainingAttendeeCapacity", "isOnline"):
+        assert terms[term].split(":")[0] in terms  # mz: or schema:, declared
+    everyone = dataclasses.replace(
+        s, config=dataclasses.replace(s.config, moderation=ModerationConfig(approve="everyone"))
+    )
+    assert event_object(everyone, spring)["joinMode"] == "free"
+    # No capacity: no places to count down.
+    online = event_object(s, s.events[2])
+    assert "maximumAttendeeCapacity" not in online and online["participantCount"] == 0
+
+
+def test_a_cancelled_event_says_so_where_mastodon_shows_it() -> None:
+    s = site()
+    winter = event_object(s, s.events[1])
+    assert winter["name"] == "Cancelled: Winter swap"
+    assert winter["summary"].startswith("CANCELLED:")
+    assert winter["content"].startswith("<p><strong>Cancelled</strong>")
+    assert winter["joinMode"] == "invite"  # nobody can join it any more
+    postponed = event_object(s, s.events[2])
+    assert postponed["name"] == "Postponed: Online chat"

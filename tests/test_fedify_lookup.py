@@ -213,3 +213,56 @@ def test_fedify_looks_up_actor_outbox_and_story(tls_server: tuple[int, Path, Pat
         {"type": "Hashtag", "name": hashtag_name(tag), "href": base + urls.tag_page(tag)}
         for tag in story.tags
     ]
+
+
+def test_fedify_reads_the_rsvp_poll_as_a_question(tls_server: tuple[int, Path, Path]) -> None:
+    """The upcoming event's poll, as Mastodon would read it: options with their
+    votes, the closing time, the voters, the event it replies to."""
+    needs.node_package("@fedify/fedify")
+    node = needs.executable("node")
+    port, root, cert = tls_server
+    base = f"https://localhost:{port}/"
+    site = _example_site(base)
+    documents, _ = federation_documents(site)
+    for path, body in documents.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(body)
+    slug = "spring-repair-day-2027"  # 5 going, 2 maybe, 1 can't (example_site/interactions)
+    env = {
+        **os.environ,
+        "NODE_EXTRA_CA_CERTS": str(cert),
+        "NODE_OPTIONS": "--dns-result-order=ipv4first",
+    }
+    run = subprocess.run(
+        [
+            node,
+            str(SCRIPT.parent / "fedify-poll.mjs"),
+            base + urls.event_poll(slug),
+            base + urls.event_object(slug),
+        ],
+        cwd=SCRIPT.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    poll = result["poll"]
+    assert poll["type"] == "Question", run.stderr[-4000:]
+    assert poll["choices"] == [
+        {"name": "Going", "votes": 5},
+        {"name": "Maybe", "votes": 2},
+        {"name": "Can't go", "votes": 1},
+    ]
+    assert poll["voters"] == 8
+    assert poll["endTime"].startswith("2027-03-13T10:00:00")
+    assert poll["closed"] is None  # still open on 1 November 2026
+    assert poll["replyTarget"] == base + urls.event_object(slug)
+    assert poll["attributedTo"] == base + urls.ACTOR
+    assert "Spring repair day 2027" in poll["content"]
+    assert result["event"] == {
+        "type": "Event",
+        "name": "Spring repair day 2027",
+        "startTime": poll["endTime"],
+    }

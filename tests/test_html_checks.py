@@ -125,6 +125,9 @@ AXE_PAGES = [
     ("example", "stories/plans-for-the-winter/"),  # members' replies, nested and edited
     ("example", "welcome/"),  # a member's introduction and a newcomer's
     ("example", "events/spring-repair-day/"),
+    ("example", "events/spring-repair-day-2027/"),  # who is going, how to answer
+    ("example", "events/bike-maintenance-workshop/"),  # full: a waiting list
+    ("example", "stories/tea-and-soldering-recap/"),  # who was there, who liked it
     ("example", "events/"),
     ("example", "rules/"),
     ("sample", "stories/tricky/"),
@@ -164,3 +167,37 @@ def test_axe_finds_no_violations(servers: dict[str, str], scheme: str) -> None:
             browser.close()
     assert failures == {}
     assert outside == []  # no requests to other hosts
+
+
+RSVP_PAGES = [
+    "events/spring-repair-day-2027/",
+    "events/bike-maintenance-workshop/",
+    "stories/tea-and-soldering-recap/",
+    "events/",
+]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_rsvps_fit_a_phone(servers: dict[str, str], scheme: str) -> None:
+    """At 360 px the RSVP sections (faces, long addresses to search for) never
+    make the page scroll sideways, and every face sits inside the screen."""
+    chromium = needs.chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740})
+            page.emulate_media(color_scheme=scheme)
+            for path in RSVP_PAGES:
+                page.goto(servers["example"] + path)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+                boxes = [
+                    e.bounding_box()
+                    for e in page.query_selector_all(".attendee, .rsvp-how, .event-card__going")
+                ]
+                assert boxes, path
+                assert all(
+                    b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 360 for b in boxes
+                )
+        finally:
+            browser.close()

@@ -40,15 +40,18 @@ def kinds(activities: list[dict[str, object]]) -> list[tuple[object, object]]:
 def test_first_run_announces_only_the_backfill_window(conn: sqlite3.Connection) -> None:
     s = site()
     # 7 days: the stories (12 days and 2 months old) and the past event are baseline;
-    # the two upcoming events are announced. Drafts never are.
+    # the two upcoming events are announced, the one not cancelled with its RSVP
+    # poll. Drafts never are.
     assert kinds(plan_publication(s, conn, NOW)) == [
         ("Create", OBJ + "events/winter-swap"),
         ("Create", OBJ + "events/online-chat"),
+        ("Create", OBJ + "polls/online-chat"),
     ]
     assert kinds(plan_publication(s, conn, NOW, backfill_days=14)) == [
         ("Create", OBJ + "stories/tricky-title"),
         ("Create", OBJ + "events/winter-swap"),
         ("Create", OBJ + "events/online-chat"),
+        ("Create", OBJ + "polls/online-chat"),
     ]
     assert plan_publication(s, conn, NOW, backfill_days=0) == []
 
@@ -58,9 +61,9 @@ def test_planning_records_nothing_enqueueing_records_everything(conn: sqlite3.Co
     queue = DeliveryQueue(conn)
     assert plan_publication(s, conn, NOW) == plan_publication(s, conn, NOW)
     publication, queued = enqueue_publication(s, conn, queue, INBOXES, NOW)
-    assert publication.first_run and len(publication.activities) == 2
+    assert publication.first_run and len(publication.activities) == 3
     assert len(publication.baseline) == 3
-    assert queued == 4 and queue.pending() == 4
+    assert queued == 6 and queue.pending() == 6
     assert plan_publication(s, conn, NOW) == []
     again, queued_again = enqueue_publication(s, conn, queue, INBOXES, NOW)
     assert again.activities == () and not again.first_run and queued_again == 0
@@ -112,4 +115,47 @@ def test_a_failed_enqueue_records_nothing(conn: sqlite3.Connection) -> None:
 
     with pytest.raises(RuntimeError):
         enqueue_publication(s, conn, Broken(conn), INBOXES, NOW)
-    assert len(plan_publication(s, conn, NOW)) == 2  # still the first run
+    assert len(plan_publication(s, conn, NOW)) == 3  # still the first run
+
+
+def test_polls_are_sent_once_and_rsvp_counts_alone_are_no_change(
+    conn: sqlite3.Connection,
+) -> None:
+    from commsite.config import RsvpConfig
+    from commsite.content.model import Interactions, Rsvp
+
+    s = site()
+    no_polls = dataclasses.replace(
+        s, config=dataclasses.replace(s.config, rsvp=RsvpConfig(poll=False))
+    )
+    queue = DeliveryQueue(conn)
+    first, _ = enqueue_publication(no_polls, conn, queue, INBOXES, NOW)
+    assert [p.label for p in first.activities] == ["events/winter-swap", "events/online-chat"]
+    # Polls switched on later: the upcoming event gets its poll, once.
+    assert kinds(plan_publication(s, conn, NOW)) == [("Create", OBJ + "polls/online-chat")]
+    enqueue_publication(s, conn, queue, INBOXES, NOW)
+    assert plan_publication(s, conn, NOW) == []
+    # An answer changes the event's counts: not an edit to announce.
+    answered = dataclasses.replace(
+        s,
+        interactions=Interactions(
+            rsvps=(
+                Rsvp(
+                    event="online-chat",
+                    answer="going",
+                    author_name="A",
+                    author_handle="@a@x.example",
+                    author_url="https://x.example/@a",
+                    answered=NOW,
+                    source="interactions/rsvps/online-chat.yaml",
+                ),
+            )
+        ),
+    )
+    assert plan_publication(answered, conn, NOW) == []
+    # The event deleted: its poll goes with it.
+    gone = dataclasses.replace(s, events=tuple(e for e in s.events if e.slug != "online-chat"))
+    assert kinds(plan_publication(gone, conn, NOW)) == [
+        ("Delete", OBJ + "events/online-chat"),
+        ("Delete", OBJ + "polls/online-chat"),
+    ]

@@ -90,7 +90,8 @@ def test_site_overrides_a_template_and_an_asset_file_by_file(tmp_path: Path) -> 
 def test_template_files_follow_extends_includes_and_imports(tmp_path: Path) -> None:
     renderer = Renderer(resolve_theme(tmp_path, sample_site.config()))
     names = {p.name for p in renderer.template_files("home.html")}
-    assert names == {"home.html", "base.html", "macros.html"}
+    # macros.html imports attendance.html: followed through imports of imports
+    assert names == {"home.html", "base.html", "macros.html", "attendance.html"}
     assert {p.name for p in renderer.template_files("rules.html")} == {"rules.html", "base.html"}
 
 

@@ -2,10 +2,11 @@
 a build writes.
 
 Each story's or event's `ObjectJson` is a pure function of the item and the
-site's config (and commsite's code), so its key, a digest of the code, the
-config and the item (its file's parse key and future flag, or every field),
-stands for its bytes: it is the object document's fingerprint, and outbox pages
-are fingerprinted by their items' keys.
+site's config (and commsite's code; an event's also of its RSVP counts), so its
+key, a digest of the code, the config and the item (its file's parse key and
+future flag, or every field; an event's counts), stands for its bytes: it is
+the object document's fingerprint, and outbox pages are fingerprinted by their
+items' keys.
 Only outputs whose fingerprint changed need JSON; it comes from memory (a
 long-lived Builder), from the build cache, or is made.
 """
@@ -21,6 +22,7 @@ from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.pagekeys import source_digest
 from commsite.content.model import Event, Site, Story
 from commsite.federation.documents import ObjectJson, object_json
+from commsite.federation.event_rsvp import rsvp_fields
 
 __all__ = ["ObjectStore", "item_digest"]
 
@@ -70,8 +72,9 @@ class ObjectStore:
         # Items' keys by identity (the item is kept, so its id is not reused): the
         # last build's, and this build's. A long-lived builder gets the same model
         # object for an unchanged file (content.assemble_memo.AssembleMemo).
-        self._keys: dict[int, tuple[Item, bytes]] = {}
-        self._next_keys: dict[int, tuple[Item, bytes]] = {}
+        # (the item, its key, its RSVP fields: an event's key changes with them)
+        self._keys: dict[int, tuple[Item, bytes, bytes]] = {}
+        self._next_keys: dict[int, tuple[Item, bytes, bytes]] = {}
         self._json: dict[bytes, ObjectJson] = {}  # by key
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
         self._unsaved: dict[bytes, bytes] = {}  # encoded, for `save`
@@ -100,8 +103,12 @@ class ObjectStore:
         known = self._next_keys.get(id(item))
         if known is not None:
             return known[1]
+        # An Event's object also carries its RSVP counts (federation/event_rsvp.py).
+        answers = b""
+        if type(item) is Event and self._site is not None:
+            answers = repr(rsvp_fields(self._site, item)).encode()
         last = self._keys.get(id(item))
-        if last is not None and last[0] is item:
+        if last is not None and last[0] is item and last[2] == answers:
             found = last[1]
         else:
             source = source_digest(self._parse_keys, item)
@@ -110,7 +117,9 @@ class ObjectStore:
                 if source is None
                 else digest_bytes(self.config_digest, source)
             )
-        self._next_keys[id(item)] = (item, found)
+            if answers:
+                found = digest_bytes(found, answers)
+        self._next_keys[id(item)] = (item, found, answers)
         return found
 
     def missing(self, items: Iterable[Item]) -> list[Item]:
@@ -146,7 +155,7 @@ class ObjectStore:
         """Keep this build's items' keys and JSON; what was made goes into the cache
         on `save`."""
         self._keys = self._next_keys
-        keys = frozenset(key for _, key in self._keys.values())
+        keys = frozenset(key for _, key, _ in self._keys.values())
         self._json = {k: v for k, v in self._json.items() if k in keys}
         if self._cache is not None:
             self._unsaved.update((k, _encode(v)) for k, v in self._new.items())

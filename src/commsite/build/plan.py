@@ -376,8 +376,10 @@ def _federation_outputs(
     config = store.config_digest
     for page in plan.outbox_pages:
         entry = known.get(page.path)
-        place = (config, page.number, page.pages)
-        # The same items (with the same config) have the same keys: the fingerprint holds.
+        # The same items (with the same config, and events with the same RSVP
+        # counts) have the same keys: the fingerprint holds.
+        answers = tuple(key(item) for item in page.items if type(item) is Event)
+        place = (config, page.number, page.pages, answers)
         if entry is None or entry[0] != page.items or entry[1] != place:
             fingerprint = digest_bytes(
                 b"outbox",

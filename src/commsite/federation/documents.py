@@ -26,6 +26,7 @@ from commsite.federation.content import (
     mastodon_html,
     paragraphs,
 )
+from commsite.federation.event_rsvp import EVENT_TERMS, event_name, rsvp_fields, status_note
 from commsite.feeds.atom import rfc3339
 from commsite.feeds.calendar import ICAL_STATUS
 from commsite.feeds.links import absolute_html, media_type, public_stories, static_url
@@ -87,6 +88,7 @@ ACTIVITY_CONTEXT: list[Any] = [
         "address": "schema:address",
         "ical": "http://www.w3.org/2002/12/cal/ical#",
         "mz": "https://joinmobilizon.org/ns#",
+        **EVENT_TERMS,
     },
 ]
 
@@ -322,7 +324,8 @@ def story_object(site: Site, story: Story) -> dict[str, Any]:
 
 def event_object(site: Site, event: Event) -> dict[str, Any]:
     """An event as an Event; `summary` spells out when and where, since Mastodon
-    shows only name, summary and link."""
+    shows only name, summary and link; a cancelled one says so in each. The
+    answering fields come from federation/event_rsvp.py."""
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
@@ -330,12 +333,12 @@ def event_object(site: Site, event: Event) -> dict[str, Any]:
         "@context": ACTIVITY_CONTEXT,
         "id": config.url(urls.event_object(event.slug)),
         "type": "Event",
-        "name": event.title,
+        "name": event_name(event),
         "summary": event_summary(event, config.timezone),
     }
     obj.update(_addressing(site))
     obj["url"] = page
-    obj["content"] = absolute_html(event.body_html, page)
+    obj["content"] = status_note(event) + absolute_html(event.body_html, page)
     obj["startTime"] = event.start.astimezone(tz).isoformat()
     if event.end is not None:
         obj["endTime"] = event.end.astimezone(tz).isoformat()
@@ -347,9 +350,8 @@ def event_object(site: Site, event: Event) -> dict[str, Any]:
             place["url"] = event.location.url
         obj["location"] = place
     obj["ical:status"] = ICAL_STATUS.get(event.status, "CONFIRMED")
-    obj["mz:isOnline"] = event.online is not None and event.location is None
-    obj["mz:joinMode"] = "external"
-    obj["mz:externalParticipationUrl"] = page
+    obj["isOnline"] = event.online is not None and event.location is None
+    obj.update(rsvp_fields(site, event))
     hashtags = _hashtags(site, event.tags)
     if hashtags:
         obj["tag"] = hashtags
@@ -596,6 +598,11 @@ def federation_plan(site: Site) -> FederationPlan:
         urls.ACTOR: _dumps(actor(site, items)),
         urls.OUTBOX: _dumps(outbox(site, len(items))),
     }
+    # Each event's RSVP poll (a Question). poll.py builds on this module's
+    # vocabulary, hence the import here rather than at the top.
+    from commsite.federation.poll import poll_documents
+
+    documents.update(poll_documents(site))
     objects = tuple(
         ((urls.story_object if isinstance(i, Story) else urls.event_object)(i.slug), i)
         for i in items

@@ -18,15 +18,14 @@ included), are announced.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from commsite import urls
 from commsite.content.loader import load_site
 from commsite.content.model import Event, Site, Story
 from commsite.database import connect, migrate, transaction
@@ -45,9 +44,12 @@ from commsite.federation.documents import (
     story_object,
     update_activity,
 )
+from commsite.federation.event_rsvp import attendance_of
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.followers import FollowerStore
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
+from commsite.federation.poll import poll_counts, question_object
+from commsite.federation.rsvp_publish import poll_wanted, publish_digest, rsvp_audience
 from commsite.feeds.links import public_stories
 
 __all__ = [
@@ -168,11 +170,6 @@ def _duration(delta: timedelta) -> str:
     return f"{round(seconds / 86400)} days"
 
 
-def _sha256(obj: dict[str, Any]) -> str:
-    canonical = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def _items(site: Site) -> list[tuple[str, datetime, dict[str, Any]]]:
     """(label, date, object) of every story and event that may federate, oldest first."""
     items: list[tuple[str, datetime, dict[str, Any]]] = []
@@ -184,6 +181,31 @@ def _items(site: Site) -> list[tuple[str, datetime, dict[str, Any]]]:
         items.append((f"events/{event.slug}", event.start, event_object(site, event)))
     items.sort(key=lambda item: (item[1], item[0]))
     return items
+
+
+def _poll(
+    site: Site, event: Event, recorded: Mapping[str, str], labels: dict[str, str]
+) -> tuple[str, dict[str, Any], str, str] | None:
+    """(id, Question, label, digest) of `event`'s poll when publishing should
+    send it: a Create while answers are open, an Update once it was sent. Its
+    label keeps a sent poll from being deleted while the event exists."""
+    poll_id = site.config.url(urls.event_poll(event.slug))
+    label = f"polls/{event.slug}"
+    labels[poll_id] = label
+    if poll_id not in recorded and not poll_wanted(site, event):
+        return None
+    counts, voters = poll_counts(attendance_of(site, event))
+    question = question_object(site, event, counts, voters)
+    return (
+        poll_id,
+        question,
+        label,
+        publish_digest({k: v for k, v in question.items() if k not in ("oneOf", "votersCount")}),
+    )
+
+
+def _poll_create(site: Site, poll: tuple[str, dict[str, Any], str, str]) -> PlannedActivity:
+    return PlannedActivity("Create", poll[0], poll[2], create_activity(site, poll[1]), poll[3])
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
@@ -205,12 +227,17 @@ def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: in
     planned: list[PlannedActivity] = []
     baseline: list[tuple[str, str]] = []
     labels: dict[str, str] = {}
+    events = {f"events/{e.slug}": e for e in site.events}
     for label, when, obj in _items(site):
         object_id = str(obj["id"])
         labels[object_id] = label
-        digest = _sha256(obj)
+        digest = publish_digest(obj)  # (an event's RSVP counts left out)
         previous = recorded.get(object_id)
+        event = events.get(label)
+        poll = _poll(site, event, recorded, labels) if event is not None else None
         if previous == digest:
+            if poll is not None and poll[0] not in recorded:
+                planned.append(_poll_create(site, poll))  # (published before polls existed)
             continue
         if first_run and (backfill_days <= 0 or when < window_start):
             baseline.append((object_id, digest))
@@ -220,6 +247,12 @@ def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: in
         else:
             activity, kind = update_activity(site, obj, now), "Update"
         planned.append(PlannedActivity(kind, object_id, label, activity, digest))
+        if poll is not None:
+            if poll[0] not in recorded:
+                planned.append(_poll_create(site, poll))
+            else:  # the poll says what the event now says (a cancellation closes it)
+                update = update_activity(site, poll[1], now)
+                planned.append(PlannedActivity("Update", poll[0], poll[2], update, poll[3]))
     for object_id in sorted(set(recorded) - set(labels)):
         planned.append(
             PlannedActivity("Delete", object_id, object_id, delete_activity(site, object_id), None)
@@ -247,9 +280,12 @@ def enqueue_publication(
     now: datetime,
     *,
     backfill_days: int = DEFAULT_BACKFILL_DAYS,
+    audience: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[Publication, int]:
     """Plan, queue every activity to `inboxes` and record the new state, all in
-    one transaction. Returns the publication and how many queue rows are new."""
+    one transaction. Returns the publication and how many queue rows are new.
+    `audience`: object id -> more inboxes for its activity (the people who
+    answered an event, see rsvp_publish.py)."""
     _migrate(conn)
     queued = 0
     stamp = now.astimezone(UTC).isoformat()
@@ -260,7 +296,8 @@ def enqueue_publication(
             activities=tuple(_fresh_id(p, queue, now) for p in publication.activities),
         )
         for planned in publication.activities:
-            queued += queue.enqueue(planned.activity, inboxes, now=now)
+            extra = (audience or {}).get(planned.object_id, ())
+            queued += queue.enqueue(planned.activity, [*inboxes, *extra], now=now)
             if planned.sha256 is None:
                 conn.execute(
                     "DELETE FROM publication_objects WHERE object_id = ?", (planned.object_id,)
@@ -375,8 +412,11 @@ def publish(
                 next_attempt=stats.next_attempt,
                 dry_run=True,
             )
+        _migrate(conn)
+        ahead = _plan(site, conn, now, backfill_days).activities
+        audience = rsvp_audience(site, conn, fetcher, ((p.kind, p.object_id) for p in ahead))
         publication, queued = enqueue_publication(
-            site, conn, queue, inboxes, now, backfill_days=backfill_days
+            site, conn, queue, inboxes, now, backfill_days=backfill_days, audience=audience
         )
         if planned is not None:
             planned(publication, len(inboxes))

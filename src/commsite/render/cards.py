@@ -131,7 +131,8 @@ def event_link(site: Site, event: Event) -> EventLink:
     )
 
 
-def event_card(site: Site, event: Event, recaps: Sequence[Story]) -> EventCard:
+def event_card(site: Site, event: Event, recaps: Sequence[Story], going: int = 0) -> EventCard:
+    """`going`: how many answered "going" and have a place (content/attendance.py)."""
     config = site.config
     place = event.location.name if event.location else ("Online" if event.online else None)
     return EventCard(
@@ -144,6 +145,7 @@ def event_card(site: Site, event: Event, recaps: Sequence[Story]) -> EventCard:
         place=place,
         past=is_past(site, event),
         recaps=tuple(Link(s.title, href(config, urls.story_page(s.slug))) for s in recaps),
+        going=going,
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from commsite.content.attendance import AttendanceIndex, attendance_index
 from commsite.content.model import Event, Member, Site, Story
 from commsite.render.cards import event_card, is_past, person_ref, story_card
 from commsite.render.head import chrome_view
@@ -70,6 +71,7 @@ class SiteIndex:
     story_cards: dict[str, StoryCard]  # memo: slug -> card, filled on demand
     event_cards: dict[str, EventCard]
     kept: CardMemo | None = None  # cards kept between plans
+    attendance: AttendanceIndex = field(default_factory=lambda: AttendanceIndex({}))
 
     def story_card(self, site: Site, story: Story) -> StoryCard:
         card = self.story_cards.get(story.slug)
@@ -82,7 +84,8 @@ class SiteIndex:
     def event_card(self, site: Site, event: Event) -> EventCard:
         card = self.event_cards.get(event.slug)
         if card is None:
-            card = event_card(site, event, self.recaps.get(event.slug, ()))
+            going = len(self.attendance.of(event).going)
+            card = event_card(site, event, self.recaps.get(event.slug, ()), going)
             self.event_cards[event.slug] = card
         return card
 
@@ -134,4 +137,5 @@ def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
         story_cards={},
         event_cards={},
         kept=cards,
+        attendance=attendance_index(site.events, site.members, site.interactions),
     )

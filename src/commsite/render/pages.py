@@ -23,6 +23,7 @@ from itertools import chain
 
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
+from commsite.render.attendance import attendance_view, who_was_there
 from commsite.render.cards import (
     event_link,
     federation_on,
@@ -267,14 +268,17 @@ class _Keys:
             stories[position + 1] if position + 1 < len(stories) else None,
             self.index.events.get(story.event) if story.event else None,
             self.thread(f"stories/{story.slug}"),
+            self.index.attendance.events.get(story.event) if story.event else None,
         )
 
     def event_cards(self, events: tuple[Event, ...] | list[Event]) -> Key:
         recaps = self.index.recaps
+        attendance = self.index.attendance
         return (
             tuple(events),
             tuple(is_past(self.site, e) for e in events),
             tuple(recaps.get(e.slug) for e in events),
+            tuple(len(attendance.of(e).going) for e in events),
         )
 
     def member(self, member: Member) -> Key:
@@ -300,6 +304,8 @@ class _Keys:
             is_past(self.site, event),
             self.index.recaps.get(event.slug, ()),
             self.thread(f"events/{event.slug}"),
+            self.index.attendance.events.get(event.slug),
+            self.site.now < event.start,  # answers open (with is_past: three states)
         )
 
 
@@ -461,6 +467,11 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
 
     event = index.events.get(story.event) if story.event else None
     unpublished = story.draft or story.future  # not federated: nothing to reply to
+    was_there, others = (
+        who_was_there(index.attendance.of(event), index.refs)
+        if event is not None and is_past(site, event) and event.status != "cancelled"
+        else ((), 0)
+    )
     view = StoryView(
         title=story.title,
         url=href(config, path),
@@ -484,6 +495,8 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
             federation_on(site) and not unpublished,
             index.refs,
         ),
+        was_there=was_there,
+        was_there_others=others,
     )
     meta = meta_view(
         site,
@@ -673,6 +686,7 @@ def _event(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> Pa
             federation_on(site),
             index.refs,
         ),
+        attendance=attendance_view(site, event, index.attendance.of(event), index.refs),
     )
     status = f"{STATUS_LABELS[event.status]}: " if event.status in STATUS_LABELS else ""
     place = f" · {location.name}" if location else (" · Online" if event.online else "")

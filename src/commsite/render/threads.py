@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from commsite.content.member_match import MemberMatcher
 from commsite.content.model import Interactions, Introduction, Member, Reaction, Reply
+from commsite.render.attendance import ReactorsView, reactors_view
 from commsite.render.dates import DateView, date_view
 from commsite.render.viewclass import view
 from commsite.render.views import PersonRef
@@ -58,6 +59,7 @@ class ThreadView:
     boosts: int
     object_url: str  # what to paste into Mastodon's search to reply
     federated: bool  # whether replying from the fediverse is possible at all
+    reactors: ReactorsView = ReactorsView()  # the members among who liked or boosted
 
 
 @view
@@ -89,6 +91,8 @@ class InteractionIndex:
     authors: Mapping[str, str] = field(default_factory=dict)  # AP id -> member id
     # member id -> what they said (replies and introductions), newest first
     said: Mapping[str, tuple[Reply | Introduction, ...]] = field(default_factory=dict)
+    # target -> (kind, member id) of the members among who liked or boosted it
+    reactors: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
 
 def anchor_id(prefix: str, ap_id: str) -> str:
@@ -124,17 +128,31 @@ def index_interactions(
             authors[item.id] = member
             said[member].append(item)
     reactions: dict[str, Reaction] = {}
+    reactors: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for reaction in interactions.reactions:
         seen = reactions.get(reaction.target)
         if seen is not None:  # two records for one target: add them up
             reaction = Reaction(
-                reaction.target, seen.likes + reaction.likes, seen.boosts + reaction.boosts
+                reaction.target,
+                seen.likes + reaction.likes,
+                seen.boosts + reaction.boosts,
+                seen.by + reaction.by,
             )
         reactions[reaction.target] = reaction
+    for target, reaction in reactions.items():
+        for reactor in reaction.by:
+            member = matcher.match(
+                reactor.author_handle,
+                webfinger=reactor.author_webfinger,
+                actor=reactor.author_actor,
+            )
+            if member is not None and (reactor.kind, member) not in reactors[target]:
+                reactors[target].append((reactor.kind, member))
     return InteractionIndex(
         replies={k: tuple(v) for k, v in grouped.items()},
         reactions=reactions,
         authors=authors,
+        reactors={k: tuple(v) for k, v in reactors.items()},
         said={
             k: tuple(sorted(v, key=lambda i: (i.published, i.id), reverse=True))
             for k, v in said.items()
@@ -159,6 +177,7 @@ def thread_view(
         return known.get(author) if author else None
 
     reaction = index.reactions.get(target)
+    reactors = reactors_view(reaction, index.reactors.get(target, ()), known)
     found = index.replies.get(target)
     if not found:
         return ThreadView(
@@ -168,6 +187,7 @@ def thread_view(
             boosts=reaction.boosts if reaction else 0,
             object_url=object_url,
             federated=federated,
+            reactors=reactors,
         )
     replies = sorted(found, key=lambda r: (r.published, r.id))
     ids = {r.id for r in replies}
@@ -196,6 +216,7 @@ def thread_view(
         boosts=reaction.boosts if reaction else 0,
         object_url=object_url,
         federated=federated,
+        reactors=reactors,
     )
 
 

@@ -16,6 +16,7 @@ from commsite.render.dates import DateView, WhenView
 from commsite.render.viewclass import view
 
 if TYPE_CHECKING:  # those modules' views hold PersonRefs from here
+    from commsite.render.attendance import AttendanceView, AttendeeView
     from commsite.render.said import SaidView
     from commsite.render.threads import ThreadView
 
@@ -155,6 +156,7 @@ class EventCard:
     place: str | None  # the location's name, or "Online"
     past: bool
     recaps: tuple[Link, ...]
+    going: int = 0  # answered "going" and have a place
 
 
 @view
@@ -181,6 +183,9 @@ class StoryView:
     older: Link | None
     newer: Link | None
     thread: ThreadView
+    # A recap of a past event: the members who had a place, and how many others
+    was_there: tuple[AttendeeView, ...] = ()
+    was_there_others: int = 0
 
 
 @view
@@ -206,6 +211,7 @@ class EventView:
     event_calendar_url: str
     has_event_calendar: bool
     thread: ThreadView
+    attendance: AttendanceView | None = None
 
 
 @view
