@@ -216,6 +216,8 @@ class Worker:
                 row["id"], row["body"], row["attempts"], received_at=row["received_at"]
             )
             deliver = deliver or (outcome is not None and outcome.deliveries)
+        # New counts for the polls votes changed (debounced; see rsvp_intake.py).
+        deliver = self.processor.rsvps.flush_polls() or deliver
         if deliver or (rows == [] and self.store.deliveries.pending()):
             self.deliver()
         return bool(rows)
