@@ -385,3 +385,65 @@ def test_a_story_only_site_still_processes(tmp_path: Path) -> None:
     p.targets.reload()
     assert p.process(vote(BOB, 1, "Going")).state == "ignored"
     assert replace(EVENTS[0]).slug == "party"
+
+
+# --- `commsite moderate` -------------------------------------------------------------
+
+
+def add_rsvp(store: Store, actor: str, via: str, answer: str = "going") -> None:
+    user = actor.rsplit("/", 1)[1]
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT OR IGNORE INTO inbox_actors (id, handle, name, inbox, fetched_at)"
+            " VALUES (?, ?, ?, ?, 'x')",
+            (actor, f"@{user}@r.example", user, actor + "/inbox"),
+        )
+        conn.execute(
+            "INSERT INTO rsvps (event, actor, answer, via, activity_id, join_id, excerpt,"
+            " answered_at, status, hold_reason) VALUES ('party', ?, ?, ?, ?, ?, 'See you',"
+            " '2026-11-20T10:00:00+00:00', 'pending', 'author is not a member')",
+            (actor, answer, via, actor + "/j", actor + "/j" if via == "join" else None),
+        )
+
+
+def test_moderate_lists_approves_and_rejects_rsvps(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from commsite.cli import main
+    from sidecar_peer import write_site
+
+    write_site(tmp_path, "https://x.example/")
+    store = Store(tmp_path / ".commsite" / "commsite.sqlite3")
+    add_rsvp(store, BOB, "join")
+    add_rsvp(store, EVE, "join")
+    add_rsvp(store, ANN, "poll", "maybe")
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    out = run("moderate", "list", str(tmp_path))
+    assert (
+        "#r1 rsvp going to events/party from @p0@r.example via join"
+        " (2026-11-20T10:00:00+00:00)\n    waits: author is not a member\n    See you\n"
+    ) in out
+    assert out.endswith("3 items waiting\n")
+    assert run("moderate", "approve", "r1", str(tmp_path)) == "approved #r1\n"
+    assert run("moderate", "reject", "@p1@r.example", str(tmp_path), "--rule", "2") == (
+        "rejected #r2\n"
+    )
+    rows = store.conn.execute(
+        "SELECT a.body, r.inbox FROM delivery_rows r JOIN delivery_activities a USING (activity_id)"
+    ).fetchall()
+    activities = {json.loads(body)["type"]: (json.loads(body), inbox) for body, inbox in rows}
+    accept, inbox = activities["Accept"]
+    assert inbox == BOB + "/inbox" and accept["object"]["id"] == BOB + "/j"
+    reject, inbox = activities["Reject"]
+    assert inbox == EVE + "/inbox" and reject["object"]["id"] == EVE + "/j"
+    assert run("moderate", "log", str(tmp_path)).splitlines()[-1].endswith(" reject r2 (rule 2)")
+    assert run("moderate", str(tmp_path)).endswith("1 item waiting\n")
+    # A block rejects what waits of theirs, RSVPs included.
+    run("moderate", "block-actor", "@p2@r.example", str(tmp_path))
+    assert run("moderate", str(tmp_path)).endswith("0 items waiting\n")
+    store.close()
