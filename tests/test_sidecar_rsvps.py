@@ -447,3 +447,69 @@ def test_moderate_lists_approves_and_rejects_rsvps(tmp_path: Path) -> None:
     run("moderate", "block-actor", "@p2@r.example", str(tmp_path))
     assert run("moderate", str(tmp_path)).endswith("0 items waiting\n")
     store.close()
+
+
+# --- export --------------------------------------------------------------------------
+
+
+def test_export_writes_rsvps_the_loader_reads_back_and_removes_empty_files(
+    tmp_path: Path,
+) -> None:
+    from commsite.content.interaction_lists import load_rsvps
+    from commsite.sidecar.export import export_interactions
+
+    clock = Clock()
+    p = make(tmp_path, clock)
+    p.profiles.save(
+        Profile(BOB, "@p0@r.example", 'Bob "B" Üñï', "https://r.example/@p0",
+                "https://r.example/p0.png", BOB + "/inbox", None, "@bob@bob.example")
+    )  # fmt: skip
+    steps = [
+        reply(BOB, 1, "going!"),
+        vote(EVE, 1, "Maybe"),
+        native("Join", ANN, SMALL),
+        native("Join", PEOPLE[3], SMALL, 1),
+        native("Join", PEOPLE[4], SMALL, 2),  # beyond capacity: waits
+        native("Reject", PEOPLE[5], PARTY),
+    ]
+    for n, activity in enumerate(steps):
+        clock.now = NOW + timedelta(minutes=n)
+        assert p.process(activity).state == "done"
+    site = tmp_path / "site"
+    result = export_interactions(p.store, site)
+    assert [w for w in result.written if "/rsvps/" in w] == [
+        "interactions/rsvps/party.yaml", "interactions/rsvps/small.yaml"]  # fmt: skip
+    first = {f: f.read_bytes() for f in (site / "interactions" / "rsvps").glob("*.yaml")}
+    again = export_interactions(p.store, site)
+    assert (again.written, again.removed, again.unchanged) == ([], [], 3)  # and the reply
+    assert {f: f.read_bytes() for f in first} == first  # deterministic bytes
+
+    rsvps, diagnostics = load_rsvps(site, sorted(
+        f.relative_to(site).as_posix() for f in first))  # fmt: skip
+    assert diagnostics == []
+    got = [(r.event, r.author_actor, r.answer, r.via, r.waiting, r.public) for r in rsvps]
+    assert got == [
+        ("party", BOB, "going", "reply", False, True),
+        ("party", EVE, "maybe", "poll", False, False),
+        ("party", PEOPLE[5], "not_going", "reject", False, False),
+        ("small", ANN, "going", "join", False, False),
+        ("small", PEOPLE[3], "going", "join", False, False),
+        ("small", PEOPLE[4], "going", "join", True, False),
+    ]
+    bob = rsvps[0]
+    assert (bob.author_name, bob.author_handle, bob.author_webfinger, bob.author_avatar) == (
+        'Bob "B" Üñï',
+        "@p0@r.example",
+        "@bob@bob.example",
+        "https://r.example/p0.png",
+    )
+    assert bob.reply_url == "https://r.example/@x/1"
+    assert bob.answered == NOW
+    # Everyone leaves the small event: its file goes.
+    for n, person in enumerate((ANN, PEOPLE[3], PEOPLE[4])):
+        p.process(native("Leave", person, SMALL, 10 + n))
+    assert export_interactions(p.store, site).removed == ["interactions/rsvps/small.yaml"]
+    # Held answers are not exported.
+    p.store.conn.execute("UPDATE rsvps SET status = 'pending'")
+    assert export_interactions(p.store, site).removed == ["interactions/rsvps/party.yaml"]
+    assert not (site / "interactions" / "rsvps").exists()
