@@ -280,6 +280,20 @@ def test_poll_updates_are_debounced_and_reach_followers_and_voters(tmp_path: Pat
     }
 
 
+def test_a_last_update_closes_the_poll_when_the_event_starts(tmp_path: Path) -> None:
+    clock = Clock()
+    p = make(tmp_path, clock)
+    p.process(vote(BOB, 1, "Going"))
+    assert p.rsvps.flush_polls()
+    clock.now = EVENTS[0].start + timedelta(minutes=1)
+    assert p.rsvps.flush_polls()
+    closing = sent(p, "Update")[-1][0]["object"]
+    assert closing["closed"] == closing["endTime"] == "2026-11-25T03:00:00Z"
+    clock.now += timedelta(hours=1)
+    assert not p.rsvps.flush_polls()  # once
+    assert len(sent(p, "Update")) == 2
+
+
 # --- native RSVPs --------------------------------------------------------------------
 
 
@@ -349,6 +363,9 @@ def test_capacity_makes_a_waiting_list_that_moves_up(tmp_path: Path) -> None:
     rows = rsvps(p, "small")
     assert [rows[a]["waiting"] for a in PEOPLE[1:4]] == [0, 0, 1]
     assert {a["to"][0] for a, _ in sent(p, "Accept")} == set(PEOPLE[:3])
+    # Saying going again, another way, keeps one's place.
+    p.process(vote(PEOPLE[2], 1, "Going", poll=BASE + "ap/polls/small"))
+    assert [rsvps(p, "small")[a]["waiting"] for a in PEOPLE[1:4]] == [0, 0, 1]
     # "maybe" takes no place.
     p.process(native("TentativeAccept", PEOPLE[1], SMALL, 10))
     assert rsvps(p, "small")[PEOPLE[3]]["waiting"] == 0

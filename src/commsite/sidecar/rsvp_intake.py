@@ -131,8 +131,11 @@ class RsvpIntake:
         """A reply naming the event itself, with an RSVP word: its answer (the
         reply is stored by the caller either way). None: no answer in it."""
         in_reply_to = id_of(note.get("inReplyTo"))
+        target = self.targets.target_of(in_reply_to) if in_reply_to else None
+        if target is None or not target.startswith("events/"):
+            return None
         answer = rsvp_word(self.config.rsvp, content_html)
-        if answer is None or in_reply_to is None:
+        if answer is None:
             return None
         found = self._event(in_reply_to, final, "a reply")
         if isinstance(found, Outcome):
@@ -288,7 +291,7 @@ class RsvpIntake:
                 " reply_url = excluded.reply_url,"
                 " accept_id = CASE WHEN join_id IS excluded.join_id THEN accept_id END,"
                 " join_id = excluded.join_id, excerpt = excluded.excerpt,"
-                " answered_at = CASE WHEN answer = excluded.answer AND via = excluded.via"
+                " answered_at = CASE WHEN answer = excluded.answer"  # keeps their place
                 "   THEN answered_at ELSE excluded.answered_at END,"
                 " status = CASE WHEN status = 'rejected' THEN 'rejected' ELSE excluded.status END,"
                 " hold_reason = excluded.hold_reason",
@@ -343,45 +346,54 @@ class RsvpIntake:
 
     def flush_polls(self) -> bool:
         """Send an Update of each poll whose counts changed, at most once per
-        `debounce` per event; True if any was queued."""
+        `debounce` per event, and a last one (`closed`) once its event has
+        started; True if any was queued."""
         if not self.config.rsvp.poll:
             return False
         now = self.clock()
         due_before = iso(now - self.debounce)
         rows = self.store.conn.execute(
-            "SELECT event FROM rsvp_polls WHERE changed_at IS NOT NULL"
-            " AND (sent_at IS NULL OR sent_at <= ?)",
-            (due_before,),
+            "SELECT event, changed_at, sent_at FROM rsvp_polls WHERE closed_at IS NULL"
         ).fetchall()
         queued = False
         for row in rows:
             slug = row["event"]
             event = self.targets.event(slug)
+            closing = event is None or is_closed(event, now)
+            changed = row["changed_at"] is not None and (
+                row["sent_at"] is None or row["sent_at"] <= due_before
+            )
+            if not (changed or closing):
+                continue
             with self.store.transaction() as conn:
                 conn.execute(
-                    "UPDATE rsvp_polls SET changed_at = NULL, sent_at = ? WHERE event = ?",
-                    (iso(now), slug),
+                    "UPDATE rsvp_polls SET changed_at = NULL, sent_at = ?, closed_at = ?"
+                    " WHERE event = ?",
+                    (iso(now), iso(now) if closing else None, slug),
                 )
-                if event is None:
+                if event is None:  # gone from the site: nothing to send
                     continue
-                counts, voters = poll_counts(conn, slug)
-                question = question_object(self.config, event, counts, voters, now)
-                inboxes = set(self.store.followers.delivery_inboxes())
-                inboxes.update(
-                    r[0]
-                    for r in conn.execute(
-                        "SELECT COALESCE(a.shared_inbox, a.inbox) FROM rsvps r"
-                        " JOIN inbox_actors a ON a.id = r.actor WHERE r.event = ?"
-                        " AND r.via = 'poll' AND r.status != 'rejected'"
-                        " AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
-                        (slug,),
-                    )
-                )
-                added = self.store.deliveries.enqueue(
-                    poll_update(self.config, question, now), inboxes, now=now
-                )
-                queued = queued or added > 0
+                queued = self._send_counts(conn, slug, event, now) or queued
         return queued
+
+    def _send_counts(
+        self, conn: sqlite3.Connection, slug: str, event: Event, now: datetime
+    ) -> bool:
+        counts, voters = poll_counts(conn, slug)
+        question = question_object(self.config, event, counts, voters, now)
+        inboxes = set(self.store.followers.delivery_inboxes())
+        inboxes.update(
+            r[0]
+            for r in conn.execute(
+                "SELECT COALESCE(a.shared_inbox, a.inbox) FROM rsvps r"
+                " JOIN inbox_actors a ON a.id = r.actor WHERE r.event = ?"
+                " AND r.via = 'poll' AND r.status != 'rejected'"
+                " AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
+                (slug,),
+            )
+        )
+        update = poll_update(self.config, question, now)
+        return self.store.deliveries.enqueue(update, inboxes, now=now) > 0
 
 
 def poll_counts(conn: sqlite3.Connection, slug: str) -> tuple[dict[str, int], int]:

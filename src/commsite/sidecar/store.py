@@ -172,7 +172,8 @@ MIGRATIONS = [
     CREATE TABLE rsvp_polls (
       event TEXT PRIMARY KEY,
       changed_at TEXT,                  -- NULL: the last Update has the current counts
-      sent_at TEXT
+      sent_at TEXT,
+      closed_at TEXT                    -- when the last Update (the poll closed) was sent
     );
     """,
 ]
