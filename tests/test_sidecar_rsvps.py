@@ -513,6 +513,12 @@ def test_export_writes_rsvps_the_loader_reads_back_and_removes_empty_files(
         ("small", PEOPLE[3], "going", "join", False, False),
         ("small", PEOPLE[4], "going", "join", True, False),
     ]
+    # The published poll counts what the sidecar's Updates count.
+    from commsite.federation.poll import tally
+    from commsite.sidecar.rsvp_intake import poll_counts
+
+    for slug in ("party", "small"):
+        assert tally(rsvps, slug) == poll_counts(p.store.conn, slug)
     bob = rsvps[0]
     assert (bob.author_name, bob.author_handle, bob.author_webfinger, bob.author_avatar) == (
         'Bob "B" Üñï',

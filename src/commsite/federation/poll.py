@@ -12,16 +12,16 @@ voters see the tally. Mastodon reads `oneOf[].name`, `oneOf[].replies.totalItems
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from commsite import urls
 from commsite.config import SiteConfig
-from commsite.content.model import Event
+from commsite.content.model import Event, Rsvp
 from commsite.feeds.atom import rfc3339
 
-__all__ = ["POLL_CONTEXT", "is_closed", "poll_update", "question_object"]
+__all__ = ["POLL_CONTEXT", "is_closed", "poll_update", "question_object", "tally"]
 
 PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
 POLL_CONTEXT: list[Any] = [
@@ -32,6 +32,19 @@ POLL_CONTEXT: list[Any] = [
         "sensitive": "as:sensitive",
     },
 ]
+
+
+def tally(rsvps: Iterable[Rsvp], slug: str) -> tuple[dict[str, int], int]:
+    """(counts by answer, people) for `question_object` from the exported answers
+    to the event `slug`: what the sidecar counts (every approved answer, however
+    it came), so the published document and the sidecar's Updates agree."""
+    counts: dict[str, int] = {}
+    people = 0
+    for rsvp in rsvps:
+        if rsvp.event == slug:
+            counts[rsvp.answer] = counts.get(rsvp.answer, 0) + 1
+            people += 1
+    return counts, people
 
 
 def is_closed(event: Event, now: datetime) -> bool:
