@@ -515,7 +515,7 @@ def test_export_writes_rsvps_the_loader_reads_back_and_removes_empty_files(
     ]
     # The published poll counts what the sidecar's Updates count.
     from commsite.federation.poll import tally
-    from commsite.sidecar.rsvp_intake import poll_counts
+    from commsite.sidecar.rsvp_polls import poll_counts
 
     for slug in ("party", "small"):
         assert tally(rsvps, slug) == poll_counts(p.store.conn, slug)

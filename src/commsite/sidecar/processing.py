@@ -83,7 +83,7 @@ from commsite.sidecar.notes import (
 )
 from commsite.sidecar.outcome import Outcome
 from commsite.sidecar.profiles import Profiles, profile_from_document
-from commsite.sidecar.rsvp_intake import RsvpIntake, rebalance_known, send_due_accepts
+from commsite.sidecar.rsvp_intake import RsvpIntake
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown, Targets
 
@@ -338,23 +338,7 @@ class Processor:
         stored = Outcome(
             "done", f"{before}{kind} ({why}), {status}", public_change=status == "approved"
         )
-        return self._with_rsvp(stored, note, actor, content, kind)
-
-    def _with_rsvp(
-        self, stored: Outcome, note: Mapping[str, Any], actor: str, content: str, kind: str
-    ) -> Outcome:
-        """A reply to an event may also answer it ("going"): see rsvp_intake.py."""
-        if kind not in ("reply", "message"):
-            return stored
-        rsvp = self.rsvps.from_reply(note, actor, content, final=True)
-        if rsvp is None:
-            return stored
-        return Outcome(
-            stored.state,
-            f"{stored.detail}; {rsvp.detail}",
-            public_change=stored.public_change or rsvp.public_change,
-            deliveries=rsvp.deliveries,
-        )
+        return self.rsvps.with_reply(stored, note, actor, content, kind)
 
     def _update(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         obj = activity.get("object")
@@ -404,7 +388,7 @@ class Processor:
                 ),
             )
         edited = Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
-        return self._with_rsvp(edited, note, actor, content, "reply")
+        return self.rsvps.with_reply(edited, note, actor, content, "reply")
 
     def _delete(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         object_id = id_of(activity.get("object"))
@@ -451,13 +435,7 @@ class Processor:
             )
             items = conn.execute("DELETE FROM inbox_items WHERE actor = ?", (actor,)).rowcount
             conn.execute("DELETE FROM inbox_reactions WHERE actor = ?", (actor,))
-            answered = [r[0] for r in conn.execute(
-                "SELECT DISTINCT event FROM rsvps WHERE actor = ?", (actor,)
-            )]  # fmt: skip
-            conn.execute("DELETE FROM rsvps WHERE actor = ?", (actor,))
-            for event in answered:  # their places free up
-                rebalance_known(conn, event)
-                send_due_accepts(self.store, self.config, now, event)
+            self.rsvps.purge(conn, actor, now)
             conn.execute("DELETE FROM inbox_actors WHERE id = ?", (actor,))
             conn.execute("DELETE FROM inbox_keys WHERE owner = ?", (actor,))
             self.store.followers.remove(actor)

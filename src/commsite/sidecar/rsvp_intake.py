@@ -28,7 +28,6 @@ waiting person moves up. RSVPs are moderated like replies (the same
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -38,30 +37,32 @@ from typing import Any
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.model import Event
-from commsite.federation.poll import is_closed, poll_update, question_object
+from commsite.federation.poll import is_closed
 from commsite.sidecar.moderation import initial_status
 from commsite.sidecar.notes import PUBLIC, id_of, list_of, note_url
 from commsite.sidecar.outcome import Outcome
 from commsite.sidecar.profiles import Profiles
+from commsite.sidecar.rsvp_places import (
+    poll_changed,
+    rebalance,
+    rebalance_known,
+    send_due_accepts,
+)
+from commsite.sidecar.rsvp_polls import POLL_DEBOUNCE, PollUpdates
 from commsite.sidecar.rsvps import (
-    Going,
     html_text,
     is_vote,
     native_answer,
     rsvp_word,
     vote_answer,
-    waiting_list,
 )
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown, Targets
 
-__all__ = ["POLL_DEBOUNCE", "RsvpIntake", "rebalance", "send_due_accepts"]
+__all__ = ["RsvpIntake"]
 
 log = logging.getLogger(__name__)
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-# At most one Update of a poll's counts per event this often (the first at once).
-POLL_DEBOUNCE = timedelta(seconds=10)
 EXCERPT = 120
 
 
@@ -90,6 +91,9 @@ class RsvpIntake:
         self.debounce = debounce
         self.actor_id = config.url(urls.ACTOR)
         self.poll_prefix = config.url(urls.event_poll("x")).removesuffix("x")
+        self.polls = PollUpdates(
+            config=config, store=store, targets=targets, clock=clock, debounce=debounce
+        )
 
     # --- which event -----------------------------------------------------------
 
@@ -302,7 +306,7 @@ class RsvpIntake:
             )  # fmt: skip
             waiting = rebalance(conn, slug, event.capacity)
             accepts = send_due_accepts(self.store, self.config, now, slug)
-            self._poll_changed(conn, slug, now)
+            poll_changed(conn, slug, now)
         row = self.store.conn.execute(
             "SELECT status, waiting FROM rsvps WHERE event = ? AND actor = ?", (slug, actor)
         ).fetchone()
@@ -327,161 +331,48 @@ class RsvpIntake:
             ).fetchone()
             if row is None:
                 return Outcome("ignored", f"no RSVP of {actor} to events/{slug}")
-            capacity = event.capacity if event is not None else _known_capacity(conn, slug)
-            rebalance(conn, slug, capacity)
+            if event is not None:
+                rebalance(conn, slug, event.capacity)
+            else:  # gone from the site: the capacity it had
+                rebalance_known(conn, slug)
             accepts = send_due_accepts(self.store, self.config, now, slug)
-            self._poll_changed(conn, slug, now)
+            poll_changed(conn, slug, now)
         return Outcome(
             "done", detail, public_change=row["status"] == "approved", deliveries=accepts > 0
         )
 
-    def _poll_changed(self, conn: sqlite3.Connection, slug: str, now: datetime) -> None:
-        conn.execute(
-            "INSERT INTO rsvp_polls (event, changed_at) VALUES (?, ?)"
-            " ON CONFLICT (event) DO UPDATE SET changed_at = excluded.changed_at",
-            (slug, iso(now)),
+    def flush_polls(self) -> bool:
+        """Send the poll Updates now due (see rsvp_polls.py); True if any was queued."""
+        return self.polls.flush()
+
+    # --- processing.py's hooks ---------------------------------------------------
+
+    def with_reply(
+        self, stored: Outcome, note: Mapping[str, Any], actor: str, content: str, kind: str
+    ) -> Outcome:
+        """A stored reply (or non-public message) to an event may also answer it."""
+        if kind not in ("reply", "message"):
+            return stored
+        rsvp = self.from_reply(note, actor, content, final=True)
+        if rsvp is None:
+            return stored
+        return Outcome(
+            stored.state,
+            f"{stored.detail}; {rsvp.detail}",
+            public_change=stored.public_change or rsvp.public_change,
+            deliveries=rsvp.deliveries,
         )
+
+    def purge(self, conn: sqlite3.Connection, actor: str, now: datetime) -> None:
+        """Delete{actor}: their answers go, and their places free up (inside the
+        caller's transaction)."""
+        answered = [
+            r[0] for r in conn.execute("SELECT DISTINCT event FROM rsvps WHERE actor = ?", (actor,))
+        ]
+        conn.execute("DELETE FROM rsvps WHERE actor = ?", (actor,))
+        for event in answered:
+            rebalance_known(conn, event)
+            send_due_accepts(self.store, self.config, now, event)
+            poll_changed(conn, event, now)
 
     # --- the poll's counts -------------------------------------------------------
-
-    def flush_polls(self) -> bool:
-        """Send an Update of each poll whose counts changed, at most once per
-        `debounce` per event, and a last one (`closed`) once its event has
-        started; True if any was queued."""
-        if not self.config.rsvp.poll:
-            return False
-        now = self.clock()
-        due_before = iso(now - self.debounce)
-        rows = self.store.conn.execute(
-            "SELECT event, changed_at, sent_at FROM rsvp_polls WHERE closed_at IS NULL"
-        ).fetchall()
-        queued = False
-        for row in rows:
-            slug = row["event"]
-            event = self.targets.event(slug)
-            closing = event is None or is_closed(event, now)
-            changed = row["changed_at"] is not None and (
-                row["sent_at"] is None or row["sent_at"] <= due_before
-            )
-            if not (changed or closing):
-                continue
-            with self.store.transaction() as conn:
-                conn.execute(
-                    "UPDATE rsvp_polls SET changed_at = NULL, sent_at = ?, closed_at = ?"
-                    " WHERE event = ?",
-                    (iso(now), iso(now) if closing else None, slug),
-                )
-                if event is None:  # gone from the site: nothing to send
-                    continue
-                queued = self._send_counts(conn, slug, event, now) or queued
-        return queued
-
-    def _send_counts(
-        self, conn: sqlite3.Connection, slug: str, event: Event, now: datetime
-    ) -> bool:
-        counts, voters = poll_counts(conn, slug)
-        question = question_object(self.config, event, counts, voters, now)
-        inboxes = set(self.store.followers.delivery_inboxes())
-        inboxes.update(
-            r[0]
-            for r in conn.execute(
-                "SELECT COALESCE(a.shared_inbox, a.inbox) FROM rsvps r"
-                " JOIN inbox_actors a ON a.id = r.actor WHERE r.event = ?"
-                " AND r.via = 'poll' AND r.status != 'rejected'"
-                " AND COALESCE(a.shared_inbox, a.inbox) IS NOT NULL",
-                (slug,),
-            )
-        )
-        update = poll_update(self.config, question, now)
-        return self.store.deliveries.enqueue(update, inboxes, now=now) > 0
-
-
-def poll_counts(conn: sqlite3.Connection, slug: str) -> tuple[dict[str, int], int]:
-    """The approved answers to `slug` by answer (every way of answering counts:
-    the poll is the event's public tally), and how many people gave them."""
-    counts = {
-        str(answer): int(n)
-        for answer, n in conn.execute(
-            "SELECT answer, COUNT(*) FROM rsvps WHERE event = ? AND status = 'approved'"
-            " GROUP BY answer",
-            (slug,),
-        )
-    }
-    return counts, sum(counts.values())
-
-
-def _known_capacity(conn: sqlite3.Connection, slug: str) -> int | None:
-    row = conn.execute("SELECT capacity FROM rsvp_capacity WHERE event = ?", (slug,)).fetchone()
-    return None if row is None else row[0]
-
-
-def rebalance(conn: sqlite3.Connection, slug: str, capacity: int | None) -> list[str]:
-    """Set who waits among those going to `slug` (inside the caller's
-    transaction); the actors waiting, first in line first."""
-    conn.execute(
-        "INSERT INTO rsvp_capacity (event, capacity) VALUES (?, ?)"
-        " ON CONFLICT (event) DO UPDATE SET capacity = excluded.capacity",
-        (slug, capacity),
-    )
-    going = [
-        Going(r["actor"], r["answered_at"], r["seq"])
-        for r in conn.execute(
-            "SELECT actor, answered_at, seq FROM rsvps WHERE event = ? AND answer = 'going'"
-            " AND status != 'rejected'",
-            (slug,),
-        )
-    ]
-    waiting = waiting_list(going, capacity)
-    conn.execute("UPDATE rsvps SET waiting = 0 WHERE event = ?", (slug,))
-    conn.executemany(
-        "UPDATE rsvps SET waiting = 1 WHERE event = ? AND actor = ?",
-        [(slug, actor) for actor in waiting],
-    )
-    return waiting
-
-
-def rebalance_known(conn: sqlite3.Connection, slug: str) -> list[str]:
-    """`rebalance` with the capacity last seen for `slug` (moderation, blocks)."""
-    return rebalance(conn, slug, _known_capacity(conn, slug))
-
-
-def accept_of(config: SiteConfig, slug: str, actor: str, join_id: str) -> dict[str, Any]:
-    """The signed answer to a Join: Accept with the Join embedded, as Mobilizon
-    sends it and looks its participation up by (the Join's id)."""
-    digest = hashlib.sha256(join_id.encode()).hexdigest()[:24]
-    return {
-        "@context": AS_CONTEXT,
-        "id": config.url(f"ap/accepts/{digest}"),
-        "type": "Accept",
-        "actor": config.url(urls.ACTOR),
-        "to": [actor],
-        "object": {
-            "id": join_id,
-            "type": "Join",
-            "actor": actor,
-            "object": config.url(urls.event_object(slug)),
-        },
-    }
-
-
-def send_due_accepts(store: Store, config: SiteConfig, now: datetime, slug: str) -> int:
-    """Queue the Accept of every approved Join to `slug` that has a place and no
-    Accept yet (inside the caller's transaction); how many were queued."""
-    conn = store.conn
-    rows = conn.execute(
-        "SELECT r.seq, r.actor, r.join_id, COALESCE(a.inbox, a.shared_inbox) AS inbox"
-        " FROM rsvps r LEFT JOIN inbox_actors a ON a.id = r.actor"
-        " WHERE r.event = ? AND r.via = 'join' AND r.join_id IS NOT NULL"
-        " AND r.accept_id IS NULL AND r.waiting = 0 AND r.status = 'approved'",
-        (slug,),
-    ).fetchall()
-    sent = 0
-    for row in rows:
-        if row["inbox"] is None:
-            log.warning("no inbox known for %s: its Join stays unanswered", row["actor"])
-            continue
-        accept = accept_of(config, slug, row["actor"], row["join_id"])
-        store.deliveries.enqueue(accept, [row["inbox"]], now=now)
-        conn.execute("UPDATE rsvps SET accept_id = ? WHERE seq = ?", (accept["id"], row["seq"]))
-        sent += 1
-    return sent

@@ -25,8 +25,13 @@ from typing import Any
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.sidecar.moderation import _actors_named, log_decision
-from commsite.sidecar.rsvp_intake import AS_CONTEXT, rebalance_known, send_due_accepts
-from commsite.sidecar.store import Store, iso
+from commsite.sidecar.rsvp_places import (
+    AS_CONTEXT,
+    poll_changed,
+    rebalance_known,
+    send_due_accepts,
+)
+from commsite.sidecar.store import Store
 
 __all__ = ["PendingRsvp", "decide", "is_rsvp_subject", "pending", "settle_all"]
 
@@ -112,11 +117,7 @@ def _settle_events(
     for event in sorted(events):
         rebalance_known(conn, event)
         send_due_accepts(store, config, now, event)
-        conn.execute(
-            "INSERT INTO rsvp_polls (event, changed_at) VALUES (?, ?)"
-            " ON CONFLICT (event) DO UPDATE SET changed_at = excluded.changed_at",
-            (event, iso(now)),
-        )
+        poll_changed(conn, event, now)
 
 
 def decide(
