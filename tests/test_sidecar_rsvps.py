@@ -280,6 +280,15 @@ def test_poll_updates_are_debounced_and_reach_followers_and_voters(tmp_path: Pat
     }
 
 
+def test_an_update_nobody_receives_does_not_hold_the_next_back(tmp_path: Path) -> None:
+    p = make(tmp_path)
+    p.process(native("Join", BOB, PARTY))  # no followers, no voters: nobody to tell
+    assert not p.rsvps.flush_polls()
+    p.process(vote(EVE, 1, "Going"))
+    assert p.rsvps.flush_polls()  # at once, not a debounce later
+    assert sent(p, "Update")[0][0]["object"]["votersCount"] == 2
+
+
 def test_a_last_update_closes_the_poll_when_the_event_starts(tmp_path: Path) -> None:
     clock = Clock()
     p = make(tmp_path, clock)

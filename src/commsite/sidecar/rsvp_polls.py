@@ -63,14 +63,15 @@ class PollUpdates:
             if not (changed or closing):
                 continue
             with self.store.transaction() as conn:
+                # gone from the site: nothing to send
+                sent = event is not None and self._send_counts(conn, slug, event, now)
+                # An Update nobody was there to receive does not hold the next one back.
                 conn.execute(
-                    "UPDATE rsvp_polls SET changed_at = NULL, sent_at = ?, closed_at = ?"
-                    " WHERE event = ?",
-                    (iso(now), iso(now) if closing else None, slug),
+                    "UPDATE rsvp_polls SET changed_at = NULL, closed_at = ?,"
+                    " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE event = ?",
+                    (iso(now) if closing else None, sent, iso(now), slug),
                 )
-                if event is None:  # gone from the site: nothing to send
-                    continue
-                queued = self._send_counts(conn, slug, event, now) or queued
+                queued = queued or sent
         return queued
 
     def _send_counts(
