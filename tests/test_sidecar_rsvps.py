@@ -469,6 +469,20 @@ def test_moderate_lists_approves_and_rejects_rsvps(tmp_path: Path) -> None:
     assert inbox == EVE + "/inbox" and reject["object"]["id"] == EVE + "/j"
     assert run("moderate", "log", str(tmp_path)).splitlines()[-1].endswith(" reject r2 (rule 2)")
     assert run("moderate", str(tmp_path)).endswith("1 item waiting\n")
+    # Approving a reply approves the answer its words gave.
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO inbox_items (ap_id, kind, actor, target, content_html, published,"
+            " status, received_at) VALUES (?, 'reply', ?, 'events/party', '<p>going</p>',"
+            " 'x', 'pending', 'x')",
+            (ANN + "/statuses/7", ANN),
+        )
+        conn.execute("UPDATE rsvps SET reply_id = ? WHERE actor = ?", (ANN + "/statuses/7", ANN))
+    seq = store.conn.execute("SELECT seq FROM inbox_items").fetchone()[0]
+    assert run("moderate", "approve", str(seq), str(tmp_path)) == f"approved #{seq}, #r3\n"
+    assert run("moderate", str(tmp_path)).endswith("0 items waiting\n")
+    with store.transaction() as conn:
+        conn.execute("UPDATE rsvps SET status = 'pending' WHERE actor = ?", (ANN,))
     # A block rejects what waits of theirs, RSVPs included.
     run("moderate", "block-actor", "@p2@r.example", str(tmp_path))
     assert run("moderate", str(tmp_path)).endswith("0 items waiting\n")

@@ -80,12 +80,18 @@ def pending(store: Store) -> list[PendingRsvp]:
 
 
 def _rows_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
-    """`r12`, or an actor URL / handle (then each of their RSVPs that waits)."""
+    """`r12`; a reply's number (the RSVP its words gave, if it waits: deciding
+    the reply decides it); or an actor URL / handle (each of their RSVPs that
+    waits)."""
     number = _SUBJECT.fullmatch(subject)
     if number is not None:
         return conn.execute("SELECT * FROM rsvps WHERE seq = ?", (int(number[1]),)).fetchall()
     if subject.isdigit():
-        return []
+        return conn.execute(
+            "SELECT r.* FROM rsvps r JOIN inbox_items i ON i.ap_id = r.reply_id"
+            " WHERE i.seq = ? AND r.actor = i.actor AND r.status = 'pending'",
+            (int(subject),),
+        ).fetchall()
     rows: list[sqlite3.Row] = []
     for actor in _actors_named(conn, subject):
         rows += conn.execute(
