@@ -559,3 +559,15 @@ def test_export_writes_rsvps_the_loader_reads_back_and_removes_empty_files(
     p.store.conn.execute("UPDATE rsvps SET status = 'pending'")
     assert export_interactions(p.store, site).removed == ["interactions/rsvps/party.yaml"]
     assert not (site / "interactions" / "rsvps").exists()
+
+
+def test_without_the_poll_votes_are_ignored(tmp_path: Path) -> None:
+    p = make(tmp_path)
+    p.config = replace(p.config, rsvp=RsvpConfig(poll=False))
+    p.rsvps.config = p.config
+    p.rsvps.polls.config = p.config
+    outcome = p.process(vote(BOB, 1, "Going"))
+    assert outcome.state == "ignored" and "no such poll" in outcome.detail
+    assert p.process(reply(EVE, 1, "going")).state == "done"  # words still work
+    assert list(rsvps(p)) == [EVE]
+    assert not p.rsvps.flush_polls()
