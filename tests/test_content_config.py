@@ -221,3 +221,48 @@ def test_host_aliases_are_host_names(tmp_path: Path, alias: str, hint: str) -> N
         "commsite.yaml:4: error: 'sidecar.host_aliases' must list host names, with a port if"
         f' need be (got "{alias}"); {hint}'
     ]
+
+
+def test_rsvp_words_and_poll_options(tmp_path: Path) -> None:
+    from commsite.config import DEFAULT_RSVP_WORDS
+
+    config, problems = load(
+        tmp_path,
+        "title: T\nbase_url: https://x.example/\nrsvp:\n"
+        "  words:\n    going: [ja, 'bin  dabei']\n    not_going: nein\n"
+        "  poll: false\n  poll_options: {going: Ich komme, maybe: Vielleicht}\n",
+    )
+    assert problems == []
+    assert config is not None
+    assert config.rsvp.words_for("going") == ("ja", "bin dabei")
+    assert config.rsvp.words_for("not_going") == ("nein",)
+    assert config.rsvp.words_for("maybe") == dict(DEFAULT_RSVP_WORDS)["maybe"]  # kept
+    assert config.rsvp.poll is False
+    assert config.rsvp.option("going") == "Ich komme"
+    assert config.rsvp.option("not_going") == "Can't go"
+    default, _ = load(tmp_path, "title: T\nbase_url: https://x.example/\n")
+    assert default is not None and default.rsvp.words == DEFAULT_RSVP_WORDS
+
+
+@pytest.mark.parametrize(
+    ("section", "error"),
+    [
+        ("  words: {coming: [yes]}",
+         "commsite.yaml:4: error: 'rsvp.words' has an unknown answer \"coming\";"
+         " the answers are going, maybe, not_going"),
+        ("  words: {going: ['', ok]}",
+         "commsite.yaml:4: error: 'rsvp.words.going' must be a list of non-empty words"),
+        ("  words: [going]", "commsite.yaml:4: error: 'rsvp.words' must map answers"),
+        ("  poll: sometimes", "commsite.yaml:4: error: 'rsvp.poll' must be"),
+        ("  poll_options: {going: Maybe}",
+         "commsite.yaml:4: error: 'rsvp.poll_options' gives two answers the same name"),
+        ("  poll_options: {going: ''}",
+         "commsite.yaml:4: error: 'rsvp.poll_options.going' must be a name of 1 to 50"),
+        ("  poll_options: {yes: Going}",
+         "commsite.yaml:4: error: 'rsvp.poll_options' has an unknown answer"),
+        ("  pol: true", "commsite.yaml:4: warning: unknown key 'rsvp.pol'"),
+    ],
+)  # fmt: skip
+def test_rsvp_section_errors_say_where_and_how(tmp_path: Path, section: str, error: str) -> None:
+    _, problems = load(tmp_path, f"title: T\nbase_url: https://x.example/\nrsvp:\n{section}\n")
+    assert len(problems) == 1 and problems[0].startswith(error), problems

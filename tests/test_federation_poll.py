@@ -29,7 +29,7 @@ def _upcoming() -> Site:
 def test_question_carries_the_options_counts_and_closing_time() -> None:
     s = _upcoming()
     event = s.events[0]
-    q = question_object(s, event, {"going": 3, "not_going": 1}, 4)
+    q = question_object(s.config, event, {"going": 3, "not_going": 1}, 4, s.now)
     assert q["type"] == "Question"
     assert q["id"] == BASE + "ap/polls/winter-swap"
     assert q["attributedTo"] == BASE + "ap/actor"
@@ -56,23 +56,23 @@ def test_option_names_come_from_the_config() -> None:
     s = dataclasses.replace(
         s, config=dataclasses.replace(s.config, rsvp=RsvpConfig(poll_options=options))
     )
-    q = question_object(s, s.events[0], {}, 0)
+    q = question_object(s.config, s.events[0], {}, 0, s.now)
     assert [o["name"] for o in q["oneOf"]] == ["Ich komme", "Vielleicht", "Leider nicht"]
 
 
 def test_poll_closes_at_the_start() -> None:
     s = _upcoming()
     after = dataclasses.replace(s, now=datetime(2026, 12, 5, 14, 0, tzinfo=UTC))
-    q = question_object(after, after.events[0], {"going": 2}, 2)
+    q = question_object(after.config, after.events[0], {"going": 2}, 2, after.now)
     assert q["closed"] == q["endTime"] == "2026-12-05T14:00:00Z"
     assert "closed" in q["content"]
     before = dataclasses.replace(s, now=after.now - timedelta(seconds=1))
-    assert "closed" not in question_object(before, before.events[0], {}, 0)
+    assert "closed" not in question_object(before.config, before.events[0], {}, 0, before.now)
 
 
 def test_cancelled_event_closes_its_poll_and_says_so() -> None:
     s = site()  # winter-swap is cancelled, and still ahead
-    q = question_object(s, _event(s, "winter-swap"), {"going": 1}, 1)
+    q = question_object(s.config, _event(s, "winter-swap"), {"going": 1}, 1, s.now)
     assert q["closed"] is True
     assert "Cancelled: Winter swap" in q["content"]
     assert "one click" not in q["content"]
@@ -81,7 +81,7 @@ def test_cancelled_event_closes_its_poll_and_says_so() -> None:
 def test_hostile_title_and_counts_are_escaped_and_clamped() -> None:
     s = site()
     event = dataclasses.replace(_event(s, "spring-repair-day"), title="<script>x</script> & co")
-    q = question_object(s, event, {"going": -5}, -1)
+    q = question_object(s.config, event, {"going": -5}, -1, s.now)
     assert "<script>" not in q["content"] and "&lt;script&gt;" in q["content"]
     assert q["oneOf"][0]["replies"]["totalItems"] == 0
     assert q["votersCount"] == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from commsite.content.interactions import load_interactions, sanitize_html
-from commsite.content.model import Reaction
+from commsite.content.model import Reaction, Reactor
 from commsite.sidecar.export import export_interactions, item_path
 from commsite.sidecar.store import Store
 
@@ -221,7 +221,9 @@ def test_export_writes_approved_items_deterministically_and_loads_back(tmp_path:
     assert reply.content_html == "<p>text 0: a: b --- </p>\n---\n<p>more</p>"
     assert reply.author_avatar == "https://r.example/bob.png"
     assert interactions.introductions[0].tags == ("introduction",)
-    assert interactions.reactions == (Reaction("stories/first-meetup", 1, 0),)
+    bob = Reactor("like", 'Bob "B" Üñï', "@bob@r.example", "https://r.example/@bob",
+                  "https://r.example/users/bob", None, "https://r.example/bob.png")  # fmt: skip
+    assert interactions.reactions == (Reaction("stories/first-meetup", 1, 0, (bob,)),)
 
 
 def test_export_removes_files_of_deleted_and_rejected_items(tmp_path: Path) -> None:

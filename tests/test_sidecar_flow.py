@@ -289,7 +289,8 @@ def test_a_story_page_shows_reaction_counts(
         assert deliver(server, remote, "bob", create(remote, reply)) == "done"
     cli("interactions", "export", str(root))
     reactions = (root / "interactions" / "reactions.yaml").read_text()
-    assert reactions == "stories/first-meetup:\n  likes: 2\n  boosts: 1\n"
+    assert reactions.startswith("stories/first-meetup:\n  likes: 2\n  boosts: 1\n  by:\n")
+    assert reactions.count("  - kind: like\n") == 2 and "author_handle: '@dan@" in reactions
     page = _story_page(root)
     assert "Nice" in page
     assert "<span>2 likes</span>" in page

@@ -43,7 +43,10 @@ def test_each_person_and_kind_counts(tmp_path: Path) -> None:
     assert (count(p, "like"), count(p, "boost")) == (2, 1)
     export_interactions(p.store, tmp_path)
     counts = yaml.safe_load((tmp_path / "interactions" / "reactions.yaml").read_text())
+    by = counts["stories/tricky"].pop("by")
     assert counts == {"stories/tricky": {"likes": 2, "boosts": 1}}
+    assert [(r["kind"], r["author_actor"]) for r in by] == [
+        ("boost", BOB), ("like", BOB), ("like", EVE)]  # fmt: skip
 
 
 def test_undoing_the_duplicate_undoes_the_like(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from commsite.cli.site_arg import site_argument
 from commsite.content.loader import load_site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
-from commsite.sidecar import dead_letters, moderation, welcome_send
+from commsite.sidecar import dead_letters, moderation, rsvp_moderation, welcome_send
 from commsite.sidecar.export import export_interactions
 from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, run, waitress_server
 from commsite.sidecar.store import Store
@@ -299,13 +299,25 @@ def list_pending(site: Path) -> None:
         if p.reason:
             click.echo(f"    waits: {p.reason}")
         click.echo(f"    {p.excerpt}")
+    rsvps = rsvp_moderation.pending(store)
+    for r in rsvps:
+        place = " (waiting list)" if r.waiting else ""
+        click.echo(
+            f"#{r.number} rsvp {r.answer}{place} to events/{r.event} from {r.handle}"
+            f" via {r.via} ({r.answered_at})"
+        )
+        if r.reason:
+            click.echo(f"    waits: {r.reason}")
+        if r.excerpt:
+            click.echo(f"    {r.excerpt}")
     dead = store.dead_letters()
     if dead:
         click.echo(
             f"{dead} activit{'ies' if dead != 1 else 'y'} could not be processed;"
             " see `commsite moderate dead-letters`"
         )
-    click.echo(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} waiting")
+    total = len(waiting) + len(rsvps)
+    click.echo(f"{total} item{'s' if total != 1 else ''} waiting")
     unwelcomed = len(welcome_send.introductions_awaiting_welcome(store, _now()))
     if unwelcomed:
         click.echo(
@@ -335,7 +347,13 @@ def _decide(
 ) -> None:
     site, store = _store_for_decision(site, rule)
     decide = moderation.approve if verb == "approve" else moderation.reject
-    done = decide(store, subject, _now(), rule=rule, note=note)
+    now = _now()
+    done: list[str] = []
+    if not rsvp_moderation.is_rsvp_subject(subject):
+        done += [str(n) for n in decide(store, subject, now, rule=rule, note=note)]
+    status = "approved" if verb == "approve" else "rejected"
+    config = load_config_or_fail(site)
+    done += rsvp_moderation.decide(store, config, status, subject, now, rule=rule, note=note)
     if not done:
         raise click.ClickException(f"nothing waits under {subject!r}; see `commsite moderate list`")
     past = "approved" if verb == "approve" else "rejected"
@@ -454,6 +472,7 @@ def reject(site: Path, subject: str, rule: int | None, note: str | None) -> None
 def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None) -> None:
     site, store = _store_for_decision(site, rule)
     rejected = moderation.block(store, kind, value, _now(), rule=rule, note=note)
+    rsvp_moderation.settle_all(store, load_config_or_fail(site), _now())  # places freed
     click.echo(f"blocked {kind} {value}; {rejected} item(s) rejected")
     if rejected:
         _notify(site, f"blocked {kind} {value}")

@@ -15,14 +15,18 @@ import commsite.themes
 from commsite.config import (
     ACTOR_TYPES,
     APPROVE_POLICIES,
+    DEFAULT_POLL_OPTIONS,
+    DEFAULT_RSVP_WORDS,
     OBJECT_TYPES,
     CommunityConfig,
     FederationConfig,
     ModerationConfig,
+    RsvpConfig,
     SidecarConfig,
     SiteConfig,
 )
 from commsite.content import fields as f
+from commsite.content.model import RSVP_ANSWERS
 from commsite.content.safe_files import admit, read_input, site_fence
 from commsite.content.scaffold import STARTER_HOST
 from commsite.content.textfile import decode_text
@@ -164,7 +168,58 @@ def _actors(key: str, actors: tuple[str, ...]) -> tuple[str, ...]:
     return actors
 
 
-_SECTIONS = ("community", "federation", "moderation", "sidecar")
+def _rsvp_words(key: str, value: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """`rsvp.words`: {answer: [words...]}; an answer not given keeps its defaults."""
+    example = "write e.g.  words: {going: [going, 'count me in'], maybe: [maybe]}"
+    if not isinstance(value, dict):
+        raise f.Invalid(f"'{key}' must map answers to lists of words (got {f.show(value)})",
+                        example)  # fmt: skip
+    given: dict[str, tuple[str, ...]] = {}
+    for answer, words in value.items():
+        if answer not in RSVP_ANSWERS:
+            raise f.Invalid(
+                f"'{key}' has an unknown answer {f.show(answer)}",
+                f"the answers are {', '.join(RSVP_ANSWERS)}",
+            )
+        items = [words] if isinstance(words, str) else words
+        if not isinstance(items, list) or not all(isinstance(w, str) and w.strip() for w in items):
+            raise f.Invalid(
+                f"'{key}.{answer}' must be a list of non-empty words (got {f.show(words)})",
+                example,
+            )
+        given[str(answer)] = tuple(" ".join(w.split()) for w in items)
+    return tuple((a, given.get(a, dict(DEFAULT_RSVP_WORDS).get(a, ()))) for a in RSVP_ANSWERS)
+
+
+def _poll_options(key: str, value: object) -> tuple[tuple[str, str], ...]:
+    """`rsvp.poll_options`: {answer: option name}; names distinct (votes name them)."""
+    if not isinstance(value, dict):
+        raise f.Invalid(
+            f"'{key}' must map answers to the poll's option names (got {f.show(value)})",
+            'write e.g.  poll_options: {going: Going, maybe: Maybe, not_going: "Can\'t go"}',
+        )
+    names = dict(DEFAULT_POLL_OPTIONS)
+    for answer, name in value.items():
+        if answer not in RSVP_ANSWERS:
+            raise f.Invalid(
+                f"'{key}' has an unknown answer {f.show(answer)}",
+                f"the answers are {', '.join(RSVP_ANSWERS)}",
+            )
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 50:
+            raise f.Invalid(
+                f"'{key}.{answer}' must be a name of 1 to 50 characters (got {f.show(name)})",
+                "Mastodon shows at most 50 characters of an option",
+            )
+        names[str(answer)] = name.strip()
+    if len(set(names.values())) < len(names):
+        raise f.Invalid(
+            f"'{key}' gives two answers the same name",
+            "a vote names its option: give each answer its own name",
+        )
+    return tuple((a, names[a]) for a in RSVP_ANSWERS)
+
+
+_SECTIONS = ("community", "federation", "moderation", "sidecar", "rsvp")
 
 # dotted key -> (validator, required)
 SCHEMA: dict[str, tuple[f.Validator, bool]] = {
@@ -194,6 +249,9 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "sidecar.rebuild_webhook": (f.http_url, False),
     "sidecar.data_dir": (f.text, False),
     "sidecar.host_aliases": (_each(_host_aliases), False),
+    "rsvp.words": (_rsvp_words, False),
+    "rsvp.poll": (f.boolean, False),
+    "rsvp.poll_options": (_poll_options, False),
 }
 _STATIC_KEYS = ("community.avatar", "community.header_image")
 
@@ -455,5 +513,10 @@ def _config(v: dict[str, object]) -> SiteConfig:
             rebuild_webhook=optional("sidecar.rebuild_webhook"),
             data_dir=text("sidecar.data_dir", ".commsite"),
             host_aliases=texts("sidecar.host_aliases"),
+        ),
+        rsvp=RsvpConfig(
+            words=v.get("rsvp.words", DEFAULT_RSVP_WORDS),  # type: ignore[arg-type]
+            poll=flag("rsvp.poll", True),
+            poll_options=v.get("rsvp.poll_options", DEFAULT_POLL_OPTIONS),  # type: ignore[arg-type]
         ),
     )

@@ -10,10 +10,11 @@ their plain names, so the object uses those, and its @context maps them
 (`mz:`, `schema:`).
 
 `joinMode`: "free" when the sidecar accepts every answer at once
-(`moderation.approve: everyone`); otherwise "restricted": an answer from
-someone the policy does not trust waits for an organiser, which is what
-Mobilizon calls a participation awaiting approval (the sidecar's Accept of the
-Join confirms it). A cancelled event is "invite" (nobody can join).
+(`moderation.approve: everyone`, and no capacity, so no waiting list);
+otherwise "restricted": an answer from someone the policy does not trust, or
+beyond the places, waits, which is what Mobilizon calls a participation
+awaiting approval (the sidecar's Accept of the Join confirms it). A cancelled
+event is "invite" (nobody can join).
 
 Mastodon shows an Event as its `name`, `summary` and link (§3 of the interop
 notes): a cancelled or postponed event says so first in each.
@@ -70,7 +71,8 @@ def status_note(event: Event) -> str:
 def _join_mode(site: Site, event: Event) -> str:
     if event.status == "cancelled":
         return "invite"
-    return "free" if site.config.moderation.approve == "everyone" else "restricted"
+    open_to_all = site.config.moderation.approve == "everyone" and event.capacity is None
+    return "free" if open_to_all else "restricted"
 
 
 def rsvp_fields(site: Site, event: Event) -> dict[str, Any]:

@@ -3,35 +3,44 @@
 Mastodon cannot answer an Event (mastodon#12166, #20407), but it can vote in a
 poll. Publishing an event (with `rsvp.poll` on) also sends this Question; a
 vote comes back as a Note replying to it whose `name` is the option (as Gathio
-does), and the sidecar counts it as an RSVP.
+does), and the sidecar counts it as an RSVP (sidecar/rsvps.py).
 
 Mastodon reads a Question's `oneOf` options (each a Note with `name` and
 `replies.totalItems`, the votes), `endTime` (when it closes: the event's
 start), `closed` (it has closed) and `votersCount` (toot:votersCount), and
-shows `content` above the options. The build serves the same document at the
-poll's id (`urls.event_poll`), and the sidecar sends it in an Update with new
-counts, so both call `question_object`.
+shows `content` above the options. One builder for both ends, so the document
+has one shape: the build serves it at the poll's id (`urls.event_poll`) with
+the counts of interactions/rsvps/, and the sidecar sends it in an `Update`
+with its current counts after votes, so voters see the tally.
 
-The tally counts every answer, however it came (a vote, a reply word, a
-Mobilizon Join, a Friendica Accept): the poll is where Mastodon users see who
-is coming, and one answer per person is already the rule (`poll_counts`).
-"Going" counts the waiting list too: that was their answer.
+The tally counts every approved answer, however it came (a vote, a reply
+word, a Mobilizon Join, a Friendica Accept): the poll is where Mastodon users
+see who is coming, and one answer per person is already the rule. "Going"
+counts the waiting list too: that was their answer (`tally`).
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from commsite import urls
-from commsite.content.attendance import Attendance, attendance_index
-from commsite.content.model import RSVP_ANSWERS, Event, Site
+from commsite.config import SiteConfig
+from commsite.content.model import RSVP_ANSWERS, Event, Rsvp, Site
 from commsite.federation.documents import ACTIVITY_CONTEXT, PUBLIC
 from commsite.feeds.atom import rfc3339
 
-__all__ = ["POLL_CONTEXT", "poll_closed", "poll_counts", "poll_documents", "question_object"]
+__all__ = [
+    "POLL_CONTEXT",
+    "is_closed",
+    "poll_documents",
+    "poll_update",
+    "question_object",
+    "tally",
+]
 
 # The event context, plus Mastodon's term for the number of people who voted.
 POLL_CONTEXT: list[Any] = [
@@ -46,13 +55,27 @@ POLL_CONTEXT: list[Any] = [
 _STATUS_WORD = {"cancelled": "Cancelled", "postponed": "Postponed"}
 
 
-def poll_closed(site: Site, event: Event) -> bool:
+def is_closed(event: Event, now: datetime) -> bool:
     """No more answers: the event has started, or it is cancelled."""
-    return event.status == "cancelled" or site.now >= event.start
+    return event.status == "cancelled" or now >= event.start
 
 
-def _content(site: Site, event: Event, closed: bool) -> str:
-    page = site.config.url(urls.event_page(event.slug))
+def tally(rsvps: Iterable[Rsvp], slug: str) -> tuple[dict[str, int], int]:
+    """(counts by answer, people) for `question_object` from the exported answers
+    to the event `slug`: what the sidecar counts (every approved answer, however
+    it came; "going" with the waiting list), so the published document and the
+    sidecar's Updates agree."""
+    counts: dict[str, int] = {}
+    people = 0
+    for rsvp in rsvps:
+        if rsvp.event == slug:
+            counts[rsvp.answer] = counts.get(rsvp.answer, 0) + 1
+            people += 1
+    return counts, people
+
+
+def _content(config: SiteConfig, event: Event, closed: bool) -> str:
+    page = config.url(urls.event_page(event.slug))
     title = html.escape(event.title, quote=False)
     link = f'<a href="{html.escape(page)}">{html.escape(page)}</a>'
     status = _STATUS_WORD.get(event.status)
@@ -71,7 +94,11 @@ def _content(site: Site, event: Event, closed: bool) -> str:
 
 
 def question_object(
-    site: Site, event: Event, counts: Mapping[str, int], voters: int
+    config: SiteConfig,
+    event: Event,
+    counts: Mapping[str, int],
+    voters: int,
+    now: datetime,
 ) -> dict[str, Any]:
     """The event's poll as a Question document (with its @context).
 
@@ -80,17 +107,15 @@ def question_object(
     The options are named by `config.rsvp.poll_options`, in RSVP_ANSWERS order.
     Addressed like the event; it replies to the event, so servers thread them.
     """
-    config = site.config
     event_id = config.url(urls.event_object(event.slug))
-    actor = config.url(urls.ACTOR)
-    closed = poll_closed(site, event)
-    content = _content(site, event, closed)
+    closed = is_closed(event, now)
+    content = _content(config, event, closed)
     end = rfc3339(event.start)
     obj: dict[str, Any] = {
         "@context": POLL_CONTEXT,
         "id": config.url(urls.event_poll(event.slug)),
         "type": "Question",
-        "attributedTo": actor,
+        "attributedTo": config.url(urls.ACTOR),
         "to": [PUBLIC],
         "cc": [config.url(urls.FOLLOWERS)],
         "inReplyTo": event_id,
@@ -103,28 +128,36 @@ def question_object(
             {
                 "type": "Note",
                 "name": config.rsvp.option(answer),
-                "replies": {"type": "Collection", "totalItems": max(0, counts.get(answer, 0))},
+                "replies": {
+                    "type": "Collection",
+                    "totalItems": max(0, int(counts.get(answer, 0))),
+                },
             }
             for answer in RSVP_ANSWERS
         ],
         "endTime": end,
-        "votersCount": max(0, voters),
+        "votersCount": max(0, int(voters)),
     }
     if closed:
         # A time is when it closed (the start); `true` (AS2 allows a boolean)
         # is "closed now" for an event cancelled before it: Mastodon reads both.
-        obj["closed"] = end if site.now >= event.start else True
+        obj["closed"] = end if now >= event.start else True
     return obj
 
 
-def poll_counts(attendance: Attendance) -> tuple[dict[str, int], int]:
-    """(votes per answer, voters) from an event's answers, however they came."""
-    counts = {
-        "going": len(attendance.going) + len(attendance.waiting),
-        "maybe": len(attendance.maybe),
-        "not_going": len(attendance.not_going),
+def poll_update(config: SiteConfig, question: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """An `Update` carrying the Question with new counts. No `updated` on the
+    object: Mastodon then takes it as new counts, not as an edit of the post."""
+    embedded = {k: v for k, v in question.items() if k != "@context"}
+    return {
+        "@context": POLL_CONTEXT,
+        "id": f"{question['id']}#counts/{now.timestamp():.6f}",
+        "type": "Update",
+        "actor": config.url(urls.ACTOR),
+        "to": [PUBLIC],
+        "cc": [config.url(urls.FOLLOWERS)],
+        "object": embedded,
     }
-    return counts, sum(counts.values())
 
 
 def poll_documents(site: Site) -> dict[str, bytes]:
@@ -132,11 +165,10 @@ def poll_documents(site: Site) -> dict[str, bytes]:
     the counts of interactions/rsvps/."""
     if not site.config.rsvp.poll:
         return {}
-    index = attendance_index(site.events, site.members, site.interactions)
     documents = {}
     for event in site.events:
-        counts, voters = poll_counts(index.of(event))
-        document = question_object(site, event, counts, voters)
+        counts, voters = tally(site.interactions.rsvps, event.slug)
+        document = question_object(site.config, event, counts, voters, site.now)
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         documents[urls.event_poll(event.slug)] = text.encode() + b"\n"
     return documents

@@ -44,11 +44,10 @@ from commsite.federation.documents import (
     story_object,
     update_activity,
 )
-from commsite.federation.event_rsvp import attendance_of
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.followers import FollowerStore
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
-from commsite.federation.poll import poll_counts, question_object
+from commsite.federation.poll import question_object, tally
 from commsite.federation.rsvp_publish import poll_wanted, publish_digest, rsvp_audience
 from commsite.feeds.links import public_stories
 
@@ -194,8 +193,8 @@ def _poll(
     labels[poll_id] = label
     if poll_id not in recorded and not poll_wanted(site, event):
         return None
-    counts, voters = poll_counts(attendance_of(site, event))
-    question = question_object(site, event, counts, voters)
+    counts, voters = tally(site.interactions.rsvps, event.slug)
+    question = question_object(site.config, event, counts, voters, site.now)
     return (
         poll_id,
         question,

@@ -31,7 +31,7 @@ from commsite import urls
 from commsite.content.member_match import normal_url
 from commsite.content.model import Event, Site
 from commsite.federation.fetch import Fetcher, FetchError
-from commsite.federation.poll import poll_closed
+from commsite.federation.poll import is_closed
 
 __all__ = [
     "VOLATILE",
@@ -55,7 +55,7 @@ def publish_digest(obj: Mapping[str, Any]) -> str:
 
 def poll_wanted(site: Site, event: Event) -> bool:
     """Whether publishing should send `event`'s poll: polls on, answers open."""
-    return site.config.rsvp.poll and not poll_closed(site, event)
+    return site.config.rsvp.poll and not is_closed(event, site.now)
 
 
 def answerers(site: Site, object_id: str) -> list[str]:

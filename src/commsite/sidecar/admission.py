@@ -75,6 +75,8 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 HANDLED_TYPES = frozenset(
     {"Create", "Update", "Delete", "Follow", "Undo", "Like", "Announce", "Flag"}
+    # RSVPs (sidecar/rsvp_intake.py): Mobilizon's Join/Leave, Friendica's answers
+    | {"Join", "Leave", "Accept", "TentativeAccept", "Reject"}
 )
 _CHUNK = 64 * 1024
 

@@ -1,10 +1,13 @@
 """`commsite interactions export`: approved interactions -> reviewable files in interactions/.
 
 One file per reply or introduction, named by a hash of its ActivityPub id, so
-names never change; bytes are deterministic (same database, same files), a
-file is rewritten only when its bytes change, and files of items that were
-deleted, rejected or purged are removed. The layout and the fields are those
-`commsite.content.interactions` loads (see there).
+names never change; reactions.yaml with the counts and who reacted (`by:`);
+one rsvps/SLUG.yaml per event with approved answers. Bytes are deterministic
+(same database, same files), a file is rewritten only when its bytes change,
+and files of items that were deleted, rejected or purged (an event nobody
+answers any more) are removed. The layout and the fields are those
+`commsite.content.interactions` and `commsite.content.interaction_lists` load
+(see there).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from commsite.content.interaction_lists import RSVPS_DIR
 from commsite.content.interactions import (
     INTERACTIONS_DIR,
     INTRODUCTIONS_DIR,
@@ -82,6 +86,65 @@ def render_item(row: sqlite3.Row) -> str:
     return f"---\n{_dump(meta)}---\n{body}\n"
 
 
+def _author(row: sqlite3.Row) -> dict[str, Any]:
+    """The author_* fields of an entry, from the actor's cached profile."""
+    author: dict[str, Any] = {
+        "author_name": row["name"] or row["handle"] or row["actor"],
+        "author_handle": row["handle"] or row["actor"],
+        "author_url": row["author_url"] or row["actor"],
+        "author_actor": row["actor"],
+    }
+    if row["webfinger"]:
+        author["author_webfinger"] = row["webfinger"]
+    if row["avatar"]:
+        author["author_avatar"] = row["avatar"]
+    return author
+
+
+_ACTOR_COLUMNS = "a.name, a.handle, a.url AS author_url, a.avatar, a.webfinger"
+
+
+def _reactions(store: Store) -> dict[str, dict[str, Any]]:
+    """reactions.yaml: per post its counts (one per person and kind) and who."""
+    reactions: dict[str, dict[str, Any]] = {}
+    rows = store.conn.execute(
+        f"SELECT r.target, r.kind, r.actor, {_ACTOR_COLUMNS} FROM inbox_reactions r"
+        " LEFT JOIN inbox_actors a ON a.id = r.actor"
+        " ORDER BY r.target, r.kind, COALESCE(a.handle, r.actor), r.actor"
+    ).fetchall()
+    seen: set[tuple[str, str, str]] = set()
+    for row in rows:
+        key = (row["target"], row["kind"], row["actor"])
+        if key in seen:
+            continue
+        seen.add(key)
+        entry = reactions.setdefault(row["target"], {"likes": 0, "boosts": 0, "by": []})
+        entry[f"{row['kind']}s"] += 1
+        entry["by"].append({"kind": row["kind"], **_author(row)})
+    return reactions
+
+
+def _rsvps(store: Store) -> dict[str, list[dict[str, Any]]]:
+    """rsvps/SLUG.yaml: the approved answers to each event, oldest first."""
+    answers: dict[str, list[dict[str, Any]]] = {}
+    rows = store.conn.execute(
+        f"SELECT r.*, {_ACTOR_COLUMNS} FROM rsvps r LEFT JOIN inbox_actors a ON a.id = r.actor"
+        " WHERE r.status = 'approved'"
+        " ORDER BY r.event, r.answered_at, COALESCE(a.handle, r.actor), r.actor"
+    ).fetchall()
+    for row in rows:
+        entry = _author(row)
+        entry["answer"] = row["answer"]
+        entry["via"] = row["via"]
+        entry["waiting"] = bool(row["waiting"]) and row["answer"] == "going"
+        entry["public"] = bool(row["public"])
+        if row["reply_url"]:
+            entry["reply_url"] = row["reply_url"]
+        entry["answered"] = row["answered_at"]
+        answers.setdefault(row["event"], []).append(entry)
+    return answers
+
+
 def _write(path: Path, text: str) -> bool:
     data = text.encode("utf-8")
     if path.is_file() and path.read_bytes() == data:
@@ -110,17 +173,20 @@ def export_interactions(store: Store, root: Path) -> ExportResult:
         else:
             result.unchanged += 1
 
-    counts: dict[str, dict[str, int]] = {}
-    for target, kind, n in store.conn.execute(
-        "SELECT target, kind, COUNT(DISTINCT actor) FROM inbox_reactions GROUP BY target, kind"
-    ):
-        counts.setdefault(target, {"likes": 0, "boosts": 0})[f"{kind}s"] = int(n)
     reactions_rel = f"{INTERACTIONS_DIR}/{REACTIONS_FILE}"
-    if counts:
+    reactions = _reactions(store)
+    if reactions:
         expected.add(reactions_rel)
-        text = _dump({t: counts[t] for t in sorted(counts)})
-        if _write(root / reactions_rel, text):
+        if _write(root / reactions_rel, _dump(reactions)):
             result.written.append(reactions_rel)
+        else:
+            result.unchanged += 1
+
+    for event, answers in _rsvps(store).items():
+        rel = f"{INTERACTIONS_DIR}/{RSVPS_DIR}/{event}.yaml"
+        expected.add(rel)
+        if _write(root / rel, _dump(answers)):
+            result.written.append(rel)
         else:
             result.unchanged += 1
 
@@ -128,6 +194,7 @@ def export_interactions(store: Store, root: Path) -> ExportResult:
     stale = [
         *(base / REPLIES_DIR).rglob("*.md"),
         *(base / INTRODUCTIONS_DIR).glob("*.md"),
+        *(base / RSVPS_DIR).glob("*.yaml"),
         base / REACTIONS_FILE,
     ]
     for file in sorted(stale):
@@ -138,6 +205,9 @@ def export_interactions(store: Store, root: Path) -> ExportResult:
     for directory in sorted((base / REPLIES_DIR).rglob("*"), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):
             directory.rmdir()
+    rsvps_dir = base / RSVPS_DIR
+    if rsvps_dir.is_dir() and not any(rsvps_dir.iterdir()):
+        rsvps_dir.rmdir()
     result.written.sort()
     result.removed.sort()
     return result

@@ -247,7 +247,7 @@ def _actors_named(conn: sqlite3.Connection, subject: str) -> list[str]:
     if is_url(subject):
         rows = conn.execute(
             "SELECT actor FROM inbox_items UNION SELECT actor FROM inbox_reactions"
-            " UNION SELECT id FROM inbox_actors"
+            " UNION SELECT actor FROM rsvps UNION SELECT id FROM inbox_actors"
         )
         return sorted({r[0] for r in rows if normalise_actor_url(r[0]) == wanted})
     rows = conn.execute("SELECT id, handle, webfinger FROM inbox_actors")
@@ -324,6 +324,7 @@ def block(
                 r[0]
                 for r in conn.execute(
                     "SELECT actor FROM inbox_items UNION SELECT actor FROM inbox_reactions"
+                    " UNION SELECT actor FROM rsvps"
                 )
                 if _domain_blocked(_host(r[0]), [value])
             ]
@@ -337,6 +338,8 @@ def block(
                 (actor,),
             ).rowcount
             conn.execute("DELETE FROM inbox_reactions WHERE actor = ?", (actor,))
+            # Their RSVPs too (rsvp_moderation.settle_all then frees their places).
+            conn.execute("UPDATE rsvps SET status = 'rejected' WHERE actor = ?", (actor,))
         log_decision(conn, now, f"block-{kind}", value, rule=rule, note=note)
     return rejected
 

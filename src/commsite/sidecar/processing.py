@@ -56,7 +56,6 @@ import html
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,7 +81,9 @@ from commsite.sidecar.notes import (
     same_host,
     when,
 )
+from commsite.sidecar.outcome import Outcome
 from commsite.sidecar.profiles import Profiles, profile_from_document
+from commsite.sidecar.rsvp_intake import RsvpIntake
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown, Targets
 
@@ -91,14 +92,6 @@ __all__ = ["PUBLIC", "NotYetKnown", "Outcome", "Processor", "classify"]
 log = logging.getLogger(__name__)
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    state: str  # done | ignored | refused
-    detail: str
-    public_change: bool = False
-    deliveries: bool = False  # something was queued for delivery
 
 
 class Processor:
@@ -117,6 +110,14 @@ class Processor:
         self.targets = targets
         self.clock = clock
         self.actor_id = config.url(urls.ACTOR)
+        self.rsvps = RsvpIntake(
+            config=config,
+            store=store,
+            profiles=profiles,
+            targets=targets,
+            clock=clock,
+            blocked=self._blocked,
+        )
 
     def process(self, activity: Mapping[str, Any], *, final: bool = True) -> Outcome:
         """What `activity` comes to. Unless `final`, NotYetKnown when it names
@@ -133,6 +134,7 @@ class Processor:
             "Like": self._react,
             "Announce": self._react,
             "Flag": self._flag,
+            **dict.fromkeys(("Join", "Leave", "Accept", "TentativeAccept", "Reject"), self._rsvp),
         }.get(str(type_))
         if handler is None:
             return Outcome("ignored", f"{type_} is not handled")
@@ -199,6 +201,10 @@ class Processor:
         if not final and inner_id and inner_id != activity["id"] and self.store.waits(inner_id):
             # Undone before it was processed: undo it once it is, not before.
             raise NotYetKnown(f"{inner_id} is not processed yet")
+        if inner_type not in ("Follow", "Like", "Announce"):
+            undone = self.rsvps.undo(inner_id, inner, actor)
+            if undone is not None:
+                return undone
         follower = self.store.followers.get(actor)
         with self.store.transaction() as conn:
             if inner_type == "Follow" or (
@@ -262,6 +268,9 @@ class Processor:
         note = self._note_of(activity, actor)
         if isinstance(note, Outcome):
             return note
+        vote = self.rsvps.vote(note, actor, final=final)  # a vote is never a reply
+        if vote is not None:
+            return vote
         return self._store_note(note, actor, edit=False, final=final)
 
     def _store_note(
@@ -326,9 +335,10 @@ class Processor:
                 ),
             )
         before = "an edit before its Create: " if edit else ""
-        return Outcome(
+        stored = Outcome(
             "done", f"{before}{kind} ({why}), {status}", public_change=status == "approved"
         )
+        return self.rsvps.with_reply(stored, note, actor, content, kind)
 
     def _update(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         obj = activity.get("object")
@@ -377,7 +387,8 @@ class Processor:
                     note_id,
                 ),
             )
-        return Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
+        edited = Outcome("done", f"edited ({status})", public_change=row["status"] == "approved")
+        return self.rsvps.with_reply(edited, note, actor, content, "reply")
 
     def _delete(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         object_id = id_of(activity.get("object"))
@@ -403,7 +414,8 @@ class Processor:
                 "DELETE FROM inbox_reactions WHERE activity_id = ? AND actor = ?",
                 (object_id, actor),
             ).rowcount
-        public = (row is not None and row["status"] == "approved") or reactions > 0
+        rsvp = self.rsvps.forget_reply(object_id, actor)
+        public = (row is not None and row["status"] == "approved") or reactions > 0 or rsvp
         detail = "deleted, tombstone kept" if row is not None else "tombstone kept (not stored)"
         return Outcome("done", detail, public_change=public)
 
@@ -423,6 +435,7 @@ class Processor:
             )
             items = conn.execute("DELETE FROM inbox_items WHERE actor = ?", (actor,)).rowcount
             conn.execute("DELETE FROM inbox_reactions WHERE actor = ?", (actor,))
+            self.rsvps.purge(conn, actor, now)
             conn.execute("DELETE FROM inbox_actors WHERE id = ?", (actor,))
             conn.execute("DELETE FROM inbox_keys WHERE owner = ?", (actor,))
             self.store.followers.remove(actor)
@@ -473,6 +486,9 @@ class Processor:
         return Outcome(
             "done" if added else "ignored", f"{kind} of {target}", public_change=bool(added)
         )
+
+    def _rsvp(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
+        return self.rsvps.native(activity, actor, final)
 
     def _flag(self, activity: Mapping[str, Any], actor: str, final: bool) -> Outcome:
         objects = sorted({o for o in (id_of(x) for x in list_of(activity.get("object"))) if o})

@@ -169,6 +169,7 @@ def open_sidecar(
         notifier=notifier,
         poll=options.worker_poll,
         patience=timedelta(seconds=options.target_patience),
+        polls=processor.rsvps.flush_polls,
     )
     admission = Admission(
         config=config,

@@ -159,6 +159,46 @@ MIGRATIONS = [
     );
     CREATE INDEX welcome_mentions_member ON welcome_mentions (member);
     """,
+    # RSVPs (sidecar/rsvp_intake.py): one answer per person per event; a later
+    # answer replaces the row. `activity_id` is what carried it (a Join, an
+    # Accept, a reply, a vote), so an Undo of it finds the row; `join_id` and
+    # `accept_id` are a Join's and the Accept we sent (NULL while waiting).
+    # rsvp_polls: which events' poll counts changed since the last Update.
+    """
+    CREATE TABLE rsvps (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- the number organisers type (r12)
+      event TEXT NOT NULL,              -- the event's slug
+      actor TEXT NOT NULL,
+      answer TEXT NOT NULL,             -- going | maybe | not_going
+      via TEXT NOT NULL,                -- reply | poll | join | accept | tentative | reject
+      waiting INTEGER NOT NULL DEFAULT 0,
+      public INTEGER NOT NULL DEFAULT 0,
+      activity_id TEXT NOT NULL,
+      reply_id TEXT,
+      reply_url TEXT,
+      join_id TEXT,
+      accept_id TEXT,
+      excerpt TEXT NOT NULL DEFAULT '',
+      answered_at TEXT NOT NULL,
+      status TEXT NOT NULL,             -- pending | approved | rejected
+      hold_reason TEXT,
+      UNIQUE (event, actor)
+    );
+    CREATE INDEX rsvps_activity ON rsvps (activity_id);
+    CREATE INDEX rsvps_status ON rsvps (status);
+
+    CREATE TABLE rsvp_capacity (      -- the capacity last seen (moderation rebalances with it)
+      event TEXT PRIMARY KEY,
+      capacity INTEGER
+    );
+
+    CREATE TABLE rsvp_polls (
+      event TEXT PRIMARY KEY,
+      changed_at TEXT,                  -- NULL: the last Update has the current counts
+      sent_at TEXT,
+      closed_at TEXT                    -- when the last Update (the poll closed) was sent
+    );
+    """,
 ]
 
 

@@ -26,13 +26,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.identity import normalise_actor_url, normalise_handle
-from commsite.content.model import Site
+from commsite.content.model import Event, Site
 
 __all__ = ["NotYetKnown", "SiteIndex", "Targets", "index_site", "target_prefixes"]
 
@@ -49,6 +49,8 @@ class SiteIndex:
     targets: dict[str, str]  # normalised URL -> "stories/SLUG" / "events/SLUG"
     members: frozenset[str]  # normalised "@user@host" handles
     prefixes: tuple[str, ...] = ()  # normalised URL prefixes of stories and events
+    events: Mapping[str, Event] = field(default_factory=dict)  # slug -> the event (RSVPs)
+    polls: Mapping[str, str] = field(default_factory=dict)  # normalised poll id -> event slug
 
 
 def _key(url: str) -> str:
@@ -77,12 +79,15 @@ def target_prefixes(config: SiteConfig) -> tuple[str, ...]:
 
 
 def _from_site(site: Site) -> SiteIndex:
-    return index_site(
+    index = index_site(
         site.config,
         (s.slug for s in site.stories),
         (e.slug for e in site.events),
         (m.handle for m in site.members if m.handle),
     )
+    events = {e.slug: e for e in site.events}
+    polls = {_key(site.config.url(urls.event_poll(slug))): slug for slug in events}
+    return SiteIndex(index.targets, index.members, index.prefixes, events, polls)
 
 
 class Targets:
@@ -153,6 +158,14 @@ class Targets:
     def pending(self, url: str) -> bool:
         """Ours by its shape but not (yet) a story or event we know: not final."""
         return self.target_of(url) is None and self.could_be_ours(url)
+
+    def event(self, slug: str) -> Event | None:
+        """The event `slug` (for its start and capacity), if the site has it."""
+        return self._index.events.get(slug)
+
+    def poll_event(self, url: str) -> str | None:
+        """The event whose RSVP poll (Question) has the id `url`."""
+        return self._index.polls.get(_key(url))
 
     def member_handles(self, wanted: Iterable[str] = ()) -> frozenset[str]:
         """The members' handles; re-read first when stale, or when one of `wanted`

@@ -164,6 +164,7 @@ class Worker:
         notifier: RebuildNotifier,
         poll: float = 5.0,
         patience: timedelta = PATIENCE,
+        polls: Callable[[], bool] | None = None,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -173,6 +174,8 @@ class Worker:
         self.notifier = notifier
         self.poll = poll
         self.patience = patience
+        # Sends the Updates of RSVP polls whose counts changed (rsvp_intake.py).
+        self.polls = polls
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -216,6 +219,8 @@ class Worker:
                 row["id"], row["body"], row["attempts"], received_at=row["received_at"]
             )
             deliver = deliver or (outcome is not None and outcome.deliveries)
+        # New counts for the polls votes changed (debounced; see rsvp_intake.py).
+        deliver = (self.polls is not None and self.polls()) or deliver
         if deliver or (rows == [] and self.store.deliveries.pending()):
             self.deliver()
         return bool(rows)
