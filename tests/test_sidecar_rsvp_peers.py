@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import queue
+import re
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -256,6 +257,25 @@ def test_rsvps_by_reply_poll_and_join_with_independent_peers(
         # The reply itself is still in the thread; the vote never was a reply.
         replies = list((root / "interactions" / "replies" / "events" / SLUG).glob("*.md"))
         assert len(replies) == 2
+
+        # After the build, the event page counts the answers and names the member
+        # going; Alice, who can't make it, is not among those going.
+        (root / "content" / "members" / "mo.md").write_text(
+            f"---\nname: Mo Mobile\nhandle: '{remote.handle('mo')}'\n---\nMo mends radios.\n",
+            encoding="utf-8",
+        )
+        cli("build", str(root))
+        page = (root / "public" / "events" / SLUG / "index.html").read_text(encoding="utf-8")
+        section = page[
+            page.index('<section class="rsvps"') : page.index(
+                "</section>", page.index('<section class="rsvps"')
+            )
+        ]
+        assert "<strong>1</strong> going" in section
+        assert "1 of 2 places taken" in section
+        assert re.search(r'<a href="[^"]*/members/mo/">Mo Mobile</a>', section), section
+        assert "waiting list" not in section.split("Say you")[0]
+        assert "alice" not in section.split("Say you")[0].lower()
     finally:
         origin.stop()
         remote.stop()
