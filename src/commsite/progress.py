@@ -1,0 +1,199 @@
+"""Progress of long steps, for a person at a terminal and for a CI log.
+
+Any step that takes a while reports through one callable, the same one the
+build passes down (`commsite.build.run.Progress`):
+
+    progress(stage, done, total)
+
+* `stage`: a short lower-case name of the step, "parsing", "rendering",
+  "image variants", "search index", "checking links" ... Its unit ("files",
+  "pages", "images", "addresses") comes from `UNITS`; add yours there, or pass
+  it once with `ProgressReporter.unit(stage, noun)`.
+* `done`: how many items are finished; `total`: how many there are, or 0 when
+  that is not known yet (the line then shows only the count).
+* Call it as often as you like, with `done == 0` when the step starts (so its
+  time counts from there) and `done == total` when it ends: the reporter keeps
+  the cost of a call to a clock read and a comparison, and decides itself what
+  to show. Calls may come from any thread.
+
+`ProgressReporter` is that callable for the command line. On a terminal it
+rewrites one line on stderr ("rendering 1,234/6,000 pages", after the first
+half second); when stderr is not a terminal (a pipe, a file, CI) it prints a
+line every `interval` seconds (5 by default, `COMMSITE_PROGRESS_INTERVAL` in
+the environment sets another) with the counts and the time since the start, and
+at the end, if it printed any, one summary line with the time each step took.
+With `quiet` it shows nothing. Nothing in the build depends on it: a step
+called with `progress=None` reports nowhere.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TextIO
+
+__all__ = [
+    "INTERVAL_ENV",
+    "UNITS",
+    "Progress",
+    "ProgressReporter",
+    "interval_from",
+]
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): see the module's docstring."""
+
+Mode = Literal["terminal", "lines", "off"]
+
+INTERVAL_ENV = "COMMSITE_PROGRESS_INTERVAL"
+DEFAULT_INTERVAL = 5.0  # seconds between lines when not on a terminal
+TERMINAL_DELAY = 0.5  # a terminal shows nothing for steps quicker than this
+TERMINAL_REFRESH = 0.1  # and rewrites its line at most this often
+
+# The unit each stage counts; a stage not named here counts "items".
+UNITS: dict[str, str] = {
+    "parsing": "files",
+    "planning": "pages",
+    "rendering": "pages",
+    "writing": "files",
+    "checking links": "addresses",
+    "image variants": "images",
+    "search index": "pages",
+}
+
+
+def interval_from(environ: Mapping[str, str]) -> float:
+    """COMMSITE_PROGRESS_INTERVAL as seconds (> 0), or the default when unset or not a number."""
+    text = environ.get(INTERVAL_ENV, "").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return DEFAULT_INTERVAL
+    return value if value > 0 and value == value and value != float("inf") else DEFAULT_INTERVAL
+
+
+@dataclass(slots=True)
+class _Stage:
+    started: float
+    ended: float
+    done: int = 0
+    total: int = 0
+
+
+class ProgressReporter:
+    """The `Progress` callable for the command line (see the module docstring)."""
+
+    def __init__(
+        self,
+        stream: TextIO,
+        mode: Mode,
+        *,
+        interval: float = DEFAULT_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        self.mode: Mode = mode
+        self.interval = interval
+        self._clock = clock
+        self._start = clock()
+        self._next = self._start + (TERMINAL_DELAY if mode == "terminal" else interval)
+        self._stages: dict[str, _Stage] = {}
+        self._units = dict(UNITS)
+        self._lines = 0  # lines printed (lines mode)
+        self._shown = False  # a line is on the terminal
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_stream(
+        cls,
+        stream: TextIO,
+        *,
+        quiet: bool = False,
+        environ: Mapping[str, str] = os.environ,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> ProgressReporter:
+        """A terminal line on a terminal, timed lines elsewhere, nothing when `quiet`."""
+        mode: Mode
+        if quiet:
+            mode = "off"
+        elif _is_terminal(stream) and environ.get("TERM") != "dumb":
+            mode = "terminal"
+        else:
+            mode = "lines"
+        return cls(stream, mode, interval=interval_from(environ), clock=clock)
+
+    def unit(self, stage: str, noun: str) -> None:
+        """Count `stage` in `noun` ("images") instead of "items"."""
+        self._units[stage] = noun
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.mode == "off":
+            return
+        now = self._clock()
+        with self._lock:
+            entry = self._stages.get(stage)
+            if entry is None:
+                entry = self._stages[stage] = _Stage(now, now)
+            entry.ended, entry.done, entry.total = now, done, total
+            if now < self._next:
+                return
+            if self.mode == "terminal":
+                self._next = now + TERMINAL_REFRESH
+                self._write(f"\r\x1b[K{self._describe(stage, entry)}")
+                self._shown = True
+            else:
+                self._next = now + self.interval
+                elapsed = _seconds(now - self._start)
+                self._write(f"{self._describe(stage, entry)}, {elapsed} elapsed\n")
+                self._lines += 1
+
+    def finish(self) -> None:
+        """End the display: clear the terminal line; in a log that had progress
+        lines, print how long each step took. Call it once the work is over
+        (before printing the result)."""
+        with self._lock:
+            if self._shown:
+                self._write("\r\x1b[K")
+                self._shown = False
+            if self._lines:
+                self._lines = 0
+                self._write(self.summary() + "\n")
+
+    def summary(self) -> str:
+        """'Took 64.2 s: parsing 6,000 files 10.1 s, rendering 6,000 pages 40.0 s, ...'."""
+        total = _seconds(self._clock() - self._start)
+        parts = []
+        for stage, entry in self._stages.items():
+            count = f" {entry.done:,} {self._units.get(stage, 'items')}" if entry.done else ""
+            parts.append(f"{stage}{count} {_seconds(entry.ended - entry.started)}")
+        return f"Took {total}: " + ", ".join(parts) if parts else f"Took {total}"
+
+    def _describe(self, stage: str, entry: _Stage) -> str:
+        unit = self._units.get(stage, "items")
+        if entry.total > 0:
+            percent = min(100, entry.done * 100 // entry.total)
+            return f"{stage} {entry.done:,}/{entry.total:,} {unit} ({percent}%)"
+        if entry.done:
+            return f"{stage} {entry.done:,} {unit}"
+        return stage
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed pipe: progress is never worth failing for
+            self.mode = "off"
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 100 else f"{value:.0f} s"
