@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profiles
 from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.rebuild import rebuild_hook
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
 from commsite.sidecar.targets import Targets
@@ -159,7 +161,10 @@ def open_sidecar(
     processor = Processor(
         config=config, store=store, profiles=profiles, targets=targets, clock=clock
     )
-    notifier = RebuildNotifier(config.sidecar.rebuild_webhook)
+    hook = rebuild_hook(config.sidecar, os.environ)
+    if hook is not None and hook.problem():
+        log.warning("%s", hook.problem())
+    notifier = RebuildNotifier(hook)
     worker = Worker(
         store=store,
         processor=processor,
