@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.loader import load_site
@@ -26,7 +27,8 @@ from commsite.content.model import Site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.federation.fetch import Fetcher, user_agent
-from commsite.federation.keys import key_id, load_private_key
+from commsite.federation.keys import key_id, load_private_key, public_key_pem
+from commsite.federation.signatures import PublicKey
 from commsite.sidecar.admission import Admission
 from commsite.sidecar.app import SidecarApp
 from commsite.sidecar.fetchslots import FetchSlots
@@ -197,6 +199,7 @@ def open_sidecar(
         admission=admission,
         site_files=site_files,
         trust_forwarded_host=options.trust_forwarded_host,
+        own_key=PublicKey(key_id(config), config.url(urls.ACTOR), public_key_pem(private_key)),
     )
     return Sidecar(
         root=root, config=config, store=store, app=app, worker=worker, threads=options.threads
