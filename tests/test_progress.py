@@ -43,7 +43,7 @@ class Terminal(io.StringIO):
 
 def test_a_log_gets_a_line_every_interval_with_counts_and_elapsed_time() -> None:
     clock, out = Clock(), io.StringIO()
-    progress = ProgressReporter(out, "lines", interval=5, clock=clock)
+    progress = ProgressReporter(out, "lines", interval=5, clock=clock, timer=False)
     progress("parsing", 0, 6000)
     clock.now += 4.9
     progress("parsing", 3000, 6000)
@@ -65,15 +65,16 @@ def test_a_log_gets_a_line_every_interval_with_counts_and_elapsed_time() -> None
         "parsing 3,100/6,000 files (51%), 5.1 s elapsed",
         "rendering 1,234/6,000 pages (20%), 11.1 s elapsed",
         "rendering 6,000/6,000 pages (100%), 61.1 s elapsed",
-        "Took 63.1 s: parsing 6,000 files 6.1 s, assembling 0.0 s,"
-        " rendering 6,000 pages 50.0 s, search index 40 words 0.0 s",
+        # (a step lasts until the next one starts)
+        "Took 63.1 s: parsing 6,000 files 6.1 s, assembling 5.0 s,"
+        " rendering 6,000 pages 52.0 s, search index 40 words 0.0 s",
     ]
     assert "\r" not in out.getvalue() and "\x1b" not in out.getvalue()
 
 
 def test_a_step_without_a_total_shows_its_count_and_a_short_run_prints_nothing() -> None:
     clock, out = Clock(), io.StringIO()
-    progress = ProgressReporter(out, "lines", interval=5, clock=clock)
+    progress = ProgressReporter(out, "lines", interval=5, clock=clock, timer=False)
     progress("checking links", 3, 10)
     progress.finish()
     assert out.getvalue() == ""  # quicker than the interval: the log stays as it was
@@ -85,6 +86,33 @@ def test_a_step_without_a_total_shows_its_count_and_a_short_run_prints_nothing()
         "image variants 17 images, 6.0 s elapsed",
         "something new, 12.0 s elapsed",
     ]
+
+
+class Watched(io.StringIO):
+    """A log that says when a line is written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = threading.Event()
+
+    def write(self, text: str) -> int:
+        n = super().write(text)
+        self.written.set()
+        return n
+
+
+def test_a_step_that_reports_nothing_for_a_while_still_gets_its_line() -> None:
+    out = Watched()
+    progress = ProgressReporter(out, "lines", interval=0.05)
+    progress("assembling", 0, 0)  # and then nothing, as a long step without counts
+    assert out.written.wait(10), "no line from the timer"
+    progress.finish()
+    lines = out.getvalue().splitlines()
+    assert re.fullmatch(r"assembling, \d+\.\d s elapsed", lines[0]), lines
+    assert lines[-1].startswith("Took ") and "assembling" in lines[-1]
+    assert progress._timer is not None
+    progress._timer.join(5)
+    assert not progress._timer.is_alive()  # finish() stops it
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place_then_cleared() -> None:

@@ -20,8 +20,10 @@ build passes down (`commsite.build.run.Progress`):
 rewrites one line on stderr ("rendering 1,234/6,000 pages", after the first
 half second); when stderr is not a terminal (a pipe, a file, CI) it prints a
 line every `interval` seconds (5 by default, `COMMSITE_PROGRESS_INTERVAL` in
-the environment sets another) with the counts and the time since the start, and
-at the end, if it printed any, one summary line with the time each step took.
+the environment sets another) with the counts and the time since the start,
+from a timer thread, so a step that reports nothing for a while (assembling
+the site) still shows in the log; at the end, if it printed any, one summary
+line with the time each step took (a step lasts until the next one starts).
 With `quiet` it shows nothing. Nothing in the build depends on it: a step
 called with `progress=None` reports nowhere.
 """
@@ -93,6 +95,7 @@ class ProgressReporter:
         *,
         interval: float = DEFAULT_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        timer: bool = True,
     ) -> None:
         self.stream = stream
         self.mode: Mode = mode
@@ -105,6 +108,10 @@ class ProgressReporter:
         self._lines = 0  # lines printed (lines mode)
         self._shown = False  # a line is on the terminal
         self._lock = threading.Lock()
+        self._current: str | None = None  # the stage reported last
+        self._timer: threading.Thread | None = None  # lines mode: prints between calls
+        self._use_timer = timer
+        self._stop = threading.Event()
 
     @classmethod
     def for_stream(
@@ -136,7 +143,13 @@ class ProgressReporter:
         with self._lock:
             entry = self._stages.get(stage)
             if entry is None:
+                previous = self._stages.get(self._current or "")
+                if previous is not None:  # a step lasts until the next one starts
+                    previous.ended = max(previous.ended, now)
                 entry = self._stages[stage] = _Stage(now, now)
+                if self.mode == "lines" and self._use_timer and self._timer is None:
+                    self._start_timer()
+            self._current = stage
             entry.ended, entry.done, entry.total = now, done, total
             if now < self._next:
                 return
@@ -145,16 +158,40 @@ class ProgressReporter:
                 self._write(f"\r\x1b[K{self._describe(stage, entry)}")
                 self._shown = True
             else:
-                self._next = now + self.interval
-                elapsed = _seconds(now - self._start)
-                self._write(f"{self._describe(stage, entry)}, {elapsed} elapsed\n")
-                self._lines += 1
+                self._line(now)
+
+    def _line(self, now: float) -> None:
+        """Print the current step's line (lines mode; the lock is held)."""
+        stage = self._current
+        if stage is None or self.mode != "lines":
+            return
+        self._next = now + self.interval
+        elapsed = _seconds(now - self._start)
+        self._write(f"{self._describe(stage, self._stages[stage])}, {elapsed} elapsed\n")
+        self._lines += 1
+
+    def _start_timer(self) -> None:
+        def tick() -> None:
+            while not self._stop.wait(min(self.interval, 1.0)):
+                with self._lock:
+                    now = self._clock()
+                    if self._stop.is_set():  # finish() came first
+                        return
+                    if now >= self._next:
+                        self._line(now)
+
+        self._timer = threading.Thread(target=tick, name="progress", daemon=True)
+        self._timer.start()
 
     def finish(self) -> None:
         """End the display: clear the terminal line; in a log that had progress
         lines, print how long each step took. Call it once the work is over
         (before printing the result)."""
+        self._stop.set()
         with self._lock:
+            current = self._stages.get(self._current or "")
+            if current is not None:
+                current.ended = max(current.ended, self._clock())
             if self._shown:
                 self._write("\r\x1b[K")
                 self._shown = False
