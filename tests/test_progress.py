@@ -11,9 +11,11 @@ import importlib.util
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +25,7 @@ import pytest
 
 from commsite.build.external_links import STAGE, check_external
 from commsite.build.linkcheck import ExternalLink
+from commsite.build.parallel import can_fork
 from commsite.progress import DEFAULT_INTERVAL, INTERVAL_ENV, ProgressReporter, interval_from
 
 ROOT = Path(__file__).parent.parent
@@ -105,14 +108,32 @@ def test_a_step_that_reports_nothing_for_a_while_still_gets_its_line() -> None:
     out = Watched()
     progress = ProgressReporter(out, "lines", interval=0.05)
     progress("assembling", 0, 0)  # and then nothing, as a long step without counts
-    assert out.written.wait(10), "no line from the timer"
+    assert can_fork()  # the timer is no thread: the build still forks its workers
+    # Busy in Python, as a step is: the timer's signal prints between two bytecodes.
+    deadline = time.monotonic() + 10
+    while not out.written.is_set() and time.monotonic() < deadline:
+        sum(range(1000))
+    assert out.written.is_set(), "no line from the timer"
     progress.finish()
     lines = out.getvalue().splitlines()
     assert re.fullmatch(r"assembling, \d+\.\d s elapsed", lines[0]), lines
     assert lines[-1].startswith("Took ") and "assembling" in lines[-1]
-    assert progress._timer is not None
-    progress._timer.join(5)
-    assert not progress._timer.is_alive()  # finish() stops it
+    # finish() put things back: no timer, the default handler; and the reporter
+    # started no thread (the build forks its workers only when it is the one thread).
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert "progress" not in {t.name for t in threading.enumerate()}
+
+
+def test_the_timer_leaves_someone_elses_alarm_alone() -> None:
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    try:
+        progress = ProgressReporter(io.StringIO(), "lines", interval=0.05)
+        progress("rendering", 0, 10)
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        progress.finish()
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def test_a_terminal_gets_one_line_rewritten_in_place_then_cleared() -> None:

@@ -21,9 +21,17 @@ rewrites one line on stderr ("rendering 1,234/6,000 pages", after the first
 half second); when stderr is not a terminal (a pipe, a file, CI) it prints a
 line every `interval` seconds (5 by default, `COMMSITE_PROGRESS_INTERVAL` in
 the environment sets another) with the counts and the time since the start,
-from a timer thread, so a step that reports nothing for a while (assembling
-the site) still shows in the log; at the end, if it printed any, one summary
-line with the time each step took (a step lasts until the next one starts).
+also from a timer between calls, so a step that reports nothing for a while
+(assembling the site, a tool run as a subprocess) still shows in the log; at
+the end, if it printed any, one summary line with the time each step took (a
+step lasts until the next one starts).
+
+The timer is SIGALRM (`setitimer`), not a thread: the build forks its workers
+only while it is the process's one thread (build.parallel.can_fork), and forked
+children do not inherit an interval timer. It is used only from the main
+thread, and only when nothing else has set a SIGALRM handler or an interval
+timer; otherwise lines come from the calls alone. Its handler never waits for
+the reporter's lock, and a write it cannot make is skipped.
 With `quiet` it shows nothing. Nothing in the build depends on it: a step
 called with `progress=None` reports nowhere.
 """
@@ -31,11 +39,12 @@ called with `progress=None` reports nowhere.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 __all__ = [
     "INTERVAL_ENV",
@@ -54,6 +63,7 @@ INTERVAL_ENV = "COMMSITE_PROGRESS_INTERVAL"
 DEFAULT_INTERVAL = 5.0  # seconds between lines when not on a terminal
 TERMINAL_DELAY = 0.5  # a terminal shows nothing for steps quicker than this
 TERMINAL_REFRESH = 0.1  # and rewrites its line at most this often
+MIN_TICK = 0.05  # the timer's shortest period, whatever the interval (signals cost)
 
 # The unit each stage counts; a stage not named here counts "items".
 UNITS: dict[str, str] = {
@@ -109,9 +119,8 @@ class ProgressReporter:
         self._shown = False  # a line is on the terminal
         self._lock = threading.Lock()
         self._current: str | None = None  # the stage reported last
-        self._timer: threading.Thread | None = None  # lines mode: prints between calls
-        self._use_timer = timer
-        self._stop = threading.Event()
+        self._use_timer = timer  # lines mode: print between calls too (SIGALRM)
+        self._alarm: Any = None  # the SIGALRM handler we replaced, while the timer runs
 
     @classmethod
     def for_stream(
@@ -147,7 +156,7 @@ class ProgressReporter:
                 if previous is not None:  # a step lasts until the next one starts
                     previous.ended = max(previous.ended, now)
                 entry = self._stages[stage] = _Stage(now, now)
-                if self.mode == "lines" and self._use_timer and self._timer is None:
+                if self.mode == "lines" and self._use_timer and self._alarm is None:
                     self._start_timer()
             self._current = stage
             entry.ended, entry.done, entry.total = now, done, total
@@ -171,23 +180,52 @@ class ProgressReporter:
         self._lines += 1
 
     def _start_timer(self) -> None:
-        def tick() -> None:
-            while not self._stop.wait(min(self.interval, 1.0)):
-                with self._lock:
-                    now = self._clock()
-                    if self._stop.is_set():  # finish() came first
-                        return
-                    if now >= self._next:
-                        self._line(now)
+        """Tick every interval with SIGALRM when that is ours to use (see the docstring)."""
+        setitimer = getattr(signal, "setitimer", None)
+        if setitimer is None or threading.current_thread() is not threading.main_thread():
+            self._use_timer = False
+            return
+        try:
+            if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None):
+                self._use_timer = False
+                return
+            if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+                self._use_timer = False
+                return
+            self._alarm = signal.signal(signal.SIGALRM, self._tick)
+            period = max(self.interval, MIN_TICK)
+            setitimer(signal.ITIMER_REAL, period, period)
+        except (OSError, ValueError):
+            self._use_timer = False
 
-        self._timer = threading.Thread(target=tick, name="progress", daemon=True)
-        self._timer.start()
+    def _tick(self, signum: int, frame: object) -> None:
+        # In the main thread, between two bytecodes of whatever it was doing: never
+        # wait (it may hold the lock itself), and let a busy stream go.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            now = self._clock()
+            if now >= self._next:
+                self._line(now)
+        finally:
+            self._lock.release()
+
+    def _stop_timer(self) -> None:
+        if self._alarm is None:
+            return
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            signal.signal(signal.SIGALRM, self._alarm)
+        except (OSError, ValueError):
+            pass
+        self._alarm = None
+        self._use_timer = False
 
     def finish(self) -> None:
         """End the display: clear the terminal line; in a log that had progress
         lines, print how long each step took. Call it once the work is over
         (before printing the result)."""
-        self._stop.set()
+        self._stop_timer()
         with self._lock:
             current = self._stages.get(self._current or "")
             if current is not None:
@@ -223,6 +261,8 @@ class ProgressReporter:
             self.stream.flush()
         except (OSError, ValueError):  # a closed pipe: progress is never worth failing for
             self.mode = "off"
+        except RuntimeError:  # the timer came in the middle of another write: skip this one
+            pass
 
 
 def _is_terminal(stream: TextIO) -> bool:
