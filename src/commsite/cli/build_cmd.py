@@ -185,7 +185,8 @@ def build(
     except CommsiteError as exc:
         progress.finish()
         raise click.ClickException(str(exc)) from None
-    progress.finish()
+    finally:
+        progress.finish()  # (again after the above: a no-op; first for anything else)
     _print_diagnostics(result.diagnostics, site)
     if not result.ok:
         if had_output:
@@ -261,7 +262,8 @@ def check(
     except CommsiteError as exc:
         progress.finish()
         raise click.ClickException(str(exc)) from None
-    progress.finish()
+    finally:
+        progress.finish()
     found_all = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if strict:
         found_all = [d.as_error() for d in found_all]
