@@ -117,6 +117,12 @@ def test_init_never_replaces_an_existing_pipeline(tmp_path: Path) -> None:
     gitlab = CliRunner().invoke(main, ["init", str(target), "--force", "--ci", "gitlab"])
     assert (target / GITLAB).read_text() == "pages: {script: [make]}\n"
     assert f"Kept your {GITLAB}" in gitlab.output
+    # A link in its place (a hostile clone) is not written through either.
+    linked = tmp_path / "linked"
+    (linked / ".github" / "workflows").mkdir(parents=True)
+    (linked / WORKFLOW).symlink_to(tmp_path / "outside.yml")
+    assert CliRunner().invoke(main, ["init", str(linked), "--force"]).exit_code == 0
+    assert not (tmp_path / "outside.yml").exists()
     none = tmp_path / "plain"
     assert CliRunner().invoke(main, ["init", str(none), "--ci", "none"]).exit_code == 0
     assert not (none / ".github").exists() and not (none / GITLAB).exists()

@@ -192,12 +192,14 @@ def init(
             continue
         target_rel = found
         if rel != target_rel and rel.startswith("ci/"):
-            if (directory / target_rel).exists():  # never replaced, even with --force
-                kept.append(target_rel)
-                continue
             text = scaffold.fill_ci(entry.read_text("utf-8"), version=__version__, branch=branch)
             (directory / target_rel).parent.mkdir(parents=True, exist_ok=True)
-            (directory / target_rel).write_text(text, encoding="utf-8")
+            try:  # never replaced, even with --force (nor written through a link)
+                with (directory / target_rel).open("x", encoding="utf-8") as pipeline:
+                    pipeline.write(text)
+            except FileExistsError:
+                kept.append(target_rel)
+                continue
             written.append(target_rel)
             continue
         data = entry.read_bytes()
