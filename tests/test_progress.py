@@ -210,7 +210,7 @@ def _commsite(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 
 LINE = re.compile(
-    r"^(parsing|assembling|planning|rendering|writing)"
+    r"^(scanning|parsing|assembling|planning|rendering|writing)"
     r"( [\d,]+(/[\d,]+)? (files|pages) \(\d+%\))?, \d+\.\d s elapsed$"
 )
 
@@ -226,7 +226,9 @@ def test_a_build_piped_to_a_log_prints_progress_lines_then_a_summary(generated: 
     assert stages.index("parsing") < stages.index("rendering") < stages.index("writing")
     rendered = [line for line in progress if line.startswith("rendering")]
     assert re.match(r"rendering ([\d,]+)/\1 pages \(100%\)", rendered[-1])
-    assert re.fullmatch(r"Took \d+\.\d s: parsing [\d,]+ files \d+\.\d s, .*rendering .*", took)
+    assert re.fullmatch(
+        r"Took \d+\.\d s: scanning \d+\.\d s, parsing [\d,]+ files \d+\.\d s, .*rendering .*", took
+    )
     assert built.startswith("Built ") and "\r" not in result.stderr
     # --quiet: nothing at all for a site without problems.
     (generated / "content" / "stories" / "extra.md").write_text(

@@ -64,9 +64,11 @@ DEFAULT_INTERVAL = 5.0  # seconds between lines when not on a terminal
 TERMINAL_DELAY = 0.5  # a terminal shows nothing for steps quicker than this
 TERMINAL_REFRESH = 0.1  # and rewrites its line at most this often
 MIN_TICK = 0.05  # the timer's shortest period, whatever the interval (signals cost)
+MAX_TICK = 1.0  # and its longest: a line is due at most this long before it shows
 
 # The unit each stage counts; a stage not named here counts "items".
 UNITS: dict[str, str] = {
+    "scanning": "files",
     "parsing": "files",
     "planning": "pages",
     "rendering": "pages",
@@ -193,7 +195,8 @@ class ProgressReporter:
                 self._use_timer = False
                 return
             self._alarm = signal.signal(signal.SIGALRM, self._tick)
-            period = max(self.interval, MIN_TICK)
+            # Ticks come more often than lines, so a line is at most a tick late.
+            period = max(min(self.interval, MAX_TICK), MIN_TICK)
             setitimer(signal.ITIMER_REAL, period, period)
         except (OSError, ValueError):
             self._use_timer = False
