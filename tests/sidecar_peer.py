@@ -393,13 +393,13 @@ def serve_our_actor(origin: SiteOrigin, root: Path) -> None:
 class SidecarServer:
     """The real sidecar (open_sidecar + its worker) under waitress on 127.0.0.1."""
 
-    def __init__(self, root: Path, *, limits: Any = None, **options: Any) -> None:
+    def __init__(self, root: Path, *, limits: Any = None, port: int = 0, **options: Any) -> None:
         from commsite.sidecar.server import Options, open_sidecar, waitress_server
 
         options.setdefault("worker_poll", 0.2)
         options.setdefault("threads", 4)
         self.sidecar = open_sidecar(root, Options(**options))
-        self.server = waitress_server(self.sidecar, "127.0.0.1", 0, limits=limits)
+        self.server = waitress_server(self.sidecar, "127.0.0.1", port, limits=limits)
         self.port = self.server.effective_port
         self.sidecar.start()
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "datadir": 1,
     "database": 1,
     "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
+    "progress": 1,  # the progress reporter: a leaf any long step calls
     "content": 2,
     "markdown": 2,
     "markdown_rust": 2,

@@ -297,6 +297,7 @@ def test_check_strict_fails_on_the_starter_placeholders(site: Path) -> None:
 def test_init_makes_a_valid_site(site: Path) -> None:
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     assert files == [
+        ".github/workflows/commsite.yml",  # --ci github, the default
         ".gitignore",
         "commsite.yaml",
         "content/events/first-meetup.md",

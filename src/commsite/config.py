@@ -63,6 +63,10 @@ class SidecarConfig:
     host: str = "127.0.0.1"
     port: int = 8787
     rebuild_webhook: str | None = None
+    # The environment variable holding the webhook's token (sidecar/rebuild.py), and
+    # the branch a GitLab pipeline trigger builds.
+    rebuild_token_env: str | None = None
+    rebuild_ref: str = "main"
     data_dir: str = ".commsite"  # relative to the site root
     # Other names the inbox answers to besides base_url's (and inbox_url's) host:
     # "host" (any port) or "host:port". A delivery signed for any other Host is 401.

@@ -21,7 +21,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -31,6 +31,7 @@ import requests
 from commsite import __version__
 from commsite.build.linkcheck import ExternalLink
 from commsite.errors import Diagnostic, Severity
+from commsite.progress import Progress
 
 __all__ = [
     "LINK_CACHE",
@@ -47,6 +48,7 @@ WORKERS = 8
 PER_HOST = 2
 MAX_REDIRECTS = 5
 _BROKEN = (404, 410)
+STAGE = "checking links"  # the progress stage (commsite.progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +93,19 @@ def check_external(
     per_host: int = PER_HOST,
     now: Callable[[], float] = time.time,
     max_age: float = MAX_AGE,
+    progress: Progress | None = None,
 ) -> ExternalReport:
     """Ask every distinct address of `links` (those the cache does not answer)
-    and report the broken ones and the ones that could not be checked."""
+    and report the broken ones and the ones that could not be checked.
+    `progress("checking links", done, total)` follows the asking (commsite.progress)."""
     cached = _read_cache(cache_file, now(), max_age)
     wanted = sorted({link.url for link in links} - cached.keys())
     answers = dict(cached)
-    answers.update(_ask_all(wanted, timeout=timeout, workers=workers, per_host=per_host, now=now))
+    answers.update(
+        _ask_all(
+            wanted, timeout=timeout, workers=workers, per_host=per_host, now=now, progress=progress
+        )
+    )
     if cache_file is not None:
         _write_cache(cache_file, {url: a for url, a in answers.items() if a.keep})
     broken: list[Diagnostic] = []
@@ -122,7 +130,13 @@ def check_external(
 
 
 def _ask_all(
-    wanted: list[str], *, timeout: float, workers: int, per_host: int, now: Callable[[], float]
+    wanted: list[str],
+    *,
+    timeout: float,
+    workers: int,
+    per_host: int,
+    now: Callable[[], float],
+    progress: Progress | None = None,
 ) -> dict[str, Answer]:
     if not wanted:
         return {}
@@ -144,8 +158,16 @@ def _ask_all(
         with hosts[_host(url)]:
             return url, _ask(url, timeout, now)
 
+    answers: dict[str, Answer] = {}
+    if progress is not None:
+        progress(STAGE, 0, len(ordered))
     with ThreadPoolExecutor(max_workers=min(workers, len(ordered))) as pool:
-        return dict(pool.map(one, ordered))
+        for done in as_completed([pool.submit(one, url) for url in ordered]):
+            url, answer = done.result()
+            answers[url] = answer
+            if progress is not None:
+                progress(STAGE, len(answers), len(ordered))
+    return answers
 
 
 def _host(url: str) -> str:

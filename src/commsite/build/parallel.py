@@ -60,6 +60,8 @@ def map_in_processes(
     An exception raised by `fn` propagates (the pool is shut down first).
     """
     total = len(items)
+    if progress:
+        progress(0, total)  # the step starts now (commsite.progress times it from here)
     if jobs <= 1 or total < 2 or not can_fork():
         results: list[R] = []
         step = max(1, total // 100)

@@ -112,6 +112,8 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     interactions, more = load_interactions(root, scan.files.keys())
     run.problems += more
     public_key = read_public_key(root, scan.files.keys())
+    if run.progress is not None:
+        run.progress("assembling", 0, 0)
     site, more = assemble_site(
         root,
         config,
@@ -206,7 +208,11 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
         known = _RecordedStates(record) if record is not None else None
+        if run.progress is not None:
+            run.progress("writing", 0, len(dirty))
         committed = staging.commit(outputs.keys(), known, copy)
+        if run.progress is not None:
+            run.progress("writing", len(dirty), len(dirty))
     except BaseException as exc:
         staging.abort()
         builder._output_known = False  # a commit may have stopped half way: look again

@@ -312,6 +312,8 @@ def _page_outputs(
     kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []
     by_template: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+    if progress:
+        progress("planning", 0, total)
     for n, spec in enumerate(specs, 1):
         if progress and n % 1000 == 0:
             progress("planning", n, total)

@@ -37,12 +37,13 @@ if TYPE_CHECKING:
 
 __all__ = ["BuildOptions", "BuildResult", "Builder", "Progress", "build_site"]
 
-Progress = Callable[[str, int, int], None]
+Progress = Callable[[str, int, int], None]  # the same as commsite.progress.Progress
 # Failures that say what is wrong, or come from the machine (a full disk), not
 # from what the cache held.
 _NOT_THE_CACHE = (CommsiteError, OSError, MemoryError)
 TEMPLATE_DEPS = "template-deps"  # the build cache's name for plan.py's template dependencies
-"""progress(stage, done, total), stage being "parsing", "planning" or "rendering"."""
+"""progress(stage, done, total), stage being "scanning", "parsing", "assembling",
+"planning", "rendering" or "writing" (see commsite.progress)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +332,8 @@ class _Run:
     # --- the steps ----------------------------------------------------------
 
     def execute(self) -> BuildResult:
+        if self.progress is not None:
+            self.progress("scanning", 0, 0)  # the input files, before anything is parsed
         quick = None if self.full else self.quick_check()
         if quick is not None:
             return quick

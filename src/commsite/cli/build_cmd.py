@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +17,7 @@ from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.cli.site_arg import site_argument
 from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
+from commsite.progress import ProgressReporter
 
 if TYPE_CHECKING:
     from commsite.build.external_links import ExternalReport, Unchecked
@@ -27,9 +27,12 @@ if TYPE_CHECKING:
 __all__ = ["build", "check"]
 
 SITE = site_argument()
-
-# Show a progress line only once a build has run this long (seconds).
-PROGRESS_AFTER = 0.5
+QUIET = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only problems: no progress and no summary.",
+)
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic], site: Path) -> None:
@@ -51,33 +54,6 @@ def _from_here(site: Path, path: str) -> str:
 def _require_site(root: Path) -> None:
     if not root.is_dir():
         raise click.ClickException(f"{root}: no such directory; give the site's folder")
-
-
-class _ProgressLine:
-    """'rendering 1234/5000 pages' on stderr, rewritten in place, on a terminal only."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.start < PROGRESS_AFTER or (now - self.last < 0.1 and done < total):
-            return
-        self.last = now
-        what = {"parsing": "files", "rendering": "pages", "planning": "pages"}.get(stage, "")
-        sys.stderr.write(f"\r\x1b[K{stage} {done:,}/{total:,} {what}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 def _shown_path(path: Path) -> str:
@@ -160,6 +136,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     is_flag=True,
     help="Ignore the build cache: parse and render everything (the cache is not updated).",
 )
+@QUIET
 def build(
     site: Path,
     output: Path | None,
@@ -168,6 +145,7 @@ def build(
     strict: bool,
     jobs: int | None,
     no_cache: bool,
+    quiet: bool,
 ) -> None:
     """Build the static site in SITE (default: the current folder) into SITE/public/.
 
@@ -194,20 +172,21 @@ def build(
         jobs=jobs,
         cache=not no_cache,
     )
-    progress = _ProgressLine(sys.stderr.isatty())
+    progress = ProgressReporter.for_stream(sys.stderr, quiet=quiet)
     had_output = options.output_dir.exists()
     try:
         now = build_now(os.environ)
         result = build_site(options, now=now, progress=progress)
     except DiskFull as exc:
-        progress.clear()
+        progress.finish()
         shown = None if exc.path is None else _shown_file(exc.path)
         click.echo(f"error: {DiskFull.message(shown)}", err=True)
         sys.exit(1)
     except CommsiteError as exc:
-        progress.clear()
+        progress.finish()
         raise click.ClickException(str(exc)) from None
-    progress.clear()
+    finally:
+        progress.finish()  # (again after the above: a no-op; first for anything else)
     _print_diagnostics(result.diagnostics, site)
     if not result.ok:
         if had_output:
@@ -215,7 +194,8 @@ def build(
         else:
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
-    click.echo(summary_line(result, site), err=True)
+    if not quiet:
+        click.echo(summary_line(result, site), err=True)
     if result.cache_full is not None:
         click.echo(
             "warning: no space left on device while writing the build cache in "
@@ -235,7 +215,10 @@ def build(
     is_flag=True,
     help="Also check links to other sites over HTTP (answers are kept for a day).",
 )
-def check(site: Path, strict: bool, drafts: bool, future: bool, external: bool) -> None:
+@QUIET
+def check(
+    site: Path, strict: bool, drafts: bool, future: bool, external: bool, quiet: bool
+) -> None:
     """Check the site in SITE (default: the current folder) without building it.
 
     Loads commsite.yaml and every content file, checks them together (required
@@ -258,9 +241,11 @@ def check(site: Path, strict: bool, drafts: bool, future: bool, external: bool) 
     from commsite.federation.documents import federation_diagnostics
 
     parsed: list[ParsedFile] = []
+    progress = ProgressReporter.for_stream(sys.stderr, quiet=quiet)
 
     def parse(kind: str, rel: str, data: bytes) -> ParsedFile:
         parsed.append(parse_file(kind, rel, data))
+        progress("parsing", len(parsed), 0)
         return parsed[-1]
 
     unchecked: tuple[Unchecked, ...] = ()
@@ -271,11 +256,14 @@ def check(site: Path, strict: bool, drafts: bool, future: bool, external: bool) 
             links = site_links(loaded, site, parsed)
             diagnostics = [*diagnostics, *federation_diagnostics(loaded), *links.broken]
             if external and links.external:
-                found = _check_external(loaded, site, links.external)
+                found = _check_external(loaded, site, links.external, progress, quiet)
                 diagnostics += found.broken
                 unchecked = found.unchecked
     except CommsiteError as exc:
+        progress.finish()
         raise click.ClickException(str(exc)) from None
+    finally:
+        progress.finish()
     found_all = sorted(set(diagnostics), key=Diagnostic.sort_key)
     if strict:
         found_all = [d.as_error() for d in found_all]
@@ -284,11 +272,17 @@ def check(site: Path, strict: bool, drafts: bool, future: bool, external: bool) 
         click.echo(replace(note, path=_from_here(site, note.path)).format(), err=True)
     if any(d.is_error for d in found_all):
         sys.exit(1)
-    if not found_all:
+    if not found_all and not quiet:
         click.echo("No problems found.", err=True)
 
 
-def _check_external(site: Site, root: Path, links: Sequence[ExternalLink]) -> ExternalReport:
+def _check_external(
+    site: Site,
+    root: Path,
+    links: Sequence[ExternalLink],
+    progress: ProgressReporter,
+    quiet: bool,
+) -> ExternalReport:
     """Ask the outside links' servers (answers kept in the data directory)."""
     from commsite.build.external_links import LINK_CACHE, check_external
     from commsite.datadir import DataDir
@@ -299,5 +293,6 @@ def _check_external(site: Site, root: Path, links: Sequence[ExternalLink]) -> Ex
     except OSError:
         cache = None  # checked all the same, kept for no next run
     count = len({link.url for link in links})
-    click.echo(f"Checking {count:,} outside address{'es' if count != 1 else ''}...", err=True)
-    return check_external(links, cache)
+    if not quiet:
+        click.echo(f"Checking {count:,} outside address{'es' if count != 1 else ''}...", err=True)
+    return check_external(links, cache, progress=progress)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 import yaml
 
+from commsite import __version__
 from commsite.cli.site_arg import site_argument
 from commsite.content import scaffold
 from commsite.content.fields import unknown_id_hint
@@ -127,6 +128,15 @@ def _check_handle(value: str | None) -> str | None:
     help="The IANA time zone your events happen in, e.g. Europe/London.",
 )
 @click.option(
+    "--ci",
+    type=click.Choice(scaffold.CI_CHOICES),
+    default="github",
+    show_default=True,
+    help="The pipeline that checks, builds, deploys and announces on every push:"
+    " .github/workflows/commsite.yml (GitHub Pages) or .gitlab-ci.yml (GitLab Pages)."
+    " An existing file is never replaced.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Write into a folder that is not empty (starter files replace same-named ones).",
@@ -137,21 +147,23 @@ def init(
     base_url: str | None,
     handle: str | None,
     timezone: str,
+    ci: str,
     force: bool,
 ) -> None:
     """Make DIRECTORY a new commsite content repository.
 
     Copies a small, valid starter site into DIRECTORY (created if needed):
     commsite.yaml, one story, two members, one upcoming event, the rules, an
-    about page, static/ and a .gitignore. Nothing is asked interactively; the
-    options fill in the title, address and time zone, and you can change
-    them later in commsite.yaml.
+    about page, static/, a .gitignore and a CI pipeline (--ci). Nothing is
+    asked interactively; the options fill in the title, address and time
+    zone, and you can change them later in commsite.yaml.
 
     \b
     Examples:
       commsite init my-community
       commsite init fixers --title "Fixers of Eastfield" --handle fixers \\
           --base-url https://fixers.example/ --timezone Europe/London
+      commsite init my-community --ci gitlab
     """
     placeholder = base_url is None
     base_url = _check_base_url(scaffold.STARTER_BASE_URL if base_url is None else base_url)
@@ -173,8 +185,24 @@ def init(
     today = datetime.now(ZoneInfo(timezone)).date()
     starter = resources.files("commsite").joinpath("starter")
     written: list[str] = []
+    kept: list[str] = []
+    branch = _git_branch(directory)
     for rel, entry in _starter_files(starter):
-        target_rel = scaffold.starter_target(rel)
+        found = scaffold.ci_files(rel, ci)
+        if found is None:
+            continue
+        target_rel = found
+        if rel != target_rel and rel.startswith("ci/"):
+            text = scaffold.fill_ci(entry.read_text("utf-8"), version=__version__, branch=branch)
+            (directory / target_rel).parent.mkdir(parents=True, exist_ok=True)
+            try:  # never replaced, even with --force (nor written through a link)
+                with (directory / target_rel).open("x", encoding="utf-8") as pipeline:
+                    pipeline.write(text)
+            except FileExistsError:
+                kept.append(target_rel)
+                continue
+            written.append(target_rel)
+            continue
         data = entry.read_bytes()
         try:
             text = data.decode("utf-8")
@@ -215,6 +243,15 @@ def init(
             " one with 'handle:' under 'community:' in commsite.yaml (or `init --handle`)."
         )
     click.echo("Replace the sample members in content/members/ (Alex and Sam) with real ones.")
+    for rel in kept:
+        click.echo(f"Kept your {rel}: the commsite pipeline was not written (see docs/deploy.md).")
+    ci_file = next((r for r in written if r.startswith((".github/", ".gitlab-ci"))), None)
+    if ci_file is not None:
+        where = "GitHub" if ci == "github" else "GitLab"
+        click.echo(
+            f"{ci_file} builds and deploys the site to {where} Pages on every push to"
+            f" '{branch}' (docs/deploy.md: the settings and the secret it needs)."
+        )
     click.echo("")
     click.echo("Next steps:")
     click.echo(f"  cd {_shell_word(str(directory))}")
@@ -232,6 +269,16 @@ def init(
 
 
 LONG_HANDLE = 20  # characters; longer ones are hard to type into a search box
+
+
+def _git_branch(directory: Path) -> str:
+    """The branch a Git repository in `directory` is on ('main' when there is none)."""
+    try:
+        head = (directory / ".git" / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return "main"
+    branch = head.removeprefix("ref: refs/heads/")
+    return branch if branch != head and re.fullmatch(r"[\w./-]+", branch) else "main"
 
 
 def _default_handle(title: str) -> str:

@@ -12,6 +12,7 @@ from commsite.content.config_loader import load_config
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError, count_line
 from commsite.federation.delivery import DeliveryOutcome
+from commsite.federation.follower_sync import SyncReport
 from commsite.federation.publish import DEFAULT_BACKFILL_DAYS, Publication
 from commsite.federation.publish import publish as run_publish
 
@@ -50,7 +51,15 @@ _MARK = {"delivered": "delivered", "retry": "retrying ", "failed": "FAILED   ", 
     "and events starting after then (upcoming ones too); everything older is recorded "
     "as already published. 0 announces nothing the first time.",
 )
-def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> None:
+@click.option(
+    "--sync-followers",
+    is_flag=True,
+    help="First copy the follower list from the sidecar (a request signed with the"
+    " community's key): for publishing from CI, away from the sidecar's data directory.",
+)
+def publish(
+    site: Path, dry_run: bool, retry_now: bool, backfill_days: int, sync_followers: bool
+) -> None:
     """Send followers a Create for each new story and event, an Update for each
     edited one and a Delete for each one removed, then work through the delivery
     queue.
@@ -67,6 +76,10 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     --backfill-days), so followers' timelines are not flooded with its history.
 
     \b
+    From CI (docs/deploy.md), where the private key comes from a secret and the
+    followers are the sidecar's, --sync-followers asks the sidecar for them.
+
+    \b
     Exit status: 0 when everything was queued (deliveries may still be
     waiting for a retry); 1 when nothing was sent (content errors, no key,
     federation off); 3 when a delivery failed for good in this run (refused
@@ -79,6 +92,7 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
       commsite publish                    announce, then deliver
       commsite publish my-community --retry-now
       commsite publish --backfill-days 0  first run: announce nothing old
+      commsite publish . --sync-followers on a CI runner
     """
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
@@ -119,9 +133,20 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
             line += f"; {outcome.followers_removed} follower(s) removed"
         click.echo(line, err=outcome.status == "failed")
 
+    def synced(report: SyncReport) -> None:
+        changes = []
+        if report.added:
+            changes.append(f"{report.added} new")
+        if report.removed:
+            changes.append(f"{report.removed} gone")
+        more = f" ({', '.join(changes)})" if changes else ""
+        n = report.followers
+        click.echo(f"{n} {'follower' if n == 1 else 'followers'} from the sidecar{more}.")
+
     try:
         report = run_publish(
             site,
+            sync=synced if sync_followers else None,
             now=datetime.now(UTC),
             planned=planned,
             progress=progress,

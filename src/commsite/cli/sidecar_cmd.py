@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.sidecar import dead_letters, moderation, rsvp_moderation, welcome_send
 from commsite.sidecar.export import export_interactions
+from commsite.sidecar.rebuild import rebuild_hook
 from commsite.sidecar.server import Options, load_config_or_fail, open_sidecar, run, waitress_server
 from commsite.sidecar.store import Store
 from commsite.sidecar.worker import RebuildNotifier
@@ -221,8 +223,12 @@ def _rules_numbered(numbers: range) -> str:
 
 
 def _notify(root: Path, what: str) -> None:
-    url = load_config_or_fail(root).sidecar.rebuild_webhook
-    if url and not RebuildNotifier(url, delays=(1, 5)).send_now([what]):
+    hook = rebuild_hook(load_config_or_fail(root).sidecar, os.environ)
+    if hook is None:
+        return
+    if hook.problem():
+        click.echo(f"warning: {hook.problem()}", err=True)
+    if not RebuildNotifier(hook, delays=(1, 5)).send_now([what]):
         click.echo("warning: the rebuild webhook did not answer; rebuild by hand", err=True)
 
 

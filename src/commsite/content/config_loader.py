@@ -219,6 +219,26 @@ def _poll_options(key: str, value: object) -> tuple[tuple[str, str], ...]:
     return tuple((a, names[a]) for a in RSVP_ANSWERS)
 
 
+_TOKEN_SHAPE = re.compile(r"(ghp_|gho_|ghs_|github_pat_|glpat-|glptt-)\S+|[A-Za-z0-9_-]{30,}")
+
+
+def _env_name(key: str, value: object) -> str:
+    """The NAME of an environment variable (the token itself never goes in commsite.yaml)."""
+    name = f.text(key, value)
+    if _TOKEN_SHAPE.fullmatch(name) and not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+        raise f.Invalid(
+            f"'{key}' looks like a token, not the name of an environment variable",
+            "never put a token in commsite.yaml: revoke this one, put the new one in an"
+            " environment variable, e.g. COMMSITE_REBUILD_TOKEN, and write that name here",
+        )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise f.Invalid(
+            f"'{key}' must be the name of an environment variable (got {f.show(name)})",
+            "use letters, digits and _, e.g. COMMSITE_REBUILD_TOKEN",
+        )
+    return name
+
+
 _SECTIONS = ("community", "federation", "moderation", "sidecar", "rsvp")
 
 # dotted key -> (validator, required)
@@ -247,6 +267,8 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "sidecar.host": (f.text, False),
     "sidecar.port": (f.integer(1, 65535), False),
     "sidecar.rebuild_webhook": (f.http_url, False),
+    "sidecar.rebuild_token_env": (_env_name, False),
+    "sidecar.rebuild_ref": (f.text, False),
     "sidecar.data_dir": (f.text, False),
     "sidecar.host_aliases": (_each(_host_aliases), False),
     "rsvp.words": (_rsvp_words, False),
@@ -511,6 +533,8 @@ def _config(v: dict[str, object]) -> SiteConfig:
             host=text("sidecar.host", "127.0.0.1"),
             port=number("sidecar.port", 8787),
             rebuild_webhook=optional("sidecar.rebuild_webhook"),
+            rebuild_token_env=optional("sidecar.rebuild_token_env"),
+            rebuild_ref=text("sidecar.rebuild_ref", "main"),
             data_dir=text("sidecar.data_dir", ".commsite"),
             host_aliases=texts("sidecar.host_aliases"),
         ),

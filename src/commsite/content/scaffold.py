@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 import yaml
 
 __all__ = [
+    "CI_CHOICES",
     "STARTER_BASE_URL",
     "STARTER_EVENT_DAY",
     "STARTER_HANDLE",
@@ -25,8 +26,10 @@ __all__ = [
     "STARTER_MEMBERS",
     "STARTER_TODAY",
     "SlugError",
+    "ci_files",
     "event_path",
     "event_text",
+    "fill_ci",
     "fill_starter",
     "member_path",
     "member_text",
@@ -307,4 +310,35 @@ def fill_starter(
         event_day = today + timedelta(days=EVENT_DAYS_AHEAD)
         text = text.replace(STARTER_TODAY, today.isoformat())
         text = text.replace(STARTER_EVENT_DAY, event_day.isoformat())
+    return text
+
+
+# --- the CI pipeline `commsite init --ci` adds -------------------------------------
+
+CI_CHOICES = ("github", "gitlab", "none")
+CI_FOLDER = "ci/"  # in the starter: ci/github/..., ci/gitlab/...; not copied as such
+STARTER_BRANCH = "main"
+STARTER_INSTALL = "commsite==0.1.0"  # what the templates' pip install names
+
+
+def ci_files(rel: str, choice: str) -> str | None:
+    """Where starter file `rel` goes for `--ci choice`: None for files of another
+    choice; '.gitlab-ci.yml' for 'ci/gitlab/dot-gitlab-ci.yml'."""
+    if not rel.startswith(CI_FOLDER):
+        return starter_target(rel)
+    prefix = f"{CI_FOLDER}{choice}/"
+    if choice == "none" or not rel.startswith(prefix):
+        return None
+    return starter_target(rel[len(prefix) :])
+
+
+def fill_ci(text: str, *, version: str, branch: str) -> str:
+    """A CI template with the installed commsite's version and the repository's branch."""
+    text = text.replace(STARTER_INSTALL, f"commsite=={version}")
+    if branch != STARTER_BRANCH:
+        text = re.sub(
+            r"(?m)^(    branches: )\[main\]$",
+            lambda m: f"{m.group(1)}[{yaml_scalar(branch, flow=True)}]",
+            text,
+        )
     return text

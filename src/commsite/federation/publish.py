@@ -45,6 +45,8 @@ from commsite.federation.documents import (
     update_activity,
 )
 from commsite.federation.fetch import Fetcher, user_agent
+from commsite.federation.follower_sync import MAX_BYTES as SYNC_MAX_BYTES
+from commsite.federation.follower_sync import SyncReport, sync_followers
 from commsite.federation.followers import FollowerStore
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
 from commsite.federation.poll import question_object, tally
@@ -353,6 +355,7 @@ def publish(
     retry_now: bool = False,
     per_host: int = 2,
     workers: int = 8,
+    sync: Callable[[SyncReport], None] | None = None,
 ) -> PublishReport:
     """Load the site, queue what changed for every follower's inbox, deliver.
 
@@ -361,7 +364,9 @@ def publish(
     `fetcher.clock`, the real time at sending. Without a `fetcher`, one is made
     from commsite.yaml (federation.allow_private_addresses). `planned(publication, inboxes)`
     is called once the activities are queued (or planned, with `dry_run`),
-    `progress` after every delivery attempt.
+    `progress` after every delivery attempt. With `sync`, the follower list is
+    first copied from the sidecar (follower_sync.py; the key is needed then, dry
+    run or not) and `sync(report)` told how it went.
     """
     site, diagnostics = load_site(site_root, now=now)
     errors = [d for d in diagnostics if d.is_error]
@@ -378,7 +383,7 @@ def publish(
             user_agent=user_agent(config.base_url),
         )
     private_key = None
-    if not dry_run:
+    if not dry_run or sync is not None:
         private_key = load_private_key(site_root, data_dir=data)
         if site.public_key_pem is None:
             raise CommsiteError(
@@ -395,6 +400,12 @@ def publish(
     try:
         followers = FollowerStore(conn)
         queue = DeliveryQueue(conn)
+        if sync is not None:
+            assert private_key is not None
+            signing = dataclasses.replace(
+                fetcher, signer=(key_id(config), private_key), max_bytes=SYNC_MAX_BYTES
+            )
+            sync(sync_followers(followers, config, signing))
         inboxes = followers.delivery_inboxes()
         if dry_run:
             _migrate(conn)

@@ -3,7 +3,9 @@
 Routes (paths under the site's base_url path):
 
 * POST `inbox` (shared) and `ap/inbox` (the actor's): `Admission.admit`;
-* GET `ap/followers`: an OrderedCollection with `totalItems` only;
+* GET `ap/followers`: an OrderedCollection with `totalItems` only; signed with
+  the community's own key (`commsite publish --sync-followers` on a CI runner),
+  the followers too, with their inboxes (an unverifiable signature is 401);
 * GET `healthz`: database reachable, queue length, dead letters;
 * with `site_files`: every other GET/HEAD is the built site (and
   `.well-known/webfinger` is answered live).
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +31,8 @@ from urllib.parse import quote
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.federation.content_types import ACTIVITY_JSON
+from commsite.federation.followers import Follower
+from commsite.federation.signatures import InvalidSignature, PublicKey, SignatureError, verify
 from commsite.sidecar.admission import Admission, Answer, InboxRequest
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response
@@ -37,6 +42,23 @@ from commsite.sidecar.store import Store
 __all__ = ["SidecarApp", "StartResponse", "WSGIEnviron"]
 
 log = logging.getLogger(__name__)
+
+# How old a signed request for the follower list may be: a copy of one is
+# useless to anyone after this.
+OWN_SKEW = timedelta(minutes=5)
+
+
+def follower_item(follower: Follower) -> dict[str, object]:
+    """One follower in the signed follower list: what delivery needs."""
+    item: dict[str, object] = {
+        "id": follower.actor,
+        "inbox": follower.inbox,
+        "published": follower.since.isoformat(),
+    }
+    if follower.shared_inbox:
+        item["endpoints"] = {"sharedInbox": follower.shared_inbox}
+    return item
+
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -114,8 +136,10 @@ class SidecarApp:
         admission: Admission,
         site_files: SiteFiles | None = None,
         trust_forwarded_host: bool = False,
+        own_key: PublicKey | None = None,
     ) -> None:
         self.config = config
+        self.own_key = own_key  # the community's: who may read the follower list
         self.store = store
         self.admission = admission
         self.site_files = site_files
@@ -155,7 +179,7 @@ class SidecarApp:
                 405, {"error": f"{method} is not allowed here"}, headers=(("Allow", "GET, HEAD"),)
             )
         if path == self.followers_path:
-            return self.followers()
+            return self.followers(environ, path)
         if path == self.health_path:
             return self.health()
         if self.site_files is not None:
@@ -193,12 +217,49 @@ class SidecarApp:
             },
         )
 
-    def followers(self) -> Response:
-        total = self.store.followers.count()
-        document = {
+    def followers(self, environ: WSGIEnviron, path: str) -> Response:
+        headers = _headers(environ, self.trust_forwarded_host)
+        signed = "signature" in headers or "signature-input" in headers
+        if signed:
+            refusal = self._check_own_signature(environ, path, headers)
+            if refusal is not None:
+                return refusal
+        followers = self.store.followers.all() if signed else []
+        document: dict[str, object] = {
             "@context": "https://www.w3.org/ns/activitystreams",
             "id": self.config.url(urls.FOLLOWERS),
             "type": "OrderedCollection",
-            "totalItems": total,
+            "totalItems": len(followers) if signed else self.store.followers.count(),
         }
+        if signed:
+            document["orderedItems"] = [follower_item(f) for f in followers]
+            return json_response(
+                200, document, content_type=ACTIVITY_JSON, headers=(("Cache-Control", "no-store"),)
+            )
         return json_response(200, document, content_type=ACTIVITY_JSON)
+
+    def _check_own_signature(
+        self, environ: WSGIEnviron, path: str, headers: dict[str, str]
+    ) -> Response | None:
+        """None when the community's own key signed the request; else the 401."""
+        own = self.own_key
+
+        def resolve(key_id: str, refresh: bool) -> PublicKey:
+            if own is None or key_id != own.key_id:
+                raise InvalidSignature("only the community's own key may read the follower list")
+            return own
+
+        try:
+            verify(
+                method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
+                path=path,
+                query=str(environ.get("QUERY_STRING", "")),
+                headers=headers,
+                body=b"",
+                resolve_key=resolve,
+                now=datetime.now(UTC),
+                max_skew=OWN_SKEW,
+            )
+        except SignatureError as exc:
+            return _refused(environ, 401, f"follower list: {exc}")
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.loader import load_site
@@ -25,7 +27,8 @@ from commsite.content.model import Site
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.federation.fetch import Fetcher, user_agent
-from commsite.federation.keys import key_id, load_private_key
+from commsite.federation.keys import key_id, load_private_key, public_key_pem
+from commsite.federation.signatures import PublicKey
 from commsite.sidecar.admission import Admission
 from commsite.sidecar.app import SidecarApp
 from commsite.sidecar.fetchslots import FetchSlots
@@ -33,6 +36,7 @@ from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profiles
 from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.rebuild import rebuild_hook
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
 from commsite.sidecar.targets import Targets
@@ -159,7 +163,10 @@ def open_sidecar(
     processor = Processor(
         config=config, store=store, profiles=profiles, targets=targets, clock=clock
     )
-    notifier = RebuildNotifier(config.sidecar.rebuild_webhook)
+    hook = rebuild_hook(config.sidecar, os.environ)
+    if hook is not None and hook.problem():
+        log.warning("%s", hook.problem())
+    notifier = RebuildNotifier(hook)
     worker = Worker(
         store=store,
         processor=processor,
@@ -193,6 +200,7 @@ def open_sidecar(
         admission=admission,
         site_files=site_files,
         trust_forwarded_host=options.trust_forwarded_host,
+        own_key=PublicKey(key_id(config), config.url(urls.ACTOR), public_key_pem(private_key)),
     )
     return Sidecar(
         root=root, config=config, store=store, app=app, worker=worker, threads=options.threads

@@ -48,6 +48,7 @@ from commsite.content.network_text import clean_text
 from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
 from commsite.sidecar.processing import Outcome, Processor
+from commsite.sidecar.rebuild import RebuildHook
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown
 
@@ -87,13 +88,15 @@ class RebuildNotifier:
 
     def __init__(
         self,
-        url: str | None,
+        url: str | RebuildHook | None,
         *,
         delays: tuple[float, ...] = (1, 5, 30, 120, 600),
         debounce: float = 2.0,
         post: Callable[..., requests.Response] = requests.post,
     ) -> None:
-        self.url = url
+        # A plain address, or a hook with its token and kind (GitHub, GitLab: rebuild.py).
+        self.hook = RebuildHook.at(url) if isinstance(url, str) else url
+        self.url = self.hook.url if self.hook is not None else None
         self.delays = delays
         self.debounce = debounce
         self._post = post
@@ -123,13 +126,15 @@ class RebuildNotifier:
 
     def send_now(self, reasons: list[str]) -> bool:
         """One notification with retries (the delays between them); True when it got a 2xx."""
-        assert self.url
-        payload = {"event": "interactions-changed", "reasons": reasons[:50]}
+        assert self.hook is not None
+        headers, payload = self.hook.request(reasons)
         for attempt, delay in enumerate((0.0, *self.delays)):
             if delay and self._stop.wait(delay):
                 return False
             try:
-                response = self._post(self.url, json=payload, timeout=10)
+                response = self._post(
+                    self.hook.url, json=payload, headers=headers, timeout=10, allow_redirects=False
+                )
             except requests.RequestException as exc:
                 log.warning("rebuild webhook attempt %d failed: %s", attempt + 1, exc)
                 continue
