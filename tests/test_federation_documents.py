@@ -395,7 +395,11 @@ def test_event_carries_mobilizons_answering_fields_from_the_rsvps() -> None:
     everyone = dataclasses.replace(
         s, config=dataclasses.replace(s.config, moderation=ModerationConfig(approve="everyone"))
     )
-    assert event_object(everyone, spring)["joinMode"] == "free"
+    # Everyone is accepted at once, but the places make a waiting list: an answer
+    # may wait, so Mobilizon must wait for the Accept.
+    assert event_object(everyone, spring)["joinMode"] == "restricted"
+    unlimited = dataclasses.replace(spring, capacity=None)
+    assert event_object(everyone, unlimited)["joinMode"] == "free"
     # No capacity: no places to count down.
     online = event_object(s, s.events[2])
     assert "maximumAttendeeCapacity" not in online and online["participantCount"] == 0
