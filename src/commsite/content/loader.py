@@ -60,6 +60,7 @@ RESERVED_PAGE_SLUGS = frozenset(
         "stories", "members", "events", "rules", "tags", "welcome", "feed.xml", "feed.json",
         "events.ics", "sitemap.xml", "robots.txt", "404.html", "ap", "inbox", "nodeinfo",
         "static", ".well-known", "_deploy", "_headers", "_redirects", "assets",
+        "interests",
     }
 )  # fmt: skip
 NO_INTERACTIONS = Interactions()
