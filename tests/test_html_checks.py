@@ -127,6 +127,11 @@ AXE_PAGES = [
     ("example", "events/spring-repair-day/"),
     ("example", "events/"),
     ("example", "rules/"),
+    ("example", "members/"),  # the interest links and filter (shown by the script)
+    ("example", "interests/"),
+    ("example", "interests/bicycles/"),
+    ("example", "tags/bicycles/"),  # the members into it
+    ("sample", ""),  # who is new, the latest conversations, the follow form
     ("sample", "stories/tricky/"),
     ("sample", "stories/draft-idea/"),
     ("sample", "welcome/"),
