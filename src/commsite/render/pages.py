@@ -212,7 +212,12 @@ def plan_pages(
         *_story_pages(site, index, m, keys),
         *_tags(site, index, m, keys, found),
         *interest_pages(site, index, found, m, shared, keys.event_cards, _spec),
-        m.spec(urls.MEMBERS, "members.html", (shared,), partial(_members, site, index, found)),
+        m.spec(
+            urls.MEMBERS,
+            "members.html",
+            (shared, _interest_items(found)),
+            partial(_members, site, index, found),
+        ),
         *(
             m.spec(
                 urls.member_page(p.id),
@@ -568,6 +573,15 @@ def _tag(
         events=tuple(index.event_card(site, e) for e in events),
         members=tuple(index.refs[m.id] for m in members),
         interest_url=href(site.config, urls.interest_page(slug)) if members else None,
+    )
+
+
+def _interest_items(found: Topics) -> tuple[int, ...]:
+    """What the directory's interest list reads besides the members: how many
+    stories and events each interest's topic has."""
+    return tuple(
+        len(found.stories.get(slug, ())) + len(found.events.get(slug, ()))
+        for slug in found.interests
     )
 
 
