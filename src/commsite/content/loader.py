@@ -126,6 +126,7 @@ def assemble_site(
     check_handles(checker, member_files)
     check_starter_members(checker, member_files)
     check_tag_pages(checker, by_kind.get("story", []) + event_files)
+    check_tag_pages(checker, member_files, "interests", "interests")
     events: list[Event] = []
     for p in event_files:
         event = made(p, functools.partial(make_event, checker, p, members_by_id))
