@@ -226,3 +226,25 @@ def test_a_site_without_federation_has_no_handle_to_copy() -> None:
     )
     for path, html in render_all(site).items():
         assert "data-copy=" not in html and "data-remote-follow" not in html, path
+
+
+def test_a_big_interest_page_shows_the_newest_and_links_to_the_tag() -> None:
+    from commsite.render.interests import INTEREST_STORIES
+
+    site = sample_site.site()
+    many = tuple(
+        replace(
+            site.stories[2],
+            slug=f"knit-{n:02}",
+            title=f"Knitting night {n:02}",
+            date=site.stories[2].date - timedelta(days=n),
+            tags=("knitting",),
+            event=None,
+            source=f"content/stories/knit-{n:02}.md",
+        )
+        for n in range(INTEREST_STORIES + 3)
+    )
+    html = render_all(replace(site, stories=(*site.stories, *many)))["interests/knitting/"]
+    shown = re.findall(r'href="/stories/(knit-\d\d)/"', html)
+    assert shown == [f"knit-{n:02}" for n in range(INTEREST_STORIES)]  # the newest
+    assert f"All {INTEREST_STORIES + 3} stories and events tagged #knitting" in text(html)

@@ -2,10 +2,13 @@
 /interests/SLUG/ (the members into one, with the stories and events tagged
 with it). See topics.py for how interests and tags meet.
 
-`interest_pages` plans them through the page memo like the tag pages: an
-interest page's key holds the shared parts (config, chrome, members), its
-name, its stories and its events' cards; the index has no key (it is made on
-every plan: one small page).
+An interest page is about the people: it shows the newest INTEREST_STORIES
+stories and the first INTEREST_EVENTS events (upcoming, then the latest past)
+and links to the tag page for all of them, so that a big site's interest pages
+do not repeat its tag pages. `interest_pages` plans them through the page memo
+like the tag pages: an interest page's key holds the shared parts (config,
+chrome, members), its name, the stories and events' cards it shows and how
+many there are; the index has no key (it is made on every plan: one small page).
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from commsite.render.views import InterestCount, Link
 if TYPE_CHECKING:
     from commsite.render.pages import Key, PageMemo, PageSpec
 
-__all__ = ["interest_counts", "interest_pages"]
+__all__ = ["INTEREST_EVENTS", "INTEREST_STORIES", "interest_counts", "interest_pages"]
+
+INTEREST_STORIES = 6
+INTEREST_EVENTS = 4
 
 
 def interest_counts(site: Site, found: Topics) -> tuple[InterestCount, ...]:
@@ -75,8 +81,10 @@ def interest_pages(
     for slug, name in found.interests.items():
         stories = found.stories.get(slug, ())
         events = found.events.get(slug, ())
+        shown = (stories[:INTEREST_STORIES], events[:INTEREST_EVENTS])
         tag = found.tags.get(slug)
-        key = (shared, name, stories, event_cards(events), tag)
+        total = len(stories) + len(events)
+        key = (shared, name, shown[0], event_cards(shown[1]), total, tag)
         make = partial(
             _interest,
             site,
@@ -85,8 +93,9 @@ def interest_pages(
             slug,
             name,
             found.members.get(slug, ()),
-            stories,
-            events,
+            shown[0],
+            shown[1],
+            total,
             tag,
         )
         specs.append(memo.spec(urls.interest_page(slug), "interest.html", key, make))
@@ -102,6 +111,7 @@ def _interest(
     members: tuple[Member, ...],
     stories: tuple[Story, ...],
     events: tuple[Event, ...],
+    total: int,
     tag: str | None,
 ) -> PageSpec:
     config = site.config
@@ -124,4 +134,5 @@ def _interest(
         stories=tuple(index.story_card(site, s) for s in stories),
         events=tuple(index.event_card(site, e) for e in events),
         tag=Link(f"#{tag}", href(config, urls.tag_page(slug))) if tag is not None else None,
+        tagged=total,  # stories and events in all; the tag page lists them
     )
