@@ -461,7 +461,7 @@ def break_template(s: FixtureSite) -> str:
     path = f"theme/templates/{name}"
     data = s.files.get(path) or overridden(name, "broken")
     s.break_file(path, data.replace(b"{% endblock %}", b"{% if %}{% endblock %}", 1))
-    if name == "macros.html":
+    if name == "macros.html" or b"{% endblock %}" not in data:  # (copy-button.html)
         s.break_file(path, data + b"{% macro broken( %}\n")
     return f"INVALID: a template syntax error in {path}"
 

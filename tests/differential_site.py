@@ -413,6 +413,8 @@ def overridden(template: str, mark: str) -> bytes:
         changed = text.replace("<time datetime=", f'<time class="{mark}" datetime=', 1)
     elif template == "base.html":
         changed = text.replace("</body>", f"<!-- {mark} -->\n</body>", 1)
+    elif "{% endblock %}" not in text:  # a macro of its own (copy-button.html)
+        changed = text.replace("</button>", f"</button><!-- {mark} -->", 1)
     else:
         head, _, tail = text.rpartition("{% endblock %}")
         changed = f"{head}<!-- {mark} -->\n{{% endblock %}}{tail}"

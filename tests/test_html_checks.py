@@ -130,6 +130,11 @@ AXE_PAGES = [
     ("example", "stories/tea-and-soldering-recap/"),  # who was there, who liked it
     ("example", "events/"),
     ("example", "rules/"),
+    ("example", "members/"),  # the interest links and filter (shown by the script)
+    ("example", "interests/"),
+    ("example", "interests/bicycles/"),
+    ("example", "tags/bicycles/"),  # the members into it
+    ("sample", ""),  # who is new, the latest conversations, the follow form
     ("sample", "stories/tricky/"),
     ("sample", "stories/draft-idea/"),
     ("sample", "welcome/"),

@@ -142,6 +142,10 @@ def test_pages_show_the_real_handle_and_a_preview_mark(site: Path) -> None:
         # The follow box and the footer: the handle people will search for.
         assert _text(home).count("@fixers@fixers.example") >= 2, home
         assert f"@fixers@{local}" not in _text(home)
+        # The copy buttons and the follow form use it too.
+        assert home.count('data-copy="@fixers@fixers.example"') == 2
+        assert 'data-handle="@fixers@fixers.example"' in home
+        assert f"@fixers@{local}" not in home
         assert "this site will live at <code>https://fixers.example/</code>" in home
         # Links stay on the preview, so they work.
         assert f'href="{preview.url}stories/' in home or 'href="/stories/' in home

@@ -21,6 +21,7 @@ __all__ = [
     "event_object",
     "event_page",
     "event_poll",
+    "interest_page",
     "member_page",
     "output_file",
     "page",
@@ -36,6 +37,7 @@ MEMBERS = "members/"
 EVENTS = "events/"
 RULES = "rules/"
 TAGS = "tags/"
+INTERESTS = "interests/"  # the members' interests, one page each
 WELCOME = "welcome/"  # the welcome wall of introductions
 FEED_ATOM = "feed.xml"
 FEED_JSON = "feed.json"
@@ -76,6 +78,12 @@ def stories_index(page_number: int) -> str:
 def tag_page(tag: str) -> str:
     """The page of a tag; takes the tag or its slug (slugify is idempotent)."""
     return f"tags/{slugify(tag)}/"
+
+
+def interest_page(interest: str) -> str:
+    """The page of a members' interest; takes the interest or its slug. An interest
+    and a tag with the same slug are the same topic (tag_page links the other way)."""
+    return f"interests/{slugify(interest)}/"
 
 
 def member_page(member_id: str) -> str:

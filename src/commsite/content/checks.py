@@ -197,13 +197,16 @@ def _spelling(tag: str) -> str:
     return re.sub(r"[\s_-]+", "-", folded.casefold()).strip("-.,;:!?")
 
 
-def check_tag_pages(c: Checker, files: Sequence[ParsedFile]) -> None:
-    """Warn when two different tags would share one tag page ('C++' and 'C#' -> /tags/c/)."""
+def check_tag_pages(
+    c: Checker, files: Sequence[ParsedFile], key: str = "tags", folder: str = "tags"
+) -> None:
+    """Warn when two different tags would share one tag page ('C++' and 'C#' -> /tags/c/);
+    with `key` "interests" and `folder` "interests", members' interests."""
     # Each tag as written, with the first file that uses it (in file order): only a
     # spelling's first use can be reported, so the rest need no more work.
     first_use: dict[str, ParsedFile] = {}
     for file in files:
-        for tag in meta_strs(file.meta, "tags"):
+        for tag in meta_strs(file.meta, key):
             first_use.setdefault(tag, file)
     first: dict[str, dict[str, tuple[str, str]]] = {}  # slug -> spelling -> (tag, path)
     for tag, file in first_use.items():
@@ -217,9 +220,9 @@ def check_tag_pages(c: Checker, files: Sequence[ParsedFile]) -> None:
             also = "" if where == file.path else f" (in {where})"
             c.error(
                 file,
-                "tags",
-                f"the tags '{tag}' and '{other}'{also} share one page, /tags/{slug}/",
-                "tags are told apart by their letters and digits only; rename one of"
+                key,
+                f"the {key} '{tag}' and '{other}'{also} share one page, /{folder}/{slug}/",
+                f"{key} are told apart by their letters and digits only; rename one of"
                 " them, e.g. spell out a symbol",
                 Severity.WARNING,
             )

@@ -60,6 +60,7 @@ RESERVED_PAGE_SLUGS = frozenset(
         "stories", "members", "events", "rules", "tags", "welcome", "feed.xml", "feed.json",
         "events.ics", "sitemap.xml", "robots.txt", "404.html", "ap", "inbox", "nodeinfo",
         "static", ".well-known", "_deploy", "_headers", "_redirects", "assets",
+        "interests",
     }
 )  # fmt: skip
 NO_INTERACTIONS = Interactions()
@@ -125,6 +126,7 @@ def assemble_site(
     check_handles(checker, member_files)
     check_starter_members(checker, member_files)
     check_tag_pages(checker, by_kind.get("story", []) + event_files)
+    check_tag_pages(checker, member_files, "interests", "interests")
     events: list[Event] = []
     for p in event_files:
         event = made(p, functools.partial(make_event, checker, p, members_by_id))

@@ -19,6 +19,7 @@ from commsite.render.views import (
     EventCard,
     EventLink,
     ImageView,
+    InterestRef,
     Link,
     MemberCard,
     PersonRef,
@@ -27,6 +28,7 @@ from commsite.render.views import (
     StoryLink,
     TagRef,
 )
+from commsite.slugs import slugify
 
 __all__ = [
     "event_card",
@@ -35,6 +37,7 @@ __all__ = [
     "handle_url",
     "href",
     "image_view",
+    "interest_refs",
     "is_past",
     "member_card",
     "people",
@@ -157,9 +160,19 @@ def member_card(config: SiteConfig, member: Member) -> MemberCard:
         pronouns=member.pronouns,
         location=member.location,
         roles=member.roles,
-        interests=member.interests,
+        interests=interest_refs(config, member.interests),
         summary=member.summary,
     )
+
+
+def interest_refs(config: SiteConfig, interests: Sequence[str]) -> tuple[InterestRef, ...]:
+    """Links to interest pages, each page once (in the order first written)."""
+    refs: dict[str, InterestRef] = {}
+    for interest in interests:
+        slug = slugify(interest)
+        if slug not in refs:
+            refs[slug] = InterestRef(interest, href(config, urls.interest_page(slug)), slug)
+    return tuple(refs.values())
 
 
 def handle_url(handle: str | None) -> str | None:

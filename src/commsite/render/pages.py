@@ -15,10 +15,9 @@ last plan's gets last plan's PageSpec object back instead of a new one.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache, partial
+from functools import partial
 from itertools import chain
 
 from commsite import urls
@@ -39,12 +38,15 @@ from commsite.render.cards import (
 )
 from commsite.render.dates import date_view, day_view, when_view
 from commsite.render.head import meta_view
+from commsite.render.home import conversation_views, interest_owners, newcomer_views
+from commsite.render.interests import interest_counts, interest_pages
 from commsite.render.lookups import CardMemo, SiteIndex, index_site
 from commsite.render.said import said_key, said_views
 from commsite.render.threads import (
     introduction_views,
     thread_view,
 )
+from commsite.render.topics import Topics, shown_names, topics
 from commsite.render.views import (
     STATUS_LABELS,
     CommunityView,
@@ -59,7 +61,7 @@ from commsite.render.views import (
     StoryView,
     TagCount,
 )
-from commsite.slugs import slugify, tag_key
+from commsite.slugs import tag_key
 
 __all__ = [
     "HOME_EVENTS",
@@ -130,15 +132,12 @@ def all_tags(site: Site) -> dict[str, str]:
     Tags that differ only in case or punctuation share a page; it shows the
     spelling used most often (ties: the first in sort order).
     """
-    used = Counter(chain.from_iterable(s.tags for s in site.stories))
-    used.update(chain.from_iterable(e.tags for e in site.events))
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for tag, count in used.items():
-        spellings[slugify(tag)][tag] += count
-    return {
-        slug: min(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        for slug, counter in sorted(spellings.items())
-    }
+    return shown_names(
+        chain(
+            chain.from_iterable(s.tags for s in site.stories),
+            chain.from_iterable(e.tags for e in site.events),
+        )
+    )
 
 
 Key = tuple[object, ...]
@@ -207,12 +206,19 @@ def plan_pages(
     # most pages, so a member edit plans every page again.
     shared = m.begin((site.config, index.chrome, federation_on(site), site.members))
     keys = _Keys(site, index, shared)
+    found = topics(site, index.upcoming, index.past)
     specs = [
         _home(site, index),
         *_story_lists(site, index, m, keys),
         *_story_pages(site, index, m, keys),
-        *_tags(site, index, m, keys),
-        m.spec(urls.MEMBERS, "members.html", (shared,), partial(_members, site, index)),
+        *_tags(site, index, m, keys, found),
+        *interest_pages(site, index, found, m, shared, keys.event_cards, _spec),
+        m.spec(
+            urls.MEMBERS,
+            "members.html",
+            (shared, _interest_items(found)),
+            partial(_members, site, index, found),
+        ),
         *(
             m.spec(
                 urls.member_page(p.id),
@@ -390,6 +396,8 @@ def _home(site: Site, index: SiteIndex) -> PageSpec:
         upcoming=tuple(index.event_card(site, e) for e in index.upcoming[:HOME_EVENTS]),
         stories=tuple(index.story_card(site, s) for s in site.stories[:HOME_STORIES]),
         members=tuple(member_card(site.config, m) for m in newest),
+        newcomers=newcomer_views(site, index),
+        conversations=conversation_views(site, index),
         welcome_url=href(site.config, urls.WELCOME) if federation_on(site) else None,
         events_url=href(site.config, urls.EVENTS),
         stories_url=href(site.config, urls.STORIES),
@@ -512,19 +520,20 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
     return _spec(index, path, "story.html", meta=meta, story=view)
 
 
-def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[PageSpec]:
+def _tags(
+    site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys, found: Topics
+) -> list[PageSpec]:
     config = site.config
-    names = all_tags(site)
-    stories: dict[str, list[Story]] = defaultdict(list)
-    events: dict[str, list[Event]] = defaultdict(list)
-    for story in site.stories:
-        for slug in _tag_slugs(story.tags):
-            stories[slug].append(story)
-    for event in index.upcoming + index.past:
-        for slug in _tag_slugs(event.tags):
-            events[slug].append(event)
+    names = found.tags
+
+    def stories(slug: str) -> tuple[Story, ...]:
+        return found.stories.get(slug, ())
+
+    def events(slug: str) -> tuple[Event, ...]:
+        return found.events.get(slug, ())
+
     counts = tuple(
-        TagCount(name, href(config, urls.tag_page(slug)), len(stories[slug]) + len(events[slug]))
+        TagCount(name, href(config, urls.tag_page(slug)), len(stories(slug)) + len(events(slug)))
         for slug, name in sorted(names.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
     )
     specs = [
@@ -537,16 +546,21 @@ def _tags(site: Site, index: SiteIndex, memo: PageMemo, keys: _Keys) -> list[Pag
         )
     ]
     for slug, name in names.items():
-        key = (keys.shared, name, tuple(stories[slug]), keys.event_cards(events[slug]))
-        make = partial(_tag, site, index, slug, name, stories[slug], events[slug])
+        # The members into it are read from the members, in the shared key.
+        interest = found.interests.get(slug)
+        key = (keys.shared, name, stories(slug), keys.event_cards(events(slug)), interest)
+        make = partial(
+            _tag,
+            site,
+            index,
+            slug,
+            name,
+            stories(slug),
+            events(slug),
+            found.members.get(slug, ()),
+        )
         specs.append(memo.spec(urls.tag_page(slug), "tag.html", key, make))
     return specs
-
-
-@lru_cache(maxsize=65536)  # stories share their tag lists (4,096 thrashed at 10,000 stories)
-def _tag_slugs(tags: tuple[str, ...]) -> tuple[str, ...]:
-    """The tag pages an item with `tags` is listed on, each once."""
-    return tuple(dict.fromkeys(slugify(t) for t in tags))
 
 
 def _tag(
@@ -554,8 +568,9 @@ def _tag(
     index: SiteIndex,
     slug: str,
     name: str,
-    stories: list[Story],
-    events: list[Event],
+    stories: tuple[Story, ...],
+    events: tuple[Event, ...],
+    members: tuple[Member, ...],
 ) -> PageSpec:
     path = urls.tag_page(slug)
     return _spec(
@@ -569,10 +584,21 @@ def _tag(
         tags_url=href(site.config, urls.TAGS),
         stories=tuple(index.story_card(site, s) for s in stories),
         events=tuple(index.event_card(site, e) for e in events),
+        members=tuple(index.refs[m.id] for m in members),
+        interest_url=href(site.config, urls.interest_page(slug)) if members else None,
     )
 
 
-def _members(site: Site, index: SiteIndex) -> PageSpec:
+def _interest_items(found: Topics) -> tuple[int, ...]:
+    """What the directory's interest list reads besides the members: how many
+    stories and events each interest's topic has."""
+    return tuple(
+        len(found.stories.get(slug, ())) + len(found.events.get(slug, ()))
+        for slug in found.interests
+    )
+
+
+def _members(site: Site, index: SiteIndex, found: Topics) -> PageSpec:
     return _spec(
         index,
         urls.MEMBERS,
@@ -581,6 +607,8 @@ def _members(site: Site, index: SiteIndex) -> PageSpec:
             site, urls.MEMBERS, "Members", f"The people of {site.config.title}", "members"
         ),
         members=tuple(member_card(site.config, m) for m in site.members),
+        interests=interest_counts(site, found),
+        interests_url=href(site.config, urls.INTERESTS),
     )
 
 
@@ -595,6 +623,7 @@ def _member(site: Site, index: SiteIndex, member: Member) -> PageSpec:
                 for other in index.by_interest.get(tag_key(interest), ())
                 if other.id != member.id
             ),
+            url=href(config, urls.interest_page(interest)),
         )
         for interest in member.interests
     )
@@ -737,12 +766,7 @@ def _free_page(site: Site, index: SiteIndex, slug: str) -> PageSpec:
 
 def _welcome(site: Site, index: SiteIndex) -> PageSpec:
     config = site.config
-    interests: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for member in site.members:
-        for interest in member.interests:
-            interests[tag_key(interest)].append(
-                (member.name, href(config, urls.member_page(member.id)), interest)
-            )
+    interests = interest_owners(site)
     return _spec(
         index,
         urls.WELCOME,

@@ -18,7 +18,7 @@ from commsite.render.lookups import SiteIndex
 from commsite.render.threads import anchor_id, warning_text
 from commsite.render.viewclass import view
 
-__all__ = ["SAID_LIMIT", "SaidView", "said_key", "said_views"]
+__all__ = ["SAID_LIMIT", "SaidView", "excerpt", "said_key", "said_views"]
 
 SAID_LIMIT = 20
 EXCERPT_CHARS = 160
@@ -63,7 +63,7 @@ def said_key(site: Site, index: SiteIndex, member_id: str) -> tuple[object, ...]
     return tuple(_shown(site, index, member_id))
 
 
-def _excerpt(content_html: str) -> str:
+def excerpt(content_html: str) -> str:
     text = " ".join(html.unescape(_TAG.sub(" ", content_html)).split())
     if len(text) <= EXCERPT_CHARS:
         return text
@@ -98,7 +98,7 @@ def said_views(site: Site, index: SiteIndex, member_id: str) -> tuple[tuple[Said
                 where=title,
                 url=f"{href(config, page)}#{anchor}",
                 published=date_view(item.published, config.tz),
-                excerpt="" if warning else _excerpt(item.content_html),
+                excerpt="" if warning else excerpt(item.content_html),
                 warning=warning,
             )
         )

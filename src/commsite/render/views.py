@@ -28,6 +28,8 @@ __all__ = [
     "EventLink",
     "EventView",
     "ImageView",
+    "InterestCount",
+    "InterestRef",
     "InterestView",
     "Link",
     "LocationView",
@@ -215,9 +217,29 @@ class EventView:
 
 
 @view
+class InterestRef:
+    """A link to an interest's page (/interests/SLUG/); `slug` also keys the
+    members directory's filter."""
+
+    name: str
+    url: str
+    slug: str
+
+
+@view
+class InterestCount:
+    name: str
+    url: str
+    slug: str
+    members: int  # members into it
+    items: int  # stories and events tagged with it
+
+
+@view
 class InterestView:
     name: str
     others: tuple[PersonRef, ...]  # other members who share it
+    url: str = ""  # its interest page
 
 
 @view
@@ -228,7 +250,7 @@ class MemberCard:
     pronouns: str | None
     location: str | None
     roles: tuple[str, ...]
-    interests: tuple[str, ...]
+    interests: tuple[InterestRef, ...]
     summary: str
 
 
