@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "datadir": 1,
     "database": 1,
     "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
+    "image_table": 1,  # what the build learned of images: carried by the config
     "content": 2,
     "markdown": 2,
     "markdown_rules": 2,

@@ -216,6 +216,11 @@ def build(
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
     click.echo(summary_line(result, site), err=True)
+    if result.images_made:
+        click.echo(
+            f"Images: {result.images_made} made, {result.images_reused} reused from the cache.",
+            err=True,
+        )
     if result.cache_full is not None:
         click.echo(
             "warning: no space left on device while writing the build cache in "
