@@ -18,8 +18,10 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:  # (imported when an image is made: Pillow takes ~0.1 s to import)
+    from PIL import Image
 
 __all__ = [
     "BANNER",
@@ -72,6 +74,8 @@ class Made:
 
 def make_variants(data: bytes, *, square: bool = False, banner: bool = False) -> Made:
     """The size of the image in `data` and its variants (see the module's doc)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         # Between MAX_IMAGE_PIXELS and twice that Pillow only warns: refuse those too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,6 +124,8 @@ def make_variants(data: bytes, *, square: bool = False, banner: bool = False) ->
 
 
 def _check_size(image: Image.Image) -> None:
+    from PIL import Image
+
     width, height = image.size
     limit = Image.MAX_IMAGE_PIXELS
     if width <= 0 or height <= 0:
@@ -129,6 +135,8 @@ def _check_size(image: Image.Image) -> None:
 
 
 def _too_big(width: int | None = None, height: int | None = None) -> str:
+    from PIL import Image
+
     size = f" ({width}x{height} pixels)" if width and height else ""
     limit = Image.MAX_IMAGE_PIXELS or 0
     return (
@@ -138,6 +146,8 @@ def _too_big(width: int | None = None, height: int | None = None) -> str:
 
 
 def _scaled(image: Image.Image, width: int, height: int) -> Image.Image:
+    from PIL import Image
+
     if image.size == (width, height):
         return image
     return image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
@@ -153,12 +163,16 @@ def _webp(name: str, image: Image.Image, icc: object) -> Piece:
 
 
 def _square(image: Image.Image, alpha: bool, icc: object) -> Piece:
+    from PIL import Image, ImageOps
+
     side = min(SQUARE, image.width, image.height)
     cropped = ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS)
     return _flat(f"{side}x{side}", cropped, alpha, icc)
 
 
 def _banner(image: Image.Image, icc: object) -> Piece:
+    from PIL import Image, ImageOps
+
     wide, high = BANNER
     width = min(wide, image.width, image.height * wide // high)
     height = max(1, width * high // wide)

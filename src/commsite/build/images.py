@@ -17,9 +17,11 @@ damage (noted, then a miss, and the image is made again).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from commsite.build.cache import BuildCache
@@ -28,11 +30,12 @@ from commsite.build.image_variants import VERSION, ImageProblem, Made, Piece, ma
 from commsite.build.linkcheck import content_pages
 from commsite.content.model import Site
 from commsite.content.safe_files import read_input
+from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 from commsite.image_table import ImageInfo, ImageTable, Variant, static_key
-from commsite.render.body_images import static_image
+from commsite.render.body_images import image_addresses, static_image
 
-__all__ = ["RASTER", "ImageStore", "Wanted", "wanted_images"]
+__all__ = ["RASTER", "ImageStore", "Wanted", "wanted_images", "with_images"]
 
 RASTER = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 _ROLES = ("v", "s", "b")  # responsive variant, square (icon), banner (header)
@@ -45,9 +48,8 @@ class Wanted:
     banner: bool = False
 
 
-def wanted_images(site: Site, links: Mapping[str, Iterable[tuple[str, int, bool]]]) -> list[Wanted]:
-    """The raster images under static/ that `site` shows, with what each needs.
-    `links`: content file -> its links (ParsedFile.links)."""
+def wanted_images(site: Site) -> list[Wanted]:
+    """The raster images under static/ that `site` shows, with what each needs."""
     found: dict[str, Wanted] = {}
 
     def want(path: str | None, square: bool = False, banner: bool = False) -> None:
@@ -70,10 +72,9 @@ def wanted_images(site: Site, links: Mapping[str, Iterable[tuple[str, int, bool]
         want(event.image)
     for member in site.members:
         want(member.avatar)
-    for source, page, _ in content_pages(site, links):
-        for address, _, image in links[source]:
-            if image:
-                want(static_image(site.config, page, address))
+    for _, page, body in content_pages(site):
+        for address in image_addresses(body):
+            want(static_image(site.config, page, address))
     return sorted(found.values(), key=lambda w: w.source)
 
 
@@ -153,6 +154,29 @@ class ImageStore:
         if cache is not None and new:
             cache.put_images(new, len(kept), lambda: kept.keys())
         return ImageTable(tuple(infos)), files, problems
+
+
+def with_images(root: Path) -> Callable[[Site], Site]:
+    """For `commsite publish`: what gives a loaded site its image table, from the
+    build cache (making what it lacks, writing nothing else), so that the
+    federated objects name the variants the build wrote."""
+
+    def attach(site: Site) -> Site:
+        data = DataDir.for_site(root, site.config.sidecar.data_dir)
+        wanted = wanted_images(site)
+        hashes: dict[str, bytes] = {}
+        for w in wanted:
+            with contextlib.suppress(OSError):
+                data_bytes = read_input(root / "static" / w.source)
+                hashes[f"static/{w.source}"] = hashlib.sha256(data_bytes).digest()
+        cache = BuildCache.open(data.build_cache, root / "public")
+        try:
+            table, _, _ = ImageStore().prepare(site, root, wanted, hashes, cache)
+        finally:
+            cache.close()
+        return replace(site, config=replace(site.config, images=table))
+
+    return attach
 
 
 def _key(sha: bytes, w: Wanted) -> bytes:

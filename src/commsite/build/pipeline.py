@@ -130,7 +130,7 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         run.left_out = site.left_out
     if site is None or run.failing():
         return run.failed()
-    site, variants = _images(run, site, parsed, scan.files, cache)
+    site, variants = _images(run, site, scan.files, cache)
     if run.failing():
         return run.failed()
 
@@ -253,7 +253,6 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
 def _images(
     run: _Run,
     site: Site,
-    parsed: list[ParsedFile],
     hashes: Mapping[str, bytes],
     cache: BuildCache | None,
 ) -> tuple[Site, dict[str, tuple[bytes, str]]]:
@@ -263,8 +262,7 @@ def _images(
     if builder._images is None:
         builder._images = ImageStore()
     store = builder._images
-    links = {f.path: f.links for f in parsed if f.links}
-    wanted = wanted_images(site, links)
+    wanted = wanted_images(site)
     table, files, problems = store.prepare(
         site, run.options.root, wanted, hashes, cache, run.progress
     )

@@ -82,6 +82,8 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
     """
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
+    from commsite.build.images import with_images  # (Pillow: only when publishing)
+
     labels: dict[str, str] = {}  # object id -> "stories/SLUG"
 
     def planned(publication: Publication, inboxes: int) -> None:
@@ -128,6 +130,7 @@ def publish(site: Path, dry_run: bool, retry_now: bool, backfill_days: int) -> N
             backfill_days=backfill_days,
             dry_run=dry_run,
             retry_now=retry_now,
+            images=with_images(site),
         )
     except ContentError as exc:
         for d in exc.diagnostics:

@@ -317,6 +317,7 @@ def publish(
     retry_now: bool = False,
     per_host: int = 2,
     workers: int = 8,
+    images: Callable[[Site], Site] | None = None,
 ) -> PublishReport:
     """Load the site, queue what changed for every follower's inbox, deliver.
 
@@ -325,12 +326,16 @@ def publish(
     `fetcher.clock`, the real time at sending. Without a `fetcher`, one is made
     from commsite.yaml (federation.allow_private_addresses). `planned(publication, inboxes)`
     is called once the activities are queued (or planned, with `dry_run`),
-    `progress` after every delivery attempt.
+    `progress` after every delivery attempt. `images` gives the loaded site its
+    image table (build.images.with_images: the objects then attach the variants
+    the build made, with their sizes).
     """
     site, diagnostics = load_site(site_root, now=now)
     errors = [d for d in diagnostics if d.is_error]
     if site is None or errors:
         raise ContentError(errors or diagnostics)
+    if images is not None:
+        site = images(site)
     config = site.config
     if not config.federation.enabled:
         raise CommsiteError("federation is disabled in commsite.yaml (federation.enabled: false)")

@@ -19,6 +19,7 @@ from commsite.image_table import ImageInfo
 __all__ = [
     "CONTENT_SIZES",
     "body_images",
+    "image_addresses",
     "picture_html",
     "responsive_body",
     "srcset",
@@ -110,4 +111,16 @@ def body_images(config: SiteConfig, page: str, body: str) -> list[tuple[str, str
         image = config.images.get(path)
         if image is not None:
             found.append((image.source, attrs.get("alt", "")))
+    return found
+
+
+def image_addresses(body: str) -> list[str]:
+    """The `src` of every `<img>` in `body`, as written."""
+    found: list[str] = []
+    if "<img" not in body:
+        return found
+    for match in _IMG.finditer(body):
+        for m in _ATTR.finditer(match.group(0)):
+            if m.group(1).lower() == "src":
+                found.append(html.unescape(m.group(2) if m.group(2) is not None else m.group(3)))
     return found
