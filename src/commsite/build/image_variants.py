@@ -16,6 +16,7 @@ bomb: a few KB that unpack to gigabytes). Whatever Pillow cannot read is an
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -77,14 +78,15 @@ def make_variants(data: bytes, *, square: bool = False, banner: bool = False) ->
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     with warnings.catch_warnings():
-        # Between MAX_IMAGE_PIXELS and twice that Pillow only warns: refuse those too.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # Between MAX_IMAGE_PIXELS and twice that Pillow only warns: _check_size
+        # refuses those (before anything is decoded), saying how big they are.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=FORMATS)
             _check_size(image)
             image.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise ImageProblem(_too_big()) from None
+        except Image.DecompressionBombError as exc:  # (more than twice the limit)
+            raise ImageProblem(_too_big(pixels=_pixels(str(exc)))) from None
         except ImageProblem:
             raise
         except UnidentifiedImageError:
@@ -134,15 +136,23 @@ def _check_size(image: Image.Image) -> None:
         raise ImageProblem(_too_big(width, height))
 
 
-def _too_big(width: int | None = None, height: int | None = None) -> str:
+def _too_big(width: int | None = None, height: int | None = None, pixels: int | None = None) -> str:
     from PIL import Image
 
     size = f" ({width}x{height} pixels)" if width and height else ""
+    if pixels and not size:
+        size = f" ({pixels:,} pixels)"
     limit = Image.MAX_IMAGE_PIXELS or 0
     return (
         f"the image is too large to open safely{size}: more than {limit:,} pixels,"
         " which is how decompression bombs look"
     )
+
+
+def _pixels(message: str) -> int | None:
+    """The pixel count in Pillow's DecompressionBombError message, if it says."""
+    match = re.search(r"\((\d+) pixels\)", message)
+    return int(match.group(1)) if match else None
 
 
 def _scaled(image: Image.Image, width: int, height: int) -> Image.Image:
