@@ -126,6 +126,8 @@ AXE_PAGES = [
     ("example", "welcome/"),  # a member's introduction and a newcomer's
     ("example", "events/spring-repair-day/"),
     ("example", "events/"),
+    ("example", "stories/how-to-true-a-bicycle-wheel/"),  # responsive hero image
+    ("example", "members/bea-lindqvist/"),  # a photo avatar with its variants
     ("example", "rules/"),
     ("sample", "stories/tricky/"),
     ("sample", "stories/draft-idea/"),
