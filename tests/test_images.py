@@ -280,6 +280,12 @@ def test_a_damaged_cache_entry_is_a_miss(site: Path) -> None:
     assert result.ok
     assert last_build(site)["images"] == {"made": 1, "reused": 4}
     assert any("the build cache was damaged" in d.message for d in result.diagnostics)
+    # The cache was made again with what that build knew: nothing to make next time.
+    (site / "content" / "stories" / "other.md").write_text(
+        "---\ntitle: Another story\ndate: 2026-08-01\n---\nChanged again.\n"
+    )
+    build(site)
+    assert last_build(site)["images"] == {"made": 0, "reused": 5}
 
 
 def test_a_bad_image_is_a_warning_and_a_bomb_an_error(site: Path) -> None:

@@ -156,6 +156,13 @@ class ImageStore:
         return ImageTable(tuple(infos)), files, problems
 
 
+    def save_all(self, cache: BuildCache) -> None:
+        """Store every image this builder knows (into a cache started afresh)."""
+        if self._known:
+            entries = {key: _encode(made) for key, made in self._known.items()}
+            cache.put_images(entries, len(entries), lambda: entries.keys())
+
+
 def with_images(root: Path) -> Callable[[Site], Site]:
     """For `commsite publish`: what gives a loaded site its image table, from the
     build cache (making what it lacks, writing nothing else), so that the

@@ -282,6 +282,8 @@ class Builder:
             self._sources.save_all(cache)
         if self._objects is not None:
             self._objects.save_all()
+        if self._images is not None:
+            self._images.save_all(cache)
         if self._stats is not None:
             cache.put_stats(self._stats)
         if run.template_deps:
