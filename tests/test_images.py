@@ -22,8 +22,11 @@ from commsite.build import image_variants
 from commsite.build.cache import BuildCache
 from commsite.build.image_variants import ImageProblem, make_variants
 from commsite.build.run import BuildOptions, BuildResult, build_site
+from commsite.config import SiteConfig
 from commsite.datadir import DataDir
 from commsite.federation.keys import generate_keypair, write_keys
+from commsite.image_table import ImageInfo, ImageTable, Variant
+from commsite.render.body_images import body_images, responsive_body, static_image
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
 GPS = {1: "N", 2: (52.0, 31.0, 0.0), 3: "E", 4: (13.0, 24.0, 0.0)}
@@ -352,3 +355,57 @@ def test_a_site_without_images_never_imports_pillow_to_build(tmp_path: Path) -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
     assert image_variants.VERSION >= 1
+
+
+# --- images in a rendered body ------------------------------------------------------
+
+
+def _config_with(*infos: ImageInfo) -> SiteConfig:
+    return SiteConfig(title="T", base_url="https://club.example/sub/", images=ImageTable(infos))
+
+
+KEY = ImageInfo(
+    "images/key.jpg",
+    600,
+    400,
+    "image/jpeg",
+    (Variant("images/key.240.0123456789.webp", 240, 160, "image/webp"),),
+)
+
+
+def test_a_body_image_of_the_table_gets_its_size_and_variants() -> None:
+    config = _config_with(KEY)
+    body = (
+        '<p><img src="/sub/images/key.jpg" alt="A &quot;key&quot; &lt;b&gt;" title="Spoke key" />'
+        ' <img src="../../images/key.jpg" alt="relative">'
+        ' <img src="https://elsewhere.example/images/key.jpg" alt="not ours">'
+        ' <img src="/sub/images/other.jpg" alt="not measured"></p>'
+    )
+    out = responsive_body(config, "stories/x/", body, eager_first=True)
+    assert out.count("<picture>") == 2
+    assert (
+        '<picture><source type="image/webp" srcset="/sub/images/key.240.0123456789.webp 240w"'
+        ' sizes="(min-width: 47rem) 44rem, calc(100vw - 2.5rem)"><img src="/sub/images/key.jpg"'
+        ' alt="A &quot;key&quot; &lt;b&gt;" title="Spoke key" width="600" height="400"'
+        ' fetchpriority="high"></picture>'
+    ) in out
+    assert 'alt="relative" width="600" height="400" loading="lazy" decoding="async">' in out
+    assert '<img src="https://elsewhere.example/images/key.jpg" alt="not ours">' in out
+    assert '<img src="/sub/images/other.jpg" alt="not measured">' in out
+    assert body_images(config, "stories/x/", body) == [
+        ("images/key.jpg", 'A "key" <b>'),
+        ("images/key.jpg", "relative"),
+    ]
+
+
+def test_an_organisers_own_picture_and_sized_images_are_left_as_written() -> None:
+    config = _config_with(KEY)
+    own = (
+        '<picture><source srcset="/sub/images/key.jpg">'
+        '<img src="/sub/images/key.jpg" alt="k"></picture>'
+    )
+    assert responsive_body(config, "stories/x/", own) == own
+    sized = '<img src="/sub/images/key.jpg" alt="k" width="10" height="10">'
+    assert responsive_body(config, "stories/x/", sized) == sized
+    assert static_image(config, "stories/x/", "/elsewhere/images/key.jpg") is None
+    assert static_image(config, "stories/x/", "mailto:a@b.example") is None

@@ -55,10 +55,19 @@ def srcset(config: SiteConfig, image: ImageInfo) -> str:
 
 
 def picture_html(
-    config: SiteConfig, image: ImageInfo, src: str, alt: str, *, eager: bool, sizes: str
+    config: SiteConfig,
+    image: ImageInfo,
+    src: str,
+    alt: str,
+    *,
+    eager: bool,
+    sizes: str,
+    title: str | None = None,
 ) -> str:
     """`<picture>` with the WebP variants and the original as fallback, sized."""
     attrs = f'src="{html.escape(src)}" alt="{html.escape(alt)}"'
+    if title:
+        attrs += f' title="{html.escape(title)}"'
     attrs += f' width="{image.width}" height="{image.height}"'
     attrs += ' fetchpriority="high"' if eager else ' loading="lazy" decoding="async"'
     variants = srcset(config, image)
@@ -74,8 +83,8 @@ def responsive_body(config: SiteConfig, page: str, body: str, *, eager_first: bo
     """`body` with each image of the table given its size and variants; with
     `eager_first`, the first image loads at once (nothing shows above it)."""
     table = config.images
-    if not table.images or "<img" not in body:
-        return body
+    if not table.images or "<img" not in body or "<picture" in body:
+        return body  # (an organiser's own <picture> is left as written)
     first = [eager_first]
 
     def replace(match: re.Match[str]) -> str:
@@ -90,7 +99,13 @@ def responsive_body(config: SiteConfig, page: str, body: str, *, eager_first: bo
             return match.group(0)
         eager, first[0] = first[0], False
         return picture_html(
-            config, image, src, attrs.get("alt", ""), eager=eager, sizes=CONTENT_SIZES
+            config,
+            image,
+            src,
+            attrs.get("alt", ""),
+            eager=eager,
+            sizes=CONTENT_SIZES,
+            title=attrs.get("title"),
         )
 
     return _IMG.sub(replace, body)
