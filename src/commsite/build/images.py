@@ -28,6 +28,7 @@ from commsite.build.cache import BuildCache
 from commsite.build.fingerprint import digest_bytes
 from commsite.build.image_variants import VERSION, ImageProblem, Made, Piece, make_variants
 from commsite.build.linkcheck import content_pages
+from commsite.build.parallel import map_in_processes
 from commsite.content.model import Site
 from commsite.content.safe_files import read_input
 from commsite.datadir import DataDir
@@ -98,6 +99,7 @@ class ImageStore:
         hashes: Mapping[str, bytes],
         cache: BuildCache | None,
         progress: Callable[[str, int, int], None] | None = None,
+        jobs: int = 1,
     ) -> tuple[ImageTable, dict[str, bytes], list[Diagnostic]]:
         """The table of `wanted` images, the variants' bytes by output path, and the
         problems (an image that cannot be read is a warning; a decompression bomb
@@ -117,33 +119,42 @@ class ImageStore:
                     continue
                 self._known[key] = made
         problems: list[Diagnostic] = []
+        # Those neither in memory nor in the cache: made across `jobs` processes
+        # (each photo is a few WebP encodings: the slowest thing a build does).
+        to_make: dict[bytes, Wanted] = {}
+        for w in wanted:
+            wanted_key = keys.get(w.source)
+            if wanted_key is not None and wanted_key not in self._known:
+                to_make.setdefault(wanted_key, w)
+        jobs_list = [(root / "static" / w.source, w.square, w.banner) for w in to_make.values()]
+
+        def step(done: int, total: int) -> None:
+            if progress is not None:
+                progress("images", done, total)
+
+        results = map_in_processes(_make, jobs_list, jobs=jobs, progress=step)
         new: dict[bytes, bytes] = {}
+        failed: dict[bytes, str] = {}
+        for key, result in zip(to_make, results, strict=True):
+            if isinstance(result, str):
+                failed[key] = result
+            else:
+                self._known[key] = result
+                new[key] = _encode(result)
+        self.made = len(new)
         kept: dict[bytes, Made] = {}
         infos: list[ImageInfo] = []
         files: dict[str, bytes] = {}
-        total = len(keys)
-        for n, w in enumerate(wanted, 1):
+        for w in wanted:
             found = keys.get(w.source)
             if found is None:
                 continue  # (not a file of static/: the content checks say so)
             key = found
-            made = self._known.get(key)
-            if made is None:
-                try:
-                    made = make_variants(
-                        read_input(root / "static" / w.source), square=w.square, banner=w.banner
-                    )
-                except ImageProblem as exc:
-                    problems.append(_problem(w.source, str(exc)))
-                    continue
-                except OSError as exc:
-                    problems.append(_problem(w.source, f"cannot be read ({exc.strerror or exc})"))
-                    continue
-                self.made += 1
-                new[key] = _encode(made)
-                if progress is not None:
-                    progress("images", n, total)
-            else:
+            if key in failed:
+                problems.append(_problem(w.source, failed[key]))
+                continue
+            made = self._known[key]
+            if key not in new:
                 self.reused += 1
             kept[key] = made
             info = _info(w.source, made, key)
@@ -155,12 +166,22 @@ class ImageStore:
             cache.put_images(new, len(kept), lambda: kept.keys())
         return ImageTable(tuple(infos)), files, problems
 
-
     def save_all(self, cache: BuildCache) -> None:
         """Store every image this builder knows (into a cache started afresh)."""
         if self._known:
             entries = {key: _encode(made) for key, made in self._known.items()}
             cache.put_images(entries, len(entries), lambda: entries.keys())
+
+
+def _make(job: tuple[Path, bool, bool]) -> Made | str:
+    """One image's variants, or what is wrong with it (in a worker process)."""
+    path, square, banner = job
+    try:
+        return make_variants(read_input(path), square=square, banner=banner)
+    except ImageProblem as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
 
 
 def with_images(root: Path) -> Callable[[Site], Site]:

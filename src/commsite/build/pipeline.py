@@ -264,7 +264,13 @@ def _images(
     store = builder._images
     wanted = wanted_images(site)
     table, files, problems = store.prepare(
-        site, run.options.root, wanted, hashes, cache, run.progress
+        site,
+        run.options.root,
+        wanted,
+        hashes,
+        cache,
+        run.progress,
+        run.options.jobs or available_cpus(),
     )
     run.problems += problems
     run.images = store.counts

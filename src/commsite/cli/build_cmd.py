@@ -105,6 +105,8 @@ def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
         changes += f", {len(result.removed):,} removed"
     where = _shown_path(result.output) if result.output is not None else ""
     line = f"Built {result.total:,} files ({changes}) in {result.seconds:.1f} s → {where}"
+    if result.images_made:  # (the slow part of a build that has new pictures)
+        line += f" (images: {result.images_made:,} made, {result.images_reused:,} from cache)"
     if result.left_out:
         line += "\n" + left_out_line(result.left_out, site)
     return line
@@ -216,11 +218,6 @@ def build(
             click.echo("Build failed; nothing was written.", err=True)
         sys.exit(1)
     click.echo(summary_line(result, site), err=True)
-    if result.images_made:
-        click.echo(
-            f"Images: {result.images_made} made, {result.images_reused} reused from the cache.",
-            err=True,
-        )
     if result.cache_full is not None:
         click.echo(
             "warning: no space left on device while writing the build cache in "
