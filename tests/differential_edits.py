@@ -53,10 +53,10 @@ from differential_site import (
     FixtureSite,
     config_text,
     event_id,
+    image_bytes,
     introduction,
     overridden,
     reply,
-    svg,
     title,
     words,
 )
@@ -195,7 +195,7 @@ def edit_local_theme(s: FixtureSite) -> str:
 
 def change_static(s: FixtureSite) -> str:
     name = s.rng.choice(IMAGES)
-    s.files[f"static/{name}"] = svg(s.rng)
+    s.files[f"static/{name}"] = image_bytes(s.rng, name)
     return f"new bytes for static/{name}"
 
 

@@ -13,6 +13,7 @@ what a build makes as surely as an edit does.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import random
@@ -405,6 +406,21 @@ def svg(rng: random.Random) -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" data-n="{rng.randrange(10**6)}"/>\n'.encode()
 
 
+def png(rng: random.Random) -> bytes:
+    """A small real PNG of a random size and colour: the build makes variants of it,
+    and pages show its size, so new bytes change them."""
+    from PIL import Image
+
+    size = (rng.randrange(200, 700), rng.randrange(100, 500))
+    out = io.BytesIO()
+    Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+def image_bytes(rng: random.Random, name: str) -> bytes:
+    return png(rng) if name.endswith(".png") else svg(rng)
+
+
 def overridden(template: str, mark: str) -> bytes:
     """The default theme's template with a visible change: a comment in the page, or
     in macros.html a class on every date (which most pages show)."""
@@ -434,7 +450,7 @@ def make_site(root: Path, seed: int) -> FixtureSite:
         "per_page": rng.randint(2, 6),
         "community": {"handle": "menders", "summary": "We mend things.", "avatar": IMAGES[0]},
     }
-    files = {f"static/{name}": svg(rng) for name in IMAGES}
+    files = {f"static/{name}": image_bytes(rng, name) for name in IMAGES}
     files["federation/public-key.pem"] = (GOLDEN_SITE / "federation/public-key.pem").read_bytes()
     files["theme/templates/page.html"] = overridden("page.html", "ours")
     files["theme/static/assets/extra.css"] = b".extra { color: teal; }\n"

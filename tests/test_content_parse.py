@@ -24,7 +24,7 @@ def lines(parsed: ParsedFile) -> list[str]:
 def test_a_valid_story() -> None:
     p = story(
         "title: Hello\ndate: 2026-10-01\nauthors: [ada, bo]\ntags: [a, b]\n"
-        "image: /images/x.png\ndraft: false\n"
+        "image: /images/x.png\nimage_alt: A photo\ndraft: false\n"
     )
     assert p.ok and lines(p) == []
     assert p.meta == {
@@ -33,6 +33,7 @@ def test_a_valid_story() -> None:
         "authors": ("ada", "bo"),
         "tags": ("a", "b"),
         "image": "images/x.png",
+        "image_alt": "A photo",
         "draft": False,
     }
     assert p.key_lines["image"] == 6

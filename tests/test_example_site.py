@@ -25,7 +25,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 STORY_KEYS = {"title", "date", "authors", "author", "tags", "summary", "event", "image", "slug"}
-STORY_KEYS |= {"draft"}
+STORY_KEYS |= {"draft", "image_alt"}
 MEMBER_KEYS = {
     "name", "handle", "pronouns", "interests", "location", "joined", "roles", "links", "avatar",
 }  # fmt: skip
@@ -116,7 +116,11 @@ def test_stories_vary(site: Site) -> None:
     assert any(len(s.authors) > 1 for s in stories), "some stories have an authors list"
     assert any(len(s.authors) == 1 for s in stories), "some stories have one author"
     assert sum(1 for s in stories if s.tags) >= 10
-    assert [s.slug for s in stories if s.image] == ["the-tool-library-opens"]
+    assert [s.slug for s in stories if s.image] == [
+        "how-to-true-a-bicycle-wheel",
+        "the-tool-library-opens",
+    ]
+    assert all(s.image_alt for s in stories if s.image)
     for story in stories:
         if story.image:
             assert (EXAMPLE / "static" / story.image).is_file()

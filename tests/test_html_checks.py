@@ -129,6 +129,8 @@ AXE_PAGES = [
     ("example", "events/bike-maintenance-workshop/"),  # full: a waiting list
     ("example", "stories/tea-and-soldering-recap/"),  # who was there, who liked it
     ("example", "events/"),
+    ("example", "stories/how-to-true-a-bicycle-wheel/"),  # responsive hero image
+    ("example", "members/bea-lindqvist/"),  # a photo avatar with its variants
     ("example", "rules/"),
     ("example", "members/"),  # the interest links and filter (shown by the script)
     ("example", "interests/"),

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from commsite.image_table import ImageTable
+
 __all__ = [
     "ACTOR_TYPES",
     "APPROVE_POLICIES",
@@ -141,6 +143,9 @@ class SiteConfig:
     # commsite.yaml's base_url when a build replaced base_url (commsite serve's
     # local address): the handle pages show keeps its host. None: base_url.
     live_url: str | None = None
+    # What the build made of the images the content uses (build/images.py); empty
+    # when the site was loaded without building (commsite check).
+    images: ImageTable = field(default_factory=ImageTable)
 
     @property
     def tz(self) -> ZoneInfo:

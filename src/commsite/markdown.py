@@ -93,6 +93,8 @@ class RenderedMarkdown:
     # normalised form), with its line (0 = the body's first) and whether it is
     # an image: what the link checker reads (see build/linkcheck.py).
     links: tuple[tuple[str, int, bool], ...] = ()
+    # The line (0 = the body's first) of each Markdown image without alt text.
+    missing_alt: tuple[int, ...] = ()
 
 
 _FORMATTER = HtmlFormatter(cssclass="highlight")
@@ -311,6 +313,24 @@ def _links(tokens: Sequence[Token]) -> tuple[tuple[str, int, bool], ...]:
     return tuple(found)
 
 
+def _missing_alt(tokens: Sequence[Token]) -> tuple[int, ...]:
+    """The line of each Markdown image whose alt text is empty."""
+    found: list[int] = []
+    line = 0
+    for token in tokens:
+        if token.map is not None:
+            line = token.map[0]
+        if token.type != "inline":
+            continue
+        at = line
+        for child in token.children or ():
+            if child.type in ("softbreak", "hardbreak"):
+                at += 1
+            elif child.type == "image" and not child.content.strip():
+                found.append(at)
+    return tuple(found)
+
+
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
     """Render a Markdown body; with `rule_anchors`, the items of the first top-level
     ordered list get ``id="rule-N"``, N the number the reader sees (from the
@@ -347,6 +367,7 @@ def render_reference(text: str, *, rule_anchors: bool = False) -> RenderedMarkdo
         rule_items=rules,
         rule_start=first,
         links=_links(tokens),
+        missing_alt=_missing_alt(tokens),
     )
 
 

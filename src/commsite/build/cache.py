@@ -82,6 +82,13 @@ CREATE TABLE IF NOT EXISTS stats (
 );
 """
 
+# Images' sizes and variants (build/images.py), by a digest of the file's bytes.
+_IMAGES = """CREATE TABLE IF NOT EXISTS images (
+    key BLOB PRIMARY KEY,
+    checksum BLOB NOT NULL,
+    value BLOB NOT NULL
+)"""
+
 
 def parse_key(parser_version: object, code: bytes, kind: str, path: str, sha: bytes) -> bytes:
     h = hashlib.sha256()
@@ -189,6 +196,7 @@ class BuildCache:
                 conn.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
                 conn.execute("COMMIT")
                 remove(self.directory / OLD_TEMPLATES)  # what older formats kept
+            conn.execute(_IMAGES)  # (added within format 6: made where missing)
             return conn
         except sqlite3.DatabaseError:
             conn.close()
@@ -461,6 +469,18 @@ class BuildCache:
         drop every entry not in `keep()`."""
         if entries:
             self._put_checked("made", entries, live, keep)
+
+    # --- images' sizes and variants (build/images.py decodes them) --------------
+
+    def get_images(self, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+        return self._get_checked("images", keys)
+
+    def put_images(
+        self, entries: Mapping[bytes, bytes], live: int, keep: Callable[[], Iterable[bytes]]
+    ) -> None:
+        """Store new entries; drop those not in `keep()` when they pile up."""
+        if entries:
+            self._put_checked("images", entries, live, keep)
 
     # --- small JSON values (the no-change check, template dependencies) -------
     #

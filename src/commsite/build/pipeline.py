@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commsite.build import cache_data
-from commsite.build.cache import RecordEntry
+from commsite.build.cache import BuildCache, RecordEntry
+from commsite.build.images import ImageStore, wanted_images
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
@@ -35,6 +36,7 @@ from commsite.content.parse import ParsedFile
 from commsite.content.safe_files import INPUT_DIRS, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
+from commsite.image_table import ImageInfo, Variant
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, resolve_theme
 
@@ -130,6 +132,9 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         run.left_out = site.left_out
     if site is None or run.failing():
         return run.failed()
+    site, variants = _images(run, site, scan.files, cache)
+    if run.failing():
+        return run.failed()
 
     template_deps = cache_data.template_deps(
         cache.get_json(TEMPLATE_DEPS) if cache is not None else None
@@ -156,6 +161,7 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
             memo=memo,
             parse_keys={path: f.key for path, f in builder._sources.files.items()},
             fence=fence,
+            variants=variants,
         )
     except CommsiteError as exc:
         run.problems.append(_from_error(str(exc), root))
@@ -248,6 +254,42 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         committed.removed,
         len(outputs),
     )
+
+
+def _images(
+    run: _Run,
+    site: Site,
+    hashes: Mapping[str, bytes],
+    cache: BuildCache | None,
+) -> tuple[Site, dict[str, tuple[bytes, str]]]:
+    """The site with its image table in the config, and the variants to write
+    (output path -> (bytes, image)); made, or kept from before (build/images.py)."""
+    builder = run.builder
+    if builder._images is None:
+        builder._images = ImageStore()
+    store = builder._images
+    wanted = wanted_images(site)
+    table, files, problems = store.prepare(
+        site,
+        run.options.root,
+        wanted,
+        hashes,
+        cache,
+        run.progress,
+        run.options.jobs or available_cpus(),
+    )
+    run.problems += problems
+    run.images = store.counts
+    sources = {v.path: i.source for i in table.images for v in _all_variants(i)}
+    variants = {path: (data, sources[path]) for path, data in files.items()}
+    if not table.images and not site.config.images.images:
+        return site, variants
+    return replace(site, config=replace(site.config, images=table)), variants
+
+
+def _all_variants(image: ImageInfo) -> tuple[Variant, ...]:
+    extra = tuple(v for v in (image.square, image.banner) if v is not None)
+    return image.variants + extra
 
 
 class _RecordedStates(Mapping[str, FileState]):

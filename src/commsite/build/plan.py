@@ -145,6 +145,7 @@ def make_plan(
     memo: BuildMemo | None = None,
     parse_keys: Mapping[str, bytes] | None = None,
     fence: Fence | None = None,
+    variants: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path.
 
@@ -154,7 +155,10 @@ def make_plan(
     the last build's, to make only the federation objects it lacks; `memo`: a
     long-lived builder's pages and fingerprints of the last build; `parse_keys`:
     content file -> parse cache key, to digest page keys (see pagekeys.py);
-    `fence`: where links in static/ and the theme may lead (content.safe_files)."""
+    `fence`: where links in static/ and the theme may lead (content.safe_files);
+    `variants`: images' variants (build/images.py), output path -> (bytes, the
+    image they are made from); their paths hold the image's content hash, so a
+    path stands for its bytes."""
     if fence is None:
         fence = site_fence(root, site.config.sidecar.data_dir)
     problems: list[Diagnostic] = []
@@ -192,6 +196,12 @@ def make_plan(
         if origin.get(path) == "generated":
             problems.append(_hidden(path, "generated", rel))
         add_copy(path, file, rel)
+    for path, (data, source) in (variants or {}).items():
+        if path in origin:
+            problems.append(_hidden(path, origin[path], f"{STATIC_DIR}/{source}"))
+        sources = (f"{STATIC_DIR}/{source}",)
+        outputs[path] = Output(path, digest_bytes(b"image", path.encode()), sources, data=data)
+        origin[path] = "image"
 
     # The feeds and calendars, the federation objects the output lacks, and the
     # pages' contexts are independent: when there are many, make the first two in
@@ -425,6 +435,7 @@ def _hidden(path: str, first: str, second: str) -> Diagnostic:
         "theme": "a theme asset",
         "page": "a page",
         "document": "a generated document",
+        "image": "an image variant",
     }
     static = next((s for s in (second, first) if s.startswith(STATIC_DIR + "/")), None)
     winner = what.get(second, second)

@@ -31,6 +31,7 @@ from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic, Severity
 
 if TYPE_CHECKING:
+    from commsite.build.images import ImageStore
     from commsite.build.memo import BuildMemo
     from commsite.build.objects import ObjectStore
     from commsite.build.sources import Sources
@@ -82,6 +83,9 @@ class BuildResult:
     # The build cache's folder, when the cache was dropped because the disk was
     # full (the site was built without it).
     cache_full: Path | None = None
+    # Images whose variants were made with Pillow, and reused (build/images.py).
+    images_made: int = 0
+    images_reused: int = 0
 
 
 class Builder:
@@ -102,6 +106,7 @@ class Builder:
         self._fence: Fence | None = None  # where the site's links may lead (its data dir)
         self._objects: ObjectStore | None = None  # federation objects' JSON, made by a build
         self._memo: BuildMemo | None = None  # the last build's model, pages, fingerprints
+        self._images: ImageStore | None = None  # images' sizes and variants (build/images.py)
         self._output_known = False  # every output file was checked or written (owned_output)
         # What a watcher reported to builds that stopped before their input scan
         # (commsite.yaml did not read, the theme was not found): the next build is
@@ -278,6 +283,8 @@ class Builder:
             self._sources.save_all(cache)
         if self._objects is not None:
             self._objects.save_all()
+        if self._images is not None:
+            self._images.save_all(cache)
         if self._stats is not None:
             cache.put_stats(self._stats)
         if run.template_deps:
@@ -328,6 +335,9 @@ class _Run:
         self.template_deps: dict[str, Any] = {}
         self.remembered: dict[str, Any] | None = None
         self.scanned = False  # whether this run scanned the input files
+        # Images made with Pillow and reused by this build (build/images.py); none
+        # when the no-change check settled it.
+        self.images: dict[str, int] = {"made": 0, "reused": 0}
 
     # --- the steps ----------------------------------------------------------
 
@@ -501,6 +511,8 @@ class _Run:
             self.options.output_dir,
             self.left_out,
             self.cache_full(),
+            self.images["made"],
+            self.images["reused"],
         )
         return self.result
 
@@ -549,6 +561,7 @@ class _Run:
                     "removed": list(result.removed),
                     "diagnostics": [d.format() for d in result.diagnostics],
                     "left_out": _left_out_json(result.left_out),
+                    "images": self.images,
                 },
             )
 

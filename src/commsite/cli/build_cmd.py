@@ -81,6 +81,8 @@ def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
         changes += f", {len(result.removed):,} removed"
     where = _shown_path(result.output) if result.output is not None else ""
     line = f"Built {result.total:,} files ({changes}) in {result.seconds:.1f} s → {where}"
+    if result.images_made:  # (the slow part of a build that has new pictures)
+        line += f" (images: {result.images_made:,} made, {result.images_reused:,} from cache)"
     if result.left_out:
         line += "\n" + left_out_line(result.left_out, site)
     return line

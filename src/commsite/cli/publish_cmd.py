@@ -96,6 +96,8 @@ def publish(
     """
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
+    from commsite.build.images import with_images  # (Pillow: only when publishing)
+
     labels: dict[str, str] = {}  # object id -> "stories/SLUG"
 
     def planned(publication: Publication, inboxes: int) -> None:
@@ -153,6 +155,7 @@ def publish(
             backfill_days=backfill_days,
             dry_run=dry_run,
             retry_now=retry_now,
+            images=with_images(site),
         )
     except ContentError as exc:
         for d in exc.diagnostics:

@@ -65,6 +65,7 @@ def make_event(c: Checker, p: ParsedFile, members: dict[str, str]) -> Event | No
         status=meta_str(p.meta, "status") or "scheduled",
         tags=meta_strs(p.meta, "tags"),
         image=image,
+        image_alt=meta_str(p.meta, "image_alt") if image else None,
     )
 
 
@@ -93,4 +94,5 @@ def make_story(
         image=image,
         draft=p.meta.get("draft") is True,
         updated=updated,
+        image_alt=meta_str(p.meta, "image_alt") if image else None,
     )

@@ -67,6 +67,7 @@ class Story:
     draft: bool = False
     future: bool = False  # dated after the build time (only present with --future)
     updated: datetime | None = None
+    image_alt: str | None = None  # what the image shows, for who cannot see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ class Event:
     status: str = "scheduled"
     tags: tuple[str, ...] = ()
     image: str | None = None
+    image_alt: str | None = None  # what the image shows, for who cannot see it
 
     @property
     def finishes(self) -> datetime:

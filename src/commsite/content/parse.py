@@ -47,6 +47,7 @@ SCHEMAS: dict[str, Schema] = {
             "summary": (f.text, False),
             "event": (f.text, False),
             "image": (f.static_path, False),
+            "image_alt": (f.text, False),
             "slug": (f.slug, False),
             "draft": (f.boolean, False),
             "updated": (f.date_or_datetime, False),
@@ -78,6 +79,7 @@ SCHEMAS: dict[str, Schema] = {
             "tags": (f.text_list, False),
             "summary": (f.text, False),
             "image": (f.static_path, False),
+            "image_alt": (f.text, False),
             "slug": (f.slug, False),
         }
     ),
@@ -207,6 +209,40 @@ def _end_on_start_day(meta: dict[str, object]) -> None:
         meta["end"] = datetime.combine(start.date(), end, tzinfo=start.tzinfo)
 
 
+def _missing_alt(
+    path: str,
+    meta: dict[str, object],
+    key_lines: dict[str, int],
+    body_line: int,
+    body_images: tuple[int, ...],
+) -> list[Diagnostic]:
+    """A warning for an `image:` without `image_alt:`, and for each Markdown image
+    in the body without alt text (`![](photo.jpg)`)."""
+    found: list[Diagnostic] = []
+    if "image" in meta and "image_alt" not in key_lines:
+        found.append(
+            Diagnostic(
+                path,
+                key_lines.get("image"),
+                "the image has no description for people who cannot see it",
+                Severity.WARNING,
+                "add 'image_alt:' saying what the picture shows, e.g."
+                " image_alt: Two people fixing a bicycle wheel",
+            )
+        )
+    found.extend(
+        Diagnostic(
+            path,
+            body_line + line,
+            "an image without alt text",
+            Severity.WARNING,
+            "say what it shows between the brackets: ![Two people fixing a bicycle](photo.jpg)",
+        )
+        for line in body_images
+    )
+    return found
+
+
 def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
     """Decode, split, check and render one content file. Never raises for bad content."""
     if kind not in SCHEMAS:
@@ -230,6 +266,7 @@ def parse_file(kind: str, path: str, data: bytes) -> ParsedFile:
                 "write the rules as a numbered list ('1. Be kind') so each gets its rule-N anchor",
             )
         )
+    problems.extend(_missing_alt(path, meta, fm.key_lines, fm.body_line, rendered.missing_alt))
     summary = meta.get("summary")
     return ParsedFile(
         kind=kind,

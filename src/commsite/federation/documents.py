@@ -30,6 +30,8 @@ from commsite.federation.event_rsvp import EVENT_TERMS, event_name, rsvp_fields,
 from commsite.feeds.atom import rfc3339
 from commsite.feeds.calendar import ICAL_STATUS
 from commsite.feeds.links import absolute_html, media_type, public_stories, static_url
+from commsite.image_table import static_key
+from commsite.render.body_images import body_images
 
 __all__ = [
     "ACTIVITY_CONTEXT",
@@ -111,13 +113,52 @@ def _followers(site: Site) -> str:
     return site.config.url(urls.FOLLOWERS)
 
 
-def _image(site: Site, path: str) -> dict[str, str]:
-    image = {"type": "Image"}
+def _image(site: Site, path: str, shape: str = "") -> dict[str, Any]:
+    """An Image object for a file under static/: the build's variant of it when
+    there is one (`shape` "square": the actor's icon; "banner": its header;
+    otherwise the largest responsive copy, without the original's metadata),
+    with its size; else the file itself."""
+    config = site.config
+    info = config.images.get(path)
+    variant = None
+    if info is not None:
+        variant = {"square": info.square, "banner": info.banner}.get(shape, info.largest)
+    image: dict[str, Any] = {"type": "Image"}
+    if variant is not None:
+        image["mediaType"] = variant.media_type
+        image["url"] = config.url(variant.path)
+        image["width"], image["height"] = variant.width, variant.height
+        return image
     kind = media_type(path)
     if kind:
         image["mediaType"] = kind
-    image["url"] = static_url(site.config, path)
+    image["url"] = static_url(config, path)
+    if info is not None:
+        image["width"], image["height"] = info.width, info.height
     return image
+
+
+MAX_ATTACHMENTS = 4  # what Mastodon shows in a post (and all older versions accept)
+
+
+def _attachments(
+    site: Site, image: str | None, alt: str | None, title: str, page: str, body: str
+) -> list[dict[str, Any]]:
+    """The item's `image:` and the body's images from static/, as attachments with
+    their alt text (`name`), which Mastodon shows in the post."""
+    found: list[tuple[str, str]] = [(image, alt or title)] if image else []
+    found += body_images(site.config, page, body)
+    attachments: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for path, text in found:
+        key = static_key(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        attachment = _image(site, path)
+        attachment["name"] = text
+        attachments.append(attachment)
+    return attachments[:MAX_ATTACHMENTS]
 
 
 def _link(href: str, text: str) -> str:
@@ -153,7 +194,7 @@ def webfinger(site: Site) -> dict[str, Any]:
         ],
     }
     if config.community.avatar:
-        avatar = _image(site, config.community.avatar)
+        avatar = _image(site, config.community.avatar, "square")
         link = {"rel": "http://webfinger.net/rel/avatar", "href": avatar["url"]}
         if "mediaType" in avatar:
             link["type"] = avatar["mediaType"]
@@ -237,9 +278,9 @@ def actor(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[
         "webfinger": acct(site),
     }
     if community.avatar:
-        document["icon"] = _image(site, community.avatar)
+        document["icon"] = _image(site, community.avatar, "square")
     if community.header_image:
-        document["image"] = _image(site, community.header_image)
+        document["image"] = _image(site, community.header_image, "banner")
     items = _federated(site) if federated is None else federated
     if items:  # (newest first: the last is the first published)
         document["published"] = rfc3339(_published_at(items[-1]))
@@ -317,8 +358,12 @@ def story_object(site: Site, story: Story) -> dict[str, Any]:
     obj["contentMap"] = {config.language: content}
     if hashtags:
         obj["tag"] = hashtags
-    if story.image:
-        obj["attachment"] = [_image(site, story.image)]
+    path = urls.story_page(story.slug)
+    attachments = _attachments(
+        site, story.image, story.image_alt, story.title, path, story.body_html
+    )
+    if attachments:
+        obj["attachment"] = attachments
     return obj
 
 
@@ -355,8 +400,16 @@ def event_object(site: Site, event: Event) -> dict[str, Any]:
     hashtags = _hashtags(site, event.tags)
     if hashtags:
         obj["tag"] = hashtags
-    if event.image:
-        obj["attachment"] = [_image(site, event.image)]
+    attachments = _attachments(
+        site,
+        event.image,
+        event.image_alt,
+        event.title,
+        urls.event_page(event.slug),
+        event.body_html,
+    )
+    if attachments:
+        obj["attachment"] = attachments
     return obj
 
 

@@ -356,6 +356,7 @@ def publish(
     per_host: int = 2,
     workers: int = 8,
     sync: Callable[[SyncReport], None] | None = None,
+    images: Callable[[Site], Site] | None = None,
 ) -> PublishReport:
     """Load the site, queue what changed for every follower's inbox, deliver.
 
@@ -366,12 +367,16 @@ def publish(
     is called once the activities are queued (or planned, with `dry_run`),
     `progress` after every delivery attempt. With `sync`, the follower list is
     first copied from the sidecar (follower_sync.py; the key is needed then, dry
-    run or not) and `sync(report)` told how it went.
+    run or not) and `sync(report)` told how it went. `images` gives the loaded site its
+    image table (build.images.with_images: the objects then attach the variants
+    the build made, with their sizes).
     """
     site, diagnostics = load_site(site_root, now=now)
     errors = [d for d in diagnostics if d.is_error]
     if site is None or errors:
         raise ContentError(errors or diagnostics)
+    if images is not None:
+        site = images(site)
     config = site.config
     if not config.federation.enabled:
         raise CommsiteError("federation is disabled in commsite.yaml (federation.enabled: false)")

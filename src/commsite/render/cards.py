@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.model import Event, Member, Site, Story
+from commsite.render.body_images import srcset
 from commsite.render.dates import date_view, day_view, when_view
 from commsite.render.views import (
     STATUS_LABELS,
@@ -74,7 +75,11 @@ def static_path(path: str) -> str:
 def image_view(config: SiteConfig, path: str | None, alt: str) -> ImageView | None:
     if not path:
         return None
-    return ImageView(url=href(config, static_path(path)), alt=alt)
+    url = href(config, static_path(path))
+    image = config.images.get(path)
+    if image is None:
+        return ImageView(url=url, alt=alt)
+    return ImageView(url, alt, image.width, image.height, srcset(config, image))
 
 
 def person_ref(config: SiteConfig, member: Member) -> PersonRef:
@@ -113,7 +118,7 @@ def story_card(site: Site, story: Story, refs: Mapping[str, PersonRef]) -> Story
         summary=story.summary,
         authors=people(story.authors, refs),
         tags=tag_refs(config, story.tags),
-        image=image_view(config, story.image, story.title),
+        image=image_view(config, story.image, story.image_alt or story.title),
         draft=story.draft,
         future=story.future,
     )

@@ -23,6 +23,7 @@ from itertools import chain
 from commsite import urls
 from commsite.content.model import Event, Member, Site, Story
 from commsite.render.attendance import attendance_view, who_was_there
+from commsite.render.body_images import responsive_body
 from commsite.render.cards import (
     event_link,
     federation_on,
@@ -486,10 +487,10 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
         date=date_view(story.date, config.tz),
         updated=date_view(story.updated, config.tz) if story.updated else None,
         summary=story.summary,
-        body_html=story.body_html,
+        body_html=responsive_body(config, path, story.body_html, eager_first=not story.image),
         authors=people(story.authors, index.refs),
         tags=tag_refs(config, story.tags),
-        image=image_view(config, story.image, story.title),
+        image=image_view(config, story.image, story.image_alt or story.title),
         draft=story.draft,
         future=story.future,
         event=Link(event.title, href(config, urls.event_page(event.slug))) if event else None,
@@ -693,7 +694,7 @@ def _event(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> Pa
         url=href(config, path),
         when=when,
         summary=event.summary,
-        body_html=event.body_html,
+        body_html=responsive_body(config, path, event.body_html),
         status=event.status,
         status_label=STATUS_LABELS.get(event.status),
         past=is_past(site, event),
@@ -702,7 +703,7 @@ def _event(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> Pa
         capacity=event.capacity,
         hosts=people(event.hosts, index.refs),
         tags=tag_refs(config, event.tags),
-        image=image_view(config, event.image, event.title),
+        image=image_view(config, event.image, event.image_alt or event.title),
         recaps=tuple(story_link(site, s) for s in index.recaps.get(event.slug, ())),
         calendar_url=href(config, urls.EVENTS_ICS),
         event_calendar_url=href(config, urls.event_ics(event.slug)),

@@ -69,6 +69,11 @@ class NavLink:
 class ImageView:
     url: str
     alt: str
+    # Known when the build measured the image (render/body_images.py's table):
+    # the size as shown, and the WebP variants' srcset ("" when none).
+    width: int | None = None
+    height: int | None = None
+    srcset: str = ""
 
 
 @view
