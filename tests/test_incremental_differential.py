@@ -256,8 +256,8 @@ class Differential:
 
 def _cli_diagnostics(stderr: str) -> tuple[str, ...]:
     """The diagnostic lines `commsite build` printed (those before its count line),
-    and its "Left out: ..." line."""
-    lines = stderr.splitlines()
+    and its "Left out: ..." line (not its search index's progress line)."""
+    lines = [line for line in stderr.splitlines() if not line.startswith("Indexed ")]
     for n, line in enumerate(lines):
         if line.startswith(("Built ", "Build failed")):
             return (*lines[: n - 1 if n else 0], *lines[n + 1 :])

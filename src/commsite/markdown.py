@@ -147,6 +147,26 @@ def _heading_ids(state: StateCore) -> None:
         token.attrSet("id", slug)
 
 
+# Raw HTML in a body must not steer the search index (build.search): a
+# data-pagefind-* attribute in it would give the page another filter, title or
+# image in the results, or hide it. Inside tags they are renamed, inert.
+_TAG = re.compile(r"<[^<>]*>")
+_PAGEFIND_ATTRIBUTE = re.compile(r"(?<=\s)data-pagefind-", re.IGNORECASE)
+
+
+def _inert_tag(match: re.Match[str]) -> str:
+    return _PAGEFIND_ATTRIBUTE.sub("data-not-pagefind-", match.group(0))
+
+
+def _raw_html(
+    self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    content = tokens[idx].content
+    if "pagefind" not in content.lower():
+        return content
+    return _TAG.sub(_inert_tag, content)
+
+
 def _build(*, fast: bool = True) -> MarkdownIt:
     """The MarkdownIt every body is rendered with; `fast=False` leaves out
     markdown_rules (the same tokens, more work: tests and benchmarks compare)."""
@@ -160,6 +180,8 @@ def _build(*, fast: bool = True) -> MarkdownIt:
         markdown_rules.install(md)
     md.core.ruler.push("heading_ids", _heading_ids)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("html_block", _raw_html)
+    md.add_render_rule("html_inline", _raw_html)
     # Link normalisation (punycode, percent-encoding) is pure and costly, and
     # the same addresses recur across a site's files: remember the answers.
     md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]

@@ -7,7 +7,7 @@ build with nothing to do never imports Jinja2, Markdown or the feeds.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, KeysView, Mapping
+from collections.abc import Iterable, Iterator, KeysView, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -24,6 +24,7 @@ from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import TEMPLATE_DEPS, on_disk
+from commsite.build.search import SEARCH_SOURCES, SearchPlan, make_index, plan_search
 from commsite.build.sources import Sources
 from commsite.build.switch import Copy, Place
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
@@ -166,11 +167,22 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
+    search, more = plan_search(config.search, _html_pages(outputs) if config.search else {}, record)
+    run.problems += more
+    if more and run.failing():
+        return run.failed()
+    if search is not None and search.known:
+        outputs = {**outputs, **_bundle_outputs(search, search.known)}
     output = options.output_dir
     check = run.check_disk()
     dirty = _dirty(outputs, record, output, check)
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []
-    if record is not None and not dirty and not gone:
+    reindex = search is not None and (
+        search.stale or any(o.sources == SEARCH_SOURCES for o in dirty)
+    )
+    if reindex:  # (the bundle is made by make_index below, not rendered)
+        dirty = [o for o in dirty if o.sources != SEARCH_SOURCES]
+    if record is not None and not dirty and not gone and not reindex:
         builder._output_known = True
         renewed = _new_inputs(outputs, record)
         if renewed and cache is not None:
@@ -202,6 +214,13 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
             run.problems += [_relative_diagnostic(d, root) for d in more]
             staging.abort()
             return run.failed()
+        if search is not None and reindex:
+            outputs, made = _index(run, search, staging, states.keys(), outputs)
+            dirty += made
+            if run.failing():
+                staging.abort()
+                return run.failed()
+            gone = sorted(record.keys() - outputs.keys()) if record is not None else []
         if cache is not None:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
@@ -242,6 +261,38 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         committed.removed,
         len(outputs),
     )
+
+
+def _html_pages(outputs: Mapping[str, Output]) -> dict[str, tuple[str, bytes]]:
+    """The pages among the outputs: file -> (template, fingerprint)."""
+    return {
+        path: (o.page.template, o.fingerprint) for path, o in outputs.items() if o.page is not None
+    }
+
+
+def _bundle_outputs(search: SearchPlan, files: Iterable[str]) -> dict[str, Output]:
+    """The search bundle's files as outputs: their fingerprint is the index key."""
+    return {path: Output(path, search.key, SEARCH_SOURCES) for path in files}
+
+
+def _index(
+    run: _Run,
+    search: SearchPlan,
+    staging: Staging,
+    rendered: Iterable[str],
+    outputs: Mapping[str, Output],
+) -> tuple[dict[str, Output], list[Output]]:
+    """Make the search index of the new site and stage it: the outputs with the
+    new bundle's files in place of the old one's, and those files' outputs. When
+    Pagefind fails, a warning, and the site goes without a bundle."""
+    result = make_index(search, staging, run.options.output_dir, rendered)
+    kept = {path: o for path, o in outputs.items() if o.sources != SEARCH_SOURCES}
+    if result.problem is not None:
+        run.problems.append(result.problem)
+        return kept, []
+    run.indexed = (result.pages, result.seconds)
+    made = _bundle_outputs(search, result.files)
+    return {**kept, **made}, list(made.values())
 
 
 class _RecordedStates(Mapping[str, FileState]):

@@ -81,6 +81,8 @@ class BuildResult:
     # The build cache's folder, when the cache was dropped because the disk was
     # full (the site was built without it).
     cache_full: Path | None = None
+    # (pages, seconds) when this build made the search index (build.search).
+    indexed: tuple[int, float] | None = None
 
 
 class Builder:
@@ -327,6 +329,7 @@ class _Run:
         self.template_deps: dict[str, Any] = {}
         self.remembered: dict[str, Any] | None = None
         self.scanned = False  # whether this run scanned the input files
+        self.indexed: tuple[int, float] | None = None  # the search index made (pages, s)
 
     # --- the steps ----------------------------------------------------------
 
@@ -498,6 +501,7 @@ class _Run:
             self.options.output_dir,
             self.left_out,
             self.cache_full(),
+            self.indexed,
         )
         return self.result
 
@@ -552,8 +556,10 @@ class _Run:
 
 def _fast_key(options: BuildOptions) -> tuple[object, ...]:
     """The options that change what is built (and where)."""
+    from commsite.build.search_tool import tool_identity  # (the search index's program)
+
     o = options
-    return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir))
+    return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir), tool_identity())
 
 
 def _left_out_json(left_out: LeftOut) -> dict[str, list[Any]]:
