@@ -182,7 +182,6 @@ def test_axe_finds_no_violations_in_search_results(servers: dict[str, str], sche
             page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
             for group in page.query_selector_all("details.pagefind-ui__filter-block"):
                 group.evaluate("d => { d.open = true; }")
-            print(page.content()[:3000])
             page.check(
                 "input.pagefind-ui__filter-checkbox[name='kind'][value='Event']", timeout=5000
             )

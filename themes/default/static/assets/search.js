@@ -14,6 +14,25 @@
     box.setAttribute("data-search", "unavailable");
   }
 
+  // A visible label for Pagefind's box, once it is there.
+  function labelInput(tries) {
+    var input = box.querySelector("input[type=text], input[type=search]");
+    var label = document.querySelector("label[for=search-input]");
+    if (!input) {
+      if (tries < 50) window.requestAnimationFrame(function () { labelInput(tries + 1); });
+      return;
+    }
+    input.id = "search-input";
+    if (!label) {
+      label = document.createElement("label");
+      label.className = "search__label";
+      label.htmlFor = "search-input";
+      label.textContent = "What are you looking for?";
+      box.parentNode.insertBefore(label, box);
+    }
+    box.setAttribute("data-search", "ready");
+  }
+
   function start() {
     if (typeof window.PagefindUI !== "function") return unavailable();
     var ui = new window.PagefindUI({
@@ -27,8 +46,8 @@
       openFilters: ["kind"],
       translations: { placeholder: "Search stories, events and members" }
     });
+    labelInput(0);
     note.hidden = true;
-    box.setAttribute("data-search", "ready");
     var q = new URLSearchParams(window.location.search).get("q");
     if (q) ui.triggerSearch(q);
   }
