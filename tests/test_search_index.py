@@ -271,3 +271,25 @@ def test_the_record_lists_the_bundle_as_search_outputs(site: Path) -> None:
     recorded = {p for p, e in record.items() if e.sources == SEARCH_SOURCES}
     on_disk = {"pagefind/" + p for p in bundle(site / "public")}
     assert recorded == on_disk
+
+
+def test_the_preview_keeps_its_index_while_editing_and_a_fresh_one_makes_it(
+    site: Path, tmp_path: Path
+) -> None:
+    """`commsite serve` shows an edit at once: its builder does not wait for
+    Pagefind on every save (seconds at a few thousand pages); its first build,
+    and every `commsite build`, index the pages as they are."""
+    preview = tmp_path / "preview"
+    options = BuildOptions(root=site, output=preview, jobs=1, owned_output=True)
+    story = site / STORY
+    with Builder(options) as builder:
+        assert builder.build(now=NOW).indexed is not None
+        before = bundle(preview)
+        story.write_text(story.read_text(encoding="utf-8") + "\nKettles galore.\n")
+        edited = builder.build(now=NOW)
+        assert edited.ok and edited.indexed is None
+        assert "stories/how-we-run-a-repair-cafe/index.html" in edited.written
+        assert bundle(preview) == before
+    with Builder(options) as fresh:
+        assert fresh.build(now=NOW).indexed is not None
+    assert "Kettles galore" in fragments(preview)[STORY_URL]["content"]  # type: ignore[operator]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from commsite.build import cache_data
 from commsite.build.cache import RecordEntry
-from commsite.build.inputs import NowWindow, instants, window_at
+from commsite.build.inputs import InputScan, NowWindow, instants, window_at
 from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
@@ -167,7 +167,12 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
-    search, more = plan_search(config.search, _html_pages(outputs) if config.search else {}, record)
+    search, more = plan_search(
+        config.search,
+        _html_pages(outputs) if config.search else {},
+        record,
+        keep_stale=options.owned_output and builder._output_known,  # (serve, after its first)
+    )
     run.problems += more
     if more and run.failing():
         return run.failed()
@@ -188,7 +193,7 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         if renewed and cache is not None:
             cache.update_record(renewed, (), replace=False)
             record.update(renewed)  # (this builder's own record: see below)
-        run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
+        _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
     try:
@@ -254,13 +259,22 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         builder._record = base
         builder._record_loaded = True
         builder._output_known = True
-    run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
+    _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
     return run.finished(
         tuple(o.path for o in dirty),
         committed.written,
         committed.removed,
         len(outputs),
     )
+
+
+def _remember(
+    run: _Run, search: SearchPlan | None, scan: InputScan, window: NowWindow, total: int
+) -> None:
+    """What the next build's no-change check compares with; nothing when the
+    preview kept an older search index, so that a fresh `serve` makes it again."""
+    if search is None or not search.kept_stale:
+        run.remember(run.cache, scan, window, total)
 
 
 def _html_pages(outputs: Mapping[str, Output]) -> dict[str, tuple[str, bytes]]:
