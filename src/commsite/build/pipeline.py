@@ -7,6 +7,7 @@ build with nothing to do never imports Jinja2, Markdown or the feeds.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, KeysView, Mapping
 from dataclasses import replace
 from functools import partial
@@ -24,7 +25,7 @@ from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import TEMPLATE_DEPS, on_disk
-from commsite.build.search import SEARCH_SOURCES, SearchPlan, make_index, plan_search
+from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index, plan_search
 from commsite.build.sources import Sources
 from commsite.build.switch import Copy, Place
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
@@ -229,7 +230,10 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         if cache is not None:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
-        known = _RecordedStates(record) if record is not None else None
+        known = None
+        if record is not None:
+            strays = _bundle_strays(output, record) if search is not None and reindex else None
+            known = _RecordedStates(record, strays)
         committed = staging.commit(outputs.keys(), known, copy)
     except BaseException as exc:
         staging.abort()
@@ -261,7 +265,7 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         builder._output_known = True
     _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
     return run.finished(
-        tuple(o.path for o in dirty),
+        tuple(o.path for o in dirty if o.sources != SEARCH_SOURCES),  # (the index: `indexed`)
         committed.written,
         committed.removed,
         len(outputs),
@@ -310,22 +314,45 @@ def _index(
 
 
 class _RecordedStates(Mapping[str, FileState]):
-    """The record's file states, by output path (a view: no copy of the record)."""
+    """The record's file states, by output path (a view: no copy of the record),
+    and `strays`: files on disk the record lacks (a damaged record's), for the
+    commit to remove."""
 
-    def __init__(self, record: Mapping[str, RecordEntry]) -> None:
+    def __init__(
+        self, record: Mapping[str, RecordEntry], strays: Mapping[str, FileState] | None = None
+    ) -> None:
         self._record = record
+        self._strays = strays or {}
 
     def __getitem__(self, path: str) -> FileState:
+        if path in self._strays:
+            return self._strays[path]
         return self._record[path].state
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._record)
+        return iter(self.keys())
 
     def __len__(self) -> int:
-        return len(self._record)
+        return len(self.keys())
 
     def keys(self) -> KeysView[str]:
+        if self._strays:
+            return dict.fromkeys([*self._record.keys(), *self._strays]).keys()
         return self._record.keys()  # (a dict's: set operations on it run in C)
+
+
+def _bundle_strays(output: Path, record: Mapping[str, RecordEntry]) -> dict[str, FileState]:
+    """Search index files on disk that the record does not list (its files are
+    named after their content, so a new index does not write over them)."""
+    found: dict[str, FileState] = {}
+    folder = output / SEARCH_DIR
+    base = len(str(output)) + 1
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            rel = os.path.join(dirpath, name)[base:].replace(os.sep, "/")
+            if rel not in record:
+                found[rel] = FileState(b"", -1, -1)  # (never taken for unchanged)
+    return found
 
 
 def _now_window(memo: BuildMemo, site: Site, parsed: list[ParsedFile]) -> NowWindow:
