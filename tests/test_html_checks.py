@@ -208,3 +208,35 @@ def test_rsvps_fit_a_phone(servers: dict[str, str], scheme: str) -> None:
                 )
         finally:
             browser.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_violations_in_search_results(servers: dict[str, str], scheme: str) -> None:
+    """The search page as a visitor uses it: results shown, filters open, on a
+    phone's width (Pagefind's search box, in the theme's colours)."""
+    chromium = needs.chromium()
+    axe = needs.node_package("axe-core") / "axe.min.js"
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740})
+            page.emulate_media(color_scheme=scheme)
+            page.goto(servers["example"] + "search/?q=repair")
+            page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+            for group in page.query_selector_all("details.pagefind-ui__filter-block"):
+                group.evaluate("d => { d.open = true; }")
+            page.check(
+                "input.pagefind-ui__filter-checkbox[name='kind'][value='Event']", timeout=5000
+            )
+            page.wait_for_selector(".pagefind-ui__result-link[href^='/events/']")
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate("async () => await axe.run()")
+            width = page.evaluate("document.documentElement.scrollWidth")
+        finally:
+            browser.close()
+    violations = [
+        (v["id"], v["help"], [n["html"] for n in v["nodes"]][:3]) for v in result["violations"]
+    ]
+    assert violations == []
+    assert width <= 360

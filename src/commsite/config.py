@@ -133,6 +133,7 @@ class SiteConfig:
     timezone: str = "UTC"
     theme: str = "default"
     per_page: int = 10
+    search: bool = True  # the search page and its Pagefind index (build.search)
     community: CommunityConfig = field(
         default_factory=lambda: CommunityConfig(handle="community", name="", summary="")
     )

@@ -174,6 +174,26 @@ def heading_id(title: str, used: set[str], rules: bool = False) -> str:
     return slug
 
 
+# Raw HTML in a body must not steer the search index (build.search): a
+# data-pagefind-* attribute in it would give the page another filter, title or
+# image in the results, or hide it. Inside tags they are renamed, inert.
+_TAG = re.compile(r"<[^<>]*>")
+_PAGEFIND_ATTRIBUTE = re.compile(r"(?<=\s)data-pagefind-", re.IGNORECASE)
+
+
+def _inert_tag(match: re.Match[str]) -> str:
+    return _PAGEFIND_ATTRIBUTE.sub("data-not-pagefind-", match.group(0))
+
+
+def _raw_html(
+    self: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    content = tokens[idx].content
+    if "pagefind" not in content.lower():
+        return content
+    return _TAG.sub(_inert_tag, content)
+
+
 def _build() -> MarkdownIt:
     """The reference engine: stock markdown-it-py, its plugins, commsite's rules."""
     md = (
@@ -184,6 +204,8 @@ def _build() -> MarkdownIt:
     )
     md.core.ruler.push("heading_ids", _heading_ids)
     md.add_render_rule("fence", _fence)
+    md.add_render_rule("html_block", _raw_html)
+    md.add_render_rule("html_inline", _raw_html)
     # Link normalisation (punycode, percent-encoding) is pure and costly, and
     # the same addresses recur across a site's files: remember the answers.
     md.normalizeLink = lru_cache(maxsize=4096)(md.normalizeLink)  # type: ignore[method-assign]

@@ -415,8 +415,8 @@ def render_fast(
             return None  # markdown-it-py reads a table there
         elif name == "html_inline" or name == "html_block":
             content = node.meta["content"]
-            if _TAG_IN_HTML.search(content):
-                return None
+            if _TAG_IN_HTML.search(content) or "pagefind" in content.lower():
+                return None  # (the reference makes data-pagefind-* inert: markdown.py)
             html_links(content, source.line(node), links)
     html = _MD.render(text)
     if _EMPTY_QUOTE in html:  # the reference writes "<blockquote></blockquote>"

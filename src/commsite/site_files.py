@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 ACTIVITY_JSON = "application/activity+json"
+OCTET_STREAM = "application/octet-stream"
 CORS: tuple[tuple[str, str], ...] = (("Access-Control-Allow-Origin", "*"),)
 
 
@@ -85,6 +86,13 @@ RULES: tuple[Rule, ...] = (
     Rule(urls.EVENTS_ICS, "text/calendar; charset=utf-8"),
     # Each event's own calendar: Debian's nginx has no type for .ics (text/plain).
     Rule(urls.event_ics("*"), "text/calendar; charset=utf-8"),
+    # The search index's chunks (build.search): gzip streams that Pagefind's
+    # script unpacks itself, so binary, never sent with a Content-Encoding. (Its
+    # scripts and styles go by their extensions; its top-level metadata and
+    # WebAssembly files, with extensions no server knows, are octet-streams.)
+    Rule(urls.SEARCH_INDEX + "fragment/", OCTET_STREAM),
+    Rule(urls.SEARCH_INDEX + "index/", OCTET_STREAM),
+    Rule(urls.SEARCH_INDEX + "filter/", OCTET_STREAM),
     # The deploy configs: for the web server, not for visitors.
     Rule(urls.DEPLOY_DIR, private=True),
     Rule(urls.HEADERS_FILE, private=True),

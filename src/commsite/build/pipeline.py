@@ -7,7 +7,8 @@ build with nothing to do never imports Jinja2, Markdown or the feeds.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, KeysView, Mapping
+import os
+from collections.abc import Iterable, Iterator, KeysView, Mapping
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from commsite.build import cache_data
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.images import ImageStore, wanted_images
-from commsite.build.inputs import NowWindow, instants, window_at
+from commsite.build.inputs import InputScan, NowWindow, instants, window_at
 from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
@@ -25,6 +26,7 @@ from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.render import render_pages
 from commsite.build.run import TEMPLATE_DEPS, on_disk
+from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index, plan_search
 from commsite.build.sources import Sources
 from commsite.build.switch import Copy, Place
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
@@ -174,17 +176,33 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
+    search, more = plan_search(
+        config.search,
+        _html_pages(outputs) if config.search else {},
+        record,
+        keep_stale=options.owned_output and builder._output_known,  # (serve, after its first)
+    )
+    run.problems += more
+    if more and run.failing():
+        return run.failed()
+    if search is not None and search.known:
+        outputs = {**outputs, **_bundle_outputs(search, search.known)}
     output = options.output_dir
     check = run.check_disk()
     dirty = _dirty(outputs, record, output, check)
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []
-    if record is not None and not dirty and not gone:
+    reindex = search is not None and (
+        search.stale or any(o.sources == SEARCH_SOURCES for o in dirty)
+    )
+    if reindex:  # (the bundle is made by make_index below, not rendered)
+        dirty = [o for o in dirty if o.sources != SEARCH_SOURCES]
+    if record is not None and not dirty and not gone and not reindex:
         builder._output_known = True
         renewed = _new_inputs(outputs, record)
         if renewed and cache is not None:
             cache.update_record(renewed, (), replace=False)
             record.update(renewed)  # (this builder's own record: see below)
-        run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
+        _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
         return run.finished((), (), (), len(outputs))
 
     try:
@@ -210,10 +228,20 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
             run.problems += [_relative_diagnostic(d, root) for d in more]
             staging.abort()
             return run.failed()
+        if search is not None and reindex:
+            outputs, made = _index(run, search, staging, states.keys(), outputs)
+            dirty += made
+            if run.failing():
+                staging.abort()
+                return run.failed()
+            gone = sorted(record.keys() - outputs.keys()) if record is not None else []
         if cache is not None:
             cache.invalidate_record()
             cache.set_json(run.fast_name(), None)
-        known = _RecordedStates(record) if record is not None else None
+        known = None
+        if record is not None:
+            strays = _bundle_strays(output, record) if search is not None and reindex else None
+            known = _RecordedStates(record, strays)
         if run.progress is not None:
             run.progress("writing", 0, len(dirty))
         committed = staging.commit(outputs.keys(), known, copy)
@@ -247,13 +275,22 @@ def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
         builder._record = base
         builder._record_loaded = True
         builder._output_known = True
-    run.remember(cache, scan, _now_window(memo, site, parsed), len(outputs))
+    _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
     return run.finished(
-        tuple(o.path for o in dirty),
+        tuple(o.path for o in dirty if o.sources != SEARCH_SOURCES),  # (the index: `indexed`)
         committed.written,
         committed.removed,
         len(outputs),
     )
+
+
+def _remember(
+    run: _Run, search: SearchPlan | None, scan: InputScan, window: NowWindow, total: int
+) -> None:
+    """What the next build's no-change check compares with; nothing when the
+    preview kept an older search index, so that a fresh `serve` makes it again."""
+    if search is None or not search.kept_stale:
+        run.remember(run.cache, scan, window, total)
 
 
 def _images(
@@ -292,23 +329,78 @@ def _all_variants(image: ImageInfo) -> tuple[Variant, ...]:
     return image.variants + extra
 
 
-class _RecordedStates(Mapping[str, FileState]):
-    """The record's file states, by output path (a view: no copy of the record)."""
+def _html_pages(outputs: Mapping[str, Output]) -> dict[str, tuple[str, bytes]]:
+    """The pages among the outputs: file -> (template, fingerprint)."""
+    return {
+        path: (o.page.template, o.fingerprint) for path, o in outputs.items() if o.page is not None
+    }
 
-    def __init__(self, record: Mapping[str, RecordEntry]) -> None:
+
+def _bundle_outputs(search: SearchPlan, files: Iterable[str]) -> dict[str, Output]:
+    """The search bundle's files as outputs: their fingerprint is the index key."""
+    return {path: Output(path, search.key, SEARCH_SOURCES) for path in files}
+
+
+def _index(
+    run: _Run,
+    search: SearchPlan,
+    staging: Staging,
+    rendered: Iterable[str],
+    outputs: Mapping[str, Output],
+) -> tuple[dict[str, Output], list[Output]]:
+    """Make the search index of the new site and stage it: the outputs with the
+    new bundle's files in place of the old one's, and those files' outputs. When
+    Pagefind fails, a warning, and the site goes without a bundle."""
+    result = make_index(search, staging, run.options.output_dir, rendered)
+    kept = {path: o for path, o in outputs.items() if o.sources != SEARCH_SOURCES}
+    if result.problem is not None:
+        run.problems.append(result.problem)
+        return kept, []
+    run.indexed = (result.pages, result.seconds)
+    made = _bundle_outputs(search, result.files)
+    return {**kept, **made}, list(made.values())
+
+
+class _RecordedStates(Mapping[str, FileState]):
+    """The record's file states, by output path (a view: no copy of the record),
+    and `strays`: files on disk the record lacks (a damaged record's), for the
+    commit to remove."""
+
+    def __init__(
+        self, record: Mapping[str, RecordEntry], strays: Mapping[str, FileState] | None = None
+    ) -> None:
         self._record = record
+        self._strays = strays or {}
 
     def __getitem__(self, path: str) -> FileState:
+        if path in self._strays:
+            return self._strays[path]
         return self._record[path].state
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._record)
+        return iter(self.keys())
 
     def __len__(self) -> int:
-        return len(self._record)
+        return len(self.keys())
 
     def keys(self) -> KeysView[str]:
+        if self._strays:
+            return dict.fromkeys([*self._record.keys(), *self._strays]).keys()
         return self._record.keys()  # (a dict's: set operations on it run in C)
+
+
+def _bundle_strays(output: Path, record: Mapping[str, RecordEntry]) -> dict[str, FileState]:
+    """Search index files on disk that the record does not list (its files are
+    named after their content, so a new index does not write over them)."""
+    found: dict[str, FileState] = {}
+    folder = output / SEARCH_DIR
+    base = len(str(output)) + 1
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            rel = os.path.join(dirpath, name)[base:].replace(os.sep, "/")
+            if rel not in record:
+                found[rel] = FileState(b"", -1, -1)  # (never taken for unchanged)
+    return found
 
 
 def _now_window(memo: BuildMemo, site: Site, parsed: list[ParsedFile]) -> NowWindow:

@@ -86,6 +86,8 @@ class BuildResult:
     # Images whose variants were made with Pillow, and reused (build/images.py).
     images_made: int = 0
     images_reused: int = 0
+    # (pages, seconds) when this build made the search index (build.search).
+    indexed: tuple[int, float] | None = None
 
 
 class Builder:
@@ -338,6 +340,7 @@ class _Run:
         # Images made with Pillow and reused by this build (build/images.py); none
         # when the no-change check settled it.
         self.images: dict[str, int] = {"made": 0, "reused": 0}
+        self.indexed: tuple[int, float] | None = None  # the search index made (pages, s)
 
     # --- the steps ----------------------------------------------------------
 
@@ -513,6 +516,7 @@ class _Run:
             self.cache_full(),
             self.images["made"],
             self.images["reused"],
+            self.indexed,
         )
         return self.result
 
@@ -568,8 +572,10 @@ class _Run:
 
 def _fast_key(options: BuildOptions) -> tuple[object, ...]:
     """The options that change what is built (and where)."""
+    from commsite.build.search_tool import tool_identity  # (the search index's program)
+
     o = options
-    return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir))
+    return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir), tool_identity())
 
 
 def _left_out_json(left_out: LeftOut) -> dict[str, list[Any]]:

@@ -52,7 +52,7 @@ __all__ = ["Copy", "Place", "switch_output"]
 
 _FORMAT = 1
 # Folders the build leaves in the hidden folder while it runs, by the pid that owns them.
-_WORK = ("staging-", "copy-", "trash-", "journal-")
+_WORK = ("staging-", "copy-", "trash-", "journal-", "search-")  # (search-: build.search)
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,12 @@ def summary_line(result: BuildResult, site: Path = Path(".")) -> str:
     return line
 
 
+def search_line(indexed: tuple[int, float]) -> str:
+    """'Indexed 15 pages for search in 0.1 s' (build.search)."""
+    pages, seconds = indexed
+    return f"Indexed {_count(pages, 'page')} for search in {seconds:.1f} s"
+
+
 def left_out_line(left_out: LeftOut, site: Path = Path(".")) -> str:
     """'Left out: 2 drafts (--drafts includes them), 1 story dated in the future
     (content/stories/x.md is due 2026-12-01 09:00 GMT; build again then, or use
@@ -189,6 +195,8 @@ def build(
         raise click.ClickException(str(exc)) from None
     finally:
         progress.finish()  # (again after the above: a no-op; first for anything else)
+    if result.indexed is not None and not quiet:  # (before the diagnostics)
+        click.echo(search_line(result.indexed), err=True)
     _print_diagnostics(result.diagnostics, site)
     if not result.ok:
         if had_output:

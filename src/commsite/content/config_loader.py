@@ -250,6 +250,7 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "timezone": (_timezone, False),
     "theme": (f.text, False),
     "per_page": (f.integer(1, 500), False),
+    "search": (f.boolean, False),
     "community.handle": (_username, False),
     "community.name": (f.text, False),
     "community.summary": (f.text, False),
@@ -509,6 +510,7 @@ def _config(v: dict[str, object]) -> SiteConfig:
         timezone=text("timezone", "UTC"),
         theme=text("theme", "default"),
         per_page=number("per_page", 10),
+        search=flag("search", True),
         community=CommunityConfig(
             handle=text("community.handle", derive_handle(title)),
             name=text("community.name", title),

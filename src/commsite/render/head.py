@@ -21,6 +21,8 @@ def chrome_view(site: Site) -> Chrome:
         nav.append(NavLink("Welcome", href(config, urls.WELCOME), "welcome"))
     nav.append(NavLink("Rules", href(config, urls.RULES), "rules"))
     nav += [NavLink(p.title, href(config, urls.page(p.slug)), f"page:{p.slug}") for p in site.pages]
+    if config.search:
+        nav.append(NavLink("Search", href(config, urls.SEARCH), "search"))
     community = config.community
     return Chrome(
         site_title=config.title,

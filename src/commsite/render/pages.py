@@ -43,6 +43,7 @@ from commsite.render.home import conversation_views, interest_owners, newcomer_v
 from commsite.render.interests import interest_counts, interest_pages
 from commsite.render.lookups import CardMemo, SiteIndex, index_site
 from commsite.render.said import said_key, said_views
+from commsite.render.search_page import search_page
 from commsite.render.threads import (
     introduction_views,
     thread_view,
@@ -244,6 +245,7 @@ def plan_pages(
         replace(_rules(site, index), source=site.rules.source),
         *(replace(_free_page(site, index, p.slug), source=p.source) for p in site.pages),
         *([_welcome(site, index)] if federation_on(site) else []),
+        *([PageSpec(*search_page(site, index))] if site.config.search else []),
         _not_found(site, index),
     ]
     m.finish()

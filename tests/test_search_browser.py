@@ -1,0 +1,168 @@
+"""Search on the built example site, in a real browser.
+
+`commsite serve` builds the example site (running Pagefind after the build)
+and serves it on loopback; Debian's Chromium, driven by Playwright, opens
+/search/, types a word that only one story's body has, and finds that story;
+then the kind filter narrows a broad search to events. Without JavaScript the
+page still offers the tag and interest indexes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import requests
+
+from needs import CHROMIUM_ARGS, chromium, require
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
+# In the body of one story only (content/stories/2025-10-04-how-we-run-a-repair-cafe.md).
+BODY_WORD = "scenes"  # ("behind the scenes")
+STORY_URL = "/stories/how-we-run-a-repair-cafe/"
+RESULT = ".pagefind-ui__result-link"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from commsite.build.search_tool import pagefind_binary
+
+    require(pagefind_binary() is not None, "Pagefind is not installed (pip install pagefind-bin)")
+    site = tmp_path_factory.mktemp("search") / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "commsite", "serve", str(site), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"commsite serve exited early:\n{out}")
+            try:
+                if requests.get(base + "/search/", timeout=2).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        else:
+            pytest.fail("commsite serve did not answer within 90 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium()
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _search(page: Page, base: str, query: str) -> list[str]:
+    """Type `query` in the search box; the result links' paths, once all shown."""
+    page.goto(base + "/search/")
+    page.wait_for_selector("#search[data-search=ready]", timeout=10_000)
+    page.fill(".pagefind-ui__search-input", query)
+    return _results(page, query)
+
+
+def _results(page: Page, query: str) -> list[str]:
+    """The result links' paths, once every result shown has loaded (all of
+    them: "Load more results" is pressed until it is gone)."""
+    settled = """(q) => {
+      const m = document.querySelector('.pagefind-ui__message');
+      const shown = document.querySelectorAll('.pagefind-ui__result').length;
+      if (m === null || !m.textContent.includes(q)) return false;
+      const total = /^No results/.test(m.textContent) ? 0 : parseInt(m.textContent, 10);
+      const links = document.querySelectorAll('.pagefind-ui__result-link').length;
+      return links === shown && (total === 0 ? shown === 0 : shown > 0);
+    }"""
+    page.wait_for_function(settled, arg=query, timeout=10_000)
+    while page.query_selector(".pagefind-ui__button"):  # "Load more results"
+        page.click(".pagefind-ui__button")
+        page.wait_for_function(settled, arg=query, timeout=10_000)
+    hrefs = page.eval_on_selector_all(RESULT, "links => links.map(a => a.getAttribute('href'))")
+    return [h for h in hrefs if h]
+
+
+def test_a_word_from_a_story_body_finds_the_story(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    found = _search(page, server, BODY_WORD)
+    assert found == [STORY_URL]
+    page.click(f"{RESULT}[href='{STORY_URL}']")
+    page.wait_for_url(server + STORY_URL)
+    assert "How we run a repair café" in page.inner_text("h1")
+
+
+def test_the_kind_filter_narrows_results_to_events(server: str, browser: Browser) -> None:
+    page = browser.new_page()
+    everything = _search(page, server, "repair")
+    kinds = {href.split("/")[1] for href in everything}
+    assert {"stories", "events"} <= kinds, everything
+    before = page.inner_text(".pagefind-ui__message")
+    page.check("input.pagefind-ui__filter-checkbox[name='kind'][value='Event']")
+    page.wait_for_function(
+        "(b) => document.querySelector('.pagefind-ui__message').textContent !== b",
+        arg=before,
+        timeout=10_000,
+    )
+    events = _results(page, "repair")
+    assert events, "no events left"
+    assert len(events) < len(everything)
+    assert all(href.startswith("/events/") for href in events), events
+    assert set(events) == {h for h in everything if h.startswith("/events/")}
+
+
+def test_search_page_at_360_px_in_dark_mode(server: str, browser: Browser) -> None:
+    page = browser.new_page(viewport={"width": 360, "height": 740}, color_scheme="dark")
+    _search(page, server, "bike")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the search page scrolls sideways at 360 px ({width} px wide)"
+    background = page.evaluate(
+        "getComputedStyle(document.querySelector('.pagefind-ui__search-input')).backgroundColor"
+    )
+    assert background == "rgb(38, 32, 27)"  # the theme's dark --surface
+
+
+def test_without_javascript_the_page_offers_the_indexes(server: str, browser: Browser) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/search/")
+    assert page.is_visible("#search-note")
+    assert "needs JavaScript" in page.inner_text("#search-note")
+    links = page.eval_on_selector_all(
+        ".search__browse a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert links == ["/tags/", "/interests/"]
+    context.close()
