@@ -62,11 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", default=str(Path(sys.executable).parent / "commsite"))
     parser.add_argument("--stories", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--search",
+        action="store_true",
+        help="keep the search index on (off by default: benchmarks/search_ab.py measures it)",
+    )
     args = parser.parse_args(argv)
     env = dict(os.environ, SOURCE_DATE_EPOCH="1790000000")
     work = Path(tempfile.mkdtemp(prefix="commsite-build-ab-"))
     try:
         generate_site(work / "site", args.stories)
+        if not args.search:  # (an installation from before search warns of the key)
+            with (work / "site" / "commsite.yaml").open("a", encoding="utf-8") as config:
+                config.write("search: false\n")
         sites = {}
         for name in ("old", "new"):
             sites[name] = work / name
