@@ -336,6 +336,7 @@ def test_init_prints_next_steps(tmp_path: Path) -> None:
     assert "  git init && git add . && git commit" in result.output
     # where replies and introductions come from
     assert "sidecar" in result.output and "commsite interactions export" in result.output
+    assert "RSVPs to events" in result.output
     config = yaml.safe_load((tmp_path / "my-community" / "commsite.yaml").read_text())
     assert config["title"] == "My Community"
     assert config["base_url"] == scaffold.STARTER_BASE_URL

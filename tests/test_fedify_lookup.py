@@ -227,7 +227,7 @@ def test_fedify_reads_the_rsvp_poll_as_a_question(tls_server: tuple[int, Path, P
     for path, body in documents.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(body)
-    slug = "spring-repair-day-2027"  # 5 going, 2 maybe, 1 can't (example_site/interactions)
+    slug = "spring-repair-day-2027"  # 6 going, 2 maybe, 2 can't (example_site/interactions)
     env = {
         **os.environ,
         "NODE_EXTRA_CA_CERTS": str(cert),
@@ -251,11 +251,11 @@ def test_fedify_reads_the_rsvp_poll_as_a_question(tls_server: tuple[int, Path, P
     poll = result["poll"]
     assert poll["type"] == "Question", run.stderr[-4000:]
     assert poll["choices"] == [
-        {"name": "Going", "votes": 5},
+        {"name": "Going", "votes": 6},
         {"name": "Maybe", "votes": 2},
-        {"name": "Can't go", "votes": 1},
+        {"name": "Can't go", "votes": 2},
     ]
-    assert poll["voters"] == 8
+    assert poll["voters"] == 10
     assert poll["endTime"].startswith("2027-03-13T10:00:00")
     assert poll["closed"] is None  # still open on 1 November 2026
     assert poll["replyTarget"] == base + urls.event_object(slug)

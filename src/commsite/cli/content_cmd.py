@@ -266,6 +266,7 @@ def init(
     click.echo("Replies, introductions, likes and boosts from the fediverse arrive through the")
     click.echo("sidecar (docs/sidecar.md): approve them there, then `commsite interactions export`")
     click.echo("writes them to interactions/ to review and commit, and the next build shows them.")
+    click.echo("RSVPs to events (a reply saying going, a poll vote, a Join) come the same way.")
 
 
 LONG_HANDLE = 20  # characters; longer ones are hard to type into a search box
