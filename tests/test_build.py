@@ -4,6 +4,7 @@ output writer, the clock and the CLI."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,15 @@ def site(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     shutil.copytree(SITE, root)
     return root
+
+
+# The search index is Pagefind's, not rendered: a build's `rendered` leaves it out.
+_NOT_RENDERED = re.compile(r"^pagefind/")
+
+
+def rendered_outputs(output: Path) -> set[str]:
+    files = (p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file())
+    return {f for f in files if not _NOT_RENDERED.search(f)}
 
 
 def build(root: Path, **options: object) -> tuple[bool, list[str]]:
@@ -145,7 +155,7 @@ def test_unchanged_files_are_not_rewritten(site: Path) -> None:
     assert mtimes(output) == before
     # Without the cache (no record), every page is rendered but still nothing is written.
     result = build_site(BuildOptions(root=site, jobs=1, cache=False), now=golden_now())
-    assert result.ok and result.written == () and len(result.rendered) == result.total
+    assert result.ok and result.written == () and set(result.rendered) == rendered_outputs(output)
     assert mtimes(output) == before
 
 
@@ -237,7 +247,7 @@ def test_the_last_build_record_names_what_was_rendered(site: Path) -> None:
 
     with Builder(BuildOptions(root=site, jobs=1)) as builder:
         first = builder.build(now=golden_now())
-        assert first.ok and len(first.rendered) == first.total
+        assert first.ok and set(first.rendered) == rendered_outputs(site / "public")
         member = site / "content" / "members" / "gus.md"
         member.write_text(member.read_text().replace("Gus fixes bicycles.", "Gus fixes bikes."))
         second = builder.build([member], now=golden_now())

@@ -358,7 +358,7 @@ def tmpfs(where: Path, size: str) -> Iterator[Path]:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    with tmpfs(tmp_path / "disk", "4m") as where:
+    with tmpfs(tmp_path / "disk", "16m") as where:  # (the search index needs about 1.5 MiB)
         yield where
 
 

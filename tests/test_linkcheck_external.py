@@ -207,9 +207,9 @@ def test_check_external_from_the_command_line(peer: tuple[str, _Peer], tmp_path:
     runner = CliRunner()
     result = runner.invoke(main, ["check", str(site), "--external"])
     assert result.exit_code == 0, result.output
-    where = "content/stories/2026-04-10-links.md:22"
+    where = "content/stories/2026-04-10-links.md:24"
     assert f"{where}: warning: broken link '{base}/gone' (the server answered 404)" in result.output
-    assert f"{where.replace(':22', ':23')}: note: could not check '{refused}'" in result.output
+    assert f"{where.replace(':24', ':25')}: note: could not check '{refused}'" in result.output
     assert (
         f"content/members/ada.md:8: warning: broken link '{base}/removed'"
         " (the server answered 410)" in result.output

@@ -85,7 +85,8 @@ def _taken_fast(text: str) -> bool:
 
 def _answer(r: RenderedMarkdown, lines: bool) -> tuple[object, ...]:
     links = r.links if lines else tuple((a, image) for a, _line, image in r.links)
-    return (r.html, r.summary, r.rule_items, r.rule_start, links)
+    alt = r.missing_alt if lines else len(r.missing_alt)
+    return (r.html, r.summary, r.rule_items, r.rule_start, links, alt)
 
 
 def _differs(text: str, *, lines: bool = False) -> bool:

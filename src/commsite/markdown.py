@@ -387,8 +387,9 @@ def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdow
             summary_limit=SUMMARY_LENGTH,
         )
         if fast is not None:
-            html, parts, first, rules, links = fast
-            return RenderedMarkdown(html, _shorten(" ".join(parts)), rules, first, links)
+            html, parts, first, rules, links, missing_alt = fast
+            summary = _shorten(" ".join(parts))
+            return RenderedMarkdown(html, summary, rules, first, links, missing_alt)
     return render_reference(text, rule_anchors=rule_anchors)
 
 

@@ -357,8 +357,12 @@ def render_fast(
     html_links: Callable[[str, int, list[tuple[str, int, bool]]], None],
     normalize_link: Callable[[str], str],
     summary_limit: int,
-) -> tuple[str, list[str], int, tuple[str, ...], tuple[tuple[str, int, bool], ...]] | None:
-    """(html, summary paragraphs, rule start, rule items, links), or None when the
+) -> (
+    tuple[str, list[str], int, tuple[str, ...], tuple[tuple[str, int, bool], ...], tuple[int, ...]]
+    | None
+):
+    """(html, summary paragraphs, rule start, rule items, links, the lines of images
+    without a description), or None when the
     reference engine must render `text` (see the module's docstring).
 
     The callables are the reference's own (commsite.markdown), so both engines
@@ -372,6 +376,7 @@ def render_fast(
     headings: list[Node] = []
     codes: list[Node] = []
     links: list[tuple[str, int, bool]] = []
+    missing_alt: list[int] = []  # the line of each image without a description
     check_text = "`" in text or "~~" in text
     stack = list(reversed(root.children))
     while stack:
@@ -399,6 +404,8 @@ def render_fast(
             if not _plain_description(node) or not _label_mapped(node, source):
                 return None
             links.append((normalize_link(node.meta["url"]), source.line(node), True))
+            if not _image_label(node, source).strip():
+                missing_alt.append(source.line(node))
         elif name == "blockquote":
             if _lazy_lines(node, source) or _text_right_after(node, source):
                 return None
@@ -428,7 +435,8 @@ def render_fast(
     if any(c.name == "fence" for c in codes):
         html = _with_code_blocks(html, codes, code_block, fence_lang)
     start, items = _rule_items(root, source)
-    return html, _summary(root, source, summary_limit), start, items, tuple(links)
+    summary = _summary(root, source, summary_limit)
+    return html, summary, start, items, tuple(links), tuple(missing_alt)
 
 
 def _with_code_blocks(
