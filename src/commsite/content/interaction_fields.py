@@ -12,10 +12,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from commsite.content.fields import show, web_address
+from commsite.content.safe_files import read_input
+from commsite.content.textfile import decode_text
+from commsite.errors import Diagnostic
 
-__all__ = ["address_field", "flag_field", "text_field", "when_field"]
+__all__ = ["address_field", "flag_field", "read_interaction_file", "text_field", "when_field"]
+
+
+def read_interaction_file(root: Path, rel: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of ROOT/REL (a regular file only: content.safe_files), or None and
+    why not (unreadable, or not UTF-8)."""
+    try:
+        raw = read_input(root / rel)
+    except OSError as exc:
+        return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
+    text, undecodable = decode_text(rel, raw)
+    if text is None:
+        return None, [undecodable] if undecodable else []
+    return text, []
 
 
 def text_field(

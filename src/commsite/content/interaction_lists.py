@@ -47,12 +47,11 @@ import yaml
 from commsite.content.interaction_fields import (
     address_field,
     flag_field,
+    read_interaction_file,
     text_field,
     when_field,
 )
 from commsite.content.model import RSVP_ANSWERS, RSVP_WAYS, Reaction, Reactor, Rsvp
-from commsite.content.safe_files import read_input
-from commsite.content.textfile import decode_text
 from commsite.content.yamltext import YamlDocument, parse_yaml
 from commsite.errors import Diagnostic
 
@@ -64,13 +63,9 @@ _TARGET_KINDS = ("stories", "events")
 
 
 def _read(root: Path, rel: str) -> tuple[YamlDocument | None, list[Diagnostic]]:
-    try:
-        raw = read_input(root / rel)
-    except OSError as exc:
-        return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
-    text, undecodable = decode_text(rel, raw)
+    text, unreadable = read_interaction_file(root, rel)
     if text is None:
-        return None, [undecodable] if undecodable else []
+        return None, unreadable
     doc, invalid = parse_yaml(text, rel, 1)
     return doc, [invalid] if invalid else []
 

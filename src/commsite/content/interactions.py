@@ -28,11 +28,15 @@ from pathlib import Path
 import nh3
 
 from commsite.content.frontmatter import split_front_matter
-from commsite.content.interaction_fields import address_field, text_field, when_field
+from commsite.content.interaction_fields import (
+    address_field,
+    read_interaction_file,
+    text_field,
+    when_field,
+)
 from commsite.content.interaction_lists import RSVPS_DIR, load_reactions, load_rsvps
 from commsite.content.model import Interactions, Introduction, Reply
-from commsite.content.safe_files import list_files, read_input, site_fence
-from commsite.content.textfile import decode_text
+from commsite.content.safe_files import list_files, site_fence
 from commsite.errors import Diagnostic
 
 __all__ = [
@@ -97,13 +101,9 @@ def sanitize_html(html: str) -> str:
 
 
 def _load_item(root: Path, rel: str) -> tuple[Reply | Introduction | None, list[Diagnostic]]:
-    try:
-        raw = read_input(root / rel)
-    except OSError as exc:
-        return None, [Diagnostic(rel, None, f"cannot read the file: {exc.strerror}")]
-    text, undecodable = decode_text(rel, raw)
+    text, unreadable = read_interaction_file(root, rel)
     if text is None:
-        return None, [undecodable] if undecodable else []
+        return None, unreadable
     front, diagnostics = split_front_matter(text, rel)
     if front is None:
         return None, diagnostics

@@ -165,9 +165,12 @@ def poll_documents(site: Site) -> dict[str, bytes]:
     the counts of interactions/rsvps/."""
     if not site.config.rsvp.poll:
         return {}
+    by_event: dict[str, list[Rsvp]] = {}
+    for rsvp in site.interactions.rsvps:  # (grouped once: tally reads one event's)
+        by_event.setdefault(rsvp.event, []).append(rsvp)
     documents = {}
     for event in site.events:
-        counts, voters = tally(site.interactions.rsvps, event.slug)
+        counts, voters = tally(by_event.get(event.slug, ()), event.slug)
         document = question_object(site.config, event, counts, voters, site.now)
         text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         documents[urls.event_poll(event.slug)] = text.encode() + b"\n"
