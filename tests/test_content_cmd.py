@@ -179,14 +179,33 @@ def test_story_text_with_everything() -> None:
 def test_story_text_minimal_has_commented_examples() -> None:
     text = scaffold.story_text("Hello", date(2026, 5, 2), example_member="ada-okafor")
     assert yaml.safe_load(text.split("---\n")[1]) == {"title": "Hello", "date": date(2026, 5, 2)}
-    for key in ("authors", "tags", "summary", "event", "image", "slug", "draft"):
+    for key in ("authors", "tags", "summary", "event", "image", "image_alt", "slug", "draft"):
         assert f"\n# {key}: " in text
     assert "# authors: [ada-okafor]" in text
     # Uncommenting every example still gives valid YAML.
     uncommented = "\n".join(
         line[2:] if line.startswith("# ") else line for line in text.split("---\n")[1].splitlines()
     )
-    assert set(yaml.safe_load(uncommented)) >= {"authors", "tags", "summary", "image", "draft"}
+    assert set(yaml.safe_load(uncommented)) >= {
+        "authors",
+        "tags",
+        "summary",
+        "image",
+        "image_alt",
+        "draft",
+    }
+
+
+def test_event_text_examples_uncomment_to_valid_keys() -> None:
+    text = scaffold.event_text("Bike clinic", datetime(2027, 6, 19, 9, 30))
+    uncommented = "\n".join(
+        line[2:] if line.startswith("# ") and ":" in line else line
+        for line in text.split("---\n")[1].splitlines()
+        if not line.startswith("#   ")
+    )
+    data = yaml.safe_load(uncommented)
+    assert data["image_alt"] == "A poster with a bike and a sewing machine"
+    assert data["image"] == "images/poster.jpg"
 
 
 def test_single_author_uses_author_key() -> None:

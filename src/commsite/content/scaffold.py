@@ -163,6 +163,7 @@ def story_text(
     else:
         lines.append(_note(f"# event: {example_event}", "this story is that event's recap"))
     lines.append(_note("# image: images/photo.jpg", "a picture under static/"))
+    lines.append(_note("# image_alt: Two people fixing a bike", "what the picture shows"))
     lines.append(_note("# slug: a-shorter-address", "instead of the file name's"))
     if draft:
         lines.append(_note("draft: true", "remove this line to publish"))
@@ -249,6 +250,8 @@ def event_text(
     lines.append(_note("# capacity: 30", "how many people can come"))
     lines.append(_note("# status: cancelled", "or postponed; scheduled by default"))
     lines.append(f"tags: {yaml_list(tags)}" if tags else "# tags: [workshop]")
+    lines.append(_note("# image: images/poster.jpg", "a picture under static/"))
+    lines.append(_note("# image_alt: A poster with a bike and a sewing machine", "what it shows"))
     body = (
         "\nWhat will happen, who it is for and what to bring. After the event, write a\n"
         "recap story with `event:` set to this event's id.\n"
