@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "render": 3,
     "feeds": 3,
     "federation": 3,
+    "activitypub": 3,
     "report": 3,  # the health report: content and the store (read-only) -> numbers, charts, page
     "build": 4,
     "serve": 5,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from commsite.activitypub.webfinger import webfinger_answer
 from commsite.build.served_files import (
     content_type,
     not_found_body,
@@ -15,7 +16,6 @@ from commsite.build.served_files import (
     slash_location,
     wants_slash,
 )
-from commsite.federation.webfinger import webfinger_answer
 
 
 @pytest.fixture

@@ -45,8 +45,8 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import create_connection
 
 from commsite import __version__
+from commsite.activitypub.signatures import PublicKey, sign_cavage
 from commsite.errors import CommsiteError
-from commsite.federation.signatures import PublicKey, sign_cavage
 
 __all__ = [
     "ACCEPT",

@@ -48,10 +48,10 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from commsite.activitypub.signatures import MalformedSignature, SignatureError, verify
 from commsite.config import SiteConfig
 from commsite.content.network_text import clean_json
 from commsite.federation.fetch import FetchError, Gone
-from commsite.federation.signatures import MalformedSignature, SignatureError, verify
 from commsite.sidecar.fetchslots import NoFetchSlot
 from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.jsonbody import NotJSON, parse_json

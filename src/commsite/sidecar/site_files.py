@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from commsite import urls
+from commsite.activitypub.webfinger import webfinger_answer
 from commsite.build.served_files import (
     content_type,
     extra_headers,
@@ -24,7 +25,6 @@ from commsite.build.served_files import (
     slash_location,
     wants_slash,
 )
-from commsite.federation.webfinger import webfinger_answer
 from commsite.sidecar.responses import Response, json_response
 from commsite.site_files import rule_for
 
