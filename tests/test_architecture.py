@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "processes": 1,
     "datadir": 1,
     "database": 1,
-    "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
+    "site_files": 2,  # the served files table, the lookup serve and the sidecar share, deploy configs
     "progress": 1,  # the progress reporter: a leaf any long step calls
     "image_table": 1,  # what the build learned of images: carried by the config
     "content": 2,

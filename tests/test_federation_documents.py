@@ -24,8 +24,8 @@ from commsite.activitypub.documents import (
 from commsite.config import FederationConfig
 from commsite.content.model import Site, Story
 from commsite.errors import Diagnostic, Severity
-from commsite.federation.content_types import content_type_for
 from commsite.feeds.links import public_stories
+from commsite.site_files import content_type_for
 from handmade_site import TRICKY, site
 
 ACTOR = "https://example.org/ap/actor"

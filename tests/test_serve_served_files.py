@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from commsite.activitypub.webfinger import webfinger_answer
-from commsite.build.served_files import (
+from commsite.site_files import (
     content_type,
     not_found_body,
     resolve,

@@ -20,9 +20,9 @@ from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.content.safe_files import site_fence
 from commsite.errors import CommsiteError
-from commsite.federation.deploy import deploy_configs
 from commsite.render.pages import plan_pages
 from commsite.render.theme import Theme, generated_assets, resolve_theme, theme_assets
+from commsite.site_files.deploy import deploy_configs
 
 __all__ = ["front_matter_links", "planned_files", "site_links"]
 

@@ -2,9 +2,9 @@
 headers it is sent with, and whether it is private (never served).
 
 One table, read by everything that serves the built site: `commsite serve`
-and the sidecar's `--serve-site` (through commsite.build.served_files), and
-the deploy configs the build writes for nginx, Caddy, Netlify and Cloudflare
-Pages (commsite.federation.deploy). So the preview, the sidecar and a real web
+and the sidecar's `--serve-site` (through site_files.lookup), and the deploy
+configs the build writes for nginx, Caddy, Netlify and Cloudflare Pages
+(site_files.deploy). So the preview, the sidecar and a real web
 server answer the same status, type and headers for every row; the tests run
 all four against this table.
 
