@@ -25,13 +25,13 @@ from commsite.activitypub.content import (
     paragraphs,
 )
 from commsite.activitypub.event_rsvp import EVENT_TERMS, event_name, rsvp_fields, status_note
+from commsite.content.image_refs import body_images
 from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
 from commsite.feeds.atom import rfc3339
 from commsite.feeds.calendar import ICAL_STATUS
 from commsite.feeds.links import absolute_html, media_type, public_stories, static_url
 from commsite.image_table import static_key
-from commsite.render.body_images import body_images
 
 __all__ = [
     "ACTIVITY_CONTEXT",
