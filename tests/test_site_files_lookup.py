@@ -1,4 +1,4 @@
-"""The shared helpers under `commsite serve` and `commsite sidecar --serve-site`:
+"""commsite.site_files.lookup, shared by `commsite serve` and `commsite sidecar --serve-site`:
 URL path -> file inside the output (never outside), Content-Type, WebFinger."""
 
 from __future__ import annotations
