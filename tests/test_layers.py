@@ -7,7 +7,7 @@ must never import: the sidecar never the build, the protocol never a
 database, the network or a file. import-linter (`lint-imports`) checks them
 on the real import graph, indirect imports included; these tests run it, so
 CI fails with the broken contract's chain of imports. docs/maintainers.md
-("Layers") says where each kind of code goes.
+("Architecture") says where each kind of code goes.
 """
 
 from __future__ import annotations
