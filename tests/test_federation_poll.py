@@ -89,8 +89,9 @@ def test_hostile_title_and_counts_are_escaped_and_clamped() -> None:
 
 def test_poll_documents_are_served_as_activity_json_with_every_answer_counted() -> None:
     from commsite.activitypub.documents import federation_documents
+    from commsite.activitypub.media_types import ACTIVITY_JSON
     from commsite.content.model import Interactions, Rsvp
-    from commsite.site_files import ACTIVITY_JSON, content_type_for
+    from commsite.site_files import content_type_for
 
     s = _upcoming()
 

@@ -1,7 +1,7 @@
 """The architecture stays legible: the import contracts in pyproject.toml hold.
 
 `[tool.importlinter]` declares the layers (cli -> serve, sidecar -> build,
-federation services, report -> render, activitypub -> feeds -> site_files ->
+federation services, report -> site_files -> render, activitypub -> feeds ->
 content -> markdown -> config and the other leaves) and what some packages
 must never import: the sidecar never the build, the protocol never a
 database, the network or a file. import-linter (`lint-imports`) checks them

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from commsite import urls
+from commsite.activitypub.media_types import ACTIVITY_JSON
 from commsite.activitypub.signatures import InvalidSignature, PublicKey, SignatureError, verify
 from commsite.config import SiteConfig
 from commsite.federation.followers import Follower
@@ -37,7 +38,6 @@ from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
-from commsite.site_files import ACTIVITY_JSON
 
 __all__ = ["SidecarApp", "StartResponse", "WSGIEnviron"]
 

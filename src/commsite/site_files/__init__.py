@@ -20,7 +20,6 @@ from commsite.site_files.lookup import (
     wants_slash,
 )
 from commsite.site_files.table import (
-    ACTIVITY_JSON,
     CORS,
     RULES,
     Rule,
@@ -31,7 +30,6 @@ from commsite.site_files.table import (
 )
 
 __all__ = [
-    "ACTIVITY_JSON",
     "CORS",
     "RULES",
     "Rule",
