@@ -27,8 +27,8 @@ from typing import Any
 from apsig.draft.verify import Verifier
 
 from commsite import urls
+from commsite.activitypub import documents
 from commsite.content.loader import load_site
-from commsite.federation import documents
 from commsite.federation.keys import generate_keypair, write_keys
 
 

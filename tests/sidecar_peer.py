@@ -382,8 +382,8 @@ def write_site(
 
 def serve_our_actor(origin: SiteOrigin, root: Path) -> None:
     from commsite import urls
+    from commsite.activitypub import documents
     from commsite.content.loader import load_site
-    from commsite.federation import documents
 
     site, diagnostics = load_site(root, now=datetime.now(UTC))
     assert site is not None, [d.format() for d in diagnostics]

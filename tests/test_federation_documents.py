@@ -10,11 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commsite import urls
-from commsite.config import FederationConfig
-from commsite.content.model import Site, Story
-from commsite.errors import Diagnostic, Severity
-from commsite.federation.content_types import content_type_for
-from commsite.federation.documents import (
+from commsite.activitypub.documents import (
     PUBLIC,
     actor,
     create_activity,
@@ -25,7 +21,11 @@ from commsite.federation.documents import (
     story_object,
     update_activity,
 )
+from commsite.config import FederationConfig
+from commsite.content.model import Site, Story
+from commsite.errors import Diagnostic, Severity
 from commsite.feeds.links import public_stories
+from commsite.site_files import content_type_for
 from handmade_site import TRICKY, site
 
 ACTOR = "https://example.org/ap/actor"

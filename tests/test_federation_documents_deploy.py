@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from commsite import urls
+from commsite.activitypub.documents import federation_documents
 from commsite.config import FederationConfig, SidecarConfig
 from commsite.content.model import Site
-from commsite.federation.content_types import content_type_for
-from commsite.federation.deploy import deploy_configs, sidecar_upstream
-from commsite.federation.documents import federation_documents
 from commsite.feeds import atom_feed, events_calendar, json_feed
+from commsite.site_files import content_type_for
+from commsite.site_files.deploy import deploy_configs, sidecar_upstream
 from handmade_site import site
 from web_servers import free_port, running_caddy, running_nginx
 

@@ -7,10 +7,10 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
+from commsite.activitypub.documents import PUBLIC
+from commsite.activitypub.poll import question_object
 from commsite.config import RsvpConfig
 from commsite.content.model import Site
-from commsite.federation.documents import PUBLIC
-from commsite.federation.poll import question_object
 from handmade_site import site
 
 BASE = "https://example.org/"
@@ -88,9 +88,10 @@ def test_hostile_title_and_counts_are_escaped_and_clamped() -> None:
 
 
 def test_poll_documents_are_served_as_activity_json_with_every_answer_counted() -> None:
+    from commsite.activitypub.documents import federation_documents
+    from commsite.activitypub.media_types import ACTIVITY_JSON
     from commsite.content.model import Interactions, Rsvp
-    from commsite.federation.documents import federation_documents
-    from commsite.site_files import ACTIVITY_JSON, content_type_for
+    from commsite.site_files import content_type_for
 
     s = _upcoming()
 

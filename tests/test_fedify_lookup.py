@@ -31,12 +31,12 @@ from cryptography.x509.oid import NameOID
 
 import needs
 from commsite import urls
+from commsite.activitypub.content import hashtag_name
+from commsite.activitypub.documents import federation_documents
 from commsite.content.loader import load_site
 from commsite.content.model import Site
-from commsite.federation.content import hashtag_name
-from commsite.federation.content_types import content_type_for
-from commsite.federation.documents import federation_documents
 from commsite.feeds.links import public_stories
+from commsite.site_files import content_type_for
 
 EXAMPLE_SITE = Path(__file__).parent.parent / "example_site"
 SCRIPT = Path(__file__).parent / "js" / "fedify-lookup.mjs"

@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.x509.oid import NameOID
 
+from commsite.activitypub.signatures import PublicKey, verify
 from commsite.federation.fetch import (
     ACCEPT,
     BlockedAddress,
@@ -38,7 +39,6 @@ from commsite.federation.fetch import (
     fetch_public_key,
 )
 from commsite.federation.keys import public_key_pem
-from commsite.federation.signatures import PublicKey, verify
 
 AS_JSON = "application/activity+json"
 Route = Callable[["Handler"], None]

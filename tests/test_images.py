@@ -23,10 +23,11 @@ from commsite.build.cache import BuildCache
 from commsite.build.image_variants import ImageProblem, make_variants
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.config import SiteConfig
+from commsite.content.image_refs import body_images, static_image
 from commsite.datadir import DataDir
 from commsite.federation.keys import generate_keypair, write_keys
 from commsite.image_table import ImageInfo, ImageTable, Variant
-from commsite.render.body_images import body_images, responsive_body, static_image
+from commsite.render.body_images import responsive_body
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)
 GPS = {1: "N", 2: (52.0, 31.0, 0.0), 3: "E", 4: (13.0, 24.0, 0.0)}

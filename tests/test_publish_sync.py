@@ -22,6 +22,7 @@ import requests
 from click.testing import CliRunner
 
 from cli_process import free_port
+from commsite.activitypub.signatures import sign_cavage
 from commsite.cli import main
 from commsite.content.config_loader import load_config
 from commsite.database import connect
@@ -31,7 +32,6 @@ from commsite.federation.fetch import Fetcher
 from commsite.federation.follower_sync import followers_url, parse_followers
 from commsite.federation.followers import Follower, FollowerStore
 from commsite.federation.keys import generate_keypair, key_id
-from commsite.federation.signatures import sign_cavage
 from publish_peers import Instance, Origin, serve_actor, write_site
 from sidecar_peer import SidecarServer
 

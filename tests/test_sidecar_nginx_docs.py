@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from commsite.federation.deploy import nginx_sidecar_locations
+from commsite.site_files.deploy import nginx_sidecar_locations
 from handmade_site import site
 from sidecar_peer import PUBLIC, Remote, running, write_site
 from web_servers import free_port, running_nginx

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from commsite.activitypub.poll import question_object
 from commsite.config import ModerationConfig, RsvpConfig
 from commsite.content.model import Event
 from commsite.federation.fetch import Fetcher
-from commsite.federation.poll import question_object
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profile, Profiles
 from commsite.sidecar.rsvps import Going, html_text, rsvp_word, waiting_list
@@ -537,7 +537,7 @@ def test_export_writes_rsvps_the_loader_reads_back_and_removes_empty_files(
         ("small", PEOPLE[4], "going", "join", True, False),
     ]
     # The published poll counts what the sidecar's Updates count.
-    from commsite.federation.poll import tally
+    from commsite.activitypub.poll import tally
     from commsite.sidecar.rsvp_polls import poll_counts
 
     for slug in ("party", "small"):

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from commsite.federation.signatures import (
+from commsite.activitypub.signatures import (
     InvalidSignature,
     MalformedSignature,
     PublicKey,

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from commsite.federation.signatures import (
+from commsite.activitypub.signatures import (
     PublicKey,
     SignatureError,
     Verified,

@@ -23,10 +23,17 @@ from pathlib import Path
 import pytest
 
 from commsite import urls
-from commsite.build.served_files import content_type, extra_headers, resolve
-from commsite.federation.webfinger import webfinger_answer
+from commsite.activitypub.webfinger import webfinger_answer
 from commsite.serve.server import PreviewServer, PreviewState
-from commsite.site_files import RULES, Rule, is_private, rule_for
+from commsite.site_files import (
+    RULES,
+    Rule,
+    content_type,
+    extra_headers,
+    is_private,
+    resolve,
+    rule_for,
+)
 from sidecar_peer import running, write_site
 from web_servers import free_port, running_caddy, running_nginx
 

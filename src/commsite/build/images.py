@@ -29,12 +29,12 @@ from commsite.build.fingerprint import digest_bytes
 from commsite.build.image_variants import VERSION, ImageProblem, Made, Piece, make_variants
 from commsite.build.linkcheck import content_pages
 from commsite.build.parallel import map_in_processes
+from commsite.content.image_refs import image_addresses, static_image
 from commsite.content.model import Site
 from commsite.content.safe_files import read_input
 from commsite.datadir import DataDir
 from commsite.errors import Diagnostic, Severity
 from commsite.image_table import ImageInfo, ImageTable, Variant, static_key
-from commsite.render.body_images import image_addresses, static_image
 
 __all__ = ["RASTER", "ImageStore", "Wanted", "wanted_images", "with_images"]
 

@@ -13,16 +13,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from commsite import urls
+from commsite.activitypub.documents import federation_plan
 from commsite.build.linkcheck import ExternalLink, LinkReport, check_links
 from commsite.build.plan import STATIC_DIR, _read_tree
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.content.safe_files import site_fence
 from commsite.errors import CommsiteError
-from commsite.federation.deploy import deploy_configs
-from commsite.federation.documents import federation_plan
 from commsite.render.pages import plan_pages
 from commsite.render.theme import Theme, generated_assets, resolve_theme, theme_assets
+from commsite.site_files.deploy import deploy_configs
 
 __all__ = ["front_matter_links", "planned_files", "site_links"]
 

@@ -17,12 +17,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 
+from commsite.activitypub.documents import ObjectJson, object_json
+from commsite.activitypub.event_rsvp import rsvp_fields
 from commsite.build.cache import BuildCache
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.pagekeys import source_digest
 from commsite.content.model import Event, Site, Story
-from commsite.federation.documents import ObjectJson, object_json
-from commsite.federation.event_rsvp import rsvp_fields
 
 __all__ = ["ObjectStore", "item_digest"]
 
@@ -103,7 +103,7 @@ class ObjectStore:
         known = self._next_keys.get(id(item))
         if known is not None:
             return known[1]
-        # An Event's object also carries its RSVP counts (federation/event_rsvp.py).
+        # An Event's object also carries its RSVP counts (activitypub/event_rsvp.py).
         answers = b""
         if type(item) is Event and self._site is not None:
             answers = repr(rsvp_fields(self._site, item)).encode()

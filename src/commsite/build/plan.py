@@ -24,6 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from commsite import urls
+from commsite.activitypub.documents import (
+    FederationPlan,
+    ObjectJson,
+    federation_plan,
+    object_json,
+    outbox_page_json,
+)
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
@@ -34,18 +41,11 @@ from commsite.build.site_documents import Group, SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
 from commsite.content.safe_files import Fence, list_files, read_input, site_fence
 from commsite.errors import Diagnostic, Severity
-from commsite.federation.deploy import deploy_configs
-from commsite.federation.documents import (
-    FederationPlan,
-    ObjectJson,
-    federation_plan,
-    object_json,
-    outbox_page_json,
-)
 from commsite.feeds.sitemap import sitemap
 from commsite.render.pages import PageMemo, PageSpec, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
+from commsite.site_files.deploy import deploy_configs
 
 __all__ = ["Output", "make_plan"]
 

@@ -28,7 +28,7 @@ COMMANDS = {
     "keys": "commsite.cli.keys_cmd",
     "publish": "commsite.cli.publish_cmd",
     "sidecar": "commsite.cli.sidecar_cmd",
-    "moderate": "commsite.cli.sidecar_cmd",
+    "moderate": "commsite.cli.moderate_cmd",
     "interactions": "commsite.cli.sidecar_cmd",
     "report": "commsite.cli.report_cmd",
 }

@@ -245,10 +245,10 @@ def check(
     """
     _require_site(site)
     # (not imported for `commsite build`)
+    from commsite.activitypub.documents import federation_diagnostics
     from commsite.build.link_targets import site_links
     from commsite.content.loader import load_site
     from commsite.content.parse import ParsedFile, parse_file
-    from commsite.federation.documents import federation_diagnostics
 
     parsed: list[ParsedFile] = []
     progress = ProgressReporter.for_stream(sys.stderr, quiet=quiet)

@@ -38,13 +38,13 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from commsite.activitypub.media_types import ACTIVITY_JSON
+from commsite.activitypub.signatures import sign_cavage
 from commsite.database import migrate, transaction
 from commsite.federation import leases
-from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.fetch import BlockedAddress, FetchError
 from commsite.federation.followers import FollowerStore
 from commsite.federation.retries import GIVE_UP_AFTER, MAX_ATTEMPTS, classify, retry_delay
-from commsite.federation.signatures import sign_cavage
 
 __all__ = [
     "DeliveryOutcome",

@@ -45,11 +45,11 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.connection import create_connection
 
 from commsite import __version__
+from commsite.activitypub.media_types import ACCEPT, AS2_TYPES, JRD_ACCEPT, JRD_TYPES, essence
+from commsite.activitypub.signatures import PublicKey, sign_cavage
 from commsite.errors import CommsiteError
-from commsite.federation.signatures import PublicKey, sign_cavage
 
 __all__ = [
-    "ACCEPT",
     "BlockedAddress",
     "FetchError",
     "Fetcher",
@@ -60,10 +60,6 @@ __all__ = [
     "user_agent",
 ]
 
-ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
-JSON_TYPES = ("application/activity+json", "application/ld+json", "application/json")
-JRD_ACCEPT = "application/jrd+json, application/json"
-JRD_TYPES = ("application/jrd+json", "application/json")
 REDIRECTS = (301, 302, 303, 307, 308)
 # NAT64 (RFC 6052) embeds an IPv4 address in the low 32 bits.
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
@@ -292,7 +288,7 @@ class Fetcher:
         (404/410), FetchError and its subclasses.
 
         Done within `timeout` seconds, and by `deadline` (a time.monotonic() value) if given."""
-        accept, types = (JRD_ACCEPT, JRD_TYPES) if jrd else (ACCEPT, JSON_TYPES)
+        accept, types = (JRD_ACCEPT, JRD_TYPES) if jrd else (ACCEPT, AS2_TYPES)
         with _Watchdog(self.timeout, deadline) as watchdog:
             current = url
             for _hop in range(self.max_redirects + 1):
@@ -316,7 +312,7 @@ class Fetcher:
                             f"{current} answered HTTP {status}", url=url, status=status
                         )
                     content_type = response.headers.get("content-type", "")
-                    content_type = content_type.split(";")[0].strip().lower()
+                    content_type = essence(content_type)
                     if content_type not in types:
                         raise FetchError(
                             f"{current} answered Content-Type {content_type or '(none)'!r},"

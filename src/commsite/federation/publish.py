@@ -26,6 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from commsite import urls
+from commsite.activitypub.documents import (
+    create_activity,
+    delete_activity,
+    event_object,
+    story_object,
+    update_activity,
+)
+from commsite.activitypub.poll import question_object, tally
 from commsite.content.loader import load_site
 from commsite.content.model import Event, Site, Story
 from commsite.database import connect, migrate, transaction
@@ -37,19 +45,11 @@ from commsite.federation.delivery import (
     run_deliveries,
     signer,
 )
-from commsite.federation.documents import (
-    create_activity,
-    delete_activity,
-    event_object,
-    story_object,
-    update_activity,
-)
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.follower_sync import MAX_BYTES as SYNC_MAX_BYTES
 from commsite.federation.follower_sync import SyncReport, sync_followers
 from commsite.federation.followers import FollowerStore
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
-from commsite.federation.poll import question_object, tally
 from commsite.federation.rsvp_publish import poll_wanted, publish_digest, rsvp_audience
 from commsite.feeds.links import public_stories
 

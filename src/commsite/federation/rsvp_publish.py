@@ -1,7 +1,7 @@
 """What publishing adds for RSVPs: each new event's poll, and the people who
 answered an event among the recipients of its Update or Delete.
 
-* The poll (a Question, federation/poll.py) is sent once, as a Create, right
+* The poll (a Question, activitypub/poll.py) is sent once, as a Create, right
   after the Create of an upcoming event that is not cancelled, when
   `rsvp.poll` is on. An upcoming event published before polls existed gets its
   poll on the next publish. The sidecar sends the poll's Updates (new counts);
@@ -28,10 +28,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commsite import urls
+from commsite.activitypub.poll import is_closed
 from commsite.content.member_match import normal_url
 from commsite.content.model import Event, Site
 from commsite.federation.fetch import Fetcher, FetchError
-from commsite.federation.poll import is_closed
 
 __all__ = [
     "VOLATILE",

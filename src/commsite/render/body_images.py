@@ -4,48 +4,22 @@ them, so that a photo in a story is as light and as steady as its hero image.
 
 Pure: the body's HTML (commsite's own rendering of the organiser's Markdown) in,
 HTML out. An `<img>` whose address is not one of the table's images is left as
-written.
+written. Which images a body shows is content/image_refs.py.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from urllib.parse import unquote, urljoin, urlsplit
 
 from commsite.config import SiteConfig
+from commsite.content.image_refs import IMG_TAG, img_attributes, static_image
 from commsite.image_table import ImageInfo
 
-__all__ = [
-    "CONTENT_SIZES",
-    "body_images",
-    "image_addresses",
-    "picture_html",
-    "responsive_body",
-    "srcset",
-    "static_image",
-]
+__all__ = ["CONTENT_SIZES", "picture_html", "responsive_body", "srcset"]
 
 # How wide a body image is shown: the narrow column (44rem) or the screen less its margins.
 CONTENT_SIZES = "(min-width: 47rem) 44rem, calc(100vw - 2.5rem)"
-_IMG = re.compile(r"<img\s[^>]*>", re.IGNORECASE)
-_ATTR = re.compile(r"""([a-zA-Z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-
-
-def static_image(config: SiteConfig, page: str, address: str) -> str | None:
-    """The path under the site (= under static/ for a static file) that `address`,
-    written on the page at `page` ("stories/x/"), names; None when it leads
-    elsewhere."""
-    base = config.base_url
-    split = urlsplit(urljoin(base + page, address))
-    ours = urlsplit(base)
-    if (split.scheme, split.netloc) != (ours.scheme, ours.netloc):
-        return None
-    prefix = ours.path or "/"
-    if not split.path.startswith(prefix):
-        return None
-    path = unquote(split.path[len(prefix) :])
-    return path or None
 
 
 def srcset(config: SiteConfig, image: ImageInfo) -> str:
@@ -88,10 +62,7 @@ def responsive_body(config: SiteConfig, page: str, body: str, *, eager_first: bo
     first = [eager_first]
 
     def replace(match: re.Match[str]) -> str:
-        attrs = {
-            m.group(1).lower(): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
-            for m in _ATTR.finditer(match.group(0))
-        }
+        attrs = img_attributes(match.group(0))
         src = attrs.get("src")
         path = static_image(config, page, src) if src else None
         image = table.get(path)
@@ -108,34 +79,4 @@ def responsive_body(config: SiteConfig, page: str, body: str, *, eager_first: bo
             title=attrs.get("title"),
         )
 
-    return _IMG.sub(replace, body)
-
-
-def body_images(config: SiteConfig, page: str, body: str) -> list[tuple[str, str]]:
-    """(path under static/, alt text) of each image of the table in `body`, in order."""
-    found: list[tuple[str, str]] = []
-    if not config.images.images or "<img" not in body:
-        return found
-    for match in _IMG.finditer(body):
-        attrs = {
-            m.group(1).lower(): html.unescape(m.group(2) if m.group(2) is not None else m.group(3))
-            for m in _ATTR.finditer(match.group(0))
-        }
-        src = attrs.get("src")
-        path = static_image(config, page, src) if src else None
-        image = config.images.get(path)
-        if image is not None:
-            found.append((image.source, attrs.get("alt", "")))
-    return found
-
-
-def image_addresses(body: str) -> list[str]:
-    """The `src` of every `<img>` in `body`, as written."""
-    found: list[str] = []
-    if "<img" not in body:
-        return found
-    for match in _IMG.finditer(body):
-        for m in _ATTR.finditer(match.group(0)):
-            if m.group(1).lower() == "src":
-                found.append(html.unescape(m.group(2) if m.group(2) is not None else m.group(3)))
-    return found
+    return IMG_TAG.sub(replace, body)

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from commsite import urls
-from commsite.federation.content_types import content_type_for
+from commsite.site_files import content_type_for
 
 __all__ = [
     "EVENTS_PATH",

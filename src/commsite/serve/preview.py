@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commsite import urls
+from commsite.activitypub.webfinger import webfinger_answer
 from commsite.build.output import DiskFull
 from commsite.build.run import Builder, BuildOptions, BuildResult
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic, count_line
-from commsite.federation.webfinger import webfinger_answer
 from commsite.serve.banner import warning_news, warnings_of
 from commsite.serve.server import PreviewServer, PreviewState
 from commsite.serve.watch import SiteWatcher

@@ -23,19 +23,19 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from commsite import urls
-from commsite.build.served_files import (
-    content_type,
-    extra_headers,
-    not_found_body,
-    resolve,
-    slash_location,
-    wants_slash,
-)
 from commsite.errors import Diagnostic
 from commsite.serve.banner import banner_html, inject_banner, warnings_key, warnings_of
 from commsite.serve.errorpage import error_page
 from commsite.serve.livereload import EVENTS_PATH, build_event, inject_reload_script
-from commsite.site_files import rule_for
+from commsite.site_files import (
+    content_type,
+    extra_headers,
+    not_found_body,
+    resolve,
+    rule_for,
+    slash_location,
+    wants_slash,
+)
 
 __all__ = ["HISTORY", "PreviewServer", "PreviewState", "SharedLock"]
 

@@ -48,10 +48,11 @@ from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from commsite.activitypub.media_types import is_activity_json
+from commsite.activitypub.signatures import MalformedSignature, SignatureError, verify
 from commsite.config import SiteConfig
 from commsite.content.network_text import clean_json
 from commsite.federation.fetch import FetchError, Gone
-from commsite.federation.signatures import MalformedSignature, SignatureError, verify
 from commsite.sidecar.fetchslots import NoFetchSlot
 from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.jsonbody import NotJSON, parse_json
@@ -108,10 +109,7 @@ def acceptable_content_type(value: str | None) -> bool:
     ActivityStreams profile; a few older servers send application/json, which
     Mastodon itself does not refuse, so neither do we. Anything else is 415.
     """
-    if not value:
-        return False
-    mime = value.split(";", 1)[0].strip().lower()
-    return mime in ("application/activity+json", "application/ld+json", "application/json")
+    return is_activity_json(value)
 
 
 class _TooLarge(Exception):

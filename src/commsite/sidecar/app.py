@@ -29,10 +29,10 @@ from typing import Any
 from urllib.parse import quote
 
 from commsite import urls
+from commsite.activitypub.media_types import ACTIVITY_JSON
+from commsite.activitypub.signatures import InvalidSignature, PublicKey, SignatureError, verify
 from commsite.config import SiteConfig
-from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.followers import Follower
-from commsite.federation.signatures import InvalidSignature, PublicKey, SignatureError, verify
 from commsite.sidecar.admission import Admission, Answer, InboxRequest
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from commsite.activitypub.media_types import ACTOR_LINK_TYPES, essence
 from commsite.config import SiteConfig
 from commsite.content.member_match import normal_handle
 from commsite.content.network_text import clean_text
@@ -95,8 +96,7 @@ class Resolver:
             if (
                 isinstance(link, dict)
                 and link.get("rel") == "self"
-                and str(link.get("type", "")).split(";")[0].strip()
-                in ("application/activity+json", "application/ld+json")
+                and essence(str(link.get("type", ""))) in ACTOR_LINK_TYPES
                 and isinstance(link.get("href"), str)
                 and link["href"].startswith(("https://", "http://"))
             ):

@@ -1,6 +1,6 @@
 """Remote public keys: fetched through the SSRF-safe Fetcher, cached in SQLite by keyId.
 
-`KeyCache.resolve` is the `KeyResolver` that commsite.federation.signatures
+`KeyCache.resolve` is the `KeyResolver` that commsite.activitypub.signatures
 .verify calls: `refresh=False` answers from the cache when it can; the verifier
 asks once more with `refresh=True` when a cached key fails (keys rotate), and
 that refetches unless the cached copy is only seconds old (so a stream of
@@ -19,9 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from commsite.activitypub.signatures import InvalidSignature, PublicKey
 from commsite.content.network_text import clean_text
 from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
-from commsite.federation.signatures import InvalidSignature, PublicKey
 from commsite.sidecar.fetchslots import FetchSlots, NoFetchSlot
 from commsite.sidecar.store import Store, iso
 

@@ -35,9 +35,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commsite import urls
+from commsite.activitypub.poll import is_closed
 from commsite.config import SiteConfig
 from commsite.content.model import Event
-from commsite.federation.poll import is_closed
 from commsite.sidecar.moderation import initial_status
 from commsite.sidecar.notes import PUBLIC, id_of, list_of, note_url
 from commsite.sidecar.outcome import Outcome

@@ -2,7 +2,7 @@
 
 Every change of the answers to an event marks its poll (rsvp_places.poll_changed);
 `PollUpdates.flush`, called by the worker after each pass, sends an `Update`
-of the Question (federation/poll.py) with the counts to the followers and the
+of the Question (activitypub/poll.py) with the counts to the followers and the
 poll's voters: the first at once, then at most once per `debounce` per
 event, and a last one (`closed`) once the event has started.
 """
@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from commsite.activitypub.poll import is_closed, poll_update, question_object
 from commsite.config import SiteConfig
 from commsite.content.model import Event
-from commsite.federation.poll import is_closed, poll_update, question_object
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import Targets
 

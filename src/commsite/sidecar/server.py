@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commsite import urls
+from commsite.activitypub.signatures import PublicKey
 from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.loader import load_site
@@ -28,7 +29,6 @@ from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
-from commsite.federation.signatures import PublicKey
 from commsite.sidecar.admission import Admission
 from commsite.sidecar.app import SidecarApp
 from commsite.sidecar.fetchslots import FetchSlots

@@ -16,17 +16,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
 from commsite import urls
-from commsite.build.served_files import (
+from commsite.activitypub.webfinger import webfinger_answer
+from commsite.sidecar.responses import Response, json_response
+from commsite.site_files import (
     content_type,
     extra_headers,
     not_found_body,
     resolve,
+    rule_for,
     slash_location,
     wants_slash,
 )
-from commsite.federation.webfinger import webfinger_answer
-from commsite.sidecar.responses import Response, json_response
-from commsite.site_files import rule_for
 
 __all__ = ["SiteFiles"]
 

@@ -1,4 +1,4 @@
-"""The shared helpers under `commsite serve` and `commsite sidecar --serve-site`:
+"""commsite.site_files.lookup, shared by `commsite serve` and `commsite sidecar --serve-site`:
 URL path -> file inside the output (never outside), Content-Type, WebFinger."""
 
 from __future__ import annotations
@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from commsite.build.served_files import (
+from commsite.activitypub.webfinger import webfinger_answer
+from commsite.site_files import (
     content_type,
     not_found_body,
     resolve,
     slash_location,
     wants_slash,
 )
-from commsite.federation.webfinger import webfinger_answer
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 Shared by the live preview (`commsite serve`) and the sidecar's
 `--serve-site`, so both map URLs to files, refuse paths outside the output
 folder and the private ones (the deploy configs), and label files the same
-way, from the table in commsite.site_files that the deploy configs for nginx,
+way, from the table (site_files.table) that the deploy configs for nginx,
 Caddy and Netlify are written from. Only reads; the build writes the tree.
 """
 
@@ -13,7 +13,7 @@ import mimetypes
 from pathlib import Path
 
 from commsite import urls
-from commsite.site_files import content_type_for, is_private, rule_for
+from commsite.site_files.table import content_type_for, is_private, rule_for
 
 __all__ = [
     "content_type",

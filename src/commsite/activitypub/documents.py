@@ -18,20 +18,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commsite import __version__, urls
-from commsite.content.model import Event, Site, Story
-from commsite.errors import Diagnostic, Severity
-from commsite.federation.content import (
+from commsite.activitypub.content import (
     event_summary,
     hashtag_name,
     mastodon_html,
     paragraphs,
 )
-from commsite.federation.event_rsvp import EVENT_TERMS, event_name, rsvp_fields, status_note
+from commsite.activitypub.event_rsvp import EVENT_TERMS, event_name, rsvp_fields, status_note
+from commsite.content.image_refs import body_images
+from commsite.content.model import Event, Site, Story
+from commsite.errors import Diagnostic, Severity
 from commsite.feeds.atom import rfc3339
 from commsite.feeds.calendar import ICAL_STATUS
 from commsite.feeds.links import absolute_html, media_type, public_stories, static_url
 from commsite.image_table import static_key
-from commsite.render.body_images import body_images
 
 __all__ = [
     "ACTIVITY_CONTEXT",
@@ -370,7 +370,7 @@ def story_object(site: Site, story: Story) -> dict[str, Any]:
 def event_object(site: Site, event: Event) -> dict[str, Any]:
     """An event as an Event; `summary` spells out when and where, since Mastodon
     shows only name, summary and link; a cancelled one says so in each. The
-    answering fields come from federation/event_rsvp.py."""
+    answering fields come from activitypub/event_rsvp.py."""
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
@@ -653,7 +653,7 @@ def federation_plan(site: Site) -> FederationPlan:
     }
     # Each event's RSVP poll (a Question). poll.py builds on this module's
     # vocabulary, hence the import here rather than at the top.
-    from commsite.federation.poll import poll_documents
+    from commsite.activitypub.poll import poll_documents
 
     documents.update(poll_documents(site))
     objects = tuple(

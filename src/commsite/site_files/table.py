@@ -2,9 +2,9 @@
 headers it is sent with, and whether it is private (never served).
 
 One table, read by everything that serves the built site: `commsite serve`
-and the sidecar's `--serve-site` (through commsite.build.served_files), and
-the deploy configs the build writes for nginx, Caddy, Netlify and Cloudflare
-Pages (commsite.federation.deploy). So the preview, the sidecar and a real web
+and the sidecar's `--serve-site` (through site_files.lookup), and the deploy
+configs the build writes for nginx, Caddy, Netlify and Cloudflare Pages
+(site_files.deploy). So the preview, the sidecar and a real web
 server answer the same status, type and headers for every row; the tests run
 all four against this table.
 
@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commsite import urls
+from commsite.activitypub.media_types import ACTIVITY_JSON, JRD_JSON
 
 __all__ = [
-    "ACTIVITY_JSON",
     "CORS",
     "RULES",
     "Rule",
@@ -40,7 +40,6 @@ __all__ = [
     "rules",
 ]
 
-ACTIVITY_JSON = "application/activity+json"
 OCTET_STREAM = "application/octet-stream"
 CORS: tuple[tuple[str, str], ...] = (("Access-Control-Allow-Origin", "*"),)
 
@@ -73,7 +72,7 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule(urls.WEBFINGER, "application/jrd+json", CORS, federation=True),
+    Rule(urls.WEBFINGER, JRD_JSON, CORS, federation=True),
     Rule(urls.HOST_META, "application/xrd+xml; charset=utf-8", CORS, federation=True),
     Rule(urls.NODEINFO_WELL_KNOWN, "application/json", CORS, federation=True),
     Rule(urls.NODEINFO, "application/json", CORS, federation=True),

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.content.model import Site
-from commsite.site_files import Rule, rules
+from commsite.site_files.table import Rule, rules
 
 __all__ = [
     "DEPLOY_DIR",

@@ -1,0 +1,32 @@
+"""The sidecar's store, opened for a command of the inbox side.
+
+Every command that reads or changes the sidecar's database (`moderate`,
+`interactions export`, the store's own maintenance) opens it here, so each
+makes the data directory the same way and fails with the same one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commsite.datadir import DataDir
+from commsite.errors import CommsiteError
+from commsite.sidecar.server import load_config_or_fail
+from commsite.sidecar.store import Store
+
+__all__ = ["fail", "open_store"]
+
+
+def open_store(root: Path) -> Store:
+    """The store in SITE's data directory, made (with its .gitignore) if need be."""
+    config = load_config_or_fail(root)
+    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
+    data_dir.ensure()  # with its .gitignore, should this be the first use
+    return Store(data_dir.database)
+
+
+def fail(exc: CommsiteError) -> click.ClickException:
+    """A commsite error as click's one-line failure (exit status 1)."""
+    return click.ClickException(str(exc))
