@@ -9,8 +9,10 @@ One row per (activity id, inbox) in `delivery_rows`, a job table of the
 Claims are fair and bounded per host (`claim`): a claim takes the first due
 row of every host before the second of any, and never lets one host's leased
 rows (whoever holds them: several `commsite publish` or sidecar processes
-share the queue) pass `per_host`. A host in trouble (no answer, 429, 5xx) is
-held back as a whole in `delivery_hosts` until its backoff ends.
+share the queue) pass `per_host`. A host in trouble is held back as a whole
+(`delivery_hosts`) until its backoff ends: at once when it does not answer
+or says 429, after HOST_TRIP 5xx answers running; while it has failures on
+record, one request at a time finds out whether it is back.
 
 Ordering. Activities about the same object reach one inbox in the order they
 were queued: an Update waits while the Create before it is still retrying.
@@ -30,7 +32,7 @@ from commsite.database import migrate, transaction
 from commsite.federation.followers import FollowerStore
 from commsite.federation.retries import DELIVERY_RETRIES, classify, host_trouble
 from commsite.jobs import queue as jobs
-from commsite.jobs.outcome import Dead, Done, Outcome
+from commsite.jobs.outcome import Dead, Done, Outcome, Retry
 from commsite.jobs.queue import Depth, Dialect, JobKind
 
 __all__ = [
@@ -47,7 +49,10 @@ __all__ = [
 
 COMPONENT = "delivery"
 LEASE = timedelta(minutes=5)  # a claimed row no answer settled is claimable again after this
-WINDOW = 1000  # due rows a claim looks at (more when a claim asks for more)
+# 5xx answers in a row (no success between) after which a host is held back;
+# no answer at all, or a 429, holds it back at once.
+HOST_TRIP = 3
+WINDOW = 256  # due rows a claim looks at, at least (8 for each row it asks for)
 
 MIGRATIONS = (
     """
@@ -132,6 +137,14 @@ _LEASED = (
     " WHERE l.host = {0}.host AND l.state = 'pending' AND l.lease_until > ?)"
 )
 
+# A host's limit: `per_host`, or 1 while it has failures on record (its backoff
+# over, one request finds out whether it is back: a dead server holds one
+# thread per timeout, not `per_host`).
+_LIMIT = (
+    "(CASE WHEN EXISTS (SELECT 1 FROM delivery_hosts AS f WHERE f.host = {0}.host)"
+    " THEN 1 ELSE ? END)"
+)
+
 # Candidates for a claim, in the order to take them: of the first due rows
 # (WINDOW) whose host is neither backing off nor at its limit, and that wait
 # for no earlier row about the same object to the same inbox, the first of
@@ -149,12 +162,12 @@ SELECT id FROM (
                 AND e.object_id = r.object_id AND e.id < r.id)
           AND NOT EXISTS (
               SELECT 1 FROM delivery_hosts AS h WHERE h.host = r.host AND h.retry_at > ?)
-          AND {_LEASED.format("r")} < ?
+          AND {_LEASED.format("r")} < {_LIMIT.format("r")}
         ORDER BY r.next_attempt, r.id
         LIMIT ?
     ) AS c
 ) AS ranked
-WHERE ranked.rank + {_LEASED.format("ranked")} <= ?
+WHERE ranked.rank + {_LEASED.format("ranked")} <= {_LIMIT.format("ranked")}
 ORDER BY ranked.rank, ranked.next_attempt, ranked.id
 LIMIT ?
 """
@@ -167,6 +180,7 @@ class QueueStats:
     failed: int
     gone: int
     next_attempt: datetime | None  # earliest pending attempt (a host's backoff included)
+    hosts_backing_off: tuple[tuple[str, str], ...] = ()  # (host, last problem), by host
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,12 +261,18 @@ class DeliveryQueue:
             " FROM delivery_rows AS r LEFT JOIN delivery_hosts AS h ON h.host = r.host"
             " WHERE r.state = 'pending'"
         ).fetchone()[0]
+        hosts = self._conn.execute(
+            "SELECT host, detail FROM delivery_hosts AS h WHERE EXISTS ("
+            " SELECT 1 FROM delivery_rows AS r WHERE r.host = h.host AND r.state = 'pending')"
+            " ORDER BY host"
+        ).fetchall()
         return QueueStats(
             pending=counts["pending"],
             delivered=counts["delivered"],
             failed=counts["failed"],
             gone=counts["gone"],
             next_attempt=None if first is None else parse(str(first)),
+            hosts_backing_off=tuple((str(h), str(d or "")) for h, d in hosts),
         )
 
     def retry_now(self, now: datetime) -> int:
@@ -303,7 +323,7 @@ class DeliveryQueue:
         more than `per_host` leased rows per host (counting every claimer's).
         Joins the caller's transaction, or makes its own."""
         when, moment = stamp(due_by or now), stamp(now)
-        params = (when, moment, moment, moment, per_host, max(WINDOW, limit * 20), moment)
+        params = (when, moment, moment, moment, per_host, max(WINDOW, limit * 8), moment)
         with transaction(self._conn):
             rows = jobs.claim(
                 self._conn,
@@ -382,23 +402,34 @@ class DeliveryQueue:
             if answer.permanent_error:
                 return outcome, removed  # (the URL, not the host)
             if host_trouble(answer.http_status):
-                self._host_failed(row.host, answer, now, rng)
+                at = outcome.at if isinstance(outcome, Retry) else None
+                self._host_failed(row.host, answer, now, rng, at)
             else:  # it answered: it is up
                 self._conn.execute("DELETE FROM delivery_hosts WHERE host = ?", (row.host,))
         return outcome, removed
 
-    def _host_failed(self, host: str, answer: Answer, now: datetime, rng: random.Random) -> None:
-        """Hold the host's other rows back until its own backoff ends."""
+    def _host_failed(
+        self, host: str, answer: Answer, now: datetime, rng: random.Random, at: datetime | None
+    ) -> None:
+        """Count a failure against the host; hold its other rows back (until the
+        failed row's retry `at`, or the host's own backoff when the row was given
+        up) when it did not answer, said 429, or failed HOST_TRIP times running."""
         row = self._conn.execute(
             "SELECT failures FROM delivery_hosts WHERE host = ?", (host,)
         ).fetchone()
         failures = 1 + (0 if row is None else int(row[0]))
-        delay = DELIVERY_RETRIES.delay(failures, rng, retry_after=answer.retry_after, now=now)
+        if answer.http_status in (None, 429) or failures >= HOST_TRIP:
+            if at is None:
+                at = now + DELIVERY_RETRIES.delay(
+                    failures, rng, retry_after=answer.retry_after, now=now
+                )
+        else:
+            at = now  # (recorded, not held back: one 500 may be about one activity)
         self._conn.execute(
             "INSERT INTO delivery_hosts (host, failures, retry_at, detail) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (host) DO UPDATE SET failures = excluded.failures,"
             " retry_at = excluded.retry_at, detail = excluded.detail",
-            (host, failures, stamp(now + delay), answer.detail),
+            (host, failures, stamp(at), answer.detail),
         )
 
 

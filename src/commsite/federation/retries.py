@@ -6,7 +6,7 @@ answer at all, 401, 408, 429 and 5xx are retried with exponential backoff and
 jitter, honouring Retry-After, for about a week (as Mastodon does): the
 policy is `DELIVERY_RETRIES` (see commsite.jobs.policy).
 
-No answer, 429 and 5xx say the whole server is in trouble, not one inbox
+No answer, 429 and 5xx may say the whole server is in trouble, not one inbox
 (`host_trouble`): the queue then holds back that host's other deliveries too
 (federation/delivery_queue.py), so a dead server costs one attempt per backoff,
 not one per row, and never the other servers' turn.
