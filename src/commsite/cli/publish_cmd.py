@@ -231,7 +231,8 @@ def _scale_line(report: PublishReport, seconds: float) -> str:
     attempts = len(report.outcomes)
     servers = len({urlsplit(o.inbox).netloc for o in report.outcomes})
     rate = f" ({attempts / seconds:,.0f}/s)" if seconds > 0 else ""
-    line = f"{attempts:,} delivery attempts to {servers:,} servers in {seconds:.1f} s{rate}"
+    noun = "server" if servers == 1 else "servers"
+    line = f"{attempts:,} delivery attempts to {servers:,} {noun} in {seconds:.1f} s{rate}"
     backing = report.hosts_backing_off
     if backing:
         shown = ", ".join(f"{host} ({detail[:60] or 'no answer'})" for host, detail in backing[:5])
