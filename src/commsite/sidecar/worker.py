@@ -44,6 +44,7 @@ import logging
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -192,6 +193,7 @@ class Worker:
         patience: timedelta = PATIENCE,
         polls: Callable[[], bool] | None = None,
         dialect: Dialect = "sqlite",
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -207,6 +209,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.dialect: Dialect = dialect
+        self.lease = lease  # how long a claim holds its activities
         self._rng = random.Random()
         # This worker's lease token, live until stop(): its leases are reaped only
         # once this process is gone (or after they expire).
@@ -247,8 +250,16 @@ class Worker:
     def run_once(self) -> bool:
         """Process what is due, then deliver what got queued; True if anything was done."""
         rows = self.claim(BATCH)
+        # Slow fetches could make a batch outlive its lease (another process would
+        # then take the rest): past half the lease, hand what is left back.
+        hand_back = time.monotonic() + self.lease.total_seconds() / 2
         deliver = False
-        for row in rows:
+        for done, row in enumerate(rows):
+            if time.monotonic() > hand_back:
+                with self.store.transaction() as conn:
+                    queue.release(conn, INBOX, self._token)
+                log.info("handed back %d activities claimed too long ago", len(rows) - done)
+                break
             outcome = self.process_row(
                 row["id"], row["body"], row["attempts"], received_at=row["received_at"]
             )
@@ -270,7 +281,7 @@ class Worker:
                 now=now,
                 limit=limit,
                 token=self._token,
-                lease=LEASE,
+                lease=self.lease,
                 returning="id, body, attempts, received_at",
                 dialect=self.dialect,
             )
