@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "database": 1,
     "site_files": 1,  # the served files table: a leaf, shared by build, serve, sidecar
     "progress": 1,  # the progress reporter: a leaf any long step calls
+    "jobs": 1,  # the one job queue: a leaf, used by federation (deliveries) and the sidecar
     "image_table": 1,  # what the build learned of images: carried by the config
     "content": 2,
     "markdown": 2,

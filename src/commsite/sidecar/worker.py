@@ -22,11 +22,12 @@ in `outcome`, logged with its traceback, counted by /healthz and listed by
 `commsite moderate dead-letters`, where organisers retry it (after an
 upgrade) or discard it. It never holds up the rows behind it.
 
-`inbox_activities` is a job table of the "inbox" kind (commsite.jobs, with the
-retry policy `INBOX_RETRIES`): a row is claimed with a lease (a token naming
-this worker, and `lease_until`); a process killed mid-way leaves the lease to
-expire (or, on the same machine, to be reaped at once: jobs/leases.py) and
-the next claim (this process or another gunicorn worker) takes the row again.
+`inbox_activities` is a job table of the "inbox" kind (commsite.jobs; the
+kind and its retry policy are in inbox_jobs.py): a row is claimed with a
+lease (a token naming this worker, and `lease_until`); a process killed
+mid-way leaves the lease to expire (or, on the same machine, to be reaped
+at once: jobs/leases.py) and the next claim (this process or another
+gunicorn worker) takes the row again.
 Processing is idempotent, so that repeat is harmless. What an attempt came
 to is data (`attempt` returns a `Done`, `Retry` or `Dead`), recorded by
 `commsite.jobs.queue.settle`.
