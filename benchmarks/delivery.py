@@ -3,7 +3,7 @@
     python benchmarks/delivery.py [--followers 50000] [--servers 5000] [--personal 0.1]
                                   [--activities 1] [--workers 32] [--per-host 2]
                                   [--processes 1] [--slow slow|dead] [--slow-delay 5]
-                                  [--timeout 10] [--runs 1]
+                                  [--timeout 10] [--runs 1] [--queue-only LATENCY]
 
 `followers` follow us from `servers` servers (the same number on each). Most
 servers have a shared inbox, so one delivery reaches all their followers; a
@@ -25,6 +25,8 @@ prints for each: the time to deliver everything, deliveries/s, and when the
 fast servers' last delivery arrived (p50/p90/max from the start): per-host
 fairness is that spread staying the same with the slow server.
 Exit status 1 if a delivery to a fast server was lost or sent twice.
+`--queue-only 0.005` measures the queue alone: nothing is signed or sent, each
+POST answers 202 after that many seconds.
 """
 
 from __future__ import annotations
@@ -38,12 +40,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -110,18 +113,43 @@ def loopback(host: str, port: int) -> list[str]:
     return ["127.0.0.1"]
 
 
-def deliver(database: str, key_pem: bytes, workers: int, per_host: int, timeout: float) -> int:
-    """Work through the queue until nothing is due; how many attempts were made."""
+def fake_post(latency: float) -> Callable[[str, bytes, Mapping[str, str]], requests.Response]:
+    """A POST that answers 202 after `latency` seconds, without a network."""
+
+    def post(url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
+        time.sleep(latency)
+        response = requests.Response()
+        response.status_code = 202
+        response._content = b""
+        return response
+
+    return post
+
+
+def deliver(
+    database: str,
+    key_pem: bytes,
+    workers: int,
+    per_host: int,
+    timeout: float,
+    queue_only: float | None = None,
+) -> int:
+    """Work through the queue until nothing is due; how many attempts were made.
+    With `queue_only` (a latency), nothing is signed or sent: the queue alone."""
     key = serialization.load_pem_private_key(key_pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     fetcher = Fetcher(allow_private=True, timeout=timeout, resolver=loopback)
+    sign = signer(f"{SITE}/actor#main-key", key, fetcher.clock)
+    post = fetcher.post
+    if queue_only is not None:
+        sign, post = (lambda inbox, body: {}), fake_post(queue_only)
     conn = connect(Path(database))
     try:
         outcomes = run_deliveries(
             DeliveryQueue(conn),
             FollowerStore(conn),
-            sign=signer(f"{SITE}/actor#main-key", key, fetcher.clock),
-            post=fetcher.post,
+            sign=sign,
+            post=post,
             clock=lambda: datetime.now(UTC),
             workers=workers,
             per_host=per_host,
@@ -131,7 +159,9 @@ def deliver(database: str, key_pem: bytes, workers: int, per_host: int, timeout:
     return len(outcomes)
 
 
-def _deliver_in_child(args: tuple[str, bytes, int, int, float], pipe: Connection) -> None:
+def _deliver_in_child(
+    args: tuple[str, bytes, int, int, float, float | None], pipe: Connection
+) -> None:
     pipe.send(deliver(*args))
 
 
@@ -207,7 +237,7 @@ def run_once(args: argparse.Namespace, key_pem: bytes, with_slow: bool) -> Resul
                     host_port, _, path = rest.partition("/")
                     expected.add((host_port.split(":")[0], "/" + path, str(activity["id"])))
         conn.close()
-        job = (database, key_pem, args.workers, args.per_host, args.timeout)
+        job = (database, key_pem, args.workers, args.per_host, args.timeout, args.queue_only)
         children = []
         started = time.monotonic()
         for _ in range(args.processes - 1):
@@ -273,6 +303,13 @@ def main() -> None:
     parser.add_argument("--slow-delay", type=float, default=5.0)
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--queue-only",
+        type=float,
+        metavar="LATENCY",
+        help="sign and send nothing: each POST answers 202 after LATENCY seconds"
+        " (the queue's own cost; no slow server)",
+    )
     args = parser.parse_args()
     if args.servers < 1 or args.followers < args.servers or not 0 < args.personal <= 1:
         parser.error("need followers >= servers >= 1 and 0 < personal <= 1")
@@ -289,10 +326,30 @@ def main() -> None:
         f"{args.followers:,} followers on {args.servers:,} servers"
         f" ({len(layout.personal):,} without a shared inbox): {inboxes:,} inboxes"
         f" x {args.activities} activities; {args.processes} process(es) x {args.workers}"
-        f" threads, {args.per_host} per server; one server {args.slow}"
-        + (f" ({args.slow_delay:g} s)" if args.slow == "slow" else f" (timeout {args.timeout:g} s)")
+        f" threads, {args.per_host} per server; "
+        + (
+            f"no network, every POST answered after {args.queue_only:g} s"
+            if args.queue_only is not None
+            else f"one server {args.slow}"
+            + (
+                f" ({args.slow_delay:g} s)"
+                if args.slow == "slow"
+                else f" (timeout {args.timeout:g} s)"
+            )
+        )
     )
     sys.stdout.flush()
+    if args.queue_only is not None:
+        result = run_once(args, key_pem, with_slow=False)
+        ideal = result.rows * args.queue_only / (args.workers * args.processes)
+        print(
+            f"queue only: {result.rows:,} deliveries in {result.seconds:.1f} s"
+            f" = {result.attempts / result.seconds:,.0f}/s (latency-bound ideal {ideal:.1f} s);"
+            f" {result.attempts:,} attempts: each delivery sent once"
+            if result.attempts == result.rows
+            else f"; FAILED: {result.attempts:,} attempts for {result.rows:,} deliveries"
+        )
+        raise SystemExit(0 if result.attempts == result.rows else 1)
     ok = True
     spreads: dict[bool, list[float]] = {False: [], True: []}
     for _ in range(args.runs):

@@ -47,3 +47,10 @@ def test_a_dead_server_is_held_back_after_its_first_timeouts() -> None:
     assert "the dead server was sent 2 requests and took 0 deliveries" in out
     assert "(fast: 23 servers, lost 0, sent twice 0)" in out
     assert out.endswith("OK: every fast server got every delivery once\n")
+
+
+def test_the_queue_alone_delivers_everything() -> None:
+    out = run("--queue-only", "0.001", "--processes", "2", "--workers", "4")
+    assert "no network, every POST answered after 0.001 s" in out
+    assert "queue only: 42 deliveries in " in out
+    assert out.rstrip().endswith("42 attempts: each delivery sent once")
