@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import closing
@@ -176,8 +177,15 @@ def test_a_big_publish_shows_progress_and_a_summary_rather_than_every_delivery(
                 FollowerStore(conn).add(
                     Follower(peer.actor(user), peer.inbox(user), None, None, NOW)
                 )
-        result = CliRunner().invoke(main, ["publish", str(root), "--workers", "4"])
+        result = CliRunner().invoke(
+            main,
+            ["publish", str(root), "--workers", "4"],
+            env={"COMMSITE_PROGRESS_INTERVAL": "0.01"},  # as in a CI log, often
+        )
         assert result.exit_code == 0, result.output
+        # Progress on stderr: "delivering 12/60 deliveries (20%), 0.3 s elapsed", and the time.
+        assert re.search(r"^delivering \d+/60 deliveries \(\d+%\), ", result.stderr, re.M)
+        assert re.search(r"^Took .*: delivering 60 deliveries ", result.stderr, re.M)
         lines = result.stdout.splitlines()
         assert not [line for line in lines if line.startswith("delivered ")]
         assert lines[-2].startswith("60 delivery attempts to 1 server in ")

@@ -162,11 +162,13 @@ def publish(
 
     def delivering(due: int) -> None:
         counts["due"] = due
-        reporter(DELIVERING, 0, due)
+        if not detailed():  # (a line per delivery says it all for a few)
+            reporter(DELIVERING, 0, due)
 
     def progress(outcome: DeliveryOutcome) -> None:
         counts["done"] += 1
-        reporter(DELIVERING, counts["done"], max(counts["due"], counts["done"]))
+        if not detailed():
+            reporter(DELIVERING, counts["done"], max(counts["due"], counts["done"]))
         if outcome.status in ("delivered", "retry") and not detailed():
             return  # (counted in the summary; failures and gone inboxes are always listed)
         obj = outcome.object_id or ""
