@@ -1,17 +1,31 @@
 """Inbox load and crash benchmark: signed deliveries against a `commsite sidecar` subprocess.
 
     python benchmarks/inbox_load.py [--n 2000] [--concurrency 16] [--crash-only] [--keep DIR]
+                                    [--processes 1,2,4] [--database URL]
     python benchmarks/inbox_load.py --scenario slow-keys [--attackers 24] [--seconds 10]
     python benchmarks/inbox_load.py --scenario slowloris [--attackers 400] [--seconds 10]
 
 1. Load run: N Create{Note} deliveries, each signed beforehand with `apsig`
    (an independent implementation) by one of several loopback "remote" actors,
-   POSTed by `concurrency` client threads over keep-alive connections to a
-   sidecar subprocess on 127.0.0.1. Prints requests/s and latency p50/p99.
-2. Crash run: the same against a fresh sidecar, which is killed with SIGKILL
-   part-way; it is then restarted (so SQLite recovers its WAL), and the set of
-   activity ids that were answered 202 is compared with the set in the
-   database. Exit status 1 if any acknowledged activity was lost.
+   POSTed by `concurrency` client threads over keep-alive connections to
+   `commsite sidecar` subprocesses on 127.0.0.1 (each client keeps to one
+   process, the clients spread evenly: a load balancer's round robin). Prints
+   requests/s and latency p50/p99, for each process count in `--processes`
+   (several processes share the one database: each answers the inbox and runs
+   a worker claiming from the one job queue).
+2. Crash run: the same against fresh sidecars (the largest process count), one
+   of which is killed with SIGKILL part-way, its worker with it; it is then
+   restarted (so SQLite recovers its WAL), and the set of activity ids that
+   were answered 202 is compared with the set in the database. With several
+   processes the others keep answering, and the run then waits for the
+   workers to process everything: every stored activity must end processed,
+   once (one inbox item each; the killed worker's claimed jobs are taken
+   again after their lease). Exit status 1 if any acknowledged activity was
+   lost or a job was not done exactly once.
+
+`--database URL` is passed to the sidecars (`sidecar.database` in the test
+site's commsite.yaml) for a database server such as PostgreSQL; without it
+they share the SQLite file in the data directory.
 
 The attack scenarios measure valid deliveries (keys cached, a new connection
 each, `concurrency` clients, `seconds` long) without an attack, then during one,
@@ -58,6 +72,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from commsite.federation.keys import generate_keypair, write_keys
 
 AS = "https://www.w3.org/ns/activitystreams"
+STORY = "https://load.example/ap/stories/load"
 ACTORS = 8
 
 
@@ -121,15 +136,20 @@ class Remote:
         }
 
 
-def write_site(root: Path) -> None:
+def write_site(root: Path, database: str | None = None) -> None:
     (root / "content").mkdir(parents=True)
     (root / "commsite.yaml").write_text(
         "title: Load test\nbase_url: https://load.example/\n"
         "federation:\n  allow_private_addresses: true\n"
-        "sidecar:\n  host_aliases: ['127.0.0.1']\n",  # deliveries are signed for 127.0.0.1:PORT
+        "sidecar:\n  host_aliases: ['127.0.0.1']\n"  # deliveries are signed for 127.0.0.1:PORT
+        + (f"  database: '{database}'\n" if database else ""),
         encoding="utf-8",
     )
     (root / "content" / "rules.md").write_text("---\ntitle: Rules\n---\n1. Be kind.\n")
+    (root / "content" / "stories").mkdir()
+    (root / "content" / "stories" / "2026-01-10-load.md").write_text(
+        "---\ntitle: Load\ndate: 2026-01-10\n---\nReply here.\n", encoding="utf-8"
+    )
     write_keys(root, generate_keypair())
 
 
@@ -191,6 +211,7 @@ def presign(remote: Remote, url: str, n: int, tag: str) -> list[tuple[str, bytes
                 "type": "Note",
                 "attributedTo": actor,
                 "content": f"<p>load {i}</p>",
+                "inReplyTo": STORY,  # a reply: processing files it (one inbox item)
                 "to": [AS + "#Public"],
             },
         }
@@ -210,7 +231,7 @@ def presign(remote: Remote, url: str, n: int, tag: str) -> list[tuple[str, bytes
 
 
 def fire(
-    port: int,
+    port: int | list[int],
     deliveries: list[tuple[str, bytes, dict[str, str]]],
     concurrency: int,
     stop_after_acks: int | None = None,
@@ -223,8 +244,9 @@ def fire(
     lock = threading.Lock()
     stopped = threading.Event()
     chunks = [deliveries[i::concurrency] for i in range(concurrency)]
+    ports = port if isinstance(port, list) else [port]
 
-    def client(chunk: list[tuple[str, bytes, dict[str, str]]]) -> None:
+    def client(chunk: list[tuple[str, bytes, dict[str, str]]], port: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for activity_id, body, headers in chunk:
             start = time.perf_counter()
@@ -248,7 +270,10 @@ def fire(
                         on_stop()
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
+    threads = [
+        threading.Thread(target=client, args=(c, ports[i % len(ports)]))
+        for i, c in enumerate(chunks)
+    ]
     began = time.perf_counter()
     for t in threads:
         t.start()
@@ -264,66 +289,124 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def stored_ids(root: Path) -> set[str]:
+def query(root: Path, database: str | None, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` from the sidecars' database (SQLite, or the server at `database`)."""
+    if database:
+        import psycopg  # type: ignore[import-not-found]  # (only with --database)
+
+        with psycopg.connect(database) as conn:
+            return [tuple(row) for row in conn.execute(sql).fetchall()]
     conn = sqlite3.connect(root / ".commsite" / "commsite.sqlite3")
     try:
-        return {row[0] for row in conn.execute("SELECT id FROM inbox_activities")}
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
     finally:
         conn.close()
 
 
-def load_run(remote: Remote, work: Path, n: int, concurrency: int) -> None:
-    root = work / "load-site"
-    write_site(root)
-    port = free_port()
-    process = start_sidecar(root, port, work / "load-sidecar.log")
-    try:
-        deliveries = presign(remote, f"http://127.0.0.1:{port}/inbox", n, "load")
-        # Warm the key cache (one fetch per actor, one at a time: 2 at once per host at most),
-        # as a running sidecar would have.
-        fire(port, presign(remote, f"http://127.0.0.1:{port}/inbox", ACTORS, "warm"), 1)
-        latencies, statuses, acked, seconds = fire(port, deliveries, concurrency)
-    finally:
-        process.send_signal(signal.SIGTERM)
+def stored_ids(root: Path, database: str | None = None) -> set[str]:
+    return {str(row[0]) for row in query(root, database, "SELECT id FROM inbox_activities")}
+
+
+def start_sidecars(
+    root: Path, count: int, log: Path
+) -> tuple[list[int], list[subprocess.Popen[bytes]]]:
+    ports = [free_port() for _ in range(count)]
+    return ports, [start_sidecar(root, port, log) for port in ports]
+
+
+def stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
         process.wait(timeout=30)
-    print(f"load: {n} deliveries, {concurrency} concurrent clients, {seconds:.2f} s")
+
+
+def load_run(
+    remote: Remote, work: Path, n: int, concurrency: int, count: int, database: str | None
+) -> tuple[float, float, float]:
+    """requests/s, p50 and p99 (seconds) with `count` sidecar processes."""
+    root = work / f"load-site-{count}"
+    write_site(root, database)
+    ports, processes = start_sidecars(root, count, work / f"load-sidecar-{count}.log")
+    try:
+        deliveries = presign(remote, "http://127.0.0.1/inbox", n, f"load{count}")
+        # Warm every process's key cache (one fetch per actor, one at a time: 2 at once
+        # per host at most), as running sidecars would have.
+        for port in ports:
+            fire(port, presign(remote, "http://127.0.0.1/inbox", ACTORS, f"warm{port}"), 1)
+        latencies, statuses, acked, seconds = fire(ports, deliveries, concurrency)
+    finally:
+        stop(processes)
+    rate = len(acked) / seconds
+    p50, p99 = statistics.median(latencies), percentile(latencies, 0.99)
+    print(f"load: {n} deliveries, {concurrency} concurrent clients, {count} process(es),"
+          f" {seconds:.2f} s")  # fmt: skip
     print(f"  statuses: {dict(sorted(statuses.items()))}")
-    print(f"  throughput: {len(acked) / seconds:.0f} requests/s (202 answers)")
-    print(
-        f"  latency: p50 {statistics.median(latencies) * 1000:.1f} ms,"
-        f" p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
-    )
-    missing = acked - stored_ids(root)
+    print(f"  throughput: {rate:.0f} requests/s (202 answers)")
+    print(f"  latency: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    missing = acked - stored_ids(root, database)
     print(f"  acknowledged but not stored: {len(missing)}")
+    return rate, p50, p99
 
 
-def crash_run(remote: Remote, work: Path, n: int, concurrency: int) -> bool:
+def wait_processed(ports: list[int], timeout: float) -> bool:
+    """Until every sidecar's /healthz says nothing waits in the inbox queue."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/healthz", timeout=5) as r:
+            if json.loads(r.read())["queued"] == 0:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def crash_run(
+    remote: Remote, work: Path, n: int, concurrency: int, count: int, database: str | None
+) -> bool:
     root = work / "crash-site"
-    write_site(root)
-    port = free_port()
+    write_site(root, database)
     log = work / "crash-sidecar.log"
-    process = start_sidecar(root, port, log)
-    deliveries = presign(remote, f"http://127.0.0.1:{port}/inbox", n, "crash")
+    ports, processes = start_sidecars(root, count, log)
+    deliveries = presign(remote, "http://127.0.0.1/inbox", n, "crash")
+    victim = processes[0]
 
     def kill() -> None:
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(victim.pid, signal.SIGKILL)
 
     _, statuses, acked, _ = fire(
-        port, deliveries, concurrency, stop_after_acks=max(1, n // 3), on_stop=kill
+        ports, deliveries, concurrency, stop_after_acks=max(1, n // 3), on_stop=kill
     )
-    process.wait(timeout=30)
+    victim.wait(timeout=30)
     # Restart on the same database: SQLite replays its WAL; the sidecar must come up.
-    restarted = start_sidecar(root, port, log)
-    restarted.send_signal(signal.SIGTERM)
-    restarted.wait(timeout=30)
-    stored = stored_ids(root)
+    processes[0] = start_sidecar(root, ports[0], log)
+    ok = True
+    if count > 1:  # the workers finish the queue, the killed one's claimed jobs included
+        ok = wait_processed(ports, timeout=max(120.0, n / 5))
+    stop(processes)
+    stored = stored_ids(root, database)
     lost = acked - stored
-    print(f"crash: SIGKILL after {max(1, n // 3)} acknowledgements of {n} deliveries")
+    print(
+        f"crash: SIGKILL of 1 of {count} process(es) after {max(1, n // 3)}"
+        f" acknowledgements of {n} deliveries"
+    )
     print(f"  statuses: {dict(sorted(statuses.items()))} (0 = connection refused/reset)")
     print(f"  answered 202: {len(acked)}, stored: {len(stored)}, lost: {len(lost)}")
     extra = len(stored - acked)
     print(f"  stored without a 202 (answer lost in the crash; the sender retries): {extra}")
-    return not lost
+    if count > 1:
+        states = dict(query(root, database, "SELECT state, COUNT(*) FROM inbox_activities"
+                                            " GROUP BY state"))  # fmt: skip
+        items = dict(query(root, database, "SELECT ap_id, COUNT(*) FROM inbox_items"
+                                           " GROUP BY ap_id"))  # fmt: skip
+        again = query(root, database, "SELECT COUNT(*) FROM inbox_activities WHERE attempts > 1")
+        unfinished = sum(v for k, v in states.items() if k in ("queued", "processing", "retry"))
+        twice = sum(1 for v in items.values() if v > 1)
+        print(f"  processed: {states}; inbox items {len(items)}, of them twice: {twice}")
+        print(f"  jobs claimed again after the kill (their lease held by the dead worker):"
+              f" {again[0][0]}")  # fmt: skip
+        ok = ok and unfinished == 0 and twice == 0 and len(items) == len(stored)
+    return not lost and ok
 
 
 # ----------------------------------------------------------------------------- attacks
@@ -565,7 +648,12 @@ def main() -> int:
     parser.add_argument("--attackers", type=int, help="slow-keys: 24, slowloris: 400")
     parser.add_argument("--seconds", type=float, default=10.0, help="of each attack phase")
     parser.add_argument("--clients", type=int, default=4, help="valid senders in attack runs")
+    parser.add_argument(
+        "--processes", default="1", help="sidecar process counts to compare, e.g. 1,2,4"
+    )
+    parser.add_argument("--database", help="a database URL for the sidecars (default: SQLite)")
     args = parser.parse_args()
+    counts = [int(c) for c in args.processes.split(",")]
     remote = Remote(ACTORS)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
@@ -576,8 +664,15 @@ def main() -> int:
             remote.server.shutdown()
             return 0
         if not args.crash_only:
-            load_run(remote, work, args.n, args.concurrency)
-        ok = crash_run(remote, work, args.n, args.concurrency)
+            figures = {
+                c: load_run(remote, work, args.n, args.concurrency, c, args.database)
+                for c in counts
+            }
+            if len(counts) > 1:
+                print("processes  requests/s   p50 ms   p99 ms")
+                for c, (rate, p50, p99) in figures.items():
+                    print(f"{c:>9}  {rate:>10.0f}  {p50 * 1000:>7.1f}  {p99 * 1000:>7.1f}")
+        ok = crash_run(remote, work, args.n, args.concurrency, max(counts), args.database)
     remote.server.shutdown()
     print("OK: no acknowledged activity was lost" if ok else "FAIL: acknowledged activities lost")
     return 0 if ok else 1

@@ -14,15 +14,18 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests
 
 from commsite.database import connect
 from commsite.datadir import DataDir
 from commsite.federation.delivery import DeliveryQueue, run_deliveries
+from commsite.federation.delivery_queue import LEASE, stamp
 from commsite.federation.followers import Follower, FollowerStore
 from publish_peers import Instance, Origin, serve_actor, write_site
 
@@ -158,9 +161,8 @@ def test_a_lease_held_by_a_live_process_is_respected_and_a_dead_ones_taken_over(
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         conn.execute(
-            "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
-            " lease_token = 'other-process'",
-            (time.time(), socket.gethostname(), holder.pid),
+            "UPDATE delivery_rows SET lease_until = ?, lease_token = ?",
+            (stamp(NOW + timedelta(minutes=5)), f"{socket.gethostname()}:{holder.pid}:x"),
         )
         sent: list[str] = []
 
@@ -183,3 +185,32 @@ def test_a_lease_held_by_a_live_process_is_respected_and_a_dead_ones_taken_over(
         holder.wait()
     [outcome] = run_deliveries(queue, followers, sign=sign, post=post, clock=lambda: NOW)  # type: ignore[arg-type]
     assert outcome.status == "delivered" and sent == [inbox]
+
+
+def test_another_machines_lease_is_respected_until_it_expires(tmp_path: Path) -> None:
+    with closing(connect(tmp_path / "db.sqlite3")) as conn:
+        queue, followers = DeliveryQueue(conn), FollowerStore(conn)
+        inbox = "https://m.example/inbox"
+        queue.enqueue({"id": "https://site.example/a/1", "type": "Create"}, [inbox], now=NOW)
+        # pid 1 here is alive, but the token says another machine: only time tells.
+        conn.execute(
+            "UPDATE delivery_rows SET lease_until = ?, lease_token = 'elsewhere:999999:x'",
+            (stamp(NOW + LEASE),),
+        )
+        sent: list[str] = []
+
+        def post(url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
+            sent.append(url)
+            response = requests.Response()
+            response.status_code = 202
+            response._content = b""
+            return response
+
+        def run(at: datetime) -> list[str]:
+            outcomes = run_deliveries(
+                queue, followers, sign=lambda u, b: {}, post=post, clock=lambda: at
+            )
+            return [o.status for o in outcomes]
+
+        assert run(NOW + LEASE - timedelta(seconds=1)) == [] and sent == []
+        assert run(NOW + LEASE) == ["delivered"] and sent == [inbox]

@@ -21,7 +21,7 @@ from commsite.federation.delivery import (
     run_deliveries,
 )
 from commsite.federation.followers import Follower, FollowerStore
-from commsite.federation.retries import BACKOFF_CAP, classify, retry_delay
+from commsite.federation.retries import DELIVERY_RETRIES, classify
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -131,13 +131,20 @@ def test_classify(status: int | None, state: str) -> None:
     assert classify(status) == state
 
 
+def retry_delay(
+    attempts: int, retry_after: str | None, now: datetime, rng: random.Random
+) -> timedelta:
+    return DELIVERY_RETRIES.delay(attempts, rng, retry_after=retry_after, now=now)
+
+
 def test_retry_delay_backs_off_exponentially_with_jitter_and_a_cap() -> None:
     rng = random.Random(1)
     first = retry_delay(1, None, T0, rng)
     assert timedelta(seconds=45) <= first <= timedelta(seconds=75)
     fifth = retry_delay(5, None, T0, rng)
     assert timedelta(minutes=12) <= fifth <= timedelta(minutes=20)
-    assert retry_delay(40, None, T0, rng) <= BACKOFF_CAP * 1.25
+    assert retry_delay(40, None, T0, rng) <= DELIVERY_RETRIES.cap * 1.25
+    assert DELIVERY_RETRIES.cap == timedelta(hours=12)
 
 
 def test_retry_delay_honours_retry_after_in_seconds_and_as_a_date() -> None:
@@ -176,21 +183,33 @@ def test_run_delivers_retries_and_drops_gone_followers(conn: sqlite3.Connection)
     states = sorted((o.inbox, o.activity_id[-1], o.status) for o in outcomes)
     assert states == [
         (bad, "1", "failed"), (bad, "2", "failed"),
-        (flaky, "1", "retry"), (flaky, "2", "retry"),
+        (flaky, "1", "retry"),  # no answer: the host backs off, so activity 2 waits unsent
         (gone, "1", "gone"),  # the 410 settles activity 2's row too, unsent
         (ok, "1", "delivered"), (ok, "2", "delivered"),
     ]  # fmt: skip
+    assert len(peers.received) + 1 == len(outcomes)  # (the refused connection got nothing)
     gone_outcome = next(o for o in outcomes if o.status == "gone")
     assert gone_outcome.followers_removed == 1
     assert sorted(f.inbox for f in followers.all()) == [bad, flaky, ok]
     retry = next(o for o in outcomes if o.status == "retry")
     assert retry.next_attempt is not None and retry.next_attempt > T0
     assert q.pending() == 2
+    # The unsent row waits for the host's backoff (its own jitter), not for no time.
+    next_attempt = q.stats().next_attempt
+    assert next_attempt is not None and T0 + timedelta(seconds=44) < next_attempt
+    assert next_attempt <= retry.next_attempt
     # Not due yet: nothing happens.
     assert run_deliveries(q, followers, sign=sign, post=peers, clock=clock) == []
-    # Two backoffs later both flaky rows have gone through.
+    # Later the host is tried again with one row (the one waiting longest): a 500,
+    # which alone does not hold the host back; the other row then goes through.
     clock.now = T0 + timedelta(hours=1)
-    run_deliveries(q, followers, sign=sign, post=peers, clock=clock)
+    again = run_deliveries(q, followers, sign=sign, post=peers, clock=clock, per_host=1)
+    assert [(o.inbox, o.activity_id[-1], o.status) for o in again] == [
+        (flaky, "2", "retry"),
+        (flaky, "1", "delivered"),
+    ]
+    clock.now = T0 + timedelta(hours=2)
+    run_deliveries(q, followers, sign=sign, post=peers, clock=clock, per_host=1)
     assert q.pending() == 0
     stats = q.stats()
     assert (stats.delivered, stats.failed, stats.gone) == (4, 2, 2)
@@ -256,7 +275,7 @@ def test_an_update_waits_for_the_create_of_the_same_object(conn: sqlite3.Connect
     q.enqueue(activity(1, story, "Create"), [inbox], now=T0)
     q.enqueue(activity(2, story, "Update"), [inbox], now=T0)
     q.enqueue(activity(3), [inbox], now=T0)  # another object: not held back
-    peers = FakeInboxes({inbox: [500, 202]})
+    peers = FakeInboxes({inbox: [401, 202]})  # (a 500 would hold the whole host back)
     outcomes = run_deliveries(q, followers, sign=sign, post=peers, clock=Clock(T0), per_host=1)
     assert [(o.activity_id[-1], o.status) for o in outcomes] == [("1", "retry"), ("3", "delivered")]
     outcomes = run_deliveries(
@@ -330,12 +349,10 @@ def test_a_run_that_lost_its_lease_does_not_record_over_the_new_holder(
         url: str, body: bytes, headers: Mapping[str, str]
     ) -> requests.Response:
         # As if this request hung past LEASE_TTL and another run took the row.
-        elsewhere.execute(
-            "UPDATE delivery_rows SET lease_token = 'the-new-holder', lease_host = 'other-machine'"
-        )
+        elsewhere.execute("UPDATE delivery_rows SET lease_token = 'other-machine:1:the-new-holder'")
         return peers(url, body, headers)
 
     run_deliveries(q, followers, sign=sign, post=post_while_taken_over, clock=Clock(T0))
     elsewhere.close()
     row = conn.execute("SELECT state, lease_token FROM delivery_rows").fetchone()
-    assert tuple(row) == ("pending", "the-new-holder")
+    assert tuple(row) == ("pending", "other-machine:1:the-new-holder")

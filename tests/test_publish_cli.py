@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,7 +17,7 @@ from commsite.cli.publish_cmd import EXIT_DELIVERY_FAILED
 from commsite.database import connect
 from commsite.datadir import DataDir
 from commsite.federation.followers import Follower, FollowerStore
-from publish_peers import Instance, Origin, serve_actor, write_site
+from publish_peers import Instance, Origin, serve_actor, write_site, write_story
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -159,3 +160,44 @@ def test_a_site_without_a_public_key_is_refused(site: tuple[Path, Instance]) -> 
     result = CliRunner().invoke(main, ["publish", str(root)])
     assert result.exit_code == 1
     assert "federation/public-key.pem is missing" in result.output
+
+
+def test_a_big_publish_shows_progress_and_a_summary_rather_than_every_delivery(
+    tmp_path: Path,
+) -> None:
+    origin = Origin()
+    peer = Instance("big", users=tuple(f"u{n}" for n in range(60))).start()
+    try:
+        root = tmp_path / "site"
+        yesterday = (NOW - timedelta(days=1)).date().isoformat()
+        write_site(root, origin.base_url, {"hello": (yesterday, "Hello, neighbours.")})
+        serve_actor(origin, root, NOW)
+        with closing(connect(DataDir.for_site(root).database)) as conn:
+            for user in peer.users:  # personal inboxes only: 60 deliveries
+                FollowerStore(conn).add(
+                    Follower(peer.actor(user), peer.inbox(user), None, None, NOW)
+                )
+        result = CliRunner().invoke(
+            main,
+            ["publish", str(root), "--workers", "4"],
+            env={"COMMSITE_PROGRESS_INTERVAL": "0.01"},  # as in a CI log, often
+        )
+        assert result.exit_code == 0, result.output
+        # Progress on stderr: "delivering 12/60 deliveries (20%), 0.3 s elapsed", and the time.
+        assert re.search(r"^delivering \d+/60 deliveries \(\d+%\), ", result.stderr, re.M)
+        assert re.search(r"^Took .*: delivering 60 deliveries ", result.stderr, re.M)
+        lines = result.stdout.splitlines()
+        assert not [line for line in lines if line.startswith("delivered ")]
+        assert lines[-2].startswith("60 delivery attempts to 1 server in ")
+        assert lines[-1] == "1 activity → 60 inboxes: 60 delivered"
+        assert len(peer.received) == 60 and peer.rejected == []
+        # -v lists every delivery, however many.
+        write_story(root, "hello", yesterday, "Hello again, neighbours.")
+        verbose = CliRunner().invoke(main, ["publish", str(root), "-v"])
+        assert verbose.exit_code == 0, verbose.output
+        assert (
+            sum(line.startswith("delivered Update") for line in verbose.stdout.splitlines()) == 60
+        )
+    finally:
+        peer.stop()
+        origin.stop()

@@ -193,6 +193,10 @@ def test_a_permanent_error_is_a_dead_letter_at_once_and_a_person_can_see_it(
             "status": "ok",
             "queued": 0,
             "dead_letters": 2,
+            "queues": {
+                "inbox": {"waiting": 0, "due": 0, "oldest_due_seconds": None},
+                "delivery": {"waiting": 0, "due": 0, "oldest_due_seconds": None},
+            },
         }
         # Once the cause is fixed (here: the real processor), a retry processes them.
         assert _run("moderate", "retry", "all", "-s", str(tmp_path)) == (

@@ -249,6 +249,45 @@ def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
     assert p.store.conn.execute("SELECT state FROM inbox_activities").fetchone()[0] == "done"
 
 
+def test_a_batch_claimed_too_long_ago_hands_the_rest_back(tmp_path: Path) -> None:
+    """Slow processing must not outlive the claim's lease (another process would take
+    the rest and both would process them): past half the lease, the rest goes back."""
+    import time
+
+    p = make(tmp_path)
+    likes = [act("Like", BOB, STORY, n) for n in range(5)]
+    with p.store.transaction() as conn:
+        for like in likes:
+            conn.execute(
+                "INSERT INTO inbox_activities (id, type, actor, key_id, body, received_at,"
+                " next_attempt_at) VALUES (?, 'Like', ?, 'k', ?, ?, ?)",
+                (like["id"], BOB, json.dumps(like), iso(NOW), iso(NOW)),
+            )
+
+    class Slow:
+        def process(self, activity: dict[str, Any], *, final: bool = False) -> Any:
+            time.sleep(0.3)
+            return p.process(activity, final=final)
+
+    worker = Worker(
+        store=p.store,
+        processor=Slow(),  # type: ignore[arg-type]
+        fetcher=p.profiles.fetcher,
+        signing_key=("k", None),  # type: ignore[arg-type]
+        clock=clock,
+        notifier=RebuildNotifier(None),
+        lease=timedelta(seconds=0.5),
+    )
+    assert worker.run_once()
+    rows = p.store.conn.execute(
+        "SELECT state, lease_token FROM inbox_activities ORDER BY received_at, id"
+    ).fetchall()
+    # The first was processed (0.3 s), then a quarter second had passed: the rest go back.
+    assert [tuple(r) for r in rows].count(("done", None)) == 1
+    assert [tuple(r) for r in rows].count(("processing", None)) == 4
+    assert len(worker.claim(10)) == 4  # claimable again at once
+
+
 @pytest.mark.parametrize("status", [200, 204])
 def test_the_rebuild_webhook_is_debounced_and_retried(status: int) -> None:
     import threading

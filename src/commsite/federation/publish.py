@@ -122,6 +122,7 @@ class PublishReport:
     next_attempt: datetime | None = None
     dry_run: bool = False
     failures: tuple[DeliveryOutcome, ...] = ()
+    hosts_backing_off: tuple[tuple[str, str], ...] = ()  # (server, its last problem)
 
     def summary(self, now: datetime) -> str:
         """'3 activities → 4 inboxes: 11 delivered, 1 retrying (next in 2 min), 1 follower gone'."""
@@ -357,6 +358,7 @@ def publish(
     workers: int = 8,
     sync: Callable[[SyncReport], None] | None = None,
     images: Callable[[Site], Site] | None = None,
+    delivering: Callable[[int], None] | None = None,
 ) -> PublishReport:
     """Load the site, queue what changed for every follower's inbox, deliver.
 
@@ -369,7 +371,8 @@ def publish(
     first copied from the sidecar (follower_sync.py; the key is needed then, dry
     run or not) and `sync(report)` told how it went. `images` gives the loaded site its
     image table (build.images.with_images: the objects then attach the variants
-    the build made, with their sizes).
+    the build made, with their sizes). `delivering(n)` is told how many
+    deliveries are due just before they are sent (for a progress line).
     """
     site, diagnostics = load_site(site_root, now=now)
     errors = [d for d in diagnostics if d.is_error]
@@ -438,6 +441,8 @@ def publish(
         if retry_now:
             queue.retry_now(clock())
         assert private_key is not None
+        if delivering is not None:
+            delivering(queue.depth(clock()).due)
         outcomes = run_deliveries(
             queue,
             followers,
@@ -458,6 +463,7 @@ def publish(
             pending=stats.pending,
             next_attempt=stats.next_attempt,
             failures=tuple(o for o in outcomes if o.status == "failed"),
+            hosts_backing_off=stats.hosts_backing_off,
         )
     finally:
         conn.close()

@@ -1,32 +1,35 @@
-"""What an inbox's answer means for a delivery, and when to try again.
+"""What an inbox's answer means for a delivery, and the deliveries' retry policy.
 
 2xx is delivered; 410 Gone means the inbox (and the followers behind it) is
 gone; any other 4xx but 401, 408 and 429 will not get better by retrying. No
 answer at all, 401, 408, 429 and 5xx are retried with exponential backoff and
-jitter, honouring Retry-After, for about a week (as Mastodon does).
+jitter, honouring Retry-After, for about a week (as Mastodon does): the
+policy is `DELIVERY_RETRIES` (see commsite.jobs.policy).
+
+No answer, 429 and 5xx may say the whole server is in trouble, not one inbox
+(`host_trouble`): the queue then holds back that host's other deliveries too
+(federation/delivery_queue.py), so a dead server costs one attempt per backoff,
+not one per row, and never the other servers' turn.
 """
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import timedelta
 
-__all__ = [
-    "BACKOFF_BASE",
-    "BACKOFF_CAP",
-    "GIVE_UP_AFTER",
-    "MAX_ATTEMPTS",
-    "RETRY_AFTER_CAP",
-    "classify",
-    "retry_delay",
-]
+from commsite.jobs.policy import RetryPolicy
 
-BACKOFF_BASE = timedelta(minutes=1)  # delay after the first failed attempt
-BACKOFF_CAP = timedelta(hours=12)  # longest wait between two attempts
-GIVE_UP_AFTER = timedelta(days=7)  # still failing this long after it was queued: failed
-MAX_ATTEMPTS = 30  # a second limit, for clocks that jump (tests)
-RETRY_AFTER_CAP = timedelta(days=1)  # longest Retry-After we honour
+__all__ = ["DELIVERY_RETRIES", "classify", "host_trouble"]
+
+DELIVERY_RETRIES = RetryPolicy(
+    base=timedelta(minutes=1),  # delay after the first failed attempt
+    cap=timedelta(hours=12),  # longest wait between two attempts
+    factor=2.0,
+    jitter=0.25,  # so retries to one recovering server spread out
+    max_attempts=30,  # a second limit, for clocks that jump (tests)
+    give_up_after=timedelta(days=7),  # still failing this long after it was queued: failed
+    retry_after_cap=timedelta(days=1),  # longest Retry-After we honour
+    failed_state="failed",
+)
 
 
 def classify(http_status: int | None) -> str:
@@ -46,33 +49,6 @@ def classify(http_status: int | None) -> str:
     return "retry"
 
 
-def retry_delay(
-    attempts: int, retry_after: str | None, now: datetime, rng: random.Random
-) -> timedelta:
-    """How long to wait after the `attempts`-th failed attempt.
-
-    Retry-After (seconds or an HTTP date) wins when present, kept between 1 s
-    and a day; otherwise 1 min × 2^(attempts-1), capped at 12 h, with ±25 %
-    jitter so retries to one recovering server spread out.
-    """
-    honoured = _retry_after(retry_after, now)
-    if honoured is not None:
-        return min(max(honoured, timedelta(seconds=1)), RETRY_AFTER_CAP)
-    exponent = min(max(attempts - 1, 0), 30)
-    delay: timedelta = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
-    return delay * rng.uniform(0.75, 1.25)
-
-
-def _retry_after(value: str | None, now: datetime) -> timedelta | None:
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when - now
+def host_trouble(http_status: int | None) -> bool:
+    """Whether the answer says the server, not the one inbox, is unwell."""
+    return http_status is None or http_status == 429 or http_status >= 500

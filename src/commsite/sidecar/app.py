@@ -34,6 +34,7 @@ from commsite.activitypub.signatures import InvalidSignature, PublicKey, Signatu
 from commsite.config import SiteConfig
 from commsite.federation.followers import Follower
 from commsite.sidecar.admission import Admission, Answer, InboxRequest
+from commsite.sidecar.health import health
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.responses import Response, json_response
 from commsite.sidecar.site_files import SiteFiles
@@ -207,15 +208,8 @@ class SidecarApp:
         return json_response(answer.status, answer.payload, headers=answer.headers)
 
     def health(self) -> Response:
-        """The database answers; how many activities wait, and how many are dead letters."""
-        return json_response(
-            200,
-            {
-                "status": "ok",
-                "queued": self.store.queue_length(),
-                "dead_letters": self.store.dead_letters(),
-            },
-        )
+        """The database answers; how the inbox and delivery queues stand (health.py)."""
+        return json_response(200, health(self.store, self.admission.clock()))
 
     def followers(self, environ: WSGIEnviron, path: str) -> Response:
         headers = _headers(environ, self.trust_forwarded_host)

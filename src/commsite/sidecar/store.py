@@ -199,6 +199,12 @@ MIGRATIONS = [
       closed_at TEXT                    -- when the last Update (the poll closed) was sent
     );
     """,
+    # One job queue (commsite.jobs): a claim's lease names its holder, so a
+    # settle by a claimer whose lease was taken over records nothing.
+    """
+    ALTER TABLE inbox_activities ADD COLUMN lease_token TEXT;
+    CREATE INDEX inbox_activities_lease ON inbox_activities (lease_token);
+    """,
 ]
 
 

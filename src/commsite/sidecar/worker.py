@@ -22,9 +22,15 @@ in `outcome`, logged with its traceback, counted by /healthz and listed by
 `commsite moderate dead-letters`, where organisers retry it (after an
 upgrade) or discard it. It never holds up the rows behind it.
 
-A row is claimed with a lease (`lease_until`); a process killed mid-way leaves
-the lease to expire and the next run (this process or another gunicorn worker)
-takes the row again. Processing is idempotent, so that repeat is harmless.
+`inbox_activities` is a job table of the "inbox" kind (commsite.jobs; the
+kind and its retry policy are in inbox_jobs.py): a row is claimed with a
+lease (a token naming this worker, and `lease_until`); a process killed
+mid-way leaves the lease to expire (or, on the same machine, to be reaped
+at once: jobs/leases.py) and the next claim (this process or another
+gunicorn worker) takes the row again.
+Processing is idempotent, so that repeat is harmless. What an attempt came
+to is data (`attempt` returns a `Done`, `Retry` or `Dead`), recorded by
+`commsite.jobs.queue.settle`.
 
 After processing, queued deliveries (the Accept of a Follow) are sent with
 commsite.federation.delivery.run_deliveries, signed with the community's key;
@@ -36,9 +42,12 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -47,16 +56,30 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from commsite.content.network_text import clean_text
 from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
+from commsite.jobs import queue
+from commsite.jobs.leases import live_token
+from commsite.jobs.outcome import Dead, Done, Retry
+from commsite.jobs.outcome import Outcome as JobOutcome
+from commsite.jobs.queue import Dialect
+from commsite.sidecar.inbox_jobs import INBOX, INBOX_RETRIES, MAX_ATTEMPTS
 from commsite.sidecar.processing import Outcome, Processor
 from commsite.sidecar.rebuild import RebuildHook
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import NotYetKnown
 
-__all__ = ["MAX_ATTEMPTS", "PATIENCE", "TRANSIENT", "RebuildNotifier", "Worker", "backoff"]
+__all__ = [
+    "INBOX",
+    "INBOX_RETRIES",
+    "MAX_ATTEMPTS",
+    "PATIENCE",
+    "TRANSIENT",
+    "RebuildNotifier",
+    "Worker",
+    "backoff",
+]
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10
 LEASE = timedelta(minutes=5)
 BATCH = 50
 # How long an activity about something of ours not known yet is retried before
@@ -69,7 +92,7 @@ REASON_LIMIT = 500
 
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: 30 s doubling, at most 6 hours."""
-    return min(timedelta(seconds=30 * 2 ** max(0, attempts - 1)), timedelta(hours=6))
+    return INBOX_RETRIES.delay(attempts, random.Random(0))
 
 
 def wait_backoff(waited: timedelta) -> timedelta:
@@ -170,6 +193,8 @@ class Worker:
         poll: float = 5.0,
         patience: timedelta = PATIENCE,
         polls: Callable[[], bool] | None = None,
+        dialect: Dialect = "sqlite",
+        lease: timedelta = LEASE,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -184,6 +209,13 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.dialect: Dialect = dialect
+        self.lease = lease  # how long a claim holds its activities
+        self._rng = random.Random()
+        # This worker's lease token, live until stop(): its leases are reaped only
+        # once this process is gone (or after they expire).
+        self._leases = ExitStack()
+        self._token = self._leases.enter_context(live_token())
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -201,6 +233,7 @@ class Worker:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.notifier.stop()
+        self._leases.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -218,8 +251,16 @@ class Worker:
     def run_once(self) -> bool:
         """Process what is due, then deliver what got queued; True if anything was done."""
         rows = self.claim(BATCH)
+        # Slow fetches could make a batch outlive its lease (another process would
+        # then take the rest): past half the lease, hand what is left back.
+        hand_back = time.monotonic() + self.lease.total_seconds() / 2
         deliver = False
-        for row in rows:
+        for done, row in enumerate(rows):
+            if time.monotonic() > hand_back:
+                with self.store.transaction() as conn:
+                    queue.release(conn, INBOX, self._token)
+                log.info("handed back %d activities claimed too long ago", len(rows) - done)
+                break
             outcome = self.process_row(
                 row["id"], row["body"], row["attempts"], received_at=row["received_at"]
             )
@@ -231,79 +272,75 @@ class Worker:
         return bool(rows)
 
     def claim(self, limit: int) -> list[sqlite3.Row]:
+        """Lease up to `limit` due activities to this worker (oldest first)."""
         now = self.clock()
         with self.store.transaction() as conn:
-            rows = conn.execute(
-                "UPDATE inbox_activities SET state = 'processing', attempts = attempts + 1,"
-                " lease_until = ? WHERE id IN (SELECT id FROM inbox_activities"
-                "  WHERE (state IN ('queued', 'retry') AND next_attempt_at <= ?)"
-                "     OR (state = 'processing' AND lease_until < ?)"
-                "  ORDER BY received_at, id LIMIT ?)"
-                " RETURNING id, body, attempts, received_at",
-                (iso(now + LEASE), iso(now), iso(now), limit),
-            ).fetchall()
-        return list(rows)
+            queue.reap(conn, INBOX, now)
+            rows = queue.claim(
+                conn,
+                INBOX,
+                now=now,
+                limit=limit,
+                token=self._token,
+                lease=self.lease,
+                returning="id, body, attempts, received_at",
+                dialect=self.dialect,
+            )
+        return sorted(rows, key=lambda r: (r["received_at"], r["id"]))
 
     def process_row(
-        self, activity_id: str, body: str | None, attempts: int, *, received_at: str | None = None
+        self,
+        activity_id: str,
+        body: str | None,
+        attempts: int,
+        *,
+        received_at: str | None = None,
     ) -> Outcome | None:
-        if body is None:
-            self._settle(activity_id, "purged", "the body was purged")
-            return None
+        """Process one claimed activity and settle it; what processing came to."""
         now = self.clock()
+        result, job = self.attempt(activity_id, body, attempts, received_at, now)
+        with self.store.transaction() as conn:
+            queue.settle(conn, INBOX, activity_id, self._token, job, now=now)
+        if isinstance(job, Retry):
+            log.info("activity %s will be retried at %s: %s", activity_id, iso(job.at), job.reason)
+        elif isinstance(job, Dead) and job.state == "failed":
+            log.warning("activity %s failed: %s", activity_id, job.reason)
+        if result is not None:
+            log.info("activity %s: %s (%s)", activity_id, result.state, result.detail)
+            if result.public_change:
+                self.notifier.notify(f"{activity_id}: {result.detail}")
+        return result
+
+    def attempt(
+        self,
+        activity_id: str,
+        body: str | None,
+        attempts: int,
+        received_at: str | None,
+        now: datetime,
+    ) -> tuple[Outcome | None, JobOutcome]:
+        """Process the activity; what processing said, and the job's outcome."""
+        if body is None:
+            return None, Done("purged", "the body was purged")
         arrived = _parse_time(received_at, now)
         final = now - arrived >= self.patience
         try:
             outcome = self.processor.process(json.loads(body), final=final)
         except NotYetKnown as exc:
-            # Bounded by the time it arrived, not by MAX_ATTEMPTS (waiting uses
-            # up no attempt): the last look is at `patience`, and that one is final.
+            # Bounded by the time it arrived, not by the policy's attempts (waiting
+            # uses up no attempt): the last look is at `patience`, and that one is final.
             when = min(now + wait_backoff(now - arrived), arrived + self.patience)
-            self._retry_at(activity_id, when, str(exc), attempt_used=False)
-            return None
+            return None, Retry(when, str(exc), attempt_used=False)
         except (Gone, BlockedAddress, TooLarge) as exc:
-            self._settle(activity_id, "failed", _reason(exc))
-            log.info("activity %s failed: %s", activity_id, exc)
-            return None
+            return None, Dead(_reason(exc), "failed")
         except TRANSIENT as exc:
-            self._retry(activity_id, attempts, _reason(exc))
-            return None
+            return None, INBOX_RETRIES.after_failure(
+                attempts, _reason(exc), now, queued_at=arrived, rng=self._rng
+            )
         except Exception as exc:
             log.exception("processing %s raised; dead-lettered", activity_id)
-            self._settle(activity_id, "dead", _reason(exc))
-            return None
-        self._settle(activity_id, outcome.state, outcome.detail)
-        log.info("activity %s: %s (%s)", activity_id, outcome.state, outcome.detail)
-        if outcome.public_change:
-            self.notifier.notify(f"{activity_id}: {outcome.detail}")
-        return outcome
-
-    def _settle(self, activity_id: str, state: str, detail: str) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE inbox_activities SET state = ?, outcome = ?, lease_until = NULL"
-                " WHERE id = ? AND state = 'processing'",
-                (state, detail, activity_id),
-            )
-
-    def _retry(self, activity_id: str, attempts: int, detail: str) -> None:
-        if attempts >= MAX_ATTEMPTS:
-            self._settle(activity_id, "failed", f"gave up after {attempts} attempts: {detail}")
-            log.warning("activity %s failed for good: %s", activity_id, detail)
-            return
-        self._retry_at(activity_id, self.clock() + backoff(attempts), detail)
-
-    def _retry_at(
-        self, activity_id: str, when: datetime, detail: str, *, attempt_used: bool = True
-    ) -> None:
-        with self.store.transaction() as conn:
-            conn.execute(
-                "UPDATE inbox_activities SET state = 'retry', outcome = ?, next_attempt_at = ?,"
-                " lease_until = NULL, attempts = attempts - ?"
-                " WHERE id = ? AND state = 'processing'",
-                (detail, iso(when), 0 if attempt_used else 1, activity_id),
-            )
-        log.info("activity %s will be retried at %s: %s", activity_id, iso(when), detail)
+            return None, Dead(_reason(exc), "dead")
+        return outcome, Done(outcome.state, outcome.detail)
 
     def deliver(self) -> None:
         for outcome in run_deliveries(
