@@ -37,7 +37,6 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ from apsig.draft.sign import Signer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from commsite.database import PostgresTarget, connect
 from commsite.federation.keys import generate_keypair, write_keys
 
 AS = "https://www.w3.org/ns/activitystreams"
@@ -121,12 +121,16 @@ class Remote:
         }
 
 
+DATABASE: str | None = None  # --database: sidecar.database (PostgreSQL), else SQLite
+
+
 def write_site(root: Path) -> None:
     (root / "content").mkdir(parents=True)
     (root / "commsite.yaml").write_text(
         "title: Load test\nbase_url: https://load.example/\n"
         "federation:\n  allow_private_addresses: true\n"
-        "sidecar:\n  host_aliases: ['127.0.0.1']\n",  # deliveries are signed for 127.0.0.1:PORT
+        "sidecar:\n  host_aliases: ['127.0.0.1']\n"  # deliveries are signed for 127.0.0.1:PORT
+        + (f"  database: '{DATABASE}'\n" if DATABASE else ""),
         encoding="utf-8",
     )
     (root / "content" / "rules.md").write_text("---\ntitle: Rules\n---\n1. Be kind.\n")
@@ -265,7 +269,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def stored_ids(root: Path) -> set[str]:
-    conn = sqlite3.connect(root / ".commsite" / "commsite.sqlite3")
+    conn = connect(
+        PostgresTarget(DATABASE) if DATABASE else root / ".commsite" / "commsite.sqlite3"
+    )
     try:
         return {row[0] for row in conn.execute("SELECT id FROM inbox_activities")}
     finally:
@@ -565,7 +571,12 @@ def main() -> int:
     parser.add_argument("--attackers", type=int, help="slow-keys: 24, slowloris: 400")
     parser.add_argument("--seconds", type=float, default=10.0, help="of each attack phase")
     parser.add_argument("--clients", type=int, default=4, help="valid senders in attack runs")
+    parser.add_argument(
+        "--database", help="postgresql://... to run the sidecar on PostgreSQL (default: SQLite)"
+    )
     args = parser.parse_args()
+    global DATABASE
+    DATABASE = args.database
     remote = Remote(ACTORS)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)

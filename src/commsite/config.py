@@ -73,6 +73,11 @@ class SidecarConfig:
     # Other names the inbox answers to besides base_url's (and inbox_url's) host:
     # "host" (any port) or "host:port". A delivery signed for any other Host is 401.
     host_aliases: tuple[str, ...] = ()
+    # The store: None is the SQLite file in data_dir; "postgresql://user@host/db" a
+    # PostgreSQL database (commsite.database), its password in the environment
+    # variable `database_password_env` (or libpq's PGPASSWORD, ~/.pgpass).
+    database: str | None = None
+    database_password_env: str | None = None
 
 
 # What a reply to an event must say to count as an answer (matched as whole

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PUBLIC_KEY_PATH", "DataDir"]
+from commsite.config import SidecarConfig
+from commsite.database.target import PostgresTarget, Target
+
+__all__ = ["PUBLIC_KEY_PATH", "DataDir", "store_target"]
 
 PUBLIC_KEY_PATH = "federation/public-key.pem"  # relative to the site root
 
@@ -39,9 +42,16 @@ class DataDir:
 
     @property
     def database(self) -> Path:
-        """The SQLite file: inbox store, followers and delivery queue (see database.py)."""
+        """The SQLite file: inbox store, followers and delivery queue (see commsite.database)."""
         return self.path / "commsite.sqlite3"
 
     @property
     def build_cache(self) -> Path:
         return self.path / "build-cache"
+
+
+def store_target(data_dir: DataDir, sidecar: SidecarConfig) -> Target:
+    """The sidecar's database: `sidecar.database` (PostgreSQL) when set, else the SQLite file."""
+    if sidecar.database:
+        return PostgresTarget(sidecar.database, sidecar.database_password_env)
+    return data_dir.database

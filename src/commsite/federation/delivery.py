@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -38,7 +37,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from commsite.database import migrate, transaction
+from commsite.database import Connection, migrate, transaction
 from commsite.federation import leases
 from commsite.federation.content_types import ACTIVITY_JSON
 from commsite.federation.fetch import BlockedAddress, FetchError
@@ -139,12 +138,12 @@ class _Answer:
 
 
 class DeliveryQueue:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         migrate(conn, COMPONENT, MIGRATIONS)
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         return self._conn
 
     def enqueue(
@@ -167,15 +166,16 @@ class DeliveryQueue:
         added = 0
         with transaction(self._conn):
             self._conn.execute(
-                "INSERT OR IGNORE INTO delivery_activities"
-                " (activity_id, object_id, body, enqueued_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO delivery_activities"
+                " (activity_id, object_id, body, enqueued_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (activity_id, object_id, body, stamp),
             )
             for inbox in targets:
                 added += self._conn.execute(
-                    "INSERT OR IGNORE INTO delivery_rows"
+                    "INSERT INTO delivery_rows"
                     " (activity_id, object_id, inbox, host, enqueued_at, next_attempt)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                     (activity_id, object_id, inbox, _host(inbox), stamp, stamp),
                 ).rowcount
         return added

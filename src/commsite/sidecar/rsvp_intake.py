@@ -29,7 +29,6 @@ waiting person moves up. RSVPs are moderated like replies (the same
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.model import Event
+from commsite.database import Connection
 from commsite.federation.poll import is_closed
 from commsite.sidecar.moderation import initial_status
 from commsite.sidecar.notes import PUBLIC, id_of, list_of, note_url
@@ -363,7 +363,7 @@ class RsvpIntake:
             deliveries=rsvp.deliveries,
         )
 
-    def purge(self, conn: sqlite3.Connection, actor: str, now: datetime) -> None:
+    def purge(self, conn: Connection, actor: str, now: datetime) -> None:
         """Delete{actor}: their answers go, and their places free up (inside the
         caller's transaction)."""
         answered = [

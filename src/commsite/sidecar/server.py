@@ -13,6 +13,7 @@ import errno
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.loader import load_site
 from commsite.content.model import Site
-from commsite.datadir import DataDir
+from commsite.datadir import DataDir, store_target
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.federation.fetch import Fetcher, user_agent
 from commsite.federation.keys import key_id, load_private_key, public_key_pem
@@ -145,7 +146,7 @@ def open_sidecar(
         user_agent=user_agent(config.base_url),
         clock=clock,
     )
-    store = Store(data_dir.database)
+    store = Store(store_target(data_dir, config.sidecar))
     keys = KeyCache(
         store,
         fetcher,
@@ -266,6 +267,18 @@ def run(sidecar: Sidecar, server: Any) -> None:
         pass
     finally:
         server.close()
+        sidecar.close()
+
+
+def run_worker(sidecar: Sidecar) -> None:
+    """Only the worker, no HTTP, until interrupted (`commsite sidecar --worker-only`):
+    it claims what any inbox process stored in the shared database."""
+    sidecar.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
         sidecar.close()
 
 

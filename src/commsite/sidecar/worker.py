@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -45,6 +44,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from commsite.content.network_text import clean_text
+from commsite.database import OPERATIONAL_ERRORS, Row
 from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
 from commsite.sidecar.processing import Outcome, Processor
@@ -63,7 +63,7 @@ BATCH = 50
 # it is processed as final (filed as a message, or ignored).
 PATIENCE = timedelta(minutes=15)
 # Errors a retry can heal; anything else raised by processing is a dead letter.
-TRANSIENT: tuple[type[BaseException], ...] = (FetchError, sqlite3.OperationalError, OSError)
+TRANSIENT: tuple[type[BaseException], ...] = (FetchError, *OPERATIONAL_ERRORS, OSError)
 REASON_LIMIT = 500
 
 
@@ -230,7 +230,7 @@ class Worker:
             self.deliver()
         return bool(rows)
 
-    def claim(self, limit: int) -> list[sqlite3.Row]:
+    def claim(self, limit: int) -> list[Row]:
         now = self.clock()
         with self.store.transaction() as conn:
             rows = conn.execute(
