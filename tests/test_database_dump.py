@@ -25,6 +25,7 @@ from commsite.database import Connection, PostgresTarget, Target, connect
 from commsite.database.dump import DumpError, export_dump, import_dump, row_counts
 from commsite.database.introspect import tables
 from commsite.sidecar import moderation
+from commsite.sidecar.ratelimit_store import StoredRateLimiter
 from commsite.sidecar.schema import migrate_all
 from commsite.sidecar.store import Store, iso
 from sidecar_peer import write_site
@@ -65,6 +66,9 @@ def populate(tmp_path: Path) -> Store:
         body='{"id": "x", "value": NaN}',
         now=NOW,
     )
+    limiter = StoredRateLimiter(store, rate=0.3, burst=2)
+    for moment in (1_790_000_000.125, 1_790_000_000.5, 1_790_000_000.75):
+        limiter.take("r.example", moment)  # a fractional bucket: REAL survives the move
     moderation.reject(store, "3", NOW + timedelta(minutes=1), rule=2, note="advert?")
     moderation.block(store, "domain", "evil.example", NOW + timedelta(minutes=2))
     store.deliveries.enqueue(
@@ -204,7 +208,7 @@ def test_a_dump_cut_short_or_damaged_imports_nothing(tmp_path: Path) -> None:
         "".join(lines[:-2] + lines[-1:]): "missing or damaged|says .* rows",
         "".join([*lines[:3], "{not json\n", *lines[3:]]): "line 4 is not JSON",
         "hello\n": "not a commsite database dump",
-        text.replace('"inbox":6', '"inbox":7', 1): "schema version 7, this database's at 6",
+        text.replace('"inbox":7', '"inbox":8', 1): "schema version 8, this database's at 7",
     }
     for broken, why in cases.items():
         with pytest.raises(DumpError, match=why):
@@ -230,7 +234,7 @@ def test_the_commands_move_a_site_from_sqlite_to_postgresql(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"SQLite {site / '.commsite' / 'commsite.sqlite3'}"
     assert "  publication: version 0 -> 1" in result.output
-    assert "  inbox: version 6, up to date" in result.output
+    assert "  inbox: version 7, up to date" in result.output
 
     file = tmp_path / "community.jsonl"
     result = runner.invoke(main, ["sidecar", "export-db", str(file), str(site)])

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,8 @@ from commsite.sidecar.fetchslots import FetchSlots
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profiles
-from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.ratelimit import Limiter, RateLimiter
+from commsite.sidecar.ratelimit_store import StoredRateLimiter
 from commsite.sidecar.rebuild import rebuild_hook
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
@@ -179,14 +181,16 @@ def open_sidecar(
         patience=timedelta(seconds=options.target_patience),
         polls=processor.rsvps.flush_polls,
     )
+    limiter, fetch_limiter, monotonic = _limiters(store, options)
     admission = Admission(
         config=config,
         store=store,
         keys=keys,
-        limiter=RateLimiter(options.rate, options.burst),
-        fetch_limiter=RateLimiter(options.key_fetch_rate, options.key_fetch_burst),
+        limiter=limiter,
+        fetch_limiter=fetch_limiter,
         clock=clock,
         on_stored=worker.wake,
+        monotonic=monotonic,
     )
     site_files = None
     if options.serve_site:
@@ -205,6 +209,22 @@ def open_sidecar(
     )
     return Sidecar(
         root=root, config=config, store=store, app=app, worker=worker, threads=options.threads
+    )
+
+
+def _limiters(store: Store, options: Options) -> tuple[Limiter, Limiter, Callable[[], float]]:
+    """The rate limits: in this process on SQLite (one host); in the database on
+    PostgreSQL, where several processes on several hosts answer, on the clock they share."""
+    if store.conn.dialect == "postgresql":
+        return (
+            StoredRateLimiter(store, options.rate, options.burst),
+            StoredRateLimiter(store, options.key_fetch_rate, options.key_fetch_burst),
+            time.time,
+        )
+    return (
+        RateLimiter(options.rate, options.burst),
+        RateLimiter(options.key_fetch_rate, options.key_fetch_burst),
+        time.monotonic,
     )
 
 

@@ -219,6 +219,16 @@ MIGRATIONS: list[str | Migration] = [
     $$;
     """,
     ),
+    # The per-domain rate limits when several processes share the database
+    # (sidecar/ratelimit_store.py): one token bucket per key, times in epoch seconds.
+    """
+    CREATE TABLE inbox_rate_limits (
+      key TEXT PRIMARY KEY,
+      tokens REAL NOT NULL,
+      last REAL NOT NULL,
+      allowed INTEGER NOT NULL DEFAULT 1  -- whether the last take found a token
+    );
+    """,
 ]
 
 
