@@ -30,7 +30,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     `pytestmark = pytest.mark.usefixtures("backend")`."""
     pg.activate(request.param)
     yield request.param
-    pg.activate("sqlite")
+    pg.activate()
 
 
 @pytest.fixture(scope="module", params=pg.BACKENDS)
@@ -38,7 +38,7 @@ def module_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """`backend` for modules whose sidecar is module-scoped."""
     pg.activate(request.param)
     yield request.param
-    pg.activate("sqlite")
+    pg.activate()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

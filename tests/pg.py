@@ -100,7 +100,10 @@ class PostgresServer:
 
 
 _server: PostgresServer | None = None
-_active = "sqlite"
+# COMMSITE_TEST_BACKEND=postgresql runs any sidecar test that builds its store
+# through target()/write_site() on PostgreSQL, parametrised or not.
+_DEFAULT = os.environ.get("COMMSITE_TEST_BACKEND", "sqlite")
+_active = _DEFAULT
 
 
 def server() -> PostgresServer:
@@ -125,8 +128,10 @@ def stop_server() -> None:
         _server = None
 
 
-def activate(backend: str) -> None:
+def activate(backend: str | None = None) -> None:
+    """Make `backend` the active one (None: back to the default)."""
     global _active
+    backend = backend or _DEFAULT
     if backend == "postgresql":
         server()
     _active = backend

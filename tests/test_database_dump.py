@@ -148,7 +148,7 @@ def test_a_populated_store_round_trips_sqlite_postgresql_sqlite(tmp_path: Path) 
     try:
         on_postgres = load(pg.target(tmp_path), first)
     finally:
-        pg.activate("sqlite")
+        pg.activate()
     assert contents(on_postgres) == before
     second = dump(on_postgres)
     on_postgres.close()
@@ -245,7 +245,7 @@ def test_the_commands_move_a_site_from_sqlite_to_postgresql(tmp_path: Path) -> N
     try:
         url = pg.database_url()
     finally:
-        pg.activate("sqlite")
+        pg.activate()
     yaml = site / "commsite.yaml"
     yaml.write_text(yaml.read_text().replace("sidecar:\n", f"sidecar:\n  database: '{url}'\n"))
     result = runner.invoke(main, ["sidecar", "import-db", str(file), str(site)])

@@ -92,7 +92,7 @@ def test_two_sidecars_on_one_database_store_a_delivery_once_and_share_the_rate(
     try:
         write_site(tmp_path, origin.base_url)
     finally:
-        pg.activate("sqlite")
+        pg.activate()
     serve_our_actor(origin, tmp_path)
     with running(tmp_path) as first, running(tmp_path) as second:
         for n in range(12):
@@ -119,7 +119,7 @@ def test_worker_only_processes_what_another_process_stored(tmp_path: Path) -> No
     try:
         write_site(tmp_path, "https://x.example/")
     finally:
-        pg.activate("sqlite")
+        pg.activate()
     store = Store(pg.site_target(tmp_path))
     bob = "https://r.example/users/bob"
     activity = {"id": bob + "#blocks/1", "type": "Block", "actor": bob, "object": "x"}

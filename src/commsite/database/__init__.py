@@ -13,7 +13,7 @@ from pathlib import Path
 
 from commsite.database.migrations import Migration, migrate, postgres_ddl, versions
 from commsite.database.protocol import Connection, Cursor, Dialect, Row
-from commsite.database.sqlite import SQLiteConnection, connect_sqlite
+from commsite.database.sqlite import SQLiteConnection, connect_sqlite, connect_sqlite_readonly
 from commsite.database.target import PostgresTarget, Target, describe, is_postgres_url
 from commsite.database.transactions import transaction
 
@@ -29,6 +29,7 @@ __all__ = [
     "SQLiteConnection",
     "Target",
     "connect",
+    "connect_readonly",
     "describe",
     "is_postgres_url",
     "migrate",
@@ -45,6 +46,13 @@ def connect(target: Target, *, timeout: float = 30.0) -> Connection:
     from commsite.database.postgres import connect_postgres  # psycopg is optional
 
     return connect_postgres(target, timeout=timeout)
+
+
+def connect_readonly(target: Target) -> Connection | None:
+    """Open the database to read only; None when it is a SQLite file that does not exist."""
+    if isinstance(target, Path):
+        return connect_sqlite_readonly(target) if target.is_file() else None
+    return connect(target)
 
 
 def _errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
-__all__ = ["SQLiteConnection", "connect_sqlite", "split_statements"]
+__all__ = ["SQLiteConnection", "connect_sqlite", "connect_sqlite_readonly", "split_statements"]
 
 
 class SQLiteConnection(sqlite3.Connection):
@@ -41,6 +41,20 @@ def connect_sqlite(path: Path, *, timeout: float = 30.0) -> SQLiteConnection:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+    return conn
+
+
+def connect_sqlite_readonly(path: Path, *, timeout: float = 10.0) -> SQLiteConnection:
+    """Open an existing file read-only (`mode=ro`): no migration, no write lock, never
+    created; what `commsite report` and the like read with."""
+    conn = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro",
+        uri=True,
+        timeout=timeout,
+        isolation_level=None,
+        factory=SQLiteConnection,
+    )
+    conn.row_factory = sqlite3.Row
     return conn
 
 

@@ -252,7 +252,7 @@ class DeliveryQueue:
                       SELECT 1 FROM delivery_rows AS e
                       WHERE e.inbox = r.inbox AND e.state = 'pending'
                         AND e.object_id = r.object_id AND e.id < r.id)
-            )
+            ) AS due
             WHERE rank <= ?
             ORDER BY rank, id
             """,
@@ -298,7 +298,7 @@ class DeliveryQueue:
                 claimed = self._conn.execute(
                     "UPDATE delivery_rows SET lease_at = ?, lease_host = ?, lease_pid = ?,"
                     " lease_token = ?, attempts = attempts + 1"
-                    " WHERE id = ? AND state = 'pending' AND lease_token IS ?",
+                    " WHERE id = ? AND state = 'pending' AND lease_token IS NOT DISTINCT FROM ?",
                     (time.time(), leases.HOSTNAME, os.getpid(), token, row.id, row.lease_token),
                 ).rowcount
                 if claimed:

@@ -293,11 +293,13 @@ class RsvpIntake:
                 " via = excluded.via, public = excluded.public,"
                 " activity_id = excluded.activity_id, reply_id = excluded.reply_id,"
                 " reply_url = excluded.reply_url,"
-                " accept_id = CASE WHEN join_id IS excluded.join_id THEN accept_id END,"
+                " accept_id = CASE WHEN rsvps.join_id IS NOT DISTINCT FROM excluded.join_id"
+                "   THEN rsvps.accept_id END,"
                 " join_id = excluded.join_id, excerpt = excluded.excerpt,"
-                " answered_at = CASE WHEN answer = excluded.answer"  # keeps their place
-                "   THEN answered_at ELSE excluded.answered_at END,"
-                " status = CASE WHEN status = 'rejected' THEN 'rejected' ELSE excluded.status END,"
+                " answered_at = CASE WHEN rsvps.answer = excluded.answer"  # keeps their place
+                "   THEN rsvps.answered_at ELSE excluded.answered_at END,"
+                " status = CASE WHEN rsvps.status = 'rejected' THEN 'rejected'"
+                "   ELSE excluded.status END,"
                 " hold_reason = excluded.hold_reason",
                 (
                     slug, actor, answer, via, int(public), activity_id, reply_id, reply_url,

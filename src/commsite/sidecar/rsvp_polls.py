@@ -68,8 +68,8 @@ class PollUpdates:
                 # An Update nobody was there to receive does not hold the next one back.
                 conn.execute(
                     "UPDATE rsvp_polls SET changed_at = NULL, closed_at = ?,"
-                    " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE event = ?",
-                    (iso(now) if closing else None, sent, iso(now), slug),
+                    " sent_at = CASE WHEN ? = 1 THEN ? ELSE sent_at END WHERE event = ?",
+                    (iso(now) if closing else None, int(sent), iso(now), slug),
                 )
                 queued = queued or sent
         return queued

@@ -242,7 +242,8 @@ class Worker:
                 " RETURNING id, body, attempts, received_at",
                 (iso(now + LEASE), iso(now), iso(now), limit),
             ).fetchall()
-        return list(rows)
+        # RETURNING follows no ORDER BY (PostgreSQL returns rows as it updates them).
+        return sorted(rows, key=lambda r: (r["received_at"], r["id"]))
 
     def process_row(
         self, activity_id: str, body: str | None, attempts: int, *, received_at: str | None = None
