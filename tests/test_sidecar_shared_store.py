@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import pg
-from commsite.database import connect
+from commsite.database import OPERATIONAL_ERRORS, connect
 from commsite.sidecar.ratelimit_store import StoredRateLimiter
 from commsite.sidecar.store import Store
 from sidecar_peer import (
@@ -157,3 +157,22 @@ def test_worker_only_processes_what_another_process_stored(tmp_path: Path) -> No
     assert process.returncode == 0, output
     assert "commsite sidecar worker for https://x.example/" in output
     assert output.rstrip().endswith("Stopped.")
+
+
+def test_a_store_reconnects_after_the_server_drops_its_connection(tmp_path: Path) -> None:
+    """A PostgreSQL restart or failover: the statement that meets it fails (the worker
+    retries it, the inbox answers 500 and the sender retries); the next one reconnects."""
+    pg.activate("postgresql")
+    try:
+        store = Store(pg.target(tmp_path))
+    finally:
+        pg.activate()
+    backend = store.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    admin = connect(store.target)
+    admin.execute("SELECT pg_terminate_backend(?)", (backend,))
+    admin.close()
+    with pytest.raises(OPERATIONAL_ERRORS):
+        store.queue_length()
+    assert store.queue_length() == 0
+    assert store.conn.execute("SELECT pg_backend_pid()").fetchone()[0] != backend
+    store.close()

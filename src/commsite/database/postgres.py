@@ -136,6 +136,11 @@ class PostgresConnection:
         weakref.finalize(self, raw.close)
 
     @property
+    def broken(self) -> bool:
+        """The server went away: this connection is useless, open another."""
+        return self.raw.broken or self.raw.closed
+
+    @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 

@@ -19,6 +19,7 @@ __all__ = ["SQLiteConnection", "connect_sqlite", "connect_sqlite_readonly", "spl
 
 class SQLiteConnection(sqlite3.Connection):
     dialect: Final = "sqlite"
+    broken: Final = False  # a file does not go away as a server does
 
 
 def connect_sqlite(path: Path, *, timeout: float = 30.0) -> SQLiteConnection:

@@ -256,6 +256,13 @@ class Store:
     @property
     def conn(self) -> Connection:
         conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.broken:
+            # PostgreSQL went away (a restart, a failover): what failed on the old
+            # connection raised, and was retried or answered 500; reconnect for the next.
+            with self._lock:
+                self._all.remove(conn)
+            conn.close()
+            conn = None
         if conn is None:
             conn = connect(self.target)
             self._local.conn = conn
