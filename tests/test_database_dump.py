@@ -208,6 +208,7 @@ def test_a_dump_cut_short_or_damaged_imports_nothing(tmp_path: Path) -> None:
         "".join(lines[:-2] + lines[-1:]): "missing or damaged|says .* rows",
         "".join([*lines[:3], "{not json\n", *lines[3:]]): "line 4 is not JSON",
         "hello\n": "not a commsite database dump",
+        text.replace('{"base64":"', '{"base64":"!', 1): "neither text, number nor bytes",
         text.replace('"inbox":7', '"inbox":8', 1): "schema version 8, this database's at 7",
     }
     for broken, why in cases.items():

@@ -54,7 +54,13 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
-        return base64.b64decode(value["base64"])
+        encoded = value.get("base64")
+        try:
+            return base64.b64decode(str(encoded), validate=True)
+        except ValueError:
+            raise DumpError(f"a value is neither text, number nor bytes: {value!r:.80}") from None
+    if isinstance(value, list):
+        raise DumpError(f"a value is neither text, number nor bytes: {value!r:.80}")
     return value
 
 
@@ -169,7 +175,7 @@ def import_dump(conn: Connection, lines: Iterable[str], *, force: bool = False) 
         ended = False
         for item in stream:
             if isinstance(item, dict) and item.get("end"):
-                expected = int(item.get("rows", -1))
+                expected = item.get("rows")
                 if expected != sum(report.rows.values()):
                     raise DumpError(
                         f"the dump says {expected} rows but holds {sum(report.rows.values())}"
@@ -208,6 +214,8 @@ def _load_table(
     conn: Connection, here: dict[str, Table], head: dict[str, Any], stream: Iterator[Any]
 ) -> int:
     name = str(head["table"])
+    if not isinstance(head.get("columns"), list) or not isinstance(head.get("rows"), int):
+        raise DumpError(f"{name}: the table's header is damaged (columns, rows)")
     table = here.get(name)
     if table is None:
         raise DumpError(f"the dump has a table {name!r} this database does not")
