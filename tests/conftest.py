@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import pg
 from sidecar_peer import SiteOrigin
 
 # A build slowed down by a loaded machine must not add progress lines to output
@@ -20,3 +21,25 @@ def origin() -> Iterator[SiteOrigin]:
     o = SiteOrigin()
     yield o
     o.stop()
+
+
+@pytest.fixture(params=pg.BACKENDS)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test on SQLite, then on PostgreSQL (tests/pg.py): its stores and
+    sites use the active backend. Modules opt in with
+    `pytestmark = pytest.mark.usefixtures("backend")`."""
+    pg.activate(request.param)
+    yield request.param
+    pg.activate()
+
+
+@pytest.fixture(scope="module", params=pg.BACKENDS)
+def module_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """`backend` for modules whose sidecar is module-scoped."""
+    pg.activate(request.param)
+    yield request.param
+    pg.activate()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    pg.stop_server()

@@ -21,7 +21,6 @@ import contextlib
 import email.utils
 import http.client
 import json
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -40,6 +39,8 @@ from apsig.draft.verify import Verifier
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import pg
+from commsite.database import Connection, connect
 from publish_peers import Origin
 
 AS = "https://www.w3.org/ns/activitystreams"
@@ -339,14 +340,22 @@ def write_site(
     stories: tuple[str, ...] = ("first-meetup",),
     events: tuple[str, ...] = (),
     host_aliases: tuple[str, ...] = ("127.0.0.1",),
+    database: str | None = None,
 ) -> None:
     """A small site on disk: stories, members {id: handle}, three rules, a key pair.
+
+    `database`: `sidecar.database`; by default the active test backend's (tests/pg.py:
+    SQLite, or a fresh PostgreSQL database).
 
     `host_aliases`: the tests reach the sidecar at 127.0.0.1:PORT, not at base_url's
     host, and the peers sign for the address they connect to; the alias lets those
     deliveries in (the inbox takes only the Hosts the site answers to)."""
     from commsite.federation.keys import generate_keypair, write_keys
 
+    database = database or pg.database_url()
+    sidecar = [f"  host_aliases: {list(host_aliases)}\n"] if host_aliases else []
+    if database:
+        sidecar.append(f"  database: '{database}'\n")
     for sub in ("stories", "members", "events"):
         (root / "content" / sub).mkdir(parents=True, exist_ok=True)
     (root / "commsite.yaml").write_text(
@@ -355,7 +364,7 @@ def write_site(
         "timezone: UTC\n"
         "community:\n  handle: repair\n"
         f"federation:\n  allow_private_addresses: {'true' if allow_private else 'false'}\n"
-        + (f"sidecar:\n  host_aliases: {list(host_aliases)}\n" if host_aliases else "")
+        + ("sidecar:\n" + "".join(sidecar) if sidecar else "")
         + (f"moderation:\n{moderation}" if moderation else ""),
         encoding="utf-8",
     )
@@ -428,10 +437,14 @@ class SidecarServer:
         self.server.task_dispatcher.shutdown()
         self.sidecar.close()
 
-    def db(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.sidecar.store.path)
-        conn.row_factory = sqlite3.Row
-        return conn
+    @contextmanager
+    def db(self) -> Iterator[Connection]:
+        """A connection of its own to the sidecar's database, whichever backend."""
+        conn = connect(self.sidecar.store.target)
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def wait_settled(
         self,

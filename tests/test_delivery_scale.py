@@ -101,7 +101,7 @@ def test_a_host_with_failures_on_record_gets_one_request_at_a_time(
     assert [o.status for o in outcomes] == ["retry"] * (HOST_TRIP - 1)
     assert q.pending() == 6
     [(host, detail)] = q.stats().hosts_backing_off
-    assert (host, detail) == ("sick.example", "HTTP 503: {\"error\": \"nope\"}")
+    assert (host, detail) == ("sick.example", 'HTTP 503: {"error": "nope"}')
 
 
 class Servers:

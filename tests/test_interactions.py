@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import pg
 from commsite.content.interactions import load_interactions, sanitize_html
 from commsite.content.model import Reaction, Reactor
 from commsite.sidecar.export import export_interactions, item_path
@@ -191,8 +192,9 @@ def seed(store: Store) -> None:
         )
 
 
+@pytest.mark.usefixtures("backend")
 def test_export_writes_approved_items_deterministically_and_loads_back(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     seed(store)
     result = export_interactions(store, tmp_path)
     assert result.written == sorted(
@@ -226,8 +228,9 @@ def test_export_writes_approved_items_deterministically_and_loads_back(tmp_path:
     assert interactions.reactions == (Reaction("stories/first-meetup", 1, 0, (bob,)),)
 
 
+@pytest.mark.usefixtures("backend")
 def test_export_removes_files_of_deleted_and_rejected_items(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     seed(store)
     export_interactions(store, tmp_path)
     with store.transaction() as conn:
@@ -250,13 +253,14 @@ def test_export_removes_files_of_deleted_and_rejected_items(tmp_path: Path) -> N
     assert interactions.replies == () and len(interactions.introductions) == 1
 
 
+@pytest.mark.usefixtures("backend")
 def test_export_names_the_actor_and_its_webfinger_handle_for_member_matching(
     tmp_path: Path,
 ) -> None:
     """What the site recognises a member by (content/member_match.py) goes into the
     files: the actor's URL always, its FEP-2c59 handle when the sidecar kept one; a
     file without them (an older export) still loads."""
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     seed(store)
     with store.transaction() as conn:
         conn.execute("UPDATE inbox_actors SET webfinger = '@bob@example'")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import pg
 from commsite.cli import main
 from commsite.config import ModerationConfig, SiteConfig
 from commsite.content.identity import identity
@@ -73,10 +74,11 @@ def test_messages_and_reports_always_wait() -> None:
     assert status(config(approve="everyone"), kind="report")[0] == "pending"
 
 
+@pytest.mark.usefixtures("backend")
 def test_blocked_domains_cover_subdomains_and_actors_match_by_url_or_handle(
     tmp_path: Path,
 ) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     cfg = config(blocked_domains=("spam.example",), blocked_actors=("@troll@ok.example",))
     assert moderation.blocked_reason(store, cfg, "https://a.spam.example/u") == (
         "domain spam.example is blocked"
@@ -122,16 +124,18 @@ def test_one_identity_for_every_spelling_of_an_actor(spellings: list[str], same:
         "https://a.spam.example:8443/u",
     ],
 )
+@pytest.mark.usefixtures("backend")
 def test_a_blocked_domain_covers_every_spelling_and_subdomain(tmp_path: Path, actor: str) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     cfg = config(blocked_domains=("Spam.Example",))
     assert moderation.blocked_reason(store, cfg, actor) == "domain spam.example is blocked"
     assert moderation.blocked_reason(store, cfg, "https://notspam.example/u") is None
     assert moderation.blocked_reason(store, cfg, "https://spam.example.org/u") is None
 
 
+@pytest.mark.usefixtures("backend")
 def test_an_actor_block_matches_however_the_url_or_handle_is_spelt(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     cfg = config(blocked_actors=("HTTPS://Bad.Example/users/x/",))
     assert moderation.blocked_reason(store, cfg, "https://bad.example/users/x#main-key") == (
         "actor https://bad.example/users/x is blocked"
@@ -153,8 +157,9 @@ def test_an_actor_block_matches_however_the_url_or_handle_is_spelt(tmp_path: Pat
     assert moderation.handle_block_undecided(store, cfg, "https://web.ok.example/users/new")
 
 
+@pytest.mark.usefixtures("backend")
 def test_a_lone_surrogate_in_an_actor_is_no_error(tmp_path: Path) -> None:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     cfg = config(blocked_actors=("@troll@ok.example",))
     assert moderation.blocked_reason(store, cfg, "https://ok.example/\ud800") is None
 
@@ -165,8 +170,8 @@ def test_a_lone_surrogate_in_an_actor_is_no_error(tmp_path: Path) -> None:
 def add_item(store: Store, n: int, actor: str, kind: str = "reply", text: str = "hello") -> None:
     with store.transaction() as conn:
         conn.execute(
-            "INSERT OR IGNORE INTO inbox_actors (id, handle, name, fetched_at)"
-            " VALUES (?, ?, ?, 'x')",
+            "INSERT INTO inbox_actors (id, handle, name, fetched_at)"
+            " VALUES (?, ?, ?, 'x') ON CONFLICT DO NOTHING",
             (actor, "@" + actor.rsplit("/", 1)[1] + "@r.example", actor.rsplit("/", 1)[1]),
         )
         conn.execute(
@@ -187,9 +192,9 @@ def add_item(store: Store, n: int, actor: str, kind: str = "reply", text: str = 
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
+def site(tmp_path: Path, backend: str) -> Path:
     write_site(tmp_path, "https://x.example/")
-    store = Store(tmp_path / ".commsite" / "commsite.sqlite3")
+    store = Store(pg.site_target(tmp_path))
     add_item(store, 1, "https://r.example/users/bob", text="first")
     add_item(store, 2, "https://r.example/users/bob", text="second")
     add_item(store, 3, "https://r.example/users/eve", kind="introduction", text="hi all")
@@ -349,7 +354,8 @@ def test_approving_calls_the_rebuild_webhook(site: Path) -> None:
     try:
         yaml_file = site / "commsite.yaml"
         hook = f"http://127.0.0.1:{server.server_address[1]}/rebuild"
-        yaml_file.write_text(yaml_file.read_text() + f"sidecar:\n  rebuild_webhook: {hook}\n")
+        text = yaml_file.read_text()  # write_site's sidecar section, with the hook added
+        yaml_file.write_text(text.replace("sidecar:\n", f"sidecar:\n  rebuild_webhook: {hook}\n"))
         assert run("moderate", "approve", "-s", str(site), "3")[0] == 0
     finally:
         server.shutdown()

@@ -16,6 +16,9 @@ import pytest
 
 from sidecar_peer import PUBLIC, Remote, SidecarServer, SiteOrigin, get, post, running, write_site
 
+# Every test runs on SQLite, then on PostgreSQL (tests/pg.py).
+pytestmark = pytest.mark.usefixtures("module_backend")
+
 
 @pytest.fixture(scope="module")
 def remote() -> Iterator[Remote]:
@@ -32,7 +35,12 @@ def origin() -> Iterator[SiteOrigin]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, origin: SiteOrigin, remote: Remote) -> Path:
+def site(
+    tmp_path_factory: pytest.TempPathFactory,
+    origin: SiteOrigin,
+    remote: Remote,
+    module_backend: str,
+) -> Path:
     root = tmp_path_factory.mktemp("site")
     write_site(
         root,

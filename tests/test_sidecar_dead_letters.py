@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import pg
 from commsite import urls
 from commsite.cli import main
 from commsite.content.network_text import clean_json, clean_text
@@ -151,7 +152,7 @@ def test_a_permanent_error_is_a_dead_letter_at_once_and_a_person_can_see_it(
     tmp_path: Path,
 ) -> None:
     write_site(tmp_path, "https://x.example/", moderation="  approve: everyone\n")
-    store = Store(tmp_path / ".commsite" / "commsite.sqlite3")
+    store = Store(pg.site_target(tmp_path))
     with store.transaction() as conn:  # bob's profile is cached: no fetch needed
         conn.execute(
             "INSERT INTO inbox_actors (id, handle, name, fetched_at)"

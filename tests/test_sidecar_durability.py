@@ -11,12 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import pg
+
 BENCHMARK = Path(__file__).parent.parent / "benchmarks" / "inbox_load.py"
 
 
+@pytest.mark.usefixtures("backend")
 def test_sigkill_under_load_loses_nothing_acknowledged() -> None:
+    database = pg.database_url()
     result = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--n", "300", "--concurrency", "12", "--crash-only"],
+        [sys.executable, str(BENCHMARK), "--n", "300", "--concurrency", "12", "--crash-only"]
+        + (["--database", database] if database else []),
         capture_output=True,
         text=True,
         timeout=300,

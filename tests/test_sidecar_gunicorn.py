@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import pg
+from commsite.database import connect
 from sidecar_peer import PUBLIC, Remote, SiteOrigin, write_site
 
 pytest.importorskip("gunicorn", reason="gunicorn is not installed (pip install gunicorn)")
@@ -35,8 +37,6 @@ def free_port() -> int:
 
 
 def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) -> None:
-    import sqlite3
-
     origin = SiteOrigin()
     write_site(tmp_path, origin.base_url)
     port = free_port()
@@ -73,16 +73,17 @@ def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) ->
             reply = remote.deliver(inbox, activity, user=user)
             assert reply.status == 202, reply.body
             ids.append(activity["id"])
-        conn = sqlite3.connect(tmp_path / ".commsite" / "commsite.sqlite3")
+        conn = connect(pg.site_target(tmp_path))  # the SQLite file, or PostgreSQL
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            states = dict(conn.execute("SELECT id, state FROM inbox_activities").fetchall())
+            rows = conn.execute("SELECT id, state FROM inbox_activities").fetchall()
+            states = {r[0]: r[1] for r in rows}
             if set(states) == set(ids) and all(s == "ignored" for s in states.values()):
                 break
             time.sleep(0.1)
         assert set(states) == set(ids)
         assert set(states.values()) == {"ignored"}  # processed (not for us), each once
-        attempts = {a for (a,) in conn.execute("SELECT attempts FROM inbox_activities")}
+        attempts = {r[0] for r in conn.execute("SELECT attempts FROM inbox_activities")}
         assert attempts == {1}
         conn.close()
     finally:

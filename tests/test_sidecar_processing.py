@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import pg
 from commsite.config import ModerationConfig
 from commsite.federation.fetch import Fetcher
 from commsite.sidecar.processing import Processor
@@ -23,6 +24,8 @@ from commsite.sidecar.targets import Targets
 from commsite.sidecar.worker import MAX_ATTEMPTS, RebuildNotifier, Worker
 from sample_site import config as sample_config
 from sample_site import site as sample_site
+
+pytestmark = pytest.mark.usefixtures("backend")
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 STORY = "https://repair.example/ap/stories/tricky"
@@ -38,7 +41,7 @@ def clock() -> datetime:
 
 
 def make(tmp_path: Path, **moderation: Any) -> Processor:
-    store = Store(tmp_path / "db.sqlite3")
+    store = Store(pg.target(tmp_path / "db.sqlite3"))
     fetcher = Fetcher(allow_private=True, timeout=2.0)
     profiles = Profiles(store, fetcher, clock)
     for actor in (BOB, EVE, MALLORY):

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import pg
 from commsite.activitypub.poll import question_object
 from commsite.config import ModerationConfig, RsvpConfig
 from commsite.content.model import Event
@@ -420,8 +421,8 @@ def add_rsvp(store: Store, actor: str, via: str, answer: str = "going") -> None:
     user = actor.rsplit("/", 1)[1]
     with store.transaction() as conn:
         conn.execute(
-            "INSERT OR IGNORE INTO inbox_actors (id, handle, name, inbox, fetched_at)"
-            " VALUES (?, ?, ?, ?, 'x')",
+            "INSERT INTO inbox_actors (id, handle, name, inbox, fetched_at)"
+            " VALUES (?, ?, ?, ?, 'x') ON CONFLICT DO NOTHING",
             (actor, f"@{user}@r.example", user, actor + "/inbox"),
         )
         conn.execute(
@@ -439,7 +440,7 @@ def test_moderate_lists_approves_and_rejects_rsvps(tmp_path: Path) -> None:
     from sidecar_peer import write_site
 
     write_site(tmp_path, "https://x.example/")
-    store = Store(tmp_path / ".commsite" / "commsite.sqlite3")
+    store = Store(pg.site_target(tmp_path))
     add_rsvp(store, BOB, "join")
     add_rsvp(store, EVE, "join")
     add_rsvp(store, ANN, "poll", "maybe")

@@ -9,7 +9,6 @@ process for `--welcome edit`.
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from click.testing import CliRunner
 
 from commsite import urls
 from commsite.cli import main
+from commsite.database import Connection, Target, connect
 from needs import JS_DIR, executable, node_package
 from sidecar_peer import PUBLIC, Remote, SiteOrigin, running, serve_our_actor, write_site
 
@@ -113,7 +113,7 @@ def test_approved_introduction_gets_a_signed_welcome_mentioning_who_shares_inter
             ' <a href="y">#Electronics</a></p>',
             ["introduction", "Electronics"],
         )
-        database = server.sidecar.store.path
+        database = server.sidecar.store.target
     n = seq_of_db(database, intro)
     waiting = cli("moderate", "list", str(root))
     assert f"#{n} introduction from {remote.handle('dan')}" in waiting
@@ -176,7 +176,7 @@ def test_approved_introduction_gets_a_signed_welcome_mentioning_who_shares_inter
     assert len(remote.wait_for("Create", 4)) == 4
 
 
-def seq_of_db(database: Path, ap_id: str) -> str:
+def seq_of_db(database: Target, ap_id: str) -> str:
     with db_of(database) as conn:
         return str(
             conn.execute("SELECT seq FROM inbox_items WHERE ap_id = ?", (ap_id,)).fetchone()[0]
@@ -184,11 +184,12 @@ def seq_of_db(database: Path, ap_id: str) -> str:
 
 
 class db_of:
-    def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(path)
-        self.conn.row_factory = sqlite3.Row
+    """A connection of its own to the sidecar's database (SQLite or PostgreSQL)."""
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __init__(self, target: Target) -> None:
+        self.conn = connect(target)
+
+    def __enter__(self) -> Connection:
         return self.conn
 
     def __exit__(self, *exc: object) -> None:
@@ -204,7 +205,7 @@ def test_no_shared_interest_still_greets_and_links_the_rules_and_edit_adds_a_men
         intro = introduce(
             server, remote, origin, "eve", 7, "<p>Hello all! #introduction</p>", ["introduction"]
         )
-        database = server.sidecar.store.path
+        database = server.sidecar.store.target
     n = seq_of_db(database, intro)
     out = cli("moderate", "approve", n, str(root))  # a script: nothing decided, a hint
     assert f"has no welcome yet: propose one with `commsite moderate welcome {n}`" in out
@@ -267,7 +268,7 @@ def test_skip_records_and_a_handle_that_cannot_be_found_sends_nothing(
         second = introduce(
             server, remote, origin, "eve", 2, "<p>Hey #introduction</p>", ["introduction"]
         )
-        database = server.sidecar.store.path
+        database = server.sidecar.store.target
     a, b = seq_of_db(database, first), seq_of_db(database, second)
     # Asked (as in a terminal), the organiser answers "k": skip.
     out = cli("moderate", "approve", a, "--welcome", "ask", str(root), input="k\n")
@@ -347,7 +348,7 @@ def test_fedify_verifies_the_welcome_a_member_receives(
             intro = introduce(
                 server, peer, origin, "dan", 1, "<p>Hi! #electronics</p>", ["electronics"]
             )
-            database = server.sidecar.store.path
+            database = server.sidecar.store.target
         n = seq_of_db(database, intro)
         out = cli("moderate", "approve", n, "--welcome", "send", str(root))
         assert f"delivered to {fedify_inbox}" in out, out
@@ -376,7 +377,7 @@ def test_an_inbox_that_does_not_answer_is_left_to_the_sidecar_to_retry(
         serve_our_actor(origin, root)
         with running(root) as server:
             intro = introduce(server, peer, origin, "dan", 1, "<p>I fix radios</p>", [])
-            database = server.sidecar.store.path
+            database = server.sidecar.store.target
         n = seq_of_db(database, intro)
         out = cli("moderate", "approve", n, "--welcome", "send", str(root))
         assert f"{dead_inbox}: " in out and "the sidecar retries it" in out, out

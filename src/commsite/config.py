@@ -73,6 +73,11 @@ class SidecarConfig:
     # Other names the inbox answers to besides base_url's (and inbox_url's) host:
     # "host" (any port) or "host:port". A delivery signed for any other Host is 401.
     host_aliases: tuple[str, ...] = ()
+    # The store: None is the SQLite file in data_dir; "postgresql://user@host/db" a
+    # PostgreSQL database (commsite.database), its password in the environment
+    # variable `database_password_env` (or libpq's PGPASSWORD, ~/.pgpass).
+    database: str | None = None
+    database_password_env: str | None = None
 
 
 # What a reply to an event must say to count as an answer (matched as whole
@@ -171,3 +176,12 @@ class SiteConfig:
     def url(self, path: str) -> str:
         """Absolute URL of a site path such as 'stories/x/' or '/stories/x/'."""
         return self.base_url + path.lstrip("/")
+
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def is_postgres_url(value: str) -> bool:
+    """Whether `sidecar.database` names a PostgreSQL server (else: not a database URL)."""
+    scheme, sep, _ = value.partition("://")
+    return bool(sep) and scheme.lower() in POSTGRES_SCHEMES

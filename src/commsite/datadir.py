@@ -39,7 +39,7 @@ class DataDir:
 
     @property
     def database(self) -> Path:
-        """The SQLite file: inbox store, followers and delivery queue (see database.py)."""
+        """The SQLite file: inbox store, followers and delivery queue (see commsite.database)."""
         return self.path / "commsite.sqlite3"
 
     @property

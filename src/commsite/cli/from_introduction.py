@@ -14,7 +14,6 @@ REF is, in the order tried:
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +29,7 @@ from commsite.content.interactions import (
 )
 from commsite.content.model import Introduction
 from commsite.content.newcomer import NewcomerIntroduction
+from commsite.database import DATABASE_ERRORS, Row, Target, connect_readonly, describe, store_target
 from commsite.datadir import DataDir
 from commsite.sidecar.welcome import plain_name
 
@@ -57,28 +57,30 @@ def _from_file(path: Path, tz: ZoneInfo) -> NewcomerIntroduction:
     return _from_model(item, tz, str(path))
 
 
-def _store_row(database: Path, column: str, value: object) -> sqlite3.Row | None:
+def _store_row(database: Target, column: str, value: object) -> Row | None:
+    where = describe(database)
     try:
-        conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise click.ClickException(f"cannot open the sidecar's store {database}: {exc}") from None
-    conn.row_factory = sqlite3.Row
+        conn = connect_readonly(database)
+    except DATABASE_ERRORS as exc:
+        raise click.ClickException(f"cannot open the sidecar's store {where}: {exc}") from None
+    if conn is None:
+        return None
     try:
-        row: sqlite3.Row | None = conn.execute(
+        row: Row | None = conn.execute(
             "SELECT i.seq, i.ap_id, i.actor, i.tags, i.content_html, i.published, i.status,"
             " a.handle, a.webfinger, a.name FROM inbox_items i"
             f" LEFT JOIN inbox_actors a ON a.id = i.actor WHERE i.{column} = ?"
             " AND i.kind = 'introduction'",
             (value,),
         ).fetchone()
-    except sqlite3.Error as exc:
-        raise click.ClickException(f"cannot read the sidecar's store {database}: {exc}") from None
+    except DATABASE_ERRORS as exc:
+        raise click.ClickException(f"cannot read the sidecar's store {where}: {exc}") from None
     finally:
         conn.close()
     return row
 
 
-def _from_row(row: sqlite3.Row, tz: ZoneInfo) -> NewcomerIntroduction:
+def _from_row(row: Row, tz: ZoneInfo) -> NewcomerIntroduction:
     if row["status"] == "rejected":
         raise click.ClickException(f"introduction #{row['seq']} was rejected")
     handle = row["webfinger"] or row["handle"]
@@ -106,10 +108,11 @@ def find_newcomer(site: Path, ref: str, tz: ZoneInfo) -> NewcomerIntroduction:
             return _from_file(candidate, tz)
     config, _ = load_config(site)
     data_dir = DataDir.for_site(site, config.sidecar.data_dir if config else ".commsite")
-    database = data_dir.database
+    database = store_target(data_dir, config.sidecar) if config else data_dir.database
+    missing = isinstance(database, Path) and not database.is_file()
     number = text.removeprefix("#")
     if number.isdigit():
-        if not database.is_file():
+        if missing:
             raise click.ClickException(
                 f"no sidecar store at {database}, so introduction #{number} cannot be looked"
                 f" up; pass its exported file instead ({INTERACTIONS_DIR}/{INTRODUCTIONS_DIR}/"
@@ -123,7 +126,7 @@ def find_newcomer(site: Path, ref: str, tz: ZoneInfo) -> NewcomerIntroduction:
             )
         return _from_row(row, tz)
     if text.startswith(("https://", "http://")):
-        if database.is_file() and (row := _store_row(database, "ap_id", text)) is not None:
+        if not missing and (row := _store_row(database, "ap_id", text)) is not None:
             return _from_row(row, tz)
         interactions, _ = load_interactions(site)
         for intro in interactions.introductions:

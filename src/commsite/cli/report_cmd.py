@@ -79,6 +79,7 @@ def report(
     if not site.is_dir():
         raise click.ClickException(f"{site}: no such directory; give the site's folder")
     from commsite.build.clock import build_now
+    from commsite.database import store_target
     from commsite.datadir import DataDir
     from commsite.report.numbers import Window, health_report
     from commsite.report.output import report_json
@@ -98,7 +99,7 @@ def report(
             )
             sys.exit(1)
         data_dir = DataDir.for_site(site, loaded.config.sidecar.data_dir)
-        store = read_store(data_dir.database)
+        store = read_store(store_target(data_dir, loaded.config.sidecar))
         window = Window(months=months, since=since.date() if since else None)
         numbers = health_report(loaded, store, now=now, window=window)
     except CommsiteError as exc:

@@ -16,18 +16,19 @@ from types import FrameType
 
 import click
 
+from commsite.cli import sidecar_db_cmd
 from commsite.cli.sidecar_store import fail, open_store
 from commsite.cli.site_arg import site_argument
 from commsite.errors import CommsiteError
 from commsite.sidecar.export import export_interactions
-from commsite.sidecar.server import Options, open_sidecar, run, waitress_server
+from commsite.sidecar.server import Options, open_sidecar, run, run_worker, waitress_server
 
 __all__ = ["interactions", "sidecar"]
 
 SITE = site_argument()
 
 
-@click.command()
+@click.command("run")
 @SITE
 @click.option("--host", default=None, help="Address to listen on (default: sidecar.host).")
 @click.option("--port", "-p", default=None, type=int, help="Port (default: sidecar.port, 8787).")
@@ -54,7 +55,12 @@ SITE = site_argument()
     show_default=True,
     help="waitress worker threads (at most half of them fetch keys at once).",
 )
-def sidecar(
+@click.option(
+    "--worker-only",
+    is_flag=True,
+    help="Only process the queue, no HTTP (more workers beside the inbox processes).",
+)
+def run_sidecar(
     site: Path,
     host: str | None,
     port: int | None,
@@ -64,6 +70,7 @@ def sidecar(
     rate: float,
     burst: int,
     threads: int,
+    worker_only: bool,
 ) -> None:
     """Run the inbox: verify, store and answer deliveries; process them in the background.
 
@@ -77,6 +84,13 @@ def sidecar(
       commsite sidecar /srv/community -p 8788
       commsite sidecar --serve-site         also serve public/ and WebFinger (no nginx)
       commsite sidecar --trust-forwarded-host --host 127.0.0.1   behind a proxy
+      commsite sidecar --worker-only        one more worker, sharing PostgreSQL
+
+    \b
+    The database (SQLite, or PostgreSQL with sidecar.database):
+      commsite sidecar migrate [SITE]            apply the schema migrations
+      commsite sidecar export-db FILE [SITE]     dump it all (JSON lines)
+      commsite sidecar import-db FILE [SITE]     load a dump (e.g. SQLite -> PostgreSQL)
 
     Ctrl-C or SIGTERM (systemd, docker stop) stops it cleanly: deliveries
     already answered 202 are in the database and are processed on the next start.
@@ -96,6 +110,12 @@ def sidecar(
         running = open_sidecar(site, options)
     except CommsiteError as exc:
         raise fail(exc) from exc
+    if worker_only:
+        signal.signal(signal.SIGTERM, _interrupt)
+        click.echo(f"commsite sidecar worker for {running.config.base_url} (Ctrl-C to stop)")
+        run_worker(running)
+        click.echo("Stopped.")
+        return
     host = host or running.config.sidecar.host
     port = port if port is not None else running.config.sidecar.port
     # Bind before the banner, so a busy port is one clear line, not a traceback.
@@ -119,6 +139,28 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     # A second signal while the worker finishes must not cut the shutdown short.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
+
+
+class _SidecarGroup(click.Group):
+    """`commsite sidecar [SITE] [OPTIONS]` is `commsite sidecar run ...`: the inbox
+    server stays the command; migrate, export-db and import-db are the database's
+    chores (cli/sidecar_db_cmd.py)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_SidecarGroup)
+def sidecar() -> None:
+    """Run the inbox (commsite sidecar [SITE]); migrate, export-db, import-db."""
+
+
+sidecar.add_command(run_sidecar)
+sidecar.add_command(sidecar_db_cmd.migrate)
+sidecar.add_command(sidecar_db_cmd.export_db)
+sidecar.add_command(sidecar_db_cmd.import_db)
 
 
 # --- interactions -----------------------------------------------------------

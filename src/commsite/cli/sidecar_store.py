@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from commsite.database import store_target
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.sidecar.server import load_config_or_fail
@@ -24,7 +25,7 @@ def open_store(root: Path) -> Store:
     config = load_config_or_fail(root)
     data_dir = DataDir.for_site(root, config.sidecar.data_dir)
     data_dir.ensure()  # with its .gitignore, should this be the first use
-    return Store(data_dir.database)
+    return Store(store_target(data_dir, config.sidecar))
 
 
 def fail(exc: CommsiteError) -> click.ClickException:

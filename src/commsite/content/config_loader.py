@@ -24,6 +24,7 @@ from commsite.config import (
     RsvpConfig,
     SidecarConfig,
     SiteConfig,
+    is_postgres_url,
 )
 from commsite.content import fields as f
 from commsite.content.model import RSVP_ANSWERS
@@ -239,6 +240,29 @@ def _env_name(key: str, value: object) -> str:
     return name
 
 
+def _database(key: str, value: object) -> str:
+    """`sidecar.database`: a postgresql:// URL without a password (SQLite needs no key)."""
+    url = f.text(key, value).strip()
+    example = "e.g. postgresql://commsite@db.example.org/community"
+    if not is_postgres_url(url):
+        raise f.Invalid(
+            f"'{key}' must be a postgresql:// URL (got {f.show(url)})",
+            f"{example}; leave it out to keep the SQLite file in sidecar.data_dir",
+        )
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:
+        raise f.Invalid(f"'{key}' is not a valid URL (got {f.show(url)})", example) from None
+    if has_password or re.search(r"(^|&)password=", parts.query):
+        raise f.Invalid(
+            f"'{key}' contains a password",
+            "never put a password in commsite.yaml: change it, and put the new one in an"
+            " environment variable named by sidecar.database_password_env (or PGPASSWORD)",
+        )
+    return url
+
+
 _SECTIONS = ("community", "federation", "moderation", "sidecar", "rsvp")
 
 # dotted key -> (validator, required)
@@ -272,6 +296,8 @@ SCHEMA: dict[str, tuple[f.Validator, bool]] = {
     "sidecar.rebuild_ref": (f.text, False),
     "sidecar.data_dir": (f.text, False),
     "sidecar.host_aliases": (_each(_host_aliases), False),
+    "sidecar.database": (_database, False),
+    "sidecar.database_password_env": (_env_name, False),
     "rsvp.words": (_rsvp_words, False),
     "rsvp.poll": (f.boolean, False),
     "rsvp.poll_options": (_poll_options, False),
@@ -539,6 +565,8 @@ def _config(v: dict[str, object]) -> SiteConfig:
             rebuild_ref=text("sidecar.rebuild_ref", "main"),
             data_dir=text("sidecar.data_dir", ".commsite"),
             host_aliases=texts("sidecar.host_aliases"),
+            database=optional("sidecar.database"),
+            database_password_env=optional("sidecar.database_password_env"),
         ),
         rsvp=RsvpConfig(
             words=v.get("rsvp.words", DEFAULT_RSVP_WORDS),  # type: ignore[arg-type]

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from commsite.database import migrate, transaction
+from commsite.database import Connection, migrate, transaction
 from commsite.federation.delivery_schema import DELIVERY, FAIR, MIGRATIONS, WINDOW, parse, stamp
 from commsite.federation.followers import FollowerStore
 from commsite.federation.retries import DELIVERY_RETRIES, classify, host_trouble
@@ -79,13 +78,13 @@ class Claimed:
 
 
 class DeliveryQueue:
-    def __init__(self, conn: sqlite3.Connection, *, dialect: Dialect = "sqlite") -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self.dialect: Dialect = dialect
+        self.dialect: Dialect = conn.dialect
         migrate(conn, COMPONENT, MIGRATIONS)
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         return self._conn
 
     def enqueue(

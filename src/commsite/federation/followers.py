@@ -11,11 +11,10 @@ Stored as the "followers" component of the data directory's database
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from commsite.database import migrate
+from commsite.database import Connection, Row, migrate
 
 __all__ = ["Follower", "FollowerStore"]
 
@@ -59,12 +58,12 @@ class FollowerStore:
     race), so the store works inside or outside a caller's transaction.
     """
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         migrate(conn, COMPONENT, MIGRATIONS)
 
     @property
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         return self._conn
 
     def add(self, follower: Follower) -> bool:
@@ -74,8 +73,9 @@ class FollowerStore:
         inboxes, Follow id and handle but keeps the original `since`.
         """
         inserted = self._conn.execute(
-            "INSERT OR IGNORE INTO followers"
-            " (actor, inbox, shared_inbox, follow_id, since, handle) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO followers"
+            " (actor, inbox, shared_inbox, follow_id, since, handle) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (
                 follower.actor,
                 follower.inbox,
@@ -139,7 +139,7 @@ class FollowerStore:
         return [str(row[0]) for row in rows]
 
 
-def _follower(row: sqlite3.Row | tuple[object, ...]) -> Follower:
+def _follower(row: Row | tuple[object, ...]) -> Follower:
     actor, inbox, shared_inbox, follow_id, since, handle = tuple(row)
     return Follower(
         actor=str(actor),

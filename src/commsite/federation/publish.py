@@ -18,7 +18,6 @@ included), are announced.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -36,7 +35,7 @@ from commsite.activitypub.documents import (
 from commsite.activitypub.poll import question_object, tally
 from commsite.content.loader import load_site
 from commsite.content.model import Event, Site, Story
-from commsite.database import connect, migrate, transaction
+from commsite.database import Connection, connect, migrate, store_target, transaction
 from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError
 from commsite.federation.delivery import (
@@ -210,11 +209,11 @@ def _poll_create(site: Site, poll: tuple[str, dict[str, Any], str, str]) -> Plan
     return PlannedActivity("Create", poll[0], poll[2], create_activity(site, poll[1]), poll[3])
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
+def _migrate(conn: Connection) -> None:
     migrate(conn, COMPONENT, MIGRATIONS)
 
 
-def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: int) -> Publication:
+def _plan(site: Site, conn: Connection, now: datetime, backfill_days: int) -> Publication:
     recorded = {
         str(object_id): str(digest)
         for object_id, digest in conn.execute(
@@ -264,7 +263,7 @@ def _plan(site: Site, conn: sqlite3.Connection, now: datetime, backfill_days: in
 
 def plan_publication(
     site: Site,
-    conn: sqlite3.Connection,
+    conn: Connection,
     now: datetime,
     *,
     backfill_days: int = DEFAULT_BACKFILL_DAYS,
@@ -276,7 +275,7 @@ def plan_publication(
 
 def enqueue_publication(
     site: Site,
-    conn: sqlite3.Connection,
+    conn: Connection,
     queue: DeliveryQueue,
     inboxes: list[str],
     now: datetime,
@@ -310,7 +309,8 @@ def enqueue_publication(
             _record(conn, object_id, digest, stamp)
         if publication.first_run:
             conn.execute(
-                "INSERT OR REPLACE INTO publication_meta (key, value) VALUES (?, ?)",
+                "INSERT INTO publication_meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (_BASELINE_KEY, stamp),
             )
     return publication, queued
@@ -330,7 +330,7 @@ def _fresh_id(planned: PlannedActivity, queue: DeliveryQueue, now: datetime) -> 
     return dataclasses.replace(planned, activity={**planned.activity, "id": fresh})
 
 
-def _record(conn: sqlite3.Connection, object_id: str, digest: str, stamp: str) -> None:
+def _record(conn: Connection, object_id: str, digest: str, stamp: str) -> None:
     conn.execute(
         "INSERT INTO publication_objects (object_id, sha256, recorded_at) VALUES (?, ?, ?)"
         " ON CONFLICT (object_id) DO UPDATE SET sha256 = excluded.sha256,"
@@ -404,7 +404,7 @@ def publish(
                 " every server would reject our signatures; copy the right private key there"
             )
     data.ensure()
-    conn = connect(data.database)
+    conn = connect(store_target(data, config.sidecar))
     try:
         followers = FollowerStore(conn)
         queue = DeliveryQueue(conn)

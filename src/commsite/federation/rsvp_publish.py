@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +30,7 @@ from commsite import urls
 from commsite.activitypub.poll import is_closed
 from commsite.content.member_match import normal_url
 from commsite.content.model import Event, Site
+from commsite.database import Connection
 from commsite.federation.fetch import Fetcher, FetchError
 
 __all__ = [
@@ -89,7 +89,7 @@ def _same_host(a: str, b: str) -> bool:
     return _origin(a) == _origin(b) and _origin(a)[0] != ""
 
 
-def _stored(conn: sqlite3.Connection, actors: list[str]) -> dict[str, str]:
+def _stored(conn: Connection, actors: list[str]) -> dict[str, str]:
     """Inboxes the sidecar stored for `actors` (its `inbox_actors`, if the table exists)."""
     has_table = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inbox_actors'"
@@ -121,7 +121,7 @@ def _fetched(fetcher: Fetcher, actor: str) -> str | None:
 
 def resolve_inboxes(
     actors: Iterable[str],
-    conn: sqlite3.Connection,
+    conn: Connection,
     fetcher: Fetcher | None,
     warn: Callable[[str], None] = lambda _: None,
 ) -> dict[str, str]:
@@ -149,7 +149,7 @@ def resolve_inboxes(
 
 def rsvp_audience(
     site: Site,
-    conn: sqlite3.Connection,
+    conn: Connection,
     fetcher: Fetcher | None,
     planned: Iterable[tuple[str, str]],
     warn: Callable[[str], None] = lambda _: None,

@@ -24,12 +24,12 @@ placeholders, no SQLite-only functions).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
+from commsite.database import Connection, Row
 from commsite.jobs import leases
 from commsite.jobs.outcome import Done, Outcome, Retry
 from commsite.jobs.policy import RetryPolicy
@@ -88,7 +88,7 @@ def claimable(kind: JobKind, alias: str = "") -> str:
 
 
 def claim(
-    conn: sqlite3.Connection,
+    conn: Connection,
     kind: JobKind,
     *,
     now: datetime,
@@ -100,7 +100,7 @@ def claim(
     select: str | None = None,
     select_params: Sequence[object] = (),
     dialect: Dialect = "sqlite",
-) -> list[sqlite3.Row]:
+) -> list[Row]:
     """Lease up to `limit` claimable jobs to `token` until `now + lease`; their rows.
 
     Counts an attempt on each. `returning` names the columns to return
@@ -133,7 +133,7 @@ def claim(
 
 
 def settle(
-    conn: sqlite3.Connection,
+    conn: Connection,
     kind: JobKind,
     key: object,
     token: str,
@@ -173,7 +173,7 @@ def settle(
     return cursor.rowcount == 1
 
 
-def release(conn: sqlite3.Connection, kind: JobKind, token: str) -> int:
+def release(conn: Connection, kind: JobKind, token: str) -> int:
     """Drop every lease `token` still holds (a claimer that stops early); the
     jobs keep their state and are claimable again at once."""
     return conn.execute(
@@ -182,7 +182,7 @@ def release(conn: sqlite3.Connection, kind: JobKind, token: str) -> int:
     ).rowcount
 
 
-def reap(conn: sqlite3.Connection, kind: JobKind, now: datetime) -> int:
+def reap(conn: Connection, kind: JobKind, now: datetime) -> int:
     """Release the unexpired leases of this machine's processes that are gone
     (leases.holder_gone); how many jobs were freed. Other machines' leases are
     left to expire."""
@@ -199,7 +199,7 @@ def reap(conn: sqlite3.Connection, kind: JobKind, now: datetime) -> int:
     return freed
 
 
-def depth(conn: sqlite3.Connection, kind: JobKind, now: datetime) -> Depth:
+def depth(conn: Connection, kind: JobKind, now: datetime) -> Depth:
     """Open jobs, how many are due, and the oldest due time: one cheap query
     over the (state, due) index."""
     states = ", ".join(f"'{s}'" for s in kind.open_states)

@@ -1,9 +1,9 @@
-"""The sidecar's SQLite file -> StoreSnapshot, read only.
+"""The sidecar's store (SQLite file or PostgreSQL) -> StoreSnapshot, read only.
 
-The file is opened read-only (`mode=ro`): the report never migrates, locks
-for writing or creates it. Each table is optional: a store from before a
-table existed gives None for what that table holds, and no file at all gives
-an empty snapshot. Tables read:
+A SQLite file is opened read-only (`mode=ro`): the report never migrates,
+locks for writing or creates it; PostgreSQL is only read. Each table is
+optional: a store from before a table existed gives None for what that table
+holds, and no file at all gives an empty snapshot. Tables read:
 
 * followers (federation/followers.py): actor, handle;
 * inbox_items with kind 'introduction' and status 'pending', with the
@@ -15,23 +15,19 @@ an empty snapshot. Tables read:
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from commsite.database import DATABASE_ERRORS, Connection, Target, connect_readonly, describe
+from commsite.database.introspect import Table, tables
 from commsite.errors import CommsiteError
 from commsite.report.model import Follower, PendingIntroduction, StoreSnapshot
 
 __all__ = ["read_store"]
 
 
-def _tables(conn: sqlite3.Connection) -> set[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    return {str(r[0]) for r in rows}
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{table}")').fetchall()]
+def _tables(conn: Connection) -> dict[str, Table]:
+    return {t.name: t for t in tables(conn)}
 
 
 def _when(text: str) -> datetime:
@@ -39,12 +35,12 @@ def _when(text: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _followers(conn: sqlite3.Connection) -> tuple[Follower, ...]:
+def _followers(conn: Connection) -> tuple[Follower, ...]:
     rows = conn.execute("SELECT actor, handle FROM followers ORDER BY since, actor").fetchall()
     return tuple(Follower(str(r[0]), None if r[1] is None else str(r[1])) for r in rows)
 
 
-def _pending(conn: sqlite3.Connection, actors: bool) -> tuple[PendingIntroduction, ...]:
+def _pending(conn: Connection, actors: bool) -> tuple[PendingIntroduction, ...]:
     if actors:
         query = (
             "SELECT i.seq, i.ap_id, i.actor, a.name, a.handle, i.published, i.url"
@@ -76,25 +72,27 @@ def _pending(conn: sqlite3.Connection, actors: bool) -> tuple[PendingIntroductio
     return tuple(found)
 
 
-def _welcomed(conn: sqlite3.Connection, tables: set[str]) -> frozenset[str] | None:
+def _welcomed(conn: Connection, tables: dict[str, Table]) -> frozenset[str] | None:
     if "welcome_replies" not in tables:
         return None
-    columns = set(_columns(conn, "welcome_replies"))
+    columns = set(tables["welcome_replies"].columns)
     if not {"introduction", "status"} <= columns:
         return None
     rows = conn.execute("SELECT introduction FROM welcome_replies WHERE status = 'sent'").fetchall()
     return frozenset(str(r[0]) for r in rows if r[0] is not None)
 
 
-def read_store(path: Path) -> StoreSnapshot:
-    """What the report needs from the store at `path`; an empty snapshot when
-    there is no file. Raises CommsiteError when the file is not a database."""
-    if not path.is_file():
-        return StoreSnapshot()
+def read_store(target: Target) -> StoreSnapshot:
+    """What the report needs from the store `target` names; an empty snapshot when
+    it is a SQLite file that does not exist. Raises CommsiteError when it cannot
+    be read as a commsite database."""
+    where = str(target) if isinstance(target, Path) else describe(target)
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10.0)
-    except sqlite3.Error as exc:
-        raise CommsiteError(f"{path}: cannot open the sidecar's store: {exc}") from None
+        conn = connect_readonly(target)
+    except DATABASE_ERRORS as exc:
+        raise CommsiteError(f"{where}: cannot open the sidecar's store: {exc}") from None
+    if conn is None:
+        return StoreSnapshot()
     try:
         tables = _tables(conn)
         return StoreSnapshot(
@@ -103,11 +101,11 @@ def read_store(path: Path) -> StoreSnapshot:
                 _pending(conn, "inbox_actors" in tables) if "inbox_items" in tables else None
             ),
             welcomed=_welcomed(conn, tables),
-            path=str(path),
+            path=where,
         )
-    except sqlite3.Error as exc:
+    except DATABASE_ERRORS as exc:
         raise CommsiteError(
-            f"{path}: cannot read the sidecar's store ({exc}); is it a commsite database?"
+            f"{where}: cannot read the sidecar's store ({exc}); is it a commsite database?"
         ) from None
     finally:
         conn.close()

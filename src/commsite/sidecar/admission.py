@@ -58,7 +58,7 @@ from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.jsonbody import NotJSON, parse_json
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
-from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.ratelimit import Limiter, RateLimiter
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.store import Store
 
@@ -175,9 +175,9 @@ class Admission:
         config: SiteConfig,
         store: Store,
         keys: KeyCache,
-        limiter: RateLimiter,
+        limiter: Limiter,
         clock: Callable[[], datetime],
-        fetch_limiter: RateLimiter | None = None,
+        fetch_limiter: Limiter | None = None,
         on_stored: Callable[[], None] = lambda: None,
         max_skew: timedelta = timedelta(hours=1),
         monotonic: Callable[[], float] = time.monotonic,
@@ -188,7 +188,7 @@ class Admission:
         self.limiter = limiter
         # Key fetches for unknown keyIds, whatever host they claim: the per-domain
         # limit alone would let a sender make us fetch from many invented hosts.
-        self.fetch_limiter = fetch_limiter or RateLimiter(rate=5.0, burst=20)
+        self.fetch_limiter: Limiter = fetch_limiter or RateLimiter(rate=5.0, burst=20)
         self.clock = clock
         self.on_stored = on_stored
         self.max_skew = max_skew

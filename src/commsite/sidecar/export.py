@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from commsite.content.interactions import (
     REPLIES_DIR,
     sanitize_html,
 )
+from commsite.database import Row
 from commsite.sidecar.store import Store
 
 __all__ = ["ExportResult", "export_interactions", "item_path"]
@@ -57,7 +57,7 @@ def _dump(data: Any) -> str:
     )
 
 
-def render_item(row: sqlite3.Row) -> str:
+def render_item(row: Row) -> str:
     meta: dict[str, Any] = {"id": row["ap_id"], "kind": row["kind"]}
     if row["kind"] == "reply":
         meta["target"] = row["target"]
@@ -86,7 +86,7 @@ def render_item(row: sqlite3.Row) -> str:
     return f"---\n{_dump(meta)}---\n{body}\n"
 
 
-def _author(row: sqlite3.Row) -> dict[str, Any]:
+def _author(row: Row) -> dict[str, Any]:
     """The author_* fields of an entry, from the actor's cached profile."""
     author: dict[str, Any] = {
         "author_name": row["name"] or row["handle"] or row["actor"],

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -40,6 +39,7 @@ from commsite.content.identity import (
     normalise_host,
 )
 from commsite.content.network_text import clean_text
+from commsite.database import Connection, Row
 from commsite.sidecar.store import Store, iso
 
 __all__ = [
@@ -224,7 +224,7 @@ def pending(store: Store) -> list[Pending]:
 
 
 def log_decision(
-    conn: sqlite3.Connection,
+    conn: Connection,
     now: datetime,
     action: str,
     subject: str,
@@ -241,7 +241,7 @@ def log_decision(
     )
 
 
-def _actors_named(conn: sqlite3.Connection, subject: str) -> list[str]:
+def _actors_named(conn: Connection, subject: str) -> list[str]:
     """The stored actors an actor URL or handle names, compared as identities."""
     wanted = identity(subject)
     if is_url(subject):
@@ -254,11 +254,11 @@ def _actors_named(conn: sqlite3.Connection, subject: str) -> list[str]:
     return sorted(r[0] for r in rows if wanted in {normalise_handle(h) for h in r[1:] if h})
 
 
-def _items_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
+def _items_for(conn: Connection, subject: str) -> list[Row]:
     """An item number, or an actor URL / handle (then every item of theirs that waits)."""
     if subject.isdigit():
         return conn.execute("SELECT * FROM inbox_items WHERE seq = ?", (int(subject),)).fetchall()
-    rows: list[sqlite3.Row] = []
+    rows: list[Row] = []
     for actor in _actors_named(conn, subject):
         rows += conn.execute(
             "SELECT * FROM inbox_items WHERE actor = ? AND status = 'pending'", (actor,)
@@ -314,7 +314,8 @@ def block(
     value = normalise_host(value) if kind == "domain" else identity(value)
     with store.transaction() as conn:
         conn.execute(
-            "INSERT OR IGNORE INTO moderation_blocks (kind, value, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO moderation_blocks (kind, value, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             (kind, value, iso(now)),
         )
         # Activities still queued are refused when processed: processing asks

@@ -313,9 +313,10 @@ class Processor:
             if blocked := self._blocked(actor):
                 return blocked
             conn.execute(
-                "INSERT OR IGNORE INTO inbox_items (ap_id, kind, actor, target, in_reply_to,"
+                "INSERT INTO inbox_items (ap_id, kind, actor, target, in_reply_to,"
                 " content_html, summary, sensitive, url, tags, published, updated, status,"
-                " hold_reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " hold_reason, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (
                     note_id,
                     kind,
@@ -406,7 +407,8 @@ class Processor:
             if row is not None and row["actor"] != actor:
                 return Outcome("refused", "a Delete of someone else's post")
             conn.execute(
-                "INSERT OR IGNORE INTO inbox_tombstones (id, actor, deleted_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox_tombstones (id, actor, deleted_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (object_id, actor, iso(now)),
             )
             conn.execute("DELETE FROM inbox_items WHERE ap_id = ?", (object_id,))
@@ -425,12 +427,13 @@ class Processor:
         with self.store.transaction() as conn:
             public = self._has_public(actor)
             conn.execute(
-                "INSERT OR IGNORE INTO inbox_tombstones (id, actor, deleted_at)"
-                " SELECT ap_id, actor, ? FROM inbox_items WHERE actor = ?",
+                "INSERT INTO inbox_tombstones (id, actor, deleted_at)"
+                " SELECT ap_id, actor, ? FROM inbox_items WHERE actor = ? ON CONFLICT DO NOTHING",
                 (iso(now), actor),
             )
             conn.execute(
-                "INSERT OR IGNORE INTO inbox_tombstones (id, actor, deleted_at) VALUES (?, ?, ?)",
+                "INSERT INTO inbox_tombstones (id, actor, deleted_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (actor, actor, iso(now)),
             )
             items = conn.execute("DELETE FROM inbox_items WHERE actor = ?", (actor,)).rowcount
@@ -479,8 +482,9 @@ class Processor:
             if blocked := self._blocked(actor):
                 return blocked
             added = conn.execute(
-                "INSERT OR IGNORE INTO inbox_reactions"
-                " (activity_id, kind, actor, object, target, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO inbox_reactions"
+                " (activity_id, kind, actor, object, target, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (activity["id"], kind, actor, object_id, target, iso(self.clock())),
             ).rowcount
         return Outcome(
@@ -497,9 +501,10 @@ class Processor:
         now = self.clock()
         with self.store.transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO inbox_items (ap_id, kind, actor, content_html, tags,"
+                "INSERT INTO inbox_items (ap_id, kind, actor, content_html, tags,"
                 " published, status, hold_reason, received_at)"
-                " VALUES (?, 'report', ?, ?, ?, ?, 'pending', 'report for organisers', ?)",
+                " VALUES (?, 'report', ?, ?, ?, ?, 'pending', 'report for organisers', ?)"
+                " ON CONFLICT DO NOTHING",
                 (activity["id"], actor, text, json.dumps(objects), iso(now), iso(now)),
             )
         return Outcome("done", f"report about {len(objects)} object(s)")

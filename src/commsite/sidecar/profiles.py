@@ -16,7 +16,6 @@ is not kept: see docs/moderation.md.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +26,7 @@ from urllib.parse import urlsplit
 from commsite.content.fields import web_address
 from commsite.content.identity import normalise_actor_url
 from commsite.content.network_text import clean_json
+from commsite.database import Row
 from commsite.federation.fetch import Fetcher, FetchError
 from commsite.sidecar.store import Store, iso
 
@@ -169,7 +169,7 @@ class Profiles:
             )
 
 
-def _profile(row: sqlite3.Row) -> Profile:
+def _profile(row: Row) -> Profile:
     return Profile(
         id=row["id"],
         handle=row["handle"],

@@ -1,8 +1,10 @@
 """A token bucket per sending domain: the inbox's answer to floods (429 + Retry-After).
 
-The bucket is per process: with several gunicorn workers each has its own, so
-the effective limit is workers x rate. That is deliberate (no shared state on
-the hot path); see docs/sidecar.md.
+The bucket is per process: with several gunicorn workers on one SQLite file
+each has its own, so the effective limit is workers x rate. That is
+deliberate (no shared state on the hot path); see docs/sidecar.md. On
+PostgreSQL, where processes run on several hosts, the buckets are rows of the
+database instead (ratelimit_store.StoredRateLimiter), behind the same `Limiter`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,15 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["RateLimiter"]
+__all__ = ["Limiter", "RateLimiter"]
+
+
+class Limiter(Protocol):
+    def take(self, key: str, now: float) -> float: ...
+
+    def retry_after(self, wait: float) -> str: ...
 
 
 @dataclass(slots=True)

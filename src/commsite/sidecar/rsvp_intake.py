@@ -29,7 +29,6 @@ waiting person moves up. RSVPs are moderated like replies (the same
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +37,7 @@ from commsite import urls
 from commsite.activitypub.poll import is_closed
 from commsite.config import SiteConfig
 from commsite.content.model import Event
+from commsite.database import Connection
 from commsite.sidecar.moderation import initial_status
 from commsite.sidecar.notes import PUBLIC, id_of, list_of, note_url
 from commsite.sidecar.outcome import Outcome
@@ -293,11 +293,13 @@ class RsvpIntake:
                 " via = excluded.via, public = excluded.public,"
                 " activity_id = excluded.activity_id, reply_id = excluded.reply_id,"
                 " reply_url = excluded.reply_url,"
-                " accept_id = CASE WHEN join_id IS excluded.join_id THEN accept_id END,"
+                " accept_id = CASE WHEN rsvps.join_id IS NOT DISTINCT FROM excluded.join_id"
+                "   THEN rsvps.accept_id END,"
                 " join_id = excluded.join_id, excerpt = excluded.excerpt,"
-                " answered_at = CASE WHEN answer = excluded.answer"  # keeps their place
-                "   THEN answered_at ELSE excluded.answered_at END,"
-                " status = CASE WHEN status = 'rejected' THEN 'rejected' ELSE excluded.status END,"
+                " answered_at = CASE WHEN rsvps.answer = excluded.answer"  # keeps their place
+                "   THEN rsvps.answered_at ELSE excluded.answered_at END,"
+                " status = CASE WHEN rsvps.status = 'rejected' THEN 'rejected'"
+                "   ELSE excluded.status END,"
                 " hold_reason = excluded.hold_reason",
                 (
                     slug, actor, answer, via, int(public), activity_id, reply_id, reply_url,
@@ -363,7 +365,7 @@ class RsvpIntake:
             deliveries=rsvp.deliveries,
         )
 
-    def purge(self, conn: sqlite3.Connection, actor: str, now: datetime) -> None:
+    def purge(self, conn: Connection, actor: str, now: datetime) -> None:
         """Delete{actor}: their answers go, and their places free up (inside the
         caller's transaction)."""
         answered = [

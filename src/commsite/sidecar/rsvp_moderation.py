@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from commsite import urls
 from commsite.config import SiteConfig
+from commsite.database import Connection, Row
 from commsite.sidecar.moderation import _actors_named, log_decision
 from commsite.sidecar.rsvp_places import (
     AS_CONTEXT,
@@ -79,7 +79,7 @@ def pending(store: Store) -> list[PendingRsvp]:
     ]
 
 
-def _rows_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
+def _rows_for(conn: Connection, subject: str) -> list[Row]:
     """`r12`; a reply's number (the RSVP its words gave, if it waits: deciding
     the reply decides it); or an actor URL / handle (each of their RSVPs that
     waits)."""
@@ -92,7 +92,7 @@ def _rows_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
             " WHERE i.seq = ? AND r.actor = i.actor AND r.status = 'pending'",
             (int(subject),),
         ).fetchall()
-    rows: list[sqlite3.Row] = []
+    rows: list[Row] = []
     for actor in _actors_named(conn, subject):
         rows += conn.execute(
             "SELECT * FROM rsvps WHERE actor = ? AND status = 'pending'", (actor,)
@@ -100,7 +100,7 @@ def _rows_for(conn: sqlite3.Connection, subject: str) -> list[sqlite3.Row]:
     return sorted(rows, key=lambda r: int(r["seq"]))
 
 
-def reject_of(config: SiteConfig, row: sqlite3.Row) -> dict[str, Any]:
+def reject_of(config: SiteConfig, row: Row) -> dict[str, Any]:
     digest = hashlib.sha256(str(row["join_id"]).encode()).hexdigest()[:24]
     return {
         "@context": AS_CONTEXT,
@@ -118,7 +118,7 @@ def reject_of(config: SiteConfig, row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _settle_events(
-    store: Store, config: SiteConfig, conn: sqlite3.Connection, events: set[str], now: datetime
+    store: Store, config: SiteConfig, conn: Connection, events: set[str], now: datetime
 ) -> None:
     for event in sorted(events):
         rebalance_known(conn, event)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from commsite import urls
 from commsite.config import SiteConfig
+from commsite.database import Connection
 from commsite.sidecar.rsvps import Going, waiting_list
 from commsite.sidecar.store import Store, iso
 
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
-def poll_changed(conn: sqlite3.Connection, slug: str, now: datetime) -> None:
+def poll_changed(conn: Connection, slug: str, now: datetime) -> None:
     """The answers to `slug` changed: its poll's counts are to be sent."""
     conn.execute(
         "INSERT INTO rsvp_polls (event, changed_at) VALUES (?, ?)"
@@ -44,12 +44,12 @@ def poll_changed(conn: sqlite3.Connection, slug: str, now: datetime) -> None:
     )
 
 
-def _known_capacity(conn: sqlite3.Connection, slug: str) -> int | None:
+def _known_capacity(conn: Connection, slug: str) -> int | None:
     row = conn.execute("SELECT capacity FROM rsvp_capacity WHERE event = ?", (slug,)).fetchone()
     return None if row is None else row[0]
 
 
-def rebalance(conn: sqlite3.Connection, slug: str, capacity: int | None) -> list[str]:
+def rebalance(conn: Connection, slug: str, capacity: int | None) -> list[str]:
     """Set who waits among those going to `slug` (inside the caller's
     transaction); the actors waiting, first in line first."""
     conn.execute(
@@ -74,7 +74,7 @@ def rebalance(conn: sqlite3.Connection, slug: str, capacity: int | None) -> list
     return waiting
 
 
-def rebalance_known(conn: sqlite3.Connection, slug: str) -> list[str]:
+def rebalance_known(conn: Connection, slug: str) -> list[str]:
     """`rebalance` with the capacity last seen for `slug` (moderation, blocks)."""
     return rebalance(conn, slug, _known_capacity(conn, slug))
 

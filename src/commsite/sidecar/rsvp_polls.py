@@ -9,13 +9,13 @@ event, and a last one (`closed`) once the event has started.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from commsite.activitypub.poll import is_closed, poll_update, question_object
 from commsite.config import SiteConfig
 from commsite.content.model import Event
+from commsite.database import Connection
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import Targets
 
@@ -68,15 +68,13 @@ class PollUpdates:
                 # An Update nobody was there to receive does not hold the next one back.
                 conn.execute(
                     "UPDATE rsvp_polls SET changed_at = NULL, closed_at = ?,"
-                    " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE event = ?",
-                    (iso(now) if closing else None, sent, iso(now), slug),
+                    " sent_at = CASE WHEN ? = 1 THEN ? ELSE sent_at END WHERE event = ?",
+                    (iso(now) if closing else None, int(sent), iso(now), slug),
                 )
                 queued = queued or sent
         return queued
 
-    def _send_counts(
-        self, conn: sqlite3.Connection, slug: str, event: Event, now: datetime
-    ) -> bool:
+    def _send_counts(self, conn: Connection, slug: str, event: Event, now: datetime) -> bool:
         counts, voters = poll_counts(conn, slug)
         question = question_object(self.config, event, counts, voters, now)
         inboxes = set(self.store.followers.delivery_inboxes())
@@ -94,7 +92,7 @@ class PollUpdates:
         return self.store.deliveries.enqueue(update, inboxes, now=now) > 0
 
 
-def poll_counts(conn: sqlite3.Connection, slug: str) -> tuple[dict[str, int], int]:
+def poll_counts(conn: Connection, slug: str) -> tuple[dict[str, int], int]:
     """The approved answers to `slug` by answer (every way of answering counts:
     the poll is the event's public tally), and how many people gave them."""
     counts = {

@@ -13,6 +13,8 @@ import errno
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,7 @@ from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.loader import load_site
 from commsite.content.model import Site
+from commsite.database import store_target
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.federation.fetch import Fetcher, user_agent
@@ -35,7 +38,8 @@ from commsite.sidecar.fetchslots import FetchSlots
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profiles
-from commsite.sidecar.ratelimit import RateLimiter
+from commsite.sidecar.ratelimit import Limiter, RateLimiter
+from commsite.sidecar.ratelimit_store import StoredRateLimiter
 from commsite.sidecar.rebuild import rebuild_hook
 from commsite.sidecar.site_files import SiteFiles
 from commsite.sidecar.store import Store
@@ -145,7 +149,7 @@ def open_sidecar(
         user_agent=user_agent(config.base_url),
         clock=clock,
     )
-    store = Store(data_dir.database)
+    store = Store(store_target(data_dir, config.sidecar))
     keys = KeyCache(
         store,
         fetcher,
@@ -178,14 +182,16 @@ def open_sidecar(
         patience=timedelta(seconds=options.target_patience),
         polls=processor.rsvps.flush_polls,
     )
+    limiter, fetch_limiter, monotonic = _limiters(store, options)
     admission = Admission(
         config=config,
         store=store,
         keys=keys,
-        limiter=RateLimiter(options.rate, options.burst),
-        fetch_limiter=RateLimiter(options.key_fetch_rate, options.key_fetch_burst),
+        limiter=limiter,
+        fetch_limiter=fetch_limiter,
         clock=clock,
         on_stored=worker.wake,
+        monotonic=monotonic,
     )
     site_files = None
     if options.serve_site:
@@ -204,6 +210,22 @@ def open_sidecar(
     )
     return Sidecar(
         root=root, config=config, store=store, app=app, worker=worker, threads=options.threads
+    )
+
+
+def _limiters(store: Store, options: Options) -> tuple[Limiter, Limiter, Callable[[], float]]:
+    """The rate limits: in this process on SQLite (one host); in the database on
+    PostgreSQL, where several processes on several hosts answer, on the clock they share."""
+    if store.conn.dialect == "postgresql":
+        return (
+            StoredRateLimiter(store, options.rate, options.burst),
+            StoredRateLimiter(store, options.key_fetch_rate, options.key_fetch_burst),
+            time.time,
+        )
+    return (
+        RateLimiter(options.rate, options.burst),
+        RateLimiter(options.key_fetch_rate, options.key_fetch_burst),
+        time.monotonic,
     )
 
 
@@ -266,6 +288,18 @@ def run(sidecar: Sidecar, server: Any) -> None:
         pass
     finally:
         server.close()
+        sidecar.close()
+
+
+def run_worker(sidecar: Sidecar) -> None:
+    """Only the worker, no HTTP, until interrupted (`commsite sidecar --worker-only`):
+    it claims what any inbox process stored in the shared database."""
+    sidecar.start()
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
         sidecar.close()
 
 

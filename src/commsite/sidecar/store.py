@@ -15,7 +15,6 @@ them all work on the one file, and `BEGIN IMMEDIATE` serialises the writers.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,13 +22,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from commsite.content.network_text import clean_text
-from commsite.database import connect, migrate, transaction
+from commsite.database import Connection, Migration, Target, connect, migrate, transaction
 from commsite.federation.delivery import DeliveryQueue
 from commsite.federation.followers import FollowerStore
 
 __all__ = ["MIGRATIONS", "Store", "iso"]
 
-MIGRATIONS = [
+MIGRATIONS: list[str | Migration] = [
     """
     CREATE TABLE inbox_activities (
       id TEXT PRIMARY KEY,              -- the activity's id; kept forever (dedupe, replay)
@@ -125,12 +124,17 @@ MIGRATIONS = [
     # A like or boost counts once per person and story or event, however the
     # object was named (its ActivityPub id or its page URL): keep the first of
     # any duplicates already stored, then let the index refuse new ones.
-    """
+    # (PostgreSQL came later: its tables start empty, so only the index.)
+    Migration(
+        """
     DELETE FROM inbox_reactions WHERE rowid NOT IN (
       SELECT MIN(rowid) FROM inbox_reactions GROUP BY kind, actor, target
     );
     CREATE UNIQUE INDEX inbox_reactions_once ON inbox_reactions (kind, actor, target);
     """,
+        postgresql="CREATE UNIQUE INDEX inbox_reactions_once"
+        " ON inbox_reactions (kind, actor, target);",
+    ),
     # The actor's FEP-2c59 `webfinger` handle, when its server declares one
     # (see commsite.sidecar.profiles); a member may be listed by either handle.
     """
@@ -205,6 +209,32 @@ MIGRATIONS = [
     ALTER TABLE inbox_activities ADD COLUMN lease_token TEXT;
     CREATE INDEX inbox_activities_lease ON inbox_activities (lease_token);
     """,
+    # PostgreSQL: the object id of a Create/Update body, or NULL when the body is
+    # not JSON PostgreSQL can read (what SQLite's json_valid/json_extract answer
+    # in create_waits). Nothing to do on SQLite.
+    Migration(
+        "",
+        postgresql="""
+    CREATE FUNCTION commsite_object_id(body TEXT) RETURNS TEXT
+    LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN
+      RETURN body::jsonb -> 'object' ->> 'id';
+    EXCEPTION WHEN others THEN
+      RETURN NULL;
+    END
+    $$;
+    """,
+    ),
+    # The per-domain rate limits when several processes share the database
+    # (sidecar/ratelimit_store.py): one token bucket per key, times in epoch seconds.
+    """
+    CREATE TABLE inbox_rate_limits (
+      key TEXT PRIMARY KEY,
+      tokens REAL NOT NULL,
+      last REAL NOT NULL,
+      allowed INTEGER NOT NULL DEFAULT 1  -- whether the last take found a token
+    );
+    """,
 ]
 
 
@@ -214,21 +244,33 @@ def iso(moment: datetime) -> str:
 
 
 class Store:
-    """The database file, one connection per thread."""
+    """The database (a SQLite file, or PostgreSQL), one connection per thread."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, target: Target) -> None:
+        self.target = target
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._all: list[Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
         migrate(self.conn, "inbox", MIGRATIONS)
 
     @property
-    def conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def path(self) -> Path | None:
+        """The SQLite file; None when the store is PostgreSQL."""
+        return self.target if isinstance(self.target, Path) else None
+
+    @property
+    def conn(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.broken:
+            # PostgreSQL went away (a restart, a failover): what failed on the old
+            # connection raised, and was retried or answered 500; reconnect for the next.
+            with self._lock:
+                self._all.remove(conn)
+            conn.close()
+            conn = None
         if conn is None:
-            conn = connect(self.path)
+            conn = connect(self.target)
             self._local.conn = conn
             # Their migrations open transactions: run them before any caller's.
             self._local.followers = FollowerStore(conn)
@@ -252,18 +294,26 @@ class Store:
         return queue
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, serialised: bool = True) -> Iterator[Connection]:
         """BEGIN IMMEDIATE ... COMMIT; when this returns, the data is on disk.
 
         Writers in this process queue on a lock first: SQLite's own busy wait
         sleeps in growing steps, which under load turns into long tail
         latencies; the lock hands the file over in order. (Other processes,
         such as `commsite moderate` or more gunicorn workers, still meet at
-        SQLite's lock and its busy_timeout.)
+        SQLite's lock and its busy_timeout.) On PostgreSQL a serialised
+        transaction takes the database's writer lock, which is SQLite's
+        guarantee across processes; `serialised=False` is for statements that
+        are safe on their own, and lets them run side by side (see
+        commsite.database.transactions).
         """
         conn = self.conn
-        with self._write_lock, transaction(conn):
-            yield conn
+        if conn.dialect == "sqlite" or serialised:
+            with self._write_lock, transaction(conn):
+                yield conn
+        else:
+            with transaction(conn, serialised=False):
+                yield conn
 
     def close(self) -> None:
         with self._lock:
@@ -286,11 +336,13 @@ class Store:
         activity_id, type_, actor, key_id = (
             clean_text(t) for t in (activity_id, type_, actor, key_id)
         )
-        with self.transaction() as conn:
+        # One statement, atomic on its own: on PostgreSQL two processes storing
+        # the same id at once meet at the primary key, and one of them stores it.
+        with self.transaction(serialised=False) as conn:
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO inbox_activities"
+                "INSERT INTO inbox_activities"
                 " (id, type, actor, key_id, body, received_at, next_attempt_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (activity_id, type_, actor, key_id, body, iso(now), iso(now)),
             )
             return cursor.rowcount == 1
@@ -313,10 +365,15 @@ class Store:
     def create_waits(self, note_id: str) -> bool:
         """A Create or Update of this note is stored and not processed yet. (A body
         SQLite's JSON cannot read, NaN say, is skipped rather than an error.)"""
-        row = self.conn.execute(
+        conn = self.conn
+        object_id = (
+            "CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END"
+            if conn.dialect == "sqlite"
+            else "commsite_object_id(body)"
+        )
+        row = conn.execute(
             "SELECT 1 FROM inbox_activities WHERE state IN ('queued', 'retry', 'processing')"
-            " AND type IN ('Create', 'Update') AND body IS NOT NULL"
-            " AND CASE WHEN json_valid(body) THEN json_extract(body, '$.object.id') END = ?"
+            f" AND type IN ('Create', 'Update') AND body IS NOT NULL AND {object_id} = ?"
             " LIMIT 1",
             (note_id,),
         ).fetchone()

@@ -16,7 +16,6 @@ WebFinger; the sidecar's Fetcher and its private-address rules).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from commsite.config import SiteConfig
 from commsite.content.introductions_match import Candidate, propose
 from commsite.content.member_match import MemberMatcher, normal_handle
 from commsite.content.model import Member
+from commsite.database import Row
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.federation.delivery import DeliveryOutcome, run_deliveries, signer
@@ -102,7 +102,7 @@ _INTRO_SELECT = (
 )
 
 
-def _row(r: sqlite3.Row) -> IntroductionRow:
+def _row(r: Row) -> IntroductionRow:
     tags = json.loads(r["tags"] or "[]")
     return IntroductionRow(
         seq=int(r["seq"]),
@@ -289,8 +289,9 @@ def send(
             if member is None or member == myself:
                 continue
             conn.execute(
-                "INSERT OR IGNORE INTO welcome_mentions"
-                " (introduction, member, handle, actor, shared) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO welcome_mentions"
+                " (introduction, member, handle, actor, shared) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (
                     intro.ap_id,
                     member,

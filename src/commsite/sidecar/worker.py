@@ -43,7 +43,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -54,13 +53,13 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from commsite.content.network_text import clean_text
+from commsite.database import OPERATIONAL_ERRORS, Row
 from commsite.federation.delivery import run_deliveries, signer
 from commsite.federation.fetch import BlockedAddress, Fetcher, FetchError, Gone, TooLarge
 from commsite.jobs import queue
 from commsite.jobs.leases import live_token
 from commsite.jobs.outcome import Dead, Done, Retry
 from commsite.jobs.outcome import Outcome as JobOutcome
-from commsite.jobs.queue import Dialect
 from commsite.sidecar.inbox_jobs import INBOX, INBOX_RETRIES, MAX_ATTEMPTS
 from commsite.sidecar.processing import Outcome, Processor
 from commsite.sidecar.rebuild import RebuildHook
@@ -86,7 +85,7 @@ BATCH = 50
 # it is processed as final (filed as a message, or ignored).
 PATIENCE = timedelta(minutes=15)
 # Errors a retry can heal; anything else raised by processing is a dead letter.
-TRANSIENT: tuple[type[BaseException], ...] = (FetchError, sqlite3.OperationalError, OSError)
+TRANSIENT: tuple[type[BaseException], ...] = (FetchError, *OPERATIONAL_ERRORS, OSError)
 REASON_LIMIT = 500
 
 
@@ -193,7 +192,6 @@ class Worker:
         poll: float = 5.0,
         patience: timedelta = PATIENCE,
         polls: Callable[[], bool] | None = None,
-        dialect: Dialect = "sqlite",
         lease: timedelta = LEASE,
     ) -> None:
         self.store = store
@@ -209,7 +207,6 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.dialect: Dialect = dialect
         self.lease = lease  # how long a claim holds its activities
         self._rng = random.Random()
         # This worker's lease token, live until stop(): its leases are reaped only
@@ -271,7 +268,7 @@ class Worker:
             self.deliver()
         return bool(rows)
 
-    def claim(self, limit: int) -> list[sqlite3.Row]:
+    def claim(self, limit: int) -> list[Row]:
         """Lease up to `limit` due activities to this worker (oldest first)."""
         now = self.clock()
         with self.store.transaction() as conn:
@@ -284,7 +281,7 @@ class Worker:
                 token=self._token,
                 lease=self.lease,
                 returning="id, body, attempts, received_at",
-                dialect=self.dialect,
+                dialect=conn.dialect,
             )
         return sorted(rows, key=lambda r: (r["received_at"], r["id"]))
 
