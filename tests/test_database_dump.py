@@ -25,11 +25,14 @@ from commsite.database import Connection, PostgresTarget, Target, connect
 from commsite.database.dump import DumpError, export_dump, import_dump, row_counts
 from commsite.database.introspect import tables
 from commsite.sidecar import moderation
+from commsite.sidecar import store as store_module
 from commsite.sidecar.ratelimit_store import StoredRateLimiter
 from commsite.sidecar.schema import migrate_all
 from commsite.sidecar.store import Store, iso
 from sidecar_peer import write_site
 from test_sidecar_processing import BOB, EVE, MALLORY, NOW, STORY, US, act, make, note
+
+INBOX = len(store_module.MIGRATIONS)  # the inbox component's schema version
 
 
 def populate(tmp_path: Path) -> Store:
@@ -87,6 +90,10 @@ def populate(tmp_path: Path) -> Store:
             ("knit-in", EVE, "going", "join", 1, 0, EVE + "/join/1", "", iso(NOW), "pending"),
         )
         conn.execute("INSERT INTO rsvp_capacity (event, capacity) VALUES ('knit-in', NULL)")
+        conn.execute(  # a server in backoff (the delivery queue's host trouble)
+            "INSERT INTO delivery_hosts (host, failures, retry_at, detail) VALUES (?, ?, ?, ?)",
+            ("other.example", 2, iso(NOW + timedelta(minutes=5)), "no answer"),
+        )
         conn.execute(
             "INSERT INTO welcome_replies (introduction, newcomer, status, decided_at)"
             " VALUES (?, ?, 'skipped', ?)",
@@ -209,7 +216,9 @@ def test_a_dump_cut_short_or_damaged_imports_nothing(tmp_path: Path) -> None:
         "".join([*lines[:3], "{not json\n", *lines[3:]]): "line 4 is not JSON",
         "hello\n": "not a commsite database dump",
         text.replace('{"base64":"', '{"base64":"!', 1): "neither text, number nor bytes",
-        text.replace('"inbox":7', '"inbox":8', 1): "schema version 8, this database's at 7",
+        text.replace(f'"inbox":{INBOX}', f'"inbox":{INBOX + 1}', 1): (
+            f"schema version {INBOX + 1}, this database's at {INBOX}"
+        ),
     }
     for broken, why in cases.items():
         with pytest.raises(DumpError, match=why):
@@ -235,7 +244,7 @@ def test_the_commands_move_a_site_from_sqlite_to_postgresql(tmp_path: Path) -> N
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0] == f"SQLite {site / '.commsite' / 'commsite.sqlite3'}"
     assert "  publication: version 0 -> 1" in result.output
-    assert "  inbox: version 7, up to date" in result.output
+    assert f"  inbox: version {INBOX}, up to date" in result.output
 
     file = tmp_path / "community.jsonl"
     result = runner.invoke(main, ["sidecar", "export-db", str(file), str(site)])
