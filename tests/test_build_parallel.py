@@ -57,7 +57,7 @@ def test_a_dropped_call_is_stopped_and_reaped(fn: Callable[[int], object], arg: 
     # dropping the call ends both at once (or this test would hang).
     call = submit(fn, arg)
     assert call is not None
-    pid = call._pid
+    pid = call.pid
     del call
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)

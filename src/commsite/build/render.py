@@ -4,9 +4,8 @@ for big builds (a cold build writes thousands of federation documents too)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -25,8 +24,6 @@ __all__ = ["PARALLEL_RENDER_MIN", "Document", "render_pages"]
 # re-render of a few dozen pages gains nothing measurable from workers.
 PARALLEL_RENDER_MIN = 150
 
-_DIAGNOSTIC = re.compile(r"^(?P<path>[^\n]+?)(?::(?P<line>\d+))?: error: (?P<message>.*)$", re.S)
-
 
 class Document(Protocol):
     """An output made without a template (build.plan.Output is one)."""
@@ -37,31 +34,20 @@ class Document(Protocol):
     def content(self) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Job:
-    renderer: Renderer
-    staging: Path
+Made = tuple[str, FileState | None, Diagnostic | None]  # (file, state, or the error)
 
 
-_JOB: _Job | None = None
-
-
-def _render_one(item: PageSpec | Document) -> tuple[str, FileState | None, str | None]:
-    """(output file, its state, None) or (output file, None, error message)."""
-    assert _JOB is not None
+def _render_one(renderer: Renderer, staging: Path, item: PageSpec | Document) -> Made:
+    """(output file, its state, None) or (output file, None, the error)."""
     if not isinstance(item, PageSpec):
-        return _write(item.path, item.content())
+        return item.path, write_staged(staging / item.path, item.content()), None
     path = urls.output_file(item.path)
     try:
-        data = _JOB.renderer.render(item)
+        data = renderer.render(item)
     except CommsiteError as exc:
-        return path, None, str(exc)
-    return _write(path, data)
-
-
-def _write(path: str, data: bytes) -> tuple[str, FileState, None]:
-    assert _JOB is not None
-    return path, write_staged(_JOB.staging / path, data), None
+        problem = exc.diagnostics[0] if exc.diagnostics else Diagnostic(path, None, str(exc))
+        return path, None, problem
+    return path, write_staged(staging / path, data), None
 
 
 def render_pages(
@@ -79,34 +65,30 @@ def render_pages(
     thousands of small files (each in a new folder) is I/O that two processes
     overlap, and a lazy document's bytes are made where they are written.
     `meanwhile` runs in this process while the workers render."""
-    global _JOB
-    _JOB = _Job(renderer, staging)
-    try:
-        # Compile each template in this process first, so forked workers inherit it.
-        first: dict[str, int] = {}
-        for n, spec in enumerate(specs):
-            first.setdefault(spec.template, n)
-        warm_indices = set(first.values())
-        warm = [specs[n] for n in sorted(warm_indices)]
-        rest: list[PageSpec | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
-        rest += documents
-        results = [_render_one(spec) for spec in warm]
-        results += map_in_processes(
-            _render_one,
-            rest,
-            jobs=jobs if len(rest) >= PARALLEL_RENDER_MIN else 1,
-            progress=_offset(progress, len(warm)),
-            meanwhile=meanwhile,
-        )
-    finally:
-        _JOB = None
+    render = partial(_render_one, renderer, staging)
+    # Compile each template in this process first, so forked workers inherit it.
+    first: dict[str, int] = {}
+    for n, spec in enumerate(specs):
+        first.setdefault(spec.template, n)
+    warm_indices = set(first.values())
+    warm = [specs[n] for n in sorted(warm_indices)]
+    rest: list[PageSpec | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
+    rest += documents
+    results = [render(spec) for spec in warm]
+    results += map_in_processes(
+        render,
+        rest,
+        jobs=jobs if len(rest) >= PARALLEL_RENDER_MIN else 1,
+        progress=_offset(progress, len(warm)),
+        meanwhile=meanwhile,
+    )
     states: dict[str, FileState] = {}
     problems: list[Diagnostic] = []
     for path, state, error in results:
         if state is not None:
             states[path] = state
         elif error is not None:
-            problems.append(_diagnostic(path, error))
+            problems.append(error)
     return states, problems
 
 
@@ -116,11 +98,3 @@ def _offset(
     if progress is None:
         return None
     return lambda done, total: progress("rendering", done + already, total + already)
-
-
-def _diagnostic(path: str, error: str) -> Diagnostic:
-    match = _DIAGNOSTIC.match(error)
-    if match:
-        line = int(match["line"]) if match["line"] else None
-        return Diagnostic(match["path"], line, match["message"])
-    return Diagnostic(path, None, error.removeprefix(f"{path}: error: "))
