@@ -3,9 +3,11 @@ output writer, the clock and the CLI."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,6 +140,26 @@ def test_a_template_error_fails_the_build_and_writes_nothing(site: Path) -> None
     assert tree(site / "public") == before
 
 
+@pytest.mark.parametrize(
+    "template, line, message",
+    [
+        ("{% extends 'base.html' %}\n\n{% block main %}{% if %}{% endblock %}\n", 3, "Expected"),
+        ("<p>\n{{ no_such_variable.x }}\n</p>\n", 2, "'no_such_variable' is undefined"),
+    ],
+)
+def test_a_template_error_is_a_diagnostic_at_its_file_and_line(
+    site: Path, template: str, line: int, message: str
+) -> None:
+    # The renderer raises it as a Diagnostic (SiteError), reported as it is: the
+    # theme's file relative to the site, its line, Jinja's message.
+    (site / "theme" / "templates").mkdir(parents=True)
+    (site / "theme" / "templates" / "story.html").write_text(template)
+    result = build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert not result.ok
+    found = [d for d in result.diagnostics if d.path == "theme/templates/story.html"]
+    assert found and found[0].line == line and message in found[0].message, result.diagnostics
+
+
 def test_strict_turns_warnings_into_errors(site: Path) -> None:
     (site / "content" / "stories" / "notes.txt").write_text("not content")
     ok, diagnostics = build(site)
@@ -258,6 +280,38 @@ def test_the_last_build_record_names_what_was_rendered(site: Path) -> None:
     assert record["ok"] is True
     assert record["rendered"] == list(second.rendered)
     assert record["written"] == list(second.written)
+    # The build's steps, in order, each timed (build/pipeline.py's full_build).
+    steps = ["scanning", "scanning", "parsing", "assembling", "planning", "rendering", "writing"]
+    assert [name for name, _ in second.steps] == steps
+    assert [name for name, _ in record["steps"]] == steps
+    assert all(seconds >= 0 for _, seconds in record["steps"])
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        unchanged = builder.build(now=golden_now())
+    assert [name for name, _ in unchanged.steps] == ["scanning"]  # (the no-change check)
+
+
+def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
+    # The CLI's build is the process's one thread: the cycle collector waits until
+    # it is over. Beside other threads (serve's), it is never turned off.
+    seen: list[bool] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    assert build_site(BuildOptions(root=site, jobs=1), now=golden_now(), progress=progress).ok
+    assert seen and not any(seen) and gc.isenabled()
+    seen.clear()
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait)
+    beside.start()
+    try:
+        (site / "content" / "pages" / "extra.md").write_text("---\ntitle: Extra\n---\nMore.\n")
+        result = build_site(BuildOptions(root=site, jobs=2), now=golden_now(), progress=progress)
+    finally:
+        other.set()
+        beside.join()
+    assert result.ok and seen and all(seen) and gc.isenabled()
 
 
 # --- the command line ---------------------------------------------------------------

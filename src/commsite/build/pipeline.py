@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from commsite.build import cache_data
+from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.images import ImageStore, wanted_images
+from commsite.build.inputs import InputScan
 from commsite.build.kept import TEMPLATE_DEPS, Kept
 from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
@@ -25,9 +28,8 @@ from commsite.build.objects import ObjectStore
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
 from commsite.build.record import dirty_outputs
-from commsite.build.search import SEARCH_SOURCES, plan_search
+from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
-from commsite.build.stages import Assembled, Loaded, Parsed, Planned
 from commsite.build.state import BuildResult, Run
 from commsite.build.switch import Copy, Place
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
@@ -43,10 +45,13 @@ from commsite.build.writing import (
     up_to_date,
     write,
 )
+from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site, read_public_key
-from commsite.content.safe_files import INPUT_DIRS, site_fence
+from commsite.content.model import Site
+from commsite.content.parse import ParsedFile
+from commsite.content.safe_files import INPUT_DIRS, Fence, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.image_table import ImageInfo, Variant
@@ -85,6 +90,52 @@ def full_build(run: Run, kept: Kept) -> BuildResult:
         save_caches(kept, run.cache)
         if copy is not None:
             copy.settle()
+
+
+# --- what the steps make (frozen: each step says what it reads) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    config: SiteConfig
+    theme: Theme
+    cache: BuildCache | None
+    scan: InputScan
+    fence: Fence
+    jobs: int  # worker processes
+    sources: Sources
+    objects: ObjectStore
+    memo: BuildMemo
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    files: list[ParsedFile]
+    interactions: Any  # (content.interactions.Interactions)
+    public_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    site: Site
+    parsed: list[ParsedFile]
+    variants: dict[str, tuple[bytes, str]]  # image variants to write: path -> (bytes, image)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    renderer: Renderer
+    record: dict[str, RecordEntry] | None
+    outputs: dict[str, Output]  # everything the site is made of
+    to_make: list[Output]  # what is out of date (the search bundle apart)
+    gone: list[str]  # recorded outputs no longer made
+    search: SearchPlan | None
+    reindex: bool  # the search index is to be made again
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to make, remove or index: the output stays as it is."""
+        return self.record is not None and not (self.to_make or self.gone or self.reindex)
 
 
 # --- the steps ---------------------------------------------------------------

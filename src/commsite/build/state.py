@@ -125,6 +125,8 @@ class Run:
             return fn(*args, **kwargs)
         finally:
             self.steps.append((name, time.perf_counter() - started))
+            if self.result is not None:  # (made by this step: its time too)
+                self.result = replace(self.result, steps=tuple(self.steps))
 
     def scan_inputs(self, kept: Kept, cache: BuildCache | None, extra: list[Path]) -> InputScan:
         """The input scan of this build: the last one with the changed files hashed
@@ -248,7 +250,7 @@ class Run:
                     "diagnostics": [d.format() for d in result.diagnostics],
                     "left_out": left_out_json(result.left_out),
                     "images": self.images,
-                    "steps": {name: round(s, 4) for name, s in result.steps},
+                    "steps": [[name, round(s, 4)] for name, s in result.steps],
                 },
             )
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.inputs import NowWindow, instants, window_at
@@ -25,7 +26,6 @@ from commsite.build.plan import Output
 from commsite.build.record import RecordedStates, bundle_strays, new_inputs
 from commsite.build.render import render_pages
 from commsite.build.search import SEARCH_SOURCES, SearchPlan, make_index
-from commsite.build.stages import Assembled, Loaded, Planned, Rendered
 from commsite.build.state import BuildResult, Run
 from commsite.build.switch import Copy
 from commsite.build.unchanged import fast_name, remember
@@ -33,7 +33,11 @@ from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.errors import Diagnostic
 
+if TYPE_CHECKING:
+    from commsite.build.pipeline import Assembled, Loaded, Planned
+
 __all__ = [
+    "Rendered",
     "aborted_on_failure",
     "bundle_outputs",
     "open_staging",
@@ -44,6 +48,16 @@ __all__ = [
     "up_to_date",
     "write",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    outputs: dict[str, Output]  # the plan's, with the new search bundle's files
+    made: list[Output]  # what was rendered (and the new bundle's files)
+    gone: list[str]
+    record: dict[str, RecordEntry] | None
+    search: SearchPlan | None
+    reindex: bool
 
 
 def render(
