@@ -108,6 +108,37 @@ def test_parallel_rendering_gives_the_same_bytes(
         assert len(forked) == 2 and None not in forked  # the objects; the feeds and calendars
 
 
+def test_beside_other_threads_pages_render_in_fork_server_workers(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `commsite serve` builds beside its server threads, where forking is unsafe:
+    # a big re-render goes to workers forked from the fork server, the pages
+    # pickled to them. The bytes are the same as one process's.
+    one = tmp_path / "one"
+    assert build(site, output=one, cache=False)[0]
+    monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN_PICKLED", 1)
+    pools: list[bool] = []
+    pool_map = parallel._pool_map
+
+    def spy(*args: object, fork: bool) -> object:
+        pools.append(fork)
+        return pool_map(*args, fork=fork)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_pool_map", spy)
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait)
+    beside.start()
+    try:
+        two = tmp_path / "two"
+        options = BuildOptions(root=site, output=two, cache=False, jobs=2)
+        assert build_site(options, now=golden_now()).ok
+    finally:
+        other.set()
+        beside.join()
+    assert tree(one) == tree(two)
+    assert pools == [False]  # (one pool, of the fork server's workers: the render)
+
+
 # --- atomic --------------------------------------------------------------------------
 
 

@@ -19,18 +19,25 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import threading
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
 
 __all__ = ["Background", "available_cpus", "can_fork", "map_in_processes", "submit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_FORKSERVER = "forkserver"
+_METHODS = multiprocessing.get_all_start_methods()
+# What the fork server imports once, so that its workers start with it.
+_PRELOAD = ["commsite.build.render"]
 
 
 def can_fork() -> bool:
@@ -59,6 +66,12 @@ def _start_worker(fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
     _Worker.fn, _Worker.items = fn, items
 
 
+def _run_items(items: Sequence[Any]) -> list[object]:
+    fn = _Worker.fn
+    assert fn is not None
+    return [fn(item) for item in items]
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[object]:
     fn, items = _Worker.fn, _Worker.items
     assert fn is not None
@@ -72,42 +85,92 @@ def map_in_processes(
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    portable: bool = False,
 ) -> list[R]:
     """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1
     (and forking is safe, see `can_fork`). `meanwhile` is called in this process
     once, while the workers run (after the items, when there are none).
+
+    `portable`: fn and the items can be pickled. Where this process must not
+    fork (beside `commsite serve`'s threads), the workers are then forked from
+    the fork server (a clean process started once, with the build's modules
+    imported): fn reaches each worker once, each item is pickled once. When
+    something does not pickle after all, the items are done in this process.
 
     An exception raised by `fn` propagates (the pool is shut down first).
     """
     total = len(items)
     if progress:
         progress(0, total)  # the step starts now (commsite.progress times it from here)
-    if jobs <= 1 or total < 2 or not can_fork():
-        results: list[R] = []
-        step = max(1, total // 100)
-        for i, item in enumerate(items):
-            results.append(fn(item))
-            if progress and (i + 1) % step == 0:
-                progress(i + 1, total)
-        if progress:
-            progress(total, total)
-        if meanwhile is not None:
-            meanwhile()
-        return results
+    many = jobs > 1 and total >= 2
+    if meanwhile is not None:
+        meanwhile = _once(meanwhile)
+    if many and can_fork():
+        return _pool_map(fn, items, jobs, progress, meanwhile, fork=True)
+    if many and portable and _FORKSERVER in _METHODS:
+        try:
+            return _pool_map(fn, items, jobs, progress, meanwhile, fork=False)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            if not _unpicklable(exc):
+                raise
+    results: list[R] = []
+    step = max(1, total // 100)
+    for i, item in enumerate(items):
+        results.append(fn(item))
+        if progress and (i + 1) % step == 0:
+            progress(i + 1, total)
+    if progress:
+        progress(total, total)
+    if meanwhile is not None:
+        meanwhile()
+    return results
 
+
+def _once(fn: Callable[[], None]) -> Callable[[], None]:
+    called: list[bool] = []
+
+    def call() -> None:
+        if not called:
+            called.append(True)
+            fn()
+
+    return call
+
+
+def _pool_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+    meanwhile: Callable[[], None] | None,
+    *,
+    fork: bool,
+) -> list[R]:
+    """map_in_processes's pool: forked from this process (the items are in the
+    workers' memory: only chunk bounds go down the pipe), or from the fork
+    server (the chunks' items are pickled)."""
+    total = len(items)
     # Small chunks balance the load; not so small that the pipe dominates.
     size = max(1, min(100, total // (jobs * 8)))
     chunks = [(start, min(start + size, total)) for start in range(0, total, size)]
     out: list[list[R] | None] = [None] * len(chunks)
     done = 0
+    context: BaseContext = multiprocessing.get_context("fork" if fork else _FORKSERVER)
+    if not fork:
+        multiprocessing.set_forkserver_preload(_PRELOAD)  # (once the server runs, it has them)
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(chunks)),
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=context,
         initializer=_start_worker,
-        initargs=(fn, items),
+        initargs=(fn, items if fork else ()),
     ) as pool:
         futures: dict[Future[list[object]], int] = {
-            pool.submit(_run_chunk, bounds): n for n, bounds in enumerate(chunks)
+            (
+                pool.submit(_run_chunk, bounds)
+                if fork
+                else pool.submit(_run_items, items[slice(*bounds)])
+            ): n
+            for n, bounds in enumerate(chunks)
         }
         pending = set(futures)
         try:
@@ -127,6 +190,11 @@ def map_in_processes(
                 future.cancel()
             raise
     return [result for chunk in out for result in chunk]  # type: ignore[union-attr]
+
+
+def _unpicklable(exc: BaseException) -> bool:
+    """Whether the error is pickle's (an item or fn that does not pickle)."""
+    return isinstance(exc, pickle.PicklingError) or "pickle" in str(exc)
 
 
 class Background(Generic[R]):

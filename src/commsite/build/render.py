@@ -11,18 +11,21 @@ from typing import Protocol
 
 from commsite import urls
 from commsite.build.output import FileState, write_staged
-from commsite.build.parallel import map_in_processes
+from commsite.build.parallel import can_fork, map_in_processes
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.pages import PageSpec
 from commsite.render.renderer import Renderer
 
-__all__ = ["PARALLEL_RENDER_MIN", "Document", "render_pages"]
+__all__ = ["PARALLEL_RENDER_MIN", "PARALLEL_RENDER_MIN_PICKLED", "Document", "render_pages"]
 
 # Below this many pages, render in this process. Measured on the 2-core machine:
 # starting a 2-worker pool costs 10-15 ms for a small process and more for a big
 # one (fork copies the page tables of a 1 GB parent), and a page takes 1-2 ms; a
 # re-render of a few dozen pages gains nothing measurable from workers.
 PARALLEL_RENDER_MIN = 150
+# Beside other threads (`commsite serve`), workers come from the fork server and
+# the pages are pickled to them: worth it for a theme or config edit, not a save.
+PARALLEL_RENDER_MIN_PICKLED = 1000
 
 
 class Document(Protocol):
@@ -75,12 +78,15 @@ def render_pages(
     rest: list[PageSpec | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
     rest += documents
     results = [render(spec) for spec in warm]
+    forks = can_fork()
+    least = PARALLEL_RENDER_MIN if forks else PARALLEL_RENDER_MIN_PICKLED
     results += map_in_processes(
         render,
         rest,
-        jobs=jobs if len(rest) >= PARALLEL_RENDER_MIN else 1,
+        jobs=jobs if len(rest) >= least else 1,
         progress=_offset(progress, len(warm)),
         meanwhile=meanwhile,
+        portable=True,
     )
     states: dict[str, FileState] = {}
     problems: list[Diagnostic] = []

@@ -52,6 +52,11 @@ class Renderer:
         # template name -> (its file, the templates it names), each parsed once
         self._references: dict[str, tuple[Path, tuple[str, ...]]] = {}
 
+    def __reduce__(self) -> tuple[type[Renderer], tuple[Theme]]:
+        # To a worker process that does not share this one's memory (build/parallel.py):
+        # the theme, from which it makes its own environment.
+        return Renderer, (self.theme,)
+
     def render(self, spec: PageSpec) -> bytes:
         """The page's HTML. Raises RenderError naming the template file and line."""
         try:
