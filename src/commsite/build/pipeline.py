@@ -27,7 +27,6 @@ from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
-from commsite.build.record import dirty_outputs
 from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
 from commsite.build.state import BuildResult, Run
@@ -37,6 +36,7 @@ from commsite.build.unchanged import check_disk
 from commsite.build.writing import (
     aborted_on_failure,
     bundle_outputs,
+    dirty_outputs,
     open_staging,
     record,
     relative,

@@ -160,24 +160,7 @@ class Run:
         diagnostics = self.diagnostics()
         if not any(d.is_error for d in diagnostics):  # never fail without saying why
             diagnostics += (Diagnostic("commsite.yaml", None, "the build failed"),)
-        self.result = BuildResult(
-            False,
-            diagnostics,
-            (),
-            (),
-            (),
-            0,
-            time.perf_counter() - self.start,
-            self.options.output_dir,
-            self.left_out,
-            self.cache_full(),
-            steps=tuple(self.steps),
-        )
-        return self.result
-
-    def cache_full(self) -> Path | None:
-        cache = self.cache
-        return cache.directory if cache is not None and cache.full else None
+        return self.finished((), (), (), 0, ok=False, diagnostics=diagnostics)
 
     def finished(
         self,
@@ -185,10 +168,14 @@ class Run:
         written: tuple[str, ...],
         removed: tuple[str, ...],
         total: int,
+        *,
+        ok: bool = True,
+        diagnostics: tuple[Diagnostic, ...] | None = None,
     ) -> BuildResult:
+        cache = self.cache
         self.result = BuildResult(
-            True,
-            self.diagnostics(),
+            ok,
+            self.diagnostics() if diagnostics is None else diagnostics,
             tuple(sorted(rendered)),
             written,
             removed,
@@ -196,10 +183,10 @@ class Run:
             time.perf_counter() - self.start,
             self.options.output_dir,
             self.left_out,
-            self.cache_full(),
-            self.images["made"],
-            self.images["reused"],
-            self.indexed,
+            cache.directory if cache is not None and cache.full else None,
+            self.images["made"] if ok else 0,
+            self.images["reused"] if ok else 0,
+            self.indexed if ok else None,
             tuple(self.steps),
         )
         return self.result

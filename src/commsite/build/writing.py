@@ -1,10 +1,12 @@
-"""The output side of the full build (build/pipeline.py): render what is out of
-date into a staging folder, switch it in as the new output, record it."""
+"""The output side of the full build (build/pipeline.py): what is out of date
+against the record, rendered into a staging folder, switched in as the new
+output, and recorded."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+import os
+from collections.abc import Iterable, Iterator, KeysView, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -23,12 +25,11 @@ from commsite.build.output import (
     current_state,
 )
 from commsite.build.plan import Output
-from commsite.build.record import RecordedStates, bundle_strays, new_inputs
 from commsite.build.render import render_pages
-from commsite.build.search import SEARCH_SOURCES, SearchPlan, make_index
+from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index
 from commsite.build.state import BuildResult, Run
 from commsite.build.switch import Copy
-from commsite.build.unchanged import fast_name, remember
+from commsite.build.unchanged import fast_name, on_disk, remember
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.errors import Diagnostic
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
     from commsite.build.pipeline import Assembled, Loaded, Planned
 
 __all__ = [
+    "RecordedStates",
     "Rendered",
     "aborted_on_failure",
     "bundle_outputs",
+    "dirty_outputs",
     "open_staging",
     "record",
     "relative",
@@ -250,3 +253,86 @@ def relative(d: Diagnostic, root: Path) -> Diagnostic:
     except ValueError:
         return d
     return replace(d, path=path)
+
+
+# --- the record against the plan ----------------------------------------------
+
+
+class RecordedStates(Mapping[str, FileState]):
+    """The record's file states, by output path (a view: no copy of the record),
+    and `strays`: files on disk the record lacks (a damaged record's), for the
+    commit to remove."""
+
+    def __init__(
+        self, record: Mapping[str, RecordEntry], strays: Mapping[str, FileState] | None = None
+    ) -> None:
+        self._record = record
+        self._strays = strays or {}
+
+    def __getitem__(self, path: str) -> FileState:
+        if path in self._strays:
+            return self._strays[path]
+        return self._record[path].state
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def keys(self) -> KeysView[str]:
+        if self._strays:
+            return dict.fromkeys([*self._record.keys(), *self._strays]).keys()
+        return self._record.keys()  # (a dict's: set operations on it run in C)
+
+
+def bundle_strays(output: Path, record: Mapping[str, RecordEntry]) -> dict[str, FileState]:
+    """Search index files on disk that the record does not list (its files are
+    named after their content, so a new index does not write over them)."""
+    found: dict[str, FileState] = {}
+    folder = output / SEARCH_DIR
+    base = len(str(output)) + 1
+    for dirpath, _dirnames, filenames in os.walk(folder):
+        for name in filenames:
+            rel = os.path.join(dirpath, name)[base:].replace(os.sep, "/")
+            if rel not in record:
+                found[rel] = FileState(b"", -1, -1)  # (never taken for unchanged)
+    return found
+
+
+def new_inputs(
+    outputs: Mapping[str, Output], record: Mapping[str, RecordEntry] | None
+) -> dict[str, RecordEntry]:
+    """Record entries of pages whose inputs digest changed but not what they show."""
+    renewed: dict[str, RecordEntry] = {}
+    if record is None:
+        return renewed
+    for o in outputs.values():
+        if o.inputs:
+            entry = record.get(o.path)
+            if entry is not None and entry.inputs != o.inputs:
+                renewed[o.path] = replace(entry, inputs=o.inputs)
+    return renewed
+
+
+def dirty_outputs(
+    outputs: Mapping[str, Output],
+    record: Mapping[str, RecordEntry] | None,
+    output: Path,
+    check_disk: bool,
+) -> list[Output]:
+    """The outputs to make: not in the record, fingerprint changed, or (when the
+    output is not known to be as written) changed or gone on disk."""
+    if record is None:
+        return list(outputs.values())
+    found: list[Output] = []
+    recorded = record.get
+    for o in outputs.values():
+        entry = recorded(o.path)
+        if (
+            entry is None
+            or entry.fingerprint != o.fingerprint
+            or (check_disk and not on_disk(output, o.path, entry.state))
+        ):
+            found.append(o)
+    return found
