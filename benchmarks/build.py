@@ -3,6 +3,7 @@
     python benchmarks/build.py --stories 1000 [--runs 3] [--jobs N]
     python benchmarks/build.py --stories 5000 --compare pelican
     python benchmarks/build.py --stories 5000 --compare eleventy [--compare pelican]
+    python benchmarks/build.py --compare hugo [--sizes 2000,5000,10000] [--runs 3]
 
 Generates a deterministic site (N stories of about 800 words of varied Markdown:
 headings, lists, code blocks, tables, links, emphasis; N/10 members; N/20
@@ -30,6 +31,15 @@ alternates clean builds of both, printing the medians, their ratio and the files
 each wrote. --compare eleventy does the same with Eleventy 3.1 (installed with
 npm under /tmp/commsite-bench/eleventy; needs Node.js 18+) and the Eleventy
 project in benchmarks/eleventy/. --compare may be given more than once.
+
+--compare hugo builds, at each of --sizes (stories, comma-separated), the same
+content with Hugo (Debian's package, installed when missing; the project is
+benchmarks/hugo/, see hugo_peer.py) and commsite in alternating rounds of a
+clean build, a build with nothing changed and one after a story was edited,
+each in a new process, and prints the medians and the commsite/Hugo ratios.
+Alone, it measures nothing else:
+
+    python benchmarks/build.py --compare hugo --sizes 2000,5000,10000 --runs 3
 
 Before each clean build the previous output is moved aside, not deleted (see
 _TRASH: on ext4 without a journal, files created right after a big delete pay
@@ -812,6 +822,106 @@ def compare_eleventy(site: Generated, runs: int, extra: list[str]) -> dict[str, 
 COMPARE = {"pelican": compare_pelican, "eleventy": compare_eleventy}
 
 
+# --- Hugo -----------------------------------------------------------------------
+
+HUGO_SIZES = "250,500,1000"  # the default --sizes: the comparison runs in about a minute
+HUGO_FIGURES = {"cold": "cold build", "nochange": "no change", "edited": "one story edited"}
+
+
+def compare_hugo(
+    workdir: Path, sizes: list[int], runs: int, extra: list[str], seed: int
+) -> dict[str, object]:
+    """For each size, a site of that many stories and the same content as a Hugo
+    project (benchmarks/hugo_peer.py); `runs` rounds of, in new processes, a clean
+    build, a build with nothing changed and one after a story's body was edited,
+    commsite's and then Hugo's: the medians, their CPU, and commsite/Hugo ratios."""
+    from hugo_peer import hugo_executable, hugo_site, hugo_version
+
+    hugo = hugo_executable()
+    found: dict[str, object] = {"hugo_version": hugo_version(hugo), "runs": runs}
+    for size in sizes:
+        site = generate_site(workdir / f"site-{size}", size, seed=seed)
+        project = hugo_site(site.root / "content", workdir / f"hugo-{size}")
+        found[str(size)] = _hugo_rounds(site, project, hugo, runs, extra)
+        shutil.rmtree(project, ignore_errors=True)
+    return found
+
+
+def _hugo_rounds(
+    site: Generated, project: Path, hugo: str, runs: int, extra: list[str]
+) -> dict[str, object]:
+    from hugo_peer import hugo_copy, time_hugo
+
+    story = site.stories[len(site.stories) // 2]
+    times: dict[str, dict[str, list[float]]] = {"commsite": {}, "hugo": {}}
+    cpu: dict[str, dict[str, list[float]]] = {"commsite": {}, "hugo": {}}
+
+    def timed(tool: str, figure: str) -> None:
+        before = _cpu_seconds()
+        if tool == "commsite":
+            seconds = _run_build(site.root, extra)[0]
+        else:
+            seconds = time_hugo(hugo, project)
+        after = _cpu_seconds()
+        times[tool].setdefault(figure, []).append(seconds)
+        cpu[tool].setdefault(figure, []).append(after[0] - before[0] + after[1] - before[1])
+
+    for n in range(runs):
+        _clean(site.root)
+        timed("commsite", "cold")
+        timed("commsite", "nochange")
+        _edit(story, n)
+        timed("commsite", "edited")
+        discard(project / "public")
+        timed("hugo", "cold")
+        timed("hugo", "nochange")
+        _edit(hugo_copy(project, story), n)
+        timed("hugo", "edited")
+    medians = _medians(times)
+    return {
+        "medians": medians,
+        "cpu": _medians(cpu),
+        "runs": times,
+        "ratio": {k: medians["commsite"][k] / medians["hugo"][k] for k in HUGO_FIGURES},
+        "files": {
+            "commsite": _count_files(site.root / "public"),
+            "hugo": _count_files(project / "public"),
+        },
+    }
+
+
+def _medians(found: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, float]]:
+    return {tool: {k: statistics.median(v) for k, v in per.items()} for tool, per in found.items()}
+
+
+def _print_hugo(f: dict[str, object]) -> None:
+    runs = f["runs"]
+    print(
+        f"commsite against Hugo {f['hugo_version']}: medians of {runs} alternating rounds, "
+        "each tool in new processes; ratio = commsite / Hugo (below 1: commsite is quicker)"
+    )
+    head = f"{'stories':>8}  {'build':<17}{'commsite':>10}{'Hugo':>10}{'ratio':>8}"
+    print(f"{head}   CPU commsite / Hugo")
+    for size, figures in f.items():
+        if not size.isdigit() or not isinstance(figures, dict):
+            continue
+        medians, cpu, ratio = figures["medians"], figures["cpu"], figures["ratio"]
+        for key, name in HUGO_FIGURES.items():
+            print(
+                f"{int(size):>8,}  {name:<17}{medians['commsite'][key]:>8.2f} s"
+                f"{medians['hugo'][key]:>8.2f} s{ratio[key]:>7.2f}x   "
+                f"{cpu['commsite'][key]:.2f} / {cpu['hugo'][key]:.2f} s"
+            )
+        files = figures["files"]
+        runs_text = "; ".join(
+            f"{tool} {key} " + ", ".join(f"{x:.2f}" for x in values)
+            for tool, per in figures["runs"].items()
+            for key, values in per.items()
+        )
+        counts = f"files: commsite {files['commsite']:,}, Hugo {files['hugo']:,}"
+        print(f"{'':>8}  {counts}; runs: {runs_text}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stories", type=int, default=1000)
@@ -820,9 +930,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, help="passed to commsite build --jobs")
     parser.add_argument(
         "--compare",
-        choices=sorted(COMPARE),
+        choices=sorted([*COMPARE, "hugo"]),
         action="append",
-        help="also build with a peer, alternating clean builds (repeatable)",
+        help="also build with a peer, alternating clean builds (repeatable); hugo:"
+        " cold, no-change and one-edit builds at each of --sizes, alone unless another"
+        " peer is named too",
+    )
+    parser.add_argument(
+        "--sizes",
+        default=HUGO_SIZES,
+        help=f"stories in each site --compare hugo builds, comma-separated (default {HUGO_SIZES})",
     )
     parser.add_argument("--keep", type=Path, help="generate the site here and keep it")
     parser.add_argument(
@@ -846,6 +963,18 @@ def main(argv: list[str] | None = None) -> int:
         _TRASH = None if args.delete_between else workdir / "trash"
         if not args.live_code:
             _CODE = snapshot_code(workdir / "code")
+        peers = list(dict.fromkeys(args.compare or []))
+        if "hugo" in peers:
+            sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+            hugo = compare_hugo(workdir, sizes, args.runs, extra, args.seed)
+            peers.remove("hugo")
+            if not peers:  # (the Hugo comparison has its own sizes)
+                if args.json:
+                    print(json.dumps(hugo, indent=1))
+                else:
+                    _print_hugo(hugo)
+                return 0
+            _print_hugo(hugo)
         started = time.perf_counter()
         site = generate_site(workdir / "site", args.stories, seed=args.seed)
         print(
@@ -864,7 +993,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["disk_ms_after"] = disk_probe(workdir)
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1)))
         figures.update(measure_long_lived(site, max(5, args.runs * 2 + 1), title=True))
-        for peer in dict.fromkeys(args.compare or []):
+        for peer in peers:
             figures[peer] = COMPARE[peer](site, args.runs, extra)
         if args.json:
             print(json.dumps(figures, indent=1))

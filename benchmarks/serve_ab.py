@@ -1,7 +1,7 @@
 """Serve's rebuild after an edit, one code tree against another, alternated.
 
     python benchmarks/serve_ab.py --old /path/to/old/src [--new src] [--stories 10000]
-        [--edit title|newest|middle] [--rounds 4] [--edits 7]
+        [--edit title|newest|middle|template] [--rounds 4] [--edits 7] [--beside-thread]
 
 The machine's speed moves by a quarter within an hour, more than most changes
 to measure; runs of both trees, alternated in the same minutes, see the same
@@ -13,7 +13,13 @@ changed file; the first rebuild (which fills the memos) is left out.
 
 Edits: `title` retitles the newest story (its page, its neighbour's, the lists,
 tag and member pages showing its card, the feeds, the outbox), `newest` changes
-its body, `middle` changes the body of a story a third of the way in.
+its body, `middle` changes the body of a story a third of the way in,
+`template` saves the site's own copy of the theme's story.html (a Jinja comment
+changed: every story page is rendered again, none rewritten).
+
+`--beside-thread`: a second thread runs in the process, as serve's server and
+watcher threads do (the build then keeps the cycle collector on, and renders a
+big re-render in workers from the fork server instead of forking).
 
 To get an old tree: `git worktree add /tmp/old COMMIT`, then `--old /tmp/old/src`.
 """
@@ -34,12 +40,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _RUN = """
-import json, re, statistics, sys, time
+import json, re, statistics, sys, threading, time
 from pathlib import Path
+import commsite.themes
 from commsite.build.run import Builder, BuildOptions
 root, edits, mode = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+if sys.argv[4] == "thread":
+    threading.Thread(target=threading.Event().wait, daemon=True).start()
 stories = sorted((root / "content" / "stories").glob("*.md"))
 story = stories[len(stories) // 3] if mode == "middle" else stories[-1]
+if mode == "template":
+    story = root / "theme" / "templates" / "story.html"
+    story.parent.mkdir(parents=True, exist_ok=True)
+    default = Path(commsite.themes.__file__).parent / "default" / "templates" / "story.html"
+    story.write_text(default.read_text(encoding="utf-8"), encoding="utf-8")
 original = story.read_text(encoding="utf-8")
 wall, cpu = [], []
 try:
@@ -49,7 +63,10 @@ try:
             text = original
             if mode == "title":
                 text = re.sub(r"^title: ", f"title: Saved {n} - ", text, count=1, flags=re.M)
-            story.write_text(text + f"\\nSaved again, number {n}.\\n", encoding="utf-8")
+            saved = f"\\nSaved again, number {n}.\\n"
+            if mode == "template":
+                saved = f"{{# saved {n} #}}\\n"
+            story.write_text(text + saved, encoding="utf-8")
             w, c = time.perf_counter(), time.process_time()
             result = builder.build([story], trusted=True)
             wall.append(time.perf_counter() - w)
@@ -80,7 +97,10 @@ def main() -> int:
     parser.add_argument("--old", type=Path, required=True, help="the old tree's src/ folder")
     parser.add_argument("--new", type=Path, default=HERE.parent / "src", help="default: ./src")
     parser.add_argument("--stories", type=int, default=10_000)
-    parser.add_argument("--edit", choices=["title", "newest", "middle"], default="title")
+    parser.add_argument(
+        "--edit", choices=["title", "newest", "middle", "template"], default="title"
+    )
+    parser.add_argument("--beside-thread", action="store_true", help="as serve's threads are")
     parser.add_argument("--rounds", type=int, default=4, help="runs of each tree")
     parser.add_argument("--edits", type=int, default=7, help="timed edits per run")
     args = parser.parse_args()
@@ -104,10 +124,11 @@ def main() -> int:
                 capture_output=True,
             )
         found: dict[str, dict[str, list[float]]] = {n: {"wall": [], "cpu": []} for n in trees}
+        mode = [args.edit, "thread" if args.beside_thread else "alone"]
         for r in range(args.rounds):
             for name in ("old", "new") if r % 2 == 0 else ("new", "old"):
                 proc = subprocess.run(
-                    [sys.executable, "-c", _RUN, str(sites[name]), str(args.edits), args.edit],
+                    [sys.executable, "-c", _RUN, str(sites[name]), str(args.edits), *mode],
                     env=_env(trees[name]),
                     capture_output=True,
                     text=True,

@@ -3,9 +3,11 @@ output writer, the clock and the CLI."""
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,6 +108,37 @@ def test_parallel_rendering_gives_the_same_bytes(
         assert len(forked) == 2 and None not in forked  # the objects; the feeds and calendars
 
 
+def test_beside_other_threads_pages_render_in_fork_server_workers(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `commsite serve` builds beside its server threads, where forking is unsafe:
+    # a big re-render goes to workers forked from the fork server, the pages
+    # pickled to them. The bytes are the same as one process's.
+    one = tmp_path / "one"
+    assert build(site, output=one, cache=False)[0]
+    monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN_PICKLED", 1)
+    pools: list[bool] = []
+    pool_map = parallel._pool_map
+
+    def spy(*args: object, fork: bool) -> object:
+        pools.append(fork)
+        return pool_map(*args, fork=fork)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parallel, "_pool_map", spy)
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait)
+    beside.start()
+    try:
+        two = tmp_path / "two"
+        options = BuildOptions(root=site, output=two, cache=False, jobs=2)
+        assert build_site(options, now=golden_now()).ok
+    finally:
+        other.set()
+        beside.join()
+    assert tree(one) == tree(two)
+    assert pools == [False]  # (one pool, of the fork server's workers: the render)
+
+
 # --- atomic --------------------------------------------------------------------------
 
 
@@ -136,6 +169,26 @@ def test_a_template_error_fails_the_build_and_writes_nothing(site: Path) -> None
     assert not ok
     assert any("theme/templates/story.html" in d for d in diagnostics), diagnostics
     assert tree(site / "public") == before
+
+
+@pytest.mark.parametrize(
+    "template, line, message",
+    [
+        ("{% extends 'base.html' %}\n\n{% block main %}{% if %}{% endblock %}\n", 3, "Expected"),
+        ("<p>\n{{ no_such_variable.x }}\n</p>\n", 2, "'no_such_variable' is undefined"),
+    ],
+)
+def test_a_template_error_is_a_diagnostic_at_its_file_and_line(
+    site: Path, template: str, line: int, message: str
+) -> None:
+    # The renderer raises it as a Diagnostic (SiteError), reported as it is: the
+    # theme's file relative to the site, its line, Jinja's message.
+    (site / "theme" / "templates").mkdir(parents=True)
+    (site / "theme" / "templates" / "story.html").write_text(template)
+    result = build_site(BuildOptions(root=site, jobs=1), now=golden_now())
+    assert not result.ok
+    found = [d for d in result.diagnostics if d.path == "theme/templates/story.html"]
+    assert found and found[0].line == line and message in found[0].message, result.diagnostics
 
 
 def test_strict_turns_warnings_into_errors(site: Path) -> None:
@@ -258,6 +311,38 @@ def test_the_last_build_record_names_what_was_rendered(site: Path) -> None:
     assert record["ok"] is True
     assert record["rendered"] == list(second.rendered)
     assert record["written"] == list(second.written)
+    # The build's steps, in order, each timed (build/pipeline.py's full_build).
+    steps = ["scanning", "scanning", "parsing", "assembling", "planning", "rendering", "writing"]
+    assert [name for name, _ in second.steps] == steps
+    assert [name for name, _ in record["steps"]] == steps
+    assert all(seconds >= 0 for _, seconds in record["steps"])
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        unchanged = builder.build(now=golden_now())
+    assert [name for name, _ in unchanged.steps] == ["scanning"]  # (the no-change check)
+
+
+def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
+    # The CLI's build is the process's one thread: the cycle collector waits until
+    # it is over. Beside other threads (serve's), it is never turned off.
+    seen: list[bool] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    assert build_site(BuildOptions(root=site, jobs=1), now=golden_now(), progress=progress).ok
+    assert seen and not any(seen) and gc.isenabled()
+    seen.clear()
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait)
+    beside.start()
+    try:
+        (site / "content" / "pages" / "extra.md").write_text("---\ntitle: Extra\n---\nMore.\n")
+        result = build_site(BuildOptions(root=site, jobs=2), now=golden_now(), progress=progress)
+    finally:
+        other.set()
+        beside.join()
+    assert result.ok and seen and all(seen) and gc.isenabled()
 
 
 # --- the command line ---------------------------------------------------------------

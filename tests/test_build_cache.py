@@ -373,11 +373,11 @@ def test_a_long_lived_builder_keeps_the_plan_of_unchanged_object_documents(site:
     now = golden_now()
     with Builder(BuildOptions(root=site, jobs=1)) as builder:
         assert builder.build(now=now).ok
-        assert builder._memo is not None
-        before = dict(builder._memo.documents)
+        assert builder.kept.memo is not None
+        before = dict(builder.kept.memo.documents)
         replace_in(site / STORIES / "2026-05-01-tools-and-things.md", "has a drill", "has a saw")
         assert builder.build(now=now).ok
-        after = builder._memo.documents
+        after = builder.kept.memo.documents
     assert before.keys() == after.keys() and "ap/stories/welcome" in after
     assert after["ap/stories/tools-and-things"] is not before["ap/stories/tools-and-things"]
     kept = [path for path in after if after[path] is before[path]]
@@ -406,7 +406,7 @@ def test_nothing_changed_is_seen_up_to_the_moment_something_flips(site: Path) ->
             result = builder.build(now=now)
             assert result.ok and result.written == ()
             # A fresh builder that took the no-change path never loaded the sources.
-            return builder._sources is None
+            return builder.kept.sources is None
 
     assert quick(ends - timedelta(minutes=1))
     assert quick(ends - timedelta(seconds=5))

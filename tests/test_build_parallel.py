@@ -1,8 +1,10 @@
-"""build/parallel.py: background calls in forked children, maps across processes."""
+"""build/parallel.py: background calls in forked children, maps across processes
+(forked from this one, or beside other threads from the fork server)."""
 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 
@@ -57,7 +59,7 @@ def test_a_dropped_call_is_stopped_and_reaped(fn: Callable[[int], object], arg: 
     # dropping the call ends both at once (or this test would hang).
     call = submit(fn, arg)
     assert call is not None
-    pid = call._pid
+    pid = call.pid
     del call
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
@@ -73,3 +75,40 @@ def test_map_after_a_background_call_still_forks() -> None:
 
 def _pid_of(_: int) -> int:
     return os.getpid()
+
+
+def _beside_a_thread(fn: Callable[[], object]) -> object:
+    """fn() while a second thread runs (as `commsite serve`'s builds do)."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        return fn()
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_beside_a_thread_a_portable_map_runs_in_fork_server_workers() -> None:
+    items = list(range(8))
+    pids = _beside_a_thread(lambda: map_in_processes(_pid_of, items, jobs=2, portable=True))
+    assert isinstance(pids, list) and len(pids) == 8 and os.getpid() not in pids
+    # Not portable: in this process.
+    pids = _beside_a_thread(lambda: map_in_processes(_pid_of, items, jobs=2))
+    assert pids == [os.getpid()] * 8
+
+
+def test_what_does_not_pickle_is_mapped_in_this_process() -> None:
+    called: list[int] = []
+    found = _beside_a_thread(
+        lambda: map_in_processes(
+            lambda x: (x, os.getpid()), list(range(6)), jobs=2, portable=True,
+            meanwhile=lambda: called.append(1),
+        )
+    )  # fmt: skip
+    assert found == [(x, os.getpid()) for x in range(6)] and called == [1]
+
+
+def test_a_background_call_is_not_made_beside_a_thread() -> None:
+    assert _beside_a_thread(lambda: submit(_whoami, "a")) is None

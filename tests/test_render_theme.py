@@ -40,9 +40,12 @@ def test_default_theme(tmp_path: Path) -> None:
 def test_unknown_theme_lists_the_choices(tmp_path: Path) -> None:
     with pytest.raises(CommsiteError) as info:
         resolve_theme(tmp_path, sample_site.config(theme="fancy"))
-    message = str(info.value)
-    assert message.startswith("commsite.yaml: theme 'fancy' not found")
-    assert "'default'" in message
+    # (a Diagnostic the build reports as it is, not a message it parses back)
+    (problem,) = info.value.diagnostics
+    assert (problem.path, problem.line) == ("commsite.yaml", None)
+    assert problem.message.startswith("theme 'fancy' not found")
+    assert "'default'" in problem.message
+    assert str(info.value) == problem.format()
 
 
 def test_a_theme_given_as_a_path_falls_back_to_the_default(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ __all__ = [
     "ContentError",
     "Diagnostic",
     "Severity",
+    "SiteError",
     "count_line",
     "has_errors",
 ]
@@ -75,7 +76,23 @@ def count_line(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 class CommsiteError(Exception):
-    """Base class of every error commsite raises on purpose."""
+    """Base class of every error commsite raises on purpose. One about the site's
+    files carries them as `diagnostics` (a `SiteError`); others have none."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+class SiteError(CommsiteError):
+    """An error in the site's files that stops what was going on, as the
+    diagnostics to print (its message is them, formatted): the caller reports
+    them as they are, never by reading the message back."""
+
+    def __init__(self, *diagnostics: Diagnostic) -> None:
+        super().__init__(*diagnostics)  # (args: an exception pickles as its class and args)
+        self.diagnostics = diagnostics
+
+    def __str__(self) -> str:
+        return "\n".join(d.format() for d in self.diagnostics)
 
 
 class ContentError(CommsiteError):

@@ -1,29 +1,43 @@
-"""Running a function over many items, in worker processes when it pays.
+"""Running a function over many items, or one call in the background, in worker
+processes when it pays.
 
-Workers are forked, so they start with the parent's memory (the Site, the page
-specs, compiled templates) and only indices and small results cross the pipe.
+Workers are forked (the "fork" start method), so they start with the parent's
+memory (the Site, the page specs, compiled templates): the task travels in the
+process's start arguments, never pickled, and only chunk bounds and results
+cross a pipe. A map runs in a `concurrent.futures.ProcessPoolExecutor` whose
+initializer gives each worker the function and the items; a background call is
+one `multiprocessing` process and a pipe, because an executor's manager thread
+would still run when the next pool forks, and forking beside another thread is
+what `can_fork` refuses (and Python 3.12 warns about).
+
+Workers turn the cycle collector off: they live for one step, and a collection
+would walk (and copy, page by page) the memory they share with the parent.
 """
 
 from __future__ import annotations
 
-import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
-import signal
 import threading
 import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Generic, TypeVar
+from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from typing import Any, Generic, TypeVar
 
-__all__ = ["Background", "available_cpus", "map_in_processes", "submit"]
+__all__ = ["Background", "available_cpus", "can_fork", "map_in_processes", "submit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-_TASK: tuple[Callable[[object], object], Sequence[object]] | None = None
+_FORKSERVER = "forkserver"
+_METHODS = multiprocessing.get_all_start_methods()
+# What the fork server imports once, so that its workers start with it.
+_PRELOAD = ["commsite.build.render"]
 
 
 def can_fork() -> bool:
@@ -39,9 +53,28 @@ def available_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class _Worker:
+    """What a map's worker process runs, set by `_start_worker` in that process
+    (never in the parent, which passes it as the pool's initargs)."""
+
+    fn: Callable[[Any], Any] | None = None
+    items: Sequence[Any] = ()
+
+
+def _start_worker(fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
+    gc.disable()  # (see the module's docstring)
+    _Worker.fn, _Worker.items = fn, items
+
+
+def _run_items(items: Sequence[Any]) -> list[object]:
+    fn = _Worker.fn
+    assert fn is not None
+    return [fn(item) for item in items]
+
+
 def _run_chunk(bounds: tuple[int, int]) -> list[object]:
-    assert _TASK is not None
-    fn, items = _TASK
+    fn, items = _Worker.fn, _Worker.items
+    assert fn is not None
     return [fn(items[i]) for i in range(*bounds)]
 
 
@@ -52,128 +85,180 @@ def map_in_processes(
     jobs: int,
     progress: Callable[[int, int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    portable: bool = False,
 ) -> list[R]:
     """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1
     (and forking is safe, see `can_fork`). `meanwhile` is called in this process
     once, while the workers run (after the items, when there are none).
+
+    `portable`: fn and the items can be pickled. Where this process must not
+    fork (beside `commsite serve`'s threads), the workers are then forked from
+    the fork server (a clean process started once, with the build's modules
+    imported): fn reaches each worker once, each item is pickled once. When
+    something does not pickle after all, the items are done in this process.
 
     An exception raised by `fn` propagates (the pool is shut down first).
     """
     total = len(items)
     if progress:
         progress(0, total)  # the step starts now (commsite.progress times it from here)
-    if jobs <= 1 or total < 2 or not can_fork():
-        results: list[R] = []
-        step = max(1, total // 100)
-        for i, item in enumerate(items):
-            results.append(fn(item))
-            if progress and (i + 1) % step == 0:
-                progress(i + 1, total)
-        if progress:
-            progress(total, total)
-        if meanwhile is not None:
-            meanwhile()
-        return results
-
-    global _TASK
-    _TASK = (fn, items)  # type: ignore[assignment]
-    try:
-        # Small chunks balance the load; not so small that the pipe dominates.
-        size = max(1, min(100, total // (jobs * 8)))
-        chunks = [(start, min(start + size, total)) for start in range(0, total, size)]
-        out: list[list[R] | None] = [None] * len(chunks)
-        done = 0
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), mp_context=context) as pool:
-            futures: dict[Future[list[object]], int] = {
-                pool.submit(_run_chunk, bounds): n for n, bounds in enumerate(chunks)
-            }
-            pending = set(futures)
-            try:
-                if meanwhile is not None:
-                    meanwhile()
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        n = futures[future]
-                        out[n] = future.result()  # type: ignore[assignment]
-                        start, end = chunks[n]
-                        done += end - start
-                    if progress:
-                        progress(done, total)
-            except BaseException:
-                for future in pending:
-                    future.cancel()
+    many = jobs > 1 and total >= 2
+    if meanwhile is not None:
+        meanwhile = _once(meanwhile)
+    if many and can_fork():
+        return _pool_map(fn, items, jobs, progress, meanwhile, fork=True)
+    if many and portable and _FORKSERVER in _METHODS:
+        try:
+            return _pool_map(fn, items, jobs, progress, meanwhile, fork=False)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            if not _unpicklable(exc):
                 raise
-        return [result for chunk in out for result in chunk]  # type: ignore[union-attr]
-    finally:
-        _TASK = None
+    results: list[R] = []
+    step = max(1, total // 100)
+    for i, item in enumerate(items):
+        results.append(fn(item))
+        if progress and (i + 1) % step == 0:
+            progress(i + 1, total)
+    if progress:
+        progress(total, total)
+    if meanwhile is not None:
+        meanwhile()
+    return results
+
+
+def _once(fn: Callable[[], None]) -> Callable[[], None]:
+    called: list[bool] = []
+
+    def call() -> None:
+        if not called:
+            called.append(True)
+            fn()
+
+    return call
+
+
+def _pool_map(
+    fn: Callable[[T], R],
+    items: Sequence[T],
+    jobs: int,
+    progress: Callable[[int, int], None] | None,
+    meanwhile: Callable[[], None] | None,
+    *,
+    fork: bool,
+) -> list[R]:
+    """map_in_processes's pool: forked from this process (the items are in the
+    workers' memory: only chunk bounds go down the pipe), or from the fork
+    server (the chunks' items are pickled)."""
+    total = len(items)
+    # Small chunks balance the load; not so small that the pipe dominates.
+    size = max(1, min(100, total // (jobs * 8)))
+    chunks = [(start, min(start + size, total)) for start in range(0, total, size)]
+    out: list[list[R] | None] = [None] * len(chunks)
+    done = 0
+    context: BaseContext = multiprocessing.get_context("fork" if fork else _FORKSERVER)
+    if not fork:
+        multiprocessing.set_forkserver_preload(_PRELOAD)  # (once the server runs, it has them)
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(fn, items if fork else ()),
+    ) as pool:
+        futures: dict[Future[list[object]], int] = {
+            (
+                pool.submit(_run_chunk, bounds)
+                if fork
+                else pool.submit(_run_items, items[slice(*bounds)])
+            ): n
+            for n, bounds in enumerate(chunks)
+        }
+        pending = set(futures)
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    n = futures[future]
+                    out[n] = future.result()  # type: ignore[assignment]
+                    start, end = chunks[n]
+                    done += end - start
+                if progress:
+                    progress(done, total)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    return [result for chunk in out for result in chunk]  # type: ignore[union-attr]
+
+
+def _unpicklable(exc: BaseException) -> bool:
+    """Whether the error is pickle's (an item or fn that does not pickle)."""
+    return isinstance(exc, pickle.PicklingError) or "pickle" in str(exc)
 
 
 class Background(Generic[R]):
-    """The result of a call running in a forked child (see `submit`)."""
+    """The result of a call running in a forked process (see `submit`)."""
 
-    def __init__(self, pid: int, reader: int) -> None:
-        self._pid = pid
-        self._reader = reader
+    def __init__(self, process: multiprocessing.process.BaseProcess, pipe: Connection) -> None:
+        self._process = process
+        self._pipe = pipe
         # Dropped without a result (the caller failed first): stop the child, whose
         # work nobody will read, and reap it.
-        self._reap = weakref.finalize(self, _reap, pid, reader)
+        self._stop = weakref.finalize(self, _stop, process, pipe)
+
+    @property
+    def pid(self) -> int:
+        pid = self._process.pid
+        assert pid is not None
+        return pid
 
     def result(self) -> R:
-        self._reap.detach()
-        with os.fdopen(self._reader, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        if not data:
-            raise RuntimeError(f"a build worker (pid {self._pid}) died: wait status {status}")
-        ok, value = pickle.loads(data)
+        self._stop.detach()
+        try:
+            ok, value = self._pipe.recv()
+        except EOFError:
+            self._process.join()
+            code = self._process.exitcode
+            raise RuntimeError(f"a build worker (pid {self.pid}) died: exit code {code}") from None
+        finally:
+            self._pipe.close()
+        self._process.join()
         if ok:
             return value  # type: ignore[no-any-return]
         raise value
 
 
-def _reap(pid: int, reader: int) -> None:
-    os.close(reader)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)  # (it has nothing to clean up: it ends in os._exit)
-    os.waitpid(pid, 0)
+def _stop(process: multiprocessing.process.BaseProcess, pipe: Connection) -> None:
+    pipe.close()
+    process.kill()  # (it has nothing to clean up: a forked child ends in os._exit)
+    process.join()
 
 
-def _child(fn: Callable[..., object], args: tuple[object, ...], writer: int) -> None:
-    """In the forked child: run fn, send (ok, result or exception) down the pipe, exit
-    without running the parent's exit handlers."""
-    code = 0
+def _child(fn: Callable[..., object], args: tuple[object, ...], pipe: Connection) -> None:
+    """In the forked child: run fn, send (ok, result or exception) down the pipe."""
+    gc.disable()  # (see the module's docstring)
     try:
-        try:
-            payload = pickle.dumps((True, fn(*args)), protocol=pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # the parent re-raises it
-            try:
-                payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:
-                detail = "".join(traceback.format_exception(exc))
-                payload = pickle.dumps((False, RuntimeError(detail)))
-        with os.fdopen(writer, "wb") as pipe:
-            pipe.write(payload)
-    except BaseException:
-        code = 1
-    finally:
-        os._exit(code)
+        payload: tuple[bool, object] = (True, fn(*args))
+    except BaseException as exc:  # the parent re-raises it
+        payload = (False, exc)
+    try:
+        pipe.send(payload)
+    except Exception as exc:  # (an exception or a result that does not pickle)
+        detail = "".join(traceback.format_exception(exc))
+        pipe.send((False, RuntimeError(detail)))
+    pipe.close()
 
 
 def submit(fn: Callable[..., R], *args: object) -> Background[R] | None:
     """Start fn(*args) in a forked process (it sees this process's memory; only the
     result is pickled back). None when forking is not possible or there is one CPU:
-    call fn yourself then.
-
-    A plain fork and a pipe, no executor: an executor's management thread would make
-    the next `submit` (and `map_in_processes`) see a second thread and refuse to fork."""
+    call fn yourself then."""
     if available_cpus() < 2 or not can_fork():
         return None
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child exits in _child)
-        os.close(reader)
-        _child(fn, args, writer)
-    os.close(writer)
-    return Background(pid, reader)
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    context = multiprocessing.get_context("fork")
+    process = context.Process(target=_child, args=(fn, args, writer))
+    process.start()
+    writer.close()
+    return Background(process, reader)

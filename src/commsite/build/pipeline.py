@@ -1,327 +1,291 @@
-"""The full build: load -> validate -> model -> plan -> render -> write.
+"""The full build, as flat steps: load -> parse -> assemble -> plan -> render -> write.
 
-Only imported when the no-change check in run.py did not settle the build, so a
-build with nothing to do never imports Jinja2, Markdown or the feeds.
+`full_build` runs them in order, each named and timed by `Run.step`; each step
+takes what the steps before it made (`build/stages.py`: frozen records) and
+returns its own, or None when the build fails (its problems are in
+`run.problems`). What the next build starts from is in `Kept`. The first four
+steps are here; rendering, writing and recording the output are in
+`build/writing.py`. Only imported when the no-change check did not settle the
+build, so a build with nothing to do never imports Jinja2, Markdown or the feeds.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable, Iterator, KeysView, Mapping
-from dataclasses import replace
-from functools import partial
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from commsite.build import cache_data
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.images import ImageStore, wanted_images
-from commsite.build.inputs import InputScan, NowWindow, instants, window_at
+from commsite.build.inputs import InputScan
+from commsite.build.kept import TEMPLATE_DEPS, Kept
 from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
-from commsite.build.output import NO_SPACE, DiskFull, FileState, Staging, current_state
 from commsite.build.parallel import available_cpus
 from commsite.build.plan import Output, make_plan
-from commsite.build.render import render_pages
-from commsite.build.run import TEMPLATE_DEPS, on_disk
-from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index, plan_search
+from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
+from commsite.build.state import BuildResult, Run
 from commsite.build.switch import Copy, Place
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
+from commsite.build.unchanged import check_disk
+from commsite.build.writing import (
+    aborted_on_failure,
+    bundle_outputs,
+    dirty_outputs,
+    open_staging,
+    record,
+    relative,
+    render,
+    save_caches,
+    up_to_date,
+    write,
+)
+from commsite.config import SiteConfig
 from commsite.content.config_loader import load_config
 from commsite.content.interactions import load_interactions
 from commsite.content.loader import assemble_site, read_public_key
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
-from commsite.content.safe_files import INPUT_DIRS, site_fence
+from commsite.content.safe_files import INPUT_DIRS, Fence, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.image_table import ImageInfo, Variant
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, resolve_theme
 
-if TYPE_CHECKING:
-    from commsite.build.run import BuildResult, _Run
-
 __all__ = ["full_build"]
 
 
-def full_build(run: _Run) -> BuildResult:
+def full_build(run: Run, kept: Kept) -> BuildResult:
     # Without a trusted previous site beside the output, the switch will need a
     # copy of the output: it is made meanwhile, in another process.
     copy = None if run.options.owned_output else Copy.start(Place.of(run.options.output_dir))
     try:
-        return _full_build(run, copy)
+        loaded = run.step("scanning", load, run, kept)
+        if loaded is None:
+            return run.failed()
+        parsed = run.step("parsing", parse, run, kept, loaded)
+        site = run.step("assembling", assemble, run, kept, loaded, parsed)
+        if site is None:
+            return run.failed()
+        planned = run.step("planning", plan, run, kept, loaded, site)
+        if planned is None:
+            return run.failed()
+        if planned.up_to_date:
+            return up_to_date(run, kept, loaded, site, planned)
+        staging = open_staging(run.options.output_dir, switch=not run.options.owned_output)
+        with aborted_on_failure(staging, kept):
+            rendered = run.step("rendering", render, run, kept, loaded, planned, staging)
+            if rendered is None:
+                staging.abort()
+                return run.failed()
+            committed = run.step("writing", write, run, rendered, staging, copy)
+        return record(run, kept, loaded, site, rendered, staging, committed)
     finally:
-        _save_caches(run)
+        save_caches(kept, run.cache)
         if copy is not None:
             copy.settle()
 
 
-def _save_caches(run: _Run) -> None:
-    """Store what this build parsed and made in the build cache (the render
-    workers' time is the time to do it; a build that stops earlier does it here)."""
-    builder = run.builder
-    if builder._sources is not None:
-        builder._sources.save(run.cache)
-    if builder._objects is not None:
-        builder._objects.save()
+# --- what the steps make (frozen: each step says what it reads) ---------------
 
 
-def _full_build(run: _Run, copy: Copy | None) -> BuildResult:
-    builder = run.builder
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    config: SiteConfig
+    theme: Theme
+    cache: BuildCache | None
+    scan: InputScan
+    fence: Fence
+    jobs: int  # worker processes
+    sources: Sources
+    objects: ObjectStore
+    memo: BuildMemo
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    files: list[ParsedFile]
+    interactions: Any  # (content.interactions.Interactions)
+    public_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    site: Site
+    parsed: list[ParsedFile]
+    variants: dict[str, tuple[bytes, str]]  # image variants to write: path -> (bytes, image)
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    renderer: Renderer
+    record: dict[str, RecordEntry] | None
+    outputs: dict[str, Output]  # everything the site is made of
+    to_make: list[Output]  # what is out of date (the search bundle apart)
+    gone: list[str]  # recorded outputs no longer made
+    search: SearchPlan | None
+    reindex: bool  # the search index is to be made again
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to make, remove or index: the output stays as it is."""
+        return self.record is not None and not (self.to_make or self.gone or self.reindex)
+
+
+# --- the steps ---------------------------------------------------------------
+
+
+def load(run: Run, kept: Kept) -> Loaded | None:
+    """commsite.yaml, the theme, the build cache, and the input scan (again only
+    when the no-change check's does not fit: another theme, another fence)."""
     options = run.options
     root = options.root
-    jobs = options.jobs or available_cpus()
-
     config, more = load_config(root)
     run.problems += more
     if config is None:
-        return run.failed()
+        return None
     if options.base_url is not None:
         local = options.base_url.rstrip("/") + "/"
         config = replace(config, base_url=local, live_url=config.base_url)
     run.summary_dir = DataDir.for_site(root, config.sidecar.data_dir).build_cache
-    cache = builder._open_cache_at(run.summary_dir) if options.cache else None
-    run.cache = cache
-
+    cache = run.cache = kept.open_cache_at(run.summary_dir) if options.cache else None
     try:
         theme = resolve_theme(root, config)
     except CommsiteError as exc:
-        run.problems.append(_from_error(str(exc), root))
-        return run.failed()
+        run.problems += _diagnostics(exc)
+        return None
     extra = _unscanned(theme, root)
     fence = site_fence(root, config.sidecar.data_dir, options.output_dir)
     scan = run.scan
-    if scan is None or scan.extra != tuple(extra) or builder._fence != fence:
-        builder._fence = fence
-        scan = run.scan_inputs(cache, extra)
+    if scan is None or scan.extra != tuple(extra) or kept.fence != fence:
+        kept.fence = fence
+        scan = run.scan_inputs(kept, cache, extra)
     run.problems += scan.problems  # links refused, FIFOs skipped: never read below
-    if builder._sources is None:
-        builder._sources = Sources(root)
-    if builder._objects is None:
-        builder._objects = ObjectStore()
-    if builder._memo is None:
-        builder._memo = BuildMemo()
-    memo = builder._memo
-    memo.assemble.begin([p for p in scan.files if p.startswith("static/")])
+    kept.sources = kept.sources or Sources(root)
+    kept.objects = kept.objects or ObjectStore()
+    kept.memo = kept.memo or BuildMemo()
+    kept.memo.assemble.begin([p for p in scan.files if p.startswith("static/")])
+    jobs = options.jobs or available_cpus()
+    return Loaded(config, theme, cache, scan, fence, jobs, kept.sources, kept.objects, kept.memo)
 
+
+def parse(run: Run, kept: Kept, loaded: Loaded) -> Parsed:
+    """The content files (through the parse cache), interactions/ and the public key."""
+    scan = loaded.scan
     since = (scan.base, scan.rehashed) if scan.base is not None else None
-    parsed, more = builder._sources.refresh(
-        cache, scan.files, since=since, jobs=jobs, progress=run.progress
+    files, more = loaded.sources.refresh(
+        loaded.cache, scan.files, since=since, jobs=loaded.jobs, progress=run.progress
     )
     run.problems += more
-    interactions, more = load_interactions(root, scan.files.keys())
+    interactions, more = load_interactions(run.options.root, scan.files.keys())
     run.problems += more
-    public_key = read_public_key(root, scan.files.keys())
-    if run.progress is not None:
-        run.progress("assembling", 0, 0)
+    return Parsed(files, interactions, read_public_key(run.options.root, scan.files.keys()))
+
+
+def assemble(run: Run, kept: Kept, loaded: Loaded, parsed: Parsed) -> Assembled | None:
+    """The Site (cross-file validation), with its images' table and variants."""
+    options = run.options
     site, more = assemble_site(
-        root,
-        config,
-        parsed,
+        options.root,
+        loaded.config,
+        parsed.files,
         now=run.now,
         drafts=options.drafts,
         future=options.future,
-        interactions=interactions,
-        public_key_pem=public_key,
-        memo=memo.assemble,
+        interactions=parsed.interactions,
+        public_key_pem=parsed.public_key,
+        memo=loaded.memo.assemble,
     )
     run.problems += more
     if site is not None:
         run.left_out = site.left_out
     if site is None or run.failing():
-        return run.failed()
-    site, variants = _images(run, site, scan.files, cache)
+        return None
+    kept.images = kept.images or ImageStore()
+    table, files, problems = kept.images.prepare(
+        site, options.root, wanted_images(site), loaded.scan.files, loaded.cache, run.progress,
+        loaded.jobs,
+    )  # fmt: skip
+    run.problems += problems
+    run.images = kept.images.counts
     if run.failing():
-        return run.failed()
+        return None
+    sources = {v.path: i.source for i in table.images for v in _all_variants(i)}
+    variants = {path: (data, sources[path]) for path, data in files.items()}
+    if table.images or site.config.images.images:
+        site = replace(site, config=replace(site.config, images=table))
+    return Assembled(site, parsed.files, variants)
 
+
+def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned | None:
+    """Every output and its fingerprint; the links checked; what is out of date."""
+    options, cache, site = run.options, loaded.cache, assembled.site
     template_deps = cache_data.template_deps(
         cache.get_json(TEMPLATE_DEPS) if cache is not None else None
     )
-    run.template_deps = template_deps  # (for a cache started afresh: run.py's _refill_cache)
+    run.template_deps = template_deps  # (for a cache started afresh: Kept.refill)
     saved_deps = json.dumps(template_deps, sort_keys=True)
-    record = builder._load_record(cache)
+    record = kept.load_record(cache)
+    renderer = Renderer(loaded.theme)
+    key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
+    if cache is not None and key is not None:  # (signed: see template_cache.py)
+        renderer.env.bytecode_cache = SignedBytecodeCache(cache.directory, key)
     try:
-        renderer = Renderer(theme)
-        key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
-        if cache is not None and key is not None:  # (signed: see template_cache.py)
-            renderer.env.bytecode_cache = SignedBytecodeCache(cache.directory, key)
         outputs, more = make_plan(
             site,
-            theme,
+            loaded.theme,
             renderer,
-            root,
-            scan.files,
+            options.root,
+            loaded.scan.files,
             template_deps=template_deps,
             progress=run.progress,
-            objects=builder._objects,
+            objects=loaded.objects,
             cache=cache,
             record=record,
-            memo=memo,
-            parse_keys={path: f.key for path, f in builder._sources.files.items()},
-            fence=fence,
-            variants=variants,
+            memo=loaded.memo,
+            parse_keys={path: f.key for path, f in loaded.sources.files.items()},
+            fence=loaded.fence,
+            variants=assembled.variants,
         )
     except CommsiteError as exc:
-        run.problems.append(_from_error(str(exc), root))
-        return run.failed()
+        run.problems += [relative(d, options.root) for d in _diagnostics(exc)]
+        return None
     run.problems += more
-    links = {f.path: f.links for f in parsed if f.links}
+    links = {f.path: f.links for f in assembled.parsed if f.links}
     run.problems += check_links(site, links, outputs.keys(), external=False).broken
     if run.failing():
-        return run.failed()
+        return None
     if cache is not None and json.dumps(template_deps, sort_keys=True) != saved_deps:
         cache.set_json(TEMPLATE_DEPS, template_deps)
 
     search, more = plan_search(
-        config.search,
-        _html_pages(outputs) if config.search else {},
+        loaded.config.search,
+        _html_pages(outputs) if loaded.config.search else {},
         record,
-        keep_stale=options.owned_output and builder._output_known,  # (serve, after its first)
+        keep_stale=options.owned_output and kept.output_known,  # (serve, after its first)
     )
     run.problems += more
     if more and run.failing():
-        return run.failed()
+        return None
     if search is not None and search.known:
-        outputs = {**outputs, **_bundle_outputs(search, search.known)}
-    output = options.output_dir
-    check = run.check_disk()
-    dirty = _dirty(outputs, record, output, check)
+        outputs = {**outputs, **bundle_outputs(search, search.known)}
+    dirty = dirty_outputs(outputs, record, options.output_dir, check_disk(options, kept))
     gone = sorted(record.keys() - outputs.keys()) if record is not None else []
     reindex = search is not None and (
         search.stale or any(o.sources == SEARCH_SOURCES for o in dirty)
     )
     if reindex:  # (the bundle is made by make_index below, not rendered)
         dirty = [o for o in dirty if o.sources != SEARCH_SOURCES]
-    if record is not None and not dirty and not gone and not reindex:
-        builder._output_known = True
-        renewed = _new_inputs(outputs, record)
-        if renewed and cache is not None:
-            cache.update_record(renewed, (), replace=False)
-            record.update(renewed)  # (this builder's own record: see below)
-        _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
-        return run.finished((), (), (), len(outputs))
-
-    try:
-        staging = Staging(output, switch=not options.owned_output)
-    except OSError as exc:
-        if exc.errno in NO_SPACE:
-            raise DiskFull(output) from None
-        raise
-    try:
-        pages = [o.page for o in dirty if o.page is not None]
-        states, more = render_pages(
-            renderer,
-            pages,
-            staging.path,
-            jobs=jobs,
-            progress=run.progress,
-            documents=[o for o in dirty if o.page is None],
-            meanwhile=partial(_save_caches, run),
-        )
-        for path, rendered in states.items():
-            staging.add(path, rendered)
-        if more:
-            run.problems += [_relative_diagnostic(d, root) for d in more]
-            staging.abort()
-            return run.failed()
-        if search is not None and reindex:
-            outputs, made = _index(run, search, staging, states.keys(), outputs)
-            dirty += made
-            if run.failing():
-                staging.abort()
-                return run.failed()
-            gone = sorted(record.keys() - outputs.keys()) if record is not None else []
-        if cache is not None:
-            cache.invalidate_record()
-            cache.set_json(run.fast_name(), None)
-        known = None
-        if record is not None:
-            strays = _bundle_strays(output, record) if search is not None and reindex else None
-            known = _RecordedStates(record, strays)
-        if run.progress is not None:
-            run.progress("writing", 0, len(dirty))
-        committed = staging.commit(outputs.keys(), known, copy)
-        if run.progress is not None:
-            run.progress("writing", len(dirty), len(dirty))
-    except BaseException as exc:
-        staging.abort()
-        builder._output_known = False  # a commit may have stopped half way: look again
-        if isinstance(exc, OSError) and exc.errno in NO_SPACE:
-            raise DiskFull(staging.output_path(exc.filename)) from None
-        raise
-
-    changed_entries = _new_inputs(outputs, record)
-    for o in dirty:
-        state: FileState | None = committed.states.get(o.path)
-        if state is None:  # rendered, but the bytes on disk were already right
-            # (As they are on disk now, not as recorded: a damaged record's size or
-            # time kept would make the page again in every build.)
-            state = current_state(output, o.path, staging.staged[o.path].digest)
-        if state is not None:
-            changed_entries[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
-    if cache is not None:
-        removed = set(gone) | set(committed.removed)
-        cache.update_record(changed_entries, removed, replace=record is None)
-        # The record in memory follows the one on disk (updated in place: it is
-        # this builder's own, and copying 24,000 entries per rebuild showed).
-        base = {} if record is None else record
-        for path in removed:
-            base.pop(path, None)
-        base.update(changed_entries)
-        builder._record = base
-        builder._record_loaded = True
-        builder._output_known = True
-    _remember(run, search, scan, _now_window(memo, site, parsed), len(outputs))
-    return run.finished(
-        tuple(o.path for o in dirty if o.sources != SEARCH_SOURCES),  # (the index: `indexed`)
-        committed.written,
-        committed.removed,
-        len(outputs),
-    )
+    return Planned(renderer, record, outputs, dirty, gone, search, reindex)
 
 
-def _remember(
-    run: _Run, search: SearchPlan | None, scan: InputScan, window: NowWindow, total: int
-) -> None:
-    """What the next build's no-change check compares with; nothing when the
-    preview kept an older search index, so that a fresh `serve` makes it again."""
-    if search is None or not search.kept_stale:
-        run.remember(run.cache, scan, window, total)
-
-
-def _images(
-    run: _Run,
-    site: Site,
-    hashes: Mapping[str, bytes],
-    cache: BuildCache | None,
-) -> tuple[Site, dict[str, tuple[bytes, str]]]:
-    """The site with its image table in the config, and the variants to write
-    (output path -> (bytes, image)); made, or kept from before (build/images.py)."""
-    builder = run.builder
-    if builder._images is None:
-        builder._images = ImageStore()
-    store = builder._images
-    wanted = wanted_images(site)
-    table, files, problems = store.prepare(
-        site,
-        run.options.root,
-        wanted,
-        hashes,
-        cache,
-        run.progress,
-        run.options.jobs or available_cpus(),
-    )
-    run.problems += problems
-    run.images = store.counts
-    sources = {v.path: i.source for i in table.images for v in _all_variants(i)}
-    variants = {path: (data, sources[path]) for path, data in files.items()}
-    if not table.images and not site.config.images.images:
-        return site, variants
-    return replace(site, config=replace(site.config, images=table)), variants
+# --- helpers -----------------------------------------------------------------
 
 
 def _all_variants(image: ImageInfo) -> tuple[Variant, ...]:
@@ -334,117 +298,6 @@ def _html_pages(outputs: Mapping[str, Output]) -> dict[str, tuple[str, bytes]]:
     return {
         path: (o.page.template, o.fingerprint) for path, o in outputs.items() if o.page is not None
     }
-
-
-def _bundle_outputs(search: SearchPlan, files: Iterable[str]) -> dict[str, Output]:
-    """The search bundle's files as outputs: their fingerprint is the index key."""
-    return {path: Output(path, search.key, SEARCH_SOURCES) for path in files}
-
-
-def _index(
-    run: _Run,
-    search: SearchPlan,
-    staging: Staging,
-    rendered: Iterable[str],
-    outputs: Mapping[str, Output],
-) -> tuple[dict[str, Output], list[Output]]:
-    """Make the search index of the new site and stage it: the outputs with the
-    new bundle's files in place of the old one's, and those files' outputs. When
-    Pagefind fails, a warning, and the site goes without a bundle."""
-    result = make_index(search, staging, run.options.output_dir, rendered)
-    kept = {path: o for path, o in outputs.items() if o.sources != SEARCH_SOURCES}
-    if result.problem is not None:
-        run.problems.append(result.problem)
-        return kept, []
-    run.indexed = (result.pages, result.seconds)
-    made = _bundle_outputs(search, result.files)
-    return {**kept, **made}, list(made.values())
-
-
-class _RecordedStates(Mapping[str, FileState]):
-    """The record's file states, by output path (a view: no copy of the record),
-    and `strays`: files on disk the record lacks (a damaged record's), for the
-    commit to remove."""
-
-    def __init__(
-        self, record: Mapping[str, RecordEntry], strays: Mapping[str, FileState] | None = None
-    ) -> None:
-        self._record = record
-        self._strays = strays or {}
-
-    def __getitem__(self, path: str) -> FileState:
-        if path in self._strays:
-            return self._strays[path]
-        return self._record[path].state
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
-
-    def __len__(self) -> int:
-        return len(self.keys())
-
-    def keys(self) -> KeysView[str]:
-        if self._strays:
-            return dict.fromkeys([*self._record.keys(), *self._strays]).keys()
-        return self._record.keys()  # (a dict's: set operations on it run in C)
-
-
-def _bundle_strays(output: Path, record: Mapping[str, RecordEntry]) -> dict[str, FileState]:
-    """Search index files on disk that the record does not list (its files are
-    named after their content, so a new index does not write over them)."""
-    found: dict[str, FileState] = {}
-    folder = output / SEARCH_DIR
-    base = len(str(output)) + 1
-    for dirpath, _dirnames, filenames in os.walk(folder):
-        for name in filenames:
-            rel = os.path.join(dirpath, name)[base:].replace(os.sep, "/")
-            if rel not in record:
-                found[rel] = FileState(b"", -1, -1)  # (never taken for unchanged)
-    return found
-
-
-def _now_window(memo: BuildMemo, site: Site, parsed: list[ParsedFile]) -> NowWindow:
-    """inputs.now_window, its sorted moments kept while what they come from is unchanged."""
-    key = (site.config, site.stories, site.events, site.interactions.replies, tuple(parsed))
-    return window_at(memo.get("instants", key, partial(instants, site, parsed)), site.now)
-
-
-def _new_inputs(
-    outputs: Mapping[str, Output], record: Mapping[str, RecordEntry] | None
-) -> dict[str, RecordEntry]:
-    """Record entries of pages whose inputs digest changed but not what they show."""
-    renewed: dict[str, RecordEntry] = {}
-    if record is None:
-        return renewed
-    for o in outputs.values():
-        if o.inputs:
-            entry = record.get(o.path)
-            if entry is not None and entry.inputs != o.inputs:
-                renewed[o.path] = replace(entry, inputs=o.inputs)
-    return renewed
-
-
-def _dirty(
-    outputs: Mapping[str, Output],
-    record: Mapping[str, RecordEntry] | None,
-    output: Path,
-    check_disk: bool,
-) -> list[Output]:
-    """The outputs to make: not in the record, fingerprint changed, or (when the
-    output is not known to be as written) changed or gone on disk."""
-    if record is None:
-        return list(outputs.values())
-    found: list[Output] = []
-    recorded = record.get
-    for o in outputs.values():
-        entry = recorded(o.path)
-        if (
-            entry is None
-            or entry.fingerprint != o.fingerprint
-            or (check_disk and not on_disk(output, o.path, entry.state))
-        ):
-            found.append(o)
-    return found
 
 
 def _unscanned(theme: Theme, root: Path) -> list[Path]:
@@ -466,16 +319,7 @@ def _unscanned(theme: Theme, root: Path) -> list[Path]:
     ]
 
 
-def _from_error(message: str, root: Path) -> Diagnostic:
-    path, _, rest = message.partition(": ")
-    if rest and " " not in path:
-        return Diagnostic(path, None, rest.removeprefix("error: "))
-    return Diagnostic("commsite.yaml", None, message)
-
-
-def _relative_diagnostic(d: Diagnostic, root: Path) -> Diagnostic:
-    try:
-        path = Path(d.path).relative_to(root).as_posix()
-    except ValueError:
-        return d
-    return replace(d, path=path)
+def _diagnostics(exc: CommsiteError) -> list[Diagnostic]:
+    """What an exception that stopped a step says, as diagnostics (a `SiteError`
+    carries them; any other is said about commsite.yaml)."""
+    return list(exc.diagnostics) or [Diagnostic("commsite.yaml", None, str(exc))]

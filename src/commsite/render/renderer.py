@@ -8,7 +8,7 @@ import jinja2
 import jinja2.meta
 import markupsafe
 
-from commsite.errors import CommsiteError
+from commsite.errors import Diagnostic, SiteError
 from commsite.render.pages import PageSpec
 from commsite.render.theme import Theme
 
@@ -28,8 +28,10 @@ def handle_parts(handle: object) -> markupsafe.Markup:
     ).format(user, host)
 
 
-class RenderError(CommsiteError):
-    """A template failed: a syntax error, an undefined variable, a missing template."""
+class RenderError(SiteError):
+    """A template failed: a syntax error, an undefined variable, a missing template.
+    Its diagnostic names the template file (absolute: the build makes it relative
+    to the site) or the page."""
 
 
 class Renderer:
@@ -50,24 +52,27 @@ class Renderer:
         # template name -> (its file, the templates it names), each parsed once
         self._references: dict[str, tuple[Path, tuple[str, ...]]] = {}
 
+    def __reduce__(self) -> tuple[type[Renderer], tuple[Theme]]:
+        # To a worker process that does not share this one's memory (build/parallel.py):
+        # the theme, from which it makes its own environment.
+        return Renderer, (self.theme,)
+
     def render(self, spec: PageSpec) -> bytes:
         """The page's HTML. Raises RenderError naming the template file and line."""
         try:
             template = self.env.get_template(spec.template)
             html = template.render(spec.context)
         except jinja2.TemplateSyntaxError as exc:
-            where = f"{exc.filename or exc.name}:{exc.lineno}"
-            raise RenderError(f"{where}: error: {exc.message}") from exc
+            where = exc.filename or exc.name or spec.template
+            raise RenderError(Diagnostic(where, exc.lineno, exc.message or str(exc))) from exc
         except jinja2.TemplateNotFound as exc:
             dirs = ", ".join(str(d) for d in self.theme.template_dirs)
-            raise RenderError(
-                f"{spec.path or '/'}: error: template {exc.name!r} not found in {dirs}"
-            ) from exc
+            message = f"template {exc.name!r} not found in {dirs}"
+            raise RenderError(Diagnostic(spec.path or "/", None, message)) from exc
         except (jinja2.UndefinedError, TypeError, AttributeError) as exc:
-            raise RenderError(
-                f"{_template_location(exc) or spec.template}: error: rendering "
-                f"{spec.path or '/'}: {exc}"
-            ) from exc
+            file, line = _template_location(exc) or (spec.template, None)
+            message = f"rendering {spec.path or '/'}: {exc}"
+            raise RenderError(Diagnostic(file, line, message)) from exc
         return html.encode("utf-8")
 
     def template_files(self, name: str) -> tuple[Path, ...]:
@@ -89,11 +94,13 @@ class Renderer:
             try:
                 source, filename, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
             except jinja2.TemplateNotFound as exc:
-                raise RenderError(f"template {name!r} not found") from exc
+                message = f"template {name!r} not found"
+                raise RenderError(Diagnostic("commsite.yaml", None, message)) from exc
             try:
                 ast = self.env.parse(source, name, filename)
             except jinja2.TemplateSyntaxError as exc:
-                raise RenderError(f"{filename}:{exc.lineno}: error: {exc.message}") from exc
+                where = filename or name
+                raise RenderError(Diagnostic(where, exc.lineno, exc.message or str(exc))) from exc
             names = tuple(r for r in jinja2.meta.find_referenced_templates(ast) if r is not None)
             known = self._references[name] = (Path(filename) if filename else Path(name), names)
         return known
@@ -102,13 +109,13 @@ class Renderer:
 _TEMPLATE_SUFFIXES = (".html", ".xml", ".txt", ".j2", ".jinja")
 
 
-def _template_location(exc: BaseException) -> str | None:
-    """The innermost template frame of a rendering error, as "path:line"."""
+def _template_location(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template frame of a rendering error: (file, line)."""
     tb = exc.__traceback__
     where = None
     while tb is not None:
         code = tb.tb_frame.f_code
         if code.co_filename.endswith(_TEMPLATE_SUFFIXES) and Path(code.co_filename).is_file():
-            where = f"{code.co_filename}:{tb.tb_lineno}"
+            where = (code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return where

@@ -16,7 +16,7 @@ from pathlib import Path
 import commsite.themes
 from commsite.config import SiteConfig
 from commsite.content.safe_files import Fence, list_files
-from commsite.errors import CommsiteError
+from commsite.errors import Diagnostic, SiteError
 from commsite.markdown import pygments_css
 
 __all__ = [
@@ -59,9 +59,13 @@ def _theme_dir(root: Path, name: str) -> Path:
     if (local / "templates").is_dir():
         return local
     choices = ", ".join(repr(n) for n in bundled_themes())
-    raise CommsiteError(
-        f"commsite.yaml: theme {name!r} not found: it is neither a bundled theme "
-        f"({choices}) nor a directory with templates/ relative to the site"
+    raise SiteError(
+        Diagnostic(
+            "commsite.yaml",
+            None,
+            f"theme {name!r} not found: it is neither a bundled theme "
+            f"({choices}) nor a directory with templates/ relative to the site",
+        )
     )
 
 
