@@ -149,7 +149,7 @@ def test_a_dead_server_costs_one_timeout_and_never_the_others_turn(
         fast = [base.format(f"s{n}.test") + f"/users/u{m}/inbox" for n in range(30) for m in (1, 2)]
         q, followers = DeliveryQueue(conn), FollowerStore(conn)
         q.enqueue(activity(1), dead + fast, now=T0)
-        fetcher = Fetcher(allow_private=True, timeout=2.0, resolver=lambda h, p: ["127.0.0.1"])
+        fetcher = Fetcher(allow_private=True, timeout=5.0, resolver=lambda h, p: ["127.0.0.1"])
         settled: list[tuple[DeliveryOutcome, float]] = []
         outcomes = run_deliveries(
             q, followers, sign=sign, post=fetcher.post, clock=Clock(T0), per_host=2,
