@@ -60,7 +60,7 @@ def interest_pages(
     spec: Callable[..., PageSpec],
 ) -> list[PageSpec]:
     """The index and one page per interest. `event_cards`: the key part of a list of
-    event cards (pages._Keys.event_cards); `spec`: pages._spec."""
+    event cards (pages.keys.PageKeys.event_cards); `spec`: pages.spec.page_spec."""
     config = site.config
     specs = [
         spec(

@@ -1,0 +1,77 @@
+"""The keys of the pages about one item or listing items (see plan.py)."""
+
+from __future__ import annotations
+
+from commsite.content.model import Event, Member, Site
+from commsite.render.cards import is_past
+from commsite.render.lookups import SiteIndex
+from commsite.render.pages.spec import Key
+from commsite.render.said import said_key
+
+__all__ = ["PageKeys"]
+
+
+class PageKeys:
+    """The keys of the pages about one item or listing items: the model objects
+    each page function reads, besides the shared ones (config, chrome, members).
+    A page function must read nothing its key leaves out; tests/test_build_cache.py
+    checks a long-lived builder against clean builds."""
+
+    def __init__(self, site: Site, index: SiteIndex, shared: Key) -> None:
+        self.site = site
+        self.index = index
+        self.shared = shared
+
+    def thread(self, target: str) -> Key:
+        interactions = self.index.interactions
+        return (interactions.replies.get(target), interactions.reactions.get(target))
+
+    def story(self, position: int) -> Key:
+        stories = self.site.stories
+        story = stories[position]
+        return (
+            self.shared,
+            story,
+            stories[position - 1] if position > 0 else None,
+            stories[position + 1] if position + 1 < len(stories) else None,
+            self.index.events.get(story.event) if story.event else None,
+            self.thread(f"stories/{story.slug}"),
+            self.index.attendance.events.get(story.event) if story.event else None,
+        )
+
+    def event_cards(self, events: tuple[Event, ...] | list[Event]) -> Key:
+        recaps = self.index.recaps
+        attendance = self.index.attendance
+        return (
+            tuple(events),
+            tuple(is_past(self.site, e) for e in events),
+            tuple(recaps.get(e.slug) for e in events),
+            tuple(len(attendance.of(e).going) for e in events),
+        )
+
+    def member(self, member: Member) -> Key:
+        index = self.index
+        hosted = index.events_by_host.get(member.id, ())
+        return (
+            self.shared,
+            member,
+            index.stories_by_author.get(member.id, ()),
+            hosted,
+            tuple(is_past(self.site, e) for e in hosted),
+            said_key(self.site, index, member.id),
+        )
+
+    def events(self) -> Key:
+        index = self.index
+        return (self.shared, self.event_cards(index.upcoming), self.event_cards(index.past))
+
+    def event(self, event: Event) -> Key:
+        return (
+            self.shared,
+            event,
+            is_past(self.site, event),
+            self.index.recaps.get(event.slug, ()),
+            self.thread(f"events/{event.slug}"),
+            self.index.attendance.events.get(event.slug),
+            self.site.now < event.start,  # answers open (with is_past: three states)
+        )
