@@ -1,36 +1,34 @@
-"""The events page and one page per event."""
+"""The events page and one page per event.
+
+Both read the site through a SiteReads (reads.py): what they read is their
+record, so they have no hand-written key.
+"""
 
 from __future__ import annotations
 
 from commsite import urls
-from commsite.content.model import Event, Site
 from commsite.render.attendance import attendance_view
 from commsite.render.body_images import responsive_body
-from commsite.render.cards import (
-    federation_on,
-    href,
-    image_view,
-    is_past,
-    people,
-    story_link,
-    tag_refs,
-)
+from commsite.render.cards import federation_on, href, image_view, people, story_link, tag_refs
 from commsite.render.dates import when_view
 from commsite.render.head import meta_view
-from commsite.render.lookups import SiteIndex
-from commsite.render.pages.spec import PageSpec, page_spec
+from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.spec import PageSpec, recorded_spec
 from commsite.render.threads import thread_view
-from commsite.render.views import STATUS_LABELS, EventView, LocationView
+from commsite.render.views import STATUS_LABELS, EventCard, EventView, LocationView
 
 __all__ = ["event_page", "events_page"]
 
 
-def events_page(site: Site, index: SiteIndex) -> PageSpec:
-    def cards(events: tuple[Event, ...]) -> tuple[object, ...]:
-        return tuple(index.event_card(site, e) for e in events)
+def events_page(reads: SiteReads) -> PageSpec:
+    site = reads.site
 
-    return page_spec(
-        index,
+    def cards(which: str) -> tuple[EventCard, ...]:
+        return tuple(reads.event_card(e.slug) for e in reads.events(which))
+
+    upcoming, past = cards("upcoming"), cards("past")
+    return recorded_spec(
+        reads,
         urls.EVENTS,
         "events.html",
         meta=meta_view(
@@ -40,14 +38,16 @@ def events_page(site: Site, index: SiteIndex) -> PageSpec:
             f"Upcoming and past events of {site.config.title}",
             "events",
         ),
-        upcoming=cards(index.upcoming),
-        past=cards(index.past),
+        upcoming=upcoming,
+        past=past,
     )
 
 
-def event_page(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -> PageSpec:
+def event_page(reads: SiteReads, slug: str, own_calendar: bool) -> PageSpec:
+    site = reads.site
     config = site.config
-    path = urls.event_page(event.slug)
+    event = reads.event(slug)
+    path = urls.event_page(slug)
     when = when_view(event.start, event.end, config.tz)
     location = (
         LocationView(event.location.name, event.location.address, event.location.url)
@@ -62,26 +62,28 @@ def event_page(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -
         body_html=responsive_body(config, path, event.body_html),
         status=event.status,
         status_label=STATUS_LABELS.get(event.status),
-        past=is_past(site, event),
+        past=reads.is_past(slug),
         location=location,
         online=event.online,
         capacity=event.capacity,
-        hosts=people(event.hosts, index.refs),
+        hosts=people(event.hosts, reads.refs),
         tags=tag_refs(config, event.tags),
         image=image_view(config, event.image, event.image_alt or event.title),
-        recaps=tuple(story_link(site, s) for s in index.recaps.get(event.slug, ())),
+        recaps=tuple(story_link(site, s) for s in reads.recaps(slug)),
         calendar_url=href(config, urls.EVENTS_ICS),
-        event_calendar_url=href(config, urls.event_ics(event.slug)),
+        event_calendar_url=href(config, urls.event_ics(slug)),
         has_event_calendar=own_calendar,
         thread=thread_view(
-            index.interactions,
-            f"events/{event.slug}",
+            reads.thread(f"events/{slug}"),
+            f"events/{slug}",
             config.url(path),
             config.tz,
             federation_on(site),
-            index.refs,
+            reads.refs,
         ),
-        attendance=attendance_view(site, event, index.attendance.of(event), index.refs),
+        attendance=attendance_view(
+            site, event, reads.attendance(slug), reads.refs, reads.answers_open(slug)
+        ),
     )
     status = f"{STATUS_LABELS[event.status]}: " if event.status in STATUS_LABELS else ""
     place = f" · {location.name}" if location else (" · Online" if event.online else "")
@@ -93,8 +95,8 @@ def event_page(site: Site, index: SiteIndex, event: Event, own_calendar: bool) -
         "events",
         og_type="article",
         image=event.image,
-        activity_path=urls.event_object(event.slug),
+        activity_path=urls.event_object(slug),
     )
-    return page_spec(
-        index, path, "event.html", meta=meta, event=view, events_url=href(config, urls.EVENTS)
+    return recorded_spec(
+        reads, path, "event.html", meta=meta, event=view, events_url=href(config, urls.EVENTS)
     )

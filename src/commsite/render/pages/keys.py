@@ -1,12 +1,14 @@
-"""The keys of the pages about one item or listing items (see plan.py)."""
+"""The hand-written keys of the pages that do not record their reads yet: the
+story pages (and their neighbours' skip in stories.story_pages) and the
+interest pages (render/interests.py). Every other page kind reads the site
+through a SiteReads (reads.py) and needs no key; these should follow."""
 
 from __future__ import annotations
 
-from commsite.content.model import Event, Member, Site
+from commsite.content.model import Event, Site
 from commsite.render.cards import is_past
 from commsite.render.lookups import SiteIndex
 from commsite.render.pages.spec import Key
-from commsite.render.said import said_key
 
 __all__ = ["PageKeys"]
 
@@ -47,31 +49,4 @@ class PageKeys:
             tuple(is_past(self.site, e) for e in events),
             tuple(recaps.get(e.slug) for e in events),
             tuple(len(attendance.of(e).going) for e in events),
-        )
-
-    def member(self, member: Member) -> Key:
-        index = self.index
-        hosted = index.events_by_host.get(member.id, ())
-        return (
-            self.shared,
-            member,
-            index.stories_by_author.get(member.id, ()),
-            hosted,
-            tuple(is_past(self.site, e) for e in hosted),
-            said_key(self.site, index, member.id),
-        )
-
-    def events(self) -> Key:
-        index = self.index
-        return (self.shared, self.event_cards(index.upcoming), self.event_cards(index.past))
-
-    def event(self, event: Event) -> Key:
-        return (
-            self.shared,
-            event,
-            is_past(self.site, event),
-            self.index.recaps.get(event.slug, ()),
-            self.thread(f"events/{event.slug}"),
-            self.index.attendance.events.get(event.slug),
-            self.site.now < event.start,  # answers open (with is_past: three states)
         )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from commsite import urls
-from commsite.content.model import Member, Site
+from commsite.content.model import Site
 from commsite.render.cards import event_link, handle_url, href, image_view, member_card, story_link
 from commsite.render.dates import day_view
 from commsite.render.head import meta_view
 from commsite.render.interests import interest_counts
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.spec import PageSpec, page_spec
-from commsite.render.said import said_views
+from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.spec import PageSpec, page_spec, recorded_spec
 from commsite.render.topics import Topics
 from commsite.render.views import InterestView, Link, MemberView
 from commsite.slugs import tag_key
@@ -41,22 +41,24 @@ def members_page(site: Site, index: SiteIndex, found: Topics) -> PageSpec:
     )
 
 
-def member_page(site: Site, index: SiteIndex, member: Member) -> PageSpec:
+def member_page(reads: SiteReads, member_id: str) -> PageSpec:
+    site = reads.site
     config = site.config
+    member = reads.member(member_id)
     path = urls.member_page(member.id)
     interests = tuple(
         InterestView(
             name=interest,
             others=tuple(
-                index.refs[other.id]
-                for other in index.by_interest.get(tag_key(interest), ())
+                reads.refs[other.id]
+                for other in reads.into(tag_key(interest))
                 if other.id != member.id
             ),
             url=href(config, urls.interest_page(interest)),
         )
         for interest in member.interests
     )
-    said, said_count = said_views(site, index, member.id)
+    said, said_count = reads.said(member.id)
     view = MemberView(
         id=member.id,
         name=member.name,
@@ -71,8 +73,8 @@ def member_page(site: Site, index: SiteIndex, member: Member) -> PageSpec:
         links=tuple(Link(label, url) for label, url in member.links),
         bio_html=member.bio_html,
         interests=interests,
-        stories=tuple(story_link(site, s) for s in index.stories_by_author.get(member.id, ())),
-        events=tuple(event_link(site, e) for e in index.events_by_host.get(member.id, ())),
+        stories=tuple(story_link(site, s) for s in reads.authored(member.id)),
+        events=tuple(event_link(site, e) for e in reads.hosted(member.id)),
         said=said,
         said_count=said_count,
     )
@@ -85,4 +87,4 @@ def member_page(site: Site, index: SiteIndex, member: Member) -> PageSpec:
         og_type="profile",
         image=member.avatar,
     )
-    return page_spec(index, path, "member.html", meta=meta, member=view)
+    return recorded_spec(reads, path, "member.html", meta=meta, member=view)

@@ -6,10 +6,12 @@ welcome/ (introductions arrive from the fediverse). Each context holds
 views only (see views.py), so `repr(spec.context)` changes exactly when what
 the page shows changes.
 
-Each page is made from a few model objects (a story page: the story, its
-neighbours, its event, its authors, its thread, the config); the key of a page
-lists them (keys.py). With a PageMemo (a long-lived builder's), a page whose key
-equals last plan's gets last plan's PageSpec object back instead of a new one.
+Most page functions read the site through a SiteReads (reads.py), which
+records what they read; that record is what decides whether a page is still
+fresh (`PageMemo.recorded`). Story and interest pages still have keys written
+by hand (keys.py). With a PageMemo (a long-lived builder's), a page whose
+record holds, or whose key equals last plan's, gets last plan's PageSpec object
+back instead of a new one. See "The engine" in docs/maintainers.md.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from commsite.render.lookups import index_site
 from commsite.render.pages.events import event_page, events_page
 from commsite.render.pages.keys import PageKeys
 from commsite.render.pages.members import interest_items, member_page, members_page
+from commsite.render.pages.reads import SiteReads
 from commsite.render.pages.site_pages import (
     free_page,
     home_page,
@@ -68,14 +71,16 @@ def plan_pages(
     index = index_site(site, m.cards)
     # The members are in every key: their references (names, links) are shown on
     # most pages, so a member edit plans every page again.
-    shared = m.begin((site.config, index.chrome, federation_on(site), site.members))
-    keys = PageKeys(site, index, shared)
     found = topics(site, index.upcoming, index.past)
+    shared = m.begin(
+        (site.config, index.chrome, federation_on(site), site.members), site, index, found
+    )
+    keys = PageKeys(site, index, shared)
     specs = [
         home_page(site, index),
-        *story_lists(site, index, m, keys),
+        *story_lists(site, m),
         *story_pages(site, index, m, keys),
-        *tag_pages(site, index, m, keys, found),
+        *tag_pages(site, index, m, found),
         *interest_pages(site, index, found, m, shared, keys.event_cards, page_spec),
         m.spec(
             urls.MEMBERS,
@@ -84,23 +89,17 @@ def plan_pages(
             partial(members_page, site, index, found),
         ),
         *(
-            m.spec(
-                urls.member_page(p.id),
-                "member.html",
-                keys.member(p),
-                partial(member_page, site, index, p),
-                p.source,
-            )
+            m.recorded(urls.member_page(p.id), "member.html", partial(_member_page, p.id), p.source)
             for p in site.members
         ),
-        m.spec(urls.EVENTS, "events.html", keys.events(), partial(events_page, site, index)),
+        m.recorded(urls.EVENTS, "events.html", events_page),
         *(
-            m.spec(
+            m.recorded(
                 urls.event_page(e.slug),
                 "event.html",
-                (*keys.event(e), event_calendars),
-                partial(event_page, site, index, e, event_calendars),
+                partial(_event_page, e.slug, event_calendars),
                 e.source,
+                (event_calendars,),
             )
             for e in site.events
         ),
@@ -112,3 +111,11 @@ def plan_pages(
     ]
     m.finish()
     return sorted(specs, key=lambda s: s.path)
+
+
+def _event_page(slug: str, own_calendar: bool, reads: SiteReads) -> PageSpec:
+    return event_page(reads, slug, own_calendar)
+
+
+def _member_page(member_id: str, reads: SiteReads) -> PageSpec:
+    return member_page(reads, member_id)

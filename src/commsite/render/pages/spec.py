@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, ItemsView, Iterator, Mapping
 from dataclasses import dataclass
 
-from commsite.content.model import Story
+from commsite.content.model import Site, Story
 from commsite.render.lookups import CardMemo, SiteIndex
+from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
+from commsite.render.topics import Topics
 
-__all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "page_spec"]
+__all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "page_spec", "recorded_spec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,18 +20,28 @@ class PageSpec:
     template: str
     context: Mapping[str, object]
     source: str | None = None  # the content file of the one item the page is about
+    # What its page function read (reads.py), when it reads through a SiteReads
+    reads: Recorded | None = None
 
 
 class LazyContext(Mapping[str, object]):
     """A page's context, made the first time it is read: a build whose record shows
-    that a page's inputs are unchanged never needs it (see build/plan.py)."""
+    that a page's inputs are unchanged never needs it (see build/plan.py).
 
-    __slots__ = ("_made", "_make", "_page")
+    `recording`: its page function reads the site through a SiteReads; `reads` is
+    then what it read, once made (or once the build record vouched for the reads
+    it recorded last time, see `vouch`)."""
 
-    def __init__(self, make: Callable[[], PageSpec], path: str, template: str) -> None:
+    __slots__ = ("_made", "_make", "_page", "reads", "recording")
+
+    def __init__(
+        self, make: Callable[[], PageSpec], path: str, template: str, recording: bool = False
+    ) -> None:
         self._make: Callable[[], PageSpec] | None = make
         self._made: Mapping[str, object] | None = None
         self._page = (path, template)
+        self.recording = recording
+        self.reads: Recorded | None = None
 
     def _context(self) -> Mapping[str, object]:
         if self._made is None:
@@ -38,7 +50,14 @@ class LazyContext(Mapping[str, object]):
             if (spec.path, spec.template) != self._page:
                 raise AssertionError(f"{self._page} planned, {spec.path, spec.template} made")
             self._made, self._make = spec.context, None
+            if self.recording:
+                self.reads = spec.reads if spec.reads is not None else ()
         return self._made
+
+    def vouch(self, values: ReadValues, reads: tuple[Read, ...]) -> None:
+        """The build record showed that `reads` give what they gave when the page
+        was last made: keep them, with this site's values, as the page's reads."""
+        self.reads = tuple((read, values.value(read)) for read in reads)
 
     def items(self) -> ItemsView[str, object]:
         return self._context().items()
@@ -63,7 +82,8 @@ Key = tuple[object, ...]
 
 
 class PageMemo:
-    """The last plan's specs by path, each with the key it was made from."""
+    """The last plan's specs by path, each with the key it was made from (for a
+    page whose function records its reads, the shared key: see `recorded`)."""
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[Key, PageSpec]] = {}
@@ -75,14 +95,16 @@ class PageMemo:
         self._stories: (
             tuple[tuple[Story, ...], Key, dict[str, tuple[Key, PageSpec]], list[PageSpec]] | None
         ) = None
+        self.values: ReadValues | None = None  # this plan's answers to page reads
 
-    def begin(self, shared: Key) -> Key:
-        """Start a plan; `shared` is what every page is made from (the config, the
-        chrome). Returns it, or the equal tuple of the last plan (so that keys
-        holding it compare by identity)."""
+    def begin(self, shared: Key, site: Site, index: SiteIndex, topics: Topics) -> Key:
+        """Start a plan of `site`; `shared` is what every page is made from (the
+        config, the chrome, the members). Returns it, or the equal tuple of the last
+        plan (so that keys holding it compare by identity)."""
         if shared != self._shared:
             self._shared, self._last, self._stories = shared, {}, None
         self._next = {}
+        self.values = ReadValues(site, index, topics)
         return self._shared
 
     def spec(
@@ -103,6 +125,40 @@ class PageMemo:
         self._next[path] = (key, spec)
         return spec
 
+    def recorded(
+        self,
+        path: str,
+        template: str,
+        make: Callable[[SiteReads], PageSpec],
+        source: str | None = None,
+        options: tuple[bool | int | str, ...] = (),
+    ) -> PageSpec:
+        """A page whose function reads the site through a SiteReads: last plan's
+        spec for `path` if the shared key is equal and everything the function read
+        gives what it gave then, else a new one (made when first read). `options`:
+        plain values `make` is given besides what its path says (they are in the
+        page's key, as the shared parts are)."""
+        values = self.values
+        assert values is not None, "begin() first"
+        key = (self._shared, *options)
+        found = self._last.get(path)
+        if found is not None and found[0] == key:
+            context = found[1].context
+            if (
+                isinstance(context, LazyContext)
+                and context.reads is not None
+                and values.hold(context.reads)
+            ):
+                self._next[path] = found
+                return found[1]
+
+        def made() -> PageSpec:
+            return make(SiteReads(values))
+
+        spec = PageSpec(path, template, LazyContext(made, path, template, recording=True), source)
+        self._next[path] = (key, spec)
+        return spec
+
     def finish(self) -> None:
         self._last, self._next = self._next, {}
 
@@ -114,3 +170,9 @@ class PageMemo:
 def page_spec(index: SiteIndex, path: str, template: str, **context: object) -> PageSpec:
     """A page's spec whose context holds the chrome every page shows and `context`."""
     return PageSpec(path=path, template=template, context={"chrome": index.chrome, **context})
+
+
+def recorded_spec(reads: SiteReads, path: str, template: str, **context: object) -> PageSpec:
+    """page_spec for a page function that read the site through `reads`: the spec
+    carries what it read. Call it last, once everything shown is read."""
+    return PageSpec(path, template, {"chrome": reads.chrome, **context}, reads=reads.record())

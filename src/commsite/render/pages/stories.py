@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from commsite import urls
-from commsite.content.model import Site, Story
+from commsite.content.model import Site
 from commsite.render.attendance import who_was_there
 from commsite.render.body_images import responsive_body
 from commsite.render.cards import federation_on, href, image_view, is_past, people, tag_refs
@@ -15,7 +15,8 @@ from commsite.render.dates import date_view
 from commsite.render.head import meta_view
 from commsite.render.lookups import SiteIndex
 from commsite.render.pages.keys import PageKeys
-from commsite.render.pages.spec import Key, PageMemo, PageSpec, page_spec
+from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.spec import Key, PageMemo, PageSpec, page_spec, recorded_spec
 from commsite.render.threads import thread_view
 from commsite.render.views import Link, PageLink, Pagination, StoryView
 
@@ -65,28 +66,25 @@ def _same_reads(last: Key, now: Key) -> bool:
     return last[0] is now[0] and last[1] == now[1] and last[2] == now[2]
 
 
-def story_lists(site: Site, index: SiteIndex, memo: PageMemo, keys: PageKeys) -> list[PageSpec]:
+def story_lists(site: Site, memo: PageMemo) -> list[PageSpec]:
     per_page = max(1, site.config.per_page)
     total = max(1, math.ceil(len(site.stories) / per_page))
-    specs = []
-    for number in range(1, total + 1):
-        chunk = site.stories[(number - 1) * per_page : number * per_page]
-        key = (keys.shared, number, total, chunk)
-        make = partial(_story_list, site, index, number, total, chunk)
-        specs.append(memo.spec(urls.stories_index(number), "stories.html", key, make))
-    return specs
+    return [
+        memo.recorded(urls.stories_index(number), "stories.html", partial(_story_list, number))
+        for number in range(1, total + 1)
+    ]
 
 
-def _story_list(
-    site: Site, index: SiteIndex, number: int, total: int, chunk: tuple[Story, ...]
-) -> PageSpec:
+def _story_list(number: int, reads: SiteReads) -> PageSpec:
+    site = reads.site
     config = site.config
+    total, chunk = reads.story_list(number)
     path = urls.stories_index(number)
     prev = href(config, urls.stories_index(number - 1)) if number > 1 else None
     next_ = href(config, urls.stories_index(number + 1)) if number < total else None
     title = "Stories" if number == 1 else f"Stories, page {number} of {total}"
-    return page_spec(
-        index,
+    return recorded_spec(
+        reads,
         path,
         "stories.html",
         meta=meta_view(
@@ -100,7 +98,7 @@ def _story_list(
         ),
         heading=title,
         tags_url=href(config, urls.TAGS),
-        stories=tuple(index.story_card(site, s) for s in chunk),
+        stories=tuple(reads.index.story_card(site, s) for s in chunk),
         pagination=Pagination(
             number=number,
             total=total,

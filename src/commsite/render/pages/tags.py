@@ -5,21 +5,19 @@ from __future__ import annotations
 from functools import partial
 
 from commsite import urls
-from commsite.content.model import Event, Member, Site, Story
+from commsite.content.model import Event, Site, Story
 from commsite.render.cards import href
 from commsite.render.head import meta_view
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.keys import PageKeys
-from commsite.render.pages.spec import PageMemo, PageSpec, page_spec
+from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.spec import PageMemo, PageSpec, page_spec, recorded_spec
 from commsite.render.topics import Topics
 from commsite.render.views import TagCount
 
 __all__ = ["tag_pages"]
 
 
-def tag_pages(
-    site: Site, index: SiteIndex, memo: PageMemo, keys: PageKeys, found: Topics
-) -> list[PageSpec]:
+def tag_pages(site: Site, index: SiteIndex, memo: PageMemo, found: Topics) -> list[PageSpec]:
     config = site.config
     names = found.tags
 
@@ -42,36 +40,19 @@ def tag_pages(
             tags=counts,
         )
     ]
-    for slug, name in names.items():
-        # The members into it are read from the members, in the shared key.
-        interest = found.interests.get(slug)
-        key = (keys.shared, name, stories(slug), keys.event_cards(events(slug)), interest)
-        make = partial(
-            _tag,
-            site,
-            index,
-            slug,
-            name,
-            stories(slug),
-            events(slug),
-            found.members.get(slug, ()),
-        )
-        specs.append(memo.spec(urls.tag_page(slug), "tag.html", key, make))
+    for slug in names:
+        specs.append(memo.recorded(urls.tag_page(slug), "tag.html", partial(_tag, slug)))
     return specs
 
 
-def _tag(
-    site: Site,
-    index: SiteIndex,
-    slug: str,
-    name: str,
-    stories: tuple[Story, ...],
-    events: tuple[Event, ...],
-    members: tuple[Member, ...],
-) -> PageSpec:
+def _tag(slug: str, reads: SiteReads) -> PageSpec:
+    site = reads.site
+    name, stories, events, members = reads.tag(slug)
     path = urls.tag_page(slug)
-    return page_spec(
-        index,
+    story_cards = tuple(reads.index.story_card(site, s) for s in stories)
+    event_cards = tuple(reads.event_card(e.slug) for e in events)
+    return recorded_spec(
+        reads,
         path,
         "tag.html",
         meta=meta_view(
@@ -79,8 +60,8 @@ def _tag(
         ),
         tag=name,
         tags_url=href(site.config, urls.TAGS),
-        stories=tuple(index.story_card(site, s) for s in stories),
-        events=tuple(index.event_card(site, e) for e in events),
-        members=tuple(index.refs[m.id] for m in members),
+        stories=story_cards,
+        events=event_cards,
+        members=tuple(reads.refs[m.id] for m in members),
         interest_url=href(site.config, urls.interest_page(slug)) if members else None,
     )
