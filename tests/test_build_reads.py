@@ -17,9 +17,11 @@ import commsite.themes
 import pytest
 import yaml
 
+from commsite.build.pagekeys import recorded_reads
 from commsite.build.run import Builder, BuildOptions, build_site
+from commsite.render.lookups import index_site
 from commsite.render.pages import plan as page_plan
-from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.reads import ReadValues, SiteReads
 from commsite.render.pages.spec import PageSpec
 from golden.regenerate import SITE, golden_now
 from test_build_cache import clean_build, tree
@@ -121,3 +123,38 @@ def test_an_edit_elsewhere_keeps_recording_pages(site: Path) -> None:
     result = build_site(BuildOptions(root=site, jobs=1), now=now)
     assert result.ok and result.rendered
     assert not [p for p in result.rendered if p.startswith("events/")]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "reads"),
+    [
+        (
+            b"reads1:" + b"d" * 20 + b'[["event","a"],["story_at","0"]]',
+            (("event", "a"), ("story_at", "0")),
+        ),
+        (b"reads1:" + b"d" * 20 + b"[]", ()),
+        (b"reads1:" + b"d" * 20 + b'[["os.system","rm"]]', None),  # not a query
+        (b"reads1:" + b"d" * 20 + b'[["event",1]]', None),
+        (b"reads1:" + b"d" * 20 + b'[["event","a","b"]]', None),
+        (b"reads1:" + b"d" * 20 + b'{"event":"a"}', None),
+        (b"reads1:" + b"d" * 20 + b"[", None),
+        (b"reads1:" + b"d" * 20 + b"\xff", None),
+        (b"reads1:short", None),
+        (b"d" * 20, None),  # a page with a hand-written key
+    ],
+)
+def test_the_record_of_reads_is_checked_data(inputs: bytes, reads: object) -> None:
+    """The build cache may come from anyone: recorded reads must name known
+    queries with string arguments, or the entry is a miss."""
+    assert recorded_reads(inputs) == reads
+
+
+@pytest.mark.parametrize("argument", ["-1", "99999999999999", "1e3", "", "٣"])
+def test_a_strange_story_position_reads_as_no_story(argument: str) -> None:
+    from commsite.content.loader import load_site
+
+    site, problems = load_site(SITE, now=golden_now())
+    assert site is not None, problems
+    values = ReadValues(site, index_site(site))
+    assert values.value(("story_at", argument)) is None
+    assert values.value(("story_list", argument)) is None

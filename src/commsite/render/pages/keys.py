@@ -1,12 +1,11 @@
 """The hand-written keys of the pages that do not record their reads yet: the
-story pages (and their neighbours' skip in stories.story_pages) and the
-interest pages (render/interests.py). Every other page kind reads the site
-through a SiteReads (reads.py) and needs no key; these should follow."""
+story pages (and their neighbours' skip in stories.story_pages). Every other
+page kind with a key reads the site through a SiteReads (reads.py) and needs
+no key; these should follow."""
 
 from __future__ import annotations
 
-from commsite.content.model import Event, Site
-from commsite.render.cards import is_past
+from commsite.content.model import Site
 from commsite.render.lookups import SiteIndex
 from commsite.render.pages.spec import Key
 
@@ -39,14 +38,4 @@ class PageKeys:
             self.index.events.get(story.event) if story.event else None,
             self.thread(f"stories/{story.slug}"),
             self.index.attendance.events.get(story.event) if story.event else None,
-        )
-
-    def event_cards(self, events: tuple[Event, ...] | list[Event]) -> Key:
-        recaps = self.index.recaps
-        attendance = self.index.attendance
-        return (
-            tuple(events),
-            tuple(is_past(self.site, e) for e in events),
-            tuple(recaps.get(e.slug) for e in events),
-            tuple(len(attendance.of(e).going) for e in events),
         )

@@ -8,7 +8,7 @@ the page shows changes.
 
 Most page functions read the site through a SiteReads (reads.py), which
 records what they read; that record is what decides whether a page is still
-fresh (`PageMemo.recorded`). Story and interest pages still have keys written
+fresh (`PageMemo.recorded`). Story pages still have keys written
 by hand (keys.py). With a PageMemo (a long-lived builder's), a page whose
 record holds, or whose key equals last plan's, gets last plan's PageSpec object
 back instead of a new one. See "The engine" in docs/maintainers.md.
@@ -36,7 +36,7 @@ from commsite.render.pages.site_pages import (
     rules_page,
     welcome_page,
 )
-from commsite.render.pages.spec import PageMemo, PageSpec, page_spec
+from commsite.render.pages.spec import PageMemo, PageSpec, page_spec, recorded_spec
 from commsite.render.pages.stories import story_lists, story_pages
 from commsite.render.pages.tags import tag_pages
 from commsite.render.search_page import search_page
@@ -81,7 +81,7 @@ def plan_pages(
         *story_lists(site, m),
         *story_pages(site, index, m, keys),
         *tag_pages(site, index, m, found),
-        *interest_pages(site, index, found, m, shared, keys.event_cards, page_spec),
+        *interest_pages(site, index, found, m, page_spec, recorded_spec),
         m.spec(
             urls.MEMBERS,
             "members.html",

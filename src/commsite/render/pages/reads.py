@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from commsite.content.attendance import Attendance
 from commsite.content.model import Event, Member, Site, Story
 from commsite.render.cards import is_past
+from commsite.render.interests import interest_shown
 from commsite.render.lookups import SiteIndex
 from commsite.render.said import SaidView, said_key, said_views
 from commsite.render.threads import InteractionIndex
@@ -50,7 +51,7 @@ def _story(site: Site, index: SiteIndex, slug: str) -> object:
 
 
 def _story_at(site: Site, index: SiteIndex, position: str) -> object:
-    if not position.isdecimal() or len(position) > 9:
+    if not (position.isascii() and position.isdigit()) or len(position) > 9:
         return None
     n = int(position)
     return site.stories[n] if n < len(site.stories) else None
@@ -93,11 +94,13 @@ def _event_card(site: Site, index: SiteIndex, slug: str) -> object:
     """What an event's card shows: the event, whether it is past, its recaps and
     how many are going (SiteIndex.event_card)."""
     event = index.events.get(slug)
+    if event is None:
+        return None
     return (
         event,
         _is_past(site, index, slug),
         _recaps(site, index, slug),
-        _attendance(site, index, slug),
+        len(index.attendance.of(event).going),
     )
 
 
@@ -125,7 +128,7 @@ def _said(site: Site, index: SiteIndex, member_id: str) -> object:
 
 def _story_list(site: Site, index: SiteIndex, number: str) -> object:
     """Page `number` of the story list: how many pages there are, and its stories."""
-    if not number.isdecimal() or len(number) > 9:
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
     per_page = max(1, site.config.per_page)
     total = max(1, math.ceil(len(site.stories) / per_page))
@@ -170,7 +173,9 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     "into": _into,
     "said": _said,
     "story_list": _story_list,
-    "tag": lambda site, index, slug: None,  # answered from the topics (ReadValues)
+    # answered from the topics (ReadValues.value)
+    "tag": lambda site, index, slug: None,
+    "interest": lambda site, index, slug: None,
 }
 
 
@@ -193,6 +198,8 @@ class ReadValues:
             query, argument = read
             if query == "tag":
                 found = _tag(self.topics, argument)
+            elif query == "interest":
+                found = interest_shown(self.topics, argument) if self.topics else None
             else:
                 found = QUERIES[query](self.site, self.index, argument)
             self._known[read] = found
@@ -333,3 +340,11 @@ class SiteReads:
         found = self._read("tag", slug)
         assert isinstance(found, tuple) and found[0] is not None, slug
         return found[0], found[1], found[2], found[3]
+
+    def interest(
+        self, slug: str
+    ) -> tuple[str, tuple[Member, ...], tuple[Story, ...], tuple[Event, ...], int, str | None]:
+        """What an interest's page shows (interests.interest_shown)."""
+        found = self._read("interest", slug)
+        assert isinstance(found, tuple), slug
+        return found
