@@ -429,8 +429,9 @@ def overridden(template: str, mark: str) -> bytes:
         changed = text.replace("<time datetime=", f'<time class="{mark}" datetime=', 1)
     elif template == "base.html":
         changed = text.replace("</body>", f"<!-- {mark} -->\n</body>", 1)
-    elif "{% endblock %}" not in text:  # a macro of its own (copy-button.html)
-        changed = text.replace("</button>", f"</button><!-- {mark} -->", 1)
+    elif "{% endblock %}" not in text:  # a macro of its own (copy-button.html, search_marks.html)
+        closing = "</button>" if "</button>" in text else "</div>"
+        changed = text.replace(closing, f"{closing}<!-- {mark} -->", 1)
     else:
         head, _, tail = text.rpartition("{% endblock %}")
         changed = f"{head}<!-- {mark} -->\n{{% endblock %}}{tail}"

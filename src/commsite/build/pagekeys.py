@@ -17,12 +17,19 @@ making and digesting its context.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from commsite.build.fingerprint import digest_bytes
 from commsite.content.model import Event, Member, Story
+from commsite.render.pages.reads import QUERIES, Read, Recorded
 
-__all__ = ["KeyDigests", "source_digest"]
+__all__ = ["KeyDigests", "recorded_reads", "source_digest"]
+
+# A page that records its reads (render/pages/reads.py) keeps them in the record:
+# this mark, the digest of the shared key and of the values read, then the reads.
+_READS = b"reads1:"
+_READS_AT = len(_READS) + 20  # (digest_bytes makes 20 bytes)
 
 _ITEMS = (Story, Member, Event)
 
@@ -51,6 +58,13 @@ class KeyDigests:
     def digest(self, key: tuple[object, ...], template: bytes) -> bytes:
         """The digest of a page's key under the digest of its template files."""
         return digest_bytes(b"page-key", self._code, template, *map(self._part, key))
+
+    def reads_inputs(self, shared: bytes, recorded: Recorded) -> bytes:
+        """A recording page's inputs for the record: `shared` (the digest of the
+        shared key and the templates), the values it read and which reads they were."""
+        digest = digest_bytes(b"reads", shared, *(self._part(value) for _, value in recorded))
+        names = json.dumps([list(read) for read, _ in recorded], separators=(",", ":"))
+        return _READS + digest + names.encode("utf-8", "surrogatepass")
 
     def _part(self, value: object) -> bytes:
         kind = type(value)
@@ -98,3 +112,26 @@ def source_digest(parse_keys: Mapping[str, bytes], item: Story | Member | Event)
         return None
     future = b"future" if isinstance(item, Story) and item.future else b""
     return digest_bytes(b"i", type(item).__name__.encode(), parse_key, future)
+
+
+def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:
+    """The reads a recording page's inputs name (see reads_inputs), or None when
+    they are not such inputs or not well formed (the record is data from a cache
+    anyone may have written: a read must name a known query)."""
+    if not inputs.startswith(_READS) or len(inputs) < _READS_AT:
+        return None
+    try:
+        data = json.loads(inputs[_READS_AT:].decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return None
+    if type(data) is not list:
+        return None
+    reads: list[Read] = []
+    for read in data:
+        if type(read) is not list or len(read) != 2:
+            return None
+        query, argument = read
+        if type(query) is not str or type(argument) is not str or query not in QUERIES:
+            return None
+        reads.append((query, argument))
+    return tuple(reads)

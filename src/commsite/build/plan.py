@@ -35,14 +35,14 @@ from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
-from commsite.build.pagekeys import KeyDigests
+from commsite.build.pagekeys import KeyDigests, recorded_reads
 from commsite.build.parallel import submit
 from commsite.build.site_documents import Group, SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
 from commsite.content.safe_files import Fence, list_files, read_input, site_fence
 from commsite.errors import Diagnostic, Severity
 from commsite.feeds.sitemap import sitemap
-from commsite.render.pages import PageMemo, PageSpec, plan_pages
+from commsite.render.pages import LazyContext, PageMemo, PageSpec, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
 from commsite.site_files.deploy import deploy_configs
@@ -341,12 +341,18 @@ def _page_outputs(
         path = urls.output_file(spec.path)
         planned = page_keys.get(spec.path)
         inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
-        entry = record.get(path) if record is not None and inputs else None
-        if entry is not None and entry.inputs == inputs:
-            fingerprint = entry.fingerprint
+        context = spec.context
+        if isinstance(context, LazyContext) and context.recording:
+            fingerprint, inputs = _recorded_page(
+                context, path, template_digest, inputs, keys, pages_memo, record, reprs
+            )
         else:
-            shown = context_digest(spec.context, reprs)
-            fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
+            entry = record.get(path) if record is not None and inputs else None
+            if entry is not None and entry.inputs == inputs:
+                fingerprint = entry.fingerprint
+            else:
+                shown = context_digest(spec.context, reprs)
+                fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
         item = spec.source
         sources = (item, *template_files) if item else template_files
         output = Output(path, fingerprint, sources, page=spec, inputs=inputs)
@@ -355,6 +361,41 @@ def _page_outputs(
     if memo is not None:
         memo.outputs = kept
     return found
+
+
+def _recorded_page(
+    context: LazyContext,
+    path: str,
+    template_digest: bytes,
+    shared: bytes,
+    keys: KeyDigests,
+    pages_memo: PageMemo,
+    record: Mapping[str, RecordEntry] | None,
+    reprs: ReprMemo,
+) -> tuple[bytes, bytes]:
+    """The fingerprint and inputs of a page whose function records what it reads
+    (render/pages/reads.py). Its inputs are the shared key's digest (`shared`)
+    and the reads with a digest of their values: when the record's reads give the
+    values they gave, the record's fingerprint holds and the context is not made;
+    else it is made, which records its reads anew."""
+    entry = record.get(path) if record is not None else None
+    recorded = context.reads
+    if recorded is None and entry is not None:
+        reads = recorded_reads(entry.inputs)
+        values = pages_memo.values
+        if reads is not None and values is not None:
+            found = tuple((read, values.value(read)) for read in reads)
+            if keys.reads_inputs(shared, found) == entry.inputs:
+                context.vouch(values, reads)
+                return entry.fingerprint, entry.inputs
+    if recorded is not None and entry is not None:
+        inputs = keys.reads_inputs(shared, recorded)
+        if inputs == entry.inputs:
+            return entry.fingerprint, inputs
+    shown = context_digest(context, reprs)  # makes the context: its reads are recorded
+    assert context.reads is not None
+    fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), template_digest, shown)
+    return fingerprint, keys.reads_inputs(shared, context.reads)
 
 
 _Lazy = tuple[bytes, tuple[Story | Event, ...], Callable[[], bytes]]

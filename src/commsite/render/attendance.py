@@ -119,10 +119,20 @@ def _how(site: Site, event: Event) -> RsvpHowView | None:
 
 
 def attendance_view(
-    site: Site, event: Event, attendance: Attendance, refs: Mapping[str, PersonRef]
+    site: Site,
+    event: Event,
+    attendance: Attendance,
+    refs: Mapping[str, PersonRef],
+    answers_open: bool | None = None,
 ) -> AttendanceView:
+    """`answers_open`: whether answers are still taken (not past, not cancelled,
+    not started), when the caller has read it already (render.pages.reads)."""
     people = _shown(attendance, refs)
-    open_ = not is_past(site, event) and event.status != "cancelled" and site.now < event.start
+    open_ = (
+        answers_open
+        if answers_open is not None
+        else not is_past(site, event) and event.status != "cancelled" and site.now < event.start
+    )
     return AttendanceView(
         going=len(attendance.going),
         maybe=len(attendance.maybe),

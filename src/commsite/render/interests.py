@@ -6,9 +6,9 @@ An interest page is about the people: it shows the newest INTEREST_STORIES
 stories and the first INTEREST_EVENTS events (upcoming, then the latest past)
 and links to the tag page for all of them, so that a big site's interest pages
 do not repeat its tag pages. `interest_pages` plans them through the page memo
-like the tag pages: an interest page's key holds the shared parts (config,
-chrome, members), its name, the stories and events' cards it shows and how
-many there are; the index has no key (it is made on every plan: one small page).
+like the tag pages: an interest page records what it reads (its interest's
+members, shown stories and events and how many there are, the events' cards:
+render/pages/reads.py); the index is made on every plan (one small page).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from commsite.render.topics import Topics
 from commsite.render.views import InterestCount, Link
 
 if TYPE_CHECKING:
-    from commsite.render.pages import Key, PageMemo, PageSpec
+    from commsite.render.pages import PageMemo, PageSpec
+    from commsite.render.pages.reads import SiteReads
 
 __all__ = ["INTEREST_EVENTS", "INTEREST_STORIES", "interest_counts", "interest_pages"]
 
@@ -55,12 +56,11 @@ def interest_pages(
     index: SiteIndex,
     found: Topics,
     memo: PageMemo,
-    shared: Key,
-    event_cards: Callable[[tuple[Event, ...]], Key],
     spec: Callable[..., PageSpec],
+    recorded: Callable[..., PageSpec],
 ) -> list[PageSpec]:
-    """The index and one page per interest. `event_cards`: the key part of a list of
-    event cards (pages._Keys.event_cards); `spec`: pages._spec."""
+    """The index and one page per interest. `spec`: pages.spec.page_spec;
+    `recorded`: pages.spec.recorded_spec (passed in: render.pages imports this)."""
     config = site.config
     specs = [
         spec(
@@ -78,47 +78,43 @@ def interest_pages(
             members_url=href(config, urls.MEMBERS),
         )
     ]
-    for slug, name in found.interests.items():
-        stories = found.stories.get(slug, ())
-        events = found.events.get(slug, ())
-        shown = (stories[:INTEREST_STORIES], events[:INTEREST_EVENTS])
-        tag = found.tags.get(slug)
-        total = len(stories) + len(events)
-        key = (shared, name, shown[0], event_cards(shown[1]), total, tag)
-        make = partial(
-            _interest,
-            site,
-            index,
-            spec,
-            slug,
-            name,
-            found.members.get(slug, ()),
-            shown[0],
-            shown[1],
-            total,
-            tag,
-        )
-        specs.append(memo.spec(urls.interest_page(slug), "interest.html", key, make))
+    for slug in found.interests:
+        make = partial(_interest, recorded, slug)
+        specs.append(memo.recorded(urls.interest_page(slug), "interest.html", make))
     return specs
 
 
-def _interest(
-    site: Site,
-    index: SiteIndex,
-    spec: Callable[..., PageSpec],
-    slug: str,
-    name: str,
-    members: tuple[Member, ...],
-    stories: tuple[Story, ...],
-    events: tuple[Event, ...],
-    total: int,
-    tag: str | None,
-) -> PageSpec:
+def interest_shown(
+    found: Topics, slug: str
+) -> tuple[str, tuple[Member, ...], tuple[Story, ...], tuple[Event, ...], int, str | None] | None:
+    """What an interest's page shows: its name, the members into it, the newest
+    stories and first events of its topic, how many those are in all, and the
+    tag's name (when stories or events have it)."""
+    name = found.interests.get(slug)
+    if name is None:
+        return None
+    stories = found.stories.get(slug, ())
+    events = found.events.get(slug, ())
+    return (
+        name,
+        found.members.get(slug, ()),
+        stories[:INTEREST_STORIES],
+        events[:INTEREST_EVENTS],
+        len(stories) + len(events),
+        found.tags.get(slug),
+    )
+
+
+def _interest(recorded: Callable[..., PageSpec], slug: str, reads: SiteReads) -> PageSpec:
+    site = reads.site
     config = site.config
+    name, members, stories, events, total, tag = reads.interest(slug)
     path = urls.interest_page(slug)
     people = "member" if len(members) == 1 else "members"
-    return spec(
-        index,
+    story_cards = tuple(reads.index.story_card(site, s) for s in stories)
+    event_cards = tuple(reads.event_card(e.slug) for e in events)
+    return recorded(
+        reads,
         path,
         "interest.html",
         meta=meta_view(
@@ -131,8 +127,8 @@ def _interest(
         interest=name,
         interests_url=href(config, urls.INTERESTS),
         members=tuple(member_card(config, m) for m in members),
-        stories=tuple(index.story_card(site, s) for s in stories),
-        events=tuple(index.event_card(site, e) for e in events),
+        stories=story_cards,
+        events=event_cards,
         tag=Link(f"#{tag}", href(config, urls.tag_page(slug))) if tag is not None else None,
         tagged=total,  # stories and events in all; the tag page lists them
     )

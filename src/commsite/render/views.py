@@ -2,7 +2,7 @@
 
 Every view is a frozen dataclass of strings, numbers, booleans, None, tuples
 and other views, built by the pure functions of cards.py, head.py and
-pages.py. A page's context holds only what that page shows, so
+pages/. A page's context holds only what that page shows, so
 `repr(context)` is a faithful fingerprint of the page for incremental builds.
 Links are site-absolute paths ("/stories/x/", under the base URL's path);
 `canonical` and OpenGraph URLs are absolute.

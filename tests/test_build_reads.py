@@ -1,0 +1,160 @@
+"""Pages that record what they read (render/pages/reads.py) need no key: a page
+function that starts reading something new is invalidated when that changes,
+with no other code changed. Here the event page's function is extended (as a
+maintainer would edit it) to show the newest story's title, and a site
+template shows it; editing that story's title must reach every event page, in
+serve's long-lived builder and in a fresh build that has only the cache."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import commsite.themes
+import pytest
+import yaml
+
+from commsite.build.pagekeys import recorded_reads
+from commsite.build.run import Builder, BuildOptions, build_site
+from commsite.render.lookups import index_site
+from commsite.render.pages import plan as page_plan
+from commsite.render.pages.reads import ReadValues, SiteReads
+from commsite.render.pages.spec import PageSpec
+from golden.regenerate import SITE, golden_now
+from test_build_cache import clean_build, tree
+
+EVENT_TEMPLATE = Path(commsite.themes.__file__).parent / "default" / "templates" / "event.html"
+EVENT_PAGE = "events/sewing-circle/index.html"
+NEWEST = re.compile(r'<p id="newest-story">([^<]*)</p>')
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    templates = root / "theme" / "templates"
+    templates.mkdir(parents=True)
+    text = EVENT_TEMPLATE.read_text(encoding="utf-8")
+    assert text.count("{% block content %}") == 1
+    shown = '{% block content %}<p id="newest-story">{{ newest }}</p>'
+    (templates / "event.html").write_text(text.replace("{% block content %}", shown))
+    original = page_plan.event_page
+
+    def event_page(reads: SiteReads, slug: str, own_calendar: bool) -> PageSpec:
+        newest = reads.story_at(0)  # a read no key ever listed for an event page
+        spec = original(reads, slug, own_calendar)
+        title = newest.title if newest is not None else ""
+        return replace(spec, context={**spec.context, "newest": title})
+
+    monkeypatch.setattr(page_plan, "event_page", event_page)
+    return root
+
+
+def newest_shown(output: Path) -> str:
+    found = NEWEST.search((output / EVENT_PAGE).read_text(encoding="utf-8"))
+    assert found is not None, "the extended event page is not in use"
+    return found.group(1)
+
+
+def retitle_newest(root: Path, output: Path) -> str:
+    """Give the story the event page shows a new title; returns the new title."""
+    title = html.unescape(newest_shown(output))
+    for story in (root / "content" / "stories").glob("*.md"):
+        text = story.read_text(encoding="utf-8")
+        head = yaml.safe_load(text.split("---\n")[1])
+        if head["title"] == title:
+            line = next(x for x in text.splitlines() if x.startswith("title:"))
+            story.write_text(text.replace(line, "title: Brand new title", 1), encoding="utf-8")
+            return "Brand new title"
+    raise AssertionError(f"no story is titled {title!r}")
+
+
+def test_serve_builder_sees_a_read_no_key_lists(site: Path, tmp_path: Path) -> None:
+    now = golden_now()
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        new = retitle_newest(site, site / "public")
+        result = builder.build(now=now)
+        assert result.ok, [d.format() for d in result.diagnostics]
+    assert newest_shown(site / "public") == new
+    assert EVENT_PAGE in result.rendered
+    assert tree(site / "public") == clean_build(site, tmp_path, now)
+
+
+def test_a_fresh_build_sees_a_read_no_key_lists(site: Path, tmp_path: Path) -> None:
+    now = golden_now()
+    assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
+    new = retitle_newest(site, site / "public")
+    result = build_site(BuildOptions(root=site, jobs=1), now=now)  # the cache only
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert newest_shown(site / "public") == new
+    assert tree(site / "public") == clean_build(site, tmp_path, now)
+    again = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert again.rendered == () and again.written == ()
+
+
+def lengthen_another_story(root: Path, output: Path) -> None:
+    """Add a line to a story the event pages do not read (not the newest, not a
+    draft, not an event's recap)."""
+    newest = html.unescape(newest_shown(output))
+    for story in sorted((root / "content" / "stories").glob("*.md")):
+        text = story.read_text(encoding="utf-8")
+        head = yaml.safe_load(text.split("---\n")[1])
+        if head["title"] != newest and not head.get("draft") and not head.get("event"):
+            story.write_text(text + "\nOne more line.\n", encoding="utf-8")
+            return
+    raise AssertionError("no story to edit")
+
+
+def test_an_edit_elsewhere_keeps_recording_pages(site: Path) -> None:
+    """The record is exact, not everything: an edit of a story the event pages
+    do not read leaves them alone, in serve's builder and in a fresh build."""
+    now = golden_now()
+    with Builder(BuildOptions(root=site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        lengthen_another_story(site, site / "public")
+        result = builder.build(now=now)
+        assert result.ok and result.rendered
+        assert not [p for p in result.rendered if p.startswith("events/")]
+    lengthen_another_story(site, site / "public")
+    result = build_site(BuildOptions(root=site, jobs=1), now=now)
+    assert result.ok and result.rendered
+    assert not [p for p in result.rendered if p.startswith("events/")]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "reads"),
+    [
+        (
+            b"reads1:" + b"d" * 20 + b'[["event","a"],["story_at","0"]]',
+            (("event", "a"), ("story_at", "0")),
+        ),
+        (b"reads1:" + b"d" * 20 + b"[]", ()),
+        (b"reads1:" + b"d" * 20 + b'[["os.system","rm"]]', None),  # not a query
+        (b"reads1:" + b"d" * 20 + b'[["event",1]]', None),
+        (b"reads1:" + b"d" * 20 + b'[["event","a","b"]]', None),
+        (b"reads1:" + b"d" * 20 + b'{"event":"a"}', None),
+        (b"reads1:" + b"d" * 20 + b"[", None),
+        (b"reads1:" + b"d" * 20 + b"\xff", None),
+        (b"reads1:short", None),
+        (b"d" * 20, None),  # a page with a hand-written key
+    ],
+)
+def test_the_record_of_reads_is_checked_data(inputs: bytes, reads: object) -> None:
+    """The build cache may come from anyone: recorded reads must name known
+    queries with string arguments, or the entry is a miss."""
+    assert recorded_reads(inputs) == reads
+
+
+@pytest.mark.parametrize("argument", ["-1", "99999999999999", "1e3", "", "٣"])
+def test_a_strange_story_position_reads_as_no_story(argument: str) -> None:
+    from commsite.content.loader import load_site
+
+    site, problems = load_site(SITE, now=golden_now())
+    assert site is not None, problems
+    values = ReadValues(site, index_site(site))
+    assert values.value(("story_at", argument)) is None
+    assert values.value(("story_list", argument)) is None
