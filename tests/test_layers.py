@@ -96,3 +96,16 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     assert "Imports point down the layers BROKEN" in out
     assert "commsite.markdown -> commsite.content.model" in out
     assert "1 kept, 3 broken" in out
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists the packages a wheel gets: an editable install (as in CI)
+    finds any folder, so a package left out would only break a real install."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(SRC.parent).parts)
+        for init in SRC.rglob("__init__.py")
+        if not DATA & set(init.relative_to(SRC).parts)
+    }
+    assert on_disk - listed == set(), "add these to [tool.setuptools] packages"
