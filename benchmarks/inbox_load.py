@@ -303,6 +303,17 @@ def query(root: Path, database: str | None, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def empty_database(database: str | None) -> None:
+    """Start a run on an empty PostgreSQL database (the schema is made again by the
+    sidecars), so that one run's counts never include another's rows."""
+    if database:
+        import psycopg  # type: ignore[import-not-found]  # (only with --database)
+
+        with psycopg.connect(database, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+
+
 def stored_ids(root: Path, database: str | None = None) -> set[str]:
     return {str(row[0]) for row in query(root, database, "SELECT id FROM inbox_activities")}
 
@@ -327,6 +338,7 @@ def load_run(
 ) -> tuple[float, float, float]:
     """requests/s, p50 and p99 (seconds) with `count` sidecar processes."""
     root = work / f"load-site-{count}"
+    empty_database(database)
     write_site(root, database)
     ports, processes = start_sidecars(root, count, work / f"load-sidecar-{count}.log")
     try:
@@ -365,6 +377,7 @@ def crash_run(
     remote: Remote, work: Path, n: int, concurrency: int, count: int, database: str | None
 ) -> bool:
     root = work / "crash-site"
+    empty_database(database)
     write_site(root, database)
     log = work / "crash-sidecar.log"
     ports, processes = start_sidecars(root, count, log)
@@ -651,7 +664,11 @@ def main() -> int:
     parser.add_argument(
         "--processes", default="1", help="sidecar process counts to compare, e.g. 1,2,4"
     )
-    parser.add_argument("--database", help="a database URL for the sidecars (default: SQLite)")
+    parser.add_argument(
+        "--database",
+        help="a scratch PostgreSQL database for the sidecars, emptied before each run"
+        " (default: SQLite)",
+    )
     args = parser.parse_args()
     counts = [int(c) for c in args.processes.split(",")]
     remote = Remote(ACTORS)
