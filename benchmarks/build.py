@@ -848,6 +848,10 @@ def compare_hugo(
     found: dict[str, object] = {"hugo_version": hugo_version(hugo), "runs": runs}
     for size in sizes:
         site = generate_site(workdir / f"site-{size}", size, seed=seed)
+        # Hugo makes no search index: neither does commsite here (each build with a
+        # change runs Pagefind over every page; benchmarks/search_ab.py measures it).
+        with (site.root / "commsite.yaml").open("a", encoding="utf-8") as config:
+            config.write("search: false\n")
         project = hugo_site(site.root / "content", workdir / f"hugo-{size}")
         found[str(size)] = figures = _hugo_rounds(site, project, hugo, runs, extra)
         shutil.rmtree(project, ignore_errors=True)
