@@ -35,8 +35,10 @@ project in benchmarks/eleventy/. --compare may be given more than once.
 --compare hugo builds, at each of --sizes (stories, comma-separated), the same
 content with Hugo (Debian's package, installed when missing; the project is
 benchmarks/hugo/, see hugo_peer.py) and commsite in alternating rounds of a
-clean build, a build with nothing changed and one after a story was edited,
-each in a new process, and prints the medians and the commsite/Hugo ratios.
+clean build, a build with nothing changed, one after a story was edited (the
+first edit after a clean build, which links the previous site for the output
+switch) and one after another story was edited, each in a new process, and
+prints the medians and the commsite/Hugo ratios.
 Alone, it measures nothing else:
 
     python benchmarks/build.py --compare hugo --sizes 2000,5000,10000 --runs 3
@@ -825,7 +827,12 @@ COMPARE = {"pelican": compare_pelican, "eleventy": compare_eleventy}
 # --- Hugo -----------------------------------------------------------------------
 
 HUGO_SIZES = "250,500,1000"  # the default --sizes: the comparison runs in about a minute
-HUGO_FIGURES = {"cold": "cold build", "nochange": "no change", "edited": "one story edited"}
+HUGO_FIGURES = {
+    "cold": "cold build",
+    "nochange": "no change",
+    "edited": "one story edited",  # the first edit after a clean build (see build_ab.py)
+    "next": "next edit",  # another story's body: what each later save costs
+}
 
 
 def compare_hugo(
@@ -841,9 +848,15 @@ def compare_hugo(
     found: dict[str, object] = {"hugo_version": hugo_version(hugo), "runs": runs}
     for size in sizes:
         site = generate_site(workdir / f"site-{size}", size, seed=seed)
+        # Hugo makes no search index: neither does commsite here (each build with a
+        # change runs Pagefind over every page; benchmarks/search_ab.py measures it).
+        with (site.root / "commsite.yaml").open("a", encoding="utf-8") as config:
+            config.write("search: false\n")
         project = hugo_site(site.root / "content", workdir / f"hugo-{size}")
-        found[str(size)] = _hugo_rounds(site, project, hugo, runs, extra)
+        found[str(size)] = figures = _hugo_rounds(site, project, hugo, runs, extra)
         shutil.rmtree(project, ignore_errors=True)
+        ratios = ", ".join(f"{HUGO_FIGURES[k]} {r:.2f}x" for k, r in figures["ratio"].items())  # type: ignore[attr-defined]
+        print(f"{size:,} stories, commsite/Hugo: {ratios}", file=sys.stderr, flush=True)
     return found
 
 
@@ -853,6 +866,7 @@ def _hugo_rounds(
     from hugo_peer import hugo_copy, time_hugo
 
     story = site.stories[len(site.stories) // 2]
+    other = site.stories[len(site.stories) // 3]
     times: dict[str, dict[str, list[float]]] = {"commsite": {}, "hugo": {}}
     cpu: dict[str, dict[str, list[float]]] = {"commsite": {}, "hugo": {}}
 
@@ -872,11 +886,15 @@ def _hugo_rounds(
         timed("commsite", "nochange")
         _edit(story, n)
         timed("commsite", "edited")
+        _edit(other, n)
+        timed("commsite", "next")
         discard(project / "public")
         timed("hugo", "cold")
         timed("hugo", "nochange")
         _edit(hugo_copy(project, story), n)
         timed("hugo", "edited")
+        _edit(hugo_copy(project, other), n)
+        timed("hugo", "next")
     medians = _medians(times)
     return {
         "medians": medians,

@@ -62,7 +62,7 @@ def test_compare_hugo_prints_medians_and_ratios(tmp_path: Path) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", figures["hugo_version"])
     for size in ("6", "12"):
         found = figures[size]
-        for key in ("cold", "nochange", "edited"):
+        for key in ("cold", "nochange", "edited", "next"):
             ours, theirs = found["medians"]["commsite"][key], found["medians"]["hugo"][key]
             assert ours > 0 and theirs > 0
             assert found["ratio"][key] == ours / theirs
