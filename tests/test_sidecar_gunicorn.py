@@ -12,6 +12,8 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,9 +38,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) -> None:
-    origin = SiteOrigin()
-    write_site(tmp_path, origin.base_url)
+@contextmanager
+def gunicorn(site: Path, options: str) -> Iterator[str]:
+    """`gunicorn -w 2` serving `wsgi_app(SITE, OPTIONS)`, up; yields its inbox URL."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -49,7 +51,7 @@ def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) ->
             "2",
             "-b",
             f"127.0.0.1:{port}",
-            f"commsite.sidecar.server:wsgi_app({str(tmp_path)!r}, worker_poll=0.2)",
+            f"commsite.sidecar.server:wsgi_app({str(site)!r}, {options})",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -63,31 +65,73 @@ def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) ->
             except OSError:
                 assert time.monotonic() < deadline and process.poll() is None
                 time.sleep(0.2)
-        inbox = f"http://127.0.0.1:{port}/inbox"
-        ids = []
-        for n in range(20):
-            user = ("alice", "bob")[n % 2]
-            actor = remote.actor(user)
-            note = {"id": f"{actor}/s/{n}", "type": "Note", "attributedTo": actor, "to": [PUBLIC]}
-            activity = {"id": f"{actor}/s/{n}/a", "type": "Create", "actor": actor, "object": note}
-            reply = remote.deliver(inbox, activity, user=user)
-            assert reply.status == 202, reply.body
-            ids.append(activity["id"])
-        conn = connect(pg.site_target(tmp_path))  # the SQLite file, or PostgreSQL
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            rows = conn.execute("SELECT id, state FROM inbox_activities").fetchall()
-            states = {r[0]: r[1] for r in rows}
-            if set(states) == set(ids) and all(s == "ignored" for s in states.values()):
-                break
-            time.sleep(0.1)
-        assert set(states) == set(ids)
-        assert set(states.values()) == {"ignored"}  # processed (not for us), each once
-        attempts = {r[0] for r in conn.execute("SELECT attempts FROM inbox_activities")}
-        assert attempts == {1}
-        conn.close()
+        yield f"http://127.0.0.1:{port}/inbox"
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=30)
+    assert out.count(b"Booting worker") == 2
+
+
+def test_two_gunicorn_workers_share_one_inbox(tmp_path: Path, remote: Remote) -> None:
+    origin = SiteOrigin()
+    write_site(tmp_path, origin.base_url)
+    try:
+        with gunicorn(tmp_path, "worker_poll=0.2") as inbox:
+            ids = []
+            for n in range(20):
+                user = ("alice", "bob")[n % 2]
+                actor = remote.actor(user)
+                note = {
+                    "id": f"{actor}/s/{n}",
+                    "type": "Note",
+                    "attributedTo": actor,
+                    "to": [PUBLIC],
+                }
+                activity = {
+                    "id": f"{actor}/s/{n}/a",
+                    "type": "Create",
+                    "actor": actor,
+                    "object": note,
+                }
+                reply = remote.deliver(inbox, activity, user=user)
+                assert reply.status == 202, reply.body
+                ids.append(activity["id"])
+            conn = connect(pg.site_target(tmp_path))  # the SQLite file, or PostgreSQL
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                rows = conn.execute("SELECT id, state FROM inbox_activities").fetchall()
+                states = {r[0]: r[1] for r in rows}
+                if set(states) == set(ids) and all(s == "ignored" for s in states.values()):
+                    break
+                time.sleep(0.1)
+            assert set(states) == set(ids)
+            assert set(states.values()) == {"ignored"}  # processed (not for us), each once
+            attempts = {r[0] for r in conn.execute("SELECT attempts FROM inbox_activities")}
+            assert attempts == {1}
+            conn.close()
+    finally:
         origin.stop()
-    assert b"Booting worker" in out
+
+
+def test_two_gunicorn_workers_share_one_rate_limit(tmp_path: Path, remote: Remote) -> None:
+    """One bucket per sending domain, whichever worker answers: a burst of 4 lets
+    4 deliveries in, not 4 per worker (the bucket is a row of the database)."""
+    origin = SiteOrigin()
+    write_site(tmp_path, origin.base_url)
+    actor = remote.actor("alice")
+
+    def deliver(inbox: str, n: int) -> int:
+        note = {"id": f"{actor}/r/{n}", "type": "Note", "attributedTo": actor, "to": [PUBLIC]}
+        activity = {"id": f"{actor}/r/{n}/a", "type": "Create", "actor": actor, "object": note}
+        return remote.deliver(inbox, activity, user="alice").status
+
+    try:
+        # At once from several clients, so that both workers answer some.
+        with (
+            gunicorn(tmp_path, "worker_poll=0.2, rate=0.001, burst=4") as inbox,
+            ThreadPoolExecutor(6) as pool,
+        ):
+            statuses = sorted(pool.map(lambda n: deliver(inbox, n), range(12)))
+    finally:
+        origin.stop()
+    assert statuses == [202] * 4 + [429] * 8

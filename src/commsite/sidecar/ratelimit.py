@@ -1,10 +1,10 @@
 """A token bucket per sending domain: the inbox's answer to floods (429 + Retry-After).
 
-The bucket is per process: with several gunicorn workers on one SQLite file
-each has its own, so the effective limit is workers x rate. That is
-deliberate (no shared state on the hot path); see docs/sidecar.md. On
-PostgreSQL, where processes run on several hosts, the buckets are rows of the
-database instead (ratelimit_store.StoredRateLimiter), behind the same `Limiter`.
+This bucket lives in the process: `commsite sidecar` on SQLite answers alone,
+and keeps no shared state on the hot path. When several processes answer
+(gunicorn workers, or PostgreSQL with processes on several hosts), the buckets
+are rows of the database instead (ratelimit_store.StoredRateLimiter), behind
+the same `Limiter`: see server._limiters and docs/sidecar.md.
 """
 
 from __future__ import annotations

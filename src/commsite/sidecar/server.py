@@ -86,6 +86,10 @@ class Options:
     key_fetch_rate: float = 5.0  # new keys fetched a second, all senders together
     key_fetch_burst: int = 20
     worker_poll: float = 5.0
+    # The rate limits in the database (ratelimit_store) even on SQLite: several
+    # processes answer (gunicorn workers), so a bucket per process would let each
+    # sender in once per process. Always so on PostgreSQL.
+    shared_limits: bool = False
     # Seconds an activity about a story or event of ours not known yet is retried
     # (the site re-read) before it is filed as final: see sidecar/worker.py.
     target_patience: float = 900.0
@@ -214,9 +218,10 @@ def open_sidecar(
 
 
 def _limiters(store: Store, options: Options) -> tuple[Limiter, Limiter, Callable[[], float]]:
-    """The rate limits: in this process on SQLite (one host); in the database on
-    PostgreSQL, where several processes on several hosts answer, on the clock they share."""
-    if store.conn.dialect == "postgresql":
+    """The rate limits: in this process when it answers alone (`commsite sidecar` on
+    SQLite); in the database when several processes answer (gunicorn workers, or
+    PostgreSQL, where processes on several hosts do), on the clock they share."""
+    if store.conn.dialect == "postgresql" or options.shared_limits:
         return (
             StoredRateLimiter(store, options.rate, options.burst),
             StoredRateLimiter(store, options.key_fetch_rate, options.key_fetch_burst),
@@ -309,7 +314,9 @@ def serve(sidecar: Sidecar, host: str, port: int) -> None:
 
 
 def wsgi_app(root: str, **options: object) -> SidecarApp:
-    """WSGI factory for gunicorn & co.: one sidecar (and worker thread) per process."""
+    """WSGI factory for gunicorn & co.: one sidecar (and worker thread) per process;
+    the rate limits are shared by the processes, through the database."""
+    options.setdefault("shared_limits", True)
     sidecar = open_sidecar(Path(root), Options(**options))  # type: ignore[arg-type]
     sidecar.start()
     return sidecar.app
