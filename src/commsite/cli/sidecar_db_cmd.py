@@ -16,13 +16,12 @@ from pathlib import Path
 
 import click
 
+from commsite.cli.sidecar_store import fail, site_database
 from commsite.cli.site_arg import site_argument
-from commsite.database import DATABASE_ERRORS, Connection, Target, connect, describe, store_target
+from commsite.database import DATABASE_ERRORS, Connection, Target, connect, describe
 from commsite.database.dump import DumpError, export_dump, import_dump
-from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.sidecar.schema import migrate_all
-from commsite.sidecar.server import load_config_or_fail
 
 __all__ = ["export_db", "import_db", "migrate"]
 
@@ -31,11 +30,9 @@ SITE = site_argument()
 
 def _target(site: Path) -> Target:
     try:
-        config = load_config_or_fail(site)
+        data_dir, target = site_database(site)
     except CommsiteError as exc:
-        raise click.ClickException(str(exc)) from None
-    data_dir = DataDir.for_site(site, config.sidecar.data_dir)
-    target = store_target(data_dir, config.sidecar)
+        raise fail(exc) from None
     if isinstance(target, Path):
         data_dir.ensure()
     return target

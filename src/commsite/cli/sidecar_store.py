@@ -11,21 +11,27 @@ from pathlib import Path
 
 import click
 
-from commsite.database import store_target
+from commsite.database import Target, store_target
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError
 from commsite.sidecar.server import load_config_or_fail
 from commsite.sidecar.store import Store
 
-__all__ = ["fail", "open_store"]
+__all__ = ["fail", "open_store", "site_database"]
+
+
+def site_database(root: Path) -> tuple[DataDir, Target]:
+    """SITE's data directory, and its database: `sidecar.database` or the SQLite file."""
+    config = load_config_or_fail(root)
+    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
+    return data_dir, store_target(data_dir, config.sidecar)
 
 
 def open_store(root: Path) -> Store:
     """The store in SITE's data directory, made (with its .gitignore) if need be."""
-    config = load_config_or_fail(root)
-    data_dir = DataDir.for_site(root, config.sidecar.data_dir)
+    data_dir, target = site_database(root)
     data_dir.ensure()  # with its .gitignore, should this be the first use
-    return Store(store_target(data_dir, config.sidecar))
+    return Store(target)
 
 
 def fail(exc: CommsiteError) -> click.ClickException:
