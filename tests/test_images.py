@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from commsite.build import image_variants
 from commsite.build.cache import BuildCache
-from commsite.build.image_variants import ImageProblem, make_variants
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.config import SiteConfig
 from commsite.content.image_refs import body_images, static_image
 from commsite.datadir import DataDir
 from commsite.federation.keys import generate_keypair, write_keys
 from commsite.image_table import ImageInfo, ImageTable, Variant
+from commsite.images import variants as image_variants
+from commsite.images.variants import ImageProblem, make_variants
 from commsite.render.body_images import responsive_body
 
 NOW = datetime(2026, 10, 1, 12, tzinfo=UTC)

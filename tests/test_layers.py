@@ -1,7 +1,8 @@
 """The architecture stays legible: the import contracts in pyproject.toml hold.
 
 `[tool.importlinter]` declares the layers (cli -> serve, sidecar -> build,
-federation services, report -> site_files -> render, activitypub -> feeds ->
+federation services, report -> images, links, search (the features the build
+runs) -> site_files -> render, activitypub -> feeds ->
 content -> markdown -> config and the other leaves) and what some packages
 must never import: the sidecar never the build, the protocol never a
 database, the network or a file. import-linter (`lint-imports`) checks them

@@ -179,7 +179,7 @@ def test_serve_prints_the_warnings_of_a_build_that_worked(tmp_path: Path) -> Non
 
 
 def test_a_site_under_a_path_checks_links_under_that_path() -> None:
-    from commsite.build.linkcheck import ExternalLink, check_links
+    from commsite.links.check import ExternalLink, check_links
     from sample_site import config as sample_config
     from sample_site import site as sample_site
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from commsite.build.external_links import LINK_CACHE, MAX_AGE, check_external
-from commsite.build.linkcheck import ExternalLink
 from commsite.cli import main
+from commsite.links.check import ExternalLink
+from commsite.links.external import LINK_CACHE, MAX_AGE, check_external
 from test_content_invalid import make_site
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -23,9 +23,9 @@ from types import ModuleType
 
 import pytest
 
-from commsite.build.external_links import STAGE, check_external
-from commsite.build.linkcheck import ExternalLink
 from commsite.build.parallel import can_fork
+from commsite.links.check import ExternalLink
+from commsite.links.external import STAGE, check_external
 from commsite.progress import DEFAULT_INTERVAL, INTERVAL_ENV, ProgressReporter, interval_from
 
 ROOT = Path(__file__).parent.parent

@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from commsite.build.search_tool import pagefind_binary
+    from commsite.search.tool import pagefind_binary
 
     require(pagefind_binary() is not None, "Pagefind is not installed (pip install pagefind-bin)")
     site = tmp_path_factory.mktemp("search") / "site"

@@ -19,7 +19,7 @@ import pytest
 
 from commsite.build.run import Builder, BuildOptions, BuildResult, build_site
 from commsite.build.search import SEARCH_SOURCES
-from commsite.build.search_tool import BINARY_ENV, pagefind_binary
+from commsite.search.tool import BINARY_ENV, pagefind_binary
 from commsite.site_files import content_type
 from needs import require
 

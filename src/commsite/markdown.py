@@ -108,7 +108,7 @@ class RenderedMarkdown:
     rule_start: int = 1  # the number that list gives its first item (`3.` -> 3; may be 0)
     # Every link and image address in the body, as written (markdown-it's
     # normalised form), with its line (0 = the body's first) and whether it is
-    # an image: what the link checker reads (see build/linkcheck.py).
+    # an image: what the link checker reads (see links/check.py).
     links: tuple[tuple[str, int, bool], ...] = ()
     # The line (0 = the body's first) of each Markdown image without alt text.
     missing_alt: tuple[int, ...] = ()

@@ -1,6 +1,6 @@
 """The output files a build of the site would write, without rendering anything.
 
-`commsite check` checks links against these (see linkcheck.py); the build uses
+`commsite check` checks links against these (see links/check.py); the build uses
 its own plan's paths (plan.make_plan), and tests/test_linkcheck.py holds the
 two equal. Made from the same planners the build calls: the page specs
 (render.pages.plan_pages), the theme's and the generated assets, static/, the
@@ -14,17 +14,17 @@ from pathlib import Path
 
 from commsite import urls
 from commsite.activitypub.documents import federation_plan
-from commsite.build.linkcheck import ExternalLink, LinkReport, check_links
 from commsite.build.plan import STATIC_DIR, _read_tree
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.content.safe_files import site_fence
 from commsite.errors import CommsiteError
+from commsite.links.check import LinkReport, check_links, front_matter_links
 from commsite.render.pages import plan_pages
 from commsite.render.theme import Theme, generated_assets, resolve_theme, theme_assets
 from commsite.site_files.deploy import deploy_configs
 
-__all__ = ["front_matter_links", "planned_files", "site_links"]
+__all__ = ["planned_files", "site_links"]
 
 
 def planned_files(site: Site, theme: Theme, root: Path) -> set[str]:
@@ -57,20 +57,3 @@ def site_links(site: Site, root: Path, parsed: Iterable[ParsedFile]) -> LinkRepo
     links = {f.path: f.links for f in files if f.links}
     report = check_links(site, links, planned_files(site, theme, root))
     return LinkReport(report.broken, report.external + front_matter_links(site, files))
-
-
-def front_matter_links(site: Site, parsed: Iterable[ParsedFile]) -> tuple[ExternalLink, ...]:
-    """The web addresses of the front matter, for --external: members' `links`,
-    events' `online` and `location.url` (each at its key's line)."""
-    lines = {f.path: f.key_lines for f in parsed}
-    found: list[ExternalLink] = []
-    for member in site.members:
-        at = lines.get(member.source, {}).get("links", 1)
-        found += [ExternalLink(url, member.source, at) for _, url in member.links]
-    for event in site.events:
-        keys = lines.get(event.source, {})
-        if event.online:
-            found.append(ExternalLink(event.online, event.source, keys.get("online", 1)))
-        if event.location is not None and event.location.url:
-            found.append(ExternalLink(event.location.url, event.source, keys.get("location", 1)))
-    return tuple(link for link in found if link.url.lower().startswith(("http://", "https://")))

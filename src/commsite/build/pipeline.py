@@ -19,10 +19,9 @@ from typing import Any
 
 from commsite.build import cache_data
 from commsite.build.cache import BuildCache, RecordEntry
-from commsite.build.images import ImageStore, wanted_images
+from commsite.build.images import ImageStore
 from commsite.build.inputs import InputScan
 from commsite.build.kept import TEMPLATE_DEPS, Kept
-from commsite.build.linkcheck import check_links
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import available_cpus
@@ -55,6 +54,8 @@ from commsite.content.safe_files import INPUT_DIRS, Fence, site_fence
 from commsite.datadir import DataDir
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.image_table import ImageInfo, Variant
+from commsite.images.wanted import wanted_images
+from commsite.links.check import check_links
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, resolve_theme
 

@@ -1,33 +1,23 @@
-"""The search index: Pagefind run over the built story, event and member pages.
+"""The search step of a build: when to make the search index, and its bundle
+as outputs of the build.
 
-Pagefind (a Rust program, shipped in the `pagefind-bin` wheel) reads HTML and
-writes a static search bundle, `pagefind/`, that the browser queries by
-fetching small compressed chunks: search works on any static host.
+The bundle (`pagefind/`, made by Pagefind: commsite.search) is an output of the
+build like any other file: written into the staging folder, listed in the build
+record, switched in with the rest of the site (build.switch), removed when no
+longer made. Its files' fingerprint is the index key, a digest of the indexed
+pages' fingerprints and of the Pagefind program, so the index is made again
+only when one of those pages (or the program) changed; otherwise the record's
+files stand.
 
-The bundle is an output of the build like any other file: written into the
-staging folder, listed in the build record, switched in with the rest of the
-site (build.switch), removed when no longer made. Its files' fingerprint is the
-index key, a digest of the indexed pages' fingerprints and of the Pagefind
-program, so the index is made again only when one of those pages (or the
-program) changed; otherwise the record's files stand.
-
-Pagefind needs the pages as files in one folder, but the new site is spread
-between the output (unchanged pages) and the staging folder (pages this build
-rendered): the indexed pages are hard-linked into a scratch folder beside them
-(cheap: no bytes are copied), Pagefind runs on it, and its bundle is moved
-into the staging folder.
-
-Pagefind's Python API (the `pagefind` package) is not used: it waits 0.1 s per
-reply from the program (200 s for 2,000 pages) and its way of returning files
-in memory may deadlock on large sites; the command line does the same work in
-one run.
+The new site is spread between the output (unchanged pages) and the staging
+folder (pages this build rendered): Pagefind is given each indexed page from
+where it is, and its bundle is moved into the staging folder.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -37,12 +27,11 @@ from commsite import urls
 from commsite.build.cache import RecordEntry
 from commsite.build.fingerprint import digest_bytes
 from commsite.build.output import FileState, Staging, file_digest
-from commsite.build.search_bundle import canonical_bundle
-from commsite.build.search_tool import BINARY_ENV, pagefind_binary, tool_identity
-from commsite.errors import Diagnostic, Severity
+from commsite.errors import Diagnostic
+from commsite.search.pagefind import INDEXED_TEMPLATES, find_pagefind, index_pages
+from commsite.search.tool import tool_identity
 
 __all__ = [
-    "INDEXED_TEMPLATES",
     "SEARCH_SOURCES",
     "IndexResult",
     "SearchPlan",
@@ -51,16 +40,7 @@ __all__ = [
 ]
 
 SEARCH_DIR = urls.SEARCH_INDEX  # "pagefind/"
-# The pages whose text is searchable; their templates mark the part to index
-# (data-pagefind-body) and the filters. Lists and indexes are left out, so each
-# result is one story, event or member.
-INDEXED_TEMPLATES = frozenset({"story.html", "event.html", "member.html"})
 SEARCH_SOURCES = ("search",)  # the record's `sources` of the bundle's files
-TIMEOUT = 600  # seconds: Pagefind indexes thousands of pages a second
-INSTALL_HINT = (
-    "install it with `pip install pagefind-bin` (commsite's install brings it;"
-    f" or name the program in {BINARY_ENV}), or set `search: false` in commsite.yaml"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,18 +75,9 @@ def plan_search(
     (a fresh `serve`) and every `commsite build` make it again."""
     if not enabled:
         return None, []
-    binary = pagefind_binary()
-    if binary is None or not binary.is_file():
-        what = "is not installed" if binary is None else f"is not at {binary}"
-        warning = Diagnostic(
-            "commsite.yaml",
-            None,
-            f"search is on but the Pagefind program {what}; the site is built without"
-            " its search index",
-            Severity.WARNING,
-            INSTALL_HINT,
-        )
-        return None, [warning]
+    binary = find_pagefind()
+    if isinstance(binary, Diagnostic):
+        return None, [binary]
     indexed = sorted(p for p, (template, _) in pages.items() if template in INDEXED_TEMPLATES)
     key = digest_bytes(
         b"search-1",
@@ -143,61 +114,16 @@ def make_index(
     from the staging folder, the others from the output) and stage its bundle."""
     start = time.perf_counter()
     scratch = staging.place.work("search-")
-    if os.path.lexists(scratch):
-        shutil.rmtree(scratch)
-    site, bundle = scratch / "site", scratch / "bundle"
     fresh = set(rendered)
+    pages = ((p, (staging.path if p in fresh else output) / p) for p in plan.pages)
     try:
-        site.mkdir(parents=True)
-        for path in plan.pages:
-            source = (staging.path if path in fresh else output) / path
-            target = site / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                os.link(source, target)
-            except OSError:
-                shutil.copyfile(source, target)
-        problem = _run_pagefind(plan.binary, site, bundle)
+        problem = index_pages(plan.binary, pages, scratch)
         if problem is not None:
             return IndexResult((), 0, time.perf_counter() - start, problem)
-        canonical_bundle(bundle)  # (the same pages give the same bytes)
-        files = _stage_bundle(bundle, staging)
+        files = _stage_bundle(scratch / "bundle", staging)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return IndexResult(files, len(plan.pages), time.perf_counter() - start)
-
-
-def _run_pagefind(binary: Path, site: Path, bundle: Path) -> Diagnostic | None:
-    """Run Pagefind; a Diagnostic (warning) when it failed."""
-    command = [str(binary), "--site", str(site), "--output-path", str(bundle), "--silent"]
-    try:
-        done = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return _failed(f"it did not finish in {TIMEOUT} s")
-    except OSError as exc:
-        return _failed(str(exc))
-    if done.returncode != 0 or not (bundle / "pagefind.js").is_file():
-        said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
-        why = said[-1] if said else f"exit status {done.returncode}"
-        return _failed("".join(c if c.isprintable() else "?" for c in why)[:300])
-    return None
-
-
-def _failed(why: str) -> Diagnostic:
-    return Diagnostic(
-        "commsite.yaml",
-        None,
-        f"the search index could not be made: Pagefind failed ({why}); the site is built"
-        " without it",
-        Severity.WARNING,
-        INSTALL_HINT.replace("install it with", "reinstall Pagefind with"),
-    )
 
 
 def _stage_bundle(bundle: Path, staging: Staging) -> tuple[str, ...]:

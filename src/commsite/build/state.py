@@ -244,7 +244,7 @@ class Run:
 
 def fast_key(options: BuildOptions) -> tuple[object, ...]:
     """The options that change what is built (and where)."""
-    from commsite.build.search_tool import tool_identity  # (the search index's program)
+    from commsite.search.tool import tool_identity  # (the search index's program)
 
     o = options
     return (o.drafts, o.future, o.strict, o.base_url, str(o.output_dir), tool_identity())

@@ -20,9 +20,9 @@ from commsite.errors import CommsiteError, Diagnostic, count_line
 from commsite.progress import ProgressReporter
 
 if TYPE_CHECKING:
-    from commsite.build.external_links import ExternalReport, Unchecked
-    from commsite.build.linkcheck import ExternalLink
     from commsite.content.model import Site
+    from commsite.links.check import ExternalLink
+    from commsite.links.external import ExternalReport, Unchecked
 
 __all__ = ["build", "check"]
 
@@ -294,8 +294,8 @@ def _check_external(
     quiet: bool,
 ) -> ExternalReport:
     """Ask the outside links' servers (answers kept in the data directory)."""
-    from commsite.build.external_links import LINK_CACHE, check_external
     from commsite.datadir import DataDir
+    from commsite.links.external import LINK_CACHE, check_external
 
     data_dir = DataDir.for_site(root, site.config.sidecar.data_dir)
     try:

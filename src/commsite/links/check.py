@@ -13,24 +13,26 @@ percent-decoded; a folder without its trailing slash counts (static hosts
 redirect `/stories/x` to `/stories/x/`). A fragment must be an id on the page
 it names, when that page shows a content body: the heading ids, `rule-N` on
 the rules page, footnotes, and the ids the theme puts around every body.
-Outside addresses are returned for `--external` (see external_links.py).
+Outside addresses are returned for `--external` (see external.py), with the
+front matter's (`front_matter_links`).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Collection, Container, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from commsite import urls
+from commsite.content.bodies import content_pages
 from commsite.content.model import Site
+from commsite.content.parse import ParsedFile
 from commsite.errors import Diagnostic, Severity
 from commsite.markdown import THEME_IDS
 
-__all__ = ["ExternalLink", "LinkReport", "check_links", "content_pages"]
+__all__ = ["ExternalLink", "LinkReport", "check_links", "front_matter_links"]
 
 Links = tuple[tuple[str, int, bool], ...]  # (address, line, is an image), as ParsedFile has them
 
@@ -56,30 +58,21 @@ class LinkReport:
     external: tuple[ExternalLink, ...] = field(default=())
 
 
-def content_pages(site: Site, sources: Container[str] | None = None) -> list[tuple[str, str, str]]:
-    """(source file, page path, body HTML) of every page that shows a content
-    body (of those made from `sources`, when given)."""
-    found = [
-        (item.source, page, body)
-        for items, page_of, body_of in _KINDS
-        for item in items(site)
-        if sources is None or item.source in sources
-        for page, body in ((page_of(item), body_of(item)),)
-    ]
-    rules = site.rules
-    if rules.source and (sources is None or rules.source in sources):
-        found.append((rules.source, urls.RULES, rules.body_html))
-    return found
-
-
-_KINDS: tuple[
-    tuple[Callable[[Site], Iterable[Any]], Callable[[Any], str], Callable[[Any], str]], ...
-] = (
-    (lambda s: s.stories, lambda i: urls.story_page(i.slug), lambda i: i.body_html),
-    (lambda s: s.events, lambda i: urls.event_page(i.slug), lambda i: i.body_html),
-    (lambda s: s.members, lambda i: urls.member_page(i.id), lambda i: i.bio_html),
-    (lambda s: s.pages, lambda i: urls.page(i.slug), lambda i: i.body_html),
-)
+def front_matter_links(site: Site, parsed: Iterable[ParsedFile]) -> tuple[ExternalLink, ...]:
+    """The web addresses of the front matter, for --external: members' `links`,
+    events' `online` and `location.url` (each at its key's line)."""
+    lines = {f.path: f.key_lines for f in parsed}
+    found: list[ExternalLink] = []
+    for member in site.members:
+        at = lines.get(member.source, {}).get("links", 1)
+        found += [ExternalLink(url, member.source, at) for _, url in member.links]
+    for event in site.events:
+        keys = lines.get(event.source, {})
+        if event.online:
+            found.append(ExternalLink(event.online, event.source, keys.get("online", 1)))
+        if event.location is not None and event.location.url:
+            found.append(ExternalLink(event.location.url, event.source, keys.get("location", 1)))
+    return tuple(link for link in found if link.url.lower().startswith(("http://", "https://")))
 
 
 def check_links(

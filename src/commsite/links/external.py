@@ -29,8 +29,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from commsite import __version__
-from commsite.build.linkcheck import ExternalLink
 from commsite.errors import Diagnostic, Severity
+from commsite.links.check import ExternalLink
 from commsite.progress import Progress
 
 __all__ = [

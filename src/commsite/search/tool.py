@@ -1,4 +1,4 @@
-"""Finding the Pagefind program the search index is made with (build.search).
+"""Finding the Pagefind program the search index is made with (search/pagefind.py).
 
 Kept apart, with no heavy imports, because the no-change check of every build
 (build.run) asks which program it is: installing, upgrading or removing
