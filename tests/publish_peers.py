@@ -27,7 +27,7 @@ from typing import Any
 from apsig.draft.verify import Verifier
 
 from commsite import urls
-from commsite.activitypub import documents
+from commsite.activitypub.actor import actor
 from commsite.content.loader import load_site
 from commsite.federation.keys import generate_keypair, write_keys
 
@@ -256,4 +256,4 @@ def serve_actor(origin: Origin, root: Path, now: datetime) -> None:
     site, diagnostics = load_site(root, now=now)
     assert site is not None, [d.format() for d in diagnostics]
     path = "/" + urls.ACTOR
-    origin.documents[path] = json.dumps(documents.actor(site)).encode()
+    origin.documents[path] = json.dumps(actor(site)).encode()

@@ -391,12 +391,12 @@ def write_site(
 
 def serve_our_actor(origin: SiteOrigin, root: Path) -> None:
     from commsite import urls
-    from commsite.activitypub import documents
+    from commsite.activitypub.actor import actor
     from commsite.content.loader import load_site
 
     site, diagnostics = load_site(root, now=datetime.now(UTC))
     assert site is not None, [d.format() for d in diagnostics]
-    origin.documents["/" + urls.ACTOR] = json.dumps(documents.actor(site)).encode()
+    origin.documents["/" + urls.ACTOR] = json.dumps(actor(site)).encode()
 
 
 class SidecarServer:

@@ -10,17 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commsite import urls
-from commsite.activitypub.documents import (
-    PUBLIC,
-    actor,
-    create_activity,
-    delete_activity,
-    event_object,
-    federation_documents,
-    nodeinfo,
-    story_object,
-    update_activity,
-)
+from commsite.activitypub.activities import create_activity, delete_activity, update_activity
+from commsite.activitypub.actor import actor
+from commsite.activitypub.discovery import nodeinfo
+from commsite.activitypub.documents import federation_documents
+from commsite.activitypub.objects import event_object, story_object
+from commsite.activitypub.vocabulary import PUBLIC
 from commsite.config import FederationConfig
 from commsite.content.model import Site, Story
 from commsite.errors import Diagnostic, Severity

@@ -7,8 +7,8 @@ import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 
-from commsite.activitypub.documents import PUBLIC
 from commsite.activitypub.poll import question_object
+from commsite.activitypub.vocabulary import PUBLIC
 from commsite.config import RsvpConfig
 from commsite.content.model import Site
 from handmade_site import site

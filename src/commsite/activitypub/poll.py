@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from commsite import urls
-from commsite.activitypub.documents import ACTIVITY_CONTEXT, PUBLIC
+from commsite.activitypub.vocabulary import ACTIVITY_CONTEXT, PUBLIC
 from commsite.config import SiteConfig
 from commsite.content.model import RSVP_ANSWERS, Event, Rsvp, Site
 from commsite.feeds.atom import rfc3339

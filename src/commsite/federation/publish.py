@@ -25,13 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from commsite import urls
-from commsite.activitypub.documents import (
-    create_activity,
-    delete_activity,
-    event_object,
-    story_object,
-    update_activity,
-)
+from commsite.activitypub.activities import create_activity, delete_activity, update_activity
+from commsite.activitypub.objects import event_object, story_object
 from commsite.activitypub.poll import question_object, tally
 from commsite.content.loader import load_site
 from commsite.content.model import Event, Site, Story
