@@ -20,8 +20,8 @@ __all__ = ["main"]
 # imported only when that command runs, so `commsite build` with nothing to do
 # starts in a fraction of a second.
 COMMANDS = {
-    "init": "commsite.cli.content_cmd",
-    "new": "commsite.cli.content_cmd",
+    "init": "commsite.cli.init_cmd",
+    "new": "commsite.cli.new_cmd",
     "check": "commsite.cli.build_cmd",
     "build": "commsite.cli.build_cmd",
     "serve": "commsite.cli.serve_cmd",

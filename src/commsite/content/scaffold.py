@@ -1,7 +1,7 @@
 """The text of new content files: what `commsite new` and `commsite init` write.
 
 Pure functions from values to text; reading the clock and the file system is
-the CLI's job (commsite.cli.content_cmd). Every file made here follows the
+the CLI's job (commsite.cli.init_cmd, new_cmd). Every file made here follows the
 content contract (shared spec, content-format.md): required keys are filled
 in, optional keys are present as commented-out examples the organiser can
 uncomment.
