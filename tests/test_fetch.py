@@ -35,10 +35,10 @@ from commsite.federation.fetch import (
     Gone,
     TooLarge,
     UnusableKey,
-    blocked_reason,
-    fetch_public_key,
 )
+from commsite.federation.fetch_guard import blocked_reason
 from commsite.federation.keys import public_key_pem
+from commsite.federation.public_keys import fetch_public_key
 
 AS_JSON = "application/activity+json"
 Route = Callable[["Handler"], None]

@@ -13,7 +13,7 @@ The sidecar fetches URLs that strangers choose (keyIds, actors, objects), so `Fe
 * bounds the time of the whole exchange (`timeout`: name resolution, connect, TLS, headers and
   body, every redirect, by the wall clock, not per read) and the size of the body (`max_bytes`);
   `get_json(url, deadline=...)` shares one deadline between several fetches (a key document
-  and its owner's actor in `fetch_public_key`).
+  and its owner's actor in `public_keys.fetch_public_key`).
 
 GETs are signed (draft-cavage over ``(request-target) host date``) when a signer is given, so
 key fetches work against servers in "authorized fetch" mode.
@@ -21,33 +21,31 @@ key fetches work against servers in "authorized fetch" mode.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import http.client
 import ipaddress
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urldefrag, urljoin, urlsplit
+from typing import ParamSpec, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-from urllib3.util.connection import create_connection
 
 from commsite import __version__
 from commsite.activitypub.media_types import ACCEPT, AS2_TYPES, JRD_ACCEPT, JRD_TYPES, essence
-from commsite.activitypub.signatures import PublicKey, sign_cavage
+from commsite.activitypub.signatures import sign_cavage
 from commsite.errors import CommsiteError
+from commsite.federation.fetch_guard import (
+    Watchdog,
+    blocked_reason,
+    pinned_adapter,
+    resolve_host,
+    resolve_within,
+)
 
 __all__ = [
     "BlockedAddress",
@@ -56,13 +54,11 @@ __all__ = [
     "Gone",
     "TooLarge",
     "UnusableKey",
-    "fetch_public_key",
+    "fetch_errors",
     "user_agent",
 ]
 
 REDIRECTS = (301, 302, 303, 307, 308)
-# NAT64 (RFC 6052) embeds an IPv4 address in the low 32 bits.
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class FetchError(CommsiteError):
@@ -94,7 +90,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _fetch_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
+def fetch_errors(function: Callable[_P, _R]) -> Callable[_P, _R]:
     """Every way the fetch path can fail on what a stranger sends is a FetchError.
 
     A hostile keyId or answer reaches parsers that raise their own types: a
@@ -127,136 +123,6 @@ def user_agent(base_url: str | None = None) -> str:
     return f"commsite/{__version__}" + (f" (+{base_url})" if base_url else "")
 
 
-def _getaddrinfo(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def blocked_reason(address: str) -> str | None:
-    """Why we refuse to connect to `address`, or None when it is a public address."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            reason = blocked_reason(str(embedded))
-            return f"{reason} (embedded in {ip})" if reason else None
-    for name in ("loopback", "link_local", "multicast", "unspecified", "reserved", "private"):
-        if getattr(ip, f"is_{name}"):
-            return name.replace("_", "-")
-    if not ip.is_global:
-        return "not globally routable"
-    return None
-
-
-class _Watchdog:
-    """Bounds a whole exchange in time: at the deadline, the sockets it watches are shut down.
-
-    Per-read socket timeouts alone let a server that drips a byte at a time hold us forever.
-    `deadline` (time.monotonic()) ends it sooner, when an outer exchange shares one.
-    """
-
-    def __init__(self, seconds: float, deadline: float | None = None) -> None:
-        now = time.monotonic()
-        self.deadline = now + seconds if deadline is None else min(now + seconds, deadline)
-        self.seconds = round(self.deadline - now, 1)
-        self.fired = False
-        self._timers: list[threading.Timer] = []
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    def watch(self, sock: socket.socket) -> None:
-        timer = threading.Timer(max(self.remaining(), 0.0), self._fire, (sock,))
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
-
-    def _fire(self, sock: socket.socket) -> None:
-        self.fired = True
-        with contextlib.suppress(OSError):  # already closed
-            sock.shutdown(socket.SHUT_RDWR)
-
-    def __enter__(self) -> _Watchdog:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for timer in self._timers:
-            timer.cancel()
-
-
-def _resolve_within(
-    resolver: Callable[[str, int], Iterable[str]], host: str, port: int, seconds: float
-) -> list[str]:
-    """`resolver(host, port)`, or TimeoutError after `seconds`.
-
-    getaddrinfo has no timeout of its own, and the name server of a keyId's domain is the
-    sender's to choose: a slow one would hold the caller for the resolver's retries (tens of
-    seconds). The lookup runs in a daemon thread that is left to finish on its own."""
-    found: list[str] = []
-    failed: list[BaseException] = []
-
-    def lookup() -> None:
-        try:
-            found.extend(resolver(host, port))
-        except BaseException as exc:  # handed to the caller below
-            failed.append(exc)
-
-    thread = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
-    thread.start()
-    thread.join(max(seconds, 0.0))
-    if thread.is_alive():
-        raise TimeoutError(f"resolving {host} took over {seconds:.1f}s")
-    if failed:
-        raise failed[0]
-    return found
-
-
-def _pinned_adapter(address: str, watchdog: _Watchdog) -> HTTPAdapter:
-    """A requests adapter whose connections go to `address` whatever the URL's host says.
-
-    urllib3 still uses the URL's host for the Host header, SNI and certificate matching.
-    """
-
-    def new_conn(conn: HTTPConnection) -> socket.socket:
-        try:
-            sock = create_connection(
-                (address, conn.port),
-                conn.timeout,
-                source_address=conn.source_address,
-                socket_options=conn.socket_options,
-            )
-        except TimeoutError as e:
-            raise ConnectTimeoutError(
-                conn, f"Connection to {conn.host} ({address}) timed out"
-            ) from e
-        except OSError as e:
-            raise NewConnectionError(
-                conn, f"Failed to connect to {conn.host} ({address}): {e}"
-            ) from e
-        watchdog.watch(sock)
-        return sock
-
-    class Conn(HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            return new_conn(self)
-
-    class TLSConn(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            return new_conn(self)
-
-    class Pool(HTTPConnectionPool):
-        ConnectionCls = Conn
-
-    class TLSPool(HTTPSConnectionPool):
-        ConnectionCls = TLSConn
-
-    adapter = HTTPAdapter(max_retries=0)
-    adapter.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TLSPool}
-    return adapter
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -273,14 +139,14 @@ class Fetcher:
     # Networks allowed even though they are not public (e.g. a peer on the LAN), as CIDR strings.
     allow_networks: Sequence[str] = ()
     # host, port -> addresses. socket.getaddrinfo by default; tests may map names themselves.
-    resolver: Callable[[str, int], Iterable[str]] = _getaddrinfo
+    resolver: Callable[[str, int], Iterable[str]] = resolve_host
     clock: Callable[[], datetime] = _now
     # requests' `verify`: True (certifi's CAs), or a CA bundle path for a test network's own CA.
     verify_tls: bool | str = True
 
     # -- public API
 
-    @_fetch_errors
+    @fetch_errors
     def get_json(
         self, url: str, *, deadline: float | None = None, jrd: bool = False
     ) -> dict[str, object]:
@@ -289,7 +155,7 @@ class Fetcher:
 
         Done within `timeout` seconds, and by `deadline` (a time.monotonic() value) if given."""
         accept, types = (JRD_ACCEPT, JRD_TYPES) if jrd else (ACCEPT, AS2_TYPES)
-        with _Watchdog(self.timeout, deadline) as watchdog:
+        with Watchdog(self.timeout, deadline) as watchdog:
             current = url
             for _hop in range(self.max_redirects + 1):
                 response = self._signed_get(current, watchdog, include_query=True, accept=accept)
@@ -326,13 +192,13 @@ class Fetcher:
                 return _json_object(body, current, url)
         raise FetchError(f"{url}: more than {self.max_redirects} redirects", url=url)
 
-    @_fetch_errors
+    @fetch_errors
     def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> requests.Response:
         """POST `body` with `headers` as given (signed by the caller). Redirects are not followed.
 
         The returned response's content has been read (at most `max_bytes`; more is dropped).
         """
-        with _Watchdog(self.timeout) as watchdog:
+        with Watchdog(self.timeout) as watchdog:
             sent = {"User-Agent": self.user_agent, **headers}
             response = self._send("POST", url, sent, body, watchdog)
             try:
@@ -367,7 +233,7 @@ class Fetcher:
             if within is None:
                 addresses = list(self.resolver(host, port))
             else:
-                addresses = _resolve_within(self.resolver, host, port, within)
+                addresses = resolve_within(self.resolver, host, port, within)
         except TimeoutError as exc:
             raise FetchError(f"{url}: timed out: {exc}", url=url) from exc
         except (OSError, UnicodeError) as exc:
@@ -391,7 +257,7 @@ class Fetcher:
         return host, addresses[0]
 
     def _signed_get(
-        self, url: str, watchdog: _Watchdog, *, include_query: bool, accept: str = ACCEPT
+        self, url: str, watchdog: Watchdog, *, include_query: bool, accept: str = ACCEPT
     ) -> requests.Response:
         headers = {"Accept": accept, "User-Agent": self.user_agent}
         if self.signer is not None:
@@ -414,7 +280,7 @@ class Fetcher:
         url: str,
         headers: Mapping[str, str],
         body: bytes | None,
-        watchdog: _Watchdog,
+        watchdog: Watchdog,
     ) -> requests.Response:
         if watchdog.remaining() <= 0:
             raise self._timed_out(url, watchdog)
@@ -424,7 +290,7 @@ class Fetcher:
             raise self._timed_out(url, watchdog)
         session = requests.Session()
         session.trust_env = False  # no proxies from the environment: they would bypass the checks
-        adapter = _pinned_adapter(address, watchdog)
+        adapter = pinned_adapter(address, watchdog)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         try:
@@ -443,12 +309,10 @@ class Fetcher:
                 raise self._timed_out(url, watchdog) from exc
             raise FetchError(f"{url}: {exc}", url=url) from exc
 
-    def _timed_out(self, url: str, watchdog: _Watchdog) -> FetchError:
+    def _timed_out(self, url: str, watchdog: Watchdog) -> FetchError:
         return FetchError(f"{url}: timed out after {watchdog.seconds}s", url=url)
 
-    def _chunks(
-        self, response: requests.Response, url: str, watchdog: _Watchdog
-    ) -> Iterator[bytes]:
+    def _chunks(self, response: requests.Response, url: str, watchdog: Watchdog) -> Iterator[bytes]:
         try:
             yield from response.iter_content(chunk_size=16384)
         except requests.RequestException as exc:
@@ -458,7 +322,7 @@ class Fetcher:
         if watchdog.fired:  # a shut-down socket can look like a clean end of the body
             raise self._timed_out(url, watchdog)
 
-    def _read(self, response: requests.Response, url: str, watchdog: _Watchdog) -> bytes:
+    def _read(self, response: requests.Response, url: str, watchdog: Watchdog) -> bytes:
         declared = response.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             raise TooLarge(f"{url}: the answer is {declared} bytes, over {self.max_bytes}", url=url)
@@ -478,60 +342,3 @@ def _json_object(body: bytes, where: str, url: str) -> dict[str, object]:
     if not isinstance(doc, dict):
         raise FetchError(f"{where} answered JSON that is not an object", url=url)
     return doc
-
-
-# ------------------------------------------------------------------------------- public keys
-
-
-def _key_entries(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    value = doc.get("publicKey")
-    items = value if isinstance(value, list) else [value]
-    return [item for item in items if isinstance(item, dict)]
-
-
-@_fetch_errors
-def fetch_public_key(fetcher: Fetcher, key_id: str, *, timeout: float | None = None) -> PublicKey:
-    """Fetch the key `key_id` names and the actor that owns it, all within `timeout` seconds
-    (default: the fetcher's), however many documents that takes.
-
-    Accepts an actor document whose ``publicKey`` (one or a list) has the key, or a key document
-    (``publicKeyPem`` + ``owner``) whose owner's actor document lists the same key. A document
-    claiming to be someone else, or a key its owner does not list, raises UnusableKey.
-    """
-    url = urldefrag(key_id).url
-    deadline = time.monotonic() + (fetcher.timeout if timeout is None else timeout)
-    doc = fetcher.get_json(url, deadline=deadline)
-    if "publicKeyPem" in doc:  # a key document (GoToSocial, some others)
-        if doc.get("id") != key_id:
-            raise UnusableKey(
-                f"{url}: the key document's id {doc.get('id')!r} is not {key_id}", url=url
-            )
-        owner = doc.get("owner")
-        pem = doc.get("publicKeyPem")
-        if not isinstance(owner, str) or not isinstance(pem, str):
-            raise UnusableKey(f"{url}: the key document has no owner or publicKeyPem", url=url)
-        actor = fetcher.get_json(urldefrag(owner).url, deadline=deadline)
-        if actor.get("id") != owner:
-            raise UnusableKey(f"{owner}: the owner document's id is {actor.get('id')!r}", url=url)
-        claimed = [e.get("publicKeyPem") for e in _key_entries(actor) if e.get("id") == key_id]
-        if not claimed or not isinstance(claimed[0], str) or claimed[0].strip() != pem.strip():
-            raise UnusableKey(
-                f"{key_id}: its owner {owner} does not list this key as its own", url=url
-            )
-        return PublicKey(key_id=key_id, owner=owner, pem=pem)
-    actor_id = doc.get("id")
-    if actor_id != url:
-        raise UnusableKey(f"{url}: the document's id is {actor_id!r}, not {url}", url=url)
-    entries = _key_entries(doc)
-    if key_id == actor_id and len(entries) == 1:
-        entries = [{**entries[0], "id": key_id}]  # keyId is the actor itself, with one key
-    for entry in entries:
-        if entry.get("id") != key_id:
-            continue
-        owner, pem = entry.get("owner", actor_id), entry.get("publicKeyPem")
-        if owner != actor_id:
-            raise UnusableKey(f"{key_id}: owned by {owner!r}, not by {actor_id}", url=url)
-        if not isinstance(pem, str):
-            raise UnusableKey(f"{key_id}: no publicKeyPem", url=url)
-        return PublicKey(key_id=key_id, owner=actor_id, pem=pem)
-    raise UnusableKey(f"{url}: no publicKey with id {key_id}", url=url)

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 from commsite.activitypub.signatures import InvalidSignature, PublicKey
 from commsite.content.network_text import clean_text
-from commsite.federation.fetch import Fetcher, FetchError, fetch_public_key
+from commsite.federation.fetch import Fetcher, FetchError
+from commsite.federation.public_keys import fetch_public_key
 from commsite.sidecar.fetchslots import FetchSlots, NoFetchSlot
 from commsite.sidecar.store import Store, iso
 
