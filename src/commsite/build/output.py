@@ -31,7 +31,8 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-from commsite.build.switch import Copy, Place, switch_output
+from commsite.build.place import Place
+from commsite.build.switch import Copy, switch_output
 from commsite.errors import CommsiteError
 from commsite.processes import process_alive
 

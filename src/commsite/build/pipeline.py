@@ -25,11 +25,12 @@ from commsite.build.kept import TEMPLATE_DEPS, Kept
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
 from commsite.build.parallel import available_cpus
+from commsite.build.place import Place
 from commsite.build.plan import Output, make_plan
 from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
 from commsite.build.state import BuildResult, Run
-from commsite.build.switch import Copy, Place
+from commsite.build.switch import Copy
 from commsite.build.template_cache import SignedBytecodeCache, cache_key
 from commsite.build.unchanged import check_disk
 from commsite.build.writing import (

@@ -32,161 +32,25 @@ mix), and a build killed right then is undone by the next one (`recover`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import shutil
 import signal
-import stat
-from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from pathlib import Path
 
 from commsite.build.parallel import Background, submit
-from commsite.build.tree_ops import exchange, link_tree
-from commsite.errors import CommsiteError
-from commsite.processes import process_alive
+from commsite.build.place import Place, folder_identity
+from commsite.build.tree_ops import (
+    exchange,
+    link_into,
+    link_tree,
+    prune_folders,
+    put_into,
+    remove_path,
+    tree_files,
+)
 
-__all__ = ["Copy", "Place", "switch_output"]
-
-_FORMAT = 1
-# Folders the build leaves in the hidden folder while it runs, by the pid that owns them.
-_WORK = ("staging-", "copy-", "trash-", "journal-", "search-")  # (search-: build.search)
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """The output folder and its hidden companion `.NAME.commsite/` beside it
-    (same file system, so renames between them are atomic)."""
-
-    output: Path
-    hidden: Path
-
-    @classmethod
-    def of(cls, output: Path) -> Place:
-        return cls(output, output.parent / f".{output.name}.commsite")
-
-    @property
-    def previous(self) -> Path:
-        return self.hidden / "previous"
-
-    @property
-    def journal(self) -> Path:
-        return self.hidden / "previous.json"
-
-    @property
-    def aside(self) -> Path:
-        return self.hidden / "aside"
-
-    def work(self, kind: str) -> Path:
-        return self.hidden / f"{kind}{os.getpid()}"
-
-    def prepare(self) -> None:
-        """Make the hidden folder, and remove what killed builds left in it."""
-        self.hidden.mkdir(parents=True, exist_ok=True)
-        ignore = self.hidden / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
-        with os.scandir(self.hidden) as entries:
-            for entry in entries:
-                kind = next((k for k in _WORK if entry.name.startswith(k)), None)
-                if kind is None:
-                    continue
-                pid = entry.name.removeprefix(kind)
-                if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path, ignore_errors=True)
-                    else:
-                        os.unlink(entry.path)
-
-    @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
-        """One build at a time changes the output and `previous/`."""
-        fd = os.open(self.hidden / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # (closing releases the lock)
-
-    def recover(self) -> None:
-        """Undo a switch killed between its two renames (see `_swap`): the output
-        is missing and the previous site is aside. Call with the lock held."""
-        if self.aside.is_dir() and not os.path.lexists(self.output):
-            os.rename(self.aside, self.output)
-        elif os.path.lexists(self.aside):
-            self._discard(self.aside)
-
-    def forget(self) -> None:
-        """`previous/` is no longer what `previous.json` says (or about to change)."""
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.journal)
-
-    def trusted_previous(self) -> set[str] | None:
-        """The paths where `previous/` may differ from the output, when
-        `previous.json` vouches for both folders; None when it cannot."""
-        try:
-            data = json.loads(self.journal.read_bytes())
-            if not isinstance(data, dict) or data.get("format") != _FORMAT:
-                return None
-            differs = data["differs"]
-            if not (
-                data["output"] == _identity(self.output)
-                and data["previous"] == _identity(self.previous)
-                and isinstance(differs, list)
-                and all(isinstance(p, str) and _safe(p) for p in differs)
-            ):
-                return None
-        except (OSError, ValueError, KeyError):
-            return None
-        return set(differs)
-
-    def remember(self, differs: Iterable[str]) -> None:
-        """Write `previous.json` for the output and `previous/` as they are now
-        (an error only costs the next build a full `link_tree`)."""
-        tmp = self.work("journal-")
-        try:
-            data = {
-                "format": _FORMAT,
-                "output": _identity(self.output),
-                "previous": _identity(self.previous),
-                "differs": sorted(differs),
-            }
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-            os.replace(tmp, self.journal)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-
-    def discard_previous(self) -> None:
-        """Remove an untrusted `previous/` (and its journal)."""
-        self.forget()
-        if os.path.lexists(self.previous):
-            self._discard(self.previous)
-
-    def _discard(self, path: Path) -> None:
-        trash = self.work("trash-")
-        if os.path.lexists(trash):
-            shutil.rmtree(trash, ignore_errors=True)
-        os.rename(path, trash)
-        shutil.rmtree(trash, ignore_errors=True)
-
-
-def _identity(path: Path) -> list[int] | None:
-    """A folder's device, inode and ctime: a folder made in its place (which may
-    well get the inode number just freed) has another ctime, and so does one
-    whose entries someone changed."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return [st.st_dev, st.st_ino, st.st_ctime_ns] if stat.S_ISDIR(st.st_mode) else None
-
-
-def _safe(rel: str) -> bool:
-    parts = rel.split("/")
-    return bool(rel) and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+__all__ = ["Copy", "switch_output"]
 
 
 class Copy:
@@ -210,7 +74,7 @@ class Copy:
         copy = place.work("copy-")
         if os.path.lexists(copy):
             shutil.rmtree(copy)
-        identity = _identity(place.output)
+        identity = folder_identity(place.output)
         job = submit(_copy_for, os.getpid(), place.output, copy)
         return None if job is None else cls(place, job, identity)
 
@@ -224,7 +88,7 @@ class Copy:
         except OSError:
             shutil.rmtree(self.path, ignore_errors=True)
             raise
-        if _identity(self.place.output) != self._identity:  # another build switched it
+        if folder_identity(self.place.output) != self._identity:  # another build switched it
             shutil.rmtree(self.path, ignore_errors=True)
             return None
         return self.path
@@ -241,7 +105,7 @@ class Copy:
         if path is None:
             return
         with self.place.locked():
-            if self.place.trusted_previous() is None and _identity(self.place.output) == (
+            if self.place.trusted_previous() is None and folder_identity(self.place.output) == (
                 self._identity
             ):
                 self.place.discard_previous()
@@ -280,66 +144,6 @@ def _swap(place: Place, new: Path) -> None:
     os.rename(place.aside, place.previous)
 
 
-def _remove(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    except (IsADirectoryError, PermissionError):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            raise
-
-
-def _make_parents(base: Path, rel: str) -> Path:
-    """base/rel's folder, made where missing (a file in the way is removed)."""
-    target = base / rel
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        folder = base
-        for part in rel.split("/")[:-1]:
-            folder = folder / part
-            if not folder.is_dir() or folder.is_symlink():
-                _remove(folder)
-                folder.mkdir()
-    return target
-
-
-def _link(output: Path, base: Path, rel: str) -> None:
-    target = _make_parents(base, rel)
-    if os.path.lexists(target):
-        _remove(target)
-    try:
-        os.link(output / rel, target, follow_symlinks=False)
-    except FileNotFoundError:
-        if (output / rel).exists():
-            raise
-        raise CommsiteError(
-            f"{output / rel} disappeared while the site was being built; build again"
-        ) from None
-
-
-def _put(staging: Path, base: Path, rel: str) -> None:
-    target = _make_parents(base, rel)
-    if target.is_dir() and not target.is_symlink():
-        shutil.rmtree(target)
-    os.replace(staging / rel, target)
-
-
-def _prune(base: Path, removed: Iterable[str]) -> None:
-    parents = {rel.rpartition("/")[0] for rel in removed}
-    for parent in sorted(parents, key=lambda p: p.count("/"), reverse=True):
-        folder = base / parent
-        while parent and folder != base:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-            folder = folder.parent
-
-
 def _catch_up(
     base: Path,
     place: Place,
@@ -353,13 +157,13 @@ def _catch_up(
     output = place.output
     gone = sorted((differs | set(removed)) - produced, key=lambda p: -p.count("/"))
     for rel in gone:
-        _remove(base / rel)
-    _prune(base, gone)
+        remove_path(base / rel)
+    prune_folders(base, gone)
     fresh = set(changed)
     for rel in sorted((differs & produced) - fresh):
-        _link(output, base, rel)
+        link_into(output, base, rel)
     for rel in changed:
-        _put(staging, base, rel)
+        put_into(staging, base, rel)
 
 
 def switch_output(
@@ -394,7 +198,7 @@ def switch_output(
         for rel in kept:
             os.unlink(staging / rel)
             os.link(place.output / rel, staging / rel, follow_symlinks=False)
-        strays = _files(place.output) - produced  # what the output has that the site has not
+        strays = tree_files(place.output) - produced  # what the output has that the site has not
         _swap(place, staging)
         place.remember([*changed, *strays])
         return
@@ -406,12 +210,3 @@ def switch_output(
     _catch_up(made, place, staging, set(), changed, removed, produced)
     _swap(place, made)
     place.remember([*changed, *removed])
-
-
-def _files(root: Path) -> set[str]:
-    found: set[str] = set()
-    base = len(str(root)) + 1
-    for dirpath, _dirnames, filenames in os.walk(root):
-        prefix = dirpath[base:].replace(os.sep, "/")
-        found.update(f"{prefix}/{n}" if prefix else n for n in filenames)
-    return found

@@ -1,15 +1,27 @@
-"""Two file-system operations the output switch (build.switch) is made of:
-exchanging two folders in one step, and copying a tree as hard links."""
+"""The file-system operations the output switch (build.switch) is made of:
+exchanging two folders in one step, copying a tree as hard links, and putting,
+linking and removing one file of a tree (folders made or pruned as needed)."""
 
 from __future__ import annotations
 
 import errno
 import functools
 import os
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-__all__ = ["exchange", "link_tree"]
+from commsite.errors import CommsiteError
+
+__all__ = [
+    "exchange",
+    "link_into",
+    "link_tree",
+    "prune_folders",
+    "put_into",
+    "remove_path",
+    "tree_files",
+]
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -78,3 +90,77 @@ def link_tree(source: Path, target: Path) -> None:
     with ThreadPoolExecutor(_LINK_THREADS, thread_name_prefix="link-tree") as pool:
         while level:
             level = [sub for subs in pool.map(one, level) for sub in subs]
+
+
+def remove_path(path: Path) -> None:
+    """Remove a file, link or folder; nothing there is fine."""
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (IsADirectoryError, PermissionError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            raise
+
+
+def _make_parents(base: Path, rel: str) -> Path:
+    """base/rel's folder, made where missing (a file in the way is removed)."""
+    target = base / rel
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        folder = base
+        for part in rel.split("/")[:-1]:
+            folder = folder / part
+            if not folder.is_dir() or folder.is_symlink():
+                remove_path(folder)
+                folder.mkdir()
+    return target
+
+
+def link_into(output: Path, base: Path, rel: str) -> None:
+    """base/rel made a hard link to output/rel (what is in the way removed)."""
+    target = _make_parents(base, rel)
+    if os.path.lexists(target):
+        remove_path(target)
+    try:
+        os.link(output / rel, target, follow_symlinks=False)
+    except FileNotFoundError:
+        if (output / rel).exists():
+            raise
+        raise CommsiteError(
+            f"{output / rel} disappeared while the site was being built; build again"
+        ) from None
+
+
+def put_into(staging: Path, base: Path, rel: str) -> None:
+    """staging/rel renamed to base/rel (what is in the way removed)."""
+    target = _make_parents(base, rel)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    os.replace(staging / rel, target)
+
+
+def prune_folders(base: Path, removed: Iterable[str]) -> None:
+    """Remove the folders under `base` that removing `removed` left empty."""
+    parents = {rel.rpartition("/")[0] for rel in removed}
+    for parent in sorted(parents, key=lambda p: p.count("/"), reverse=True):
+        folder = base / parent
+        while parent and folder != base:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent
+
+
+def tree_files(root: Path) -> set[str]:
+    """Every file under `root`, as paths relative to it."""
+    found: set[str] = set()
+    base = len(str(root)) + 1
+    for dirpath, _dirnames, filenames in os.walk(root):
+        prefix = dirpath[base:].replace(os.sep, "/")
+        found.update(f"{prefix}/{n}" if prefix else n for n in filenames)
+    return found
