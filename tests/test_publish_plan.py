@@ -15,7 +15,7 @@ import pytest
 from commsite.content.model import Site
 from commsite.database import connect
 from commsite.federation.delivery import DeliveryQueue
-from commsite.federation.publish import enqueue_publication, plan_publication
+from commsite.federation.publication import enqueue_publication, plan_publication
 from handmade_site import NOW, site
 
 INBOXES = ["https://a.example/inbox", "https://b.example/inbox"]

@@ -16,7 +16,8 @@ from commsite.datadir import PUBLIC_KEY_PATH, DataDir
 from commsite.errors import CommsiteError, ContentError, count_line
 from commsite.federation.delivery import DeliveryOutcome
 from commsite.federation.follower_sync import SyncReport
-from commsite.federation.publish import DEFAULT_BACKFILL_DAYS, Publication, PublishReport
+from commsite.federation.publication import DEFAULT_BACKFILL_DAYS, Publication
+from commsite.federation.publish import PublishReport
 from commsite.federation.publish import publish as run_publish
 from commsite.progress import ProgressReporter
 

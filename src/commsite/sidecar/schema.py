@@ -1,7 +1,7 @@
 """Every component's migrations, for `commsite sidecar migrate` and the dump.
 
 The stores migrate their own tables when they open (Store, FollowerStore,
-DeliveryQueue, publish); this list lets one command bring a database up to
+DeliveryQueue, publication); this list lets one command bring a database up to
 date, say what it did, and lets import-db migrate an empty database first.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from commsite.database import Connection, Migration, migrate, versions
-from commsite.federation import delivery_queue, delivery_schema, followers, publish
+from commsite.federation import delivery_queue, delivery_schema, followers, publication
 from commsite.sidecar import store
 
 __all__ = ["COMPONENTS", "Applied", "migrate_all"]
@@ -20,7 +20,7 @@ COMPONENTS: dict[str, Sequence[str | Migration]] = {
     "inbox": store.MIGRATIONS,
     followers.COMPONENT: followers.MIGRATIONS,
     delivery_queue.COMPONENT: delivery_schema.MIGRATIONS,
-    publish.COMPONENT: publish.MIGRATIONS,
+    publication.COMPONENT: publication.MIGRATIONS,
 }
 
 
