@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from commsite.activitypub.vocabulary import PUBLIC
 from commsite.federation.fetch import BlockedAddress, Fetcher
 from commsite.sidecar.handles import HandleNotFound, Resolver
 from commsite.sidecar.store import Store
 from commsite.sidecar.welcome import (
-    PUBLIC,
     MentionTarget,
     Proposed,
     handles_in,

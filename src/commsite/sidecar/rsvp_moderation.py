@@ -22,11 +22,11 @@ from datetime import datetime
 from typing import Any
 
 from commsite import urls
+from commsite.activitypub.vocabulary import AS_CONTEXT
 from commsite.config import SiteConfig
 from commsite.database import Connection, Row
 from commsite.sidecar.moderation import _actors_named, log_decision
 from commsite.sidecar.rsvp_places import (
-    AS_CONTEXT,
     poll_changed,
     rebalance_known,
     send_due_accepts,

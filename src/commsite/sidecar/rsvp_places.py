@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from commsite import urls
+from commsite.activitypub.vocabulary import AS_CONTEXT
 from commsite.config import SiteConfig
 from commsite.database import Connection
 from commsite.sidecar.rsvps import Going, waiting_list
 from commsite.sidecar.store import Store, iso
 
 __all__ = [
-    "AS_CONTEXT",
     "accept_of",
     "poll_changed",
     "rebalance",
@@ -31,8 +31,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
 
 def poll_changed(conn: Connection, slug: str, now: datetime) -> None:

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from commsite.activitypub.vocabulary import AS_CONTEXT, PUBLIC
 from commsite.content.member_match import normal_handle
 from commsite.content.network_text import clean_text
 
 __all__ = [
-    "PUBLIC",
     "MentionTarget",
     "Proposed",
     "handles_in",
@@ -44,8 +44,6 @@ __all__ = [
     "welcome_activity",
 ]
 
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
-PUBLIC = AS_CONTEXT + "#Public"
 NAME_LIMIT = 80
 TEXT_LIMIT = (
     5000  # characters of a welcome (Mastodon's default post limit is 500; others allow more)
