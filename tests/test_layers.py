@@ -76,14 +76,15 @@ def test_every_top_level_part_has_a_layer() -> None:
 
 def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     """The check can fail: in a copy of the source, an import up the layers, the
-    sidecar reaching into the build and the protocol opening a database are each
-    reported, with the chain of imports."""
+    sidecar reaching into the build, the protocol opening a database and the
+    search index opening a socket are each reported, with the chain of imports."""
     shutil.copytree(SRC, tmp_path / "commsite", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     for module, line in (
         ("sidecar/outcome.py", "import commsite.build.plan  # noqa"),
         ("activitypub/webfinger.py", "import sqlite3  # noqa"),
         ("markdown.py", "import commsite.content.model  # noqa"),
+        ("search/pagefind.py", "import socket  # noqa"),
     ):
         path = tmp_path / "commsite" / module
         path.write_text(path.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
@@ -96,7 +97,9 @@ def test_a_forbidden_import_breaks_its_contract(tmp_path: Path) -> None:
     assert "commsite.activitypub.webfinger -> sqlite3" in out
     assert "Imports point down the layers BROKEN" in out
     assert "commsite.markdown -> commsite.content.model" in out
-    assert "1 kept, 3 broken" in out
+    assert "the search index reach neither the network nor the database BROKEN" in out
+    assert "commsite.search.pagefind -> socket" in out
+    assert "2 kept, 4 broken" in out
 
 
 def test_every_package_is_installed() -> None:
