@@ -39,6 +39,8 @@ def image_files(made: Made, info: ImageInfo) -> Iterable[tuple[str, bytes]]:
 
 
 def image_problem(source: str, message: str) -> Diagnostic:
+    """The image at static/`source` could not be made (`message`: why): a warning,
+    or an error for a decompression bomb."""
     bomb = "decompression bomb" in message
     return Diagnostic(
         f"static/{source}",
