@@ -11,10 +11,7 @@ is answered by the test, anything else fails it.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from browser import chromium_browser, serve_folder
 from commsite.build.run import BuildOptions, build_site
-from needs import CHROMIUM_ARGS, chromium
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Route
@@ -36,11 +33,6 @@ ACCT = "acct%3Afixers%40fixers.example"
 PHONE = {"width": 360, "height": 740}
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("follow")
@@ -49,29 +41,14 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     out = work / "public"
     result = build_site(BuildOptions(root=site, output=out, cache=False, jobs=1), now=NOW)
     assert result.ok, [d.format() for d in result.diagnostics]
-    handler = functools.partial(_Quiet, directory=str(out))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(out) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    executable = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 class Outside:

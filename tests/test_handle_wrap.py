@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-import needs
+from browser import chromium_browser
 from commsite.content.config_loader import derive_handle
 from commsite.render.renderer import handle_parts
 
@@ -17,8 +15,6 @@ TITLE = "The Bouldering and Climbing Club of Eastfield and Westfield"
 
 
 def test_a_long_handle_breaks_only_before_its_host() -> None:
-    chromium = needs.chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
     handle = f"@{derive_handle(TITLE)}@climbing.example"
     parts = handle_parts(handle)
     html = (
@@ -28,26 +24,22 @@ def test_a_long_handle_breaks_only_before_its_host() -> None:
         '</ul></footer><p class="follow-box__handle">'
         f'<code class="handle" id="box">{parts}</code></p></body></html>'
     )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 320, "height": 640})
-            page.set_content(html)
-            for where in ("footer", "box"):
-                lines = page.evaluate(
-                    """id => [...document.getElementById(id).querySelectorAll('.handle__part')]
-                        .map(part => ({text: part.textContent,
-                                       lines: part.getClientRects().length,
-                                       top: part.getBoundingClientRect().top}))""",
-                    where,
-                )
-                assert [part["text"] for part in lines] == [
-                    "@" + derive_handle(TITLE),
-                    "@climbing.example",
-                ]
-                assert [part["lines"] for part in lines] == [1, 1], where  # no mid-word break
-                assert lines[1]["top"] > lines[0]["top"], where  # broken before the host
-                text = page.evaluate("id => document.getElementById(id).innerText", where)
-                assert text.replace("\n", "") == handle  # copies as one handle
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 320, "height": 640})
+        page.set_content(html)
+        for where in ("footer", "box"):
+            lines = page.evaluate(
+                """id => [...document.getElementById(id).querySelectorAll('.handle__part')]
+                    .map(part => ({text: part.textContent,
+                                   lines: part.getClientRects().length,
+                                   top: part.getBoundingClientRect().top}))""",
+                where,
+            )
+            assert [part["text"] for part in lines] == [
+                "@" + derive_handle(TITLE),
+                "@climbing.example",
+            ]
+            assert [part["lines"] for part in lines] == [1, 1], where  # no mid-word break
+            assert lines[1]["top"] > lines[0]["top"], where  # broken before the host
+            text = page.evaluate("id => document.getElementById(id).innerText", where)
+            assert text.replace("\n", "") == handle  # copies as one handle

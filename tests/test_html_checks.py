@@ -11,12 +11,9 @@ playwright: without them the tests skip, except on CI where they fail.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +22,7 @@ import pytest
 
 import needs
 import sample_site
+from browser import chromium_browser, serve_folder
 from commsite import urls
 from commsite.build.run import BuildOptions, build_site
 from commsite.render.pages import plan_pages
@@ -90,30 +88,11 @@ def test_nu_html_checker_finds_no_errors(example_output: Path, sample_output: Pa
     assert errors == []
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def servers(example_output: Path, sample_output: Path) -> Iterator[dict[str, str]]:
     """Each output over a real HTTP server on loopback: name -> base URL."""
-    running = []
-    bases = {}
-    for name, root in (("example", example_output), ("sample", sample_output)):
-        handler = functools.partial(_Quiet, directory=str(root))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        running.append((server, thread))
-        bases[name] = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
-        yield bases
-    finally:
-        for server, thread in running:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
+    with serve_folder(example_output) as example, serve_folder(sample_output) as sample:
+        yield {"example": example, "sample": sample}
 
 
 AXE_PAGES = [
@@ -146,32 +125,26 @@ AXE_PAGES = [
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations(servers: dict[str, str], scheme: str) -> None:
-    chromium = needs.chromium()
     axe = needs.node_package("axe-core") / "axe.min.js"
-    sync_api = pytest.importorskip("playwright.sync_api")
     failures: dict[str, object] = {}
     outside: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.emulate_media(color_scheme=scheme)
-            page.on(
-                "request",
-                lambda r: None if r.url.startswith("http://127.0.0.1:") else outside.append(r.url),
-            )
-            for site, path in AXE_PAGES:
-                response = page.goto(servers[site] + path)
-                assert response is not None and response.ok, (site, path)
-                page.add_script_tag(path=str(axe))
-                result = page.evaluate("async () => await axe.run()")
-                if result["violations"]:
-                    failures[f"{site}:/{path}"] = [
-                        (v["id"], v["help"], [n["html"] for n in v["nodes"]][:3])
-                        for v in result["violations"]
-                    ]
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        page.emulate_media(color_scheme=scheme)
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith("http://127.0.0.1:") else outside.append(r.url),
+        )
+        for site, path in AXE_PAGES:
+            response = page.goto(servers[site] + path)
+            assert response is not None and response.ok, (site, path)
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate("async () => await axe.run()")
+            if result["violations"]:
+                failures[f"{site}:/{path}"] = [
+                    (v["id"], v["help"], [n["html"] for n in v["nodes"]][:3])
+                    for v in result["violations"]
+                ]
     assert failures == {}
     assert outside == []  # no requests to other hosts
 
@@ -188,53 +161,37 @@ RSVP_PAGES = [
 def test_rsvps_fit_a_phone(servers: dict[str, str], scheme: str) -> None:
     """At 360 px the RSVP sections (faces, long addresses to search for) never
     make the page scroll sideways, and every face sits inside the screen."""
-    chromium = needs.chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 360, "height": 740})
-            page.emulate_media(color_scheme=scheme)
-            for path in RSVP_PAGES:
-                page.goto(servers["example"] + path)
-                assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-                boxes = [
-                    e.bounding_box()
-                    for e in page.query_selector_all(".attendee, .rsvp-how, .event-card__going")
-                ]
-                assert boxes, path
-                assert all(
-                    b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 360 for b in boxes
-                )
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.emulate_media(color_scheme=scheme)
+        for path in RSVP_PAGES:
+            page.goto(servers["example"] + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+            boxes = [
+                e.bounding_box()
+                for e in page.query_selector_all(".attendee, .rsvp-how, .event-card__going")
+            ]
+            assert boxes, path
+            assert all(b is not None and b["x"] >= 0 and b["x"] + b["width"] <= 360 for b in boxes)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations_in_search_results(servers: dict[str, str], scheme: str) -> None:
     """The search page as a visitor uses it: results shown, filters open, on a
     phone's width (Pagefind's search box, in the theme's colours)."""
-    chromium = needs.chromium()
     axe = needs.node_package("axe-core") / "axe.min.js"
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 360, "height": 740})
-            page.emulate_media(color_scheme=scheme)
-            page.goto(servers["example"] + "search/?q=repair")
-            page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
-            for group in page.query_selector_all("details.pagefind-ui__filter-block"):
-                group.evaluate("d => { d.open = true; }")
-            page.check(
-                "input.pagefind-ui__filter-checkbox[name='kind'][value='Event']", timeout=5000
-            )
-            page.wait_for_selector(".pagefind-ui__result-link[href^='/events/']")
-            page.add_script_tag(path=str(axe))
-            result = page.evaluate("async () => await axe.run()")
-            width = page.evaluate("document.documentElement.scrollWidth")
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.emulate_media(color_scheme=scheme)
+        page.goto(servers["example"] + "search/?q=repair")
+        page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+        for group in page.query_selector_all("details.pagefind-ui__filter-block"):
+            group.evaluate("d => { d.open = true; }")
+        page.check("input.pagefind-ui__filter-checkbox[name='kind'][value='Event']", timeout=5000)
+        page.wait_for_selector(".pagefind-ui__result-link[href^='/events/']")
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate("async () => await axe.run()")
+        width = page.evaluate("document.documentElement.scrollWidth")
     violations = [
         (v["id"], v["help"], [n["html"] for n in v["nodes"]][:3]) for v in result["violations"]
     ]

@@ -24,6 +24,14 @@ byte for byte over the whole output tree and line for line in their diagnostics:
     as base_url: left out, so that all three build the same site; edits of
     base_url in commsite.yaml cover what it changes.)
 
+The one difference allowed is the one serve promises (build.search, `keep_stale`):
+while you edit, serve keeps the search index its Builder made at its first
+successful build. So serve's `pagefind/` must be either a clean build's or the one
+it had before the step; its first successful build after a start must match a
+clean build's in full; and a failed build must leave the preview exactly as it
+was, its old index included (a restart whose first build fails shows the last
+session's preview until the site is fixed).
+
 Odd seeds build with drafts and future stories (as serve shows them), even
 seeds without (as `commsite build` publishes). The clock is SOURCE_DATE_EPOCH,
 set in the environment each step, so all three read the same "now" as serve and
@@ -118,6 +126,7 @@ class Differential:
         self.history: list[str] = []
         self.last_good: dict[str, bytes] = {}  # the clean output of the last valid site
         self.builder: Builder | None = None
+        self.indexed = False  # serve's Builder made its search index (a successful build)
         # serve's watcher, not started: what it would report is the changed files
         # under the folders it watches (the site's, and those the builds name).
         self.watcher = SiteWatcher(self.root, lambda paths: None)
@@ -160,6 +169,7 @@ class Differential:
         if self.builder is not None:
             self.builder.close()
         self.builder = Builder(self.options(output=self.preview_dir, owned_output=True))
+        self.indexed = False
         result = self.builder.build()
         self.watcher.watch_outside(self.builder.outside_dirs())
         found = [
@@ -190,7 +200,7 @@ class Differential:
         assert clean.ok, f"seed {self.seed}: the initial site does not build: {clean.diagnostics}"
         self.last_good = clean.tree
         self.check(0, "the initial site", clean, [("commsite build", self.fresh(True))])
-        self.check(0, "the initial site", clean, self.start_serve())
+        self.check_serve(0, "the initial site", clean, {}, self.start_serve())
         for step in range(1, steps + 1):
             before = inputs(self.root)
             if self.site.broken:
@@ -213,37 +223,82 @@ class Differential:
             name = (
                 "commsite build (a new process)" if step % NEW_PROCESS_EVERY == 0 else "build_site"
             )
+            self.check(step, what, clean, [(name, fresh)])
+            shown = tree(self.preview_dir)
             served, missed = self.served(changed)
-            self.check(step, what, clean, [(name, fresh), ("serve's Builder", served)])
+            self.check_serve(step, what, clean, shown, [("serve's Builder", served)])
             if missed:
                 problem = f"missed_changes() names {missed}, but its watcher reported all"
                 raise AssertionError(self.report(step, what, "serve's Builder", [problem]))
             if self.site.rng.random() < SERVE_RESTARTS:
                 self.history.append(f"step {step}: serve restarts")
-                self.check(step, "serve restarts", clean, self.start_serve())
+                shown = tree(self.preview_dir)
+                self.check_serve(step, "serve restarts", clean, shown, self.start_serve())
             if clean.ok:
                 self.last_good = clean.tree
 
     def check(
         self, step: int, what: str, clean: Outcome, builds: list[tuple[str, Outcome]]
     ) -> None:
+        """Each build's diagnostics are the clean build's, and its output a clean
+        build's (or, when the build failed, the last valid site's)."""
         for name, got in builds:
-            problems = []
-            if got.ok != clean.ok or got.diagnostics != clean.diagnostics:
-                problems.append(
-                    f"it {'succeeded' if got.ok else 'failed'}, the clean build "
-                    f"{'succeeded' if clean.ok else 'failed'}; diagnostics:\n"
-                    + _lines_diff(clean.diagnostics, got.diagnostics, "clean", name)
-                )
+            problems = self.diagnostics_problems(clean, name, got)
             want = clean.tree if clean.ok else self.last_good
-            got_tree = got.tree
-            if name == "serve's Builder":  # (it keeps its first search index: build.search)
-                want, got_tree = _without_search(want), _without_search(got_tree)
-            if got_tree != want:
+            if got.tree != want:
                 wanted = "a clean build's" if clean.ok else "the last output (the build failed)"
+                problems.append(f"its output differs from {wanted}:\n" + _tree_diff(want, got.tree))
+            if problems:
+                raise AssertionError(self.report(step, what, name, problems))
+
+    def check_serve(
+        self,
+        step: int,
+        what: str,
+        clean: Outcome,
+        shown: dict[str, bytes],
+        builds: list[tuple[str, Outcome]],
+    ) -> None:
+        """As `check`, for serve's builds, whose preview showed `shown` before them,
+        with the difference serve promises in its search index (see the module's
+        docstring): a failed build leaves `shown` as it was; a successful one has a
+        clean build's pages and, but for its Builder's first index, either a clean
+        build's index or the one it had."""
+        for name, got in builds:
+            problems = self.diagnostics_problems(clean, name, got)
+            if not got.ok:
+                if got.tree != shown:
+                    problems.append(
+                        "the build failed but changed the preview:\n" + _tree_diff(shown, got.tree)
+                    )
+                want, got_tree = _without_search(self.last_good), _without_search(got.tree)
+                wanted = "the last output (the build failed)"
+            elif not self.indexed:  # (its first index: made afresh)
+                want, got_tree, wanted = clean.tree, got.tree, "a clean build's"
+                self.indexed = True
+            else:
+                index = _search_only(got.tree)
+                if index not in (_search_only(clean.tree), _search_only(shown)):
+                    problems.append(
+                        "its search index is neither a clean build's nor the one it had:\n"
+                        + _tree_diff(_search_only(clean.tree), index)
+                    )
+                want, got_tree = _without_search(clean.tree), _without_search(got.tree)
+                wanted = "a clean build's"
+            if got_tree != want:
                 problems.append(f"its output differs from {wanted}:\n" + _tree_diff(want, got_tree))
             if problems:
                 raise AssertionError(self.report(step, what, name, problems))
+
+    @staticmethod
+    def diagnostics_problems(clean: Outcome, name: str, got: Outcome) -> list[str]:
+        if got.ok == clean.ok and got.diagnostics == clean.diagnostics:
+            return []
+        return [
+            f"it {'succeeded' if got.ok else 'failed'}, the clean build "
+            f"{'succeeded' if clean.ok else 'failed'}; diagnostics:\n"
+            + _lines_diff(clean.diagnostics, got.diagnostics, "clean", name)
+        ]
 
     def report(self, step: int, what: str, name: str, problems: list[str]) -> str:
         history = "\n".join(f"  {e}" for e in self.history)
@@ -260,6 +315,11 @@ class Differential:
 def _without_search(files: dict[str, bytes]) -> dict[str, bytes]:
     """The output `files` without the search index's."""
     return {p: data for p, data in files.items() if not p.startswith("pagefind/")}
+
+
+def _search_only(files: dict[str, bytes]) -> dict[str, bytes]:
+    """The search index's files among the output `files`."""
+    return {p: data for p, data in files.items() if p.startswith("pagefind/")}
 
 
 def _cli_diagnostics(stderr: str) -> tuple[str, ...]:

@@ -9,15 +9,12 @@ once, as a real process, and once with matplotlib missing.
 
 from __future__ import annotations
 
-import functools
 import html.parser
-import http.server
 import json
 import os
 import struct
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +24,7 @@ from click.testing import CliRunner
 
 import needs
 import report_fixture
+from browser import chromium_browser, serve_folder
 from commsite.cli import main
 from commsite.report.charts import Chart, draw_charts
 from commsite.report.model import HealthReport
@@ -291,49 +289,30 @@ def test_nu_html_checker_finds_no_errors(written: Path) -> None:
     assert errors == []
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def served(written: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(written))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve_folder(written) as base:
+        yield base
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_violations(served: str, scheme: str) -> None:
-    chromium = needs.chromium()
     axe = needs.node_package("axe-core") / "axe.min.js"
-    sync_api = pytest.importorskip("playwright.sync_api")
     requests: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=needs.CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 360, "height": 740})  # a phone
-            page.emulate_media(color_scheme=scheme)
-            page.on("request", lambda r: requests.append(r.url))
-            response = page.goto(served)
-            assert response is not None and response.ok
-            page.add_script_tag(path=str(axe))
-            result = page.evaluate("async () => await axe.run()")
-            violations = [
-                (v["id"], v["help"], [n["html"][:120] for n in v["nodes"]][:3])
-                for v in result["violations"]
-            ]
-            # Nothing wider than the phone but the tables' own scrolling boxes.
-            overflow = page.evaluate("document.documentElement.scrollWidth")
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 360, "height": 740})  # a phone
+        page.emulate_media(color_scheme=scheme)
+        page.on("request", lambda r: requests.append(r.url))
+        response = page.goto(served)
+        assert response is not None and response.ok
+        page.add_script_tag(path=str(axe))
+        result = page.evaluate("async () => await axe.run()")
+        violations = [
+            (v["id"], v["help"], [n["html"][:120] for n in v["nodes"]][:3])
+            for v in result["violations"]
+        ]
+        # Nothing wider than the phone but the tables' own scrolling boxes.
+        overflow = page.evaluate("document.documentElement.scrollWidth")
     assert violations == []
     assert overflow <= 360
     assert [r for r in requests if not r.startswith(("data:", served))] == []

@@ -10,17 +10,14 @@ page still offers the tag and interest indexes.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import requests
 
-from needs import CHROMIUM_ARGS, chromium, require
+from browser import chromium_browser, commsite_serve
+from needs import require
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -32,14 +29,6 @@ STORY_URL = "/stories/how-we-run-a-repair-cafe/"
 RESULT = ".pagefind-ui__result-link"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from commsite.search.tool import pagefind_binary
@@ -47,46 +36,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     require(pagefind_binary() is not None, "Pagefind is not installed (pip install pagefind-bin)")
     site = tmp_path_factory.mktemp("search") / "site"
     shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "commsite", "serve", str(site), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"commsite serve exited early:\n{out}")
-            try:
-                if requests.get(base + "/search/", timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            pytest.fail("commsite serve did not answer within 90 s")
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with commsite_serve(site) as base:  # (its first build ran Pagefind)
+        yield base.rstrip("/")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 def _search(page: Page, base: str, query: str) -> list[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,8 +20,9 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
+from browser import chromium_browser, commsite_serve
 from editor_save import save
-from needs import CHROMIUM_ARGS, chromium, node_package
+from needs import node_package
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route
@@ -37,12 +37,6 @@ EVENTS_PATH = "/__commsite/events"
 MARKER = "window.__commsiteMarker"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     dest = tmp_path / "site"
@@ -52,48 +46,15 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def server(site: Path) -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "commsite", "serve", str(site), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"commsite serve exited early:\n{proc.stdout.read() if proc.stdout else ''}"
-                )
-            try:
-                if requests.get(base, timeout=2).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.1)
-        else:
-            pytest.fail("commsite serve did not answer within 60 s")
+    with commsite_serve(site) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, driven by Playwright (skips, or fails under CI=true, without it)."""
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium()
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 def test_edits_errors_and_recovery_show_up_in_the_open_page(

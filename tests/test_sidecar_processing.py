@@ -8,6 +8,7 @@ test, which points at a port nobody listens on.
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from commsite.sidecar.processing import Processor
 from commsite.sidecar.profiles import Profile, Profiles
 from commsite.sidecar.store import Store, iso
 from commsite.sidecar.targets import Targets
-from commsite.sidecar.worker import MAX_ATTEMPTS, RebuildNotifier, Worker
+from commsite.sidecar.worker import INBOX_RETRIES, MAX_ATTEMPTS, RebuildNotifier, Worker
 from sample_site import config as sample_config
 from sample_site import site as sample_site
 
@@ -194,25 +195,38 @@ def test_delete_actor_purges_and_keeps_tombstones(tmp_path: Path) -> None:
 # --- the worker: states and retries ------------------------------------------------
 
 
-def test_a_fetch_that_fails_is_retried_with_backoff_then_fails(tmp_path: Path) -> None:
-    p = make(tmp_path, approve="everyone")
-    stranger = "http://127.0.0.1:9/users/zed"  # discard port: connection refused
-    activity = act("Create", stranger, note(stranger, 1, inReplyTo=STORY))
+def queue_unreachable(p: Processor, count: int) -> None:
+    """`count` replies whose authors' server refuses connections (the discard port),
+    arrived at NOW: fetching each author's profile fails, which a retry can heal."""
     with p.store.transaction() as conn:
-        conn.execute(
-            "INSERT INTO inbox_activities (id, type, actor, key_id, body, received_at,"
-            " next_attempt_at) VALUES (?, 'Create', ?, ?, ?, ?, ?)",
-            (activity["id"], stranger, stranger + "#k", json.dumps(activity), iso(NOW), iso(NOW)),
-        )
-    now = {"t": NOW}
-    worker = Worker(
+        for n in range(count):
+            stranger = f"http://127.0.0.1:9/users/zed{n}"
+            activity = act("Create", stranger, note(stranger, 1, inReplyTo=STORY))
+            conn.execute(
+                "INSERT INTO inbox_activities (id, type, actor, key_id, body, received_at,"
+                " next_attempt_at) VALUES (?, 'Create', ?, ?, ?, ?, ?)",
+                (activity["id"], stranger, stranger + "#k", json.dumps(activity), iso(NOW),
+                 iso(NOW)),
+            )  # fmt: skip
+
+
+def worker_of(p: Processor, now: dict[str, datetime], seed: int) -> Worker:
+    return Worker(
         store=p.store,
         processor=p,
         fetcher=p.profiles.fetcher,
         signing_key=("k", None),  # type: ignore[arg-type]
         clock=lambda: now["t"],
         notifier=RebuildNotifier(None),
+        rng=random.Random(seed),  # the retries' jitter
     )
+
+
+def test_a_fetch_that_fails_is_retried_with_backoff_then_fails(tmp_path: Path) -> None:
+    p = make(tmp_path, approve="everyone")
+    queue_unreachable(p, 1)
+    now = {"t": NOW}
+    worker = worker_of(p, now, seed=7)
 
     def state() -> tuple[str, int, str]:
         row = p.store.conn.execute(
@@ -222,13 +236,40 @@ def test_a_fetch_that_fails_is_retried_with_backoff_then_fails(tmp_path: Path) -
 
     (row,) = worker.claim(10)
     worker.process_row(row["id"], row["body"], row["attempts"])
-    assert state() == ("retry", 1, iso(NOW + timedelta(seconds=30)))
+    # 30 s give or take a quarter, as the seed draws it.
+    first = INBOX_RETRIES.delay(1, random.Random(7))
+    assert timedelta(seconds=22.5) <= first <= timedelta(seconds=37.5)
+    assert state() == ("retry", 1, iso(NOW + first))
     assert worker.claim(10) == []  # not due yet
     for _ in range(MAX_ATTEMPTS - 1):
         now["t"] += timedelta(hours=7)
         (row,) = worker.claim(10)
         worker.process_row(row["id"], row["body"], row["attempts"])
     assert state()[:2] == ("failed", MAX_ATTEMPTS)
+
+
+def test_activities_that_fail_together_are_retried_apart(tmp_path: Path) -> None:
+    """Twenty replies whose authors' server is down all fail in one pass; their
+    retries are spread over 22.5 to 37.5 s (stored to the second), not all at
+    NOW + 30 s; the same times again for the same seed."""
+
+    def retried(folder: Path, seed: int) -> list[str]:
+        p = make(folder, approve="everyone")
+        queue_unreachable(p, 20)
+        worker = worker_of(p, {"t": NOW}, seed)
+        for row in worker.claim(50):
+            worker.process_row(row["id"], row["body"], row["attempts"])
+        rows = p.store.conn.execute(
+            "SELECT state, next_attempt_at FROM inbox_activities ORDER BY id"
+        ).fetchall()
+        assert {row["state"] for row in rows} == {"retry"}
+        return [row["next_attempt_at"] for row in rows]
+
+    times = retried(tmp_path / "a", seed=1)
+    seconds = [(datetime.fromisoformat(at) - NOW).total_seconds() for at in times]
+    assert all(22 <= s <= 37 for s in seconds), seconds
+    assert len(set(seconds)) >= 8 and max(seconds) - min(seconds) >= 8, seconds
+    assert retried(tmp_path / "b", seed=1) == times
 
 
 def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from commsite.sidecar.processing import PUBLIC, classify
 from commsite.sidecar.profiles import profile_from_document
 from commsite.sidecar.ratelimit import RateLimiter
 from commsite.sidecar.targets import Targets, index_site
-from commsite.sidecar.worker import backoff
+from commsite.sidecar.worker import INBOX_RETRIES
 
 US = "https://x.example/ap/actor"
 AS_PUBLIC = next(iter(sorted(PUBLIC)))
@@ -154,9 +155,36 @@ def test_profiles_refuse_a_document_that_is_not_the_actor() -> None:
     )
 
 
-def test_backoff_doubles_and_is_capped() -> None:
-    assert [backoff(n) for n in (1, 2, 3)] == [timedelta(seconds=s) for s in (30, 60, 120)]
-    assert backoff(20) == timedelta(hours=6)
+def test_inbox_retries_double_up_to_a_cap_with_bounded_jitter() -> None:
+    """30 s doubling, at most 6 hours, each within 75 % to 125 % of that."""
+    rng = random.Random(5)
+    for attempts, seconds in [
+        (1, 30),
+        (2, 60),
+        (3, 120),
+        (10, 15360),
+        (20, 6 * 3600),
+        (500, 6 * 3600),
+    ]:
+        for _ in range(200):
+            delay = INBOX_RETRIES.delay(attempts, rng).total_seconds()
+            assert seconds * 0.75 <= delay <= seconds * 1.25, (attempts, delay)
+
+
+def test_inbox_retry_jitter_is_the_seeds_and_spreads_a_burst() -> None:
+    """The same random source gives the same delays (so a test or a replay can
+    fix them); a hundred activities failing at once come back spread over
+    about fifteen seconds, not in one."""
+
+    def burst(seed: int) -> list[timedelta]:
+        rng = random.Random(seed)
+        return [INBOX_RETRIES.delay(1, rng) for _ in range(100)]
+
+    first = burst(42)
+    assert burst(42) == first
+    assert burst(43) != first
+    assert len({int(d.total_seconds()) for d in first}) >= 12  # of the 16 seconds 22-37
+    assert max(first) - min(first) >= timedelta(seconds=12)
 
 
 HOSTS_SITE = SiteConfig(

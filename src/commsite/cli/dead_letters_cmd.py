@@ -3,14 +3,16 @@ could not handle, looked at, queued again or given up."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from commsite.cli.moderate_args import SUBCOMMAND_SITE, SubjectCommand, now
-from commsite.cli.sidecar_store import fail, open_store
-from commsite.errors import CommsiteError
+from commsite.cli.sidecar_store import open_store_or_fail
 from commsite.sidecar import dead_letters
+from commsite.sidecar.store import Store
 
 __all__ = ["COMMANDS"]
 
@@ -29,11 +31,7 @@ def dead_letter_list(site: Path) -> None:
       commsite moderate retry all
       commsite moderate discard all /srv/community
     """
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
-    letters = dead_letters.listing(store)
+    letters = dead_letters.listing(open_store_or_fail(site))
     for d in letters:
         click.echo(f"{d.id}")
         click.echo(f"    {d.type} from {d.actor}, received {d.received_at}")
@@ -41,47 +39,50 @@ def dead_letter_list(site: Path) -> None:
     click.echo(f"{len(letters)} dead letter{'s' if len(letters) != 1 else ''}")
 
 
-def _dead_letter_decision(site: Path, verb: str, activity: str) -> None:
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
-    act = dead_letters.retry if verb == "retry" else dead_letters.discard
-    done = act(store, activity, now())
-    if not done:
-        raise click.ClickException(
-            f"no dead letter {activity!r}; see `commsite moderate dead-letters`"
-        )
-    past = "queued again" if verb == "retry" else "discarded"
-    click.echo(f"{past}: {len(done)} activit{'ies' if len(done) != 1 else 'y'}")
+def _decision_command(
+    name: str, act: Callable[[Store, str, datetime], list[str]], past: str, help: str
+) -> click.Command:
+    """`commsite moderate NAME ACTIVITY [SITE]`: `act` on the dead letter ACTIVITY
+    (or all of them), saying what was done ("PAST: N activities")."""
+
+    @click.command(name=name, cls=SubjectCommand, help=help)
+    @click.argument("activity")
+    @SUBCOMMAND_SITE
+    def decide(site: Path, activity: str) -> None:
+        done = act(open_store_or_fail(site), activity, now())
+        if not done:
+            raise click.ClickException(
+                f"no dead letter {activity!r}; see `commsite moderate dead-letters`"
+            )
+        click.echo(f"{past}: {len(done)} activit{'ies' if len(done) != 1 else 'y'}")
+
+    return decide
 
 
-@click.command(name="retry", cls=SubjectCommand)
-@click.argument("activity")
-@SUBCOMMAND_SITE
-def retry_dead(site: Path, activity: str) -> None:
+retry_dead = _decision_command(
+    "retry",
+    dead_letters.retry,
+    "queued again",
     """Process a dead letter again: its ACTIVITY id from `dead-letters`, or `all`.
 
     \b
     Examples:
       commsite moderate retry all
       commsite moderate retry https://social.example/users/ada/statuses/1/activity
-    """
-    _dead_letter_decision(site, "retry", activity)
-
-
-@click.command(name="discard", cls=SubjectCommand)
-@click.argument("activity")
-@SUBCOMMAND_SITE
-def discard_dead(site: Path, activity: str) -> None:
+    """,
+)
+discard_dead = _decision_command(
+    "discard",
+    dead_letters.discard,
+    "discarded",
     """Give a dead letter up for good: its ACTIVITY id from `dead-letters`, or `all`.
 
     \b
     Examples:
       commsite moderate discard all
       commsite moderate discard https://spam.example/users/x/statuses/9/activity
-    """
-    _dead_letter_decision(site, "discard", activity)
+    """,
+)
 
 
 # Added to the `moderate` group by moderate_cmd.py.

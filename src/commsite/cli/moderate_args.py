@@ -4,8 +4,10 @@ what a decision may cite (--rule, --note), the welcome options, the clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -22,8 +24,11 @@ __all__ = [
     "WELCOME_TEXT",
     "ModerateGroup",
     "SubjectCommand",
+    "decision_arguments",
     "now",
 ]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def now() -> datetime:
@@ -108,3 +113,15 @@ RULE = click.option(
     help="The number of the rule in rules.md this cites, as the rules page shows it.",
 )
 NOTE = click.option("--note", help="A note for the decision log.")
+
+
+def decision_arguments(subject: str) -> Callable[[F], F]:
+    """What a decision takes (approve, reject, block-actor, block-domain): its
+    SUBJECT (named `subject`), --rule and --note, then [SITE]."""
+
+    def decorate(command: F) -> F:
+        for option in (SUBCOMMAND_SITE, NOTE, RULE, click.argument(subject)):
+            command = option(command)
+        return command
+
+    return decorate

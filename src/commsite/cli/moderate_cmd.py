@@ -15,16 +15,15 @@ from commsite.cli import dead_letters_cmd, welcome_cmd
 from commsite.cli.moderate_args import (
     GROUP_SITE,
     GROUP_SITE_OPTION,
-    NOTE,
-    RULE,
     SUBCOMMAND_SITE,
     WELCOME,
     WELCOME_TEXT,
     ModerateGroup,
     SubjectCommand,
+    decision_arguments,
     now,
 )
-from commsite.cli.sidecar_store import fail, open_store
+from commsite.cli.sidecar_store import fail, open_store_or_fail
 from commsite.content.loader import load_site
 from commsite.errors import CommsiteError
 from commsite.sidecar import moderation, rsvp_moderation, welcome_send
@@ -112,10 +111,7 @@ def list_pending(site: Path) -> None:
       commsite moderate list
       commsite moderate list /srv/community
     """
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
+    store = open_store_or_fail(site)
     waiting = moderation.pending(store)
     for p in waiting:
         where = f" on {p.target}" if p.target else ""
@@ -152,8 +148,8 @@ def list_pending(site: Path) -> None:
 
 def _store_for_decision(site: Path, rule: int | None) -> tuple[Path, Store]:
     """The site and its store, once the rule a decision cites is known to exist."""
+    store = open_store_or_fail(site)
     try:
-        store = open_store(site)
         _check_rule(site, rule)
     except CommsiteError as exc:
         raise fail(exc) from exc
@@ -193,12 +189,9 @@ def _decide(
 
 
 @moderate.command(cls=SubjectCommand)
-@click.argument("subject")
-@RULE
-@NOTE
+@decision_arguments("subject")
 @WELCOME
 @WELCOME_TEXT
-@SUBCOMMAND_SITE
 def approve(
     site: Path,
     subject: str,
@@ -265,10 +258,7 @@ def welcome_reply(
     """
     if subject is not None and (Path(subject) / "commsite.yaml").is_file() and site == Path("."):
         site, subject = Path(subject), None
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
+    store = open_store_or_fail(site)
     if subject is None:
         if welcome is not None or welcome_text is not None:
             raise click.UsageError("--welcome and --welcome-text need an introduction's number")
@@ -278,10 +268,7 @@ def welcome_reply(
 
 
 @moderate.command(cls=SubjectCommand)
-@click.argument("subject")
-@RULE
-@NOTE
-@SUBCOMMAND_SITE
+@decision_arguments("subject")
 def reject(site: Path, subject: str, rule: int | None, note: str | None) -> None:
     """Reject SUBJECT: an item (its number) or every waiting item of an actor.
 
@@ -303,10 +290,7 @@ def _block(site: Path, kind: str, value: str, rule: int | None, note: str | None
 
 
 @moderate.command(name="block-actor", cls=SubjectCommand)
-@click.argument("actor")
-@RULE
-@NOTE
-@SUBCOMMAND_SITE
+@decision_arguments("actor")
 def block_actor(site: Path, actor: str, rule: int | None, note: str | None) -> None:
     """Block ACTOR (URL or @user@host): drop what they send, reject what they sent.
 
@@ -319,10 +303,7 @@ def block_actor(site: Path, actor: str, rule: int | None, note: str | None) -> N
 
 
 @moderate.command(name="block-domain", cls=SubjectCommand)
-@click.argument("domain")
-@RULE
-@NOTE
-@SUBCOMMAND_SITE
+@decision_arguments("domain")
 def block_domain(site: Path, domain: str, rule: int | None, note: str | None) -> None:
     """Block a whole DOMAIN (and its subdomains).
 
@@ -343,10 +324,7 @@ def decision_log(site: Path) -> None:
       commsite moderate log
       commsite moderate log /srv/community
     """
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
+    store = open_store_or_fail(site)
     for d in moderation.decisions(store):
         rule = f" (rule {d.rule})" if d.rule is not None else ""
         note = f": {d.note}" if d.note else ""

@@ -3,7 +3,7 @@
 `commsite moderate` is moderate_cmd.py (its dead letters dead_letters_cmd.py).
 Commands that look after the sidecar and its store (migrating, exporting and
 importing the database) belong here, opening the store with
-sidecar_store.open_store; a new top-level command is also named in
+sidecar_store.open_store_or_fail; a new top-level command is also named in
 cli/__init__.py's COMMANDS.
 """
 
@@ -17,7 +17,7 @@ from types import FrameType
 import click
 
 from commsite.cli import sidecar_db_cmd
-from commsite.cli.sidecar_store import fail, open_store
+from commsite.cli.sidecar_store import fail, open_store_or_fail
 from commsite.cli.site_arg import site_argument
 from commsite.errors import CommsiteError
 from commsite.sidecar.export import export_interactions
@@ -182,10 +182,7 @@ def export(site: Path) -> None:
       commsite interactions export /srv/community
       commsite interactions export && git add interactions && git commit -m "replies"
     """
-    try:
-        store = open_store(site)
-    except CommsiteError as exc:
-        raise fail(exc) from exc
+    store = open_store_or_fail(site)
     result = export_interactions(store, site)
     for rel in result.written:
         click.echo(f"wrote {rel}")

@@ -17,7 +17,7 @@ from commsite.errors import CommsiteError
 from commsite.sidecar.server import load_config_or_fail
 from commsite.sidecar.store import Store
 
-__all__ = ["fail", "open_store", "site_database"]
+__all__ = ["fail", "open_store", "open_store_or_fail", "site_database"]
 
 
 def site_database(root: Path) -> tuple[DataDir, Target]:
@@ -32,6 +32,14 @@ def open_store(root: Path) -> Store:
     data_dir, target = site_database(root)
     data_dir.ensure()  # with its .gitignore, should this be the first use
     return Store(target)
+
+
+def open_store_or_fail(root: Path) -> Store:
+    """`open_store`, its errors as click's one-line failure (for a command's body)."""
+    try:
+        return open_store(root)
+    except CommsiteError as exc:
+        raise fail(exc) from exc
 
 
 def fail(exc: CommsiteError) -> click.ClickException:

@@ -19,12 +19,16 @@ __all__ = ["INBOX", "INBOX_RETRIES", "MAX_ATTEMPTS"]
 MAX_ATTEMPTS = 10
 
 # Retries of what a retry can heal (TRANSIENT): 30 s doubling, at most 6 hours,
-# MAX_ATTEMPTS in all. No jitter: they are few (one sidecar retrying one
-# activity), and so each retry's time is known.
+# MAX_ATTEMPTS in all, each delay 75 % to 125 % of that (as Mastodon's Sidekiq
+# adds a random part to its retries): when a server that many activities need
+# (their authors' profiles) is down, or the database is busy, the activities that
+# failed together are spread out instead of all trying again in the same second,
+# from every worker sharing the database.
 INBOX_RETRIES = RetryPolicy(
     base=timedelta(seconds=30),
     cap=timedelta(hours=6),
     max_attempts=MAX_ATTEMPTS,
+    jitter=0.25,
     failed_state="failed",
 )
 

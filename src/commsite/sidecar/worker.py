@@ -74,7 +74,6 @@ __all__ = [
     "TRANSIENT",
     "RebuildNotifier",
     "Worker",
-    "backoff",
 ]
 
 log = logging.getLogger(__name__)
@@ -87,11 +86,6 @@ PATIENCE = timedelta(minutes=15)
 # Errors a retry can heal; anything else raised by processing is a dead letter.
 TRANSIENT: tuple[type[BaseException], ...] = (FetchError, *OPERATIONAL_ERRORS, OSError)
 REASON_LIMIT = 500
-
-
-def backoff(attempts: int) -> timedelta:
-    """Delay before attempt `attempts + 1`: 30 s doubling, at most 6 hours."""
-    return INBOX_RETRIES.delay(attempts, random.Random(0))
 
 
 def wait_backoff(waited: timedelta) -> timedelta:
@@ -193,6 +187,7 @@ class Worker:
         patience: timedelta = PATIENCE,
         polls: Callable[[], bool] | None = None,
         lease: timedelta = LEASE,
+        rng: random.Random | None = None,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -208,7 +203,7 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.lease = lease  # how long a claim holds its activities
-        self._rng = random.Random()
+        self._rng = rng if rng is not None else random.Random()  # the retries' jitter
         # This worker's lease token, live until stop(): its leases are reaped only
         # once this process is gone (or after they expire).
         self._leases = ExitStack()
