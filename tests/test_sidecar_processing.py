@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,59 @@ def test_activities_that_fail_together_are_retried_apart(tmp_path: Path) -> None
     assert all(22 <= s <= 37 for s in seconds), seconds
     assert len(set(seconds)) >= 8 and max(seconds) - min(seconds) >= 8, seconds
     assert retried(tmp_path / "b", seed=1) == times
+
+
+def test_an_idle_worker_takes_at_once_what_another_process_queued(tmp_path: Path) -> None:
+    """`commsite sidecar --worker-only` beside the processes that answer HTTP (or
+    `commsite publish`): an activity another connection stores, and a delivery it
+    queues, are taken within a few of the worker's looks (`tick`), not at its next
+    pass (`poll`, a minute here)."""
+    p = make(tmp_path)
+    other = Store(p.store.target)  # another process's connection to the database
+    looked, processed, delivered = threading.Event(), threading.Event(), threading.Event()
+    worker = Worker(
+        store=p.store,
+        processor=p,
+        fetcher=p.profiles.fetcher,
+        signing_key=("k", None),  # type: ignore[arg-type]
+        clock=clock,
+        notifier=RebuildNotifier(None),
+        poll=60.0,
+        tick=0.05,
+    )
+    look, process = worker.queued_elsewhere, p.process
+
+    def looking() -> bool:
+        looked.set()  # (the worker is idle: its pass is over)
+        return look()
+
+    def processing(activity: dict[str, Any], **options: Any) -> Any:
+        outcome = process(activity, **options)
+        processed.set()
+        return outcome
+
+    worker.queued_elsewhere = looking  # type: ignore[method-assign]
+    p.process = processing  # type: ignore[method-assign]
+    worker.deliver = delivered.set  # type: ignore[method-assign]
+    worker.start()
+    try:
+        assert looked.wait(10)
+        like = act("Like", BOB, STORY, 1)
+        body = json.dumps(like)
+        other.add_activity(
+            activity_id=like["id"], type_="Like", actor=BOB, key_id="k", body=body, now=NOW
+        )
+        assert processed.wait(10), "the stored activity waited for the worker's poll"
+        looked.clear()
+        assert looked.wait(10)
+        assert not delivered.is_set()
+        create = {"id": "https://repair.example/ap/stories/tricky#create", "type": "Create"}
+        other.deliveries.enqueue(create, ["https://r.example/inbox"], now=NOW)
+        assert delivered.wait(10), "the queued delivery waited for the worker's poll"
+    finally:
+        worker.stop()
+        other.close()
+    assert p.store.conn.execute("SELECT state FROM inbox_activities").fetchone()[0] == "done"
 
 
 def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
