@@ -37,6 +37,7 @@ from commsite.jobs import (
     settle,
 )
 from commsite.jobs.leases import holder_gone
+from commsite.jobs.queue import waiting_in
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 POLICY = RetryPolicy(
@@ -268,6 +269,21 @@ def test_depth_counts_waiting_and_due_jobs_and_the_oldest_due(db: sqlite3.Connec
         take(db, token, now=T0, limit=1)  # a claimed job still waits
     found = depth(db, KIND, T0)
     assert (found.waiting, found.due, found.oldest_due) == (3, 2, T0 - timedelta(minutes=10))
+
+
+def test_waiting_in_sees_only_claimable_jobs_in_that_state(db: sqlite3.Connection) -> None:
+    """A worker's look between passes: a queued job due now, not one due later,
+    claimed (another state, or leased), or in another state."""
+    assert not waiting_in(db, KIND, "queued", T0)
+    add(db, 1, due=T0 + timedelta(minutes=1))
+    assert not waiting_in(db, KIND, "queued", T0)  # not due yet
+    assert waiting_in(db, KIND, "queued", T0 + timedelta(minutes=1))
+    add(db, 1)
+    assert waiting_in(db, KIND, "queued", T0)
+    assert take(db, "w1") == [2]  # now "running", leased
+    assert not waiting_in(db, KIND, "queued", T0)
+    assert not waiting_in(db, KIND, "running", T0)  # leased
+    assert waiting_in(db, KIND, "running", T0 + timedelta(minutes=6))  # the lease expired
 
 
 def test_a_token_names_its_holder_and_outlives_it_only_as_a_dead_one() -> None:

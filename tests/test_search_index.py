@@ -293,3 +293,35 @@ def test_the_preview_keeps_its_index_while_editing_and_a_fresh_one_makes_it(
     with Builder(options) as fresh:
         assert fresh.build(now=NOW).indexed is not None
     assert "Kettles galore" in fragments(preview)[STORY_URL]["content"]  # type: ignore[operator]
+
+
+def test_a_restart_whose_first_build_fails_indexes_at_its_first_success(
+    site: Path, tmp_path: Path
+) -> None:
+    """What the differential test's seeds 7, 16, 31, 103 and 105 found: serve
+    keeps an old index while editing; a restart whose first build fails leaves
+    the preview as it was (that old index too), and its first build that
+    succeeds indexes the pages as they are. `commsite build` never keeps one."""
+    preview = tmp_path / "preview"
+    options = BuildOptions(root=site, output=preview, jobs=1, owned_output=True)
+    story = site / STORY
+    text = story.read_text(encoding="utf-8")
+    build(site)  # `commsite build` too, sharing the build cache
+    with Builder(options) as builder:
+        builder.build(now=NOW)
+        story.write_text(text + "\nKettles galore.\n", encoding="utf-8")
+        assert builder.build([story], trusted=True, now=NOW).indexed is None  # kept
+    kept = bundle(preview)
+    story.write_text(text.replace("title:", "title: [", 1) + "\nKettles galore.\n")
+    with Builder(options) as restarted:
+        failed = restarted.build(now=NOW)
+        assert not failed.ok
+        assert bundle(preview) == kept  # the failed build touched nothing
+        story.write_text(text + "\nKettles galore.\n", encoding="utf-8")
+        fixed = restarted.build([story], trusted=True, now=NOW)
+        assert fixed.ok and fixed.indexed is not None
+    assert "Kettles galore" in fragments(preview)[STORY_URL]["content"]  # type: ignore[operator]
+    build(site, output=tmp_path / "clean", cache=False)
+    assert bundle(preview) == bundle(tmp_path / "clean")
+    build(site)  # `commsite build` again: the index of the pages as they are
+    assert bundle(site / "public") == bundle(tmp_path / "clean")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,15 +212,19 @@ def queue_unreachable(p: Processor, count: int) -> None:
             )  # fmt: skip
 
 
-def worker_of(p: Processor, now: dict[str, datetime], seed: int) -> Worker:
+def worker_of(
+    p: Processor, now: Callable[[], datetime] = clock, seed: int = 0, **more: Any
+) -> Worker:
+    """A worker for `p`'s store, its clock `now`, its retries' jitter from `seed`."""
     return Worker(
         store=p.store,
-        processor=p,
+        processor=more.pop("processor", p),
         fetcher=p.profiles.fetcher,
         signing_key=("k", None),  # type: ignore[arg-type]
-        clock=lambda: now["t"],
+        clock=now,
         notifier=RebuildNotifier(None),
-        rng=random.Random(seed),  # the retries' jitter
+        rng=random.Random(seed),
+        **more,
     )
 
 
@@ -226,7 +232,7 @@ def test_a_fetch_that_fails_is_retried_with_backoff_then_fails(tmp_path: Path) -
     p = make(tmp_path, approve="everyone")
     queue_unreachable(p, 1)
     now = {"t": NOW}
-    worker = worker_of(p, now, seed=7)
+    worker = worker_of(p, lambda: now["t"], seed=7)
 
     def state() -> tuple[str, int, str]:
         row = p.store.conn.execute(
@@ -256,7 +262,7 @@ def test_activities_that_fail_together_are_retried_apart(tmp_path: Path) -> None
     def retried(folder: Path, seed: int) -> list[str]:
         p = make(folder, approve="everyone")
         queue_unreachable(p, 20)
-        worker = worker_of(p, {"t": NOW}, seed)
+        worker = worker_of(p, seed=seed)
         for row in worker.claim(50):
             worker.process_row(row["id"], row["body"], row["attempts"])
         rows = p.store.conn.execute(
@@ -272,6 +278,50 @@ def test_activities_that_fail_together_are_retried_apart(tmp_path: Path) -> None
     assert retried(tmp_path / "b", seed=1) == times
 
 
+def test_an_idle_worker_takes_at_once_what_another_process_queued(tmp_path: Path) -> None:
+    """`commsite sidecar --worker-only` beside the processes that answer HTTP (or
+    `commsite publish`): an activity another connection stores, and a delivery it
+    queues, are taken within a few of the worker's looks (`tick`), not at its next
+    pass (`poll`, a minute here)."""
+    p = make(tmp_path)
+    other = Store(p.store.target)  # another process's connection to the database
+    looked, processed, delivered = threading.Event(), threading.Event(), threading.Event()
+    worker = worker_of(p, poll=60.0, tick=0.05)
+    look, process = worker.queued_elsewhere, p.process
+
+    def looking() -> bool:
+        looked.set()  # (the worker is idle: its pass is over)
+        return look()
+
+    def processing(activity: dict[str, Any], **options: Any) -> Any:
+        outcome = process(activity, **options)
+        processed.set()
+        return outcome
+
+    worker.queued_elsewhere = looking  # type: ignore[method-assign]
+    p.process = processing  # type: ignore[method-assign]
+    worker.deliver = delivered.set  # type: ignore[method-assign]
+    worker.start()
+    try:
+        assert looked.wait(10)
+        like = act("Like", BOB, STORY, 1)
+        body = json.dumps(like)
+        other.add_activity(
+            activity_id=like["id"], type_="Like", actor=BOB, key_id="k", body=body, now=NOW
+        )
+        assert processed.wait(10), "the stored activity waited for the worker's poll"
+        looked.clear()
+        assert looked.wait(10)
+        assert not delivered.is_set()
+        create = {"id": "https://repair.example/ap/stories/tricky#create", "type": "Create"}
+        other.deliveries.enqueue(create, ["https://r.example/inbox"], now=NOW)
+        assert delivered.wait(10), "the queued delivery waited for the worker's poll"
+    finally:
+        worker.stop()
+        other.close()
+    assert p.store.conn.execute("SELECT state FROM inbox_activities").fetchone()[0] == "done"
+
+
 def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
     p = make(tmp_path)
     like = act("Like", BOB, STORY, 1)
@@ -281,14 +331,7 @@ def test_an_expired_lease_is_taken_over(tmp_path: Path) -> None:
             " lease_until) VALUES (?, 'Like', ?, 'k', ?, ?, 'processing', ?)",
             (like["id"], BOB, json.dumps(like), iso(NOW), iso(NOW - timedelta(seconds=1))),
         )
-    worker = Worker(
-        store=p.store,
-        processor=p,
-        fetcher=p.profiles.fetcher,
-        signing_key=("k", None),  # type: ignore[arg-type]
-        clock=clock,
-        notifier=RebuildNotifier(None),
-    )
+    worker = worker_of(p)
     assert worker.run_once()
     assert p.store.conn.execute("SELECT state FROM inbox_activities").fetchone()[0] == "done"
 
@@ -313,15 +356,7 @@ def test_a_batch_claimed_too_long_ago_hands_the_rest_back(tmp_path: Path) -> Non
             time.sleep(0.3)
             return p.process(activity, final=final)
 
-    worker = Worker(
-        store=p.store,
-        processor=Slow(),  # type: ignore[arg-type]
-        fetcher=p.profiles.fetcher,
-        signing_key=("k", None),  # type: ignore[arg-type]
-        clock=clock,
-        notifier=RebuildNotifier(None),
-        lease=timedelta(seconds=0.5),
-    )
+    worker = worker_of(p, processor=Slow(), lease=timedelta(seconds=0.5))
     assert worker.run_once()
     rows = p.store.conn.execute(
         "SELECT state, lease_token FROM inbox_activities ORDER BY received_at, id"

@@ -130,6 +130,11 @@ class DeliveryQueue:
     def depth(self, now: datetime) -> Depth:
         return jobs.depth(self._conn, DELIVERY, now)
 
+    def last_row(self) -> int:
+        """The newest row's number (0 when none): it grows when anyone queues one."""
+        row = self._conn.execute("SELECT MAX(id) FROM delivery_rows").fetchone()
+        return int(row[0] or 0)
+
     def stats(self) -> QueueStats:
         counts = dict.fromkeys(("pending", "delivered", "failed", "gone"), 0)
         for state, n in self._conn.execute(

@@ -44,6 +44,7 @@ __all__ = [
     "reap",
     "release",
     "settle",
+    "waiting_in",
 ]
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -197,6 +198,17 @@ def reap(conn: Connection, kind: JobKind, now: datetime) -> int:
         if leases.holder_gone(str(token)):
             freed += release(conn, kind, str(token))
     return freed
+
+
+def waiting_in(conn: Connection, kind: JobKind, state: str, now: datetime) -> bool:
+    """Whether a job in `state` is claimable now: one look-up in the (state, due)
+    index (a worker's "was anything queued?" between its passes)."""
+    when = kind.stamp(now)
+    row = conn.execute(
+        f"SELECT 1 FROM {kind.table} WHERE state = ? AND {claimable(kind)} LIMIT 1",
+        (state, when, when),
+    ).fetchone()
+    return row is not None
 
 
 def depth(conn: Connection, kind: JobKind, now: datetime) -> Depth:

@@ -86,6 +86,9 @@ class Options:
     key_fetch_rate: float = 5.0  # new keys fetched a second, all senders together
     key_fetch_burst: int = 20
     worker_poll: float = 5.0
+    # Seconds between the idle worker's looks for work other processes queued
+    # (--worker-only, gunicorn's other processes, `commsite publish`): Worker.tick.
+    worker_tick: float = 0.5
     # The rate limits in the database (ratelimit_store) even on SQLite: several
     # processes answer (gunicorn workers), so a bucket per process would let each
     # sender in once per process. Always so on PostgreSQL.
@@ -183,6 +186,7 @@ def open_sidecar(
         clock=clock,
         notifier=notifier,
         poll=options.worker_poll,
+        tick=options.worker_tick,
         patience=timedelta(seconds=options.target_patience),
         polls=processor.rsvps.flush_polls,
     )

@@ -188,6 +188,7 @@ class Worker:
         polls: Callable[[], bool] | None = None,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        tick: float | None = None,
     ) -> None:
         self.store = store
         self.processor = processor
@@ -195,7 +196,13 @@ class Worker:
         self.signing_key = signing_key
         self.clock = clock
         self.notifier = notifier
-        self.poll = poll
+        self.poll = poll  # seconds between passes when idle (retries that came due)
+        # Seconds between looks for work other processes queued (an activity a
+        # gunicorn process or another host stored, deliveries `commsite publish`
+        # queued): two index look-ups, so an idle worker takes them at once rather
+        # than at its next pass. None: it waits for wake() or the poll.
+        self.tick = tick
+        self._last_row = 0  # the newest delivery row when the last pass started
         self.patience = patience
         # Sends the Updates of RSVP polls whose counts changed (rsvp_intake.py).
         self.polls = polls
@@ -230,13 +237,37 @@ class Worker:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                if self.tick is not None:
+                    self._last_row = self.store.deliveries.last_row()
                 busy = self.run_once()
             except Exception:  # the loop must survive anything; the row keeps its lease
                 log.exception("inbox worker pass failed")
                 busy = False
             if not busy:
-                self._wake.wait(self.poll)
-                self._wake.clear()
+                self._idle()
+
+    def _idle(self) -> None:
+        """Wait for wake(), for work queued elsewhere (looked for every `tick`), or
+        for `poll` seconds, whichever comes first."""
+        if self.tick is None:
+            self._wake.wait(self.poll)
+        else:
+            deadline = time.monotonic() + self.poll
+            while (left := deadline - time.monotonic()) > 0:
+                if self._wake.wait(min(self.tick, left)) or self.queued_elsewhere():
+                    break
+        self._wake.clear()
+
+    def queued_elsewhere(self) -> bool:
+        """Whether, since the last pass started, someone queued work a pass would
+        take now: an activity stored and never claimed, or a delivery row."""
+        try:
+            if self.store.deliveries.last_row() > self._last_row:
+                return True
+            return queue.waiting_in(self.store.conn, INBOX, "queued", self.clock())
+        except Exception:  # (the database away: the next pass says so)
+            log.debug("looking for queued work failed", exc_info=True)
+            return False
 
     # --- one pass ------------------------------------------------------------
 
