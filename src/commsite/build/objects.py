@@ -20,6 +20,7 @@ from dataclasses import fields
 from commsite.activitypub.documents import ObjectJson, object_json
 from commsite.activitypub.event_rsvp import rsvp_fields
 from commsite.build.cache import BuildCache
+from commsite.build.encoded import Encoded
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.pagekeys import source_digest
 from commsite.content.model import Event, Site, Story
@@ -77,7 +78,7 @@ class ObjectStore:
         self._next_keys: dict[int, tuple[Item, bytes, bytes]] = {}
         self._json: dict[bytes, ObjectJson] = {}  # by key
         self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
-        self._unsaved: dict[bytes, bytes] = {}  # encoded, for `save`
+        self._unsaved: dict[bytes, ObjectJson] = {}  # for `save` (encoded as it stores them)
         self._live: frozenset[bytes] = frozenset()
         self._site: Site | None = None
         self._cache: BuildCache | None = None
@@ -158,13 +159,13 @@ class ObjectStore:
         keys = frozenset(key for _, key, _ in self._keys.values())
         self._json = {k: v for k, v in self._json.items() if k in keys}
         if self._cache is not None:
-            self._unsaved.update((k, _encode(v)) for k, v in self._new.items())
+            self._unsaved.update(self._new)
             self._live = keys
         self._new = {}  # (site and cache stay: an output found missing on disk is made later)
 
     def save_all(self) -> None:
         """Store the JSON of this build's items (into a cache started afresh)."""
-        self._unsaved.update((k, _encode(v)) for k, v in self._json.items())
+        self._unsaved.update(self._json)
         self.save()
 
     def save(self) -> None:
@@ -172,5 +173,5 @@ class ObjectStore:
         its workers render)."""
         if self._cache is not None and self._unsaved:
             live = self._live
-            self._cache.put_made(self._unsaved, len(live), lambda: live)
+            self._cache.put_made(Encoded(self._unsaved, _encode), len(live), lambda: live)
         self._unsaved = {}
