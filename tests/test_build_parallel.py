@@ -29,6 +29,19 @@ def _fails() -> None:
     raise ValueError("in the child")
 
 
+def _items(n: int) -> list[tuple[int, str]]:
+    return [(i, f"item {i}") for i in range(n)]
+
+
+class _Refuses:
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("cannot pickle this")
+
+
+def _refuses_late(n: int) -> list[object]:
+    return [*range(n), _Refuses()]
+
+
 def test_two_background_calls_both_run_in_children() -> None:
     # The second call used to find the first one's executor thread, refuse to
     # fork, and leave the caller to run it in the parent, after everything else.
@@ -44,6 +57,21 @@ def test_a_result_larger_than_the_pipe_arrives_whole() -> None:
     call = submit(_big, 5_000_000)
     assert call is not None
     assert call.result() == b"x" * 5_000_000
+
+
+@pytest.mark.parametrize("n", [0, 1, 499, 500, 501, 1000, 2345])
+def test_a_long_list_comes_back_in_parts_whole_and_in_order(n: int) -> None:
+    # (sent in parts of 500, so that neither process holds one huge message)
+    call = submit(_items, n)
+    assert call is not None
+    assert call.result() == _items(n)
+
+
+def test_a_part_that_does_not_pickle_is_an_error_in_the_parent() -> None:
+    call = submit(_refuses_late, 1200)  # the third part fails, after two were sent
+    assert call is not None
+    with pytest.raises(RuntimeError, match="cannot pickle this"):
+        call.result()
 
 
 def test_an_exception_in_the_child_is_raised_in_the_parent() -> None:

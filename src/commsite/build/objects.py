@@ -14,12 +14,14 @@ long-lived Builder), from the build cache, or is made.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 
 from commsite.activitypub.documents import ObjectJson, object_json
 from commsite.activitypub.event_rsvp import rsvp_fields
 from commsite.build.cache import BuildCache
+from commsite.build.encoded import Encoded
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.pagekeys import source_digest
 from commsite.content.model import Event, Site, Story
@@ -42,6 +44,31 @@ def item_digest(config_digest: bytes, item: Item) -> bytes:
         else:
             parts.append(b"r" + repr(value).encode("utf-8", "surrogatepass"))
     return digest_bytes(*parts)
+
+
+def packed(o: ObjectJson) -> bytes:
+    """`o` as the store keeps it in memory: its two pieces, compressed. An object
+    document is about 17 KB (the body's HTML twice: content and contentMap);
+    10,500 of them at 10,000 stories, held by the build and by every render
+    worker it forks, were 170 MB, compressed about 35 MB. A background worker
+    makes and packs most of them, and sends back a fifth of the bytes. The build
+    cache stores them plain (`_plain`): it holds data to read, checked on reading."""
+    return zlib.compress(_encode(o), 1)
+
+
+def made_packed(site: Site, items: list[Item]) -> list[bytes]:
+    """The objects of `items`, packed (what a background worker sends back)."""
+    return [packed(object_json(site, item)) for item in items]
+
+
+def _plain(blob: bytes) -> bytes:
+    """What `packed` made, as the build cache stores it (`_encode`)."""
+    return zlib.decompress(blob)
+
+
+def _unpacked(blob: bytes) -> ObjectJson:
+    body, _, head = _plain(blob).decode("utf-8", "surrogatepass").partition(_SEPARATOR)
+    return ObjectJson(body, head)
 
 
 def _encode(o: ObjectJson) -> bytes:
@@ -75,9 +102,9 @@ class ObjectStore:
         # (the item, its key, its RSVP fields: an event's key changes with them)
         self._keys: dict[int, tuple[Item, bytes, bytes]] = {}
         self._next_keys: dict[int, tuple[Item, bytes, bytes]] = {}
-        self._json: dict[bytes, ObjectJson] = {}  # by key
-        self._new: dict[bytes, ObjectJson] = {}  # made this build, for the cache
-        self._unsaved: dict[bytes, bytes] = {}  # encoded, for `save`
+        self._json: dict[bytes, bytes] = {}  # by key, packed (see `packed`)
+        self._new: dict[bytes, bytes] = {}  # made this build, for the cache
+        self._unsaved: dict[bytes, bytes] = {}  # for `save`
         self._live: frozenset[bytes] = frozenset()
         self._site: Site | None = None
         self._cache: BuildCache | None = None
@@ -133,13 +160,14 @@ class ObjectStore:
                 if made is None:
                     self._cache.note_damage("a federation object that does not read")
                     continue
-                self._json[key] = made
+                self._json[key] = packed(made)
                 del wanted[key]
         return list(wanted.values())
 
-    def add(self, item: Item, made: ObjectJson) -> None:
+    def add(self, item: Item, made: ObjectJson | bytes) -> None:
+        """Keep `item`'s object (or the bytes `packed` made of it)."""
         key = self.key(item)
-        self._json[key] = self._new[key] = made
+        self._json[key] = self._new[key] = made if isinstance(made, bytes) else packed(made)
 
     def json(self, item: Item) -> ObjectJson:
         key = self.key(item)
@@ -149,7 +177,7 @@ class ObjectStore:
                 assert self._site is not None
                 self.add(item, object_json(self._site, item))
             found = self._json[key]
-        return found
+        return _unpacked(found)
 
     def finish(self) -> None:
         """Keep this build's items' keys and JSON; what was made goes into the cache
@@ -158,13 +186,13 @@ class ObjectStore:
         keys = frozenset(key for _, key, _ in self._keys.values())
         self._json = {k: v for k, v in self._json.items() if k in keys}
         if self._cache is not None:
-            self._unsaved.update((k, _encode(v)) for k, v in self._new.items())
+            self._unsaved.update(self._new)
             self._live = keys
         self._new = {}  # (site and cache stay: an output found missing on disk is made later)
 
     def save_all(self) -> None:
         """Store the JSON of this build's items (into a cache started afresh)."""
-        self._unsaved.update((k, _encode(v)) for k, v in self._json.items())
+        self._unsaved.update(self._json)
         self.save()
 
     def save(self) -> None:
@@ -172,5 +200,6 @@ class ObjectStore:
         its workers render)."""
         if self._cache is not None and self._unsaved:
             live = self._live
-            self._cache.put_made(self._unsaved, len(live), lambda: live)
+            plain = Encoded(self._unsaved, _plain)  # (one at a time, as SQLite stores them)
+            self._cache.put_made(plain, len(live), lambda: live)
         self._unsaved = {}

@@ -26,15 +26,13 @@ from typing import Any
 from commsite import urls
 from commsite.activitypub.documents import (
     FederationPlan,
-    ObjectJson,
     federation_plan,
-    object_json,
     outbox_page_json,
 )
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
-from commsite.build.objects import ObjectStore
+from commsite.build.objects import ObjectStore, made_packed
 from commsite.build.pagekeys import KeyDigests, recorded_reads
 from commsite.build.parallel import submit
 from commsite.build.site_documents import Group, SiteDocuments, document_groups
@@ -226,7 +224,7 @@ def make_plan(
         if entry is None or entry.fingerprint != fingerprint:
             wanted.extend(about)
     missing = store.missing(dict.fromkeys(wanted))
-    made = submit(_objects, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
+    made = submit(made_packed, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
     pages_memo = memo.pages if memo is not None else PageMemo()
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
     # Fingerprint the pages while the workers make the documents.
@@ -238,7 +236,7 @@ def make_plan(
     for made_documents, inputs in site_documents.made():
         documents.update(made_documents)
         group_inputs.update(dict.fromkeys(made_documents, inputs))
-    new = made.result() if made is not None else _objects(site, missing)
+    new = made.result() if made is not None else made_packed(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
         store.add(missed, made_json)
     store.finish()
@@ -464,10 +462,6 @@ def _repr_digest(name: bytes, key: tuple[object, ...]) -> bytes:
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
     return store.json(item).document()
-
-
-def _objects(site: Site, items: list[Story | Event]) -> list[ObjectJson]:
-    return [object_json(site, item) for item in items]
 
 
 def _hidden(path: str, first: str, second: str) -> Diagnostic:

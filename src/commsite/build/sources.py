@@ -15,6 +15,7 @@ from pathlib import Path
 
 from commsite.build.cache import BuildCache, parse_key
 from commsite.build.cache_data import BadEntry, decode_parsed, encode_parsed
+from commsite.build.encoded import Encoded
 from commsite.build.fingerprint import code_fingerprint
 from commsite.build.parallel import map_in_processes
 from commsite.content.loader import discover
@@ -154,25 +155,15 @@ class Sources:
         """Store the files parsed since the last save in `cache` (writing thousands of
         rows takes a while: a build does it while its workers render)."""
         if cache is not None and self._unsaved:
-            cache.put_parsed(_encoded(self._unsaved), keep=[f.key for f in self.files.values()])
+            # (each file encoded as it is stored: see build/encoded.py)
+            encoded = Encoded(self._unsaved, encode_parsed, (BadEntry,))
+            cache.put_parsed(encoded, keep=[f.key for f in self.files.values()])
         self._unsaved = {}
 
     def save_all(self, cache: BuildCache) -> None:
         """Store every file as parsed (into a cache started afresh)."""
         self._unsaved = {f.key: f.parsed for f in self.files.values()}
         self.save(cache)
-
-
-def _encoded(parsed: Mapping[bytes, ParsedFile]) -> dict[bytes, bytes]:
-    """Parsed files as the cache stores them (one without a plain form is left out,
-    to be parsed again next time)."""
-    found: dict[bytes, bytes] = {}
-    for key, value in parsed.items():
-        try:
-            found[key] = encode_parsed(value)
-        except BadEntry:
-            continue
-    return found
 
 
 def _stage(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
