@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from commsite.content.model import Site, Story
 from commsite.render.lookups import CardMemo, SiteIndex
-from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
+from commsite.render.pages.reads import ReadValues, Recorded, SiteReads
 from commsite.render.topics import Topics
 
 __all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "page_spec", "recorded_spec"]
@@ -54,10 +54,10 @@ class LazyContext(Mapping[str, object]):
                 self.reads = spec.reads if spec.reads is not None else ()
         return self._made
 
-    def vouch(self, values: ReadValues, reads: tuple[Read, ...]) -> None:
-        """The build record showed that `reads` give what they gave when the page
-        was last made: keep them, with this site's values, as the page's reads."""
-        self.reads = tuple((read, values.value(read)) for read in reads)
+    def vouch(self, reads: Recorded) -> None:
+        """The build record showed that these reads (with this site's values) give
+        what they gave when the page was last made: keep them as the page's reads."""
+        self.reads = reads
 
     def items(self) -> ItemsView[str, object]:
         return self._context().items()
