@@ -103,8 +103,11 @@ class KeyDigests:
 
     def _lay_out(self, value: object, parts: list[bytes]) -> None:
         kind = type(value)
-        if value is None or kind is bool or kind is int or kind is str:
-            parts.append(b"v" + repr(value).encode("utf-8", "surrogatepass"))
+        if kind is str:
+            assert isinstance(value, str)
+            parts.append(b"s" + value.encode("utf-8", "surrogatepass"))
+        elif value is None:
+            parts.append(b"n")
         elif kind is tuple:
             assert isinstance(value, tuple)
             parts.append(b"(%d" % len(value))
@@ -186,12 +189,10 @@ def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:
         return None
     if type(data) is not list:
         return None
-    reads: list[Read] = []
-    for read in data:
-        if type(read) is not list or len(read) != 2:
-            return None
-        query, argument = read
-        if type(query) is not str or type(argument) is not str or query not in QUERIES:
-            return None
-        reads.append((query, argument))
-    return tuple(reads)
+    try:
+        reads = tuple((query, argument) for query, argument in data)
+    except (TypeError, ValueError):  # (not pairs)
+        return None
+    if all(type(q) is str and type(a) is str and q in QUERIES for q, a in reads):
+        return reads
+    return None
