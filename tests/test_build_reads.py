@@ -3,13 +3,16 @@ function that starts reading something new is invalidated when that changes,
 with no other code changed. Here the event page's function is extended (as a
 maintainer would edit it) to show the newest story's title, and a site
 template shows it; editing that story's title must reach every event page, in
-serve's long-lived builder and in a fresh build that has only the cache."""
+serve's long-lived builder and in a fresh build that has only the cache. The
+same is done to the story pages' function, whose pages serve finds through the
+reverse index of reads (PageMemo.changed) rather than by looking at each."""
 
 from __future__ import annotations
 
 import html
 import re
 import shutil
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,13 +24,15 @@ from commsite.build.pagekeys import recorded_reads
 from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.render.lookups import index_site
 from commsite.render.pages import plan as page_plan
+from commsite.render.pages import stories
 from commsite.render.pages.reads import ReadValues, SiteReads
 from commsite.render.pages.spec import PageSpec
 from golden.regenerate import SITE, golden_now
 from test_build_cache import clean_build, tree
 
-EVENT_TEMPLATE = Path(commsite.themes.__file__).parent / "default" / "templates" / "event.html"
+TEMPLATES = Path(commsite.themes.__file__).parent / "default" / "templates"
 EVENT_PAGE = "events/sewing-circle/index.html"
+STORY_PAGE = "stories/welcome/index.html"  # (not the newest story's own page)
 NEWEST = re.compile(r'<p id="newest-story">([^<]*)</p>')
 
 
@@ -35,12 +40,7 @@ NEWEST = re.compile(r'<p id="newest-story">([^<]*)</p>')
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "site"
     shutil.copytree(SITE, root)
-    templates = root / "theme" / "templates"
-    templates.mkdir(parents=True)
-    text = EVENT_TEMPLATE.read_text(encoding="utf-8")
-    assert text.count("{% block content %}") == 1
-    shown = '{% block content %}<p id="newest-story">{{ newest }}</p>'
-    (templates / "event.html").write_text(text.replace("{% block content %}", shown))
+    show_newest(root, "event.html")
     original = page_plan.event_page
 
     def event_page(reads: SiteReads, slug: str, own_calendar: bool) -> PageSpec:
@@ -53,15 +53,42 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def newest_shown(output: Path) -> str:
-    found = NEWEST.search((output / EVENT_PAGE).read_text(encoding="utf-8"))
+def show_newest(root: Path, template: str) -> None:
+    """A site template overriding the theme's `template` with the newest story's title."""
+    templates = root / "theme" / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    assert text.count("{% block content %}") == 1
+    shown = '{% block content %}<p id="newest-story">{{ newest }}</p>'
+    (templates / template).write_text(text.replace("{% block content %}", shown))
+
+
+@pytest.fixture
+def story_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    show_newest(root, "story.html")
+    original = stories._story
+
+    def story_page(slug: str, reads: SiteReads) -> PageSpec:
+        newest = reads.story_at(0)  # a read the story pages never made
+        spec = original(slug, reads)
+        title = newest.title if newest is not None else ""
+        return replace(spec, context={**spec.context, "newest": title})
+
+    monkeypatch.setattr(stories, "_story", story_page)
+    return root
+
+
+def newest_shown(output: Path, page: str = EVENT_PAGE) -> str:
+    found = NEWEST.search((output / page).read_text(encoding="utf-8"))
     assert found is not None, "the extended event page is not in use"
     return found.group(1)
 
 
-def retitle_newest(root: Path, output: Path) -> str:
+def retitle_newest(root: Path, output: Path, page: str = EVENT_PAGE) -> str:
     """Give the story the event page shows a new title; returns the new title."""
-    title = html.unescape(newest_shown(output))
+    title = html.unescape(newest_shown(output, page))
     for story in (root / "content" / "stories").glob("*.md"):
         text = story.read_text(encoding="utf-8")
         head = yaml.safe_load(text.split("---\n")[1])
@@ -94,6 +121,55 @@ def test_a_fresh_build_sees_a_read_no_key_lists(site: Path, tmp_path: Path) -> N
     assert tree(site / "public") == clean_build(site, tmp_path, now)
     again = build_site(BuildOptions(root=site, jobs=1), now=now)
     assert again.rendered == () and again.written == ()
+
+
+def test_serve_builder_sees_a_story_page_read_no_key_lists(
+    story_site: Path, tmp_path: Path
+) -> None:
+    now = golden_now()
+    with Builder(BuildOptions(root=story_site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.build(now=now).ok  # (the reverse index of reads is filled)
+        new = retitle_newest(story_site, story_site / "public", STORY_PAGE)
+        result = builder.build(now=now)
+        assert result.ok, [d.format() for d in result.diagnostics]
+    assert newest_shown(story_site / "public", STORY_PAGE) == new
+    assert STORY_PAGE in result.rendered
+    assert tree(story_site / "public") == clean_build(story_site, tmp_path, now)
+
+
+def test_a_fresh_build_sees_a_story_page_read_no_key_lists(
+    story_site: Path, tmp_path: Path
+) -> None:
+    now = golden_now()
+    assert build_site(BuildOptions(root=story_site, jobs=1), now=now).ok
+    new = retitle_newest(story_site, story_site / "public", STORY_PAGE)
+    result = build_site(BuildOptions(root=story_site, jobs=1), now=now)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert newest_shown(story_site / "public", STORY_PAGE) == new
+    assert tree(story_site / "public") == clean_build(story_site, tmp_path, now)
+
+
+def story_pages(paths: Iterable[str]) -> list[str]:
+    return [p for p in paths if p.startswith("stories/") and not p.startswith("stories/page/")]
+
+
+def test_a_story_edit_remakes_only_the_pages_that_read_it(story_site: Path) -> None:
+    """With the story pages reading the newest story, a body edit of an older
+    story reaches its own page and its neighbours' (they show its title: not
+    changed here, so only its own is rendered), never the other story pages
+    (the story lists show its card: they are remade, and are not story pages)."""
+    now = golden_now()
+    page = story_site / "content" / "stories" / "2025-09-06-welcome.md"
+    with Builder(BuildOptions(root=story_site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        page.write_text(page.read_text(encoding="utf-8") + "\nOne more line.\n")
+        result = builder.build(now=now)
+        assert result.ok
+        assert story_pages(result.rendered) == [STORY_PAGE]
+        page.write_text(page.read_text(encoding="utf-8") + "\nAnd another.\n")
+        result = builder.build(now=now)
+        assert story_pages(result.rendered) == [STORY_PAGE]
 
 
 def lengthen_another_story(root: Path, output: Path) -> None:

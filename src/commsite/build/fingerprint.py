@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import struct
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ReprMemo", "code_fingerprint", "context_digest", "digest_bytes", "digest_text"]
+__all__ = [
+    "ReprMemo",
+    "code_fingerprint",
+    "context_digest",
+    "digest_bytes",
+    "digest_parts",
+    "digest_text",
+]
 
 _LONG = 512  # HTML fields at least this long are digested, not repr'd
 
@@ -42,6 +50,15 @@ def digest_bytes(*parts: bytes | memoryview) -> bytes:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.digest()
+
+
+def digest_parts(*parts: bytes) -> bytes:
+    """A digest of many parts, as unambiguous as digest_bytes' (their number and
+    lengths, then the parts) and cheaper for many small parts: the lengths are
+    packed and the parts joined in C. (Not equal to digest_bytes of the same
+    parts: a different layout.)"""
+    head = struct.pack(f">{len(parts) + 1}Q", len(parts), *map(len, parts))
+    return hashlib.blake2b(head + b"".join(parts), digest_size=_DIGEST_SIZE).digest()
 
 
 def digest_text(text: str) -> bytes:

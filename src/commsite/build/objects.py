@@ -22,8 +22,7 @@ from commsite.activitypub.documents import ObjectJson, object_json
 from commsite.activitypub.event_rsvp import rsvp_fields
 from commsite.build.cache import BuildCache
 from commsite.build.encoded import Encoded
-from commsite.build.fingerprint import code_fingerprint, digest_bytes
-from commsite.build.pagekeys import source_digest
+from commsite.build.fingerprint import code_fingerprint, digest_bytes, digest_parts
 from commsite.content.model import Event, Site, Story
 
 __all__ = ["ObjectStore", "item_digest"]
@@ -138,14 +137,14 @@ class ObjectStore:
         if last is not None and last[0] is item and last[2] == answers:
             found = last[1]
         else:
-            source = source_digest(self._parse_keys, item)
-            found = (
-                item_digest(self.config_digest, item)
-                if source is None
-                else digest_bytes(self.config_digest, source)
-            )
-            if answers:
-                found = digest_bytes(found, answers)
+            parse_key = self._parse_keys.get(item.source)
+            if parse_key is None:
+                found = item_digest(self.config_digest, item)
+                if answers:
+                    found = digest_bytes(found, answers)
+            else:  # (the parse key stands for the file; a story may be marked future)
+                future = b"future" if type(item) is Story and item.future else b""
+                found = digest_parts(self.config_digest, parse_key, future, answers)
         self._next_keys[id(item)] = (item, found, answers)
         return found
 

@@ -18,20 +18,21 @@ making and digesting its context.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from commsite.build.fingerprint import digest_bytes
+from commsite.build.fingerprint import digest_bytes, digest_parts
 from commsite.content.model import Event, Member, Story
 from commsite.render.pages.reads import QUERIES, Read, Recorded
 
-__all__ = ["KeyDigests", "recorded_reads", "source_digest"]
+__all__ = ["KeyDigests", "recorded_digest", "recorded_reads", "source_digest"]
 
 # A page that records its reads (render/pages/reads.py) keeps them in the record:
 # this mark, the digest of the shared key and of the values read, then the reads.
 _READS = b"reads1:"
 _READS_AT = len(_READS) + 20  # (digest_bytes makes 20 bytes)
 
-_ITEMS = (Story, Member, Event)
+# A read's value laid out in more parts than this is digested (once per plan).
+_INLINE = 8
 
 
 class KeyDigests:
@@ -54,17 +55,67 @@ class KeyDigests:
         self._last: dict[int, tuple[object, bytes]] = {}
         if last is not None and last._code == code:
             self._last = last._known
+        # read -> (the value it gave this plan, what stands for it: _value_parts)
+        self._reads: dict[Read, tuple[object, list[bytes]]] = {}
 
     def digest(self, key: tuple[object, ...], template: bytes) -> bytes:
         """The digest of a page's key under the digest of its template files."""
-        return digest_bytes(b"page-key", self._code, template, *map(self._part, key))
+        return digest_parts(b"page-key", self._code, template, *map(self._part, key))
 
     def reads_inputs(self, shared: bytes, recorded: Recorded) -> bytes:
         """A recording page's inputs for the record: `shared` (the digest of the
         shared key and the templates), the values it read and which reads they were."""
-        digest = digest_bytes(b"reads", shared, *(self._part(value) for _, value in recorded))
         names = json.dumps([list(read) for read, _ in recorded], separators=(",", ":"))
-        return _READS + digest + names.encode("utf-8", "surrogatepass")
+        return _READS + self.reads_digest(shared, recorded) + names.encode("utf-8", "surrogatepass")
+
+    def reads_digest(self, shared: bytes, recorded: Recorded) -> bytes:
+        """The digest part of `reads_inputs` (what `recorded_digest` takes from a record)."""
+        parts: list[bytes] = [b"reads", shared]
+        value_parts = self._value_parts
+        for read, value in recorded:
+            parts += value_parts(read, value)
+        return digest_parts(*parts)
+
+    def listing(
+        self, name: bytes, plain: object, items: Sequence[object], paths: Sequence[str]
+    ) -> bytes:
+        """A digest of a document made from `plain` (digested by its repr), model
+        objects (by their files' parse keys) and paths, under commsite's code."""
+        parts = [name, self._code, repr(plain).encode("utf-8", "surrogatepass")]
+        for item in items:
+            self._lay_out(item, parts)
+        parts.append("\n".join(paths).encode("utf-8", "surrogatepass"))
+        return digest_parts(*parts)
+
+    def _value_parts(self, read: Read, value: object) -> list[bytes]:
+        """What stands for the value a read gave, as parts of a page's digest: the
+        value laid out flat (a model object by its file's parse key, nothing
+        digested), or, when that is long, its digest. Each distinct read is laid
+        out once per plan (ReadValues answers it once)."""
+        found = self._reads.get(read)
+        if found is None or found[0] is not value:
+            parts: list[bytes] = []
+            self._lay_out(value, parts)
+            if len(parts) > _INLINE:
+                parts = [digest_parts(b"long", *parts)]
+            found = self._reads[read] = (value, parts)
+        return found[1]
+
+    def _lay_out(self, value: object, parts: list[bytes]) -> None:
+        kind = type(value)
+        if kind is str:
+            assert isinstance(value, str)
+            parts.append(b"s" + value.encode("utf-8", "surrogatepass"))
+        elif value is None:
+            parts.append(b"n")
+        elif kind is tuple:
+            assert isinstance(value, tuple)
+            parts.append(b"(%d" % len(value))
+            for part in value:
+                self._lay_out(part, parts)
+        else:
+            item = self._item(value)
+            parts.append(item if item is not None else self._part(value))
 
     def _part(self, value: object) -> bytes:
         kind = type(value)
@@ -79,7 +130,7 @@ class KeyDigests:
             return found[1]
         if kind is tuple:
             assert isinstance(value, tuple)
-            digest = digest_bytes(b"t", *map(self._part, value))
+            digest = digest_parts(b"t", *map(self._part, value))
         else:
             digest = self._item(value) or digest_bytes(
                 b"r", kind.__name__.encode(), repr(value).encode("utf-8", "surrogatepass")
@@ -88,9 +139,16 @@ class KeyDigests:
         return digest
 
     def _item(self, value: object) -> bytes | None:
-        if not isinstance(value, _ITEMS):
-            return None
-        return source_digest(self._parse_keys, value)
+        kind = type(value)
+        if kind is Story:
+            assert isinstance(value, Story)
+            key = self._parse_keys.get(value.source)
+            return None if key is None else (b"iSF" if value.future else b"iS:") + key
+        if kind is Event or kind is Member:
+            assert isinstance(value, (Event, Member))
+            key = self._parse_keys.get(value.source)
+            return None if key is None else (b"iE:" if kind is Event else b"iM:") + key
+        return None
 
 
 def _immutable(value: object) -> bool:
@@ -114,6 +172,11 @@ def source_digest(parse_keys: Mapping[str, bytes], item: Story | Member | Event)
     return digest_bytes(b"i", type(item).__name__.encode(), parse_key, future)
 
 
+def recorded_digest(inputs: bytes) -> bytes:
+    """The digest part of a recording page's inputs (see reads_inputs)."""
+    return inputs[len(_READS) : _READS_AT]
+
+
 def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:
     """The reads a recording page's inputs name (see reads_inputs), or None when
     they are not such inputs or not well formed (the record is data from a cache
@@ -126,12 +189,10 @@ def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:
         return None
     if type(data) is not list:
         return None
-    reads: list[Read] = []
-    for read in data:
-        if type(read) is not list or len(read) != 2:
-            return None
-        query, argument = read
-        if type(query) is not str or type(argument) is not str or query not in QUERIES:
-            return None
-        reads.append((query, argument))
-    return tuple(reads)
+    try:
+        reads = tuple((query, argument) for query, argument in data)
+    except (TypeError, ValueError):  # (not pairs)
+        return None
+    if all(type(q) is str and type(a) is str and q in QUERIES for q, a in reads):
+        return reads
+    return None

@@ -33,7 +33,7 @@ from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore, made_packed
-from commsite.build.pagekeys import KeyDigests, recorded_reads
+from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
 from commsite.build.parallel import submit
 from commsite.build.site_documents import Group, SiteDocuments, document_groups
 from commsite.content.model import Event, Site, Story
@@ -254,7 +254,7 @@ def make_plan(
                 "sitemap",
                 sitemap_key,
                 partial(_sitemap, site, paths),
-                digest=partial(_repr_digest, b"sitemap", sitemap_key),
+                digest=partial(keys.listing, b"sitemap", site.config, site.stories, paths),
             )
         ],
         keys,
@@ -320,6 +320,7 @@ def _page_outputs(
     kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []
     by_template: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+    shared_digests: dict[tuple[bytes, tuple[object, ...]], bytes] = {}
     if progress:
         progress("planning", 0, total)
     for n, spec in enumerate(specs, 1):
@@ -338,13 +339,20 @@ def _page_outputs(
             continue
         path = urls.output_file(spec.path)
         planned = page_keys.get(spec.path)
-        inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
         context = spec.context
         if isinstance(context, LazyContext) and context.recording:
+            assert planned is not None  # (its key: the shared key and options, see PageMemo)
+            # The shared key is the same for every recording page: digested once per
+            # template and options.
+            options = (template_digest, planned[0][1:])
+            inputs = shared_digests.get(options) or shared_digests.setdefault(
+                options, keys.digest(planned[0], template_digest)
+            )
             fingerprint, inputs = _recorded_page(
                 context, path, template_digest, inputs, keys, pages_memo, record, reprs
             )
         else:
+            inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
             entry = record.get(path) if record is not None and inputs else None
             if entry is not None and entry.inputs == inputs:
                 fingerprint = entry.fingerprint
@@ -383,13 +391,15 @@ def _recorded_page(
         values = pages_memo.values
         if reads is not None and values is not None:
             found = tuple((read, values.value(read)) for read in reads)
-            if keys.reads_inputs(shared, found) == entry.inputs:
-                context.vouch(values, reads)
+            if keys.reads_digest(shared, found) == recorded_digest(entry.inputs):
+                context.vouch(found)
                 return entry.fingerprint, entry.inputs
-    if recorded is not None and entry is not None:
-        inputs = keys.reads_inputs(shared, recorded)
-        if inputs == entry.inputs:
-            return entry.fingerprint, inputs
+    if (
+        recorded is not None
+        and entry is not None
+        and keys.reads_digest(shared, recorded) == recorded_digest(entry.inputs)
+    ):
+        return entry.fingerprint, keys.reads_inputs(shared, recorded)
     shown = context_digest(context, reprs)  # makes the context: its reads are recorded
     assert context.reads is not None
     fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), template_digest, shown)
@@ -453,11 +463,6 @@ def _federation_outputs(
 
 def _sitemap(site: Site, paths: list[str]) -> dict[str, bytes]:
     return {urls.SITEMAP: sitemap(site, paths)}
-
-
-def _repr_digest(name: bytes, key: tuple[object, ...]) -> bytes:
-    """A digest of `key` by its repr (plain values only) and commsite's code."""
-    return digest_bytes(name, code_fingerprint(), repr(key).encode("utf-8", "surrogatepass"))
 
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:

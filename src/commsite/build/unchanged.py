@@ -149,7 +149,7 @@ def _quick_data_dir(root: Path) -> str | None:
 def on_disk(output: str | Path, path: str, state: FileState) -> bool:
     """Whether the output file is still as the build record says it was written."""
     try:
-        st = os.stat(os.path.join(output, path))
+        st = os.stat(f"{os.fspath(output)}/{path}")
     except OSError:
         return False
     return st.st_size == state.size and st.st_mtime_ns == state.mtime_ns

@@ -65,6 +65,7 @@ class SiteIndex:
     interactions: InteractionIndex
     events: Mapping[str, Event]
     stories: Mapping[str, Story]  # by slug
+    positions: Mapping[str, int]  # story slug -> its place in site.stories
     by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
     chrome: Chrome
     refs: Mapping[str, PersonRef]  # member id -> reference
@@ -127,6 +128,7 @@ def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
         interactions=index_interactions(site.interactions, site.members),
         events={e.slug: e for e in site.events},
         stories={s.slug: s for s in site.stories},
+        positions={s.slug: i for i, s in enumerate(site.stories)},
         by_interest={k: tuple(v) for k, v in by_interest.items()},
         chrome=chrome_view(site),
         refs=(

@@ -26,7 +26,6 @@ from commsite.render.cards import federation_on
 from commsite.render.interests import interest_pages
 from commsite.render.lookups import index_site
 from commsite.render.pages.events import event_page, events_page
-from commsite.render.pages.keys import PageKeys
 from commsite.render.pages.members import interest_items, member_page, members_page
 from commsite.render.pages.reads import SiteReads
 from commsite.render.pages.site_pages import (
@@ -75,11 +74,10 @@ def plan_pages(
     shared = m.begin(
         (site.config, index.chrome, federation_on(site), site.members), site, index, found
     )
-    keys = PageKeys(site, index, shared)
     specs = [
         home_page(site, index),
         *story_lists(site, m),
-        *story_pages(site, index, m, keys),
+        *story_pages(site, m),
         *tag_pages(site, index, m, found),
         *interest_pages(site, index, found, m, page_spec, recorded_spec),
         m.spec(

@@ -36,7 +36,7 @@ from commsite.render.threads import InteractionIndex
 from commsite.render.topics import Topics
 from commsite.render.views import Chrome, EventCard, PersonRef
 
-__all__ = ["QUERIES", "Read", "ReadValues", "SiteReads"]
+__all__ = ["QUERIES", "SOURCES", "Read", "ReadValues", "SiteReads"]
 
 Read = tuple[str, str]  # (query name, argument)
 Recorded = tuple[tuple[Read, object], ...]  # each read with the value it gave
@@ -48,6 +48,18 @@ def _event(site: Site, index: SiteIndex, slug: str) -> object:
 
 def _story(site: Site, index: SiteIndex, slug: str) -> object:
     return index.stories.get(slug)
+
+
+def _neighbours(site: Site, index: SiteIndex, slug: str) -> object:
+    """The stories beside one in the site's order, as a story page links them:
+    (title, slug) of the older one and of the newer one, or None."""
+    position = index.positions.get(slug)
+    if position is None:
+        return None
+    stories = site.stories
+    older = stories[position + 1] if position + 1 < len(stories) else None
+    newer = stories[position - 1] if position > 0 else None
+    return tuple(None if s is None else (s.title, s.slug) for s in (older, newer))
 
 
 def _story_at(site: Site, index: SiteIndex, position: str) -> object:
@@ -160,6 +172,7 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     "event": _event,
     "story": _story,
     "story_at": _story_at,
+    "neighbours": _neighbours,
     "is_past": _is_past,
     "answers_open": _answers_open,
     "recaps": _recaps,
@@ -179,6 +192,32 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
 }
 
 
+def _neighbours_by_slug(site: Site, index: SiteIndex) -> Mapping[str, object]:
+    stories = site.stories
+    shown = [(s.title, s.slug) for s in stories]
+    older = [*shown[1:], None]
+    newer = [None, *shown[:-1]]
+    return {s.slug: (o, n) for s, o, n in zip(stories, older, newer, strict=True)}
+
+
+# Where some queries answer from, so that a long-lived builder need not ask every
+# read again to find what changed (PageMemo.begin): name -> (keyed, source). A
+# keyed source is a mapping, and a read's answer is a function of the entry its
+# argument names (equal entries: an equal answer); another source is a whole
+# (equal to last plan's: every read of the query gives what it gave). A query
+# with no source here is asked again for each of its reads on every plan.
+SOURCES: Mapping[str, tuple[bool, Callable[[Site, SiteIndex], object]]] = {
+    "story": (True, lambda site, index: index.stories),
+    "neighbours": (True, _neighbours_by_slug),
+    "event": (True, lambda site, index: index.events),
+    "member": (True, lambda site, index: index.members),
+    "authored": (True, lambda site, index: index.stories_by_author),
+    "recaps": (True, lambda site, index: index.recaps),
+    "attendance": (True, lambda site, index: index.attendance.events),
+    "thread": (False, lambda site, index: site.interactions),
+}
+
+
 class ReadValues:
     """The answers of one plan's site to any recorded read, each asked once.
     `topics`: the site's tags and interests (topics.py), which the plan has found."""
@@ -192,9 +231,8 @@ class ReadValues:
         self._known: dict[Read, object] = {}
 
     def value(self, read: Read) -> object:
-        try:
-            return self._known[read]
-        except KeyError:
+        found = self._known.get(read, self)
+        if found is self:
             query, argument = read
             if query == "tag":
                 found = _tag(self.topics, argument)
@@ -203,12 +241,16 @@ class ReadValues:
             else:
                 found = QUERIES[query](self.site, self.index, argument)
             self._known[read] = found
-            return found
+        return found
 
     def hold(self, recorded: Recorded) -> bool:
         """Whether every read gives the value it gave when it was recorded."""
         value = self.value
-        return all(value(read) == then for read, then in recorded)
+        for read, then in recorded:
+            now = value(read)
+            if now is not then and now != then:
+                return False
+        return True
 
 
 class SiteReads:
@@ -255,6 +297,17 @@ class SiteReads:
     def story(self, slug: str) -> Story | None:
         found = self._read("story", slug)
         return found if isinstance(found, Story) else None
+
+    def neighbours(self, slug: str) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+        """(title, slug) of the story older than `slug` and of the newer one, if any."""
+        found = self._read("neighbours", slug)
+        assert isinstance(found, tuple), slug
+        return found[0], found[1]
+
+    def find_event(self, slug: str) -> Event | None:
+        """The event `slug`, if there is one."""
+        found = self._read("event", slug)
+        return found if isinstance(found, Event) else None
 
     def story_at(self, position: int) -> Story | None:
         """The story at `position` in the site's order (newest first), if any."""

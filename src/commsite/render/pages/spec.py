@@ -3,12 +3,12 @@ plan's pages that a long-lived builder keeps (PageMemo)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, ItemsView, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from commsite.content.model import Site, Story
+from commsite.content.model import Site
 from commsite.render.lookups import CardMemo, SiteIndex
-from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
+from commsite.render.pages.reads import SOURCES, Read, ReadValues, Recorded, SiteReads
 from commsite.render.topics import Topics
 
 __all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "page_spec", "recorded_spec"]
@@ -54,10 +54,10 @@ class LazyContext(Mapping[str, object]):
                 self.reads = spec.reads if spec.reads is not None else ()
         return self._made
 
-    def vouch(self, values: ReadValues, reads: tuple[Read, ...]) -> None:
-        """The build record showed that `reads` give what they gave when the page
-        was last made: keep them, with this site's values, as the page's reads."""
-        self.reads = tuple((read, values.value(read)) for read in reads)
+    def vouch(self, reads: Recorded) -> None:
+        """The build record showed that these reads (with this site's values) give
+        what they gave when the page was last made: keep them as the page's reads."""
+        self.reads = reads
 
     def items(self) -> ItemsView[str, object]:
         return self._context().items()
@@ -83,29 +83,105 @@ Key = tuple[object, ...]
 
 class PageMemo:
     """The last plan's specs by path, each with the key it was made from (for a
-    page whose function records its reads, the shared key: see `recorded`)."""
+    page whose function records its reads, the shared key: see `recorded`), and
+    the reverse index of what those pages read.
+
+    The index (`_readers`: read -> the paths of the pages that recorded it, and
+    `_then`: what each read gave last plan) is how an edit finds its pages: at
+    `begin`, each distinct read is asked once of the new site, and the pages that
+    recorded a read whose answer differs are the ones `changed` names. A page
+    not named keeps its spec without its reads being looked at (10,000 story
+    pages on a rebuild in serve)."""
 
     def __init__(self) -> None:
         self._last: dict[str, tuple[Key, PageSpec]] = {}
         self._next: dict[str, tuple[Key, PageSpec]] = {}
         self.cards = CardMemo()  # story cards, kept while their stories are
         self._shared: Key = ()
-        # The last plan's story pages: its stories, what else their keys read
-        # (see stories.story_pages), their keys and specs by path, and the specs in order.
-        self._stories: (
-            tuple[tuple[Story, ...], Key, dict[str, tuple[Key, PageSpec]], list[PageSpec]] | None
-        ) = None
         self.values: ReadValues | None = None  # this plan's answers to page reads
+        self._readers: dict[Read, set[str]] = {}
+        # query -> argument -> what the read gave last plan; query -> its source then
+        self._then: dict[str, dict[str, object]] = {}
+        self._sources: dict[str, object] = {}
+        # recording pages given a new spec last plan, whose reads are not indexed yet
+        self._pending: list[tuple[str, PageSpec]] = []
+        # this plan: the pages whose reads may give other answers (None: all)
+        self.changed: set[str] | None = None
+        # the last plan's story pages: (their slugs in order, their specs), see stories.py
+        self.stories: tuple[tuple[str, ...], list[PageSpec]] | None = None
 
     def begin(self, shared: Key, site: Site, index: SiteIndex, topics: Topics) -> Key:
         """Start a plan of `site`; `shared` is what every page is made from (the
         config, the chrome, the members). Returns it, or the equal tuple of the last
         plan (so that keys holding it compare by identity)."""
-        if shared != self._shared:
-            self._shared, self._last, self._stories = shared, {}, None
         self._next = {}
         self.values = ReadValues(site, index, topics)
+        sources = {query: source(site, index) for query, (_, source) in SOURCES.items()}
+        last, self._sources = self._sources, sources
+        if shared != self._shared:
+            self._shared, self._last, self.stories = shared, {}, None
+            self._readers, self._then, self._pending, self.changed = {}, {}, [], None
+            return self._shared
+        changed = self._index_pending()
+        for query, answers in self._then.items():
+            self._recheck(query, answers, sources.get(query, self), last.get(query, self), changed)
+        self.changed = changed
         return self._shared
+
+    def _recheck(
+        self,
+        query: str,
+        answers: dict[str, object],
+        source: object,
+        last: object,
+        changed: set[str],
+    ) -> None:
+        """Ask again the reads of `query` that may give another answer than last
+        plan's (`answers`), noting in `changed` the pages that recorded one that does.
+        With a source (reads.SOURCES: this plan's `source`, last plan's `last`),
+        only the arguments whose entry changed are asked, or none when a whole
+        source is equal to last plan's."""
+        arguments: Iterable[str] = answers
+        if query in SOURCES and last is not self:
+            if SOURCES[query][0]:
+                if isinstance(source, Mapping) and isinstance(last, Mapping):
+                    arguments = [a for a in answers if _differs(source.get(a), last.get(a))]
+            elif last is source or last == source:
+                return
+        value = self.values.value if self.values is not None else None
+        assert value is not None
+        readers = self._readers
+        for argument in arguments:
+            read = (query, argument)
+            now = value(read)
+            if _differs(now, answers[argument]):
+                changed.update(readers.get(read, ()))
+                answers[argument] = now
+
+    def _index_pending(self) -> set[str]:
+        """Put the reads of last plan's new pages in the index; returns the paths
+        of those whose reads are not known (their context was never made)."""
+        unknown: set[str] = set()
+        readers, then = self._readers, self._then
+        for path, spec in self._pending:
+            context = spec.context
+            reads = context.reads if isinstance(context, LazyContext) else None
+            if reads is None:
+                unknown.add(path)
+                continue
+            for read, value in reads:
+                found = readers.get(read)
+                if found is None:
+                    readers[read] = {path}
+                    query, argument = read
+                    answers = then.get(query)
+                    if answers is None:
+                        answers = then[query] = {}
+                    answers[argument] = value
+                else:
+                    found.add(path)
+        self._pending = []
+        return unknown
 
     def spec(
         self,
@@ -144,10 +220,12 @@ class PageMemo:
         found = self._last.get(path)
         if found is not None and found[0] == key:
             context = found[1].context
+            changed = self.changed
             if (
                 isinstance(context, LazyContext)
                 and context.reads is not None
-                and values.hold(context.reads)
+                and changed is not None
+                and (path not in changed or values.hold(context.reads))
             ):
                 self._next[path] = found
                 return found[1]
@@ -157,7 +235,13 @@ class PageMemo:
 
         spec = PageSpec(path, template, LazyContext(made, path, template, recording=True), source)
         self._next[path] = (key, spec)
+        self._pending.append((path, spec))
         return spec
+
+    def kept(self, path: str) -> None:
+        """Keep last plan's spec for `path` as it is (a caller that knows it is not
+        among the `changed`)."""
+        self._next[path] = self._last[path]
 
     def finish(self) -> None:
         self._last, self._next = self._next, {}
@@ -165,6 +249,12 @@ class PageMemo:
     def keys(self) -> Mapping[str, tuple[Key, PageSpec]]:
         """The finished plan's keys and specs by path (pages without a key are not in it)."""
         return self._last
+
+
+def _differs(now: object, then: object) -> bool:
+    """Whether two answers differ (most are the same object: an identity check
+    first, as a dataclass's == compares its fields)."""
+    return now is not then and now != then
 
 
 def page_spec(index: SiteIndex, path: str, template: str, **context: object) -> PageSpec:

@@ -3,67 +3,51 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from functools import partial
 
 from commsite import urls
 from commsite.content.model import Site
 from commsite.render.attendance import who_was_there
 from commsite.render.body_images import responsive_body
-from commsite.render.cards import federation_on, href, image_view, is_past, people, tag_refs
+from commsite.render.cards import federation_on, href, image_view, people, tag_refs
 from commsite.render.dates import date_view
 from commsite.render.head import meta_view
-from commsite.render.lookups import SiteIndex
-from commsite.render.pages.keys import PageKeys
 from commsite.render.pages.reads import SiteReads
-from commsite.render.pages.spec import Key, PageMemo, PageSpec, page_spec, recorded_spec
+from commsite.render.pages.spec import PageMemo, PageSpec, recorded_spec
 from commsite.render.threads import thread_view
 from commsite.render.views import Link, PageLink, Pagination, StoryView
 
 __all__ = ["page_window", "story_lists", "story_pages"]
 
 
-def story_pages(site: Site, index: SiteIndex, m: PageMemo, keys: PageKeys) -> list[PageSpec]:
-    """Each story's page spec, through the memo. A story page's key holds the
-    shared parts, the story, its neighbours, its event and its thread. When the
-    shared parts, the events and the interactions are what the last plan had,
-    and the same stories are in the same places, only the pages at and beside a
-    story that is not the same object as last time (an edited one) can have a
-    new key; the others keep their specs without making their keys again
-    (10,000 of them on a rebuild in serve)."""
+def story_pages(site: Site, m: PageMemo) -> list[PageSpec]:
+    """Each story's page spec, through the memo. When the same stories are in
+    the same order as in the last plan, only the pages the memo names as
+    `changed` (they read something that gives another answer now) are asked
+    for; the others keep their specs without a look at each (10,000 of them on
+    a rebuild in serve)."""
     stories = site.stories
-    reads = (keys.shared, site.interactions, index.events)
-    last = m._stories
-    edited: list[int] | None = None
-    if last is not None and len(last[0]) == len(stories) and _same_reads(last[1], reads):
-        pairs = zip(last[0], stories, strict=True)
-        edited = [i for i, (a, b) in enumerate(pairs) if a is not b]
-        if any(last[0][i].slug != stories[i].slug for i in edited):
-            edited = None  # stories added, removed or moved: plan them all
-    by_path: dict[str, tuple[Key, PageSpec]] = {}
-    specs: list[PageSpec] = []
-    near: Iterable[int] = range(len(stories))
-    if last is not None and edited is not None:
-        by_path, specs = dict(last[2]), list(last[3])
-        near = sorted({j for i in edited for j in (i - 1, i, i + 1) if 0 <= j < len(stories)})
-    for i in near:
-        path = urls.story_page(stories[i].slug)
-        story = partial(_story, site, index, i)
-        spec = m.spec(path, "story.html", keys.story(i), story, stories[i].source)
-        by_path[path] = m._next[path]
-        if len(specs) > i:
-            specs[i] = spec
-        else:
-            specs.append(spec)
-    m._next.update(by_path)
-    m._stories = (stories, reads, by_path, specs)
+    slugs = tuple(s.slug for s in stories)
+    last = m.stories
+    if last is None or last[0] != slugs or m.changed is None:
+        specs = [
+            m.recorded(urls.story_page(s.slug), "story.html", partial(_story, s.slug), s.source)
+            for s in stories
+        ]
+    else:
+        specs = list(last[1])
+        changed = m.changed
+        for spec in specs:
+            if spec.path not in changed:
+                m.kept(spec.path)
+        places = {spec.path: i for i, spec in enumerate(specs)} if changed else {}
+        for path in changed:
+            i = places.get(path, -1)
+            if i >= 0:
+                story = stories[i]
+                specs[i] = m.recorded(path, "story.html", partial(_story, story.slug), story.source)
+    m.stories = (slugs, specs)
     return specs
-
-
-def _same_reads(last: Key, now: Key) -> bool:
-    """The shared parts (the same object when equal, see PageMemo.begin), the
-    interactions and the events, as the last plan's story pages read them."""
-    return last[0] is now[0] and last[1] == now[1] and last[2] == now[2]
 
 
 def story_lists(site: Site, memo: PageMemo) -> list[PageSpec]:
@@ -120,24 +104,25 @@ def page_window(number: int, total: int, around: int = 2) -> list[int]:
     return sorted(n for n in shown if 1 <= n <= total)
 
 
-def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
+def _story(slug: str, reads: SiteReads) -> PageSpec:
+    site = reads.site
     config = site.config
-    story = site.stories[position]
-    path = urls.story_page(story.slug)
+    story = reads.story(slug)
+    assert story is not None, slug
+    path = urls.story_page(slug)
 
-    def neighbour(i: int) -> Link | None:
-        if 0 <= i < len(site.stories):
-            other = site.stories[i]
-            return Link(other.title, href(config, urls.story_page(other.slug)))
-        return None
+    def neighbour(found: tuple[str, str] | None) -> Link | None:
+        return None if found is None else Link(found[0], href(config, urls.story_page(found[1])))
 
-    event = index.events.get(story.event) if story.event else None
+    older, newer = reads.neighbours(slug)
+    event = reads.find_event(story.event) if story.event else None
     unpublished = story.draft or story.future  # not federated: nothing to reply to
     was_there, others = (
-        who_was_there(index.attendance.of(event), index.refs)
-        if event is not None and is_past(site, event) and event.status != "cancelled"
+        who_was_there(reads.attendance(event.slug), reads.refs)
+        if event is not None and reads.is_past(event.slug) and event.status != "cancelled"
         else ((), 0)
     )
+    target = f"stories/{slug}"
     view = StoryView(
         title=story.title,
         url=href(config, path),
@@ -145,21 +130,21 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
         updated=date_view(story.updated, config.tz) if story.updated else None,
         summary=story.summary,
         body_html=responsive_body(config, path, story.body_html, eager_first=not story.image),
-        authors=people(story.authors, index.refs),
+        authors=people(story.authors, reads.refs),
         tags=tag_refs(config, story.tags),
         image=image_view(config, story.image, story.image_alt or story.title),
         draft=story.draft,
         future=story.future,
         event=Link(event.title, href(config, urls.event_page(event.slug))) if event else None,
-        older=neighbour(position + 1),
-        newer=neighbour(position - 1),
+        older=neighbour(older),
+        newer=neighbour(newer),
         thread=thread_view(
-            index.interactions,
-            f"stories/{story.slug}",
+            reads.thread(target),
+            target,
             config.url(path),
             config.tz,
             federation_on(site) and not unpublished,
-            index.refs,
+            reads.refs,
         ),
         was_there=was_there,
         was_there_others=others,
@@ -172,7 +157,7 @@ def _story(site: Site, index: SiteIndex, position: int) -> PageSpec:
         "stories",
         og_type="article",
         image=story.image,
-        activity_path=None if unpublished else urls.story_object(story.slug),
+        activity_path=None if unpublished else urls.story_object(slug),
         noindex=unpublished,
     )
-    return page_spec(index, path, "story.html", meta=meta, story=view)
+    return recorded_spec(reads, path, "story.html", meta=meta, story=view)
