@@ -4,7 +4,8 @@ page and a careless organiser get from them.
 Hostile images (a decompression bomb, a damaged file, a file that is not what its
 name says), photos with EXIF orientation and a GPS position, an animated GIF; a
 second build that must not make anything again (by the build's own record,
-last-build.json); an image changed in place; a damaged cache entry.
+last-build.json); an image changed in place; a damaged cache entry, in the build
+and field by field.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from commsite.datadir import DataDir
 from commsite.federation.keys import generate_keypair, write_keys
 from commsite.image_table import ImageInfo, ImageTable, Variant
 from commsite.images import variants as image_variants
+from commsite.images.entry import decode_made, encode_made
 from commsite.images.variants import ImageProblem, make_variants
 from commsite.render.body_images import responsive_body
 
@@ -290,6 +292,43 @@ def test_a_damaged_cache_entry_is_a_miss(site: Path) -> None:
     )
     build(site)
     assert last_build(site)["images"] == {"made": 0, "reused": 5}
+
+
+def test_a_cache_entry_reads_back_exactly_and_anything_else_is_none() -> None:
+    """The images table's entries (images/entry.py) are data checked field by
+    field: what encode_made wrote decodes to the same Made, and a truncated,
+    padded or tampered entry (a piece name that would steer a file name, a
+    length past the end, a second icon) is None, a miss, never a crash."""
+    made = make_variants(jpeg(1200, 900), square=True, banner=True)
+    assert made.square is not None
+    blob = encode_made(made)
+    assert decode_made(blob) == made
+    head, _, rest = blob.partition(b"\n")
+    fields = json.loads(head)
+
+    def with_head(**changes: object) -> bytes:
+        return json.dumps({**fields, **changes}).encode() + b"\n" + rest
+
+    first = fields["pieces"][0]
+    square = next(p for p in fields["pieces"] if p[0] == "s")
+    damaged = [
+        b"",
+        blob[:-1],  # truncated
+        blob + b"x",  # bytes no piece claims
+        b"not json\n" + rest,
+        head,  # no newline, no pieces
+        with_head(extra=1),
+        with_head(size=[0, 900]),
+        with_head(type="image/svg+xml"),
+        with_head(animated="no"),
+        with_head(pieces=[["v", "../../x", *first[2:]], *fields["pieces"][1:]]),
+        with_head(pieces=[[*first[:5], "exe", first[6]], *fields["pieces"][1:]]),
+        with_head(pieces=[[*first[:6], len(rest) + 1], *fields["pieces"][1:]]),
+        # two icons, each with its bytes
+        with_head(pieces=[*fields["pieces"], square]) + made.square.data,
+    ]
+    for entry in damaged:
+        assert decode_made(entry) is None, entry[:120]
 
 
 def test_a_bad_image_is_a_warning_and_a_bomb_an_error(site: Path) -> None:

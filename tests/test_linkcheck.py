@@ -172,8 +172,8 @@ def test_serve_prints_the_warnings_of_a_build_that_worked(tmp_path: Path) -> Non
         assert preview.build_all().ok
         preview.build_all()  # the same warnings again: not printed again
     finally:
+        preview.close()  # (its watches too: no thread left behind for the next test)
         preview.builder.close()
-        preview.server.server_close()
     warning = f"{STORY}:7: warning: broken link '/rulez/' (did you mean '/rules/'?)"
     assert said.count(warning) == 1
 

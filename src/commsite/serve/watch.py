@@ -129,6 +129,8 @@ class SiteWatcher:
         self._observer.start()
 
     def stop(self) -> None:
+        """Stop watching (also a watcher never started: its folders' watches end)."""
         self._debouncer.cancel()
         self._observer.stop()
-        self._observer.join(timeout=5)
+        if self._observer.is_alive():
+            self._observer.join(timeout=5)

@@ -58,6 +58,7 @@ from commsite.sidecar.hosts import host_rules, is_our_host
 from commsite.sidecar.jsonbody import NotJSON, parse_json
 from commsite.sidecar.keycache import KeyCache
 from commsite.sidecar.moderation import blocked_reason
+from commsite.sidecar.notes import host_of, id_of
 from commsite.sidecar.ratelimit import Limiter, RateLimiter
 from commsite.sidecar.refusals import log_refusal
 from commsite.sidecar.store import Store
@@ -151,23 +152,6 @@ def signature_key_id(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def _host(url: str | None) -> str:
-    if not url:
-        return ""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-
-
-def _id_of(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        return str(value["id"])
-    return None
-
-
 class Admission:
     def __init__(
         self,
@@ -218,7 +202,7 @@ class Admission:
             return _refuse(
                 415, "content type must be application/activity+json or application/ld+json"
             )
-        sender = _host(key_id) or f"addr:{request.remote_addr}"
+        sender = host_of(key_id) or f"addr:{request.remote_addr}"
         wait = self.limiter.take(sender, self.monotonic())
         if wait > 0:
             return _refuse(
@@ -241,7 +225,7 @@ class Admission:
         activity_id, type_, actor = (
             activity.get("id"),
             activity.get("type"),
-            _id_of(activity.get("actor")),
+            id_of(activity.get("actor")),
         )
         seen.actor = actor
         seen.activity_id = activity_id if isinstance(activity_id, str) else None
@@ -251,7 +235,7 @@ class Admission:
             return _refuse(400, "activity has no type")
         if not actor:
             return _refuse(400, "activity has no actor")
-        if _host(activity_id) != _host(actor):
+        if host_of(activity_id) != host_of(actor):
             return _refuse(400, "activity id is not on the actor's host")
 
         reason = blocked_reason(self.store, self.config, actor) or (
@@ -269,7 +253,7 @@ class Admission:
         if not is_our_host(host, self.hosts):
             return _refuse(401, _not_our_host(host, self.config))
 
-        if type_ == "Delete" and _id_of(activity.get("object")) == actor:
+        if type_ == "Delete" and id_of(activity.get("object")) == actor:
             early = self._actor_deletion(activity_id, actor, key_id)
             if early is not None:
                 return early

@@ -19,6 +19,7 @@ __all__ = [
     "PUBLIC",
     "classify",
     "hashtags",
+    "host_of",
     "id_of",
     "list_of",
     "note_url",
@@ -31,6 +32,7 @@ NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 
 
 def id_of(value: Any) -> str | None:
+    """An ActivityStreams reference's id: the string itself, or an object's "id"."""
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping) and isinstance(value.get("id"), str):
@@ -38,7 +40,8 @@ def id_of(value: Any) -> str | None:
     return None
 
 
-def _host(url: str | None) -> str:
+def host_of(url: str | None) -> str:
+    """The URL's host in lower case; "" for none or a URL that does not parse."""
     try:
         return (urlsplit(url or "").hostname or "").lower()
     except ValueError:
@@ -47,7 +50,7 @@ def _host(url: str | None) -> str:
 
 def same_host(a: str | None, b: str | None) -> bool:
     """Both URLs are on one host (and it is not empty)."""
-    return _host(a) != "" and _host(a) == _host(b)
+    return host_of(a) != "" and host_of(a) == host_of(b)
 
 
 def list_of(value: Any) -> list[Any]:
