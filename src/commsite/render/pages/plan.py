@@ -8,10 +8,10 @@ the page shows changes.
 
 Most page functions read the site through a SiteReads (reads.py), which
 records what they read; that record is what decides whether a page is still
-fresh (`PageMemo.recorded`). Story pages still have keys written
-by hand (keys.py). With a PageMemo (a long-lived builder's), a page whose
-record holds, or whose key equals last plan's, gets last plan's PageSpec object
-back instead of a new one. See "The engine" in docs/maintainers.md.
+fresh (`PageMemo.recorded`); the members page has a small key written by
+hand. With a PageMemo (a long-lived builder's), a page whose record holds, or
+whose key equals last plan's, gets last plan's PageSpec object back instead of
+a new one. See "The engine" in docs/maintainers.md.
 """
 
 from __future__ import annotations

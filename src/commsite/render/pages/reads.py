@@ -18,7 +18,7 @@ that read only those (meta_view, href, image_view, federation_on).
 Values compare with `==` within one process (an unchanged file keeps its model
 object, so that is an identity check); across processes the build digests them
 (build/pagekeys.py: a model object by its file's parse key, anything else by
-its repr) and keeps the reads in the build record (build/plan.py).
+its repr) and keeps the reads in the build record (build/page_outputs.py).
 """
 
 from __future__ import annotations
