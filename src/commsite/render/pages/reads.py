@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable, Mapping
 
 from commsite.content.attendance import Attendance
-from commsite.content.model import Event, Member, Site, Story
+from commsite.content.model import Event, Member, Page, Rules, Site, Story
 from commsite.render.cards import is_past
 from commsite.render.interests import interest_shown
 from commsite.render.lookups import SiteIndex
@@ -48,6 +48,14 @@ def _event(site: Site, index: SiteIndex, slug: str) -> object:
 
 def _story(site: Site, index: SiteIndex, slug: str) -> object:
     return index.stories.get(slug)
+
+
+def _rules(site: Site, index: SiteIndex, argument: str) -> object:
+    return site.rules
+
+
+def _free_page(site: Site, index: SiteIndex, slug: str) -> object:
+    return next((p for p in site.pages if p.slug == slug), None)
 
 
 def _neighbours(site: Site, index: SiteIndex, slug: str) -> object:
@@ -173,6 +181,8 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     "story": _story,
     "story_at": _story_at,
     "neighbours": _neighbours,
+    "rules": _rules,
+    "page": _free_page,
     "is_past": _is_past,
     "answers_open": _answers_open,
     "recaps": _recaps,
@@ -303,6 +313,17 @@ class SiteReads:
         found = self._read("neighbours", slug)
         assert isinstance(found, tuple), slug
         return found[0], found[1]
+
+    def rules(self) -> Rules:
+        found = self._read("rules", "")
+        assert isinstance(found, Rules)
+        return found
+
+    def page(self, slug: str) -> Page:
+        """The free page `slug`."""
+        found = self._read("page", slug)
+        assert isinstance(found, Page), slug
+        return found
 
     def find_event(self, slug: str) -> Event | None:
         """The event `slug`, if there is one."""
