@@ -237,7 +237,7 @@ def test_a_strange_story_position_reads_as_no_story(argument: str) -> None:
 
 
 def test_a_query_source_entry_decides_its_answer(tmp_path: Path) -> None:
-    """reads.SOURCES is what lets serve skip asking a read again: where a keyed
+    """queries.SOURCES is what lets serve skip asking a read again: where a keyed
     source's entry is equal in two sites, the query's answer must be equal too
     (and for a whole source, every answer). Checked across an edit that retitles
     one story and lengthens another, so some entries differ and most do not."""

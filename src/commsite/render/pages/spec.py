@@ -138,7 +138,7 @@ class PageMemo:
     ) -> None:
         """Ask again the reads of `query` that may give another answer than last
         plan's (`answers`), noting in `changed` the pages that recorded one that does.
-        With a source (reads.SOURCES: this plan's `source`, last plan's `last`),
+        With a source (queries.SOURCES: this plan's `source`, last plan's `last`),
         only the arguments whose entry changed are asked, or none when a whole
         source is equal to last plan's."""
         arguments: Iterable[str] = answers
