@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.render.lookups import index_site
 from commsite.render.pages import plan as page_plan
 from commsite.render.pages import stories
-from commsite.render.pages.reads import ReadValues, SiteReads
+from commsite.render.pages.reads import QUERIES, SOURCES, ReadValues, SiteReads
 from commsite.render.pages.spec import PageSpec
 from golden.regenerate import SITE, golden_now
 from test_build_cache import clean_build, tree
@@ -234,3 +234,42 @@ def test_a_strange_story_position_reads_as_no_story(argument: str) -> None:
     values = ReadValues(site, index_site(site))
     assert values.value(("story_at", argument)) is None
     assert values.value(("story_list", argument)) is None
+
+
+def test_a_query_source_entry_decides_its_answer(tmp_path: Path) -> None:
+    """queries.SOURCES is what lets serve skip asking a read again: where a keyed
+    source's entry is equal in two sites, the query's answer must be equal too
+    (and for a whole source, every answer). Checked across an edit that retitles
+    one story and lengthens another, so some entries differ and most do not."""
+    from commsite.content.loader import load_site
+
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    before, problems = load_site(root, now=golden_now(), drafts=True, future=True)
+    assert before is not None, problems
+    welcome = root / "content" / "stories" / "2025-09-06-welcome.md"
+    text = welcome.read_text(encoding="utf-8").replace("title: Welcome", "title: Hello", 1)
+    welcome.write_text(text + "\nOne more line.\n", encoding="utf-8")
+    after, problems = load_site(root, now=golden_now(), drafts=True, future=True)
+    assert after is not None, problems
+    sites = [(site, index_site(site)) for site in (before, after)]
+    targets = {f"stories/{s.slug}" for s in after.stories} | {
+        f"events/{e.slug}" for e in after.events
+    }
+    differing = 0
+    for query, (keyed, source_of) in SOURCES.items():
+        (a, ia), (b, ib) = sites
+        first, second = source_of(a, ia), source_of(b, ib)
+        if keyed:
+            assert isinstance(first, Mapping) and isinstance(second, Mapping)
+            arguments = set(first) | set(second) | {"no-such-thing"}
+            same = [x for x in arguments if first.get(x) == second.get(x)]
+            differing += len(arguments) - len(same)
+        else:
+            assert first == second  # (the edit touched no interaction)
+            same = sorted(targets)
+        assert same, query
+        for argument in same:
+            answers = [QUERIES[query](site, index, argument) for site, index in sites]
+            assert answers[0] == answers[1], (query, argument)
+    assert differing >= 3  # the story and its two neighbours' entries

@@ -218,7 +218,7 @@ def _texts(values: Any) -> bool:
     return all(type(v) is str for v in values)
 
 
-# --- the template dependencies (build/plan.py's _TemplateDigests) --------------------
+# --- the template dependencies (build/page_outputs.py's _TemplateDigests) --------------------
 
 
 def template_deps(value: object) -> dict[str, Any]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["TEMPLATE_DEPS", "Kept"]
 
-TEMPLATE_DEPS = "template-deps"  # the build cache's name for plan.py's template dependencies
+TEMPLATE_DEPS = "template-deps"  # the build cache's name for the templates' dependencies
 
 
 @dataclass(slots=True)

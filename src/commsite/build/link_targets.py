@@ -14,7 +14,8 @@ from pathlib import Path
 
 from commsite import urls
 from commsite.activitypub.documents import federation_plan
-from commsite.build.plan import STATIC_DIR, _read_tree
+from commsite.build.page_outputs import read_tree as _read_tree
+from commsite.build.plan import STATIC_DIR
 from commsite.content.model import Site
 from commsite.content.parse import ParsedFile
 from commsite.content.safe_files import site_fence

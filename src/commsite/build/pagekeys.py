@@ -1,18 +1,14 @@
-"""Digests of page keys: what a page is made from, as bytes a later process can
-compare.
+"""Digests of what pages read and of the few keys still written by hand, as
+bytes a later process can compare (see "The engine" in docs/maintainers.md).
 
-render.pages gives most pages a key: the model objects and plain values its
-context is made from (see PageMemo). Within one process those compare by
-identity; across processes they are digested here. A Story, Member or Event is
-a function of its file's parse key (which covers the file's bytes and path and
-commsite's code) and, for a story, whether it is marked future; the config is
-in every key. Anything else in a key (views such as the chrome, interactions,
-numbers, names) is digested by its repr, which the render package keeps
-deterministic.
-
-The build stores each page's digest in its record; a later build whose digest
-for the page is equal takes the page's fingerprint from the record instead of
-making and digesting its context.
+Within one process values compare by identity; across processes they are
+digested here. A Story, Member or Event stands as its file's parse key (which
+covers the file's bytes and path and commsite's code) and, for a story,
+whether it is marked future; a string as its bytes; a tuple as its length and
+elements; anything else (views such as the chrome) by its repr, which the
+render package keeps deterministic. The build record keeps each recording
+page's digest and reads; a later build whose digest comes out equal takes the
+page's fingerprint from the record instead of making its context.
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ from commsite.build.fingerprint import digest_bytes, digest_parts
 from commsite.content.model import Event, Member, Story
 from commsite.render.pages.reads import QUERIES, Read, Recorded
 
-__all__ = ["KeyDigests", "recorded_digest", "recorded_reads", "source_digest"]
+__all__ = ["KeyDigests", "recorded_digest", "recorded_reads"]
 
 # A page that records its reads (render/pages/reads.py) keeps them in the record:
 # this mark, the digest of the shared key and of the values read, then the reads.
@@ -160,16 +156,6 @@ def _immutable(value: object) -> bool:
     if params is not None:
         return bool(params.frozen)
     return isinstance(value, (str, bytes, int, float, bool, type(None)))
-
-
-def source_digest(parse_keys: Mapping[str, bytes], item: Story | Member | Event) -> bytes | None:
-    """What stands for a model object: its file's parse key and, for a story,
-    whether it is marked future (None when its file has no parse key)."""
-    parse_key = parse_keys.get(item.source)
-    if parse_key is None:
-        return None
-    future = b"future" if isinstance(item, Story) and item.future else b""
-    return digest_bytes(b"i", type(item).__name__.encode(), parse_key, future)
 
 
 def recorded_digest(inputs: bytes) -> bytes:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
-from commsite.content.model import Event, Member, Site, Story
+from commsite.content.model import Event, Member, Rules, Site, Story
 from commsite.render.body_images import srcset
 from commsite.render.dates import date_view, day_view, when_view
 from commsite.render.views import (
@@ -212,8 +212,7 @@ def _count_from(body_html: str, first: int) -> str:
     )
 
 
-def rules_view(site: Site) -> RulesView:
-    rules = site.rules
+def rules_view(rules: Rules) -> RulesView:
     return RulesView(
         title=rules.title,
         body_html=_RULE_ITEM.sub(

@@ -8,15 +8,14 @@ the page shows changes.
 
 Most page functions read the site through a SiteReads (reads.py), which
 records what they read; that record is what decides whether a page is still
-fresh (`PageMemo.recorded`). Story pages still have keys written
-by hand (keys.py). With a PageMemo (a long-lived builder's), a page whose
-record holds, or whose key equals last plan's, gets last plan's PageSpec object
-back instead of a new one. See "The engine" in docs/maintainers.md.
+fresh (`PageMemo.recorded`); the members page has a small key written by
+hand. With a PageMemo (a long-lived builder's), a page whose record holds, or
+whose key equals last plan's, gets last plan's PageSpec object back instead of
+a new one. See "The engine" in docs/maintainers.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 from itertools import chain
 
@@ -101,11 +100,14 @@ def plan_pages(
             )
             for e in site.events
         ),
-        replace(rules_page(site, index), source=site.rules.source),
-        *(replace(free_page(site, index, p.slug), source=p.source) for p in site.pages),
+        m.recorded(urls.RULES, "rules.html", rules_page, site.rules.source),
+        *(
+            m.recorded(urls.page(p.slug), "page.html", partial(free_page, p.slug), p.source)
+            for p in site.pages
+        ),
         *([welcome_page(site, index)] if federation_on(site) else []),
         *([PageSpec(*search_page(site, index))] if site.config.search else []),
-        not_found_page(site, index),
+        m.recorded(urls.NOT_FOUND, "404.html", not_found_page),
     ]
     m.finish()
     return sorted(specs, key=lambda s: s.path)

@@ -9,7 +9,8 @@ from commsite.render.cards import federation_on, href, image_view, member_card, 
 from commsite.render.head import meta_view
 from commsite.render.home import conversation_views, interest_owners, newcomer_views
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.spec import PageSpec, page_spec
+from commsite.render.pages.reads import SiteReads
+from commsite.render.pages.spec import PageSpec, page_spec, recorded_spec
 from commsite.render.threads import introduction_views
 from commsite.render.views import CommunityView, PageView
 
@@ -72,10 +73,11 @@ def home_page(site: Site, index: SiteIndex) -> PageSpec:
     )
 
 
-def rules_page(site: Site, index: SiteIndex) -> PageSpec:
-    rules = site.rules
-    return page_spec(
-        index,
+def rules_page(reads: SiteReads) -> PageSpec:
+    site = reads.site
+    rules = reads.rules()
+    return recorded_spec(
+        reads,
         urls.RULES,
         "rules.html",
         meta=meta_view(
@@ -86,15 +88,16 @@ def rules_page(site: Site, index: SiteIndex) -> PageSpec:
             + (f": {rules.items[0]}" if rules.items else ""),
             "rules",
         ),
-        rules=rules_view(site),
+        rules=rules_view(rules),
     )
 
 
-def free_page(site: Site, index: SiteIndex, slug: str) -> PageSpec:
-    page = next(p for p in site.pages if p.slug == slug)
+def free_page(slug: str, reads: SiteReads) -> PageSpec:
+    site = reads.site
+    page = reads.page(slug)
     path = urls.page(slug)
-    return page_spec(
-        index,
+    return recorded_spec(
+        reads,
         path,
         "page.html",
         meta=meta_view(site, path, page.title, page.summary, f"page:{slug}"),
@@ -124,13 +127,13 @@ def welcome_page(site: Site, index: SiteIndex) -> PageSpec:
     )
 
 
-def not_found_page(site: Site, index: SiteIndex) -> PageSpec:
-    return page_spec(
-        index,
+def not_found_page(reads: SiteReads) -> PageSpec:
+    return recorded_spec(
+        reads,
         urls.NOT_FOUND,
         "404.html",
         meta=meta_view(
-            site,
+            reads.site,
             urls.NOT_FOUND,
             "Page not found",
             "This page does not exist.",

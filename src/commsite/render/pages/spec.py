@@ -26,7 +26,7 @@ class PageSpec:
 
 class LazyContext(Mapping[str, object]):
     """A page's context, made the first time it is read: a build whose record shows
-    that a page's inputs are unchanged never needs it (see build/plan.py).
+    that a page's inputs are unchanged never needs it (see build/page_outputs.py).
 
     `recording`: its page function reads the site through a SiteReads; `reads` is
     then what it read, once made (or once the build record vouched for the reads
@@ -138,14 +138,16 @@ class PageMemo:
     ) -> None:
         """Ask again the reads of `query` that may give another answer than last
         plan's (`answers`), noting in `changed` the pages that recorded one that does.
-        With a source (reads.SOURCES: this plan's `source`, last plan's `last`),
+        With a source (queries.SOURCES: this plan's `source`, last plan's `last`),
         only the arguments whose entry changed are asked, or none when a whole
         source is equal to last plan's."""
         arguments: Iterable[str] = answers
         if query in SOURCES and last is not self:
             if SOURCES[query][0]:
                 if isinstance(source, Mapping) and isinstance(last, Mapping):
-                    arguments = [a for a in answers if _differs(source.get(a), last.get(a))]
+                    get, then = source.get, last.get
+                    arguments = [a for a in answers if get(a) is not then(a)]
+                    arguments = [a for a in arguments if get(a) != then(a)]
             elif last is source or last == source:
                 return
         value = self.values.value if self.values is not None else None
@@ -238,10 +240,11 @@ class PageMemo:
         self._pending.append((path, spec))
         return spec
 
-    def kept(self, path: str) -> None:
-        """Keep last plan's spec for `path` as it is (a caller that knows it is not
-        among the `changed`)."""
-        self._next[path] = self._last[path]
+    def keep(self, paths: Iterable[str]) -> None:
+        """Keep last plan's specs for `paths` as they are (a caller that knows they
+        are not among the `changed`)."""
+        last = self._last
+        self._next.update({path: last[path] for path in paths})
 
     def finish(self) -> None:
         self._last, self._next = self._next, {}

@@ -37,15 +37,13 @@ def story_pages(site: Site, m: PageMemo) -> list[PageSpec]:
     else:
         specs = list(last[1])
         changed = m.changed
-        for spec in specs:
-            if spec.path not in changed:
-                m.kept(spec.path)
-        places = {spec.path: i for i, spec in enumerate(specs)} if changed else {}
-        for path in changed:
-            i = places.get(path, -1)
-            if i >= 0:
+        m.keep(spec.path for spec in specs if spec.path not in changed)
+        for i, spec in enumerate(specs if changed else ()):
+            if spec.path in changed:
                 story = stories[i]
-                specs[i] = m.recorded(path, "story.html", partial(_story, story.slug), story.source)
+                specs[i] = m.recorded(
+                    spec.path, "story.html", partial(_story, story.slug), story.source
+                )
     m.stories = (slugs, specs)
     return specs
 

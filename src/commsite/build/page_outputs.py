@@ -1,0 +1,213 @@
+"""The pages' outputs: the `Output` of each planned file, and how a page gets
+its fingerprint without being made when what it read is unchanged (see "The
+engine" in docs/maintainers.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from commsite import urls
+from commsite.build.cache import RecordEntry
+from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
+from commsite.build.memo import BuildMemo
+from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
+from commsite.content.model import Site
+from commsite.content.safe_files import Fence, list_files, read_input
+from commsite.render.pages import LazyContext, PageMemo, PageSpec
+from commsite.render.renderer import Renderer
+from commsite.render.theme import Theme
+
+__all__ = ["Output", "page_outputs", "read_tree"]
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str  # the file, relative to the output directory
+    fingerprint: bytes
+    # What it was made from, for people reading the record: a page's own content
+    # file (if it is about one item) and its template files; "*" for documents
+    # made from the whole site. Fingerprints, not these, decide what is rebuilt.
+    sources: tuple[str, ...]
+    page: PageSpec | None = None  # rendered later
+    data: bytes | None = None  # or its bytes, made already
+    copy: Path | None = None  # or the file to copy
+    make: Callable[[], bytes] | None = None  # or what makes its bytes, when needed
+    # A digest of what it is made from (build.pagekeys): pages with a key and the
+    # feeds have one; with the record's equal, the record's fingerprint holds.
+    inputs: bytes = b""
+
+    def content(self) -> bytes:
+        """The bytes of a document or copy (not of a page)."""
+        if self.data is not None:
+            return self.data
+        if self.make is not None:
+            return self.make()
+        assert self.copy is not None
+        return read_input(self.copy)
+
+
+def read_tree(fence: Fence, directory: Path) -> dict[str, Path]:
+    """Relative POSIX path -> file, for every file under `directory` that the
+    fence admits, sorted (what it refuses, the input scan has reported)."""
+    listing = list_files(fence.around(directory), directory, "")
+    return {key: Path(path) for key, path in listing.files}
+
+
+class _TemplateDigests:
+    """Per template name: a digest of the files it is made of (itself and what it
+    extends, includes or imports), and their paths.
+
+    Finding what a template uses means parsing it; the answer is kept in
+    `known` (saved in the build cache) under a digest of every template file,
+    so it is reused until any template changes.
+    """
+
+    def __init__(
+        self, renderer: Renderer, theme: Theme, known: dict[str, Any], fence: Fence
+    ) -> None:
+        self._renderer = renderer
+        self._files: dict[str, bytes] = {}
+        for directory in theme.template_dirs:
+            for path in read_tree(fence, directory).values():
+                self._files.setdefault(str(path), digest_bytes(read_input(path)))
+        state = digest_bytes(*(k.encode() + v for k, v in sorted(self._files.items()))).hex()
+        if known.get("state") != state:
+            known.clear()
+            known.update(state=state, deps={})
+        self.deps: dict[str, list[str]] = known["deps"]
+        self._templates: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+
+    def get(self, name: str) -> tuple[bytes, tuple[str, ...]]:
+        found = self._templates.get(name)
+        if found is None:
+            files = self.deps.get(name)
+            if files is None or any(f not in self._files for f in files):
+                files = [str(p) for p in self._renderer.template_files(name)]
+                self.deps[name] = files
+            parts: list[bytes] = []
+            for file in files:
+                digest = self._files.get(file)
+                if digest is None:
+                    digest = digest_bytes(read_input(file))
+                parts += [file.encode(), digest]
+            found = (digest_bytes(*parts), tuple(files))
+            self._templates[name] = found
+        return found
+
+
+def page_outputs(
+    specs: list[PageSpec],
+    site: Site,
+    renderer: Renderer,
+    theme: Theme,
+    template_deps: dict[str, Any] | None,
+    progress: Callable[[str, int, int], None] | None,
+    memo: BuildMemo | None,
+    pages_memo: PageMemo,
+    keys: KeyDigests,
+    record: Mapping[str, RecordEntry] | None,
+    fence: Fence,
+) -> list[Output]:
+    """Each page's output, fingerprinted by its template files and context; but a
+    spec the memo's last plan made too keeps its output, and a page whose key
+    digest equals its record's takes its fingerprint from the record (its context
+    is then never made)."""
+    templates = _TemplateDigests(
+        renderer, theme, {} if template_deps is None else template_deps, fence
+    )
+    code = code_fingerprint()
+    page_keys = pages_memo.keys()
+    total = len(specs)
+    # Cards are shared between list, tag and home pages, and kept between plans.
+    reprs = ReprMemo(pages_memo.cards.reprs)
+    known = memo.outputs if memo is not None else {}
+    kept: dict[int, tuple[object, bytes, object]] = {}
+    found: list[Output] = []
+    by_template: dict[str, tuple[bytes, tuple[str, ...]]] = {}
+    shared_digests: dict[tuple[bytes, tuple[object, ...]], bytes] = {}
+    if progress:
+        progress("planning", 0, total)
+    for n, spec in enumerate(specs, 1):
+        if progress and n % 1000 == 0:
+            progress("planning", n, total)
+        template = by_template.get(spec.template)
+        if template is None:
+            template = by_template[spec.template] = templates.get(spec.template)
+        template_digest, template_files = template
+        last = known.get(id(spec))
+        if last is not None and last[0] is spec and last[1] == template_digest:
+            # The same spec and templates: the same fingerprint (13,000 pages of a
+            # 10,000-story site take this way on a rebuild: kept lean).
+            kept[id(spec)] = last
+            found.append(last[2])  # type: ignore[arg-type]
+            continue
+        path = urls.output_file(spec.path)
+        planned = page_keys.get(spec.path)
+        context = spec.context
+        if isinstance(context, LazyContext) and context.recording:
+            assert planned is not None  # (its key: the shared key and options, see PageMemo)
+            # The shared key is the same for every recording page: digested once per
+            # template and options.
+            options = (template_digest, planned[0][1:])
+            inputs = shared_digests.get(options) or shared_digests.setdefault(
+                options, keys.digest(planned[0], template_digest)
+            )
+            fingerprint, inputs = _recorded_page(
+                context, path, template_digest, inputs, keys, pages_memo, record, reprs
+            )
+        else:
+            inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
+            entry = record.get(path) if record is not None and inputs else None
+            if entry is not None and entry.inputs == inputs:
+                fingerprint = entry.fingerprint
+            else:
+                shown = context_digest(spec.context, reprs)
+                fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
+        item = spec.source
+        sources = (item, *template_files) if item else template_files
+        output = Output(path, fingerprint, sources, page=spec, inputs=inputs)
+        kept[id(spec)] = (spec, template_digest, output)
+        found.append(output)
+    if memo is not None:
+        memo.outputs = kept
+    return found
+
+
+def _recorded_page(
+    context: LazyContext,
+    path: str,
+    template_digest: bytes,
+    shared: bytes,
+    keys: KeyDigests,
+    pages_memo: PageMemo,
+    record: Mapping[str, RecordEntry] | None,
+    reprs: ReprMemo,
+) -> tuple[bytes, bytes]:
+    """The fingerprint and inputs of a page whose function records what it reads
+    (render/pages/reads.py). Its inputs are the shared key's digest (`shared`)
+    and the reads with a digest of their values: when the record's reads give the
+    values they gave, the record's fingerprint holds and the context is not made;
+    else it is made, which records its reads anew."""
+    entry = record.get(path) if record is not None else None
+    recorded = context.reads
+    if recorded is None and entry is not None:
+        reads = recorded_reads(entry.inputs)
+        values = pages_memo.values
+        if reads is not None and values is not None:
+            found = tuple((read, values.value(read)) for read in reads)
+            if keys.reads_digest(shared, found) == recorded_digest(entry.inputs):
+                context.vouch(found)
+                return entry.fingerprint, entry.inputs
+    if (
+        recorded is not None
+        and entry is not None
+        and keys.reads_digest(shared, recorded) == recorded_digest(entry.inputs)
+    ):
+        return entry.fingerprint, keys.reads_inputs(shared, recorded)
+    shown = context_digest(context, reprs)  # makes the context: its reads are recorded
+    assert context.reads is not None
+    fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), template_digest, shown)
+    return fingerprint, keys.reads_inputs(shared, context.reads)

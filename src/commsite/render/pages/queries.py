@@ -1,0 +1,204 @@
+"""The queries a page function can make of the site (reads.py records them):
+each answers a name and a string argument from the Site and its SiteIndex,
+and some declare where they answer from (SOURCES)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+
+from commsite.content.model import Site
+from commsite.render.cards import is_past
+from commsite.render.lookups import SiteIndex
+from commsite.render.said import said_key
+from commsite.render.topics import Topics
+
+__all__ = ["QUERIES", "SOURCES", "tag_shown"]
+
+
+def _event(site: Site, index: SiteIndex, slug: str) -> object:
+    return index.events.get(slug)
+
+
+def _story(site: Site, index: SiteIndex, slug: str) -> object:
+    return index.stories.get(slug)
+
+
+def _rules(site: Site, index: SiteIndex, argument: str) -> object:
+    return site.rules
+
+
+def _free_page(site: Site, index: SiteIndex, slug: str) -> object:
+    return next((p for p in site.pages if p.slug == slug), None)
+
+
+def _neighbours(site: Site, index: SiteIndex, slug: str) -> object:
+    """The stories beside one in the site's order, as a story page links them:
+    (title, slug) of the older one and of the newer one, or None."""
+    position = index.positions.get(slug)
+    if position is None:
+        return None
+    stories = site.stories
+    older = stories[position + 1] if position + 1 < len(stories) else None
+    newer = stories[position - 1] if position > 0 else None
+    return tuple(None if s is None else (s.title, s.slug) for s in (older, newer))
+
+
+def _story_at(site: Site, index: SiteIndex, position: str) -> object:
+    if not (position.isascii() and position.isdigit()) or len(position) > 9:
+        return None
+    n = int(position)
+    return site.stories[n] if n < len(site.stories) else None
+
+
+def _is_past(site: Site, index: SiteIndex, slug: str) -> object:
+    event = index.events.get(slug)
+    return event is not None and is_past(site, event)
+
+
+def _answers_open(site: Site, index: SiteIndex, slug: str) -> object:
+    """Whether the event's answers are open: not past, not cancelled, not started."""
+    event = index.events.get(slug)
+    return (
+        event is not None
+        and not is_past(site, event)
+        and event.status != "cancelled"
+        and site.now < event.start
+    )
+
+
+def _recaps(site: Site, index: SiteIndex, slug: str) -> object:
+    return index.recaps.get(slug, ())
+
+
+def _thread(site: Site, index: SiteIndex, target: str) -> object:
+    interactions = index.interactions
+    return (
+        interactions.replies.get(target),
+        interactions.reactions.get(target),
+        interactions.reactors.get(target),
+    )
+
+
+def _attendance(site: Site, index: SiteIndex, slug: str) -> object:
+    return index.attendance.events.get(slug)
+
+
+def _event_card(site: Site, index: SiteIndex, slug: str) -> object:
+    """What an event's card shows: the event, whether it is past, its recaps and
+    how many are going (SiteIndex.event_card)."""
+    event = index.events.get(slug)
+    if event is None:
+        return None
+    return (
+        event,
+        _is_past(site, index, slug),
+        _recaps(site, index, slug),
+        len(index.attendance.of(event).going),
+    )
+
+
+def _member(site: Site, index: SiteIndex, member_id: str) -> object:
+    return index.members.get(member_id)
+
+
+def _authored(site: Site, index: SiteIndex, member_id: str) -> object:
+    return index.stories_by_author.get(member_id, ())
+
+
+def _hosted(site: Site, index: SiteIndex, member_id: str) -> object:
+    """The events a member hosts, each with whether it is past (event_link shows it)."""
+    hosted = index.events_by_host.get(member_id, ())
+    return hosted, tuple(is_past(site, e) for e in hosted)
+
+
+def _into(site: Site, index: SiteIndex, interest: str) -> object:
+    return index.by_interest.get(interest, ())
+
+
+def _said(site: Site, index: SiteIndex, member_id: str) -> object:
+    return said_key(site, index, member_id)
+
+
+def _story_list(site: Site, index: SiteIndex, number: str) -> object:
+    """Page `number` of the story list: how many pages there are, and its stories."""
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+        return None
+    per_page = max(1, site.config.per_page)
+    total = max(1, math.ceil(len(site.stories) / per_page))
+    n = int(number)
+    return total, site.stories[(n - 1) * per_page : n * per_page]
+
+
+def _events_in_order(site: Site, index: SiteIndex, which: str) -> object:
+    return index.upcoming if which == "upcoming" else index.past
+
+
+def tag_shown(found: Topics | None, slug: str) -> object:
+    """What a tag's page shows: its name, its stories and events, and the members
+    into the interest of the same name (with the interest's name)."""
+    if found is None:
+        return None
+    return (
+        found.tags.get(slug),
+        found.stories.get(slug, ()),
+        found.events.get(slug, ()),
+        found.members.get(slug, ()),
+        found.interests.get(slug),
+    )
+
+
+# Every query a page can make: name -> how to answer it. A read is recorded by
+# name and argument (strings), so that a later process can ask it again.
+QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
+    "event": _event,
+    "story": _story,
+    "story_at": _story_at,
+    "neighbours": _neighbours,
+    "rules": _rules,
+    "page": _free_page,
+    "is_past": _is_past,
+    "answers_open": _answers_open,
+    "recaps": _recaps,
+    "thread": _thread,
+    "attendance": _attendance,
+    "event_card": _event_card,
+    "events": _events_in_order,
+    "member": _member,
+    "authored": _authored,
+    "hosted": _hosted,
+    "into": _into,
+    "said": _said,
+    "story_list": _story_list,
+    # answered from the topics (ReadValues.value)
+    "tag": lambda site, index, slug: None,
+    "interest": lambda site, index, slug: None,
+}
+
+
+def _neighbours_by_slug(site: Site, index: SiteIndex) -> Mapping[str, object]:
+    stories = site.stories
+    shown: list[tuple[str, str] | None] = [(s.title, s.slug) for s in stories]
+    older = [*shown[1:], None]  # the oldest story has none
+    newer = [None, *shown[:-1]]  # nor the newest
+    if not stories:
+        return {}
+    return {s.slug: (o, n) for s, o, n in zip(stories, older, newer, strict=True)}
+
+
+# Where some queries answer from, so that a long-lived builder need not ask every
+# read again to find what changed (PageMemo.begin): name -> (keyed, source). A
+# keyed source is a mapping, and a read's answer is a function of the entry its
+# argument names (equal entries: an equal answer); another source is a whole
+# (equal to last plan's: every read of the query gives what it gave). A query
+# with no source here is asked again for each of its reads on every plan.
+SOURCES: Mapping[str, tuple[bool, Callable[[Site, SiteIndex], object]]] = {
+    "story": (True, lambda site, index: index.stories),
+    "neighbours": (True, _neighbours_by_slug),
+    "event": (True, lambda site, index: index.events),
+    "member": (True, lambda site, index: index.members),
+    "authored": (True, lambda site, index: index.stories_by_author),
+    "recaps": (True, lambda site, index: index.recaps),
+    "attendance": (True, lambda site, index: index.attendance.events),
+    "thread": (False, lambda site, index: site.interactions),
+}
