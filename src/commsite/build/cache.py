@@ -33,79 +33,17 @@ import sqlite3
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from commsite.build.cache_files import COMPILED, delete_db, own_folder, remove, write_last_build
-from commsite.build.output import FileState
+from commsite.build.cache_record import RecordEntry, decode_record, record_rows
+from commsite.build.cache_schema import DB_NAME, connect, disk_full, parse_key
 
-__all__ = ["BuildCache", "RecordEntry", "parse_key", "write_last_build"]
+__all__ = ["DB_NAME", "BuildCache", "RecordEntry", "parse_key", "write_last_build"]
 
-FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
-DB_NAME = "cache.sqlite3"
-OLD_TEMPLATES = "templates"  # Jinja2's own bytecode files, unsigned: format 5 and before
 _MARKS = ", ".join("?" * 9)  # a record row's values
 _BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
-_SQLITE_FULL = 13  # "database or disk is full"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS parsed (
-    key BLOB PRIMARY KEY,
-    checksum BLOB NOT NULL,
-    value BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS record (
-    output TEXT NOT NULL,
-    path TEXT NOT NULL,
-    fingerprint BLOB NOT NULL,
-    digest BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    sources TEXT NOT NULL,
-    inputs BLOB NOT NULL,
-    path_check INTEGER NOT NULL,  -- CRC-32 of path and inputs
-    PRIMARY KEY (output, path)
-);
-CREATE TABLE IF NOT EXISTS made (
-    key BLOB PRIMARY KEY,
-    checksum BLOB NOT NULL,
-    value BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS stats (
-    path TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    inode INTEGER NOT NULL,
-    sha BLOB NOT NULL
-);
-"""
-
-# Images' sizes and variants (build/images.py), by a digest of the file's bytes.
-_IMAGES = """CREATE TABLE IF NOT EXISTS images (
-    key BLOB PRIMARY KEY,
-    checksum BLOB NOT NULL,
-    value BLOB NOT NULL
-)"""
-
-
-def parse_key(parser_version: object, code: bytes, kind: str, path: str, sha: bytes) -> bytes:
-    h = hashlib.sha256()
-    for part in (repr(parser_version).encode(), code, kind.encode(), path.encode(), sha):
-        h.update(len(part).to_bytes(4, "big"))
-        h.update(part)
-    return h.digest()
-
-
-@dataclass(frozen=True, slots=True)
-class RecordEntry:
-    fingerprint: bytes
-    state: FileState
-    sources: tuple[str, ...]
-    # A digest of what a page is made from (build.pagekeys), when it has one: equal
-    # inputs mean the same context, so the fingerprint can be taken from here.
-    inputs: bytes = b""
 
 
 class BuildCache:
@@ -154,53 +92,15 @@ class BuildCache:
                 fresh = not path.exists()
                 if not fresh and path.stat().st_size == 0:
                     raise sqlite3.DatabaseError("the database file is empty")
-                return self._connect(path, fresh)
+                return connect(path, fresh, self._damage.append)
             except sqlite3.DatabaseError as exc:
-                if _disk_full(exc):
+                if disk_full(exc):
                     self.full = True  # (the build says so: not damage)
                     break
                 self._damage.append(str(exc))
                 if attempt or not delete_db(path):
                     break
         return None  # unusable even when fresh: build without a cache
-
-    def _connect(self, path: Path, fresh: bool) -> sqlite3.Connection:
-        # A Builder, and so its cache, is used by one thread at a time, but not always
-        # the one that opened it: `commsite serve` builds first in its main thread,
-        # then from its watcher's (under a lock).
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        try:
-            # Parses are 5-10 KB each: on 4 KB pages each row took an overflow
-            # chain, and inserting 5,000 of them 0.5 s (80-100 us a row, measured;
-            # 12 us on 64 KB pages, and reads got faster too). Only a new file
-            # takes it (before WAL mode writes the header); older caches keep theirs.
-            conn.execute("PRAGMA page_size=65536")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA cell_size_check=ON")  # damaged pages found as they are read
-            row = None
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-            if "meta" in tables:
-                row = conn.execute("SELECT value FROM meta WHERE key='format'").fetchone()
-            if row is None or row[0] != FORMAT_VERSION:
-                if not fresh:
-                    found = row[0] if row is not None else "no format"
-                    self._damage.append(f"it was written by another commsite ({found!s:.60})")
-                conn.execute("BEGIN")
-                for table in tables:
-                    if not table.startswith("sqlite_"):
-                        conn.execute(f'DROP TABLE "{table}"')
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
-                conn.execute("COMMIT")
-                remove(self.directory / OLD_TEMPLATES)  # what older formats kept
-            conn.execute(_IMAGES)  # (added within format 6: made where missing)
-            return conn
-        except sqlite3.DatabaseError:
-            conn.close()
-            raise
 
     def _fail(self) -> None:
         """The database broke under us: stop using it and delete it for next time.
@@ -211,7 +111,7 @@ class BuildCache:
         exc = sys.exc_info()[1]
         if isinstance(exc, sqlite3.ProgrammingError):
             raise  # (the exception being handled)
-        if _disk_full(exc):
+        if disk_full(exc):
             self.full = True  # (the build says so: not damage)
         else:
             self.note_damage(str(exc))
@@ -341,33 +241,9 @@ class BuildCache:
             if valid is not None and valid[0] != "writing":
                 self.note_damage("the build record's state is damaged")
             return None
-        record: dict[str, RecordEntry] = {}
-        crc32 = zlib.crc32
-        try:
-            for path, fingerprint, digest, size, mtime_ns, sources, inputs, check in rows:
-                # Documents are vouched for by their entries' inputs and paths, and a
-                # removed output is deleted by its path: a damaged one must not pass
-                # (a damaged fingerprint, digest, size or time is a miss as it is).
-                if crc32(inputs, crc32(path.encode("utf-8", "surrogatepass"))) != check:
-                    raise ValueError(path)
-                # (Cheap string tests first: '.well-known/...' and the like are few.)
-                if (path[:1] in "./" or "/." in path or "//" in path or "\0" in path) and not (
-                    _inside(path)
-                ):
-                    self.note_damage("a recorded output outside the output folder")
-                    return None
-                record[path] = RecordEntry(
-                    fingerprint,
-                    FileState(digest, size, mtime_ns),
-                    tuple(sources.split("\n")) if sources else (),
-                    inputs,
-                )
-        except (TypeError, AttributeError, ValueError):  # (a column of another type)
-            # One bad row and the record is not to be trusted: a full build.
-            self.note_damage("a damaged row in the build record")
-            return None
-        if len(record) != len(rows):  # the same path twice: its index is damaged
-            self.note_damage("an output twice in the build record")
+        record = decode_record(rows)
+        if isinstance(record, str):
+            self.note_damage(record)
             return None
         return record
 
@@ -376,20 +252,7 @@ class BuildCache:
     ) -> None:
         if self._conn is None:
             return
-        rows = [
-            (
-                self.output,
-                path,
-                e.fingerprint,
-                e.state.digest,
-                e.state.size,
-                e.state.mtime_ns,
-                "\n".join(e.sources),
-                e.inputs,
-                _row_check(path, e.inputs),
-            )
-            for path, e in changed.items()
-        ]
+        rows = record_rows(self.output, changed)
         try:
             conn = self._conn
             conn.execute("BEGIN")
@@ -530,20 +393,3 @@ class BuildCache:
     def invalidate_record(self) -> None:
         """Mark the record untrustworthy (called before the output is touched)."""
         self._execute("INSERT OR REPLACE INTO meta VALUES (?, 'writing')", (self._record_key,))
-
-
-def _row_check(path: str, inputs: bytes) -> int:
-    return zlib.crc32(inputs, zlib.crc32(path.encode("utf-8", "surrogatepass")))
-
-
-def _disk_full(exc: BaseException | None) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
-
-
-def _inside(path: str) -> bool:
-    """Whether a recorded output path stays inside the output: relative, without
-    '.' or '..' parts or empty ones (a removed output is deleted by this path)."""
-    marked = f"/{path}/"
-    return bool(path) and not (
-        path[0] == "/" or "/../" in marked or "/./" in marked or "//" in marked or "\0" in path
-    )
