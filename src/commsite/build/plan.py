@@ -179,7 +179,7 @@ def make_plan(
                 "sitemap",
                 sitemap_key,
                 partial(_sitemap, site, paths),
-                digest=partial(keys.listing, b"sitemap", site.config, site.stories, paths),
+                digest=partial(keys.listing, b"sitemap", (site.config, shown), (), paths),
             )
         ],
         keys,
