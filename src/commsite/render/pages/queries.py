@@ -178,11 +178,11 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
 
 def _neighbours_by_slug(site: Site, index: SiteIndex) -> Mapping[str, object]:
     stories = site.stories
+    if not stories:
+        return {}
     shown: list[tuple[str, str] | None] = [(s.title, s.slug) for s in stories]
     older = [*shown[1:], None]  # the oldest story has none
     newer = [None, *shown[:-1]]  # nor the newest
-    if not stories:
-        return {}
     return {s.slug: (o, n) for s, o, n in zip(stories, older, newer, strict=True)}
 
 

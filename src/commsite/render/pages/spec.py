@@ -146,12 +146,11 @@ class PageMemo:
             if SOURCES[query][0]:
                 if isinstance(source, Mapping) and isinstance(last, Mapping):
                     get, then = source.get, last.get
-                    arguments = [a for a in answers if get(a) is not then(a)]
-                    arguments = [a for a in arguments if get(a) != then(a)]
+                    arguments = [a for a in answers if _differs(get(a), then(a))]
             elif last is source or last == source:
                 return
-        value = self.values.value if self.values is not None else None
-        assert value is not None
+        assert self.values is not None  # (begin made them)
+        value = self.values.value
         readers = self._readers
         for argument in arguments:
             read = (query, argument)
