@@ -73,8 +73,8 @@ def _taken_fast(text: str) -> bool:
         render_fast(
             text,
             heading_id=reference.heading_id,
-            code_block=reference._code_block,
-            fence_lang=reference._fence_lang,
+            code_block=reference.code_block,
+            fence_lang=reference.fence_lang,
             html_links=reference._html_links,
             normalize_link=reference._MD.normalizeLink,
             summary_limit=reference.SUMMARY_LENGTH,

@@ -24,19 +24,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml, unescapeAll
+from markdown_it.common.utils import unescapeAll
 from markdown_it.renderer import RendererProtocol
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_by_name
-from pygments.util import ClassNotFound
 
+from commsite.markdown_code import code_block, fence_lang, pygments_css
+from commsite.markdown_headings import THEME_IDS, heading_id
 from commsite.markdown_rust import render_fast
 
 __all__ = [
@@ -50,54 +47,7 @@ __all__ = [
 ]
 
 SUMMARY_LENGTH = 200
-_DARK_STYLE = "github-dark"
-_LIGHT_STYLE = "default"
 _SPACES = re.compile(r"\s+")
-
-# The fixed ids of the default theme's templates (tests/test_markdown.py checks
-# this list against themes/default/templates/): a heading "Main" must not become
-# a second id="main", the skip link's target. Such a heading gets "main-1".
-THEME_IDS = frozenset(
-    {
-        "by-interest-heading",
-        "conversation-heading",
-        "conversations-heading",
-        "events-heading",
-        "follow-heading",
-        "interest-events",
-        "interest-members",
-        "interest-stories",
-        "interests-heading",
-        "intro-heading",
-        "links-heading",
-        "main",
-        "member-cards",
-        "member-filter-interest",
-        "members-heading",
-        "newcomers-heading",
-        "past-heading",
-        "recaps-heading",
-        "remote-follow-error",
-        "remote-follow-heading",
-        "remote-follow-hint",
-        "remote-follow-instance",
-        "rsvps-heading",
-        "said-heading",
-        "search",
-        "search-note",
-        "stories-heading",
-        "tag-events",
-        "tag-members",
-        "tag-stories",
-        "upcoming-heading",
-        "was-there-heading",
-    }
-)
-# Ids made around or inside a body: footnotes (fn1, fnref1), reply and
-# introduction anchors (render/threads.anchor_id), and on the rules page the
-# rules' own anchors (rule-N, N as the list numbers them: rule-1, rule-2, ...).
-_MADE_IDS = re.compile(r"fn\d+|fnref\d+|(?:reply|intro)-[0-9a-f]{10}")
-_RULE_IDS = re.compile(r"rule-\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,26 +64,6 @@ class RenderedMarkdown:
     missing_alt: tuple[int, ...] = ()
 
 
-_FORMATTER = HtmlFormatter(cssclass="highlight")
-
-
-@lru_cache(maxsize=64)
-def _lexer(name: str) -> Lexer | None:
-    try:
-        return get_lexer_by_name(name)
-    except ClassNotFound:
-        return None
-
-
-@lru_cache(maxsize=256)
-def _code_block(lang: str, code: str) -> str:
-    lexer = _lexer(lang.lower()) if lang else None
-    if lexer is not None:
-        return str(highlight(code, lexer, _FORMATTER))
-    css = f' class="language-{escapeHtml(lang)}"' if lang else ""
-    return f"<pre><code{css}>{escapeHtml(code)}</code></pre>\n"
-
-
 def _fence(
     renderer: RendererProtocol,
     tokens: Sequence[Token],
@@ -142,28 +72,7 @@ def _fence(
     env: EnvType,
 ) -> str:
     token = tokens[idx]
-    return _code_block(_fence_lang(token.info), token.content)
-
-
-def _fence_lang(info: str) -> str:
-    """The language of a fence: the first word of its info string."""
-    text = unescapeAll(info).strip() if info else ""
-    return text.split(maxsplit=1)[0] if text else ""
-
-
-def _heading_slug(title: str) -> str:
-    """GitHub-style: lower case, spaces to dashes, punctuation dropped (as
-    mdit_py_plugins.anchors does, so ids stay what they were)."""
-    return re.sub(r"[^\w\u4e00-\u9fff\- ]", "", title.lower().replace(" ", "-"))
-
-
-def _taken(slug: str, used: set[str], rules: bool) -> bool:
-    return (
-        slug in used
-        or slug in THEME_IDS
-        or _MADE_IDS.fullmatch(slug) is not None
-        or (rules and _RULE_IDS.fullmatch(slug) is not None)
-    )
+    return code_block(fence_lang(token.info), token.content)
 
 
 def _heading_ids(state: StateCore) -> None:
@@ -177,18 +86,6 @@ def _heading_ids(state: StateCore) -> None:
         children = state.tokens[i + 1].children or []
         title = "".join(c.content for c in children if c.type in ("text", "code_inline"))
         token.attrSet("id", heading_id(title, used, rules))
-
-
-def heading_id(title: str, used: set[str], rules: bool = False) -> str:
-    """The id of a heading titled `title`, not in `used` (which it joins) nor
-    taken by the page around the body."""
-    base = _heading_slug(title)
-    slug, n = base, 0
-    while _taken(slug, used, rules):
-        n += 1
-        slug = f"{base}-{n}"
-    used.add(slug)
-    return slug
 
 
 # Raw HTML in a body must not steer the search index (build.search): a
@@ -380,8 +277,8 @@ def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdow
         fast = render_fast(
             text,
             heading_id=heading_id,
-            code_block=_code_block,
-            fence_lang=_fence_lang,
+            code_block=code_block,
+            fence_lang=fence_lang,
             html_links=_html_links,
             normalize_link=_MD.normalizeLink,
             summary_limit=SUMMARY_LENGTH,
@@ -409,15 +306,3 @@ def render_reference(text: str, *, rule_anchors: bool = False) -> RenderedMarkdo
         links=_links(tokens),
         missing_alt=_missing_alt(tokens),
     )
-
-
-def _style_defs(style: str) -> list[str]:
-    defs = HtmlFormatter(style=style, cssclass="highlight").get_style_defs(".highlight")
-    return [line for line in str(defs).splitlines() if line.startswith(".highlight")]
-
-
-def pygments_css() -> str:
-    """Stylesheet for highlighted code: light by default, dark when the reader prefers it."""
-    light = "\n".join(_style_defs(_LIGHT_STYLE))
-    dark = "\n".join("  " + line for line in _style_defs(_DARK_STYLE))
-    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

@@ -7,17 +7,37 @@ it. Shared by the content parser and the config loader.
 
 from __future__ import annotations
 
-import difflib
-import json
 import re
-from collections.abc import Callable, Iterable
-from datetime import date, datetime, time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from commsite.content.field_dates import (
+    DATE_HINT,
+    DATETIME_HINT,
+    END_HINT,
+    TIME_HINT,
+    date_only,
+    date_or_datetime,
+    datetime_only,
+    end_datetime,
+)
+from commsite.content.field_web import handle, http_url, links, web_address
+from commsite.content.invalid import (
+    FEW,
+    Accepted,
+    Invalid,
+    Validator,
+    did_you_mean,
+    show,
+    unknown_id_hint,
+)
 
 __all__ = [
     "DATETIME_HINT",
     "DATE_HINT",
+    "END_HINT",
+    "FEW",
+    "TIME_HINT",
     "Accepted",
     "Invalid",
     "Validator",
@@ -43,89 +63,7 @@ __all__ = [
     "web_address",
 ]
 
-DATE_HINT = "use YYYY-MM-DD"
-DATETIME_HINT = "use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS+HH:MM"
-TIME_HINT = (
-    "use YYYY-MM-DDTHH:MM:SS (in the site's time zone) or YYYY-MM-DDTHH:MM:SS+HH:MM,"
-    " e.g. 2026-03-14T18:00:00+01:00"
-)
-END_HINT = "use a time on the start's day, e.g. 17:00, or a date and time, e.g. 2026-03-14T17:00:00"
-_HANDLE = re.compile(r"@([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d+)?)")
-_DATE_SHAPE = re.compile(r"\d{4}-\d\d?-\d\d?(?:[Tt ].*)?")
 _BAD_SLUG = re.compile(r"[\s/\\?#%\x00-\x1f\x7f]")
-
-
-class Invalid(Exception):
-    """A value that does not fit its key."""
-
-    def __init__(self, message: str, hint: str | None = None, item: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.item = item  # 1-based index of the list item at fault, if any
-
-
-class Accepted(Exception):
-    """A value taken in a form it should not have been written in: `value` is what
-    was taken, and the message (a warning) shows the canonical form."""
-
-    def __init__(self, value: object, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.value = value
-        self.message = message
-        self.hint = hint
-
-
-Validator = Callable[[str, object], object]
-
-
-def show(value: object) -> str:
-    """A value as the organiser wrote it, for messages."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def did_you_mean(word: str, options: Iterable[str]) -> str | None:
-    found = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean '{found[0]}'?" if found else None
-
-
-FEW = 8  # up to this many known ids, a hint lists them all
-
-
-def unknown_id_hint(word: str, known: Iterable[str], what: str, folder: str) -> str:
-    """How to fix a reference to an id that does not exist: the ids that start with
-    or contain it ('zoe' -> 'zoe-angstrom'), else the nearest spellings; every id
-    when there are few; else how to add it."""
-    options = sorted(set(known))
-    folded = word.casefold()
-    near = [o for o in options if folded and folded in o.casefold()]
-    near.sort(key=lambda o: not o.casefold().startswith(folded))  # prefixes first
-    if not near:
-        near = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
-    listed = ", ".join(options)
-    if near:
-        quoted = [f"'{o}'" for o in near[:3]]
-        guess = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-        hint = f"did you mean {guess}?"
-        if len(options) <= FEW and len(options) > len(quoted):
-            return f"{hint} (the {what}s are {listed})"
-        return hint
-    add = f"add content/{folder}/{word}.md"
-    if options and len(options) <= FEW:
-        return f"the {what}s are {listed}; or {add}"
-    return add
 
 
 def text(key: str, value: object) -> str:
@@ -220,150 +158,6 @@ def choice(options: tuple[str, ...]) -> Validator:
         raise Invalid(f"'{key}' must be {listed} (got {show(value)})", hint)
 
     return check
-
-
-def _parse_date_text(value: str) -> date | datetime | str:
-    """An ISO 8601 date or datetime from text, or the reason it is not one."""
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        reason = str(exc)
-    if not _DATE_SHAPE.fullmatch(value) or reason.startswith("Invalid isoformat"):
-        return ""
-    if "offset" in reason:
-        return "the UTC offset must be between -23:59 and +23:59"
-    return reason
-
-
-def date_or_datetime(key: str, value: object, *, what: str = "date") -> date | datetime:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        parsed = _parse_date_text(value.strip())
-        if not isinstance(parsed, str):
-            return parsed
-        reason = f", {parsed}" if parsed else ""
-        raise Invalid(f"'{key}' is not a {what} (got {show(value)}{reason})", DATETIME_HINT)
-    raise Invalid(f"'{key}' is not a {what} (got {show(value)})", DATETIME_HINT)
-
-
-def date_only(key: str, value: object) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        parsed = _parse_date_text(value.strip())
-        if isinstance(parsed, datetime):
-            return parsed.date()
-        if isinstance(parsed, date):
-            return parsed
-        reason = f", {parsed}" if parsed else ""
-        raise Invalid(f"'{key}' is not a date (got {show(value)}{reason})", DATE_HINT)
-    raise Invalid(f"'{key}' is not a date (got {show(value)})", DATE_HINT)
-
-
-def datetime_only(key: str, value: object) -> datetime:
-    try:
-        parsed = date_or_datetime(key, value, what="date and time")
-    except Invalid as exc:
-        raise Invalid(exc.message, TIME_HINT) from None
-    if not isinstance(parsed, datetime):
-        raise Invalid(f"'{key}' needs a time of day (got {show(value)})", TIME_HINT)
-    return parsed
-
-
-_TIME_OF_DAY = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
-
-
-def end_datetime(key: str, value: object) -> datetime | time:
-    """An event's end: a datetime, or a bare time of day (17:00), which means that
-    time on the start's day (the parser combines the two)."""
-    if isinstance(value, str):
-        match = _TIME_OF_DAY.fullmatch(value.strip())
-        if match is not None:
-            hour, minute, second = (int(g) if g else 0 for g in match.groups())
-            return time(hour, minute, second)
-    try:
-        return datetime_only(key, value)
-    except Invalid as exc:
-        raise Invalid(exc.message, END_HINT) from None
-
-
-# C0 controls, DEL and C1 controls: a browser drops tabs and newlines inside a URL
-# (so "java\tscript:" is "javascript:") and leading controls; none belongs in one.
-_URL_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def web_address(value: str) -> str | None:
-    """`value` (stripped of spaces around it) when it is an http or https address
-    with a host that a browser follows as written; else None. The one check of
-    every address that becomes an href or src from a file or from the network:
-    no control characters anywhere (they hide a scheme: "java\tscript:"), the
-    scheme http or https (not javascript:, data:, vbscript:, nor a relative
-    "//host" or "/path"), and a host."""
-    url = value.strip(" ")
-    if not url or _URL_CONTROLS.search(url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # an unclosed "[" of an IPv6 host
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return url
-
-
-def http_url(key: str, value: object) -> str:
-    if isinstance(value, str):
-        url = web_address(value.strip())
-        if url is not None:
-            return url
-    raise Invalid(
-        f"'{key}' must be a web address starting with https:// or http:// (got {show(value)})",
-        "write the full address, e.g. https://example.org/page",
-    )
-
-
-_PROFILE_URL = re.compile(r"https?://(?P<host>[^/@\s]+)/@(?P<user>[\w.-]+)/?")
-
-
-def handle(key: str, value: object) -> str:
-    if isinstance(value, str):
-        candidate = value.strip()
-        if _HANDLE.fullmatch(candidate):
-            return candidate
-        if _HANDLE.fullmatch("@" + candidate):
-            raise Invalid(
-                f"'{key}' must be a fediverse handle @user@host (got {show(value)})",
-                f"start it with '@': \"@{candidate}\" (in quotes)",
-            )
-        profile = _PROFILE_URL.fullmatch(candidate)
-        if profile is not None:  # https://mastodon.social/@ada -> @ada@mastodon.social
-            user, host = profile.group("user"), profile.group("host")
-            raise Invalid(
-                f"'{key}' must be a fediverse handle @user@host, not a profile address"
-                f" (got {show(value)})",
-                f'write "@{user}@{host}" (in quotes)',
-            )
-    raise Invalid(
-        f"'{key}' must be a fediverse handle @user@host (got {show(value)})",
-        'write it in quotes, e.g. "@ada@mastodon.social"',
-    )
-
-
-def links(key: str, value: object) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, dict):
-        raise Invalid(
-            f"'{key}' must be a mapping of label to web address (got {show(value)})",
-            "write one 'Label: https://...' a line, indented under 'links:'",
-        )
-    pairs: list[tuple[str, str]] = []
-    for label, url in value.items():
-        pairs.append((str(label), http_url(f"{key}.{label}", url)))
-    return tuple(pairs)
 
 
 _LOCATION_KEYS = ("name", "address", "url")
