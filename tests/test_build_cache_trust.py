@@ -25,7 +25,7 @@ import jinja2
 import jinja2.bccache
 import pytest
 
-from commsite.build.cache import DB_NAME
+from commsite.build.cache import DB_NAME, BuildCache
 from commsite.build.cache_data import BadEntry, decode_parsed, encode_parsed
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.build.template_cache import FOLDER, KEY_NAME
@@ -525,13 +525,15 @@ GOOD = encode_parsed(
 )
 
 
-def tampered(change: Callable[[list[object]], object], body: bytes = b"<p>x</p>") -> bytes:
-    """GOOD with its JSON head changed (and lengths that fit)."""
+def tampered(
+    change: Callable[[list[object]], object], body: bytes = b"<p>x</p>", after: bytes = b""
+) -> bytes:
+    """GOOD with its JSON head changed, `after` it (and lengths that fit)."""
     first, _, rest = GOOD.partition(b"\n")
     size = int(first.split()[0])
     head = json.loads(rest[:size])
     change(head)
-    text = json.dumps(head).encode()
+    text = json.dumps(head).encode() + after
     return b"%d %d\n%b%bx" % (len(text), len(body), text, body)
 
 
@@ -555,6 +557,11 @@ BAD: dict[str, bytes] = {
     "rule items that are not text": tampered(lambda d: d.__setitem__(4, [1])),
     "a link's line that is text": tampered(lambda d: d[8][0].__setitem__(1, "4")),  # type: ignore[index]
     "a link that is not a triple": tampered(lambda d: d[8].__setitem__(0, ["/x/"])),  # type: ignore[index]
+    "no links as null": tampered(lambda d: d.__setitem__(8, None)),
+    "no rule items as zero": tampered(lambda d: d.__setitem__(4, 0)),
+    "no diagnostics as a mapping": tampered(lambda d: d.__setitem__(6, {})),
+    "a text value of three parts": tampered(lambda d: d[2].__setitem__("title", ["s", "X", "Y"])),  # type: ignore[index]
+    "text after the head": tampered(lambda d: None, after=b" "),
 }
 
 
@@ -571,6 +578,31 @@ def test_good_reads() -> None:
 def test_anything_else_is_a_miss(blob: bytes) -> None:
     with pytest.raises(BadEntry):
         decode_parsed(blob)
+
+
+@pytest.mark.parametrize("wanted", [7, 1100, 1490])
+def test_parsed_entries_read_back_checked_however_many_are_asked(
+    tmp_path: Path, wanted: int
+) -> None:
+    """A few keys are looked up; most of the table is read in one pass (a new
+    process loads every file). Either way: only the keys asked, and a damaged
+    entry among them is a miss and is said, one among the others is not."""
+    cache = BuildCache.open(tmp_path / "cache", tmp_path / "public")
+    entries = {b"k%05d" % n: b"value %d" % n for n in range(1500)}
+    cache.put_parsed(entries, keep=list(entries))
+    cache.close()
+    with sqlite3.connect(tmp_path / "cache" / DB_NAME) as db:
+        for key in (b"k00003", b"k01400"):
+            db.execute("UPDATE parsed SET value = ? WHERE key = ?", (b"flipped", key))
+    db.close()
+    cache = BuildCache.open(tmp_path / "cache", tmp_path / "public")
+    keys = [*list(entries)[10 : 10 + wanted], b"absent"]
+    found = cache.get_parsed(keys)
+    damaged = {b"k00003", b"k01400"} & set(keys)
+    assert found == {k: entries[k] for k in keys if k in entries and k not in damaged}
+    assert cache.damaged == (wanted == 1490)
+    assert damaged == ({b"k01400"} if wanted == 1490 else set())
+    cache.close()
 
 
 def test_a_build_failing_for_its_own_reasons_keeps_the_cache(site: Path) -> None:

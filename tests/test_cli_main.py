@@ -3,13 +3,18 @@ suggestion for a mistyped one."""
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
-from commsite.cli import main
+from commsite.cli import COMMANDS, main, summary
 
 WORKFLOW = [
     "init",
@@ -32,6 +37,67 @@ def test_help_lists_commands_in_workflow_order() -> None:
     commands = result.output.split("Commands:\n", 1)[1]
     listed = [m.group(1) for m in re.finditer(r"^  (\S+)", commands, re.MULTILINE)]
     assert listed == WORKFLOW
+
+
+@pytest.mark.parametrize("name", WORKFLOW)
+def test_the_help_summary_is_the_commands_own(name: str) -> None:
+    """--help lists SUMMARIES, not the commands' help (which needs their modules):
+    each must be what click makes of the command's help, at every width."""
+    command = getattr(importlib.import_module(COMMANDS[name]), name)
+    assert isinstance(command, click.Command)
+    for limit in range(20, 120):
+        assert summary(name, limit) == command.get_short_help_str(limit), (name, limit)
+
+
+# What the start of every `commsite` process must not import: the command
+# modules, and the heavy libraries that only some commands need.
+NOT_AT_START = (
+    "PIL",
+    "pagefind",
+    "jinja2",
+    "markdown_it",
+    "yaml",
+    "requests",
+    "cryptography",
+    "importlib.metadata",
+    "commsite.sidecar",
+    "commsite.build",
+    "commsite.cli.build_cmd",
+)
+
+
+def _imported_by(code: str) -> set[str]:
+    """The modules of NOT_AT_START that a new Python process running `code` imported."""
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))\n"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = set(done.stdout.split())
+    return {m for m in NOT_AT_START if m in loaded}
+
+
+def test_importing_the_cli_imports_nothing_heavy() -> None:
+    assert _imported_by("import commsite.cli") == set()
+
+
+def test_help_and_version_import_no_command() -> None:
+    for flag in ("--help", "--version"):
+        code = (
+            "from commsite.cli import main\n"
+            "try:\n"
+            f"    main([{flag!r}])\n"
+            "except SystemExit as exit:\n"
+            "    assert exit.code == 0\n"
+        )
+        assert _imported_by(code) == ({"importlib.metadata"} if flag == "--version" else set())
+
+
+def test_version_is_the_installed_one() -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"commsite, version {version('commsite')}\n"
 
 
 def test_a_mistyped_command_suggests_the_nearest() -> None:

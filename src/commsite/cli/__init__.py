@@ -10,9 +10,7 @@ import importlib
 
 import click
 
-from commsite import __version__
-
-__all__ = ["main"]
+__all__ = ["COMMANDS", "SUMMARIES", "main", "summary"]
 
 # command name -> module defining it, in the order of the work (--help lists
 # them so): start a site, write, check, build, look, then federate and moderate.
@@ -34,9 +32,42 @@ COMMANDS = {
 }
 
 
+# What `commsite --help` says of each command: the first sentence of its help, so
+# that listing the commands imports none of their modules (tests/test_cli_main.py
+# checks that each is what click would make of the command's own help).
+SUMMARIES = {
+    "init": "Make DIRECTORY a new commsite content repository.",
+    "new": "Create a new story, member or event file.",
+    "check": "Check the site in SITE (default: the current folder) without building it.",
+    "build": "Build the static site in SITE (default: the current folder) into SITE/public/.",
+    "serve": "Preview SITE locally: build it, serve it, and rebuild on every save.",
+    "keys": "The key pair that signs what the community sends to the fediverse.",
+    "publish": (
+        "Send followers a Create for each new story and event, an Update for each"
+        " edited one and a Delete for each one removed, then work through the delivery"
+        " queue."
+    ),
+    "sidecar": "Run the inbox (commsite sidecar [SITE]); migrate, export-db, import-db.",
+    "moderate": "Review what waits: replies, introductions, messages and reports.",
+    "interactions": (
+        "The approved replies, introductions and reactions, as files in interactions/."
+    ),
+    "report": "Write a community health report for SITE's organisers (default: this folder).",
+}
+# The commands whose summary is a short_help of their own (shown whole, never cut).
+SHORT_HELP = frozenset({"new"})
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)  # insertion order, not click's alphabetical one
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands, from SUMMARIES (click's own imports every module)."""
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        rows = [(name, summary(name, limit)) for name in COMMANDS]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         module = COMMANDS.get(cmd_name)
@@ -59,8 +90,33 @@ class _LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
+def summary(name: str, limit: int) -> str:
+    """What click would list for the command `name` (its help's first sentence, cut
+    to `limit` characters), without importing it."""
+    text = SUMMARIES[name]
+    short = text if name in SHORT_HELP else None
+    return click.Command(name, help=text, short_help=short).get_short_help_str(limit)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version (click's version_option would look the version up on every start)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from commsite import __version__
+
+    click.echo(f"commsite, version {__version__}")
+    ctx.exit()
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="commsite")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Turn a Git repository of community content into a static website
     that people on Mastodon and the rest of the fediverse can follow.
