@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,11 +22,12 @@ import yaml
 
 from commsite.build.pagekeys import recorded_reads
 from commsite.build.run import Builder, BuildOptions, build_site
+from commsite.render import interests
 from commsite.render.lookups import index_site
 from commsite.render.pages import plan as page_plan
-from commsite.render.pages import stories
+from commsite.render.pages import stories, tags
 from commsite.render.pages.reads import QUERIES, SOURCES, ReadValues, SiteReads
-from commsite.render.pages.spec import PageSpec
+from commsite.render.pages.spec import LazyContext, PageSpec
 from golden.regenerate import SITE, golden_now
 from test_build_cache import clean_build, tree
 
@@ -88,14 +89,19 @@ def newest_shown(output: Path, page: str = EVENT_PAGE) -> str:
 
 def retitle_newest(root: Path, output: Path, page: str = EVENT_PAGE) -> str:
     """Give the story the event page shows a new title; returns the new title."""
-    title = html.unescape(newest_shown(output, page))
+    retitle(root, html.unescape(newest_shown(output, page)), "Brand new title")
+    return "Brand new title"
+
+
+def retitle(root: Path, title: str, new: str) -> None:
+    """Give the story titled `title` the title `new`."""
     for story in (root / "content" / "stories").glob("*.md"):
         text = story.read_text(encoding="utf-8")
         head = yaml.safe_load(text.split("---\n")[1])
         if head["title"] == title:
             line = next(x for x in text.splitlines() if x.startswith("title:"))
-            story.write_text(text.replace(line, "title: Brand new title", 1), encoding="utf-8")
-            return "Brand new title"
+            story.write_text(text.replace(line, f"title: {new}", 1), encoding="utf-8")
+            return
     raise AssertionError(f"no story is titled {title!r}")
 
 
@@ -273,3 +279,116 @@ def test_a_query_source_entry_decides_its_answer(tmp_path: Path) -> None:
             answers = [QUERIES[query](site, index, argument) for site, index in sites]
             assert answers[0] == answers[1], (query, argument)
     assert differing >= 3  # the story and its two neighbours' entries
+
+
+# The pages that were made and digested on every build before they recorded
+# their reads: each function is extended to show the title of the oldest story,
+# which none of them read (the home page shows the newest few, the indexes only
+# counts).
+# (module, function name, template, output file).
+INDEXES: list[tuple[object, str, str, str]] = [
+    (page_plan, "home_page", "home.html", "index.html"),
+    (page_plan, "welcome_page", "welcome.html", "welcome/index.html"),
+    (page_plan, "members_page", "members.html", "members/index.html"),
+    (page_plan, "search_page", "search.html", "search/index.html"),
+    (tags, "_index", "tags.html", "tags/index.html"),
+    (interests, "_index", "interests.html", "interests/index.html"),
+]
+
+
+@pytest.fixture
+def indexes_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    for module, name, template, _ in INDEXES:
+        show_newest(root, template)
+        monkeypatch.setattr(module, name, showing_oldest(getattr(module, name)))
+    return root
+
+
+def showing_oldest(original: Callable[..., PageSpec]) -> Callable[..., PageSpec]:
+    """`original` (a page function), reading the oldest story's title as well."""
+
+    def page(*args: object) -> PageSpec:
+        reads = next(a for a in args if isinstance(a, SiteReads))
+        oldest = reads.story_at(reads.story_count() - 1)  # reads no such page made
+        spec = original(*args)
+        title = oldest.title if oldest is not None else ""
+        return replace(spec, context={**spec.context, "newest": title})
+
+    return page
+
+
+def test_index_pages_follow_a_read_they_never_made(indexes_site: Path, tmp_path: Path) -> None:
+    """Retitling the oldest story reaches each extended page, in serve's builder
+    and in a fresh build with only the cache; a build after that makes nothing."""
+    now = golden_now()
+    pages = [page for *_, page in INDEXES]
+    with Builder(BuildOptions(root=indexes_site, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.build(now=now).ok  # (the reverse index of reads is filled)
+        new = retitle_newest(indexes_site, indexes_site / "public", pages[0])
+        result = builder.build(now=now)
+        assert result.ok, [d.format() for d in result.diagnostics]
+        for page in pages:
+            assert newest_shown(indexes_site / "public", page) == new, page
+            assert page in result.rendered, page
+    assert tree(indexes_site / "public") == clean_build(indexes_site, tmp_path / "a", now)
+    again = "Brand new title, again"
+    retitle(indexes_site, new, again)
+    result = build_site(BuildOptions(root=indexes_site, jobs=1), now=now)  # the cache only
+    assert result.ok, [d.format() for d in result.diagnostics]
+    for page in pages:
+        assert html.unescape(newest_shown(indexes_site / "public", page)) == again, page
+    assert tree(indexes_site / "public") == clean_build(indexes_site, tmp_path / "b", now)
+    result = build_site(BuildOptions(root=indexes_site, jobs=1), now=now)
+    assert result.rendered == () and result.written == ()
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths of the page contexts made (by a page function), in order."""
+    found: list[str] = []
+    original = LazyContext._context
+
+    def context(self: LazyContext) -> Mapping[str, object]:
+        if self._made is None:
+            found.append(self._page[0])
+        return original(self)
+
+    monkeypatch.setattr(LazyContext, "_context", context)
+    return found
+
+
+def test_a_body_edit_makes_only_the_pages_that_read_the_story(
+    tmp_path: Path, made: list[str]
+) -> None:
+    """No page is made on every build: an unchanged site makes no page context,
+    and a body edit of an old story makes only the pages that read it (its own
+    page, the list page, tag pages and home page showing its card: the golden
+    site has fewer stories than the home page shows; its author's page), in
+    serve's builder and in a fresh build with the cache; never an index. (A
+    story card shows no body: those pages are made, then found unchanged.)"""
+    root = tmp_path / "site"
+    shutil.copytree(SITE, root)
+    now = golden_now()
+    story = root / "content" / "stories" / "2025-09-06-welcome.md"
+    expected = {"", "stories/welcome/", "stories/page/2/", "members/ada/"}
+    with Builder(BuildOptions(root=root, jobs=1)) as builder:
+        assert builder.build(now=now).ok
+        assert builder.build(now=now).ok
+        made.clear()
+        assert builder.build(now=now).ok
+        assert made == []
+        story.write_text(story.read_text(encoding="utf-8") + "\nOne more line.\n")
+        assert builder.build(now=now).ok
+        in_serve = set(made)
+    made.clear()
+    assert build_site(BuildOptions(root=root, jobs=1), now=now).ok
+    assert made == []
+    story.write_text(story.read_text(encoding="utf-8") + "\nAnd another.\n")
+    assert build_site(BuildOptions(root=root, jobs=1), now=now).ok
+    for found in (in_serve, set(made)):
+        assert "stories/welcome/" in found
+        assert not found & {"tags/", "interests/", "members/", "welcome/", "search/"}
+        assert {p for p in found if not p.startswith(("tags/", "interests/"))} <= expected

@@ -112,17 +112,16 @@ def page_outputs(
     fence: Fence,
 ) -> list[Output]:
     """Each page's output, fingerprinted by its template files and context; but a
-    spec the memo's last plan made too keeps its output, and a page whose key
-    digest equals its record's takes its fingerprint from the record (its context
-    is then never made)."""
+    spec the memo's last plan made too keeps its output, and a page whose recorded
+    reads give what they gave (by the record's digest) takes its fingerprint from
+    the record (its context is then never made)."""
     templates = _TemplateDigests(
         renderer, theme, {} if template_deps is None else template_deps, fence
     )
-    code = code_fingerprint()
     page_keys = pages_memo.keys()
     total = len(specs)
-    # Cards are shared between list, tag and home pages, and kept between plans.
-    reprs = ReprMemo(pages_memo.cards.reprs)
+    # Cards are shared between list, tag and home pages: each repr'd once.
+    reprs = ReprMemo()
     known = memo.outputs if memo is not None else {}
     kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []
@@ -147,25 +146,16 @@ def page_outputs(
         path = urls.output_file(spec.path)
         planned = page_keys.get(spec.path)
         context = spec.context
-        if isinstance(context, LazyContext) and context.recording:
-            assert planned is not None  # (its key: the shared key and options, see PageMemo)
-            # The shared key is the same for every recording page: digested once per
-            # template and options.
-            options = (template_digest, planned[0][1:])
-            inputs = shared_digests.get(options) or shared_digests.setdefault(
-                options, keys.digest(planned[0], template_digest)
-            )
-            fingerprint, inputs = _recorded_page(
-                context, path, template_digest, inputs, keys, pages_memo, record, reprs
-            )
-        else:
-            inputs = keys.digest(planned[0], template_digest) if planned is not None else b""
-            entry = record.get(path) if record is not None and inputs else None
-            if entry is not None and entry.inputs == inputs:
-                fingerprint = entry.fingerprint
-            else:
-                shown = context_digest(spec.context, reprs)
-                fingerprint = digest_bytes(b"page", code, path.encode(), template_digest, shown)
+        assert isinstance(context, LazyContext) and context.recording and planned is not None
+        # (its key: the shared key and options, see PageMemo.recorded.) The shared key
+        # is the same for every page: digested once per template and options.
+        options = (template_digest, planned[0][1:])
+        inputs = shared_digests.get(options) or shared_digests.setdefault(
+            options, keys.digest(planned[0], template_digest)
+        )
+        fingerprint, inputs = _recorded_page(
+            context, path, template_digest, inputs, keys, pages_memo, record, reprs
+        )
         item = spec.source
         sources = (item, *template_files) if item else template_files
         output = Output(path, fingerprint, sources, page=spec, inputs=inputs)

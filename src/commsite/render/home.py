@@ -5,19 +5,19 @@ members who share the interests it names (never its own author, when the
 author is a member: content/member_match.py recognises them). The latest
 conversations: the newest replies to stories and events this build shows,
 each with the title of what it answers and a link to the reply on its page.
-Pure functions of the site and its index.
+Pure functions of what the home page read (render/pages/reads.py).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from commsite import urls
-from commsite.content.model import Reply, Site, Story
-from commsite.render.cards import federation_on, href
+from commsite.config import SiteConfig
+from commsite.content.model import Introduction, Member, Reply
+from commsite.render.cards import href
 from commsite.render.dates import DateView, date_view
-from commsite.render.lookups import SiteIndex
 from commsite.render.said import excerpt
 from commsite.render.threads import MatchView, anchor_id, introduction_views, warning_text
 from commsite.render.viewclass import view
@@ -64,12 +64,13 @@ class ConversationView:
     warning: str | None
 
 
-def interest_owners(site: Site) -> dict[str, list[tuple[str, str, str]]]:
+def interest_owners(
+    config: SiteConfig, members: Iterable[Member]
+) -> dict[str, list[tuple[str, str, str]]]:
     """tag_key(interest) -> (member name, profile URL, interest as written), for
     every member interest (what threads.introduction_views matches against)."""
-    config = site.config
     owners: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for member in site.members:
+    for member in members:
         for interest in member.interests:
             owners[tag_key(interest)].append(
                 (member.name, href(config, urls.member_page(member.id)), interest)
@@ -78,19 +79,17 @@ def interest_owners(site: Site) -> dict[str, list[tuple[str, str, str]]]:
 
 
 def newcomer_views(
-    site: Site, index: SiteIndex, limit: int = HOME_NEWCOMERS
+    config: SiteConfig,
+    newest: Sequence[tuple[Introduction, str | None]],
+    owners: Mapping[str, Sequence[tuple[str, str, str]]],
+    refs: Mapping[str, PersonRef],
 ) -> tuple[NewcomerView, ...]:
-    """The newest `limit` introductions; none when the site does not federate (then
-    there is no welcome wall and introductions cannot arrive)."""
-    if not federation_on(site):
-        return ()
-    config = site.config
-    newest = sorted(site.interactions.introductions, key=lambda i: (i.published, i.id))
-    chosen = newest[::-1][:limit]
+    """The home page's newest introductions (`newest`: each with its author's
+    member id, if a member wrote it; see SiteReads.introductions)."""
     wall = href(config, urls.WELCOME)
-    views = introduction_views(
-        chosen, interest_owners(site), config.tz, index.interactions, index.refs
-    )
+    chosen = [intro for intro, _ in newest]
+    authors = {intro.id: author for intro, author in newest if author is not None}
+    views = introduction_views(chosen, owners, config.tz, authors, refs)
     shown = {anchor_id("intro", i.id): i for i in chosen}
     return tuple(
         NewcomerView(
@@ -108,36 +107,15 @@ def newcomer_views(
     )
 
 
-def _answered(site: Site, index: SiteIndex, reply: Reply) -> tuple[str, str] | None:
-    """The page path and title of what `reply` answers, when this build shows it."""
-    kind, _, slug = reply.target.partition("/")
-    found: Story | None = index.stories.get(slug) if kind == "stories" else None
-    if found is not None:
-        return urls.story_page(found.slug), found.title
-    event = index.events.get(slug) if kind == "events" else None
-    if event is not None:
-        return urls.event_page(event.slug), event.title
-    return None
-
-
 def conversation_views(
-    site: Site, index: SiteIndex, limit: int = HOME_CONVERSATIONS
+    config: SiteConfig,
+    newest: Sequence[tuple[Reply, str, str, str | None]],
+    refs: Mapping[str, PersonRef],
 ) -> tuple[ConversationView, ...]:
-    """The newest `limit` replies to the stories and events of this build."""
-    config = site.config
-    replies: Sequence[Reply] = sorted(
-        site.interactions.replies, key=lambda r: (r.published, r.id), reverse=True
-    )
-    known: Mapping[str, PersonRef] = index.refs
+    """The home page's newest replies (`newest`: each with the path and title of
+    the page it answers and its author's member id; see SiteReads.conversations)."""
     views: list[ConversationView] = []
-    for reply in replies:
-        if len(views) == limit:
-            break
-        answered = _answered(site, index, reply)
-        if answered is None:
-            continue
-        page, title = answered
-        author = index.interactions.authors.get(reply.id)
+    for reply, page, title, author in newest:
         warning = warning_text(reply.summary, reply.sensitive)
         views.append(
             ConversationView(
@@ -146,7 +124,7 @@ def conversation_views(
                 author_name=reply.author_name or reply.author_handle,
                 author_handle=reply.author_handle,
                 author_url=reply.author_url,
-                member=known.get(author) if author else None,
+                member=refs.get(author) if author else None,
                 published=date_view(reply.published, config.tz),
                 excerpt="" if warning else excerpt(reply.content_html),
                 warning=warning,

@@ -8,7 +8,7 @@ and links to the tag page for all of them, so that a big site's interest pages
 do not repeat its tag pages. `interest_pages` plans them through the page memo
 like the tag pages: an interest page records what it reads (its interest's
 members, shown stories and events and how many there are, the events' cards:
-render/pages/reads.py); the index is made on every plan (one small page).
+render/pages/reads.py), and so does the index (every interest's counts).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from commsite import urls
-from commsite.content.model import Event, Member, Site, Story
+from commsite.config import SiteConfig
+from commsite.content.model import Event, Member, Story
 from commsite.render.cards import href, member_card
 from commsite.render.head import meta_view
-from commsite.render.lookups import SiteIndex
 from commsite.render.topics import Topics
 from commsite.render.views import InterestCount, Link
 
@@ -35,53 +35,52 @@ INTEREST_STORIES = 6
 INTEREST_EVENTS = 4
 
 
-def interest_counts(site: Site, found: Topics) -> tuple[InterestCount, ...]:
+def interest_counts(
+    config: SiteConfig, counts: tuple[tuple[str, str, int, int], ...]
+) -> tuple[InterestCount, ...]:
     """Every interest with how many members are into it and how many stories and
-    events are tagged with it, by name."""
-    config = site.config
+    events are tagged with it (`counts`: SiteReads.interest_counts)."""
     return tuple(
         InterestCount(
             name=name,
             url=href(config, urls.interest_page(slug)),
             slug=slug,
-            members=len(found.members.get(slug, ())),
-            items=len(found.stories.get(slug, ())) + len(found.events.get(slug, ())),
+            members=members,
+            items=items,
         )
-        for slug, name in sorted(found.interests.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
+        for slug, name, members, items in counts
     )
 
 
 def interest_pages(
-    site: Site,
-    index: SiteIndex,
-    found: Topics,
-    memo: PageMemo,
-    spec: Callable[..., PageSpec],
-    recorded: Callable[..., PageSpec],
+    found: Topics, memo: PageMemo, recorded: Callable[..., PageSpec]
 ) -> list[PageSpec]:
-    """The index and one page per interest. `spec`: pages.spec.page_spec;
-    `recorded`: pages.spec.recorded_spec (passed in: render.pages imports this)."""
-    config = site.config
-    specs = [
-        spec(
-            index,
-            urls.INTERESTS,
-            "interests.html",
-            meta=meta_view(
-                site,
-                urls.INTERESTS,
-                "Interests",
-                f"What the members of {config.title} are into",
-                "members",
-            ),
-            interests=interest_counts(site, found),
-            members_url=href(config, urls.MEMBERS),
-        )
-    ]
+    """The index and one page per interest. `recorded`: pages.spec.recorded_spec
+    (passed in: render.pages imports this)."""
+    specs = [memo.recorded(urls.INTERESTS, "interests.html", partial(_index, recorded))]
     for slug in found.interests:
         make = partial(_interest, recorded, slug)
         specs.append(memo.recorded(urls.interest_page(slug), "interest.html", make))
     return specs
+
+
+def _index(recorded: Callable[..., PageSpec], reads: SiteReads) -> PageSpec:
+    site = reads.site
+    config = site.config
+    return recorded(
+        reads,
+        urls.INTERESTS,
+        "interests.html",
+        meta=meta_view(
+            site,
+            urls.INTERESTS,
+            "Interests",
+            f"What the members of {config.title} are into",
+            "members",
+        ),
+        interests=interest_counts(config, reads.interest_counts()),
+        members_url=href(config, urls.MEMBERS),
+    )
 
 
 def interest_shown(
@@ -111,7 +110,7 @@ def _interest(recorded: Callable[..., PageSpec], slug: str, reads: SiteReads) ->
     name, members, stories, events, total, tag = reads.interest(slug)
     path = urls.interest_page(slug)
     people = "member" if len(members) == 1 else "members"
-    story_cards = tuple(reads.index.story_card(site, s) for s in stories)
+    story_cards = tuple(reads.story_card(s) for s in stories)
     event_cards = tuple(reads.event_card(e.slug) for e in events)
     return recorded(
         reads,

@@ -8,53 +8,18 @@ from dataclasses import dataclass, field
 
 from commsite.content.attendance import AttendanceIndex, attendance_index
 from commsite.content.model import Event, Member, Site, Story
-from commsite.render.cards import event_card, is_past, person_ref, story_card
+from commsite.render.cards import event_card, is_past, person_ref
 from commsite.render.head import chrome_view
 from commsite.render.threads import InteractionIndex, index_interactions
-from commsite.render.views import Chrome, EventCard, PersonRef, StoryCard
+from commsite.render.views import Chrome, EventCard, PersonRef
 from commsite.slugs import tag_key
 
-__all__ = ["CardMemo", "SiteIndex", "index_site"]
-
-
-class CardMemo:
-    """Story cards kept from one plan to the next (by a long-lived builder), with
-    their repr (what page fingerprints digest).
-
-    A card is made from its story, the config and the members' references; it is
-    given again while its story is the same object and the config and members
-    are too. Listing pages (a tag page shows a thousand cards on a big site) then
-    reuse the cards of the stories an edit left alone."""
-
-    def __init__(self) -> None:
-        self._basis: tuple[object, object] | None = None  # the config and members of `refs`
-        self.refs: Mapping[str, PersonRef] = {}
-        self._cards: dict[str, tuple[Story, StoryCard]] = {}  # by story slug
-        self.reprs: dict[int, tuple[object, str]] = {}  # id(card) -> (the card, its repr)
-
-    def begin(self, site: Site) -> Mapping[str, PersonRef]:
-        """The members' references for this plan (last plan's, when equal)."""
-        if self._basis is None or (self._basis[0], self._basis[1]) != (site.config, site.members):
-            self._basis = (site.config, site.members)
-            self.refs = {m.id: person_ref(site.config, m) for m in site.members}
-            self._cards, self.reprs = {}, {}
-        return self.refs
-
-    def story_card(self, site: Site, story: Story) -> StoryCard:
-        found = self._cards.get(story.slug)
-        if found is not None and found[0] is story:
-            return found[1]
-        if found is not None:
-            del self.reprs[id(found[1])]
-        card = story_card(site, story, self.refs)
-        self._cards[story.slug] = (story, card)
-        self.reprs[id(card)] = (card, repr(card))
-        return card
+__all__ = ["SiteIndex", "index_site"]
 
 
 @dataclass(frozen=True, slots=True)
 class SiteIndex:
-    """Lookups computed once per plan, and cards memoised as pages ask for them."""
+    """Lookups computed once per plan, and event cards memoised as pages ask for them."""
 
     members: Mapping[str, Member]
     stories_by_author: Mapping[str, tuple[Story, ...]]
@@ -69,18 +34,8 @@ class SiteIndex:
     by_interest: Mapping[str, tuple[Member, ...]]  # tag_key(interest) -> members, by name
     chrome: Chrome
     refs: Mapping[str, PersonRef]  # member id -> reference
-    story_cards: dict[str, StoryCard]  # memo: slug -> card, filled on demand
-    event_cards: dict[str, EventCard]
-    kept: CardMemo | None = None  # cards kept between plans
+    event_cards: dict[str, EventCard]  # memo: slug -> card, filled on demand
     attendance: AttendanceIndex = field(default_factory=lambda: AttendanceIndex({}))
-
-    def story_card(self, site: Site, story: Story) -> StoryCard:
-        card = self.story_cards.get(story.slug)
-        if card is None:
-            kept = self.kept
-            card = kept.story_card(site, story) if kept else story_card(site, story, self.refs)
-            self.story_cards[story.slug] = card
-        return card
 
     def event_card(self, site: Site, event: Event) -> EventCard:
         card = self.event_cards.get(event.slug)
@@ -91,8 +46,8 @@ class SiteIndex:
         return card
 
 
-def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
-    """The lookups of `site`; `cards`: story cards kept between plans."""
+def index_site(site: Site) -> SiteIndex:
+    """The lookups of `site`."""
     by_author: dict[str, list[Story]] = defaultdict(list)
     recaps: dict[str, list[Story]] = defaultdict(list)
     for story in site.stories:
@@ -131,13 +86,7 @@ def index_site(site: Site, cards: CardMemo | None = None) -> SiteIndex:
         positions={s.slug: i for i, s in enumerate(site.stories)},
         by_interest={k: tuple(v) for k, v in by_interest.items()},
         chrome=chrome_view(site),
-        refs=(
-            cards.begin(site)
-            if cards is not None
-            else {m.id: person_ref(site.config, m) for m in site.members}
-        ),
-        story_cards={},
+        refs={m.id: person_ref(site.config, m) for m in site.members},
         event_cards={},
-        kept=cards,
         attendance=attendance_index(site.events, site.members, site.interactions),
     )

@@ -242,16 +242,17 @@ def introduction_views(
     introductions: Iterable[Introduction],
     interests: Mapping[str, Sequence[tuple[str, str, str]]],
     tz: ZoneInfo,
-    index: InteractionIndex | None = None,
+    authors: Mapping[str, str] | None = None,
     refs: Mapping[str, PersonRef] | None = None,
 ) -> tuple[IntroductionView, ...]:
     """Introductions, newest first, each with the members who share its hashtags.
 
     `interests` maps `tag_key(interest)` to (member name, profile URL, interest as
-    written) for every member interest. `index` and `refs` recognise the members
-    among the authors (see thread_view); a member is never matched with themselves.
+    written) for every member interest. `authors` (introduction id -> member id)
+    and `refs` recognise the members among the authors (see thread_view); a member
+    is never matched with themselves.
     """
-    authors = index.authors if index is not None else {}
+    authors = authors or {}
     known = refs or {}
     views = []
     for intro in sorted(introductions, key=lambda i: (i.published, i.id), reverse=True):

@@ -42,6 +42,7 @@ __all__ = [
     "Pagination",
     "PersonRef",
     "RulesView",
+    "SearchView",
     "StoryCard",
     "StoryLink",
     "StoryView",
@@ -325,3 +326,13 @@ class CommunityView:
     handle: str | None  # shown in the "follow us" box when federation is on
     member_count: int
     story_count: int
+
+
+@view
+class SearchView:
+    bundle_url: str  # the Pagefind bundle's folder ("/pagefind/")
+    base_url: str  # the site's base path, which Pagefind's result URLs are under
+    tags_url: str
+    interests_url: str
+    script_url: str
+    stylesheet_url: str

@@ -3,41 +3,29 @@
 from __future__ import annotations
 
 from commsite import urls
-from commsite.content.model import Site
 from commsite.render.cards import event_link, handle_url, href, image_view, member_card, story_link
 from commsite.render.dates import day_view
 from commsite.render.head import meta_view
 from commsite.render.interests import interest_counts
-from commsite.render.lookups import SiteIndex
 from commsite.render.pages.reads import SiteReads
-from commsite.render.pages.spec import PageSpec, page_spec, recorded_spec
-from commsite.render.topics import Topics
+from commsite.render.pages.spec import PageSpec, recorded_spec
 from commsite.render.views import InterestView, Link, MemberView
 from commsite.slugs import tag_key
 
-__all__ = ["interest_items", "member_page", "members_page"]
+__all__ = ["member_page", "members_page"]
 
 
-def interest_items(found: Topics) -> tuple[int, ...]:
-    """What the directory's interest list reads besides the members: how many
-    stories and events each interest's topic has."""
-    return tuple(
-        len(found.stories.get(slug, ())) + len(found.events.get(slug, ()))
-        for slug in found.interests
-    )
-
-
-def members_page(site: Site, index: SiteIndex, found: Topics) -> PageSpec:
-    return page_spec(
-        index,
+def members_page(reads: SiteReads) -> PageSpec:
+    site = reads.site
+    config = site.config
+    return recorded_spec(
+        reads,
         urls.MEMBERS,
         "members.html",
-        meta=meta_view(
-            site, urls.MEMBERS, "Members", f"The people of {site.config.title}", "members"
-        ),
-        members=tuple(member_card(site.config, m) for m in site.members),
-        interests=interest_counts(site, found),
-        interests_url=href(site.config, urls.INTERESTS),
+        meta=meta_view(site, urls.MEMBERS, "Members", f"The people of {config.title}", "members"),
+        members=tuple(member_card(config, m) for m in reads.members),
+        interests=interest_counts(config, reads.interest_counts()),
+        interests_url=href(config, urls.INTERESTS),
     )
 
 

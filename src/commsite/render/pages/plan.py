@@ -6,12 +6,11 @@ welcome/ (introductions arrive from the fediverse). Each context holds
 views only (see views.py), so `repr(spec.context)` changes exactly when what
 the page shows changes.
 
-Most page functions read the site through a SiteReads (reads.py), which
-records what they read; that record is what decides whether a page is still
-fresh (`PageMemo.recorded`); the members page has a small key written by
-hand. With a PageMemo (a long-lived builder's), a page whose record holds, or
-whose key equals last plan's, gets last plan's PageSpec object back instead of
-a new one. See "The engine" in docs/maintainers.md.
+Every page function reads the site through a SiteReads (reads.py), which
+records what it reads; that record is what decides whether a page is still
+fresh (`PageMemo.recorded`). With a PageMemo (a long-lived builder's), a page
+whose record holds gets last plan's PageSpec object back instead of a new
+one. See "The engine" in docs/maintainers.md.
 """
 
 from __future__ import annotations
@@ -25,19 +24,19 @@ from commsite.render.cards import federation_on
 from commsite.render.interests import interest_pages
 from commsite.render.lookups import index_site
 from commsite.render.pages.events import event_page, events_page
-from commsite.render.pages.members import interest_items, member_page, members_page
+from commsite.render.pages.members import member_page, members_page
 from commsite.render.pages.reads import SiteReads
 from commsite.render.pages.site_pages import (
     free_page,
     home_page,
     not_found_page,
     rules_page,
+    search_page,
     welcome_page,
 )
-from commsite.render.pages.spec import PageMemo, PageSpec, page_spec, recorded_spec
+from commsite.render.pages.spec import PageMemo, PageSpec, recorded_spec
 from commsite.render.pages.stories import story_lists, story_pages
 from commsite.render.pages.tags import tag_pages
-from commsite.render.search_page import search_page
 from commsite.render.topics import shown_names, topics
 
 __all__ = ["all_tags", "plan_pages"]
@@ -63,28 +62,21 @@ def plan_pages(
     """Every HTML page of `site`. `event_calendars`: the build also writes each
     event's own calendar (feeds.calendar.event_calendars, at urls.event_ics), so
     an event page's "add to calendar" link can offer that one event instead of
-    the whole events.ics. `memo`: the last plan's pages, reused where their
-    keys are equal."""
+    the whole events.ics. `memo`: the last plan's pages, reused where what they
+    read is unchanged."""
     m = memo if memo is not None else PageMemo()
-    index = index_site(site, m.cards)
-    # The members are in every key: their references (names, links) are shown on
-    # most pages, so a member edit plans every page again.
+    index = index_site(site)
+    # What every page shows: the members' references (names, links) are on most
+    # pages, so a member edit plans every page again.
     found = topics(site, index.upcoming, index.past)
-    shared = m.begin(
-        (site.config, index.chrome, federation_on(site), site.members), site, index, found
-    )
+    m.begin((site.config, index.chrome, federation_on(site), site.members), site, index, found)
     specs = [
-        home_page(site, index),
+        m.recorded(urls.HOME, "home.html", home_page),
         *story_lists(site, m),
         *story_pages(site, m),
-        *tag_pages(site, index, m, found),
-        *interest_pages(site, index, found, m, page_spec, recorded_spec),
-        m.spec(
-            urls.MEMBERS,
-            "members.html",
-            (shared, interest_items(found)),
-            partial(members_page, site, index, found),
-        ),
+        *tag_pages(m, found),
+        *interest_pages(found, m, recorded_spec),
+        m.recorded(urls.MEMBERS, "members.html", members_page),
         *(
             m.recorded(urls.member_page(p.id), "member.html", partial(_member_page, p.id), p.source)
             for p in site.members
@@ -105,8 +97,8 @@ def plan_pages(
             m.recorded(urls.page(p.slug), "page.html", partial(free_page, p.slug), p.source)
             for p in site.pages
         ),
-        *([welcome_page(site, index)] if federation_on(site) else []),
-        *([PageSpec(*search_page(site, index))] if site.config.search else []),
+        *([m.recorded(urls.WELCOME, "welcome.html", welcome_page)] if federation_on(site) else []),
+        *([m.recorded(urls.SEARCH, "search.html", search_page)] if site.config.search else []),
         m.recorded(urls.NOT_FOUND, "404.html", not_found_page),
     ]
     m.finish()

@@ -7,13 +7,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from commsite.content.model import Site
+from commsite import urls
+from commsite.content.model import Introduction, Reply, Site
 from commsite.render.cards import is_past
+from commsite.render.interests import interest_shown
 from commsite.render.lookups import SiteIndex
 from commsite.render.said import said_key
 from commsite.render.topics import Topics
 
-__all__ = ["QUERIES", "SOURCES", "tag_shown"]
+__all__ = ["QUERIES", "SOURCES", "TOPIC_QUERIES"]
+
+
+def _number(argument: str) -> int | None:
+    """A count or position given as an argument (a read's arguments are strings,
+    and a cache's record may hold any): plain ASCII digits, bounded."""
+    if not (argument.isascii() and argument.isdigit()) or len(argument) > 9:
+        return None
+    return int(argument)
 
 
 def _event(site: Site, index: SiteIndex, slug: str) -> object:
@@ -45,10 +55,24 @@ def _neighbours(site: Site, index: SiteIndex, slug: str) -> object:
 
 
 def _story_at(site: Site, index: SiteIndex, position: str) -> object:
-    if not (position.isascii() and position.isdigit()) or len(position) > 9:
-        return None
-    n = int(position)
-    return site.stories[n] if n < len(site.stories) else None
+    n = _number(position)
+    return None if n is None or n >= len(site.stories) else site.stories[n]
+
+
+def _newest(site: Site, index: SiteIndex, count: str) -> object:
+    """The newest `count` stories (the site's order)."""
+    n = _number(count)
+    return None if n is None else site.stories[:n]
+
+
+def _story_count(site: Site, index: SiteIndex, argument: str) -> object:
+    return len(site.stories)
+
+
+def _upcoming(site: Site, index: SiteIndex, count: str) -> object:
+    """The `count` soonest upcoming events."""
+    n = _number(count)
+    return None if n is None else index.upcoming[:n]
 
 
 def _is_past(site: Site, index: SiteIndex, slug: str) -> object:
@@ -122,23 +146,58 @@ def _said(site: Site, index: SiteIndex, member_id: str) -> object:
 
 def _story_list(site: Site, index: SiteIndex, number: str) -> object:
     """Page `number` of the story list: how many pages there are, and its stories."""
-    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+    n = _number(number)
+    if n is None:
         return None
     per_page = max(1, site.config.per_page)
     total = max(1, math.ceil(len(site.stories) / per_page))
-    n = int(number)
     return total, site.stories[(n - 1) * per_page : n * per_page]
+
+
+def _introductions(site: Site, index: SiteIndex, count: str) -> object:
+    """The newest `count` introductions ("": all), each with the id of the member
+    who wrote it (None: not a member)."""
+    n = _number(count) if count else None
+    if count and n is None:
+        return None
+    newest = sorted(site.interactions.introductions, key=_published, reverse=True)[:n]
+    authors = index.interactions.authors
+    return tuple((intro, authors.get(intro.id)) for intro in newest)
+
+
+def _published(item: Reply | Introduction) -> tuple[object, str]:
+    return item.published, item.id
+
+
+def _conversations(site: Site, index: SiteIndex, count: str) -> object:
+    """The newest `count` replies to the stories and events of this build, each
+    as (reply, the path and title of the page it answers, the id of the member
+    who wrote it or None)."""
+    n = _number(count)
+    if n is None:
+        return None
+    found: list[tuple[Reply, str, str, str | None]] = []
+    authors = index.interactions.authors
+    for reply in sorted(site.interactions.replies, key=_published, reverse=True):
+        if len(found) == n:
+            break
+        kind, _, slug = reply.target.partition("/")
+        story = index.stories.get(slug) if kind == "stories" else None
+        event = index.events.get(slug) if kind == "events" else None
+        if story is not None:
+            found.append((reply, urls.story_page(slug), story.title, authors.get(reply.id)))
+        elif event is not None:
+            found.append((reply, urls.event_page(slug), event.title, authors.get(reply.id)))
+    return tuple(found)
 
 
 def _events_in_order(site: Site, index: SiteIndex, which: str) -> object:
     return index.upcoming if which == "upcoming" else index.past
 
 
-def tag_shown(found: Topics | None, slug: str) -> object:
+def _tag_shown(found: Topics, slug: str) -> object:
     """What a tag's page shows: its name, its stories and events, and the members
     into the interest of the same name (with the interest's name)."""
-    if found is None:
-        return None
     return (
         found.tags.get(slug),
         found.stories.get(slug, ()),
@@ -146,6 +205,43 @@ def tag_shown(found: Topics | None, slug: str) -> object:
         found.members.get(slug, ()),
         found.interests.get(slug),
     )
+
+
+def _tag_counts(found: Topics, argument: str) -> object:
+    """Every tag as the tag index lists it, by name: (slug, name, how many stories
+    and events have it)."""
+    return tuple(
+        (slug, name, len(found.stories.get(slug, ())) + len(found.events.get(slug, ())))
+        for slug, name in sorted(found.tags.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
+    )
+
+
+def _interest_counts(found: Topics, argument: str) -> object:
+    """Every interest as the indexes list it, by name: (slug, name, how many members
+    are into it, how many stories and events have it as a tag)."""
+    return tuple(
+        (
+            slug,
+            name,
+            len(found.members.get(slug, ())),
+            len(found.stories.get(slug, ())) + len(found.events.get(slug, ())),
+        )
+        for slug, name in sorted(found.interests.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
+    )
+
+
+# The queries answered from the site's topics (topics.py), which the plan finds
+# once: name -> how to answer it from them.
+TOPIC_QUERIES: Mapping[str, Callable[[Topics, str], object]] = {
+    "tag": _tag_shown,
+    "interest": interest_shown,
+    "tag_counts": _tag_counts,
+    "interest_counts": _interest_counts,
+}
+
+
+def _from_topics(site: Site, index: SiteIndex, argument: str) -> object:
+    raise AssertionError("answered from the topics (ReadValues.value)")
 
 
 # Every query a page can make: name -> how to answer it. A read is recorded by
@@ -170,9 +266,12 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     "into": _into,
     "said": _said,
     "story_list": _story_list,
-    # answered from the topics (ReadValues.value)
-    "tag": lambda site, index, slug: None,
-    "interest": lambda site, index, slug: None,
+    "newest": _newest,
+    "story_count": _story_count,
+    "upcoming": _upcoming,
+    "introductions": _introductions,
+    "conversations": _conversations,
+    **dict.fromkeys(TOPIC_QUERIES, _from_topics),
 }
 
 
@@ -201,4 +300,6 @@ SOURCES: Mapping[str, tuple[bool, Callable[[Site, SiteIndex], object]]] = {
     "recaps": (True, lambda site, index: index.recaps),
     "attendance": (True, lambda site, index: index.attendance.events),
     "thread": (False, lambda site, index: site.interactions),
+    # (the members who wrote them are shared: a change to them plans every page)
+    "introductions": (False, lambda site, index: site.interactions),
 }

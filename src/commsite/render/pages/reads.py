@@ -26,14 +26,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from commsite.content.attendance import Attendance
-from commsite.content.model import Event, Member, Page, Rules, Site, Story
-from commsite.render.interests import interest_shown
+from commsite.content.model import Event, Introduction, Member, Page, Reply, Rules, Site, Story
+from commsite.render.cards import story_card
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.queries import QUERIES, SOURCES, tag_shown
+from commsite.render.pages.queries import QUERIES, SOURCES, TOPIC_QUERIES
 from commsite.render.said import SaidView, said_views
 from commsite.render.threads import InteractionIndex
 from commsite.render.topics import Topics
-from commsite.render.views import Chrome, EventCard, PersonRef
+from commsite.render.views import Chrome, EventCard, PersonRef, StoryCard
 
 __all__ = ["QUERIES", "SOURCES", "Read", "ReadValues", "SiteReads"]
 
@@ -41,30 +41,54 @@ Read = tuple[str, str]  # (query name, argument)
 Recorded = tuple[tuple[Read, object], ...]  # each read with the value it gave
 
 
+Cards = dict[str, tuple[Story, StoryCard]]  # story slug -> (the story, its card)
+
+
 class ReadValues:
     """The answers of one plan's site to any recorded read, each asked once.
-    `topics`: the site's tags and interests (topics.py), which the plan has found."""
+    `topics`: the site's tags and interests (topics.py), which the plan has found.
+    `cards`: the story cards made so far (`story_card`), last plan's when what every
+    page shares is unchanged (PageMemo.begin), so that a list page made again
+    makes only the cards of the stories an edit changed."""
 
-    __slots__ = ("_known", "index", "site", "topics")
+    __slots__ = ("_cards", "_known", "index", "site", "topics")
 
-    def __init__(self, site: Site, index: SiteIndex, topics: Topics | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        index: SiteIndex,
+        topics: Topics | None = None,
+        cards: Cards | None = None,
+    ) -> None:
         self.site = site
         self.index = index
         self.topics = topics
         self._known: dict[Read, object] = {}
+        self._cards: Cards = {} if cards is None else cards
 
     def value(self, read: Read) -> object:
         found = self._known.get(read, self)
         if found is self:
             query, argument = read
-            if query == "tag":
-                found = tag_shown(self.topics, argument)
-            elif query == "interest":
-                found = interest_shown(self.topics, argument) if self.topics else None
-            else:
+            topical = TOPIC_QUERIES.get(query)
+            if topical is None:
                 found = QUERIES[query](self.site, self.index, argument)
+            else:
+                found = None if self.topics is None else topical(self.topics, argument)
             self._known[read] = found
         return found
+
+    def story_card(self, story: Story) -> StoryCard:
+        """The card of `story`: a function of the story and of what every page shares."""
+        found = self._cards.get(story.slug)
+        if found is not None and found[0] is story:
+            return found[1]
+        card = story_card(self.site, story, self.index.refs)
+        self._cards[story.slug] = (story, card)
+        return card
+
+    def cards(self) -> Cards:
+        return self._cards
 
     def hold(self, recorded: Recorded) -> bool:
         """Whether every read gives the value it gave when it was recorded."""
@@ -85,10 +109,6 @@ class SiteReads:
         self._values = values
         self.site = values.site  # for helpers reading only the shared parts (see above)
         self._log: dict[Read, object] = {}
-
-    @property
-    def index(self) -> SiteIndex:
-        return self._values.index
 
     @property
     def chrome(self) -> Chrome:
@@ -169,9 +189,60 @@ class SiteReads:
         self._read("attendance", slug)
         return self._values.index.attendance.of(self.event(slug))
 
+    def story_card(self, story: Story) -> StoryCard:
+        """The card of a story the page has read (by another query: `tag`,
+        `story_list`, `newest` ...); the card shows nothing else of the site."""
+        return self._values.story_card(story)
+
     def event_card(self, slug: str) -> EventCard:
         self._read("event_card", slug)
         return self._values.index.event_card(self._values.site, self.event(slug))
+
+    def newest(self, count: int) -> tuple[Story, ...]:
+        """The newest `count` stories."""
+        found = self._read("newest", str(count))
+        assert isinstance(found, tuple)
+        return found
+
+    def story_count(self) -> int:
+        found = self._read("story_count", "")
+        assert isinstance(found, int)
+        return found
+
+    def upcoming(self, count: int) -> tuple[Event, ...]:
+        """The `count` soonest upcoming events."""
+        found = self._read("upcoming", str(count))
+        assert isinstance(found, tuple)
+        return found
+
+    def introductions(
+        self, count: int | None = None
+    ) -> tuple[tuple[Introduction, str | None], ...]:
+        """The newest `count` introductions (None: all), each with the id of the
+        member who wrote it, if a member did."""
+        found = self._read("introductions", "" if count is None else str(count))
+        assert isinstance(found, tuple)
+        return found
+
+    def conversations(self, count: int) -> tuple[tuple[Reply, str, str, str | None], ...]:
+        """The newest `count` replies to this build's stories and events: each with
+        the path and title of the page it answers and its author's member id."""
+        found = self._read("conversations", str(count))
+        assert isinstance(found, tuple)
+        return found
+
+    def tag_counts(self) -> tuple[tuple[str, str, int], ...]:
+        """Every tag by name: (slug, name, how many stories and events have it)."""
+        found = self._read("tag_counts", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def interest_counts(self) -> tuple[tuple[str, str, int, int], ...]:
+        """Every interest by name: (slug, name, members into it, stories and
+        events tagged with it)."""
+        found = self._read("interest_counts", "")
+        assert isinstance(found, tuple)
+        return found
 
     def events(self, which: str) -> tuple[Event, ...]:
         """The upcoming events (soonest first) or the past ones (newest first)."""

@@ -1,18 +1,23 @@
 """The pages about the community as a whole: home, rules, the free pages, the
-welcome wall and 404.html."""
+welcome wall, search and 404.html."""
 
 from __future__ import annotations
 
 from commsite import urls
-from commsite.content.model import Member, Site
+from commsite.content.model import Member
 from commsite.render.cards import federation_on, href, image_view, member_card, rules_view
 from commsite.render.head import meta_view
-from commsite.render.home import conversation_views, interest_owners, newcomer_views
-from commsite.render.lookups import SiteIndex
+from commsite.render.home import (
+    HOME_CONVERSATIONS,
+    HOME_NEWCOMERS,
+    conversation_views,
+    interest_owners,
+    newcomer_views,
+)
 from commsite.render.pages.reads import SiteReads
-from commsite.render.pages.spec import PageSpec, page_spec, recorded_spec
+from commsite.render.pages.spec import PageSpec, recorded_spec
 from commsite.render.threads import introduction_views
-from commsite.render.views import CommunityView, PageView
+from commsite.render.views import CommunityView, PageView, SearchView
 
 __all__ = [
     "HOME_EVENTS",
@@ -22,6 +27,7 @@ __all__ = [
     "home_page",
     "not_found_page",
     "rules_page",
+    "search_page",
     "welcome_page",
 ]
 
@@ -30,7 +36,8 @@ HOME_EVENTS = 4
 HOME_MEMBERS = 8
 
 
-def _community(site: Site) -> CommunityView:
+def _community(reads: SiteReads) -> CommunityView:
+    site = reads.site
     config = site.config
     community = config.community
     return CommunityView(
@@ -38,38 +45,54 @@ def _community(site: Site) -> CommunityView:
         summary=community.summary or config.description,
         avatar=image_view(config, community.avatar, community.name or config.title),
         handle=config.fediverse_handle if federation_on(site) else None,
-        member_count=len(site.members),
-        story_count=len(site.stories),
+        member_count=len(reads.members),
+        story_count=reads.story_count(),
     )
 
 
-def home_page(site: Site, index: SiteIndex) -> PageSpec:
-    def joined_key(m: Member) -> tuple[bool, int, str, str]:
-        return (m.joined is None, -(m.joined.toordinal() if m.joined else 0), m.name, m.id)
+def _joined(member: Member) -> tuple[bool, int, str, str]:
+    """Newest member first (by the day they joined; those with none last)."""
+    joined = member.joined
+    return (joined is None, -(joined.toordinal() if joined else 0), member.name, member.id)
 
-    newest = sorted(site.members, key=joined_key)[:HOME_MEMBERS]
-    return page_spec(
-        index,
+
+def home_page(reads: SiteReads) -> PageSpec:
+    site = reads.site
+    config = site.config
+    federates = federation_on(site)
+    newest = sorted(reads.members, key=_joined)[:HOME_MEMBERS]
+    return recorded_spec(
+        reads,
         urls.HOME,
         "home.html",
         meta=meta_view(
             site,
             urls.HOME,
             None,
-            site.config.community.summary or site.config.description,
+            config.community.summary or config.description,
             "home",
             activity_path=urls.ACTOR,
         ),
-        community=_community(site),
-        upcoming=tuple(index.event_card(site, e) for e in index.upcoming[:HOME_EVENTS]),
-        stories=tuple(index.story_card(site, s) for s in site.stories[:HOME_STORIES]),
-        members=tuple(member_card(site.config, m) for m in newest),
-        newcomers=newcomer_views(site, index),
-        conversations=conversation_views(site, index),
-        welcome_url=href(site.config, urls.WELCOME) if federation_on(site) else None,
-        events_url=href(site.config, urls.EVENTS),
-        stories_url=href(site.config, urls.STORIES),
-        members_url=href(site.config, urls.MEMBERS),
+        community=_community(reads),
+        upcoming=tuple(reads.event_card(e.slug) for e in reads.upcoming(HOME_EVENTS)),
+        stories=tuple(reads.story_card(s) for s in reads.newest(HOME_STORIES)),
+        members=tuple(member_card(config, m) for m in newest),
+        # (no welcome wall, and no introductions arriving, on a site that does not federate)
+        newcomers=newcomer_views(
+            config,
+            reads.introductions(HOME_NEWCOMERS),
+            interest_owners(config, reads.members),
+            reads.refs,
+        )
+        if federates
+        else (),
+        conversations=conversation_views(
+            config, reads.conversations(HOME_CONVERSATIONS), reads.refs
+        ),
+        welcome_url=href(config, urls.WELCOME) if federates else None,
+        events_url=href(config, urls.EVENTS),
+        stories_url=href(config, urls.STORIES),
+        members_url=href(config, urls.MEMBERS),
     )
 
 
@@ -105,23 +128,28 @@ def free_page(slug: str, reads: SiteReads) -> PageSpec:
     )
 
 
-def welcome_page(site: Site, index: SiteIndex) -> PageSpec:
-    config = site.config
-    interests = interest_owners(site)
-    return page_spec(
-        index,
+def welcome_page(reads: SiteReads) -> PageSpec:
+    config = reads.site.config
+    introductions = reads.introductions()
+    authors = {intro.id: author for intro, author in introductions if author is not None}
+    return recorded_spec(
+        reads,
         urls.WELCOME,
         "welcome.html",
         meta=meta_view(
-            site,
+            reads.site,
             urls.WELCOME,
             "Welcome wall",
             f"Newcomers introduce themselves to {config.title}",
             "welcome",
         ),
-        community=_community(site),
+        community=_community(reads),
         introductions=introduction_views(
-            site.interactions.introductions, interests, config.tz, index.interactions, index.refs
+            [intro for intro, _ in introductions],
+            interest_owners(config, reads.members),
+            config.tz,
+            authors,
+            reads.refs,
         ),
         members_url=href(config, urls.MEMBERS),
     )
@@ -141,3 +169,25 @@ def not_found_page(reads: SiteReads) -> PageSpec:
             noindex=True,
         ),
     )
+
+
+def search_page(reads: SiteReads) -> PageSpec:
+    """Pagefind's search box: it reads nothing but what every page shares."""
+    site = reads.site
+    config = site.config
+    meta = meta_view(
+        site,
+        urls.SEARCH,
+        "Search",
+        f"Search the stories, events and members of {config.title}",
+        "search",
+    )
+    search = SearchView(
+        bundle_url=href(config, urls.SEARCH_INDEX),
+        base_url=config.base_path,
+        tags_url=href(config, urls.TAGS),
+        interests_url=href(config, urls.INTERESTS),
+        script_url=href(config, "assets/search.js"),
+        stylesheet_url=href(config, "assets/search.css"),
+    )
+    return recorded_spec(reads, urls.SEARCH, "search.html", meta=meta, search=search)

@@ -7,11 +7,11 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from commsite.content.model import Site
-from commsite.render.lookups import CardMemo, SiteIndex
-from commsite.render.pages.reads import SOURCES, Read, ReadValues, Recorded, SiteReads
+from commsite.render.lookups import SiteIndex
+from commsite.render.pages.reads import SOURCES, Cards, Read, ReadValues, Recorded, SiteReads
 from commsite.render.topics import Topics
 
-__all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "page_spec", "recorded_spec"]
+__all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "recorded_spec"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,6 @@ class PageMemo:
     def __init__(self) -> None:
         self._last: dict[str, tuple[Key, PageSpec]] = {}
         self._next: dict[str, tuple[Key, PageSpec]] = {}
-        self.cards = CardMemo()  # story cards, kept while their stories are
         self._shared: Key = ()
         self.values: ReadValues | None = None  # this plan's answers to page reads
         self._readers: dict[Read, set[str]] = {}
@@ -115,13 +114,16 @@ class PageMemo:
         config, the chrome, the members). Returns it, or the equal tuple of the last
         plan (so that keys holding it compare by identity)."""
         self._next = {}
-        self.values = ReadValues(site, index, topics)
         sources = {query: source(site, index) for query, (_, source) in SOURCES.items()}
         last, self._sources = self._sources, sources
         if shared != self._shared:
+            self.values = ReadValues(site, index, topics)
             self._shared, self._last, self.stories = shared, {}, None
             self._readers, self._then, self._pending, self.changed = {}, {}, [], None
             return self._shared
+        # The story cards last plan made hold while what every page shares does.
+        cards: Cards | None = self.values.cards() if self.values is not None else None
+        self.values = ReadValues(site, index, topics, cards)
         changed = self._index_pending()
         for query, answers in self._then.items():
             self._recheck(query, answers, sources.get(query, self), last.get(query, self), changed)
@@ -184,24 +186,6 @@ class PageMemo:
         self._pending = []
         return unknown
 
-    def spec(
-        self,
-        path: str,
-        template: str,
-        key: Key,
-        make: Callable[[], PageSpec],
-        source: str | None = None,
-    ) -> PageSpec:
-        """Last plan's spec for `path` if its key was equal, else a new one whose
-        context `make` makes when it is first read (`source`: see PageSpec)."""
-        found = self._last.get(path)
-        if found is not None and found[0] == key:
-            spec = found[1]
-        else:
-            spec = PageSpec(path, template, LazyContext(make, path, template), source)
-        self._next[path] = (key, spec)
-        return spec
-
     def recorded(
         self,
         path: str,
@@ -259,12 +243,8 @@ def _differs(now: object, then: object) -> bool:
     return now is not then and now != then
 
 
-def page_spec(index: SiteIndex, path: str, template: str, **context: object) -> PageSpec:
-    """A page's spec whose context holds the chrome every page shows and `context`."""
-    return PageSpec(path=path, template=template, context={"chrome": index.chrome, **context})
-
-
 def recorded_spec(reads: SiteReads, path: str, template: str, **context: object) -> PageSpec:
-    """page_spec for a page function that read the site through `reads`: the spec
-    carries what it read. Call it last, once everything shown is read."""
+    """The spec of a page whose function read the site through `reads`: its context
+    holds the chrome every page shows and `context`, and it carries what the
+    function read. Call it last, once everything shown is read."""
     return PageSpec(path, template, {"chrome": reads.chrome, **context}, reads=reads.record())

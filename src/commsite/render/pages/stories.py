@@ -80,7 +80,7 @@ def _story_list(number: int, reads: SiteReads) -> PageSpec:
         ),
         heading=title,
         tags_url=href(config, urls.TAGS),
-        stories=tuple(reads.index.story_card(site, s) for s in chunk),
+        stories=tuple(reads.story_card(s) for s in chunk),
         pagination=Pagination(
             number=number,
             total=total,

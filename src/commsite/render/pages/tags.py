@@ -5,51 +5,44 @@ from __future__ import annotations
 from functools import partial
 
 from commsite import urls
-from commsite.content.model import Event, Site, Story
 from commsite.render.cards import href
 from commsite.render.head import meta_view
-from commsite.render.lookups import SiteIndex
 from commsite.render.pages.reads import SiteReads
-from commsite.render.pages.spec import PageMemo, PageSpec, page_spec, recorded_spec
+from commsite.render.pages.spec import PageMemo, PageSpec, recorded_spec
 from commsite.render.topics import Topics
 from commsite.render.views import TagCount
 
 __all__ = ["tag_pages"]
 
 
-def tag_pages(site: Site, index: SiteIndex, memo: PageMemo, found: Topics) -> list[PageSpec]:
-    config = site.config
-    names = found.tags
-
-    def stories(slug: str) -> tuple[Story, ...]:
-        return found.stories.get(slug, ())
-
-    def events(slug: str) -> tuple[Event, ...]:
-        return found.events.get(slug, ())
-
-    counts = tuple(
-        TagCount(name, href(config, urls.tag_page(slug)), len(stories(slug)) + len(events(slug)))
-        for slug, name in sorted(names.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
-    )
-    specs = [
-        page_spec(
-            index,
-            urls.TAGS,
-            "tags.html",
-            meta=meta_view(site, urls.TAGS, "Tags", f"Topics on {config.title}", "stories"),
-            tags=counts,
-        )
-    ]
-    for slug in names:
+def tag_pages(memo: PageMemo, found: Topics) -> list[PageSpec]:
+    """The tag index and one page per tag."""
+    specs = [memo.recorded(urls.TAGS, "tags.html", _index)]
+    for slug in found.tags:
         specs.append(memo.recorded(urls.tag_page(slug), "tag.html", partial(_tag, slug)))
     return specs
+
+
+def _index(reads: SiteReads) -> PageSpec:
+    site = reads.site
+    config = site.config
+    return recorded_spec(
+        reads,
+        urls.TAGS,
+        "tags.html",
+        meta=meta_view(site, urls.TAGS, "Tags", f"Topics on {config.title}", "stories"),
+        tags=tuple(
+            TagCount(name, href(config, urls.tag_page(slug)), count)
+            for slug, name, count in reads.tag_counts()
+        ),
+    )
 
 
 def _tag(slug: str, reads: SiteReads) -> PageSpec:
     site = reads.site
     name, stories, events, members = reads.tag(slug)
     path = urls.tag_page(slug)
-    story_cards = tuple(reads.index.story_card(site, s) for s in stories)
+    story_cards = tuple(reads.story_card(s) for s in stories)
     event_cards = tuple(reads.event_card(e.slug) for e in events)
     return recorded_spec(
         reads,
