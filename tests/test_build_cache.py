@@ -374,10 +374,10 @@ def test_a_long_lived_builder_keeps_the_plan_of_unchanged_object_documents(site:
     with Builder(BuildOptions(root=site, jobs=1)) as builder:
         assert builder.build(now=now).ok
         assert builder.kept.memo is not None
-        before = dict(builder.kept.memo.documents)
+        before = dict(builder.kept.memo.objects)
         replace_in(site / STORIES / "2026-05-01-tools-and-things.md", "has a drill", "has a saw")
         assert builder.build(now=now).ok
-        after = builder.kept.memo.documents
+        after = builder.kept.memo.objects
     assert before.keys() == after.keys() and "ap/stories/welcome" in after
     assert after["ap/stories/tools-and-things"] is not before["ap/stories/tools-and-things"]
     kept = [path for path in after if after[path] is before[path]]

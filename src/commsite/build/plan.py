@@ -22,24 +22,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from commsite import urls
 from commsite.activitypub.documents import (
     FederationPlan,
     federation_plan,
     outbox_page_json,
 )
 from commsite.build.cache import BuildCache, RecordEntry
+from commsite.build.document_reads import Documents
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore, made_packed
 from commsite.build.page_outputs import Output, page_outputs, read_tree
 from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import submit
-from commsite.build.site_documents import Group, SiteDocuments, document_groups
+from commsite.build.site_documents import site_documents, sitemap_of
 from commsite.content.model import Event, Site, Story
 from commsite.content.safe_files import Fence, read_input, site_fence
 from commsite.errors import Diagnostic, Severity
-from commsite.feeds.sitemap import sitemap
 from commsite.render.pages import PageMemo, plan_pages
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme, generated_assets, theme_assets
@@ -134,14 +133,10 @@ def make_plan(
     keys = KeyDigests(parse_keys or {}, code_fingerprint(), memo.keys if memo else None)
     if memo is not None:
         memo.keys = keys
-    # The feeds and the calendars, each made from a known part of the site: kept
-    # in memory, vouched for by the record, or made (see site_documents.py).
-    site_documents = SiteDocuments(document_groups(site, memo), keys, memo, record)
-    site_documents.start()
     store = objects if objects is not None else ObjectStore()
     store.start(site, cache, parse_keys)
     federation = federation_plan(site)
-    last_documents = memo.documents if memo is not None else {}
+    last_documents = memo.objects if memo is not None else {}
     lazy = _federation_outputs(site, federation, store, memo.federation if memo else None)
     wanted: list[Story | Event] = []
     for path, (fingerprint, about, _) in lazy.items():
@@ -152,15 +147,19 @@ def make_plan(
     made = submit(made_packed, site, missing) if len(missing) >= PARALLEL_DOCUMENTS_MIN else None
     pages_memo = memo.pages if memo is not None else PageMemo()
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
+    # The feeds and calendars record what they read (document_reads.py): those
+    # whose reads answer as they did are kept or vouched for by the record, the
+    # others made (in a forked worker when they weigh enough) meanwhile.
+    assert pages_memo.values is not None  # (plan_pages began a plan)
+    recorded = Documents(
+        pages_memo.values, keys, site.config, memo.documents if memo else None, record
+    )
+    recorded.start(site_documents(site))
     # Fingerprint the pages while the workers make the documents.
     pages = page_outputs(
         specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record, fence
     )
     documents: dict[str, bytes] = {}
-    group_inputs: dict[str, bytes] = {}  # a group's file -> the digest of what made it
-    for made_documents, inputs in site_documents.made():
-        documents.update(made_documents)
-        group_inputs.update(dict.fromkeys(made_documents, inputs))
     new = made.result() if made is not None else made_packed(site, missing)
     for missed, made_json in zip(missing, new, strict=True):
         store.add(missed, made_json)
@@ -168,47 +167,29 @@ def make_plan(
     documents.update(federation.documents)
     documents.update(deploy_configs(site))
     problems.extend(federation.diagnostics)
-    paths = [s.path for s in specs]
-    # The sitemap reads the config, the pages' paths and each story's lastmod: a
-    # group of its own, so a fresh build whose record vouches for it skips it.
-    shown = tuple((s.slug, s.draft, s.future, s.updated or s.date) for s in site.stories)
-    sitemap_key = (site.config, shown, tuple(paths))
-    site_map = SiteDocuments(
-        [
-            Group(
-                "sitemap",
-                sitemap_key,
-                partial(_sitemap, site, paths),
-                digest=partial(keys.listing, b"sitemap", (site.config, shown), (), paths),
-            )
-        ],
-        keys,
-        memo,
-        record,
-    )
-    for made_documents, inputs in site_map.made():
-        documents.update(made_documents)
-        group_inputs.update(dict.fromkeys(made_documents, inputs))
-    for path, fingerprint, inputs, make in (*site_documents.recorded(), *site_map.recorded()):
-        lazy[path] = (fingerprint, (), make)
-        group_inputs[path] = inputs
+    # The sitemap reads each story's slug, visibility and lastmod; the pages' paths
+    # are its option.
+    recorded.start([sitemap_of([s.path for s in specs])])
+    found = recorded.outputs()
+    recorded.finish()
     for path in sorted(documents):
-        add_data(path, documents[path], "document", ("*",), group_inputs.get(path, b""))
+        add_data(path, documents[path], "document", ("*",))
     # The thousands of object documents, outbox pages and pages: checked for
     # clashes all at once (a rebuild of 10,000 stories did it file by file).
-    for path in lazy.keys() & origin.keys():
+    for path in (lazy.keys() | found.keys()) & origin.keys():
         if origin[path] != "document":
             problems.append(_hidden(path, origin[path], "document"))
     for path, (fingerprint, _, make) in lazy.items():
-        inputs = group_inputs.get(path, b"")
         last = last_documents.get(path)
-        if isinstance(last, Output) and last.make is make and last.inputs == inputs:
+        if isinstance(last, Output) and last.make is make:
             outputs[path] = last  # (its fingerprint came with its make: see _federation_outputs)
         else:
-            outputs[path] = Output(path, fingerprint, ("*",), make=make, inputs=inputs)
+            outputs[path] = Output(path, fingerprint, ("*",), make=make)
     if memo is not None:
-        memo.documents = {path: outputs[path] for path, _ in federation.objects}
+        memo.objects = {path: outputs[path] for path, _ in federation.objects}
+    outputs.update(found)
     origin.update(dict.fromkeys(lazy, "document"))
+    origin.update(dict.fromkeys(found, "document"))
     by_path = {page.path: page for page in pages}
     for path in by_path.keys() & origin.keys():
         problems.append(_hidden(path, origin[path], "page"))
@@ -269,10 +250,6 @@ def _federation_outputs(
         made.clear()
         made.update(kept)
     return found
-
-
-def _sitemap(site: Site, paths: list[str]) -> dict[str, bytes]:
-    return {urls.SITEMAP: sitemap(site, paths)}
 
 
 def _object_document(store: ObjectStore, item: Story | Event) -> bytes:
