@@ -15,11 +15,12 @@ other change (tests/test_document_reads.py).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from commsite.build.cache import RecordEntry
 from commsite.build.fingerprint import digest_bytes
@@ -42,7 +43,11 @@ class DocumentReads(SiteReads):
     queries (`story`, `event`, `member` ...) and the documents' own
     (render/pages/document_queries.py)."""
 
-    __slots__ = ()
+    __slots__ = ("_documents",)
+
+    def __init__(self, values: ReadValues, documents: Documents | None = None) -> None:
+        super().__init__(values)
+        self._documents = documents
 
     def feed_stories(self) -> tuple[Story, ...]:
         """The stories the feeds show (the newest public ones)."""
@@ -77,6 +82,15 @@ class DocumentReads(SiteReads):
         assert isinstance(found, tuple)
         return found[0], found[1]
 
+    def document(self, path: str) -> bytes:
+        """What the document at `path` made (planned before this one), counting its
+        reads as this document's (an outbox page shows its items' objects)."""
+        documents = self._documents
+        assert documents is not None, "a document is embedded only within a plan"
+        value, recorded = documents.embedded(path)
+        self.embed(recorded)
+        return value
+
     def embed(self, recorded: Recorded) -> None:
         """Count as read what another document read (a document shown inside this
         one, as an outbox page shows its items' objects)."""
@@ -93,33 +107,55 @@ class Document:
     options: tuple[str, ...] = ()
     # About how many milliseconds making it takes (see PARALLEL_WEIGHT).
     weight: int = 0
+    # For a document whose made value is kept packed and stored (a federation
+    # object's JSON, which outbox pages embed): what makes its file from that
+    # value. None: `make` makes the file's bytes.
+    file: Callable[[bytes], bytes] | None = None
 
 
-def _made(document: Document, values: ReadValues) -> tuple[bytes, Recorded]:
-    reads = DocumentReads(values)
-    data = document.make(reads)
-    return data, reads.record()
+class Store(Protocol):
+    """Where packed values are kept by their digest (build/objects.py's ObjectStore)."""
+
+    def get(self, fingerprint: bytes) -> bytes | None: ...
+
+    def add(self, fingerprint: bytes, packed: bytes) -> None: ...
+
+
+# What making a document gives: the digest of its value (its fingerprint), the
+# value (packed, for a document with a `file`), and what it read.
+_Made = tuple[bytes, bytes, Recorded]
+
+
+def _made(document: Document, values: ReadValues, documents: Documents | None) -> _Made:
+    reads = DocumentReads(values, documents)
+    value = document.make(reads)
+    payload = zlib.compress(value, 1) if document.file is not None else value
+    return digest_bytes(b"data", value), payload, reads.record()
 
 
 def _made_in_worker(
     documents: list[Document], values: ReadValues
-) -> list[tuple[bytes, tuple[Read, ...]]]:
-    """Made in a forked worker: the bytes, and which reads (their values are this
-    process's too: the parent asks them again, cheaply, rather than unpickling)."""
+) -> list[tuple[bytes, bytes, tuple[Read, ...]]]:
+    """Made in a forked worker: the digest, the payload, and which reads (their
+    values are this process's too: the parent asks them again, cheaply, rather
+    than unpickling them)."""
     found = []
     for document in documents:
-        data, recorded = _made(document, values)
-        found.append((data, tuple(read for read, _ in recorded)))
+        fingerprint, payload, recorded = _made(document, values, None)
+        found.append((fingerprint, payload, tuple(read for read, _ in recorded)))
     return found
 
 
-def _make_later(document: Document, values: ReadValues) -> bytes:
-    return _made(document, values)[0]
+def _file(document: Document, payload: bytes) -> bytes:
+    if document.file is None:
+        return payload
+    return document.file(zlib.decompress(payload))
 
 
 class Documents:
     """The documents of one plan: `start` (the ones to make are made in a forked
-    worker when they weigh enough), then `outputs`."""
+    worker when they weigh enough), then `outputs`; `start` again for documents
+    that embed those (outbox pages), then `outputs`; `finish`."""
 
     def __init__(
         self,
@@ -128,19 +164,23 @@ class Documents:
         config: object,
         memo: DocumentMemo | None,
         record: Mapping[str, RecordEntry] | None,
+        store: Store | None = None,
     ) -> None:
         self._values = values
         self._keys = keys
         self._config = config
         self._memo = memo
         self._record = record if record is not None else {}
+        self._store = store
         self._shared: dict[tuple[str, ...], bytes] = {}
         if memo is not None and memo.config != config:
             memo.config, memo.last = config, {}
+        self._documents: dict[str, Document] = {}
         self._outputs: dict[str, Output] = {}
         self._recorded: dict[str, Recorded] = {}
+        self._payloads: dict[str, bytes] = {}  # what was made, by path (packed or the file)
         self._to_make: list[Document] = []
-        self._background: Background[list[tuple[bytes, tuple[Read, ...]]]] | None = None
+        self._background: Background[list[tuple[bytes, bytes, tuple[Read, ...]]]] | None = None
 
     def shared(self, options: tuple[str, ...]) -> bytes:
         """The digest of what a document with `options` is made from besides its
@@ -158,9 +198,12 @@ class Documents:
         last = memo.last if memo is not None else {}
         for document in documents:
             path = document.path
+            self._documents[path] = document
             found = last.get(path)
             if found is not None and found[0] == document.options and values.hold(found[1]):
                 self._outputs[path], self._recorded[path] = found[2], found[1]
+                if found[3] is not None:
+                    self._payloads[path] = found[3]
                 continue
             if not self._vouched(document):
                 self._to_make.append(document)
@@ -177,40 +220,71 @@ class Documents:
         shared = self.shared(document.options)
         if self._keys.reads_digest(shared, found) != recorded_digest(entry.inputs):
             return False
-        make = partial(_make_later, document, self._values)
+        make = partial(self._file_later, document.path)
         output = Output(document.path, entry.fingerprint, ("*",), make=make, inputs=entry.inputs)
-        self._keep(document, found, output)
+        self._keep(document, found, output, None)
         return True
 
     def outputs(self) -> dict[str, Output]:
         """Every planned document's Output, by path (making the ones to make)."""
+        made: list[_Made]
         if self._background is not None:
             value = self._values.value
             made = [
-                (data, tuple((read, value(read)) for read in reads))
-                for data, reads in self._background.result()
+                (fingerprint, payload, tuple((read, value(read)) for read in reads))
+                for fingerprint, payload, reads in self._background.result()
             ]
-        else:
-            made = [_made(document, self._values) for document in self._to_make]
-        for document, (data, recorded) in zip(self._to_make, made, strict=True):
+        else:  # (one by one: a document may embed one made before it)
+            made = []
+            for document in self._to_make:
+                made.append(_made(document, self._values, self))
+                self._payloads[document.path] = made[-1][1]
+                self._recorded[document.path] = made[-1][2]
+        for document, (fingerprint, payload, recorded) in zip(self._to_make, made, strict=True):
             inputs = self._keys.reads_inputs(self.shared(document.options), recorded)
-            fingerprint = digest_bytes(b"data", data)
-            self._keep(
-                document,
-                recorded,
-                Output(document.path, fingerprint, ("*",), data=data, inputs=inputs),
-            )
+            if document.file is None:
+                output = Output(document.path, fingerprint, ("*",), data=payload, inputs=inputs)
+            else:
+                make = partial(_file, document, payload)
+                output = Output(document.path, fingerprint, ("*",), make=make, inputs=inputs)
+                if self._store is not None:
+                    self._store.add(fingerprint, payload)
+            self._keep(document, recorded, output, payload)
         self._to_make, self._background = [], None
         return self._outputs
 
-    def recorded(self, path: str) -> Recorded:
-        """What the document at `path` read, this plan."""
-        return self._recorded[path]
+    def embedded(self, path: str) -> tuple[bytes, Recorded]:
+        """What the document at `path` made (made again if it is not at hand), and
+        what it read."""
+        document = self._documents[path]
+        payload = self._payloads.get(path)
+        if payload is None and document.file is not None and self._store is not None:
+            payload = self._store.get(self._outputs[path].fingerprint)
+        if payload is None:
+            fingerprint, payload, _ = _made(document, self._values, self)
+            if document.file is not None and self._store is not None:
+                self._store.add(fingerprint, payload)
+        self._payloads[path] = payload
+        value = zlib.decompress(payload) if document.file is not None else payload
+        return value, self._recorded[path]
 
-    def _keep(self, document: Document, recorded: Recorded, output: Output) -> None:
+    def _file_later(self, path: str) -> bytes:
+        """The file of a document the record vouched for, once it must be written."""
+        value, _ = self.embedded(path)
+        file = self._documents[path].file
+        return value if file is None else file(value)
+
+    def fingerprints(self, paths: Iterable[str]) -> set[bytes]:
+        """The fingerprints of the documents at `paths` (what a store keeps)."""
+        outputs = self._outputs
+        return {outputs[path].fingerprint for path in paths}
+
+    def _keep(
+        self, document: Document, recorded: Recorded, output: Output, payload: bytes | None
+    ) -> None:
         self._outputs[document.path], self._recorded[document.path] = output, recorded
         if self._memo is not None:
-            self._memo.last[document.path] = (document.options, recorded, output)
+            self._memo.last[document.path] = (document.options, recorded, output, payload)
 
     def finish(self) -> None:
         """Forget the documents this plan did not have (a long-lived builder's)."""

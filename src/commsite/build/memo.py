@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from commsite.build.pagekeys import KeyDigests
 from commsite.content.loader import AssembleMemo
@@ -31,10 +31,12 @@ T = TypeVar("T")
 class DocumentMemo:
     """A long-lived builder's generated documents of the last plan (see
     document_reads.py): path -> (its options, its reads with their values, its
-    Output), for the config `config`."""
+    Output, what it made if at hand), for the config `config`."""
 
     config: object = None
-    last: dict[str, tuple[tuple[str, ...], Recorded, Output]] = field(default_factory=dict)
+    last: dict[str, tuple[tuple[str, ...], Recorded, Output, bytes | None]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(slots=True)
@@ -47,11 +49,6 @@ class BuildMemo:
     made: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
     # the generated documents that record their reads (build/document_reads.py)
     documents: DocumentMemo = field(default_factory=DocumentMemo)
-    # path -> the Output (build.plan) of each federation object document last time
-    objects: dict[str, object] = field(default_factory=dict)
-    # path -> (what from, what from, the plan's entry) of each object document and
-    # outbox page last time (see build.plan._federation_outputs)
-    federation: dict[str, tuple[object, object, tuple[Any, ...]]] = field(default_factory=dict)
     keys: KeyDigests | None = None  # the last plan's key digests (see KeyDigests)
 
     def get(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
