@@ -371,13 +371,16 @@ def set_path(db: Path, old: str, new: str) -> None:
         conn.execute("UPDATE record SET path=?, path_check=? WHERE path=?", (new, crc, old))
 
 
-def test_a_record_that_passes_every_check_but_fails_the_build(site: Path, tmp_path: Path) -> None:
-    """Written by someone else, consistent row by row, wrong as a whole: the build
-    that fails with it is done again with a new cache, and warns once."""
+def test_a_record_row_under_another_path_vouches_for_nothing(site: Path, tmp_path: Path) -> None:
+    """Written by someone else, consistent row by row, wrong as a whole: a document's
+    record is looked up by its own path, so the feed's row under another path is
+    an output that no longer exists, and the feed is made again. (A build that
+    failed with it, as builds whose feeds were vouched for by a group's inputs
+    did, would be done again with a new cache, warning once.)"""
     db = built_site(site)
     set_path(db, "feed.xml", "feed.xmz")
-    warning = one_warning(after_damage(site, tmp_path, edit=False))  # (the feeds are vouched)
-    assert "the build failed with it: KeyError: 'feed.xmz'" in warning.message
+    result = after_damage(site, tmp_path, edit=False)
+    assert cache_warnings(result) == [] and "feed.xml" not in result.written
 
 
 def test_a_recorded_path_outside_the_output_is_refused(site: Path, tmp_path: Path) -> None:

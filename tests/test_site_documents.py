@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import commsite.build.plan as build_plan
 import commsite.build.site_documents as site_documents
 from commsite.build.run import Builder, BuildOptions, build_site
-from commsite.content.model import Event, Site
 from golden.regenerate import SITE, golden_now
 
 STORY = Path("content/stories/2026-05-01-tools-and-things.md")
@@ -41,25 +39,19 @@ def site(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def made(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
-    """What the build makes, counted: the real makers run, wrapped."""
+    """What the build makes, counted: the real document functions run, wrapped."""
     counts: Counter[str] = Counter()
 
     def counted(name: str, real: Callable[..., bytes]) -> Callable[..., bytes]:
-        def wrapper(site: Site, *rest: Event) -> bytes:
-            counts[name if not rest else f"{name} {rest[0].slug}"] += 1
-            return real(site, *rest)
+        def wrapper(*arguments: object) -> bytes:
+            slug = arguments[0] if name == "event_calendar" else None
+            counts[f"{name} {slug}" if slug else name] += 1
+            return real(*arguments)
 
         return wrapper
 
-    for name in ("atom_feed", "events_calendar", "event_calendar"):
+    for name in ("atom", "events_calendar", "event_calendar", "sitemap"):
         monkeypatch.setattr(site_documents, name, counted(name, getattr(site_documents, name)))
-    real_sitemap = build_plan.sitemap
-
-    def sitemap(site: Site, paths: list[str]) -> bytes:
-        counts["sitemap"] += 1
-        return real_sitemap(site, paths)
-
-    monkeypatch.setattr(build_plan, "sitemap", sitemap)
     return counts
 
 
@@ -81,7 +73,7 @@ def test_a_story_edit_does_not_remake_the_calendars(
         replace_in(site / STORY, "has a drill", "has a big drill")
         result = builder.build(now=now)
     assert result.ok
-    assert made == Counter({"atom_feed": 1})  # the story is in the feeds; the sitemap is kept
+    assert made == Counter({"atom": 1})  # the story is in the feeds; the sitemap is kept
     assert "feed.xml" in result.rendered and "events.ics" not in result.rendered
     assert tree(site / "public") == clean(site, tmp_path)
 
@@ -95,7 +87,7 @@ def test_a_fresh_build_after_a_story_edit_does_not_remake_the_calendars(
     replace_in(site / STORY, "has a drill", "has a big drill")
     result = build_site(BuildOptions(root=site, jobs=1), now=now)
     assert result.ok
-    assert made == Counter({"atom_feed": 1})
+    assert made == Counter({"atom": 1})
     assert tree(site / "public") == clean(site, tmp_path)
 
 
@@ -118,8 +110,8 @@ def test_an_event_edit_remakes_that_event_s_calendar_and_not_the_feeds(
 def test_a_deleted_calendar_is_made_again_from_the_record(
     site: Path, tmp_path: Path, made: Counter[str]
 ) -> None:
-    """A fresh build whose record vouches for the calendars makes them only when a
-    file of theirs must be written again."""
+    """A fresh build whose record vouches for the calendars makes one only when its
+    file must be written again."""
     now = golden_now()
     assert build_site(BuildOptions(root=site, jobs=1), now=now).ok
     made.clear()
@@ -128,7 +120,7 @@ def test_a_deleted_calendar_is_made_again_from_the_record(
     (site / "public" / "events" / "bike-clinic" / "event.ics").unlink()
     result = build_site(BuildOptions(root=site, jobs=1), now=now)
     assert result.written == ("events/bike-clinic/event.ics",)
-    assert made["events_calendar"] == 1 and made["atom_feed"] == 0
+    assert made == Counter({"event_calendar bike-clinic": 1})  # that file alone
     assert tree(site / "public") == clean(site, tmp_path)
 
 

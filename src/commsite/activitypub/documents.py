@@ -14,8 +14,9 @@ follow shared/reference/activitypub-interop.md (what Mastodon reads, §1.2, §3,
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from commsite import urls
 from commsite.activitypub.activities import create_activity
@@ -42,6 +43,7 @@ __all__ = [
     "federation_documents",
     "federation_plan",
     "object_json",
+    "outbox_json",
     "outbox_page_json",
 ]
 
@@ -69,15 +71,18 @@ class ObjectJson:
 _ACTIVITY_CONTEXT_JSON = json.dumps(ACTIVITY_CONTEXT, ensure_ascii=False, separators=(",", ":"))
 
 
-def object_json(site: Site, item: Story | Event) -> ObjectJson:
-    """`item`'s object as JSON pieces: a pure function of `item` and `site.config`."""
-    obj = item_object(site, item)
+def object_json(
+    site: Site, item: Story | Event, rsvp: Mapping[str, Any] | None = None
+) -> ObjectJson:
+    """`item`'s object as JSON pieces: a pure function of `item` and `site.config`
+    (and an event's answering fields: `rsvp`, or counted from the site)."""
+    obj = item_object(site, item, rsvp)
     create = embedded(create_activity(site, obj))
     del create["object"]
     return ObjectJson(compact_json(embedded(obj)), compact_json(create)[:-1])
 
 
-def _outbox_page_json(site: Site, n: int, pages: int, chunk: list[ObjectJson]) -> bytes:
+def outbox_json(site: Site, n: int, pages: int, chunk: list[ObjectJson]) -> bytes:
     """The bytes of outbox_page_document(...) dumped, assembled from the objects' JSON."""
     page = outbox_page_document(site, n, pages, [])
     del page["orderedItems"]  # the last key
@@ -111,7 +116,7 @@ def outbox_page_json(
     site: Site, page: OutboxPage, objects: Callable[[Story | Event], ObjectJson]
 ) -> bytes:
     """The bytes of an outbox page, from its items' JSON."""
-    return _outbox_page_json(site, page.number, page.pages, [objects(i) for i in page.items])
+    return outbox_json(site, page.number, page.pages, [objects(i) for i in page.items])
 
 
 def federation_diagnostics(site: Site) -> list[Diagnostic]:

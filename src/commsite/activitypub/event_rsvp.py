@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from commsite.config import SiteConfig
 from commsite.content.attendance import Attendance, attendance_index
 from commsite.content.model import Event, Site
 
@@ -33,6 +34,7 @@ __all__ = [
     "attendance_of",
     "event_name",
     "rsvp_fields",
+    "rsvp_fields_of",
     "status_note",
 ]
 
@@ -68,18 +70,22 @@ def status_note(event: Event) -> str:
     return ""
 
 
-def _join_mode(site: Site, event: Event) -> str:
+def _join_mode(config: SiteConfig, event: Event) -> str:
     if event.status == "cancelled":
         return "invite"
-    open_to_all = site.config.moderation.approve == "everyone" and event.capacity is None
+    open_to_all = config.moderation.approve == "everyone" and event.capacity is None
     return "free" if open_to_all else "restricted"
 
 
 def rsvp_fields(site: Site, event: Event) -> dict[str, Any]:
     """The answering fields of `event`'s object, counted from its RSVPs."""
-    attendance = attendance_of(site, event)
+    return rsvp_fields_of(site.config, event, attendance_of(site, event))
+
+
+def rsvp_fields_of(config: SiteConfig, event: Event, attendance: Attendance) -> dict[str, Any]:
+    """`rsvp_fields`, from the event's attendance."""
     fields: dict[str, Any] = {
-        "joinMode": _join_mode(site, event),
+        "joinMode": _join_mode(config, event),
         "anonymousParticipationEnabled": False,
         "participantCount": len(attendance.going),
     }

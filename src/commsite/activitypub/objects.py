@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from typing import Any
 
 from commsite import urls
@@ -80,10 +81,10 @@ def story_object(site: Site, story: Story) -> dict[str, Any]:
     return obj
 
 
-def event_object(site: Site, event: Event) -> dict[str, Any]:
+def event_object(site: Site, event: Event, rsvp: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """An event as an Event; `summary` spells out when and where, since Mastodon
     shows only name, summary and link; a cancelled one says so in each. The
-    answering fields come from activitypub/event_rsvp.py."""
+    answering fields (`rsvp`, or counted here) come from activitypub/event_rsvp.py."""
     config = site.config
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
@@ -109,7 +110,7 @@ def event_object(site: Site, event: Event) -> dict[str, Any]:
         obj["location"] = place
     obj["ical:status"] = ICAL_STATUS.get(event.status, "CONFIRMED")
     obj["isOnline"] = event.online is not None and event.location is None
-    obj.update(rsvp_fields(site, event))
+    obj.update(rsvp_fields(site, event) if rsvp is None else rsvp)
     hashtags = _hashtags(site, event.tags)
     if hashtags:
         obj["tag"] = hashtags
@@ -126,6 +127,8 @@ def event_object(site: Site, event: Event) -> dict[str, Any]:
     return obj
 
 
-def item_object(site: Site, item: Story | Event) -> dict[str, Any]:
-    """A story's or an event's object."""
-    return story_object(site, item) if isinstance(item, Story) else event_object(site, item)
+def item_object(
+    site: Site, item: Story | Event, rsvp: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A story's or an event's object (`rsvp`: an event's answering fields, if known)."""
+    return story_object(site, item) if isinstance(item, Story) else event_object(site, item, rsvp)

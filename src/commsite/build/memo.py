@@ -12,15 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from commsite.build.pagekeys import KeyDigests
 from commsite.content.loader import AssembleMemo
 from commsite.render.pages import PageMemo
 
-__all__ = ["BuildMemo"]
+if TYPE_CHECKING:
+    from commsite.build.page_outputs import Output
+    from commsite.render.pages.reads import Recorded
+
+__all__ = ["BuildMemo", "DocumentMemo"]
 
 T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class DocumentMemo:
+    """A long-lived builder's generated documents of the last plan (see
+    document_reads.py): path -> (its options, its reads with their values, its
+    Output, what it made if at hand), for the config `config`."""
+
+    config: object = None
+    last: dict[str, tuple[tuple[str, ...], Recorded, Output, bytes | None]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(slots=True)
@@ -31,23 +47,17 @@ class BuildMemo:
     outputs: dict[int, tuple[object, bytes, object]] = field(default_factory=dict)
     # what else was made from the whole site, by name: (what from, the result)
     made: dict[str, tuple[tuple[object, ...], object]] = field(default_factory=dict)
-    # path -> the Output (build.plan) of each federation object document last time
-    documents: dict[str, object] = field(default_factory=dict)
-    # path -> (what from, what from, the plan's entry) of each object document and
-    # outbox page last time (see build.plan._federation_outputs)
-    federation: dict[str, tuple[object, object, tuple[Any, ...]]] = field(default_factory=dict)
+    # the generated documents that record their reads (build/document_reads.py)
+    documents: DocumentMemo = field(default_factory=DocumentMemo)
     keys: KeyDigests | None = None  # the last plan's key digests (see KeyDigests)
 
-    def last(self, name: str, key: tuple[object, ...]) -> object | None:
-        """What `name` was last time, if it was made from an equal key (model
-        objects compare by identity first, so equal keys are cheap to tell)."""
+    def get(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """What `name` was made from `key` last time, if the key is equal (model
+        objects compare by identity first, so equal keys are cheap to tell), else
+        made now and kept."""
         found = self.made.get(name)
-        return found[1] if found is not None and found[0] == key else None
-
-    def keep(self, name: str, key: tuple[object, ...], value: T) -> T:
+        if found is not None and found[0] == key:
+            return cast(T, found[1])
+        value = make()
         self.made[name] = (key, value)
         return value
-
-    def get(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
-        found = self.last(name, key)
-        return cast(T, found) if found is not None else self.keep(name, key, make())

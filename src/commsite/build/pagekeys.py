@@ -1,5 +1,5 @@
-"""Digests of what pages read and of the few keys still written by hand, as
-bytes a later process can compare (see "The engine" in docs/maintainers.md).
+"""Digests of what pages and generated documents read and of the few keys still
+written by hand, as bytes a later process can compare (see "The engine" in docs/maintainers.md).
 
 Within one process values compare by identity; across processes they are
 digested here. A Story, Member or Event stands as its file's parse key (which
@@ -14,7 +14,7 @@ page's fingerprint from the record instead of making its context.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from commsite.build.fingerprint import digest_bytes, digest_parts
 from commsite.content.model import Event, Member, Story
@@ -70,17 +70,6 @@ class KeyDigests:
         value_parts = self._value_parts
         for read, value in recorded:
             parts += value_parts(read, value)
-        return digest_parts(*parts)
-
-    def listing(
-        self, name: bytes, plain: object, items: Sequence[object], paths: Sequence[str]
-    ) -> bytes:
-        """A digest of a document made from `plain` (digested by its repr), model
-        objects (by their files' parse keys) and paths, under commsite's code."""
-        parts = [name, self._code, repr(plain).encode("utf-8", "surrogatepass")]
-        for item in items:
-            self._lay_out(item, parts)
-        parts.append("\n".join(paths).encode("utf-8", "surrogatepass"))
         return digest_parts(*parts)
 
     def _value_parts(self, read: Read, value: object) -> list[bytes]:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from commsite import urls
-from commsite.content.model import Site, Story
+from commsite.config import SiteConfig
+from commsite.content.model import Member, Site, Story
 from commsite.feeds.links import (
     FEED_ITEMS,
     absolute_html,
-    authors,
+    authors_of,
     media_type,
     public_stories,
     static_url,
     without_control_chars,
 )
 
-__all__ = ["atom_feed", "rfc3339"]
+__all__ = ["atom_document", "atom_feed", "rfc3339"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
@@ -45,8 +47,14 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 
 def atom_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
     """The newest `limit` public stories as an Atom document (UTF-8 bytes)."""
-    config = site.config
-    stories = public_stories(site)[:limit]
+    by_id = {m.id: m for m in site.members}
+    return atom_document(site.config, public_stories(site)[:limit], by_id.get)
+
+
+def atom_document(
+    config: SiteConfig, stories: tuple[Story, ...], member: Callable[[str], Member | None]
+) -> bytes:
+    """`stories` as an Atom document; `member` finds an author by id."""
     home = config.url(urls.HOME)
 
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": config.language})
@@ -72,7 +80,7 @@ def atom_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
         _sub(entry, "title", story.title)
         _sub(entry, "published", rfc3339(story.date))
         _sub(entry, "updated", rfc3339(_updated(story)))
-        for name, profile in authors(site, story.authors):
+        for name, profile in authors_of(config, member, story.authors):
             author = _sub(entry, "author")
             _sub(author, "name", name)
             if profile:

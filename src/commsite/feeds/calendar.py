@@ -13,13 +13,20 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from commsite import __version__, urls
+from commsite.config import SiteConfig
 from commsite.content.model import Event, Site
 from commsite.feeds.links import without_control_chars as _clean
 
 if TYPE_CHECKING:  # imported where used: a build that writes no calendar never loads it
     import icalendar
 
-__all__ = ["ICAL_STATUS", "event_calendar", "event_calendars", "events_calendar"]
+__all__ = [
+    "ICAL_STATUS",
+    "calendar_document",
+    "event_calendar",
+    "event_calendars",
+    "events_calendar",
+]
 
 # Event.status -> iCalendar STATUS (RFC 5545 3.8.1.11).
 ICAL_STATUS = {"scheduled": "CONFIRMED", "cancelled": "CANCELLED", "postponed": "TENTATIVE"}
@@ -40,10 +47,9 @@ def _description(event: Event, page: str) -> str:
     return "\n\n".join(lines)
 
 
-def _uid(site: Site, event: Event) -> str:
+def _uid(config: SiteConfig, event: Event) -> str:
     """SLUG@HOST, with the base path in it for a site below the root, so two
     communities on one host (example.org/a/, example.org/b/) never share a UID."""
-    config = site.config
     below = config.base_path.strip("/").replace("/", ".")
     return f"{event.slug}.{below}@{config.host}" if below else f"{event.slug}@{config.host}"
 
@@ -62,14 +68,13 @@ def _dtstamp(event: Event) -> datetime:
     return event.start.astimezone(UTC)
 
 
-def _vevent(site: Site, event: Event) -> icalendar.Event:
-    config = site.config
+def _vevent(config: SiteConfig, event: Event) -> icalendar.Event:
     tz = config.tz
     page = config.url(urls.event_page(event.slug))
     import icalendar
 
     vevent = icalendar.Event()
-    vevent.add("uid", _uid(site, event))
+    vevent.add("uid", _uid(config, event))
     vevent.add("dtstamp", _dtstamp(event))
     vevent.add("dtstart", event.start.astimezone(tz))
     if event.end is not None:
@@ -86,17 +91,17 @@ def _vevent(site: Site, event: Event) -> icalendar.Event:
     return vevent
 
 
-def _zone_span(site: Site, events: Sequence[Event]) -> tuple[date, date]:
+def _zone_span(config: SiteConfig, events: Sequence[Event]) -> tuple[date, date]:
     """The dates the VTIMEZONE must cover: a year around the events (not empty)."""
-    starts = [e.start.astimezone(site.config.tz).date() for e in events]
-    ends = [e.finishes.astimezone(site.config.tz).date() for e in events]
+    starts = [e.start.astimezone(config.tz).date() for e in events]
+    ends = [e.finishes.astimezone(config.tz).date() for e in events]
     return min(starts) - timedelta(days=366), max(ends) + timedelta(days=366)
 
 
 def event_calendar(site: Site, event: Event) -> bytes:
     """One event as its own VCALENDAR, for an "add to calendar" link on its page
     (same UID as in the site's calendar, so importing both does not duplicate it)."""
-    return _calendar(site, (event,))
+    return calendar_document(site.config, (event,))
 
 
 def event_calendars(site: Site) -> dict[str, bytes]:
@@ -107,11 +112,11 @@ def event_calendars(site: Site) -> dict[str, bytes]:
 
 def events_calendar(site: Site) -> bytes:
     """Every event of the site (upcoming and past) as one VCALENDAR."""
-    return _calendar(site, site.events)
+    return calendar_document(site.config, site.events)
 
 
-def _calendar(site: Site, events: Sequence[Event]) -> bytes:
-    config = site.config
+def calendar_document(config: SiteConfig, events: Sequence[Event]) -> bytes:
+    """`events` as one VCALENDAR of the site `config` describes."""
     import icalendar
 
     cal = icalendar.Calendar()
@@ -124,9 +129,9 @@ def _calendar(site: Site, events: Sequence[Event]) -> bytes:
         cal.add("x-wr-caldesc", _clean(config.description))
     cal.add("x-wr-timezone", config.timezone)
     for event in events:
-        cal.add_component(_vevent(site, event))
+        cal.add_component(_vevent(config, event))
     if events:  # no events, no TZID to describe
-        first, last = _zone_span(site, events)
+        first, last = _zone_span(config, events)
         cal.add_missing_timezones(first_date=first, last_date=last)
     ical: bytes = cal.to_ical()
     return ical

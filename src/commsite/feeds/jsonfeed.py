@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from commsite import urls
-from commsite.content.model import Site
+from commsite.config import SiteConfig
+from commsite.content.model import Member, Site, Story
 from commsite.feeds.atom import rfc3339
-from commsite.feeds.links import FEED_ITEMS, absolute_html, authors, public_stories, static_url
+from commsite.feeds.links import FEED_ITEMS, absolute_html, authors_of, public_stories, static_url
 
-__all__ = ["json_feed"]
+__all__ = ["json_document", "json_feed"]
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def json_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
     """The newest `limit` public stories as JSON Feed (UTF-8 bytes, keys in a fixed order)."""
-    config = site.config
+    by_id = {m.id: m for m in site.members}
+    return json_document(site.config, public_stories(site)[:limit], by_id.get)
+
+
+def json_document(
+    config: SiteConfig, stories: tuple[Story, ...], member: Callable[[str], Member | None]
+) -> bytes:
+    """`stories` as JSON Feed; `member` finds an author by id."""
     feed: dict[str, Any] = {
         "version": VERSION,
         "title": config.title,
@@ -32,7 +41,7 @@ def json_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
     feed["authors"] = [{"name": config.community.name or config.title, "url": config.url("")}]
 
     items = []
-    for story in public_stories(site)[:limit]:
+    for story in stories:
         page = config.url(urls.story_page(story.slug))
         item: dict[str, Any] = {
             "id": page,
@@ -47,7 +56,7 @@ def json_feed(site: Site, limit: int = FEED_ITEMS) -> bytes:
         item["date_published"] = rfc3339(story.date)
         if story.updated:
             item["date_modified"] = rfc3339(story.updated)
-        people = authors(site, story.authors)
+        people = authors_of(config, member, story.authors)
         if people:
             item["authors"] = [
                 {"name": name, "url": profile} if profile else {"name": name}

@@ -9,16 +9,18 @@ them must be absolute; the HTML pages may keep relative ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urljoin, urlsplit
 
 from commsite import urls
 from commsite.config import SiteConfig
-from commsite.content.model import Site, Story
+from commsite.content.model import Member, Site, Story
 
 __all__ = [
     "FEED_ITEMS",
     "absolute_html",
     "authors",
+    "authors_of",
     "media_type",
     "public_stories",
     "static_url",
@@ -112,8 +114,16 @@ def absolute_html(html: str, base: str) -> str:
 def authors(site: Site, member_ids: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """(display name, profile page URL) of members by id; an unknown id is shown as
     given, without a URL (the loader reports it)."""
-    names = {m.id: m.name for m in site.members}
+    by_id = {m.id: m for m in site.members}
+    return authors_of(site.config, by_id.get, member_ids)
+
+
+def authors_of(
+    config: SiteConfig, member: Callable[[str], Member | None], member_ids: tuple[str, ...]
+) -> list[tuple[str, str | None]]:
+    """`authors`, asking `member` for each id (a document's recorded read)."""
+    found = [(mid, member(mid)) for mid in member_ids]
     return [
-        (names[mid], site.config.url(urls.member_page(mid))) if mid in names else (mid, None)
-        for mid in member_ids
+        (m.name, config.url(urls.member_page(mid))) if m is not None else (mid, None)
+        for mid, m in found
     ]

@@ -1,0 +1,294 @@
+"""Generated documents (feeds, calendars, the sitemap, federation objects and
+outbox pages) that record what they read, as pages do (render/pages/reads.py).
+
+A `Document` is a path and a function from a `DocumentReads` (the pages' view of
+the site, with the documents' queries) to bytes. What it read is its record:
+in the build record as the reads with a digest of their values (exactly a
+page's, build/pagekeys.py), in a long-lived builder's `DocumentMemo` as the
+reads with their values. A document is made again only when a read answers
+differently (or the config, or commsite's code, differs); otherwise its last
+Output is kept (serve) or its recorded fingerprint holds and it is made only
+if its file must be written again (a new process). Nothing is declared: a
+document function that starts reading something new is kept fresh with no
+other change (tests/test_document_reads.py).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, Protocol
+
+from commsite.build.cache import RecordEntry
+from commsite.build.fingerprint import digest_bytes
+from commsite.build.memo import DocumentMemo
+from commsite.build.page_outputs import Output
+from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
+from commsite.build.parallel import Background, submit
+from commsite.content.model import Event, Member, Story
+from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
+
+__all__ = ["Document", "DocumentMemo", "DocumentReads", "Documents"]
+
+# From this weight (about a millisecond each) on, the documents to make are
+# made in a forked worker while the build fingerprints its pages.
+PARALLEL_WEIGHT = 100
+
+
+class DocumentReads(SiteReads):
+    """What one document function reads, recorded as it reads it: the pages'
+    queries (`story`, `event`, `member` ...) and the documents' own
+    (render/pages/document_queries.py)."""
+
+    __slots__ = ("_documents",)
+
+    def __init__(self, values: ReadValues, documents: Documents | None = None) -> None:
+        super().__init__(values)
+        self._documents = documents
+
+    def feed_stories(self) -> tuple[Story, ...]:
+        """The stories the feeds show (the newest public ones)."""
+        found = self._read("feed_stories", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def calendar_events(self) -> tuple[Event, ...]:
+        found = self._read("calendar_events", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def sitemap_stories(self) -> tuple[tuple[str, bool, datetime], ...]:
+        """What the sitemap says of each story (feeds.sitemap.sitemap_stories)."""
+        found = self._read("sitemap_stories", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def find_member(self, member_id: str) -> Member | None:
+        found = self._read("member", member_id)
+        return found if isinstance(found, Member) else None
+
+    def rsvp(self, slug: str) -> dict[str, Any]:
+        """The answering fields of the event's object (activitypub.event_rsvp)."""
+        found = self._read("rsvp", slug)
+        assert isinstance(found, tuple), slug
+        return dict(found)
+
+    def outbox_page(self, number: int) -> tuple[int, tuple[Story | Event, ...]]:
+        """How many outbox pages there are, and the items of page `number`."""
+        found = self._read("outbox_page", str(number))
+        assert isinstance(found, tuple)
+        return found[0], found[1]
+
+    def document(self, path: str) -> bytes:
+        """What the document at `path` made (planned before this one), counting its
+        reads as this document's (an outbox page shows its items' objects)."""
+        documents = self._documents
+        assert documents is not None, "a document is embedded only within a plan"
+        value, recorded = documents.embedded(path)
+        self.embed(recorded)
+        return value
+
+    def embed(self, recorded: Recorded) -> None:
+        """Count as read what another document read (a document shown inside this
+        one, as an outbox page shows its items' objects)."""
+        log = self._log
+        for read, value in recorded:
+            log.setdefault(read, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    path: str
+    make: Callable[[DocumentReads], bytes]
+    # Plain inputs besides its reads (the sitemap's page paths): in its digest.
+    options: tuple[str, ...] = ()
+    # About how many milliseconds making it takes (see PARALLEL_WEIGHT).
+    weight: int = 0
+    # For a document whose made value is kept packed and stored (a federation
+    # object's JSON, which outbox pages embed): what makes its file from that
+    # value. None: `make` makes the file's bytes.
+    file: Callable[[bytes], bytes] | None = None
+
+
+class Store(Protocol):
+    """Where packed values are kept by their digest (build/objects.py's ObjectStore)."""
+
+    def get(self, fingerprint: bytes) -> bytes | None: ...
+
+    def add(self, fingerprint: bytes, packed: bytes) -> None: ...
+
+
+# What making a document gives: the digest of its value (its fingerprint), the
+# value (packed, for a document with a `file`), and what it read.
+_Made = tuple[bytes, bytes, Recorded]
+
+
+def _made(document: Document, values: ReadValues, documents: Documents | None) -> _Made:
+    reads = DocumentReads(values, documents)
+    value = document.make(reads)
+    payload = zlib.compress(value, 1) if document.file is not None else value
+    return digest_bytes(b"data", value), payload, reads.record()
+
+
+def _made_in_worker(
+    documents: list[Document], values: ReadValues
+) -> list[tuple[bytes, bytes, tuple[Read, ...]]]:
+    """Made in a forked worker: the digest, the payload, and which reads (their
+    values are this process's too: the parent asks them again, cheaply, rather
+    than unpickling them)."""
+    found = []
+    for document in documents:
+        fingerprint, payload, recorded = _made(document, values, None)
+        found.append((fingerprint, payload, tuple(read for read, _ in recorded)))
+    return found
+
+
+def _file(document: Document, payload: bytes) -> bytes:
+    if document.file is None:
+        return payload
+    return document.file(zlib.decompress(payload))
+
+
+class Documents:
+    """The documents of one plan: `start` (the ones to make are made in a forked
+    worker when they weigh enough), then `outputs`; `start` again for documents
+    that embed those (outbox pages), then `outputs`; `finish`."""
+
+    def __init__(
+        self,
+        values: ReadValues,
+        keys: KeyDigests,
+        config: object,
+        memo: DocumentMemo | None,
+        record: Mapping[str, RecordEntry] | None,
+        store: Store | None = None,
+    ) -> None:
+        self._values = values
+        self._keys = keys
+        self._config = config
+        self._memo = memo
+        self._record = record if record is not None else {}
+        self._store = store
+        self._shared: dict[tuple[str, ...], bytes] = {}
+        if memo is not None and memo.config != config:
+            memo.config, memo.last = config, {}
+        self._documents: dict[str, Document] = {}
+        self._outputs: dict[str, Output] = {}
+        self._recorded: dict[str, Recorded] = {}
+        self._payloads: dict[str, bytes] = {}  # what was made, by path (packed or the file)
+        self._to_make: list[Document] = []
+        self._background: Background[list[tuple[bytes, bytes, tuple[Read, ...]]]] | None = None
+
+    def shared(self, options: tuple[str, ...]) -> bytes:
+        """The digest of what a document with `options` is made from besides its
+        reads: commsite's code, the config and the options."""
+        found = self._shared.get(options)
+        if found is None:
+            key = (self._config, options) if options else (self._config,)
+            found = self._shared[options] = self._keys.digest(key, b"document")
+        return found
+
+    def start(self, documents: Iterable[Document]) -> None:
+        """Plan `documents`: each is kept (its reads answer as they did), vouched for
+        by the record, or to make (started in a worker when they weigh enough)."""
+        values, memo = self._values, self._memo
+        last = memo.last if memo is not None else {}
+        for document in documents:
+            path = document.path
+            self._documents[path] = document
+            found = last.get(path)
+            if found is not None and found[0] == document.options and values.hold(found[1]):
+                self._outputs[path], self._recorded[path] = found[2], found[1]
+                if found[3] is not None:
+                    self._payloads[path] = found[3]
+                continue
+            if not self._vouched(document):
+                self._to_make.append(document)
+        if sum(d.weight for d in self._to_make) >= PARALLEL_WEIGHT:
+            self._background = submit(_made_in_worker, self._to_make, values)
+
+    def _vouched(self, document: Document) -> bool:
+        entry = self._record.get(document.path)
+        reads = recorded_reads(entry.inputs) if entry is not None else None
+        if entry is None or reads is None:
+            return False
+        value = self._values.value
+        found = tuple((read, value(read)) for read in reads)
+        shared = self.shared(document.options)
+        if self._keys.reads_digest(shared, found) != recorded_digest(entry.inputs):
+            return False
+        make = partial(self._file_later, document.path)
+        output = Output(document.path, entry.fingerprint, ("*",), make=make, inputs=entry.inputs)
+        self._keep(document, found, output, None)
+        return True
+
+    def outputs(self) -> dict[str, Output]:
+        """Every planned document's Output, by path (making the ones to make)."""
+        made: list[_Made]
+        if self._background is not None:
+            value = self._values.value
+            made = [
+                (fingerprint, payload, tuple((read, value(read)) for read in reads))
+                for fingerprint, payload, reads in self._background.result()
+            ]
+        else:  # (one by one: a document may embed one made before it)
+            made = []
+            for document in self._to_make:
+                made.append(_made(document, self._values, self))
+                self._payloads[document.path] = made[-1][1]
+                self._recorded[document.path] = made[-1][2]
+        for document, (fingerprint, payload, recorded) in zip(self._to_make, made, strict=True):
+            inputs = self._keys.reads_inputs(self.shared(document.options), recorded)
+            if document.file is None:
+                output = Output(document.path, fingerprint, ("*",), data=payload, inputs=inputs)
+            else:
+                make = partial(_file, document, payload)
+                output = Output(document.path, fingerprint, ("*",), make=make, inputs=inputs)
+                if self._store is not None:
+                    self._store.add(fingerprint, payload)
+            self._keep(document, recorded, output, payload)
+        self._to_make, self._background = [], None
+        return self._outputs
+
+    def embedded(self, path: str) -> tuple[bytes, Recorded]:
+        """What the document at `path` made (made again if it is not at hand), and
+        what it read."""
+        document = self._documents[path]
+        payload = self._payloads.get(path)
+        if payload is None and document.file is not None and self._store is not None:
+            payload = self._store.get(self._outputs[path].fingerprint)
+        if payload is None:
+            fingerprint, payload, _ = _made(document, self._values, self)
+            if document.file is not None and self._store is not None:
+                self._store.add(fingerprint, payload)
+        self._payloads[path] = payload
+        value = zlib.decompress(payload) if document.file is not None else payload
+        return value, self._recorded[path]
+
+    def _file_later(self, path: str) -> bytes:
+        """The file of a document the record vouched for, once it must be written."""
+        value, _ = self.embedded(path)
+        file = self._documents[path].file
+        return value if file is None else file(value)
+
+    def fingerprints(self, paths: Iterable[str]) -> set[bytes]:
+        """The fingerprints of the documents at `paths` (what a store keeps)."""
+        outputs = self._outputs
+        return {outputs[path].fingerprint for path in paths}
+
+    def _keep(
+        self, document: Document, recorded: Recorded, output: Output, payload: bytes | None
+    ) -> None:
+        self._outputs[document.path], self._recorded[document.path] = output, recorded
+        if self._memo is not None:
+            self._memo.last[document.path] = (document.options, recorded, output, payload)
+
+    def finish(self) -> None:
+        """Forget the documents this plan did not have (a long-lived builder's)."""
+        if self._memo is not None:
+            last = self._memo.last
+            for path in last.keys() - self._outputs.keys():
+                del last[path]
