@@ -111,6 +111,10 @@ class Document:
     # object's JSON, which outbox pages embed): what makes its file from that
     # value. None: `make` makes the file's bytes.
     file: Callable[[bytes], bytes] | None = None
+    # Whether to keep its bytes once made; False for a big document that is cheap
+    # to make again (an outbox page, 340 KB: its 20 objects' JSON, from the store):
+    # it is made to know its digest and reads, and again when it is written.
+    keep: bool = True
 
 
 class Store(Protocol):
@@ -238,10 +242,17 @@ class Documents:
             made = []
             for document in self._to_make:
                 made.append(_made(document, self._values, self))
-                self._payloads[document.path] = made[-1][1]
                 self._recorded[document.path] = made[-1][2]
+                if document.keep:
+                    self._payloads[document.path] = made[-1][1]
         for document, (fingerprint, payload, recorded) in zip(self._to_make, made, strict=True):
             inputs = self._keys.reads_inputs(self.shared(document.options), recorded)
+            if not document.keep:
+                make = partial(self._file_later, document.path)
+                output = Output(document.path, fingerprint, ("*",), make=make, inputs=inputs)
+                self._keep(document, recorded, output, None)
+                continue
+            self._payloads[document.path] = payload
             if document.file is None:
                 output = Output(document.path, fingerprint, ("*",), data=payload, inputs=inputs)
             else:
@@ -264,7 +275,8 @@ class Documents:
             fingerprint, payload, _ = _made(document, self._values, self)
             if document.file is not None and self._store is not None:
                 self._store.add(fingerprint, payload)
-        self._payloads[path] = payload
+        if document.keep:
+            self._payloads[path] = payload
         value = zlib.decompress(payload) if document.file is not None else payload
         return value, self._recorded[path]
 

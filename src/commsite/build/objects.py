@@ -68,7 +68,8 @@ def federation_documents(plan: FederationPlan) -> tuple[list[Document], list[Doc
         for path, item in plan.objects
     ]
     pages = [
-        Document(page.path, partial(_run, "outbox_page", page.number)) for page in plan.outbox_pages
+        Document(page.path, partial(_run, "outbox_page", page.number), keep=False)
+        for page in plan.outbox_pages
     ]
     return objects, pages
 

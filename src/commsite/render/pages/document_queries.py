@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from commsite.activitypub.event_rsvp import rsvp_fields_of
+from commsite.activitypub.outbox import PAGE_SIZE, federated_items, page_count
 from commsite.content.model import Event, Site, Story
 from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import sitemap_stories
@@ -32,8 +34,6 @@ def _sitemap_stories(site: Site, index: SiteIndex, argument: str) -> object:
 
 def _rsvp(site: Site, index: SiteIndex, slug: str) -> object:
     """The answering fields of an event's object (its RSVPs, counted), as pairs."""
-    from commsite.activitypub.event_rsvp import rsvp_fields_of
-
     event = index.events.get(slug)
     if event is None:
         return None
@@ -49,8 +49,6 @@ def federated(site: Site) -> tuple[Story | Event, ...]:
     """Every public story and event, newest first (activitypub.outbox.federated_items)."""
     if _federated and _federated[0][0] is site:
         return _federated[0][1]
-    from commsite.activitypub.outbox import federated_items
-
     items = tuple(federated_items(site))
     _federated[:] = [(site, items)]
     return items
@@ -58,8 +56,6 @@ def federated(site: Site) -> tuple[Story | Event, ...]:
 
 def _outbox_page(site: Site, index: SiteIndex, number: str) -> object:
     """Page `number` of the outbox: how many pages there are, and its items."""
-    from commsite.activitypub.outbox import PAGE_SIZE, page_count
-
     if not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
     items = federated(site)
