@@ -13,7 +13,6 @@ body, escaping and copying it, was two thirds of a story page's repr.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import struct
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
@@ -69,6 +68,8 @@ def digest_text(text: str) -> bytes:
 def code_fingerprint() -> bytes:
     """commsite's code, its bundled themes and the libraries' versions: any change
     to them re-renders everything."""
+    import importlib.metadata  # (here: the no-change check never needs it)
+
     import commsite.themes
 
     package = Path(__file__).resolve().parent.parent
