@@ -37,6 +37,7 @@ NOT_WITHOUT_CHANGES = (
     "pygments",
     "multiprocessing",
     "concurrent.futures",
+    "importlib.metadata",
 )
 
 _BUILD = """
@@ -86,3 +87,21 @@ def test_an_edit_imports_neither_pillow_nor_pagefind_nor_the_sidecar(site: Path)
     imported = build(site)
     assert "commsite.build.pipeline" in imported  # (it built)
     assert imported & set(NEVER) == set()
+
+
+def test_the_libraries_versions_are_importlib_metadatas() -> None:
+    """The code fingerprint reads them off sys.path's metadata folders (not to
+    import importlib.metadata): the same versions, and "none" for a library that
+    is not installed."""
+    import importlib.metadata
+
+    from commsite.build import fingerprint
+
+    expected = {}
+    for name in fingerprint._LIBRARIES:
+        try:
+            expected[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            expected[name] = "none"
+    assert fingerprint.library_versions() == expected
+    assert "none" not in expected.values()  # (this environment has them all)
