@@ -13,8 +13,10 @@ body, escaping and copying it, was two thirds of a story page's repr.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import os
+import re
 import struct
+import sys
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass, replace
 from functools import cache
@@ -28,6 +30,7 @@ __all__ = [
     "digest_bytes",
     "digest_parts",
     "digest_text",
+    "library_versions",
 ]
 
 _LONG = 512  # HTML fields at least this long are digested, not repr'd
@@ -79,12 +82,44 @@ def code_fingerprint() -> bytes:
             if path.is_file() and "__pycache__" not in path.parts:
                 h.update(path.relative_to(base).as_posix().encode())
                 h.update(path.read_bytes())
-    for name in _LIBRARIES:
-        try:
-            h.update(f"{name}={importlib.metadata.version(name)}".encode())
-        except importlib.metadata.PackageNotFoundError:
-            h.update(f"{name}=none".encode())
+    for name, version in library_versions().items():
+        h.update(f"{name}={version}".encode())
     return h.digest()
+
+
+def library_versions() -> dict[str, str]:
+    """The installed version of each library of _LIBRARIES ("none" when it is not):
+    what importlib.metadata.version says, read off the names of the distributions'
+    metadata folders on sys.path (`jinja2-3.1.4.dist-info`), the first one found
+    as importlib.metadata does. (Importing importlib.metadata, and the email
+    package it brings, was a fifth of a build with nothing to do.)"""
+    wanted = {_normal(name): name for name in _LIBRARIES}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            stem, _, suffix = folder.rpartition(".")
+            if suffix not in ("dist-info", "egg-info"):
+                continue
+            dist, _, version = stem.partition("-")
+            key = _normal(dist)
+            if key in wanted and key not in found:
+                found[key] = version.partition("-")[0]  # (an egg's "1.0-py3.11")
+    versions = {name: found.get(_normal(name), "none") for name in _LIBRARIES}
+    for name, version in versions.items():
+        if not version:  # a folder without the version (`setup.py develop`'s egg-info)
+            import importlib.metadata
+
+            versions[name] = importlib.metadata.version(name)
+    return versions
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as the packaging spec compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @cache

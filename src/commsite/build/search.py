@@ -28,8 +28,6 @@ from commsite.build.cache import RecordEntry
 from commsite.build.fingerprint import digest_bytes
 from commsite.build.output import FileState, Staging, file_digest
 from commsite.errors import Diagnostic
-from commsite.search.pagefind import INDEXED_TEMPLATES, find_pagefind, index_pages
-from commsite.search.tool import tool_identity
 
 __all__ = [
     "SEARCH_SOURCES",
@@ -75,6 +73,10 @@ def plan_search(
     (a fresh `serve`) and every `commsite build` make it again."""
     if not enabled:
         return None, []
+    # (Pagefind's modules only for a site with search on.)
+    from commsite.search.pagefind import INDEXED_TEMPLATES, find_pagefind
+    from commsite.search.tool import tool_identity
+
     binary = find_pagefind()
     if isinstance(binary, Diagnostic):
         return None, [binary]
@@ -112,6 +114,8 @@ def make_index(
 ) -> IndexResult:
     """Run Pagefind over the indexed pages of the new site (those in `rendered`
     from the staging folder, the others from the output) and stage its bundle."""
+    from commsite.search.pagefind import index_pages
+
     start = time.perf_counter()
     scratch = staging.place.work("search-")
     fresh = set(rendered)

@@ -37,8 +37,8 @@ import shutil
 import signal
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from commsite.build.parallel import Background, submit
 from commsite.build.place import Place, folder_identity
 from commsite.build.tree_ops import (
     exchange,
@@ -49,6 +49,9 @@ from commsite.build.tree_ops import (
     remove_path,
     tree_files,
 )
+
+if TYPE_CHECKING:
+    from commsite.build.parallel import Background
 
 __all__ = ["Copy", "switch_output"]
 
@@ -75,6 +78,8 @@ class Copy:
         if os.path.lexists(copy):
             shutil.rmtree(copy)
         identity = folder_identity(place.output)
+        from commsite.build.parallel import submit  # (a build with no change never gets here)
+
         job = submit(_copy_for, os.getpid(), place.output, copy)
         return None if job is None else cls(place, job, identity)
 
