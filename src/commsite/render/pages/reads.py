@@ -24,6 +24,7 @@ its repr) and keeps the reads in the build record (build/page_outputs.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from commsite.content.attendance import Attendance
 from commsite.content.model import Event, Introduction, Member, Page, Reply, Rules, Site, Story
@@ -132,6 +133,11 @@ class SiteReads:
             found = self._log[read] = self._values.value(read)
         return found
 
+    def _tuple(self, query: str, argument: str) -> tuple[Any, ...]:
+        found = self._read(query, argument)
+        assert isinstance(found, tuple), (query, argument)
+        return found
+
     def event(self, slug: str) -> Event:
         found = self._read("event", slug)
         assert isinstance(found, Event), slug
@@ -175,9 +181,7 @@ class SiteReads:
         return bool(self._read("answers_open", slug))
 
     def recaps(self, slug: str) -> tuple[Story, ...]:
-        found = self._read("recaps", slug)
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("recaps", slug)
 
     def thread(self, target: str) -> InteractionIndex:
         """The interactions, of which the caller reads the thread of `target` only
@@ -200,9 +204,7 @@ class SiteReads:
 
     def newest(self, count: int) -> tuple[Story, ...]:
         """The newest `count` stories."""
-        found = self._read("newest", str(count))
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("newest", str(count))
 
     def story_count(self) -> int:
         found = self._read("story_count", "")
@@ -211,44 +213,32 @@ class SiteReads:
 
     def upcoming(self, count: int) -> tuple[Event, ...]:
         """The `count` soonest upcoming events."""
-        found = self._read("upcoming", str(count))
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("upcoming", str(count))
 
     def introductions(
         self, count: int | None = None
     ) -> tuple[tuple[Introduction, str | None], ...]:
         """The newest `count` introductions (None: all), each with the id of the
         member who wrote it, if a member did."""
-        found = self._read("introductions", "" if count is None else str(count))
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("introductions", "" if count is None else str(count))
 
     def conversations(self, count: int) -> tuple[tuple[Reply, str, str, str | None], ...]:
         """The newest `count` replies to this build's stories and events: each with
         the path and title of the page it answers and its author's member id."""
-        found = self._read("conversations", str(count))
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("conversations", str(count))
 
     def tag_counts(self) -> tuple[tuple[str, str, int], ...]:
         """Every tag by name: (slug, name, how many stories and events have it)."""
-        found = self._read("tag_counts", "")
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("tag_counts", "")
 
     def interest_counts(self) -> tuple[tuple[str, str, int, int], ...]:
         """Every interest by name: (slug, name, members into it, stories and
         events tagged with it)."""
-        found = self._read("interest_counts", "")
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("interest_counts", "")
 
     def events(self, which: str) -> tuple[Event, ...]:
         """The upcoming events (soonest first) or the past ones (newest first)."""
-        found = self._read("events", which)
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("events", which)
 
     def member(self, member_id: str) -> Member:
         found = self._read("member", member_id)
@@ -257,9 +247,7 @@ class SiteReads:
 
     def authored(self, member_id: str) -> tuple[Story, ...]:
         """The member's stories, newest first."""
-        found = self._read("authored", member_id)
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("authored", member_id)
 
     def hosted(self, member_id: str) -> tuple[Event, ...]:
         """The events the member hosts (upcoming soonest first, then past newest
@@ -271,9 +259,7 @@ class SiteReads:
 
     def into(self, interest: str) -> tuple[Member, ...]:
         """The members into an interest (by slugs.tag_key), by name."""
-        found = self._read("into", interest)
-        assert isinstance(found, tuple)
-        return found
+        return self._tuple("into", interest)
 
     def said(self, member_id: str) -> tuple[tuple[SaidView, ...], int]:
         """What the member said on the site (render/said.py): the newest items'
@@ -303,6 +289,4 @@ class SiteReads:
         self, slug: str
     ) -> tuple[str, tuple[Member, ...], tuple[Story, ...], tuple[Event, ...], int, str | None]:
         """What an interest's page shows (interests.interest_shown)."""
-        found = self._read("interest", slug)
-        assert isinstance(found, tuple), slug
-        return found
+        return self._tuple("interest", slug)
