@@ -1,11 +1,18 @@
 """The pages' outputs: the `Output` of each planned file, and how a page gets
 its fingerprint without being made when what it read is unchanged (see "The
-engine" in docs/maintainers.md)."""
+engine" in docs/maintainers.md).
+
+A build with no record (a cold one) has nothing to compare fingerprints with
+before rendering: its pages are planned `Unsealed` (no fingerprint yet), and
+the render workers, which make each page's context anyway, fingerprint it
+there (`seal`); `sealed` puts what they found in the outputs before they are
+recorded. The planning process then makes no context at all: the 2 cores share
+that work instead of one doing it while the other waits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +21,26 @@ from commsite.build.cache import RecordEntry
 from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_digest, digest_bytes
 from commsite.build.memo import BuildMemo
 from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
+from commsite.build.parallel import can_fork
 from commsite.content.model import Site
 from commsite.content.safe_files import Fence, list_files, read_input
 from commsite.render.pages import LazyContext, PageMemo, PageSpec
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme
 
-__all__ = ["Output", "page_outputs", "read_tree"]
+__all__ = ["Output", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Unsealed:
+    """What fingerprints a page of a cold build where it is rendered (`seal`):
+    its template files' digest and, for a page that records its reads, the
+    digest of the shared key it is recorded under."""
+
+    template: bytes
+    shared: bytes | None
+    keys: KeyDigests
+    reprs: ReprMemo
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +58,9 @@ class Output:
     # A digest of what it is made from (build.pagekeys): pages with a key and the
     # feeds have one; with the record's equal, the record's fingerprint holds.
     inputs: bytes = b""
+    # A cold build's page: fingerprinted where it is rendered (fingerprint and,
+    # for a page recording its reads, inputs are empty until `sealed`).
+    unsealed: Unsealed | None = None
 
     def content(self) -> bytes:
         """The bytes of a document or copy (not of a page)."""
@@ -127,6 +150,12 @@ def page_outputs(
     found: list[Output] = []
     by_template: dict[str, tuple[bytes, tuple[str, ...]]] = {}
     shared_digests: dict[tuple[bytes, tuple[object, ...]], bytes] = {}
+    # No record: nothing to compare with before rendering (see the module's
+    # docstring). Only where the workers are forked: the fork server's get the
+    # contexts pickled, made here, and the pages' reads would not come back. Not
+    # with search on: the search step's key is made of the pages' fingerprints.
+    later = not record and can_fork() and not site.config.search
+    unsealed: dict[tuple[bytes, bytes | None], Unsealed] = {}
     if progress:
         progress("planning", 0, total)
     for n, spec in enumerate(specs, 1):
@@ -153,17 +182,85 @@ def page_outputs(
         inputs = shared_digests.get(options) or shared_digests.setdefault(
             options, keys.digest(planned[0], template_digest)
         )
-        fingerprint, inputs = _recorded_page(
-            context, path, template_digest, inputs, keys, pages_memo, record, reprs
-        )
-        item = spec.source
-        sources = (item, *template_files) if item else template_files
-        output = Output(path, fingerprint, sources, page=spec, inputs=inputs)
+        if later:
+            output = _unsealed(spec, path, template, inputs, b"", unsealed, keys, reprs)
+        else:
+            fingerprint, inputs = _recorded_page(
+                context, path, template_digest, inputs, keys, pages_memo, record, reprs
+            )
+            item = spec.source
+            sources = (item, *template_files) if item else template_files
+            output = Output(path, fingerprint, sources, page=spec, inputs=inputs)
         kept[id(spec)] = (spec, template_digest, output)
         found.append(output)
     if memo is not None:
         memo.outputs = kept
     return found
+
+
+def _unsealed(
+    spec: PageSpec,
+    path: str,
+    template: tuple[bytes, tuple[str, ...]],
+    shared: bytes | None,
+    inputs: bytes,
+    known: dict[tuple[bytes, bytes | None], Unsealed],
+    keys: KeyDigests,
+    reprs: ReprMemo,
+) -> Output:
+    """A cold build's page output, fingerprinted where it is rendered."""
+    digest, files = template
+    later = known.get((digest, shared))
+    if later is None:
+        later = known[digest, shared] = Unsealed(digest, shared, keys, reprs)
+    item = spec.source
+    sources = (item, *files) if item else files
+    return Output(path, b"", sources, page=spec, inputs=inputs, unsealed=later)
+
+
+def seal(spec: PageSpec, later: Unsealed) -> tuple[bytes, bytes]:
+    """The fingerprint and inputs of a cold build's page (made here if it was not):
+    what `page_outputs` gives the same page when it makes its context."""
+    path = urls.output_file(spec.path)
+    shown = context_digest(spec.context, later.reprs)
+    fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), later.template, shown)
+    if later.shared is None:
+        return fingerprint, b""
+    context = spec.context
+    assert isinstance(context, LazyContext) and context.reads is not None
+    return fingerprint, later.keys.reads_inputs(later.shared, context.reads)
+
+
+def sealed(
+    outputs: Iterable[Output],
+    found: Mapping[str, tuple[bytes, bytes]],
+    memo: BuildMemo | None,
+    pages_memo: PageMemo | None,
+) -> dict[str, Output]:
+    """The unsealed among `outputs` with the fingerprint and inputs `seal` found
+    for them (by output path), by path; their pages' contexts vouched for the
+    reads their inputs name (as a next plan of a long-lived builder expects of a
+    page that was made), and the memo's outputs updated."""
+    done: dict[str, Output] = {}
+    kept = memo.outputs if memo is not None else {}
+    values = pages_memo.values if pages_memo is not None else None
+    for o in outputs:
+        later, spec = o.unsealed, o.page
+        if later is None or spec is None or o.path not in found:
+            continue
+        fingerprint, inputs = found[o.path]
+        output = done[o.path] = replace(
+            o, fingerprint=fingerprint, inputs=inputs or o.inputs, unsealed=None
+        )
+        last = kept.get(id(spec))
+        if last is not None and last[0] is spec:
+            kept[id(spec)] = (spec, last[1], output)
+        context = spec.context
+        if later.shared is not None and values is not None and isinstance(context, LazyContext):
+            reads = recorded_reads(inputs)
+            if reads is not None and context.reads is None:
+                context.vouch(tuple((read, values.value(read)) for read in reads))
+    return done
 
 
 def _recorded_page(

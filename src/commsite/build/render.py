@@ -1,22 +1,33 @@
 """Writing the outputs a build must make into the staging directory: pages
 rendered from their specs and documents made from their data, across processes
-for big builds (a cold build writes thousands of federation documents too)."""
+for big builds (a cold build writes thousands of federation documents too).
+A cold build's pages are fingerprinted where they are rendered (see
+build/page_outputs.py: `Unsealed`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from commsite import urls
 from commsite.build.output import FileState, write_staged
+from commsite.build.page_outputs import Unsealed, seal
 from commsite.build.parallel import can_fork, map_in_processes
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.pages import PageSpec
 from commsite.render.renderer import Renderer
 
-__all__ = ["PARALLEL_RENDER_MIN", "PARALLEL_RENDER_MIN_PICKLED", "Document", "render_pages"]
+__all__ = [
+    "PARALLEL_RENDER_MIN",
+    "PARALLEL_RENDER_MIN_PICKLED",
+    "Document",
+    "Page",
+    "Rendered",
+    "render_pages",
+]
 
 # Below this many pages, render in this process. Measured on the 2-core machine:
 # starting a 2-worker pool costs 10-15 ms for a small process and more for a big
@@ -37,45 +48,60 @@ class Document(Protocol):
     def content(self) -> bytes: ...
 
 
-Made = tuple[str, FileState | None, Diagnostic | None]  # (file, state, or the error)
+# A page to render: its spec, or its spec and what fingerprints it (a cold build's).
+Page = PageSpec | tuple[PageSpec, Unsealed]
+Sealed = tuple[bytes, bytes]  # a cold build's page's fingerprint and inputs (see `seal`)
+# (file, state, None, what sealed it if unsealed) or (file, None, the error, None)
+Made = tuple[str, FileState | None, Diagnostic | None, Sealed | None]
 
 
-def _render_one(renderer: Renderer, staging: Path, item: PageSpec | Document) -> Made:
-    """(output file, its state, None) or (output file, None, the error)."""
-    if not isinstance(item, PageSpec):
-        return item.path, write_staged(staging / item.path, item.content()), None
-    path = urls.output_file(item.path)
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    states: dict[str, FileState]  # each file written
+    problems: list[Diagnostic]
+    sealed: dict[str, Sealed]  # the unsealed pages' fingerprints and inputs, by file
+
+
+def _render_one(renderer: Renderer, staging: Path, item: Page | Document) -> Made:
+    if isinstance(item, tuple):
+        spec, later = item
+    elif isinstance(item, PageSpec):
+        spec, later = item, None
+    else:
+        return item.path, write_staged(staging / item.path, item.content()), None, None
+    path = urls.output_file(spec.path)
     try:
-        data = renderer.render(item)
+        data = renderer.render(spec)
     except CommsiteError as exc:
         problem = exc.diagnostics[0] if exc.diagnostics else Diagnostic(path, None, str(exc))
-        return path, None, problem
-    return path, write_staged(staging / path, data), None
+        return path, None, problem, None
+    return path, write_staged(staging / path, data), None, seal(spec, later) if later else None
 
 
 def render_pages(
     renderer: Renderer,
-    specs: Sequence[PageSpec],
+    specs: Sequence[Page],
     staging: Path,
     *,
     jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
     documents: Sequence[Document] = (),
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[dict[str, FileState], list[Diagnostic]]:
+) -> Rendered:
     """Render `specs` and write `documents` into `staging`; the state of each file
-    written, and the errors. Documents are made in the workers too: writing
-    thousands of small files (each in a new folder) is I/O that two processes
-    overlap, and a lazy document's bytes are made where they are written.
+    written, the errors, and what the unsealed pages' seals found. Documents are
+    made in the workers too: writing thousands of small files (each in a new
+    folder) is I/O that two processes overlap, and a lazy document's bytes are
+    made where they are written.
     `meanwhile` runs in this process while the workers render."""
     render = partial(_render_one, renderer, staging)
     # Compile each template in this process first, so forked workers inherit it.
     first: dict[str, int] = {}
     for n, spec in enumerate(specs):
-        first.setdefault(spec.template, n)
+        first.setdefault((spec[0] if isinstance(spec, tuple) else spec).template, n)
     warm_indices = set(first.values())
     warm = [specs[n] for n in sorted(warm_indices)]
-    rest: list[PageSpec | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
+    rest: list[Page | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
     rest += documents
     results = [render(spec) for spec in warm]
     forks = can_fork()
@@ -88,14 +114,15 @@ def render_pages(
         meanwhile=meanwhile,
         portable=True,
     )
-    states: dict[str, FileState] = {}
-    problems: list[Diagnostic] = []
-    for path, state, error in results:
+    done = Rendered({}, [], {})
+    for path, state, error, sealed in results:
         if state is not None:
-            states[path] = state
+            done.states[path] = state
+            if sealed is not None:
+                done.sealed[path] = sealed
         elif error is not None:
-            problems.append(error)
-    return states, problems
+            done.problems.append(error)
+    return done
 
 
 def _offset(

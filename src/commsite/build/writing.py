@@ -24,8 +24,9 @@ from commsite.build.output import (
     Staging,
     current_state,
 )
+from commsite.build.page_outputs import sealed
 from commsite.build.plan import Output
-from commsite.build.render import render_pages
+from commsite.build.render import Page, render_pages
 from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index
 from commsite.build.state import BuildResult, Run
 from commsite.build.switch import Copy
@@ -70,21 +71,27 @@ def render(
     processes for big builds), then the search index when it is to be made again.
     While the workers render, this process stores what was parsed and made."""
     made = list(planned.to_make)
-    states, more = render_pages(
+    done = render_pages(
         planned.renderer,
-        [o.page for o in made if o.page is not None],
+        [_page(o) for o in made if o.page is not None],
         staging.path,
         jobs=loaded.jobs,
         progress=run.progress,
         documents=[o for o in made if o.page is None],
         meanwhile=partial(save_caches, kept, loaded.cache),
     )
+    states = done.states
     for path, state in states.items():
         staging.add(path, state)
-    if more:
-        run.problems += [relative(d, run.options.root) for d in more]
+    if done.problems:
+        run.problems += [relative(d, run.options.root) for d in done.problems]
         return None
     outputs, gone = planned.outputs, planned.gone
+    if done.sealed:  # a cold build's pages, fingerprinted as they were rendered
+        memo = loaded.memo
+        now = sealed(made, done.sealed, memo, memo.pages)
+        made = [now.get(o.path, o) for o in made]
+        outputs.update(now)
     if planned.search is not None and planned.reindex:
         outputs, bundle = _index(run, planned.search, staging, states.keys(), outputs)
         made += bundle
@@ -93,6 +100,11 @@ def render(
         record = planned.record
         gone = sorted(record.keys() - outputs.keys()) if record is not None else []
     return Rendered(outputs, made, gone, planned.record, planned.search, planned.reindex)
+
+
+def _page(output: Output) -> Page:
+    assert output.page is not None
+    return output.page if output.unsealed is None else (output.page, output.unsealed)
 
 
 def write(run: Run, rendered: Rendered, staging: Staging, copy: Copy | None) -> CommitResult:
