@@ -29,7 +29,14 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Background", "available_cpus", "can_fork", "map_in_processes", "submit"]
+__all__ = [
+    "Background",
+    "available_cpus",
+    "can_fork",
+    "in_worker",
+    "map_in_processes",
+    "submit",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -62,6 +69,11 @@ class _Worker:
 
     fn: Callable[[Any], Any] | None = None
     items: Sequence[Any] = ()
+
+
+def in_worker() -> bool:
+    """Whether this process is a map's worker (which ends with the map)."""
+    return _Worker.fn is not None
 
 
 def _start_worker(fn: Callable[[Any], Any], items: Sequence[Any]) -> None:

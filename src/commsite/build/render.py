@@ -15,9 +15,9 @@ from typing import Protocol
 from commsite import urls
 from commsite.build.output import FileState, write_staged
 from commsite.build.page_outputs import Unsealed, seal
-from commsite.build.parallel import can_fork, map_in_processes
+from commsite.build.parallel import can_fork, in_worker, map_in_processes
 from commsite.errors import CommsiteError, Diagnostic
-from commsite.render.pages import PageSpec
+from commsite.render.pages import LazyContext, PageSpec
 from commsite.render.renderer import Renderer
 
 __all__ = [
@@ -75,7 +75,10 @@ def _render_one(renderer: Renderer, staging: Path, item: Page | Document) -> Mad
     except CommsiteError as exc:
         problem = exc.diagnostics[0] if exc.diagnostics else Diagnostic(path, None, str(exc))
         return path, None, problem, None
-    return path, write_staged(staging / path, data), None, seal(spec, later) if later else None
+    sealed = seal(spec, later) if later is not None else None
+    if in_worker() and isinstance(spec.context, LazyContext):
+        spec.context.release()  # (this process's copy: the planning process keeps its own)
+    return path, write_staged(staging / path, data), None, sealed
 
 
 def render_pages(

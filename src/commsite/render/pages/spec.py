@@ -59,6 +59,11 @@ class LazyContext(Mapping[str, object]):
         what they gave when the page was last made: keep them as the page's reads."""
         self.reads = reads
 
+    def release(self) -> None:
+        """Forget the made context (its reads stay). For a render worker, once the
+        page is written: else each worker holds every context it made."""
+        self._made = None
+
     def items(self) -> ItemsView[str, object]:
         return self._context().items()
 
