@@ -144,16 +144,25 @@ class ReprMemo:
     and home pages), computed once per plan. Keyed by identity, so it must not
     outlive the contexts it saw (it keeps them alive meanwhile)."""
 
-    def __init__(self, lasting: Mapping[int, tuple[object, str]] | None = None) -> None:
+    def __init__(
+        self, lasting: dict[int, tuple[object, str]] | None = None, kind: type | None = None
+    ) -> None:
         self._known: dict[int, tuple[object, str]] = {}
-        # reprs kept longer by their owner (render.lookups.CardMemo), by id; looked up only
+        # reprs kept from plan to plan by their owner (the story cards', see
+        # render/pages/reads.ReadValues), by id; those of values of `kind` are added
         self._lasting = lasting if lasting is not None else {}
+        self._kind = kind
 
     def repr(self, value: object) -> str:
         found = self._known.get(id(value))
         if found is None:
             kept = self._lasting.get(id(value))
-            found = kept if kept is not None and kept[0] is value else (value, repr(value))
+            if kept is not None and kept[0] is value:
+                found = kept
+            else:
+                found = (value, repr(value))
+                if type(value) is self._kind:
+                    self._lasting[id(value)] = found
             self._known[id(value)] = found
         return found[1]
 

@@ -27,6 +27,7 @@ from commsite.content.safe_files import Fence, list_files, read_input
 from commsite.render.pages import LazyContext, PageMemo, PageSpec
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme
+from commsite.render.views import StoryCard
 
 __all__ = ["Output", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
 
@@ -144,7 +145,9 @@ def page_outputs(
     page_keys = pages_memo.keys()
     total = len(specs)
     # Cards are shared between list, tag and home pages: each repr'd once.
-    reprs = ReprMemo()
+    # (the story cards' are kept from plan to plan with the cards)
+    values = pages_memo.values
+    reprs = ReprMemo(values.reprs if values is not None else None, StoryCard)
     known = memo.outputs if memo is not None else {}
     kept: dict[int, tuple[object, bytes, object]] = {}
     found: list[Output] = []

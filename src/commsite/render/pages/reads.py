@@ -50,9 +50,11 @@ class ReadValues:
     `topics`: the site's tags and interests (topics.py), which the plan has found.
     `cards`: the story cards made so far (`story_card`), last plan's when what every
     page shares is unchanged (PageMemo.begin), so that a list page made again
-    makes only the cards of the stories an edit changed."""
+    makes only the cards of the stories an edit changed; `reprs`: the cards'
+    repr()s, by id, which the build's fingerprints take (build/fingerprint.py
+    ReprMemo), kept as long as the cards."""
 
-    __slots__ = ("_cards", "_known", "index", "site", "topics")
+    __slots__ = ("_cards", "_known", "index", "reprs", "site", "topics")
 
     def __init__(
         self,
@@ -60,12 +62,14 @@ class ReadValues:
         index: SiteIndex,
         topics: Topics | None = None,
         cards: Cards | None = None,
+        reprs: dict[int, tuple[object, str]] | None = None,
     ) -> None:
         self.site = site
         self.index = index
         self.topics = topics
         self._known: dict[Read, object] = {}
         self._cards: Cards = {} if cards is None else cards
+        self.reprs: dict[int, tuple[object, str]] = {} if reprs is None else reprs
 
     def value(self, read: Read) -> object:
         found = self._known.get(read, self)
@@ -85,6 +89,8 @@ class ReadValues:
         if found is not None and found[0] is story:
             return found[1]
         card = story_card(self.site, story, self.index.refs)
+        if found is not None:
+            self.reprs.pop(id(found[1]), None)
         self._cards[story.slug] = (story, card)
         return card
 

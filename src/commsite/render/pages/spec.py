@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from commsite.content.model import Site
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.reads import SOURCES, Cards, Read, ReadValues, Recorded, SiteReads
+from commsite.render.pages.reads import SOURCES, Read, ReadValues, Recorded, SiteReads
 from commsite.render.topics import Topics
 
 __all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "recorded_spec"]
@@ -127,8 +127,11 @@ class PageMemo:
             self._readers, self._then, self._pending, self.changed = {}, {}, [], None
             return self._shared
         # The story cards last plan made hold while what every page shares does.
-        cards: Cards | None = self.values.cards() if self.values is not None else None
-        self.values = ReadValues(site, index, topics, cards)
+        last_values = self.values
+        if last_values is None:
+            self.values = ReadValues(site, index, topics)
+        else:
+            self.values = ReadValues(site, index, topics, last_values.cards(), last_values.reprs)
         changed = self._index_pending()
         for query, answers in self._then.items():
             self._recheck(query, answers, sources.get(query, self), last.get(query, self), changed)
