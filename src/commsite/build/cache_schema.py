@@ -1,4 +1,5 @@
-"""The build cache's file: its format, its tables and keys, and opening it.
+"""The build cache's file: its format, its tables and keys, opening it, and reading
+its checked tables' rows in batches.
 
 A file written by another format (or none) has its tables dropped and made
 again; see cache.py for how damage is handled while it is in use.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from commsite.build.cache_files import remove
 
-__all__ = ["DB_NAME", "FORMAT_VERSION", "connect", "disk_full", "parse_key"]
+__all__ = ["DB_NAME", "FORMAT_VERSION", "connect", "disk_full", "parse_key", "rows_of"]
+
+_BATCH = 500  # keys per query (SQLite allows 32,766 parameters)
 
 FORMAT_VERSION = "commsite-build-cache 6"  # 6: JSON, not pickles; checked `made` rows
 DB_NAME = "cache.sqlite3"
@@ -112,3 +116,25 @@ def connect(path: Path, fresh: bool, note: Callable[[str], None]) -> sqlite3.Con
 
 def disk_full(exc: BaseException | None) -> bool:
     return getattr(exc, "sqlite_errorcode", None) == _SQLITE_FULL
+
+
+def rows_of(cur: sqlite3.Cursor, table: str, wanted: list[bytes]) -> Iterator[list[Any]]:
+    """The (key, checksum, value) rows of `table` under the `wanted` keys, in lists.
+    When they are most of the table (a new process loads every parsed file), one
+    pass over it in its order is quicker than looking each key up (11,500 parsed
+    files: 0.12 s against 0.36 s, measured); the table holds little else, since
+    `BuildCache._put_checked` drops what is not in use once it piles up."""
+    if len(wanted) > _BATCH:
+        (count,) = cur.execute(f"SELECT count(*) FROM {table}").fetchone()
+        if 2 * len(wanted) >= count:
+            keys = set(wanted)
+            cur.execute(f"SELECT key, checksum, value FROM {table}")
+            while rows := cur.fetchmany(_BATCH):
+                yield [row for row in rows if row[0] in keys]
+            return
+    for start in range(0, len(wanted), _BATCH):  # one query per batch, not per key
+        batch = wanted[start : start + _BATCH]
+        marks = ",".join("?" * len(batch))
+        yield cur.execute(
+            f"SELECT key, checksum, value FROM {table} WHERE key IN ({marks})", batch
+        ).fetchall()
