@@ -1,12 +1,13 @@
 """What a long-lived Builder keeps from one build to the next, besides the parsed
-files: the model objects, page specs, fingerprints and documents of the last
-build, each reused when what it was made from is the same (see AssembleMemo and
-PageMemo). After a one-story edit on a 10,000-story site, every page's key is
-still compared, but only the pages that show the story are made and digested.
+files: the model objects (AssembleMemo), the pages' specs with the reads each
+recorded (PageMemo), their outputs, the generated documents with their reads
+(DocumentMemo), and the digests of the last plan (KeyDigests). An output is
+kept while what it read answers as it did; after a one-story edit on a
+10,000-story site only the reads whose source changed are asked again, and only
+the outputs that read the story are made and digested.
 
 A fresh process (`commsite build`) starts with empty memos and gains nothing
-from them; the build cache on disk serves it instead.
-"""
+from them; the build record in the cache on disk serves it instead."""
 
 from __future__ import annotations
 
