@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from commsite.build import parallel, site_documents
-from commsite.build import plan as build_plan
+from commsite.build import document_reads, parallel
 from commsite.build import render as build_render
 from commsite.build.clock import build_now
 from commsite.build.run import Builder, BuildOptions, build_site
@@ -87,10 +86,9 @@ def test_parallel_rendering_gives_the_same_bytes(
 ) -> None:
     one = tmp_path / "one"
     assert build(site, output=one, cache=False)[0]
-    # Pages, federation objects, feeds and calendars all made in forked workers.
+    # Pages in forked workers; federation objects, feeds and calendars in one more.
     monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN", 1)
-    monkeypatch.setattr(build_plan, "PARALLEL_DOCUMENTS_MIN", 1)
-    monkeypatch.setattr(site_documents, "PARALLEL_WEIGHT", 1)
+    monkeypatch.setattr(document_reads, "PARALLEL_WEIGHT", 1)
     forked: list[object] = []
 
     def submit(fn: Callable[..., object], *args: object) -> object:
@@ -98,14 +96,13 @@ def test_parallel_rendering_gives_the_same_bytes(
         forked.append(background)
         return background
 
-    monkeypatch.setattr(build_plan, "submit", submit)
-    monkeypatch.setattr(site_documents, "submit", submit)
+    monkeypatch.setattr(document_reads, "submit", submit)
     two = tmp_path / "two"
     result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
     assert result.ok
     assert tree(one) == tree(two)
     if parallel.can_fork() and parallel.available_cpus() > 1:
-        assert len(forked) == 2 and None not in forked  # the objects; the feeds and calendars
+        assert len(forked) == 1 and None not in forked  # the documents to make
 
 
 def test_beside_other_threads_pages_render_in_fork_server_workers(

@@ -41,7 +41,7 @@ PARALLEL_WEIGHT = 100
 class DocumentReads(SiteReads):
     """What one document function reads, recorded as it reads it: the pages'
     queries (`story`, `event`, `member` ...) and the documents' own
-    (render/pages/document_queries.py)."""
+    (build/document_queries.py)."""
 
     __slots__ = ("_documents",)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from commsite.build.document_queries import BUILD_QUERIES
 from commsite.build.pagekeys import KeyDigests
 from commsite.content.loader import AssembleMemo
 from commsite.render.pages import PageMemo
@@ -43,7 +44,7 @@ class DocumentMemo:
 @dataclass(slots=True)
 class BuildMemo:
     assemble: AssembleMemo = field(default_factory=AssembleMemo)
-    pages: PageMemo = field(default_factory=PageMemo)
+    pages: PageMemo = field(default_factory=lambda: PageMemo(BUILD_QUERIES))
     # id(PageSpec) -> (the spec, its template digest, its Output in build.plan)
     outputs: dict[int, tuple[object, bytes, object]] = field(default_factory=dict)
     # what else was made from the whole site, by name: (what from, the result)

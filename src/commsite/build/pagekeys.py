@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from commsite.build.document_queries import BUILD_QUERIES
 from commsite.build.fingerprint import digest_bytes, digest_parts
 from commsite.content.model import Event, Member, Story
-from commsite.render.pages.reads import QUERIES, Read, Recorded
+from commsite.render.pages.reads import Read, Recorded
 
 __all__ = ["KeyDigests", "recorded_digest", "recorded_reads"]
 
@@ -168,6 +169,6 @@ def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:
         reads = tuple((query, argument) for query, argument in data)
     except (TypeError, ValueError):  # (not pairs)
         return None
-    if all(type(q) is str and type(a) is str and q in QUERIES for q, a in reads):
+    if all(type(q) is str and type(a) is str and q in BUILD_QUERIES for q, a in reads):
         return reads
     return None

@@ -25,6 +25,7 @@ from typing import Any
 
 from commsite.activitypub.documents import federation_plan
 from commsite.build.cache import BuildCache, RecordEntry
+from commsite.build.document_queries import BUILD_QUERIES
 from commsite.build.document_reads import Documents
 from commsite.build.fingerprint import code_fingerprint, digest_bytes
 from commsite.build.memo import BuildMemo
@@ -127,7 +128,7 @@ def make_plan(
     keys = KeyDigests(parse_keys or {}, code_fingerprint(), memo.keys if memo else None)
     if memo is not None:
         memo.keys = keys
-    pages_memo = memo.pages if memo is not None else PageMemo()
+    pages_memo = memo.pages if memo is not None else PageMemo(BUILD_QUERIES)
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
     assert pages_memo.values is not None  # (plan_pages began a plan)
     store = objects if objects is not None else ObjectStore()

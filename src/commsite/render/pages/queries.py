@@ -274,12 +274,6 @@ QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     **dict.fromkeys(TOPIC_QUERIES, _from_topics),
 }
 
-# The queries of generated documents (feeds, calendars, sitemap, federation), kept
-# in their own module and asked, recorded and digested as the pages' are.
-from commsite.render.pages.document_queries import DOCUMENT_QUERIES  # noqa: E402
-
-QUERIES = {**QUERIES, **DOCUMENT_QUERIES}
-
 
 def _neighbours_by_slug(site: Site, index: SiteIndex) -> Mapping[str, object]:
     stories = site.stories

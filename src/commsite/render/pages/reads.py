@@ -23,7 +23,7 @@ its repr) and keeps the reads in the build record (build/page_outputs.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from commsite.content.attendance import Attendance
@@ -36,12 +36,13 @@ from commsite.render.threads import InteractionIndex
 from commsite.render.topics import Topics
 from commsite.render.views import Chrome, EventCard, PersonRef, StoryCard
 
-__all__ = ["QUERIES", "SOURCES", "Read", "ReadValues", "SiteReads"]
+__all__ = ["QUERIES", "SOURCES", "Queries", "Read", "ReadValues", "SiteReads"]
 
 Read = tuple[str, str]  # (query name, argument)
 Recorded = tuple[tuple[Read, object], ...]  # each read with the value it gave
 
 
+Queries = Mapping[str, Callable[[Site, SiteIndex, str], object]]
 Cards = dict[str, tuple[Story, StoryCard]]  # story slug -> (the story, its card)
 
 
@@ -52,9 +53,10 @@ class ReadValues:
     page shares is unchanged (PageMemo.begin), so that a list page made again
     makes only the cards of the stories an edit changed; `reprs`: the cards'
     repr()s, by id, which the build's fingerprints take (build/fingerprint.py
-    ReprMemo), kept as long as the cards."""
+    ReprMemo), kept as long as the cards. `queries`: what it answers (the pages'
+    QUERIES; the build's plans add the generated documents', build/document_queries.py)."""
 
-    __slots__ = ("_cards", "_known", "index", "reprs", "site", "topics")
+    __slots__ = ("_cards", "_known", "_queries", "index", "reprs", "site", "topics")
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class ReadValues:
         topics: Topics | None = None,
         cards: Cards | None = None,
         reprs: dict[int, tuple[object, str]] | None = None,
+        queries: Queries = QUERIES,
     ) -> None:
         self.site = site
         self.index = index
@@ -70,6 +73,7 @@ class ReadValues:
         self._known: dict[Read, object] = {}
         self._cards: Cards = {} if cards is None else cards
         self.reprs: dict[int, tuple[object, str]] = {} if reprs is None else reprs
+        self._queries = queries
 
     def value(self, read: Read) -> object:
         found = self._known.get(read, self)
@@ -77,7 +81,7 @@ class ReadValues:
             query, argument = read
             topical = TOPIC_QUERIES.get(query)
             if topical is None:
-                found = QUERIES[query](self.site, self.index, argument)
+                found = self._queries[query](self.site, self.index, argument)
             else:
                 found = None if self.topics is None else topical(self.topics, argument)
             self._known[read] = found

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 
 from commsite.content.model import Site
 from commsite.render.lookups import SiteIndex
-from commsite.render.pages.reads import SOURCES, Read, ReadValues, Recorded, SiteReads
+from commsite.render.pages.reads import (
+    QUERIES,
+    SOURCES,
+    Queries,
+    Read,
+    ReadValues,
+    Recorded,
+    SiteReads,
+)
 from commsite.render.topics import Topics
 
 __all__ = ["Key", "LazyContext", "PageMemo", "PageSpec", "recorded_spec"]
@@ -98,7 +106,8 @@ class PageMemo:
     not named keeps its spec without its reads being looked at (10,000 story
     pages on a rebuild in serve)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queries: Queries = QUERIES) -> None:
+        self.queries = queries  # what its plans' ReadValues answer
         self._last: dict[str, tuple[Key, PageSpec]] = {}
         self._next: dict[str, tuple[Key, PageSpec]] = {}
         self._shared: Key = ()
@@ -122,16 +131,17 @@ class PageMemo:
         sources = {query: source(site, index) for query, (_, source) in SOURCES.items()}
         last, self._sources = self._sources, sources
         if shared != self._shared:
-            self.values = ReadValues(site, index, topics)
+            self.values = ReadValues(site, index, topics, queries=self.queries)
             self._shared, self._last, self.stories = shared, {}, None
             self._readers, self._then, self._pending, self.changed = {}, {}, [], None
             return self._shared
         # The story cards last plan made hold while what every page shares does.
         last_values = self.values
         if last_values is None:
-            self.values = ReadValues(site, index, topics)
+            self.values = ReadValues(site, index, topics, queries=self.queries)
         else:
-            self.values = ReadValues(site, index, topics, last_values.cards(), last_values.reprs)
+            cards, reprs = last_values.cards(), last_values.reprs
+            self.values = ReadValues(site, index, topics, cards, reprs, self.queries)
         changed = self._index_pending()
         for query, answers in self._then.items():
             self._recheck(query, answers, sources.get(query, self), last.get(query, self), changed)

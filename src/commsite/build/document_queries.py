@@ -1,7 +1,10 @@
 """The queries generated documents make of the site (feeds, calendars, the
-sitemap, federation objects and outbox pages), besides the pages' (queries.py
-merges them into QUERIES, so a document's reads are recorded, digested and
-checked exactly as a page's: build/document_reads.py)."""
+sitemap, federation objects and outbox pages), besides the pages'
+(render/pages/queries.py). The build's plans answer both (`BUILD_QUERIES`, which
+it gives its PageMemo), so a document's reads are recorded, digested and
+checked exactly as a page's (build/document_reads.py). They live here, not
+beside the pages' queries, because they ask the protocol (activitypub), which
+the pages do not import."""
 
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from commsite.content.model import Event, Site, Story
 from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import sitemap_stories
 from commsite.render.lookups import SiteIndex
+from commsite.render.pages.queries import QUERIES
 
-__all__ = ["DOCUMENT_QUERIES"]
+__all__ = ["BUILD_QUERIES", "DOCUMENT_QUERIES"]
 
 
 def _feed_stories(site: Site, index: SiteIndex, argument: str) -> object:
@@ -69,4 +73,10 @@ DOCUMENT_QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     "sitemap_stories": _sitemap_stories,
     "rsvp": _rsvp,
     "outbox_page": _outbox_page,
+}
+
+# What the build's plans answer: the pages' queries and the documents'.
+BUILD_QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
+    **QUERIES,
+    **DOCUMENT_QUERIES,
 }
