@@ -35,11 +35,11 @@ __all__ = ["Output", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
 @dataclass(frozen=True, slots=True)
 class Unsealed:
     """What fingerprints a page of a cold build where it is rendered (`seal`):
-    its template files' digest and, for a page that records its reads, the
-    digest of the shared key it is recorded under."""
+    its template files' digest and the digest of the shared key its reads are
+    recorded under."""
 
     template: bytes
-    shared: bytes | None
+    shared: bytes
     keys: KeyDigests
     reprs: ReprMemo
 
@@ -158,7 +158,7 @@ def page_outputs(
     # contexts pickled, made here, and the pages' reads would not come back. Not
     # with search on: the search step's key is made of the pages' fingerprints.
     later = not record and can_fork() and not site.config.search
-    unsealed: dict[tuple[bytes, bytes | None], Unsealed] = {}
+    unsealed: dict[tuple[bytes, bytes], Unsealed] = {}
     if progress:
         progress("planning", 0, total)
     for n, spec in enumerate(specs, 1):
@@ -186,7 +186,7 @@ def page_outputs(
             options, keys.digest(planned[0], template_digest)
         )
         if later:
-            output = _unsealed(spec, path, template, inputs, b"", unsealed, keys, reprs)
+            output = _unsealed(spec, path, template, inputs, unsealed, keys, reprs)
         else:
             fingerprint, inputs = _recorded_page(
                 context, path, template_digest, inputs, keys, pages_memo, record, reprs
@@ -205,9 +205,8 @@ def _unsealed(
     spec: PageSpec,
     path: str,
     template: tuple[bytes, tuple[str, ...]],
-    shared: bytes | None,
-    inputs: bytes,
-    known: dict[tuple[bytes, bytes | None], Unsealed],
+    shared: bytes,
+    known: dict[tuple[bytes, bytes], Unsealed],
     keys: KeyDigests,
     reprs: ReprMemo,
 ) -> Output:
@@ -218,7 +217,7 @@ def _unsealed(
         later = known[digest, shared] = Unsealed(digest, shared, keys, reprs)
     item = spec.source
     sources = (item, *files) if item else files
-    return Output(path, b"", sources, page=spec, inputs=inputs, unsealed=later)
+    return Output(path, b"", sources, page=spec, unsealed=later)
 
 
 def seal(spec: PageSpec, later: Unsealed) -> tuple[bytes, bytes]:
@@ -227,8 +226,6 @@ def seal(spec: PageSpec, later: Unsealed) -> tuple[bytes, bytes]:
     path = urls.output_file(spec.path)
     shown = context_digest(spec.context, later.reprs)
     fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), later.template, shown)
-    if later.shared is None:
-        return fingerprint, b""
     context = spec.context
     assert isinstance(context, LazyContext) and context.reads is not None
     return fingerprint, later.keys.reads_inputs(later.shared, context.reads)
@@ -252,14 +249,12 @@ def sealed(
         if later is None or spec is None or o.path not in found:
             continue
         fingerprint, inputs = found[o.path]
-        output = done[o.path] = replace(
-            o, fingerprint=fingerprint, inputs=inputs or o.inputs, unsealed=None
-        )
+        output = done[o.path] = replace(o, fingerprint=fingerprint, inputs=inputs, unsealed=None)
         last = kept.get(id(spec))
         if last is not None and last[0] is spec:
             kept[id(spec)] = (spec, last[1], output)
         context = spec.context
-        if later.shared is not None and values is not None and isinstance(context, LazyContext):
+        if values is not None and isinstance(context, LazyContext):
             reads = recorded_reads(inputs)
             if reads is not None and context.reads is None:
                 context.vouch(tuple((read, values.value(read)) for read in reads))
