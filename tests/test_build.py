@@ -86,8 +86,42 @@ def test_parallel_rendering_gives_the_same_bytes(
 ) -> None:
     one = tmp_path / "one"
     assert build(site, output=one, cache=False)[0]
-    # Pages in forked workers; federation objects, feeds and calendars in one more.
+    # A cold build: pages in forked workers, and the documents too, in batches (an
+    # outbox page with the objects it shows); none in a worker of their own.
     monkeypatch.setattr(build_render, "PARALLEL_RENDER_MIN", 1)
+    forked: list[object] = []
+    monkeypatch.setattr(document_reads, "submit", lambda *a: forked.append(a))
+    pids = tmp_path / "pids"  # (written by the workers: their memory is their own)
+    made_in_batch = document_reads.Documents.made_in_batch
+
+    def spy(self: document_reads.Documents, batch: document_reads.Batch) -> object:
+        with pids.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        return made_in_batch(self, batch)
+
+    monkeypatch.setattr(document_reads.Documents, "made_in_batch", spy)
+    two = tmp_path / "two"
+    result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
+    assert result.ok
+    assert tree(one) == tree(two)
+    assert forked == []
+    if parallel.can_fork() and parallel.available_cpus() > 1:
+        made_in = set(pids.read_text().split())
+        assert made_in and str(os.getpid()) not in made_in
+
+
+def test_documents_made_again_are_made_in_a_worker_of_their_own(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With a record (not a cold build), the documents whose reads changed are made
+    # while the build fingerprints its pages: in one forked worker when they
+    # weigh enough. A new title changes every document.
+    output = tmp_path / "out"
+    assert build(site, output=output)[0]
+    config = site / "commsite.yaml"
+    config.write_text(config.read_text().replace("title:", "title: New", 1))
+    expected = tmp_path / "expected"
+    assert build(site, output=expected, cache=False)[0]
     monkeypatch.setattr(document_reads, "PARALLEL_WEIGHT", 1)
     forked: list[object] = []
 
@@ -97,12 +131,11 @@ def test_parallel_rendering_gives_the_same_bytes(
         return background
 
     monkeypatch.setattr(document_reads, "submit", submit)
-    two = tmp_path / "two"
-    result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
+    result = build_site(BuildOptions(root=site, output=output, jobs=2), now=golden_now())
     assert result.ok
-    assert tree(one) == tree(two)
+    assert tree(output) == tree(expected)
     if parallel.can_fork() and parallel.available_cpus() > 1:
-        assert len(forked) == 1 and None not in forked  # the documents to make
+        assert len(forked) == 1 and None not in forked  # (the outbox pages: made here)
 
 
 def test_beside_other_threads_pages_render_in_fork_server_workers(

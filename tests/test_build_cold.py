@@ -1,5 +1,6 @@
 """A cold build fingerprints its pages where they are rendered (build/page_outputs.py:
-`Unsealed`, `seal`, `sealed`): its output and its record must be exactly those of
+`Unsealed`, `seal`, `sealed`), and makes its documents there (build/document_reads.py:
+`Batch`): its output and its record must be exactly those of
 a build whose planning process made every page's context, so that the next
 build, in a new process or in the same builder, makes exactly what it would."""
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from commsite.build import page_outputs, parallel, writing
+from commsite.build import plan as build_plan
 from commsite.build import render as build_render
 from commsite.build.cache import BuildCache, RecordEntry
 from commsite.build.page_outputs import Output
@@ -45,8 +47,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _unsealed(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
-    """Count the pages sealed in the render step; `on` False: plan as a build with
-    a record does (every context made while planning)."""
+    """Count the pages and documents sealed in the render step; `on` False: plan as
+    a build with a record does (every context made, every document made, while
+    planning)."""
     sealed: list[int] = []
     render_pages = build_render.render_pages
 
@@ -57,6 +60,7 @@ def _unsealed(monkeypatch: pytest.MonkeyPatch, on: bool) -> list[int]:
 
     monkeypatch.setattr(writing, "render_pages", counting)
     monkeypatch.setattr(page_outputs, "can_fork", lambda: on and parallel.can_fork())
+    monkeypatch.setattr(build_plan, "can_fork", lambda: on and parallel.can_fork())
     return sealed
 
 

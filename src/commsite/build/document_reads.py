@@ -31,7 +31,7 @@ from commsite.build.parallel import Background, submit
 from commsite.content.model import Event, Member, Story
 from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
 
-__all__ = ["Document", "DocumentMemo", "DocumentReads", "Documents"]
+__all__ = ["Batch", "Document", "DocumentMemo", "DocumentReads", "Documents"]
 
 # From this weight (about a millisecond each) on, the documents to make are
 # made in a forked worker while the build fingerprints its pages.
@@ -45,7 +45,7 @@ class DocumentReads(SiteReads):
 
     __slots__ = ("_documents",)
 
-    def __init__(self, values: ReadValues, documents: Documents | None = None) -> None:
+    def __init__(self, values: ReadValues, documents: Embeds | None = None) -> None:
         super().__init__(values)
         self._documents = documents
 
@@ -115,6 +115,15 @@ class Document:
     # to make again (an outbox page, 340 KB: its 20 objects' JSON, from the store):
     # it is made to know its digest and reads, and again when it is written.
     keep: bool = True
+    # The documents it embeds (an outbox page's objects): a cold build makes them
+    # in one batch with it (`Documents.batches`).
+    embeds: tuple[str, ...] = ()
+
+
+class Embeds(Protocol):
+    """What a document embedding another asks (`DocumentReads.document`)."""
+
+    def embedded(self, path: str) -> tuple[bytes, Recorded]: ...
 
 
 class Store(Protocol):
@@ -130,11 +139,17 @@ class Store(Protocol):
 _Made = tuple[bytes, bytes, Recorded]
 
 
-def _made(document: Document, values: ReadValues, documents: Documents | None) -> _Made:
+def _made(document: Document, values: ReadValues, documents: Embeds | None) -> _Made:
+    fingerprint, value, recorded = _made_plain(document, values, documents)
+    payload = zlib.compress(value, 1) if document.file is not None else value
+    return fingerprint, payload, recorded
+
+
+def _made_plain(document: Document, values: ReadValues, documents: Embeds | None) -> _Made:
+    """As `_made`, the value as made (not packed)."""
     reads = DocumentReads(values, documents)
     value = document.make(reads)
-    payload = zlib.compress(value, 1) if document.file is not None else value
-    return digest_bytes(b"data", value), payload, reads.record()
+    return digest_bytes(b"data", value), value, reads.record()
 
 
 def _made_in_worker(
@@ -159,7 +174,12 @@ def _file(document: Document, payload: bytes) -> bytes:
 class Documents:
     """The documents of one plan: `start` (the ones to make are made in a forked
     worker when they weigh enough), then `outputs`; `start` again for documents
-    that embed those (outbox pages), then `outputs`; `finish`."""
+    that embed those (outbox pages), then `outputs`; `finish`.
+
+    `later` (a cold build's: no record to compare with, workers forked): the
+    documents to make are not made here but where the pages are rendered
+    (`batches`, build/render.py), both cores sharing them with the pages; their
+    outputs are unsealed (no fingerprint) until `sealed` takes what was found."""
 
     def __init__(
         self,
@@ -169,6 +189,8 @@ class Documents:
         memo: DocumentMemo | None,
         record: Mapping[str, RecordEntry] | None,
         store: Store | None = None,
+        *,
+        later: bool = False,
     ) -> None:
         self._values = values
         self._keys = keys
@@ -184,7 +206,15 @@ class Documents:
         self._recorded: dict[str, Recorded] = {}
         self._payloads: dict[str, bytes] = {}  # what was made, by path (packed or the file)
         self._to_make: list[Document] = []
+        self._later: list[str] | None = [] if later else None  # (paths)
         self._background: Background[list[tuple[bytes, bytes, tuple[Read, ...]]]] | None = None
+
+    @property
+    def values(self) -> ReadValues:
+        return self._values
+
+    def document_at(self, path: str) -> Document:
+        return self._documents[path]
 
     def shared(self, options: tuple[str, ...]) -> bytes:
         """The digest of what a document with `options` is made from besides its
@@ -209,7 +239,10 @@ class Documents:
                 if found[3] is not None:
                     self._payloads[path] = found[3]
                 continue
-            if not self._vouched(document):
+            if self._later is not None:
+                self._later.append(path)
+                self._outputs[path] = Output(path, b"", ("*",), documents=self)
+            elif not self._vouched(document):
                 self._to_make.append(document)
         if sum(d.weight for d in self._to_make) >= PARALLEL_WEIGHT:
             self._background = submit(_made_in_worker, self._to_make, values)
@@ -264,6 +297,55 @@ class Documents:
         self._to_make, self._background = [], None
         return self._outputs
 
+    def batches(self, paths: Iterable[str]) -> list[Batch]:
+        """The documents at `paths` (planned `later`) in batches for the render
+        workers: an outbox page with the objects it embeds (made once, there), any
+        other alone; the heaviest first."""
+        todo = dict.fromkeys(paths)
+        documents = self._documents
+        found: list[Batch] = []
+        for path in list(todo):
+            document = documents[path]
+            if document.embeds and path in todo:
+                group = [documents[p] for p in document.embeds if p in todo]
+                for member in (*group, document):
+                    del todo[member.path]
+                found.append(Batch((*group, document), self))
+        alone = sorted((documents[path] for path in todo), key=lambda d: -d.weight)
+        return found + [Batch((document,), self) for document in alone]
+
+    def made_in_batch(self, batch: Batch) -> list[tuple[str, bytes, tuple[bytes, bytes]]]:
+        """Each document of `batch` made (in a render worker): its path, its file,
+        its fingerprint and inputs (as `outputs` would record them)."""
+        at_hand = _InBatch(self)
+        found = []
+        for document in batch.documents:
+            fingerprint, value, recorded = _made_plain(document, self._values, at_hand)
+            at_hand.made[document.path] = value, recorded
+            inputs = self._keys.reads_inputs(self.shared(document.options), recorded)
+            file = value if document.file is None else document.file(value)
+            found.append((document.path, file, (fingerprint, inputs)))
+        return found
+
+    def sealed(self, found: Mapping[str, tuple[bytes, bytes]]) -> dict[str, Output]:
+        """The outputs of the documents planned `later`, with the fingerprint and
+        inputs their batches found (by path), by path; what they read is asked
+        of this plan's values (for a long-lived builder's next plan)."""
+        done: dict[str, Output] = {}
+        value = self._values.value
+        for path in self._later or ():
+            if path not in found:
+                continue
+            fingerprint, inputs = found[path]
+            reads = recorded_reads(inputs) or ()
+            recorded = tuple((read, value(read)) for read in reads)
+            make = partial(self._file_later, path)
+            output = Output(path, fingerprint, ("*",), make=make, inputs=inputs)
+            self._keep(self._documents[path], recorded, output, None)
+            done[path] = output
+        self._later = []
+        return done
+
     def embedded(self, path: str) -> tuple[bytes, Recorded]:
         """What the document at `path` made (made again if it is not at hand), and
         what it read."""
@@ -304,3 +386,32 @@ class Documents:
             last = self._memo.last
             for path in last.keys() - self._outputs.keys():
                 del last[path]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Batch:
+    """Documents a cold build makes in a render worker, together (an outbox page
+    after the objects it embeds): see `Documents.batches`."""
+
+    documents: tuple[Document, ...]
+    owner: Documents
+
+    def made(self) -> list[tuple[str, bytes, tuple[bytes, bytes]]]:
+        return self.owner.made_in_batch(self)
+
+
+class _InBatch:
+    """What a batch's documents embed: what the batch made before, else made here
+    (never from the store: a worker must not read the parent's cache)."""
+
+    def __init__(self, owner: Documents) -> None:
+        self.owner = owner
+        self.made: dict[str, tuple[bytes, Recorded]] = {}
+
+    def embedded(self, path: str) -> tuple[bytes, Recorded]:
+        found = self.made.get(path)
+        if found is None:
+            document = self.owner.document_at(path)
+            _, value, recorded = _made_plain(document, self.owner.values, self)
+            found = self.made[path] = value, recorded
+        return found

@@ -12,7 +12,10 @@ activity as compact JSON, `encode`), from which its file and the outbox pages
 are assembled without serialising it again. The `ObjectStore` keeps these,
 packed, by their digest (the document's fingerprint): in memory for a
 long-lived builder (an object is about 17 KB, the body's HTML twice; 10,500 of
-them packed are about 35 MB) and in the build cache for the next process.
+them packed are about 35 MB) and in the build cache for the next process. A
+cold build makes its objects in the render workers and keeps none: sending
+and storing 10,500 objects' JSON cost it more than making an outbox page's
+other objects again costs the first edit after it (which stores them).
 """
 
 from __future__ import annotations
@@ -68,7 +71,12 @@ def federation_documents(plan: FederationPlan) -> tuple[list[Document], list[Doc
         for path, item in plan.objects
     ]
     pages = [
-        Document(page.path, partial(_run, "outbox_page", page.number), keep=False)
+        Document(
+            page.path,
+            partial(_run, "outbox_page", page.number),
+            keep=False,
+            embeds=tuple(object_path(item) for item in page.items),
+        )
         for page in plan.outbox_pages
     ]
     return objects, pages

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from commsite import urls
 from commsite.build.cache import RecordEntry
@@ -28,6 +28,9 @@ from commsite.render.pages import LazyContext, PageMemo, PageSpec
 from commsite.render.renderer import Renderer
 from commsite.render.theme import Theme
 from commsite.render.views import StoryCard
+
+if TYPE_CHECKING:
+    from commsite.build.document_reads import Documents
 
 __all__ = ["Output", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
 
@@ -62,6 +65,9 @@ class Output:
     # A cold build's page: fingerprinted where it is rendered (fingerprint and,
     # for a page recording its reads, inputs are empty until `sealed`).
     unsealed: Unsealed | None = None
+    # A cold build's generated document: made in a batch where the pages are
+    # rendered, by these Documents (document_reads.py), then `sealed` there.
+    documents: Documents | None = None
 
     def content(self) -> bytes:
         """The bytes of a document or copy (not of a page)."""

@@ -25,6 +25,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from itertools import accumulate
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from typing import Any, Generic, TypeVar
@@ -101,10 +102,12 @@ def map_in_processes(
     progress: Callable[[int, int], None] | None = None,
     meanwhile: Callable[[], None] | None = None,
     portable: bool = False,
+    weights: Sequence[int] | None = None,
 ) -> list[R]:
     """[fn(x) for x in items], in order; across `jobs` forked processes when jobs > 1
     (and forking is safe, see `can_fork`). `meanwhile` is called in this process
     once, while the workers run (after the items, when there are none).
+    `progress` counts items, or their `weights` (what each stands for: files).
 
     `portable`: fn and the items can be pickled. Where this process must not
     fork (beside `commsite serve`'s threads), the workers are then forked from
@@ -115,6 +118,9 @@ def map_in_processes(
     An exception raised by `fn` propagates (the pool is shut down first).
     """
     total = len(items)
+    counts = list(accumulate(weights, initial=0)) if weights is not None else None
+    if progress and counts is not None:
+        progress = _weighed(progress, counts)
     if progress:
         progress(0, total)  # the step starts now (commsite.progress times it from here)
     many = jobs > 1 and total >= 2
@@ -139,6 +145,15 @@ def map_in_processes(
     if meanwhile is not None:
         meanwhile()
     return results
+
+
+def _weighed(
+    progress: Callable[[int, int], None], counts: Sequence[int]
+) -> Callable[[int, int], None]:
+    """`progress` told the weight of the items done rather than their number
+    (`counts`: the running sum of the weights). Items finish in chunks of
+    neighbours, so the first `done` items is near enough."""
+    return lambda done, total: progress(counts[done], counts[total])
 
 
 def _once(fn: Callable[[], None]) -> Callable[[], None]:

@@ -32,6 +32,7 @@ from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore, federation_documents
 from commsite.build.page_outputs import Output, page_outputs, read_tree
 from commsite.build.pagekeys import KeyDigests
+from commsite.build.parallel import can_fork
 from commsite.build.site_documents import site_documents, sitemap_of
 from commsite.content.model import Site
 from commsite.content.safe_files import Fence, read_input, site_fence
@@ -124,7 +125,8 @@ def make_plan(
     # reads answer as they did are kept, or vouched for by the record; the others
     # (feeds, calendars, federation objects) are made in a forked worker, when they
     # weigh enough, while this process fingerprints the pages; then the outbox
-    # pages (which embed the objects) and the sitemap (which lists the pages).
+    # pages (which embed the objects) and the sitemap (which lists the pages). A
+    # cold build makes them all later, where it renders the pages.
     keys = KeyDigests(parse_keys or {}, code_fingerprint(), memo.keys if memo else None)
     if memo is not None:
         memo.keys = keys
@@ -133,8 +135,16 @@ def make_plan(
     assert pages_memo.values is not None  # (plan_pages began a plan)
     store = objects if objects is not None else ObjectStore()
     store.start(cache)
+    # A cold build (no record; forked workers) makes the documents where it
+    # renders the pages: both cores share them (document_reads.Documents).
     recorded = Documents(
-        pages_memo.values, keys, site.config, memo.documents if memo else None, record, store
+        pages_memo.values,
+        keys,
+        site.config,
+        memo.documents if memo else None,
+        record,
+        store,
+        later=not record and can_fork(),
     )
     federation = federation_plan(site)
     object_documents, outbox_pages = federation_documents(federation)

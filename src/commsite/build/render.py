@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from commsite import urls
+from commsite.build.document_reads import Batch
 from commsite.build.output import FileState, write_staged
 from commsite.build.page_outputs import Unsealed, seal
 from commsite.build.parallel import can_fork, in_worker, map_in_processes
@@ -62,23 +63,25 @@ class Rendered:
     sealed: dict[str, Sealed]  # the unsealed pages' fingerprints and inputs, by file
 
 
-def _render_one(renderer: Renderer, staging: Path, item: Page | Document) -> Made:
+def _render_one(renderer: Renderer, staging: Path, item: Page | Document | Batch) -> list[Made]:
     if isinstance(item, tuple):
         spec, later = item
     elif isinstance(item, PageSpec):
         spec, later = item, None
+    elif isinstance(item, Batch):
+        return [(p, write_staged(staging / p, data), None, s) for p, data, s in item.made()]
     else:
-        return item.path, write_staged(staging / item.path, item.content()), None, None
+        return [(item.path, write_staged(staging / item.path, item.content()), None, None)]
     path = urls.output_file(spec.path)
     try:
         data = renderer.render(spec)
     except CommsiteError as exc:
         problem = exc.diagnostics[0] if exc.diagnostics else Diagnostic(path, None, str(exc))
-        return path, None, problem, None
+        return [(path, None, problem, None)]
     sealed = seal(spec, later) if later is not None else None
     if in_worker() and isinstance(spec.context, LazyContext):
         spec.context.release()  # (this process's copy: the planning process keeps its own)
-    return path, write_staged(staging / path, data), None, sealed
+    return [(path, write_staged(staging / path, data), None, sealed)]
 
 
 def render_pages(
@@ -89,13 +92,15 @@ def render_pages(
     jobs: int,
     progress: Callable[[str, int, int], None] | None = None,
     documents: Sequence[Document] = (),
+    batches: Sequence[Batch] = (),
     meanwhile: Callable[[], None] | None = None,
 ) -> Rendered:
-    """Render `specs` and write `documents` into `staging`; the state of each file
-    written, the errors, and what the unsealed pages' seals found. Documents are
-    made in the workers too: writing thousands of small files (each in a new
-    folder) is I/O that two processes overlap, and a lazy document's bytes are
-    made where they are written.
+    """Render `specs` and write `documents` and `batches` into `staging`; the state
+    of each file written, the errors, and what the seals of unsealed pages and
+    batches found. Documents are made in the workers too: writing thousands of
+    small files (each in a new folder) is I/O that two processes overlap, and a
+    lazy document's bytes are made where they are written; a cold build's
+    documents are made there (document_reads.Batch), the heavy batches first.
     `meanwhile` runs in this process while the workers render."""
     render = partial(_render_one, renderer, staging)
     # Compile each template in this process first, so forked workers inherit it.
@@ -104,11 +109,13 @@ def render_pages(
         first.setdefault((spec[0] if isinstance(spec, tuple) else spec).template, n)
     warm_indices = set(first.values())
     warm = [specs[n] for n in sorted(warm_indices)]
-    rest: list[Page | Document] = [s for n, s in enumerate(specs) if n not in warm_indices]
+    rest: list[Page | Document | Batch] = [*batches]
+    rest += [s for n, s in enumerate(specs) if n not in warm_indices]
     rest += documents
     results = [render(spec) for spec in warm]
     forks = can_fork()
     least = PARALLEL_RENDER_MIN if forks else PARALLEL_RENDER_MIN_PICKLED
+    files = [len(item.documents) if isinstance(item, Batch) else 1 for item in rest]
     results += map_in_processes(
         render,
         rest,
@@ -116,15 +123,17 @@ def render_pages(
         progress=_offset(progress, len(warm)),
         meanwhile=meanwhile,
         portable=True,
+        weights=files if batches else None,
     )
     done = Rendered({}, [], {})
-    for path, state, error, sealed in results:
-        if state is not None:
-            done.states[path] = state
-            if sealed is not None:
-                done.sealed[path] = sealed
-        elif error is not None:
-            done.problems.append(error)
+    for made in results:
+        for path, state, error, sealed in made:
+            if state is not None:
+                done.states[path] = state
+                if sealed is not None:
+                    done.sealed[path] = sealed
+            elif error is not None:
+                done.problems.append(error)
     return done
 
 

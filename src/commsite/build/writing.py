@@ -71,13 +71,15 @@ def render(
     processes for big builds), then the search index when it is to be made again.
     While the workers render, this process stores what was parsed and made."""
     made = list(planned.to_make)
+    later = next((o.documents for o in made if o.documents is not None), None)
     done = render_pages(
         planned.renderer,
         [_page(o) for o in made if o.page is not None],
         staging.path,
         jobs=loaded.jobs,
         progress=run.progress,
-        documents=[o for o in made if o.page is None],
+        documents=[o for o in made if o.page is None and o.documents is None],
+        batches=later.batches(o.path for o in made if o.documents) if later else (),
         meanwhile=partial(save_caches, kept, loaded.cache),
     )
     states = done.states
@@ -87,9 +89,11 @@ def render(
         run.problems += [relative(d, run.options.root) for d in done.problems]
         return None
     outputs, gone = planned.outputs, planned.gone
-    if done.sealed:  # a cold build's pages, fingerprinted as they were rendered
+    if done.sealed:  # a cold build's pages and documents, fingerprinted as they were made
         memo = loaded.memo
         now = sealed(made, done.sealed, memo, memo.pages)
+        if later is not None:
+            now.update(later.sealed(done.sealed))
         made = [now.get(o.path, o) for o in made]
         outputs.update(now)
     if planned.search is not None and planned.reindex:
