@@ -126,6 +126,15 @@ class Embeds(Protocol):
     def embedded(self, path: str) -> tuple[bytes, Recorded]: ...
 
 
+class ReadIndex(Protocol):
+    """Which outputs read what (render/pages/spec.py's PageMemo): `changed` names
+    those with a read that answers otherwise this plan (None: any may)."""
+
+    changed: set[str] | None
+
+    def index(self, path: str, recorded: Recorded) -> None: ...
+
+
 class Store(Protocol):
     """Where packed values are kept by their digest (build/objects.py's ObjectStore)."""
 
@@ -191,8 +200,10 @@ class Documents:
         store: Store | None = None,
         *,
         later: bool = False,
+        index: ReadIndex | None = None,
     ) -> None:
         self._values = values
+        self._index = index
         self._keys = keys
         self._config = config
         self._memo = memo
@@ -228,16 +239,25 @@ class Documents:
     def start(self, documents: Iterable[Document]) -> None:
         """Plan `documents`: each is kept (its reads answer as they did), vouched for
         by the record, or to make (started in a worker when they weigh enough)."""
-        values, memo = self._values, self._memo
+        values, memo, index = self._values, self._memo, self._index
         last = memo.last if memo is not None else {}
+        # The index names the documents whose reads may answer otherwise now: the
+        # others are kept without asking (None: ask each, and index what it read).
+        changed = index.changed if index is not None else None
         for document in documents:
             path = document.path
             self._documents[path] = document
             found = last.get(path)
-            if found is not None and found[0] == document.options and values.hold(found[1]):
+            if (
+                found is not None
+                and found[0] == document.options
+                and ((changed is not None and path not in changed) or values.hold(found[1]))
+            ):
                 self._outputs[path], self._recorded[path] = found[2], found[1]
                 if found[3] is not None:
                     self._payloads[path] = found[3]
+                if changed is None and index is not None:
+                    index.index(path, found[1])
                 continue
             if self._later is not None:
                 self._later.append(path)
@@ -379,6 +399,8 @@ class Documents:
         self._outputs[document.path], self._recorded[document.path] = output, recorded
         if self._memo is not None:
             self._memo.last[document.path] = (document.options, recorded, output, payload)
+        if self._index is not None:
+            self._index.index(document.path, recorded)
 
     def finish(self) -> None:
         """Forget the documents this plan did not have (a long-lived builder's)."""

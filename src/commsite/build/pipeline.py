@@ -254,6 +254,7 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
             parse_keys={path: f.key for path, f in loaded.sources.files.items()},
             fence=loaded.fence,
             variants=assembled.variants,
+            jobs=loaded.jobs,
         )
     except CommsiteError as exc:
         run.problems += [relative(d, options.root) for d in _diagnostics(exc)]

@@ -63,6 +63,7 @@ def make_plan(
     parse_keys: Mapping[str, bytes] | None = None,
     fence: Fence | None = None,
     variants: Mapping[str, tuple[bytes, str]] | None = None,
+    jobs: int = 1,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path.
 
@@ -75,7 +76,7 @@ def make_plan(
     `fence`: where links in static/ and the theme may lead (content.safe_files);
     `variants`: images' variants (build/images.py), output path -> (bytes, the
     image they are made from); their paths hold the image's content hash, so a
-    path stands for its bytes."""
+    path stands for its bytes; `jobs`: the render step's worker processes."""
     if fence is None:
         fence = site_fence(root, site.config.sidecar.data_dir)
     problems: list[Diagnostic] = []
@@ -136,7 +137,7 @@ def make_plan(
     store = objects if objects is not None else ObjectStore()
     store.start(cache)
     # A cold build (no record; forked workers) makes the documents where it
-    # renders the pages: both cores share them (document_reads.Documents).
+    # renders the pages: the workers share them (document_reads.Documents).
     recorded = Documents(
         pages_memo.values,
         keys,
@@ -144,7 +145,8 @@ def make_plan(
         memo.documents if memo else None,
         record,
         store,
-        later=not record and can_fork(),
+        later=not record and jobs > 1 and can_fork(),
+        index=pages_memo if memo is not None else None,
     )
     federation = federation_plan(site)
     object_documents, outbox_pages = federation_documents(federation)

@@ -118,7 +118,10 @@ class PageMemo:
         self._sources: dict[str, object] = {}
         # recording pages given a new spec last plan, whose reads are not indexed yet
         self._pending: list[tuple[str, PageSpec]] = []
-        # this plan: the pages whose reads may give other answers (None: all)
+        # the same for other outputs that record their reads (build/document_reads.py)
+        self._pending_reads: list[tuple[str, Recorded]] = []
+        # this plan: the pages (and documents) whose reads may give other answers
+        # (None: all)
         self.changed: set[str] | None = None
         # the last plan's story pages: (their slugs in order, their specs), see stories.py
         self.stories: tuple[tuple[str, ...], list[PageSpec]] | None = None
@@ -134,6 +137,7 @@ class PageMemo:
             self.values = ReadValues(site, index, topics, queries=self.queries)
             self._shared, self._last, self.stories = shared, {}, None
             self._readers, self._then, self._pending, self.changed = {}, {}, [], None
+            self._pending_reads = []
             return self._shared
         # The story cards last plan made hold while what every page shares does.
         last_values = self.values
@@ -179,17 +183,27 @@ class PageMemo:
                 changed.update(readers.get(read, ()))
                 answers[argument] = now
 
+    def index(self, path: str, recorded: Recorded) -> None:
+        """Put what the output at `path` read (a generated document made or kept)
+        in the index at the next plan's `begin`, so that `changed` names it when a
+        read gives another answer."""
+        self._pending_reads.append((path, recorded))
+
     def _index_pending(self) -> set[str]:
-        """Put the reads of last plan's new pages in the index; returns the paths
-        of those whose reads are not known (their context was never made)."""
+        """Put the reads of last plan's new pages (and indexed documents) in the
+        index; returns the paths of the pages whose reads are not known (their
+        context was never made)."""
         unknown: set[str] = set()
         readers, then = self._readers, self._then
+        found_reads: list[tuple[str, Recorded]] = self._pending_reads
         for path, spec in self._pending:
             context = spec.context
             reads = context.reads if isinstance(context, LazyContext) else None
             if reads is None:
                 unknown.add(path)
-                continue
+            else:
+                found_reads.append((path, reads))
+        for path, reads in found_reads:
             for read, value in reads:
                 found = readers.get(read)
                 if found is None:
@@ -201,7 +215,7 @@ class PageMemo:
                     answers[argument] = value
                 else:
                     found.add(path)
-        self._pending = []
+        self._pending, self._pending_reads = [], []
         return unknown
 
     def recorded(
