@@ -30,7 +30,7 @@ from commsite.activitypub.outbox import (
     outbox_page_document,
     page_count,
 )
-from commsite.activitypub.poll import poll_documents
+from commsite.activitypub.poll import PollMemo, poll_documents
 from commsite.activitypub.vocabulary import ACTIVITY_CONTEXT, compact_json, embedded, json_line
 from commsite.content.model import Event, Site, Story
 from commsite.errors import Diagnostic, Severity
@@ -154,8 +154,9 @@ def federation_diagnostics(site: Site) -> list[Diagnostic]:
     return []
 
 
-def federation_plan(site: Site) -> FederationPlan:
-    """Every static federation output, in parts (see FederationPlan)."""
+def federation_plan(site: Site, polls: PollMemo | None = None) -> FederationPlan:
+    """Every static federation output, in parts (see FederationPlan); `polls`: the
+    last plan's polls (poll_documents)."""
     config = site.config
     diagnostics = federation_diagnostics(site)
     if not config.federation.enabled or site.public_key_pem is None:
@@ -172,7 +173,7 @@ def federation_plan(site: Site) -> FederationPlan:
         urls.ACTOR: json_line(actor(site, items)),
         urls.OUTBOX: json_line(outbox(site, len(items))),
     }
-    documents.update(poll_documents(site))  # each event's RSVP poll (a Question)
+    documents.update(poll_documents(site, polls))  # each event's RSVP poll (a Question)
     objects = tuple(
         ((urls.story_object if isinstance(i, Story) else urls.event_object)(i.slug), i)
         for i in items

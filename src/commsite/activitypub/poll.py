@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from commsite.feeds.atom import rfc3339
 
 __all__ = [
     "POLL_CONTEXT",
+    "PollMemo",
     "is_closed",
     "poll_documents",
     "poll_update",
@@ -160,18 +162,41 @@ def poll_update(config: SiteConfig, question: Mapping[str, Any], now: datetime) 
     }
 
 
-def poll_documents(site: Site) -> dict[str, bytes]:
+@dataclass(slots=True)
+class PollMemo:
+    """The polls of the last call, for one config: event slug -> (what it was made
+    from: the event, its RSVPs, whether it was closed; its bytes)."""
+
+    config: object = None
+    made: dict[str, tuple[tuple[object, ...], bytes]] = field(default_factory=dict)
+
+
+def poll_documents(site: Site, memo: PollMemo | None = None) -> dict[str, bytes]:
     """Each event's Question at its id path (none when `rsvp.poll` is off), with
-    the counts of interactions/rsvps/."""
+    the counts of interactions/rsvps/. `memo`: the last call's (a long-lived
+    builder's), whose polls are kept where made from the same."""
     if not site.config.rsvp.poll:
         return {}
+    memo = memo if memo is not None else PollMemo()
+    if memo.config != site.config:
+        memo.config, memo.made = site.config, {}
     by_event: dict[str, list[Rsvp]] = {}
     for rsvp in site.interactions.rsvps:  # (grouped once: tally reads one event's)
         by_event.setdefault(rsvp.event, []).append(rsvp)
-    documents = {}
+    documents: dict[str, bytes] = {}
+    made: dict[str, tuple[tuple[object, ...], bytes]] = {}
     for event in site.events:
-        counts, voters = tally(by_event.get(event.slug, ()), event.slug)
-        document = question_object(site.config, event, counts, voters, site.now)
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-        documents[urls.event_poll(event.slug)] = text.encode() + b"\n"
+        rsvps = tuple(by_event.get(event.slug, ()))
+        key = (event, rsvps, site.now >= event.start)  # (what `closed` says)
+        last = memo.made.get(event.slug)
+        if last is not None and (last[0] is key or last[0] == key):
+            data = last[1]
+        else:
+            counts, voters = tally(rsvps, event.slug)
+            document = question_object(site.config, event, counts, voters, site.now)
+            text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+            data = text.encode() + b"\n"
+        made[event.slug] = key, data
+        documents[urls.event_poll(event.slug)] = data
+    memo.made = made
     return documents

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from commsite.activitypub.poll import PollMemo
 from commsite.build.document_queries import BUILD_QUERIES
 from commsite.build.pagekeys import KeyDigests
 from commsite.content.loader import AssembleMemo
+from commsite.images.wanted import BodyImages
 from commsite.render.pages import PageMemo
 
 if TYPE_CHECKING:
+    from commsite.build.document_reads import Document
     from commsite.build.page_outputs import Output
     from commsite.render.pages.reads import Recorded
 
@@ -52,6 +55,11 @@ class BuildMemo:
     # the generated documents that record their reads (build/document_reads.py)
     documents: DocumentMemo = field(default_factory=DocumentMemo)
     keys: KeyDigests | None = None  # the last plan's key digests (see KeyDigests)
+    polls: PollMemo = field(default_factory=PollMemo)  # (activitypub/poll.py)
+    # the federation object documents by path (build/objects.py)
+    objects: dict[str, Document] = field(default_factory=dict)
+    # the images each body shows (images/wanted.py)
+    body_images: BodyImages = field(default_factory=BodyImages)
 
     def get(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
         """What `name` was made from `key` last time, if the key is equal (model

@@ -57,19 +57,17 @@ def object_path(item: Story | Event) -> str:
     return urls.story_object(item.slug) if type(item) is Story else urls.event_object(item.slug)
 
 
-def federation_documents(plan: FederationPlan) -> tuple[list[Document], list[Document]]:
-    """The object documents, and the outbox pages (to plan once the objects are)."""
-    objects = [
-        Document(
-            path,
-            partial(
-                _run, "federation_object", "story" if type(item) is Story else "event", item.slug
-            ),
-            weight=1,
-            file=_file,
-        )
-        for path, item in plan.objects
-    ]
+def federation_documents(
+    plan: FederationPlan, kept: dict[str, Document] | None = None
+) -> tuple[list[Document], list[Document]]:
+    """The object documents, and the outbox pages (to plan once the objects are).
+    `kept`: the last plan's object documents by path (a long-lived builder's):
+    an object document is a function of its path, so it is kept, and updated."""
+    last = kept if kept is not None else {}
+    objects = [last.get(path) or _object_document(path, item) for path, item in plan.objects]
+    if kept is not None:
+        kept.clear()
+        kept.update((document.path, document) for document in objects)
     pages = [
         Document(
             page.path,
@@ -80,6 +78,11 @@ def federation_documents(plan: FederationPlan) -> tuple[list[Document], list[Doc
         for page in plan.outbox_pages
     ]
     return objects, pages
+
+
+def _object_document(path: str, item: Story | Event) -> Document:
+    make = partial(_run, "federation_object", _kind(item), item.slug)
+    return Document(path, make, weight=1, file=_file)
 
 
 def _kind(item: Story | Event) -> str:

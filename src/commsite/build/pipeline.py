@@ -211,7 +211,8 @@ def assemble(run: Run, kept: Kept, loaded: Loaded, parsed: Parsed) -> Assembled 
         return None
     kept.images = kept.images or ImageStore()
     table, files, problems = kept.images.prepare(
-        site, options.root, wanted_images(site), loaded.scan.files, loaded.cache, run.progress,
+        site, options.root, wanted_images(site, loaded.memo.body_images), loaded.scan.files,
+        loaded.cache, run.progress,
         loaded.jobs,
     )  # fmt: skip
     run.problems += problems

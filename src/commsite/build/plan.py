@@ -148,8 +148,10 @@ def make_plan(
         later=not record and jobs > 1 and can_fork(),
         index=pages_memo if memo is not None else None,
     )
-    federation = federation_plan(site)
-    object_documents, outbox_pages = federation_documents(federation)
+    federation = federation_plan(site, memo.polls if memo is not None else None)
+    object_documents, outbox_pages = federation_documents(
+        federation, memo.objects if memo is not None else None
+    )
     recorded.start([*site_documents(site), *object_documents])
     pages = page_outputs(
         specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record, fence

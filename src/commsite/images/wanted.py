@@ -12,7 +12,7 @@ from commsite.content.image_refs import image_addresses, static_image
 from commsite.content.model import Site
 from commsite.image_table import static_key
 
-__all__ = ["RASTER", "Wanted", "wanted_images"]
+__all__ = ["RASTER", "BodyImages", "Wanted", "wanted_images"]
 
 RASTER = (".jpg", ".jpeg", ".png", ".gif", ".webp")
 
@@ -24,8 +24,31 @@ class Wanted:
     banner: bool = False
 
 
-def wanted_images(site: Site) -> list[Wanted]:
-    """The raster images under static/ that `site` shows, with what each needs."""
+class BodyImages:
+    """`image_addresses` of each body, kept while it is the same string (a
+    long-lived builder keeps an unchanged file's model, and so its body: looking
+    for `<img` in 10,000 bodies of 10 KB took 90 ms a rebuild)."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[str, list[str]]] = {}
+
+    def of(self, bodies: list[str]) -> list[list[str]]:
+        """The addresses in each of `bodies`; only these are kept for next time."""
+        known, kept = self._known, {}
+        found = []
+        for body in bodies:
+            last = known.get(id(body))
+            if last is None or last[0] is not body:
+                last = (body, image_addresses(body))
+            kept[id(body)] = last
+            found.append(last[1])
+        self._known = kept
+        return found
+
+
+def wanted_images(site: Site, bodies: BodyImages | None = None) -> list[Wanted]:
+    """The raster images under static/ that `site` shows, with what each needs.
+    `bodies`: what the last call found in the bodies (a long-lived builder's)."""
     found: dict[str, Wanted] = {}
 
     def want(path: str | None, square: bool = False, banner: bool = False) -> None:
@@ -48,7 +71,9 @@ def wanted_images(site: Site) -> list[Wanted]:
         want(event.image)
     for member in site.members:
         want(member.avatar)
-    for _, page, body in content_pages(site):
-        for address in image_addresses(body):
+    shown = content_pages(site)
+    addresses = (bodies or BodyImages()).of([body for _, _, body in shown])
+    for (_, page, _), found_in in zip(shown, addresses, strict=True):
+        for address in found_in:
             want(static_image(site.config, page, address))
     return sorted(found.values(), key=lambda w: w.source)
