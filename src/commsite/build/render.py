@@ -103,24 +103,19 @@ def render_pages(
     documents are made there (document_reads.Batch), the heavy batches first.
     `meanwhile` runs in this process while the workers render."""
     render = partial(_render_one, renderer, staging)
-    # Compile each template in this process first, so forked workers inherit it.
-    first: dict[str, int] = {}
-    for n, spec in enumerate(specs):
-        first.setdefault((spec[0] if isinstance(spec, tuple) else spec).template, n)
-    warm_indices = set(first.values())
-    warm = [specs[n] for n in sorted(warm_indices)]
-    rest: list[Page | Document | Batch] = [*batches]
-    rest += [s for n, s in enumerate(specs) if n not in warm_indices]
-    rest += documents
-    results = [render(spec) for spec in warm]
+    # Compile each template in this process first, so forked workers inherit it
+    # (compiled, not rendered: a first page may list 1,000 members).
+    for name in dict.fromkeys((s[0] if isinstance(s, tuple) else s).template for s in specs):
+        renderer.compile(name)
+    rest: list[Page | Document | Batch] = [*batches, *specs, *documents]
     forks = can_fork()
     least = PARALLEL_RENDER_MIN if forks else PARALLEL_RENDER_MIN_PICKLED
     files = [len(item.documents) if isinstance(item, Batch) else 1 for item in rest]
-    results += map_in_processes(
+    results = map_in_processes(
         render,
         rest,
         jobs=jobs if len(rest) >= least else 1,
-        progress=_offset(progress, len(warm)),
+        progress=_stage(progress),
         meanwhile=meanwhile,
         portable=True,
         weights=files if batches else None,
@@ -137,9 +132,9 @@ def render_pages(
     return done
 
 
-def _offset(
-    progress: Callable[[str, int, int], None] | None, already: int
+def _stage(
+    progress: Callable[[str, int, int], None] | None,
 ) -> Callable[[int, int], None] | None:
     if progress is None:
         return None
-    return lambda done, total: progress("rendering", done + already, total + already)
+    return lambda done, total: progress("rendering", done, total)

@@ -75,6 +75,21 @@ class Renderer:
             raise RenderError(Diagnostic(file, line, message)) from exc
         return html.encode("utf-8")
 
+    def compile(self, name: str) -> None:
+        """Compile the template `name` and those it names into the environment (for
+        forked workers to inherit); an error is left for `render` to report."""
+        pending, seen = [name], set()
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            try:
+                self.env.get_template(current)
+                pending += self._referenced(current)[1]
+            except (jinja2.TemplateError, RenderError):
+                continue
+
     def template_files(self, name: str) -> tuple[Path, ...]:
         """The template and every template it extends, includes or imports, recursively."""
         found: dict[str, Path] = {}
