@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from commsite.build import document_reads, parallel
+from commsite.build import document_batches, document_reads, parallel
 from commsite.build import render as build_render
 from commsite.build.clock import build_now
 from commsite.build.run import Builder, BuildOptions, build_site
@@ -92,14 +92,14 @@ def test_parallel_rendering_gives_the_same_bytes(
     forked: list[object] = []
     monkeypatch.setattr(document_reads, "submit", lambda *a: forked.append(a))
     pids = tmp_path / "pids"  # (written by the workers: their memory is their own)
-    made_in_batch = document_reads.Documents.made_in_batch
+    made = document_batches.Batch.made
 
-    def spy(self: document_reads.Documents, batch: document_reads.Batch) -> object:
+    def spy(self: document_batches.Batch) -> object:
         with pids.open("a") as f:
             f.write(f"{os.getpid()}\n")
-        return made_in_batch(self, batch)
+        return made(self)
 
-    monkeypatch.setattr(document_reads.Documents, "made_in_batch", spy)
+    monkeypatch.setattr(document_batches.Batch, "made", spy)
     two = tmp_path / "two"
     result = build_site(BuildOptions(root=site, output=two, cache=False, jobs=2), now=golden_now())
     assert result.ok

@@ -31,7 +31,7 @@ from commsite.build.parallel import Background, submit
 from commsite.content.model import Event, Member, Story
 from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
 
-__all__ = ["Batch", "Document", "DocumentMemo", "DocumentReads", "Documents"]
+__all__ = ["Document", "DocumentMemo", "DocumentReads", "Documents", "make_document"]
 
 # From this weight (about a millisecond each) on, the documents to make are
 # made in a forked worker while the build fingerprints its pages.
@@ -116,7 +116,7 @@ class Document:
     # it is made to know its digest and reads, and again when it is written.
     keep: bool = True
     # The documents it embeds (an outbox page's objects): a cold build makes them
-    # in one batch with it (`Documents.batches`).
+    # in one batch with it (build/document_batches.py).
     embeds: tuple[str, ...] = ()
 
 
@@ -149,13 +149,14 @@ _Made = tuple[bytes, bytes, Recorded]
 
 
 def _made(document: Document, values: ReadValues, documents: Embeds | None) -> _Made:
-    fingerprint, value, recorded = _made_plain(document, values, documents)
+    fingerprint, value, recorded = make_document(document, values, documents)
     payload = zlib.compress(value, 1) if document.file is not None else value
     return fingerprint, payload, recorded
 
 
-def _made_plain(document: Document, values: ReadValues, documents: Embeds | None) -> _Made:
-    """As `_made`, the value as made (not packed)."""
+def make_document(document: Document, values: ReadValues, documents: Embeds | None) -> _Made:
+    """Make `document`: the digest of its value (its fingerprint), the value as
+    made (not packed) and what it read."""
     reads = DocumentReads(values, documents)
     value = document.make(reads)
     return digest_bytes(b"data", value), value, reads.record()
@@ -187,7 +188,7 @@ class Documents:
 
     `later` (a cold build's: no record to compare with, workers forked): the
     documents to make are not made here but where the pages are rendered
-    (`batches`, build/render.py), both cores sharing them with the pages; their
+    (build/document_batches.py), the workers sharing them with the pages; their
     outputs are unsealed (no fingerprint) until `sealed` takes what was found."""
 
     def __init__(
@@ -317,35 +318,9 @@ class Documents:
         self._to_make, self._background = [], None
         return self._outputs
 
-    def batches(self, paths: Iterable[str]) -> list[Batch]:
-        """The documents at `paths` (planned `later`) in batches for the render
-        workers: an outbox page with the objects it embeds (made once, there), any
-        other alone; the heaviest first."""
-        todo = dict.fromkeys(paths)
-        documents = self._documents
-        found: list[Batch] = []
-        for path in list(todo):
-            document = documents[path]
-            if document.embeds and path in todo:
-                group = [documents[p] for p in document.embeds if p in todo]
-                for member in (*group, document):
-                    del todo[member.path]
-                found.append(Batch((*group, document), self))
-        alone = sorted((documents[path] for path in todo), key=lambda d: -d.weight)
-        return found + [Batch((document,), self) for document in alone]
-
-    def made_in_batch(self, batch: Batch) -> list[tuple[str, bytes, tuple[bytes, bytes]]]:
-        """Each document of `batch` made (in a render worker): its path, its file,
-        its fingerprint and inputs (as `outputs` would record them)."""
-        at_hand = _InBatch(self)
-        found = []
-        for document in batch.documents:
-            fingerprint, value, recorded = _made_plain(document, self._values, at_hand)
-            at_hand.made[document.path] = value, recorded
-            inputs = self._keys.reads_inputs(self.shared(document.options), recorded)
-            file = value if document.file is None else document.file(value)
-            found.append((document.path, file, (fingerprint, inputs)))
-        return found
+    def inputs(self, document: Document, recorded: Recorded) -> bytes:
+        """What the record keeps of what `document` read (as `outputs` records it)."""
+        return self._keys.reads_inputs(self.shared(document.options), recorded)
 
     def sealed(self, found: Mapping[str, tuple[bytes, bytes]]) -> dict[str, Output]:
         """The outputs of the documents planned `later`, with the fingerprint and
@@ -408,32 +383,3 @@ class Documents:
             last = self._memo.last
             for path in last.keys() - self._outputs.keys():
                 del last[path]
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Batch:
-    """Documents a cold build makes in a render worker, together (an outbox page
-    after the objects it embeds): see `Documents.batches`."""
-
-    documents: tuple[Document, ...]
-    owner: Documents
-
-    def made(self) -> list[tuple[str, bytes, tuple[bytes, bytes]]]:
-        return self.owner.made_in_batch(self)
-
-
-class _InBatch:
-    """What a batch's documents embed: what the batch made before, else made here
-    (never from the store: a worker must not read the parent's cache)."""
-
-    def __init__(self, owner: Documents) -> None:
-        self.owner = owner
-        self.made: dict[str, tuple[bytes, Recorded]] = {}
-
-    def embedded(self, path: str) -> tuple[bytes, Recorded]:
-        found = self.made.get(path)
-        if found is None:
-            document = self.owner.document_at(path)
-            _, value, recorded = _made_plain(document, self.owner.values, self)
-            found = self.made[path] = value, recorded
-        return found

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from commsite import urls
-from commsite.build.document_reads import Batch
+from commsite.build.document_batches import Batch
 from commsite.build.output import FileState, write_staged
 from commsite.build.page_outputs import Unsealed, seal
 from commsite.build.parallel import can_fork, in_worker, map_in_processes
@@ -100,7 +100,7 @@ def render_pages(
     batches found. Documents are made in the workers too: writing thousands of
     small files (each in a new folder) is I/O that two processes overlap, and a
     lazy document's bytes are made where they are written; a cold build's
-    documents are made there (document_reads.Batch), the heavy batches first.
+    documents are made there (build/document_batches.py), the heavy batches first.
     `meanwhile` runs in this process while the workers render."""
     render = partial(_render_one, renderer, staging)
     # Compile each template in this process first, so forked workers inherit it

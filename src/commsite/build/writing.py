@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from commsite.build.cache import BuildCache, RecordEntry
+from commsite.build.document_batches import batches
 from commsite.build.inputs import NowWindow, instants, window_at
 from commsite.build.kept import Kept
 from commsite.build.memo import BuildMemo
@@ -79,7 +80,7 @@ def render(
         jobs=loaded.jobs,
         progress=run.progress,
         documents=[o for o in made if o.page is None and o.documents is None],
-        batches=later.batches(o.path for o in made if o.documents) if later else (),
+        batches=batches(later, (o.path for o in made if o.documents)) if later else (),
         meanwhile=partial(save_caches, kept, loaded.cache),
     )
     states = done.states
