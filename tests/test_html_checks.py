@@ -185,9 +185,13 @@ def test_axe_finds_no_violations_in_search_results(servers: dict[str, str], sche
         page.emulate_media(color_scheme=scheme)
         page.goto(servers["example"] + "search/?q=repair")
         page.wait_for_selector(".pagefind-ui__result-link", timeout=10_000)
+        # The filters come from their own chunks, which may load after the results
+        # (and their blocks are made afresh then): open them once they are there.
+        kind = "input.pagefind-ui__filter-checkbox[name='kind'][value='Event']"
+        page.wait_for_selector(kind, state="attached", timeout=30_000)
         for group in page.query_selector_all("details.pagefind-ui__filter-block"):
             group.evaluate("d => { d.open = true; }")
-        page.check("input.pagefind-ui__filter-checkbox[name='kind'][value='Event']", timeout=5000)
+        page.check(kind, timeout=10_000)
         page.wait_for_selector(".pagefind-ui__result-link[href^='/events/']")
         page.add_script_tag(path=str(axe))
         result = page.evaluate("async () => await axe.run()")

@@ -88,7 +88,10 @@ def test_the_kind_filter_narrows_results_to_events(server: str, browser: Browser
     kinds = {href.split("/")[1] for href in everything}
     assert {"stories", "events"} <= kinds, everything
     before = page.inner_text(".pagefind-ui__message")
-    page.check("input.pagefind-ui__filter-checkbox[name='kind'][value='Event']")
+    # (the filters come from their own chunks, which may load after the results)
+    kind = "input.pagefind-ui__filter-checkbox[name='kind'][value='Event']"
+    page.wait_for_selector(kind, state="attached", timeout=30_000)
+    page.check(kind)
     page.wait_for_function(
         "(b) => document.querySelector('.pagefind-ui__message').textContent !== b",
         arg=before,
