@@ -13,7 +13,7 @@ are assembled without serialising it again. The `ObjectStore` keeps these,
 packed, by their digest (the document's fingerprint): in memory for a
 long-lived builder (an object is about 17 KB, the body's HTML twice; 10,500 of
 them packed are about 35 MB) and in the build cache for the next process. A
-cold build makes its objects in the render workers and keeps none: sending
+cold build with workers makes its objects there and keeps none: sending
 and storing 10,500 objects' JSON cost it more than making an outbox page's
 other objects again costs the first edit after it (which stores them).
 """
