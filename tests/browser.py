@@ -13,7 +13,8 @@ import functools
 import http.server
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,15 +69,23 @@ def commsite_serve(site: Path) -> Iterator[str]:
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    delays: Mapping[str, float] = {}
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def do_GET(self) -> None:
+        time.sleep(self.delays.get(self.path.split("?")[0], 0.0))
+        super().do_GET()
+
 
 @contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
+def serve_folder(folder: Path, delays: Mapping[str, float] | None = None) -> Iterator[str]:
     """The files of `folder` over HTTP on a free loopback port: its base URL
-    (ending in '/'). Stopped after the block."""
-    handler = functools.partial(_Quiet, directory=str(folder))
+    (ending in '/'). `delays` holds back the answers for some paths (a slow
+    network, made certain) by that many seconds. Stopped after the block."""
+    slow = type("_Slow", (_Quiet,), {"delays": dict(delays or {})})
+    handler = functools.partial(slow, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

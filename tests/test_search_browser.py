@@ -3,8 +3,9 @@
 `commsite serve` builds the example site (running Pagefind after the build)
 and serves it on loopback; Debian's Chromium, driven by Playwright, opens
 /search/, types a word that only one story's body has, and finds that story;
-then the kind filter narrows a broad search to events. Without JavaScript the
-page still offers the tag and interest indexes.
+then the kind filter narrows a broad search to events, also for a search
+opened from a link (`/search/?q=`) whichever filter loads last. Without
+JavaScript the page still offers the tag and interest indexes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from browser import chromium_browser, commsite_serve
+from browser import chromium_browser, commsite_serve, serve_folder
 from needs import require
 
 if TYPE_CHECKING:
@@ -30,12 +31,17 @@ RESULT = ".pagefind-ui__result-link"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from commsite.search.tool import pagefind_binary
 
     require(pagefind_binary() is not None, "Pagefind is not installed (pip install pagefind-bin)")
     site = tmp_path_factory.mktemp("search") / "site"
     shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("public", ".commsite"))
+    return site
+
+
+@pytest.fixture(scope="module")
+def server(site: Path) -> Iterator[str]:
     with commsite_serve(site) as base:  # (its first build ran Pagefind)
         yield base.rstrip("/")
 
@@ -102,6 +108,29 @@ def test_the_kind_filter_narrows_results_to_events(server: str, browser: Browser
     assert len(events) < len(everything)
     assert all(href.startswith("/events/") for href in events), events
     assert set(events) == {h for h in everything if h.startswith("/events/")}
+
+
+def test_a_search_opened_from_a_link_shows_the_kind_filter_whichever_filter_loads_last(
+    site: Path, server: str, browser: Browser
+) -> None:
+    """Pagefind UI shows the filters its first search counted, and a search counts
+    only the filter chunks loaded by then: `?q=` once searched at once, and with the
+    kind filter's chunk slow the kind filter never showed. Each chunk in turn is
+    held back by a second."""
+    preview = site / ".commsite" / "preview"  # (what serve built, Pagefind's bundle too)
+    chunks = sorted((preview / "pagefind" / "filter").glob("*.pf_filter"))
+    assert len(chunks) == 3  # kind, tag, interest
+    for chunk in chunks:
+        slow = {f"/pagefind/filter/{chunk.name}": 1.5}
+        with serve_folder(preview, delays=slow) as base:
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(base + "search/?q=repair")
+            page.wait_for_selector(RESULT, timeout=10_000)
+            boxes = "input.pagefind-ui__filter-checkbox[name='kind']"
+            kinds = page.eval_on_selector_all(boxes, "boxes => boxes.map(b => b.value)")
+            context.close()
+        assert sorted(kinds) == ["Event", "Member", "Story"], chunk.name
 
 
 def test_search_page_at_360_px_in_dark_mode(server: str, browser: Browser) -> None:
