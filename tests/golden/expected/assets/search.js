@@ -48,8 +48,17 @@
     });
     labelInput(0);
     note.hidden = true;
+    // Pagefind UI shows the filters its first search counted, and a search counts
+    // only the filter chunks loaded by then: a search from ?q= started at once
+    // could show the tag filter and never the kind one. Load every filter chunk
+    // first (the UI imports this same module, so they are loaded once, for both).
     var q = new URLSearchParams(window.location.search).get("q");
-    if (q) ui.triggerSearch(q);
+    var search = function () {
+      if (q) ui.triggerSearch(q);
+    };
+    import(bundle + "pagefind.js")
+      .then(function (pagefind) { return pagefind.filters(); })
+      .then(search, search);
   }
 
   var css = document.createElement("link");
