@@ -211,17 +211,18 @@ def test_an_edit_elsewhere_keeps_recording_pages(site: Path) -> None:
     ("inputs", "reads"),
     [
         (
-            b"reads1:" + b"d" * 20 + b'[["event","a"],["story_at","0"]]',
+            b"reads2:" + b"s" * 20 + b"d" * 20 + b'[["event","a"],["story_at","0"]]',
             (("event", "a"), ("story_at", "0")),
         ),
-        (b"reads1:" + b"d" * 20 + b"[]", ()),
-        (b"reads1:" + b"d" * 20 + b'[["os.system","rm"]]', None),  # not a query
-        (b"reads1:" + b"d" * 20 + b'[["event",1]]', None),
-        (b"reads1:" + b"d" * 20 + b'[["event","a","b"]]', None),
-        (b"reads1:" + b"d" * 20 + b'{"event":"a"}', None),
-        (b"reads1:" + b"d" * 20 + b"[", None),
-        (b"reads1:" + b"d" * 20 + b"\xff", None),
-        (b"reads1:short", None),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b"[]", ()),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b'[["os.system","rm"]]', None),  # not a query
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b'[["event",1]]', None),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b'[["event","a","b"]]', None),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b'{"event":"a"}', None),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b"[", None),
+        (b"reads2:" + b"s" * 20 + b"d" * 20 + b"\xff", None),
+        (b"reads2:short", None),
+        (b"reads1:" + b"d" * 20 + b"[]", None),  # the record of an older commsite
         (b"d" * 20, None),  # a page with a hand-written key
     ],
 )

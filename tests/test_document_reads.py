@@ -16,7 +16,7 @@ import pytest
 
 import commsite.build.objects as build_objects
 import commsite.build.site_documents as site_documents
-from commsite.build.document_reads import DocumentReads
+from commsite.build.document_queries import DocumentReads
 from commsite.build.pagekeys import recorded_reads
 from commsite.build.run import Builder, BuildOptions, build_site
 from golden.regenerate import SITE, golden_now

@@ -51,6 +51,7 @@ class BuildCache:
     def __init__(self, directory: Path, output: str, conn: sqlite3.Connection | None) -> None:
         self.directory = directory
         self.output = output  # the output directory the record is about
+        self._record_key, self._reads_key = f"record:{output}", f"reads:{output}"
         self._conn = conn
         self.full = False  # dropped because the disk was full (the build says so)
         self._damage: list[str] = []  # what was found damaged, since `take_damage`
@@ -225,14 +226,12 @@ class BuildCache:
                 " WHERE output=?",
                 (self.output,),
             ).fetchall()
-            valid = self._conn.execute(
-                "SELECT value FROM meta WHERE key=?", (self._record_key,)
-            ).fetchone()
         except sqlite3.DatabaseError:
             self._fail()
             return None
-        if valid is None or valid[0] != "complete":
-            if valid is not None and valid[0] != "writing":
+        valid = self._meta(self._record_key)
+        if valid != "complete":
+            if valid is not None and valid != "writing":
                 self.note_damage("the build record's state is damaged")
             return None
         record = decode_record(rows)
@@ -242,8 +241,14 @@ class BuildCache:
         return record
 
     def update_record(
-        self, changed: Mapping[str, RecordEntry], removed: Iterable[str], *, replace: bool
+        self,
+        changed: Mapping[str, RecordEntry],
+        removed: Iterable[str],
+        *,
+        replace: bool,
+        reads: bytes | None = None,
     ) -> None:
+        """Store the record's changes and the read index that goes with it (read_index.py)."""
         if self._conn is None:
             return
         rows = record_rows(self.output, changed)
@@ -258,9 +263,15 @@ class BuildCache:
             )
             conn.executemany(f"INSERT OR REPLACE INTO record VALUES ({_MARKS})", rows)
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'complete')", (self._record_key,))
+            index = (self._reads_key, reads or b"")  # (none: the last one no longer holds)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", index)
             conn.execute("COMMIT")
         except sqlite3.DatabaseError:
             self._fail()
+
+    def get_reads(self) -> object:
+        """The read index stored with the record (read_index.decode_index checks it)."""
+        return self._meta(self._reads_key)
 
     # --- input file stats (see inputs.py) -------------------------------------
 
@@ -345,16 +356,9 @@ class BuildCache:
     # that would still parse (a diagnostic printed with a wrong letter, say).
 
     def get_json(self, key: str) -> Any:
-        if self._conn is None:
+        value = self._meta(key)
+        if value is None:
             return None
-        try:
-            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        except sqlite3.DatabaseError:
-            self._fail()
-            return None
-        if row is None:
-            return None
-        value = row[0]
         if type(value) is str:
             check, _, text = value.partition(" ")
             if check == f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}":
@@ -372,6 +376,17 @@ class BuildCache:
         check = zlib.crc32(text.encode("utf-8", "surrogatepass"))
         self._execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, f"{check:08x} {text}"))
 
+    def _meta(self, key: str) -> object:
+        """The value stored in meta under `key`, or None."""
+        if self._conn is None:
+            return None
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        except sqlite3.DatabaseError:
+            self._fail()
+            return None
+        return None if row is None else row[0]
+
     def _execute(self, statement: str, args: tuple[object, ...] = ()) -> None:
         if self._conn is None:
             return
@@ -379,10 +394,6 @@ class BuildCache:
             self._conn.execute(statement, args)
         except sqlite3.DatabaseError:
             self._fail()
-
-    @property
-    def _record_key(self) -> str:
-        return f"record:{self.output}"
 
     def invalidate_record(self) -> None:
         """Mark the record untrustworthy (called before the output is touched)."""

@@ -2,23 +2,26 @@
 sitemap, federation objects and outbox pages), besides the pages'
 (render/pages/queries.py). The build's plans answer both (`BUILD_QUERIES`, which
 it gives its PageMemo), so a document's reads are recorded, digested and
-checked exactly as a page's (build/document_reads.py). They live here, not
-beside the pages' queries, because they ask the protocol (activitypub), which
-the pages do not import."""
+checked exactly as a page's (build/document_reads.py); `DocumentReads` is how a
+document function asks them. They live here, not beside the pages' queries,
+because they ask the protocol (activitypub), which the pages do not import."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
 
 from commsite.activitypub.event_rsvp import rsvp_fields_of
 from commsite.activitypub.outbox import PAGE_SIZE, federated_items, page_count
-from commsite.content.model import Event, Site, Story
+from commsite.content.model import Event, Member, Site, Story
 from commsite.feeds.links import FEED_ITEMS, public_stories
 from commsite.feeds.sitemap import sitemap_stories
 from commsite.render.lookups import SiteIndex
 from commsite.render.pages.queries import QUERIES
+from commsite.render.pages.reads import ReadValues, Recorded, SiteReads
 
-__all__ = ["BUILD_QUERIES", "DOCUMENT_QUERIES"]
+__all__ = ["BUILD_QUERIES", "DOCUMENT_QUERIES", "DocumentReads", "Embeds"]
 
 
 def _feed_stories(site: Site, index: SiteIndex, argument: str) -> object:
@@ -80,3 +83,70 @@ BUILD_QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {
     **QUERIES,
     **DOCUMENT_QUERIES,
 }
+
+
+class Embeds(Protocol):
+    """What a document embedding another asks (`DocumentReads.document`)."""
+
+    def embedded(self, path: str) -> tuple[bytes, Recorded]: ...
+
+
+class DocumentReads(SiteReads):
+    """What one document function reads, recorded as it reads it: the pages'
+    queries (`story`, `event`, `member` ...) and the documents' own
+    (build/document_queries.py)."""
+
+    __slots__ = ("_documents",)
+
+    def __init__(self, values: ReadValues, documents: Embeds | None = None) -> None:
+        super().__init__(values)
+        self._documents = documents
+
+    def feed_stories(self) -> tuple[Story, ...]:
+        """The stories the feeds show (the newest public ones)."""
+        found = self._read("feed_stories", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def calendar_events(self) -> tuple[Event, ...]:
+        found = self._read("calendar_events", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def sitemap_stories(self) -> tuple[tuple[str, bool, datetime], ...]:
+        """What the sitemap says of each story (feeds.sitemap.sitemap_stories)."""
+        found = self._read("sitemap_stories", "")
+        assert isinstance(found, tuple)
+        return found
+
+    def find_member(self, member_id: str) -> Member | None:
+        found = self._read("member", member_id)
+        return found if isinstance(found, Member) else None
+
+    def rsvp(self, slug: str) -> dict[str, Any]:
+        """The answering fields of the event's object (activitypub.event_rsvp)."""
+        found = self._read("rsvp", slug)
+        assert isinstance(found, tuple), slug
+        return dict(found)
+
+    def outbox_page(self, number: int) -> tuple[int, tuple[Story | Event, ...]]:
+        """How many outbox pages there are, and the items of page `number`."""
+        found = self._read("outbox_page", str(number))
+        assert isinstance(found, tuple)
+        return found[0], found[1]
+
+    def document(self, path: str) -> bytes:
+        """What the document at `path` made (planned before this one), counting its
+        reads as this document's (an outbox page shows its items' objects)."""
+        documents = self._documents
+        assert documents is not None, "a document is embedded only within a plan"
+        value, recorded = documents.embedded(path)
+        self.embed(recorded)
+        return value
+
+    def embed(self, recorded: Recorded) -> None:
+        """Count as read what another document read (a document shown inside this
+        one, as an outbox page shows its items' objects)."""
+        log = self._log
+        for read, value in recorded:
+            log.setdefault(read, value)

@@ -18,85 +18,24 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 from commsite.build.cache import RecordEntry
+from commsite.build.document_queries import DocumentReads, Embeds
 from commsite.build.fingerprint import digest_bytes
 from commsite.build.memo import DocumentMemo
 from commsite.build.page_outputs import Output
 from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
 from commsite.build.parallel import Background, submit
-from commsite.content.model import Event, Member, Story
-from commsite.render.pages.reads import Read, ReadValues, Recorded, SiteReads
+from commsite.build.read_index import ReadCheck
+from commsite.render.pages.reads import Read, ReadValues, Recorded
 
 __all__ = ["Document", "DocumentMemo", "DocumentReads", "Documents", "make_document"]
 
 # From this weight (about a millisecond each) on, the documents to make are
 # made in a forked worker while the build fingerprints its pages.
 PARALLEL_WEIGHT = 100
-
-
-class DocumentReads(SiteReads):
-    """What one document function reads, recorded as it reads it: the pages'
-    queries (`story`, `event`, `member` ...) and the documents' own
-    (build/document_queries.py)."""
-
-    __slots__ = ("_documents",)
-
-    def __init__(self, values: ReadValues, documents: Embeds | None = None) -> None:
-        super().__init__(values)
-        self._documents = documents
-
-    def feed_stories(self) -> tuple[Story, ...]:
-        """The stories the feeds show (the newest public ones)."""
-        found = self._read("feed_stories", "")
-        assert isinstance(found, tuple)
-        return found
-
-    def calendar_events(self) -> tuple[Event, ...]:
-        found = self._read("calendar_events", "")
-        assert isinstance(found, tuple)
-        return found
-
-    def sitemap_stories(self) -> tuple[tuple[str, bool, datetime], ...]:
-        """What the sitemap says of each story (feeds.sitemap.sitemap_stories)."""
-        found = self._read("sitemap_stories", "")
-        assert isinstance(found, tuple)
-        return found
-
-    def find_member(self, member_id: str) -> Member | None:
-        found = self._read("member", member_id)
-        return found if isinstance(found, Member) else None
-
-    def rsvp(self, slug: str) -> dict[str, Any]:
-        """The answering fields of the event's object (activitypub.event_rsvp)."""
-        found = self._read("rsvp", slug)
-        assert isinstance(found, tuple), slug
-        return dict(found)
-
-    def outbox_page(self, number: int) -> tuple[int, tuple[Story | Event, ...]]:
-        """How many outbox pages there are, and the items of page `number`."""
-        found = self._read("outbox_page", str(number))
-        assert isinstance(found, tuple)
-        return found[0], found[1]
-
-    def document(self, path: str) -> bytes:
-        """What the document at `path` made (planned before this one), counting its
-        reads as this document's (an outbox page shows its items' objects)."""
-        documents = self._documents
-        assert documents is not None, "a document is embedded only within a plan"
-        value, recorded = documents.embedded(path)
-        self.embed(recorded)
-        return value
-
-    def embed(self, recorded: Recorded) -> None:
-        """Count as read what another document read (a document shown inside this
-        one, as an outbox page shows its items' objects)."""
-        log = self._log
-        for read, value in recorded:
-            log.setdefault(read, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,12 +57,6 @@ class Document:
     # The documents it embeds (an outbox page's objects): a cold build makes them
     # in one batch with it (build/document_batches.py).
     embeds: tuple[str, ...] = ()
-
-
-class Embeds(Protocol):
-    """What a document embedding another asks (`DocumentReads.document`)."""
-
-    def embedded(self, path: str) -> tuple[bytes, Recorded]: ...
 
 
 class ReadIndex(Protocol):
@@ -202,9 +135,11 @@ class Documents:
         *,
         later: bool = False,
         index: ReadIndex | None = None,
+        check: ReadCheck | None = None,
     ) -> None:
         self._values = values
         self._index = index
+        self._check = check
         self._keys = keys
         self._config = config
         self._memo = memo
@@ -215,7 +150,8 @@ class Documents:
             memo.config, memo.last = config, {}
         self._documents: dict[str, Document] = {}
         self._outputs: dict[str, Output] = {}
-        self._recorded: dict[str, Recorded] = {}
+        # (None: a document the read index found fresh; its reads are asked if needed)
+        self._recorded: dict[str, Recorded | None] = {}
         self._payloads: dict[str, bytes] = {}  # what was made, by path (packed or the file)
         self._to_make: list[Document] = []
         self._later: list[str] | None = [] if later else None  # (paths)
@@ -263,10 +199,24 @@ class Documents:
             if self._later is not None:
                 self._later.append(path)
                 self._outputs[path] = Output(path, b"", ("*",), documents=self)
-            elif not self._vouched(document):
+            elif not self._fresh(document) and not self._vouched(document):
                 self._to_make.append(document)
         if sum(d.weight for d in self._to_make) >= PARALLEL_WEIGHT:
             self._background = submit(_made_in_worker, self._to_make, values)
+
+    def _fresh(self, document: Document) -> bool:
+        """Whether the last build's read index vouches for `document`'s entry."""
+        path, entry, check = document.path, self._record.get(document.path), self._check
+        if (
+            entry is None
+            or not check
+            or not check.holds(path, entry.inputs, self.shared(document.options))
+        ):
+            return False
+        make = partial(self._file_later, path)
+        output = Output(path, entry.fingerprint, ("*",), make=make, inputs=entry.inputs)
+        self._outputs[path], self._recorded[path] = output, None
+        return True
 
     def _vouched(self, document: Document) -> bool:
         entry = self._record.get(document.path)
@@ -355,7 +305,11 @@ class Documents:
         if document.keep:
             self._payloads[path] = payload
         value = zlib.decompress(payload) if document.file is not None else payload
-        return value, self._recorded[path]
+        recorded = self._recorded[path]
+        if recorded is None:  # (found fresh: its reads answer as recorded)
+            reads = recorded_reads(self._outputs[path].inputs) or ()
+            recorded = self._recorded[path] = tuple((r, self._values.value(r)) for r in reads)
+        return value, recorded
 
     def _file_later(self, path: str) -> bytes:
         """The file of a document the record vouched for, once it must be written."""
@@ -372,6 +326,8 @@ class Documents:
         self, document: Document, recorded: Recorded, output: Output, payload: bytes | None
     ) -> None:
         self._outputs[document.path], self._recorded[document.path] = output, recorded
+        if self._check is not None:
+            self._check.note(document.path, (read for read, _ in recorded))
         if self._memo is not None:
             self._memo.last[document.path] = (document.options, recorded, output, payload)
         if self._index is not None:

@@ -28,7 +28,8 @@ from functools import partial
 from commsite import urls
 from commsite.activitypub.documents import FederationPlan, ObjectJson, object_json, outbox_json
 from commsite.build.cache import BuildCache
-from commsite.build.document_reads import Document, DocumentReads
+from commsite.build.document_queries import DocumentReads
+from commsite.build.document_reads import Document
 from commsite.build.encoded import Encoded
 from commsite.content.model import Event, Story
 

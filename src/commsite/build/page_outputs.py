@@ -22,6 +22,7 @@ from commsite.build.fingerprint import ReprMemo, code_fingerprint, context_diges
 from commsite.build.memo import BuildMemo
 from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
 from commsite.build.parallel import can_fork
+from commsite.build.read_index import ReadCheck
 from commsite.content.model import Site
 from commsite.content.safe_files import Fence, list_files, read_input
 from commsite.render.pages import LazyContext, PageMemo, PageSpec
@@ -140,11 +141,13 @@ def page_outputs(
     keys: KeyDigests,
     record: Mapping[str, RecordEntry] | None,
     fence: Fence,
+    check: ReadCheck | None = None,
 ) -> list[Output]:
     """Each page's output, fingerprinted by its template files and context; but a
     spec the memo's last plan made too keeps its output, and a page whose recorded
-    reads give what they gave (by the record's digest) takes its fingerprint from
-    the record (its context is then never made)."""
+    reads give what they gave (by the record's digest, or by the last build's read
+    index: `check`) takes its fingerprint from the record (its context is then
+    never made)."""
     templates = _TemplateDigests(
         renderer, theme, {} if template_deps is None else template_deps, fence
     )
@@ -195,7 +198,7 @@ def page_outputs(
             output = _unsealed(spec, path, template, inputs, unsealed, keys, reprs)
         else:
             fingerprint, inputs = _recorded_page(
-                context, path, template_digest, inputs, keys, pages_memo, record, reprs
+                context, path, template_digest, inputs, keys, pages_memo, record, reprs, check
             )
             item = spec.source
             sources = (item, *template_files) if item else template_files
@@ -276,14 +279,18 @@ def _recorded_page(
     pages_memo: PageMemo,
     record: Mapping[str, RecordEntry] | None,
     reprs: ReprMemo,
+    check: ReadCheck | None,
 ) -> tuple[bytes, bytes]:
     """The fingerprint and inputs of a page whose function records what it reads
     (render/pages/reads.py). Its inputs are the shared key's digest (`shared`)
     and the reads with a digest of their values: when the record's reads give the
     values they gave, the record's fingerprint holds and the context is not made;
-    else it is made, which records its reads anew."""
+    else it is made, which records its reads anew. With the last build's read
+    index (`check`), a page that read nothing an edit changed is not looked into."""
     entry = record.get(path) if record is not None else None
     recorded = context.reads
+    if entry is not None and recorded is None and check and check.holds(path, entry.inputs, shared):
+        return entry.fingerprint, entry.inputs
     if recorded is None and entry is not None:
         reads = recorded_reads(entry.inputs)
         values = pages_memo.values
@@ -291,14 +298,20 @@ def _recorded_page(
             found = tuple((read, values.value(read)) for read in reads)
             if keys.reads_digest(shared, found) == recorded_digest(entry.inputs):
                 context.vouch(found)
+                if check is not None:
+                    check.note(path, reads)
                 return entry.fingerprint, entry.inputs
     if (
         recorded is not None
         and entry is not None
         and keys.reads_digest(shared, recorded) == recorded_digest(entry.inputs)
     ):
+        if check is not None:
+            check.note(path, (read for read, _ in recorded))
         return entry.fingerprint, keys.reads_inputs(shared, recorded)
     shown = context_digest(context, reprs)  # makes the context: its reads are recorded
     assert context.reads is not None
+    if check is not None:
+        check.note(path, (read for read, _ in context.reads))
     fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), template_digest, shown)
     return fingerprint, keys.reads_inputs(shared, context.reads)

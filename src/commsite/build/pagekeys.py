@@ -21,12 +21,14 @@ from commsite.build.fingerprint import digest_bytes, digest_parts
 from commsite.content.model import Event, Member, Story
 from commsite.render.pages.reads import Read, Recorded
 
-__all__ = ["KeyDigests", "recorded_digest", "recorded_reads"]
+__all__ = ["KeyDigests", "recorded_digest", "recorded_reads", "recorded_shared"]
 
 # A page that records its reads (render/pages/reads.py) keeps them in the record:
-# this mark, the digest of the shared key and of the values read, then the reads.
-_READS = b"reads1:"
-_READS_AT = len(_READS) + 20  # (digest_bytes makes 20 bytes)
+# this mark, the digest of the shared key, the digest of it and of the values
+# read, then the reads.
+_READS = b"reads2:"
+_SHARED_AT = len(_READS) + 20  # (digest_bytes makes 20 bytes)
+_READS_AT = _SHARED_AT + 20
 
 # A read's value laid out in more parts than this is digested (once per plan).
 _INLINE = 8
@@ -63,7 +65,8 @@ class KeyDigests:
         """A recording page's inputs for the record: `shared` (the digest of the
         shared key and the templates), the values it read and which reads they were."""
         names = json.dumps([list(read) for read, _ in recorded], separators=(",", ":"))
-        return _READS + self.reads_digest(shared, recorded) + names.encode("utf-8", "surrogatepass")
+        digest = self.reads_digest(shared, recorded)
+        return _READS + shared + digest + names.encode("utf-8", "surrogatepass")
 
     def reads_digest(self, shared: bytes, recorded: Recorded) -> bytes:
         """The digest part of `reads_inputs` (what `recorded_digest` takes from a record)."""
@@ -72,6 +75,10 @@ class KeyDigests:
         for read, value in recorded:
             parts += value_parts(read, value)
         return digest_parts(*parts)
+
+    def read_digest(self, read: Read, value: object) -> bytes:
+        """A digest of the value `read` gave (what build/read_index.py keeps)."""
+        return digest_parts(b"read", *self._value_parts(read, value))
 
     def _value_parts(self, read: Read, value: object) -> list[bytes]:
         """What stands for the value a read gave, as parts of a page's digest: the
@@ -150,7 +157,15 @@ def _immutable(value: object) -> bool:
 
 def recorded_digest(inputs: bytes) -> bytes:
     """The digest part of a recording page's inputs (see reads_inputs)."""
-    return inputs[len(_READS) : _READS_AT]
+    return inputs[_SHARED_AT:_READS_AT]
+
+
+def recorded_shared(inputs: bytes) -> bytes | None:
+    """The digest of the shared key in a recording page's inputs, or None when
+    they are not such inputs."""
+    if not inputs.startswith(_READS) or len(inputs) < _READS_AT:
+        return None
+    return inputs[len(_READS) : _SHARED_AT]
 
 
 def recorded_reads(inputs: bytes) -> tuple[Read, ...] | None:

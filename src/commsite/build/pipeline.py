@@ -24,9 +24,11 @@ from commsite.build.inputs import InputScan
 from commsite.build.kept import TEMPLATE_DEPS, Kept
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
+from commsite.build.pagekeys import recorded_shared
 from commsite.build.parallel import available_cpus
 from commsite.build.place import Place
 from commsite.build.plan import Output, make_plan
+from commsite.build.read_index import ReadCheck, decode_index, encode_index
 from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
 from commsite.build.state import BuildResult, Run
@@ -133,6 +135,7 @@ class Planned:
     gone: list[str]  # recorded outputs no longer made
     search: SearchPlan | None
     reindex: bool  # the search index is to be made again
+    reads: bytes | None = None  # the read index to keep with the record (read_index.py)
 
     @property
     def up_to_date(self) -> bool:
@@ -235,6 +238,11 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
     run.template_deps = template_deps  # (for a cache started afresh: Kept.refill)
     saved_deps = json.dumps(template_deps, sort_keys=True)
     record = kept.load_record(cache)
+    # A build that keeps no memos for a next one checks the last build's read index
+    # (build/read_index.py); serve's builder has its own, in memory.
+    reads = None
+    if cache is not None and record is not None and not options.owned_output:
+        reads = ReadCheck(decode_index(cache.get_reads()))
     renderer = Renderer(loaded.theme)
     key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
     if cache is not None and key is not None:  # (signed: see template_cache.py)
@@ -256,6 +264,7 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
             fence=loaded.fence,
             variants=assembled.variants,
             jobs=loaded.jobs,
+            reads=reads,
         )
     except CommsiteError as exc:
         run.problems += [relative(d, options.root) for d in _diagnostics(exc)]
@@ -286,7 +295,11 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
     )
     if reindex:  # (the bundle is made by make_index below, not rendered)
         dirty = [o for o in dirty if o.sources != SEARCH_SOURCES]
-    return Planned(renderer, record, outputs, dirty, gone, search, reindex)
+    index = None
+    if reads is not None:
+        index = reads.next_index([p for p, o in outputs.items() if recorded_shared(o.inputs)])
+    stored = encode_index(index) if index is not None else None
+    return Planned(renderer, record, outputs, dirty, gone, search, reindex, stored)
 
 
 # --- helpers -----------------------------------------------------------------

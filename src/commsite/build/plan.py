@@ -33,6 +33,7 @@ from commsite.build.objects import ObjectStore, federation_documents
 from commsite.build.page_outputs import Output, page_outputs, read_tree
 from commsite.build.pagekeys import KeyDigests
 from commsite.build.parallel import can_fork
+from commsite.build.read_index import ReadCheck
 from commsite.build.site_documents import site_documents, sitemap_of
 from commsite.content.model import Site
 from commsite.content.safe_files import Fence, read_input, site_fence
@@ -64,6 +65,7 @@ def make_plan(
     fence: Fence | None = None,
     variants: Mapping[str, tuple[bytes, str]] | None = None,
     jobs: int = 1,
+    reads: ReadCheck | None = None,
 ) -> tuple[dict[str, Output], list[Diagnostic]]:
     """Every output of the site, by path.
 
@@ -76,7 +78,8 @@ def make_plan(
     `fence`: where links in static/ and the theme may lead (content.safe_files);
     `variants`: images' variants (build/images.py), output path -> (bytes, the
     image they are made from); their paths hold the image's content hash, so a
-    path stands for its bytes; `jobs`: the render step's worker processes."""
+    path stands for its bytes; `jobs`: the render step's worker processes;
+    `reads`: the check of the last build's read index (build/read_index.py)."""
     if fence is None:
         fence = site_fence(root, site.config.sidecar.data_dir)
     problems: list[Diagnostic] = []
@@ -133,13 +136,16 @@ def make_plan(
         memo.keys = keys
     pages_memo = memo.pages if memo is not None else PageMemo(BUILD_QUERIES)
     specs = plan_pages(site, event_calendars=True, memo=pages_memo)
-    assert pages_memo.values is not None  # (plan_pages began a plan)
+    values = pages_memo.values
+    assert values is not None  # (plan_pages began a plan)
+    if reads is not None:
+        reads.begin(lambda read: keys.read_digest(read, values.value(read)))
     store = objects if objects is not None else ObjectStore()
     store.start(cache)
     # A cold build (no record; forked workers) makes the documents where it
     # renders the pages: the workers share them (document_reads.Documents).
     recorded = Documents(
-        pages_memo.values,
+        values,
         keys,
         site.config,
         memo.documents if memo else None,
@@ -147,6 +153,7 @@ def make_plan(
         store,
         later=not record and jobs > 1 and can_fork(),
         index=pages_memo if memo is not None else None,
+        check=reads,
     )
     federation = federation_plan(site, memo.polls if memo is not None else None)
     object_documents, outbox_pages = federation_documents(
@@ -154,7 +161,18 @@ def make_plan(
     )
     recorded.start([*site_documents(site), *object_documents])
     pages = page_outputs(
-        specs, site, renderer, theme, template_deps, progress, memo, pages_memo, keys, record, fence
+        specs,
+        site,
+        renderer,
+        theme,
+        template_deps,
+        progress,
+        memo,
+        pages_memo,
+        keys,
+        record,
+        fence,
+        reads,
     )
     documents = {**federation.documents, **deploy_configs(site)}
     problems.extend(federation.diagnostics)

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from functools import partial
 
 from commsite import urls
-from commsite.build.document_reads import Document, DocumentReads
+from commsite.build.document_queries import DocumentReads
+from commsite.build.document_reads import Document
 from commsite.content.model import Site
 from commsite.feeds.atom import atom_document
 from commsite.feeds.calendar import calendar_document

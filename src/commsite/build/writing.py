@@ -63,6 +63,7 @@ class Rendered:
     record: dict[str, RecordEntry] | None
     search: SearchPlan | None
     reindex: bool
+    reads: bytes | None  # the read index to keep with the record (the plan's)
 
 
 def render(
@@ -104,7 +105,9 @@ def render(
             return None
         record = planned.record
         gone = sorted(record.keys() - outputs.keys()) if record is not None else []
-    return Rendered(outputs, made, gone, planned.record, planned.search, planned.reindex)
+    return Rendered(
+        outputs, made, gone, planned.record, planned.search, planned.reindex, planned.reads
+    )
 
 
 def _page(output: Output) -> Page:
@@ -154,7 +157,7 @@ def record(
             changed[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
     if loaded.cache is not None:
         removed = set(rendered.gone) | set(committed.removed)
-        loaded.cache.update_record(changed, removed, replace=record is None)
+        loaded.cache.update_record(changed, removed, replace=record is None, reads=rendered.reads)
         # The record in memory follows the one on disk (updated in place: it is
         # this builder's own, and copying 24,000 entries per rebuild showed).
         base = {} if record is None else record

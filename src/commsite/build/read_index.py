@@ -1,0 +1,156 @@
+"""What the last build's outputs read, kept beside its record, so that a build
+in a new process finds the outputs an edit touched without looking at each one
+(see "The engine" in docs/maintainers.md).
+
+Each page or document that records its reads keeps them in its record entry
+(pagekeys.reads_inputs) with a digest of the values they gave. Checking every
+entry means decoding and digesting 24,000 of them at 10,000 stories, for an
+edit that touched three. The index turns that around: each distinct read once,
+with a digest of what it gave and the outputs that read it. A plan asks each
+read of the new site; the outputs that read one whose digest differs are
+`dirty`, and checked entry by entry as before; every other output whose shared
+key is unchanged keeps its record entry as it is.
+
+Only `commsite build`'s plans use and keep an index (a long-lived builder has
+PageMemo's reverse index in memory), and it is only ever stored with the record
+it describes: a record written without one drops the stored one
+(BuildCache.update_record).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+from commsite.build.document_queries import BUILD_QUERIES
+from commsite.build.pagekeys import recorded_shared
+from commsite.render.pages.reads import Read
+
+__all__ = ["ReadCheck", "StoredIndex", "decode_index", "encode_index"]
+
+_MARK = b"reads-index1\n"
+_DIGEST = 20  # bytes (fingerprint.digest_parts)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIndex:
+    """Each read the outputs of a build made: the digest of what it gave, and the
+    paths of the outputs that made it."""
+
+    digests: dict[Read, bytes]
+    readers: dict[Read, tuple[str, ...]]
+
+
+def encode_index(index: StoredIndex) -> bytes:
+    """The stored form: a checksum, JSON of the paths and of each read with the
+    numbers of its readers, then the digests in the reads' order."""
+    number: dict[str, int] = {}
+    reads = []
+    for read, paths in index.readers.items():
+        reads.append([read[0], read[1], [number.setdefault(p, len(number)) for p in paths]])
+    head = json.dumps([list(number), reads], separators=(",", ":")).encode("utf-8", "surrogatepass")
+    body = b"%d\n%b%b" % (len(head), head, b"".join(index.digests[r] for r in index.readers))
+    return _MARK + b"%08x" % zlib.crc32(body) + body
+
+
+def decode_index(blob: object) -> StoredIndex | None:
+    """The index `encode_index` stored, or None for anything else (the cache is
+    data anyone may have written: each read must name a known query)."""
+    if type(blob) is not bytes or not blob.startswith(_MARK):
+        return None
+    start = len(_MARK) + 8
+    body = blob[start:]
+    if blob[len(_MARK) : start] != b"%08x" % zlib.crc32(body):
+        return None
+    size, newline, rest = body.partition(b"\n")
+    if not newline or not size.isdigit() or int(size) > len(rest):
+        return None
+    try:
+        paths, reads = json.loads(rest[: int(size)].decode("utf-8", "surrogatepass"))
+    except ValueError:
+        return None
+    digests = rest[int(size) :]
+    if type(paths) is not list or type(reads) is not list or len(digests) != _DIGEST * len(reads):
+        return None
+    if not all(type(p) is str for p in paths):
+        return None
+    index = StoredIndex({}, {})
+    for n, item in enumerate(reads):
+        if type(item) is not list or len(item) != 3:
+            return None
+        query, argument, readers = item
+        if type(query) is not str or type(argument) is not str or query not in BUILD_QUERIES:
+            return None
+        if type(readers) is not list or not all(
+            type(i) is int and 0 <= i < len(paths) for i in readers
+        ):
+            return None
+        read = (query, argument)
+        index.digests[read] = digests[_DIGEST * n : _DIGEST * (n + 1)]
+        index.readers[read] = tuple(paths[i] for i in readers)
+    return index
+
+
+class ReadCheck:
+    """One plan's use of the last build's index (`last`): which outputs may read
+    something else now (`dirty`), and the reads of the outputs checked the long
+    way (`note`), for the index stored with the next record (`next_index`)."""
+
+    def __init__(self, last: StoredIndex | None) -> None:
+        self.last = last
+        # None: no index (or not begun): every output is checked the long way.
+        self.dirty: set[str] | None = None
+        self._digest: Callable[[Read], bytes] | None = None
+        self._now: dict[Read, bytes] = {}
+        self._noted: dict[str, tuple[Read, ...]] = {}
+
+    def begin(self, digest: Callable[[Read], bytes]) -> None:
+        """Ask each read of the index of this plan's site (`digest`: the digest of
+        what a read gives now) and find the outputs that made one that differs."""
+        self._digest = digest
+        if self.last is None:
+            return
+        dirty: set[str] = set()
+        now = self._now
+        readers = self.last.readers
+        for read, then in self.last.digests.items():
+            found = now[read] = digest(read)
+            if found != then:
+                dirty.update(readers[read])
+        self.dirty = dirty
+
+    def holds(self, path: str, inputs: bytes, shared: bytes) -> bool:
+        """Whether the record entry's `inputs` hold for the output at `path`: it
+        read nothing that answers otherwise now, under the same shared key."""
+        dirty = self.dirty
+        return dirty is not None and path not in dirty and recorded_shared(inputs) == shared
+
+    def note(self, path: str, reads: Iterable[Read]) -> None:
+        """What the output at `path`, checked the long way, read this plan."""
+        self._noted[path] = tuple(reads)
+
+    def next_index(self, recording: Collection[str]) -> StoredIndex | None:
+        """The index of this plan's outputs; `recording`: the paths of those whose
+        inputs record reads. None when one of them was neither checked the long
+        way nor found fresh (a plan that did not begin, say)."""
+        digest, noted, dirty = self._digest, self._noted, self.dirty
+        recording = set(recording)
+        if digest is None or any(
+            p not in noted and (dirty is None or p in dirty) for p in recording
+        ):
+            return None
+        readers: dict[Read, list[str]] = {}
+        if self.last is not None:
+            for read, paths in self.last.readers.items():
+                kept = [p for p in paths if p not in noted and p in recording]
+                if kept:
+                    readers[read] = kept
+        for path, reads in noted.items():
+            if path in recording:
+                for read in reads:
+                    readers.setdefault(read, []).append(path)
+        now = self._now
+        digests = {read: now.get(read) or digest(read) for read in readers}
+        return StoredIndex(digests, {read: tuple(paths) for read, paths in readers.items()})
