@@ -245,11 +245,13 @@ def sealed(
     found: Mapping[str, tuple[bytes, bytes]],
     memo: BuildMemo | None,
     pages_memo: PageMemo | None,
+    check: ReadCheck | None = None,
 ) -> dict[str, Output]:
     """The unsealed among `outputs` with the fingerprint and inputs `seal` found
     for them (by output path), by path; their pages' contexts vouched for the
     reads their inputs name (as a next plan of a long-lived builder expects of a
-    page that was made), and the memo's outputs updated."""
+    page that was made), the memo's outputs updated, and the reads noted for the
+    read index (`check`)."""
     done: dict[str, Output] = {}
     kept = memo.outputs if memo is not None else {}
     values = pages_memo.values if pages_memo is not None else None
@@ -263,10 +265,13 @@ def sealed(
         if last is not None and last[0] is spec:
             kept[id(spec)] = (spec, last[1], output)
         context = spec.context
-        if values is not None and isinstance(context, LazyContext):
-            reads = recorded_reads(inputs)
-            if reads is not None and context.reads is None:
-                context.vouch(tuple((read, values.value(read)) for read in reads))
+        reads = recorded_reads(inputs)
+        if reads is not None and check is not None:
+            check.note(o.path, reads)
+        if values is None or reads is None or not isinstance(context, LazyContext):
+            continue
+        if context.reads is None:
+            context.vouch(tuple((read, values.value(read)) for read in reads))
     return done
 
 

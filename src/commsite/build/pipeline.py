@@ -24,11 +24,10 @@ from commsite.build.inputs import InputScan
 from commsite.build.kept import TEMPLATE_DEPS, Kept
 from commsite.build.memo import BuildMemo
 from commsite.build.objects import ObjectStore
-from commsite.build.pagekeys import recorded_shared
 from commsite.build.parallel import available_cpus
 from commsite.build.place import Place
 from commsite.build.plan import Output, make_plan
-from commsite.build.read_index import ReadCheck, decode_index, encode_index
+from commsite.build.read_index import ReadCheck, decode_index
 from commsite.build.search import SEARCH_SOURCES, SearchPlan, plan_search
 from commsite.build.sources import Sources
 from commsite.build.state import BuildResult, Run
@@ -135,7 +134,7 @@ class Planned:
     gone: list[str]  # recorded outputs no longer made
     search: SearchPlan | None
     reindex: bool  # the search index is to be made again
-    reads: bytes | None = None  # the read index to keep with the record (read_index.py)
+    reads: ReadCheck | None = None  # makes the read index kept with the record
 
     @property
     def up_to_date(self) -> bool:
@@ -239,10 +238,10 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
     saved_deps = json.dumps(template_deps, sort_keys=True)
     record = kept.load_record(cache)
     # A build that keeps no memos for a next one checks the last build's read index
-    # (build/read_index.py); serve's builder has its own, in memory.
+    # and keeps one for the next (build/read_index.py); serve's builder has its own.
     reads = None
-    if cache is not None and record is not None and not options.owned_output:
-        reads = ReadCheck(decode_index(cache.get_reads()))
+    if cache is not None and not options.owned_output:
+        reads = ReadCheck(decode_index(cache.get_reads()) if record is not None else None)
     renderer = Renderer(loaded.theme)
     key = cache_key(cache.directory.parent) if cache is not None and cache.usable else None
     if cache is not None and key is not None:  # (signed: see template_cache.py)
@@ -295,11 +294,7 @@ def plan(run: Run, kept: Kept, loaded: Loaded, assembled: Assembled) -> Planned 
     )
     if reindex:  # (the bundle is made by make_index below, not rendered)
         dirty = [o for o in dirty if o.sources != SEARCH_SOURCES]
-    index = None
-    if reads is not None:
-        index = reads.next_index([p for p, o in outputs.items() if recorded_shared(o.inputs)])
-    stored = encode_index(index) if index is not None else None
-    return Planned(renderer, record, outputs, dirty, gone, search, reindex, stored)
+    return Planned(renderer, record, outputs, dirty, gone, search, reindex, reads)
 
 
 # --- helpers -----------------------------------------------------------------

@@ -26,7 +26,9 @@ from commsite.build.output import (
     current_state,
 )
 from commsite.build.page_outputs import sealed
+from commsite.build.pagekeys import recorded_shared
 from commsite.build.plan import Output
+from commsite.build.read_index import ReadCheck, encode_index
 from commsite.build.render import Page, render_pages
 from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index
 from commsite.build.state import BuildResult, Run
@@ -63,7 +65,7 @@ class Rendered:
     record: dict[str, RecordEntry] | None
     search: SearchPlan | None
     reindex: bool
-    reads: bytes | None  # the read index to keep with the record (the plan's)
+    reads: ReadCheck | None  # makes the read index kept with the record (the plan's)
 
 
 def render(
@@ -93,7 +95,7 @@ def render(
     outputs, gone = planned.outputs, planned.gone
     if done.sealed:  # a cold build's pages and documents, fingerprinted as they were made
         memo = loaded.memo
-        now = sealed(made, done.sealed, memo, memo.pages)
+        now = sealed(made, done.sealed, memo, memo.pages, planned.reads)
         if later is not None:
             now.update(later.sealed(done.sealed))
         made = [now.get(o.path, o) for o in made]
@@ -157,7 +159,8 @@ def record(
             changed[o.path] = RecordEntry(o.fingerprint, state, o.sources, o.inputs)
     if loaded.cache is not None:
         removed = set(rendered.gone) | set(committed.removed)
-        loaded.cache.update_record(changed, removed, replace=record is None, reads=rendered.reads)
+        reads = _read_index(rendered.reads, outputs)
+        loaded.cache.update_record(changed, removed, replace=record is None, reads=reads)
         # The record in memory follows the one on disk (updated in place: it is
         # this builder's own, and copying 24,000 entries per rebuild showed).
         base = {} if record is None else record
@@ -183,13 +186,22 @@ def up_to_date(
     kept.output_known = True
     renewed = new_inputs(planned.outputs, planned.record)
     if renewed and loaded.cache is not None and planned.record is not None:
-        loaded.cache.update_record(renewed, (), replace=False)
+        reads = _read_index(planned.reads, planned.outputs)
+        loaded.cache.update_record(renewed, (), replace=False, reads=reads)
         planned.record.update(renewed)  # (this builder's own record)
     _remember(run, loaded, assembled, planned.search, len(planned.outputs))
     return run.finished((), (), (), len(planned.outputs))
 
 
 # --- helpers -----------------------------------------------------------------
+
+
+def _read_index(check: ReadCheck | None, outputs: Mapping[str, Output]) -> bytes | None:
+    """The read index to store with the record of `outputs` (build/read_index.py)."""
+    if check is None:
+        return None
+    index = check.next_index([path for path, o in outputs.items() if recorded_shared(o.inputs)])
+    return encode_index(index) if index is not None else None
 
 
 def save_caches(kept: Kept, cache: BuildCache | None) -> None:
