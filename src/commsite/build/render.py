@@ -103,18 +103,21 @@ def render_pages(
     documents are made there (build/document_batches.py), the heavy batches first.
     `meanwhile` runs in this process while the workers render."""
     render = partial(_render_one, renderer, staging)
-    # Compile each template in this process first, so forked workers inherit it
-    # (compiled, not rendered: a first page may list 1,000 members).
-    for name in dict.fromkeys((s[0] if isinstance(s, tuple) else s).template for s in specs):
-        renderer.compile(name)
     rest: list[Page | Document | Batch] = [*batches, *specs, *documents]
     forks = can_fork()
     least = PARALLEL_RENDER_MIN if forks else PARALLEL_RENDER_MIN_PICKLED
+    jobs = jobs if len(rest) >= least else 1
+    if jobs > 1 and forks:
+        # Compile each template in this process first, so forked workers inherit it
+        # (compiled, not rendered: a first page may list 1,000 members). Alone, this
+        # process compiles what it renders, and no more (an edit renders three pages).
+        for name in dict.fromkeys((s[0] if isinstance(s, tuple) else s).template for s in specs):
+            renderer.compile(name)
     files = [len(item.documents) if isinstance(item, Batch) else 1 for item in rest]
     results = map_in_processes(
         render,
         rest,
-        jobs=jobs if len(rest) >= least else 1,
+        jobs=jobs,
         progress=_stage(progress),
         meanwhile=meanwhile,
         portable=True,
