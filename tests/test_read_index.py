@@ -92,6 +92,28 @@ def test_the_next_index_takes_the_new_reads_of_the_outputs_checked_again() -> No
     )
 
 
+@pytest.mark.parametrize(
+    "welcome_reads",
+    [
+        [("story", "welcome"), ("rules", "")],  # as before: the stored index is patched
+        [("story", "welcome")],  # it no longer reads the rules: made anew
+    ],
+)
+def test_the_stored_index_is_the_next_index(welcome_reads: list[tuple[str, str]]) -> None:
+    now = {("story", "welcome"): b"A" * 20, ("tag", "repair"): b"b" * 20, ("rules", ""): b"c" * 20}
+    check = ReadCheck(decode_index(encode_index(INDEX)))
+    check.begin(now.__getitem__)
+    check.note("stories/welcome/index.html", welcome_reads)
+    check.note("ap/stories/welcome", [("story", "welcome")])
+    recording = {"stories/welcome/index.html", "ap/stories/welcome", "tags/repair/index.html"}
+    recording.add("rules/index.html")
+    stored = check.stored(recording)
+    index = check.next_index(recording)
+    assert stored is not None and index is not None
+    assert decode_index(stored) == index
+    assert index.digests[("story", "welcome")] == b"A" * 20
+
+
 def _inputs(shared: bytes) -> bytes:
     return b"reads2:" + shared * 20 + b"d" * 20 + b"[]"
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from commsite.build.document_queries import BUILD_QUERIES
 from commsite.build.pagekeys import recorded_shared
@@ -41,6 +41,8 @@ class StoredIndex:
 
     digests: dict[Read, bytes]
     readers: dict[Read, tuple[str, ...]]
+    # The stored form it was read from, after the checksum (for `ReadCheck.stored`).
+    body: bytes = field(default=b"", compare=False)
 
 
 def encode_index(index: StoredIndex) -> bytes:
@@ -76,7 +78,7 @@ def decode_index(blob: object) -> StoredIndex | None:
         return None
     if not all(type(p) is str for p in paths):
         return None
-    index = StoredIndex({}, {})
+    index = StoredIndex({}, {}, body)
     for n, item in enumerate(reads):
         if type(item) is not list or len(item) != 3:
             return None
@@ -131,15 +133,54 @@ class ReadCheck:
         """What the output at `path`, checked the long way, read this plan."""
         self._noted[path] = tuple(reads)
 
+    def stored(self, recording: Collection[str]) -> bytes | None:
+        """The stored form of `next_index`: when the outputs checked again read
+        what they read before and none is gone (an edit of a story's body), the
+        last index with the digests of the reads that changed written over."""
+        recording = set(recording)
+        last = self.last
+        if not self._complete(recording):
+            return None
+        if last is None or not last.body or not self._same_readers(recording):
+            index = self.next_index(recording)
+            return encode_index(index) if index is not None else None
+        body = bytearray(last.body)
+        at = len(body) - _DIGEST * len(last.digests)
+        now = self._now
+        for n, (read, then) in enumerate(last.digests.items()):
+            if now[read] != then:
+                body[at + _DIGEST * n : at + _DIGEST * (n + 1)] = now[read]
+        return _MARK + b"%08x" % zlib.crc32(body) + body
+
+    def _complete(self, recording: Collection[str]) -> bool:
+        """Whether every output that records its reads was found fresh or noted."""
+        noted, dirty = self._noted, self.dirty
+        return self._digest is not None and not any(
+            p not in noted and (dirty is None or p in dirty) for p in recording
+        )
+
+    def _same_readers(self, recording: Collection[str]) -> bool:
+        """Whether the last index's readers still hold: no output in it is gone, and
+        each output noted read exactly what the index has it read."""
+        assert self.last is not None
+        noted = self._noted
+        before: dict[str, set[Read]] = {path: set() for path in noted}
+        for read, paths in self.last.readers.items():
+            for path in paths:
+                found = before.get(path)
+                if found is not None:
+                    found.add(read)
+                elif path not in recording:
+                    return False
+        return all(before[path] == set(reads) for path, reads in noted.items())
+
     def next_index(self, recording: Collection[str]) -> StoredIndex | None:
         """The index of this plan's outputs; `recording`: the paths of those whose
         inputs record reads. None when one of them was neither checked the long
         way nor found fresh (a plan that did not begin, say)."""
-        digest, noted, dirty = self._digest, self._noted, self.dirty
+        digest, noted = self._digest, self._noted
         recording = set(recording)
-        if digest is None or any(
-            p not in noted and (dirty is None or p in dirty) for p in recording
-        ):
+        if digest is None or not self._complete(recording):
             return None
         readers: dict[Read, list[str]] = {}
         if self.last is not None:

@@ -28,7 +28,7 @@ from commsite.build.output import (
 from commsite.build.page_outputs import sealed
 from commsite.build.pagekeys import recorded_shared
 from commsite.build.plan import Output
-from commsite.build.read_index import ReadCheck, encode_index
+from commsite.build.read_index import ReadCheck
 from commsite.build.render import Page, render_pages
 from commsite.build.search import SEARCH_DIR, SEARCH_SOURCES, SearchPlan, make_index
 from commsite.build.state import BuildResult, Run
@@ -200,8 +200,7 @@ def _read_index(check: ReadCheck | None, outputs: Mapping[str, Output]) -> bytes
     """The read index to store with the record of `outputs` (build/read_index.py)."""
     if check is None:
         return None
-    index = check.next_index([path for path, o in outputs.items() if recorded_shared(o.inputs)])
-    return encode_index(index) if index is not None else None
+    return check.stored([path for path, o in outputs.items() if recorded_shared(o.inputs)])
 
 
 def save_caches(kept: Kept, cache: BuildCache | None) -> None:
