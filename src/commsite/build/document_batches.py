@@ -24,7 +24,7 @@ from commsite.render.pages.reads import Recorded
 __all__ = ["Batch", "batches"]
 
 # A document made in a batch: its path, its file, its fingerprint and inputs.
-Made = tuple[str, bytes, tuple[bytes, bytes]]
+Made = tuple[str, bytes, tuple[bytes, bytes, bytes]]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -45,7 +45,8 @@ class Batch:
             fingerprint, value, recorded = make_document(document, owner.values, at_hand)
             at_hand.made[document.path] = value, recorded
             file = value if document.file is None else document.file(value)
-            found.append((document.path, file, (fingerprint, owner.inputs(document, recorded))))
+            sealed = fingerprint, owner.inputs(document, recorded), owner.read_digests(recorded)
+            found.append((document.path, file, sealed))
         return found
 
 

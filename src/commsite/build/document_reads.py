@@ -268,11 +268,15 @@ class Documents:
         self._to_make, self._background = [], None
         return self._outputs
 
+    def read_digests(self, recorded: Recorded) -> bytes:
+        """The digests of what `recorded`'s reads gave (for the read index)."""
+        return self._keys.read_digests(recorded)
+
     def inputs(self, document: Document, recorded: Recorded) -> bytes:
         """What the record keeps of what `document` read (as `outputs` records it)."""
         return self._keys.reads_inputs(self.shared(document.options), recorded)
 
-    def sealed(self, found: Mapping[str, tuple[bytes, bytes]]) -> dict[str, Output]:
+    def sealed(self, found: Mapping[str, tuple[bytes, bytes, bytes]]) -> dict[str, Output]:
         """The outputs of the documents planned `later`, with the fingerprint and
         inputs their batches found (by path), by path; what they read is asked
         of this plan's values (for a long-lived builder's next plan)."""
@@ -281,8 +285,10 @@ class Documents:
         for path in self._later or ():
             if path not in found:
                 continue
-            fingerprint, inputs = found[path]
+            fingerprint, inputs, digests = found[path]
             reads = recorded_reads(inputs) or ()
+            if self._check is not None:
+                self._check.learn(reads, digests)
             recorded = tuple((read, value(read)) for read in reads)
             make = partial(self._file_later, path)
             output = Output(path, fingerprint, ("*",), make=make, inputs=inputs)

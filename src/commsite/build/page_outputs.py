@@ -33,7 +33,7 @@ from commsite.render.views import StoryCard
 if TYPE_CHECKING:
     from commsite.build.document_reads import Documents
 
-__all__ = ["Output", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
+__all__ = ["Output", "Seal", "Unsealed", "page_outputs", "read_tree", "seal", "sealed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,20 +229,31 @@ def _unsealed(
     return Output(path, b"", sources, page=spec, unsealed=later)
 
 
-def seal(spec: PageSpec, later: Unsealed) -> tuple[bytes, bytes]:
+# What a cold build's worker found for a page or document it made: its fingerprint,
+# its inputs, and the digests of what its reads gave (in order, for the read index).
+Seal = tuple[bytes, bytes, bytes]
+
+
+def seal(spec: PageSpec, later: Unsealed) -> Seal:
     """The fingerprint and inputs of a cold build's page (made here if it was not):
-    what `page_outputs` gives the same page when it makes its context."""
+    what `page_outputs` gives the same page when it makes its context; and the
+    digests of its reads' values, which the read index keeps (build/read_index.py)."""
     path = urls.output_file(spec.path)
     shown = context_digest(spec.context, later.reprs)
     fingerprint = digest_bytes(b"page", code_fingerprint(), path.encode(), later.template, shown)
     context = spec.context
     assert isinstance(context, LazyContext) and context.reads is not None
-    return fingerprint, later.keys.reads_inputs(later.shared, context.reads)
+    keys = later.keys
+    return (
+        fingerprint,
+        keys.reads_inputs(later.shared, context.reads),
+        keys.read_digests(context.reads),
+    )
 
 
 def sealed(
     outputs: Iterable[Output],
-    found: Mapping[str, tuple[bytes, bytes]],
+    found: Mapping[str, Seal],
     memo: BuildMemo | None,
     pages_memo: PageMemo | None,
     check: ReadCheck | None = None,
@@ -259,7 +270,7 @@ def sealed(
         later, spec = o.unsealed, o.page
         if later is None or spec is None or o.path not in found:
             continue
-        fingerprint, inputs = found[o.path]
+        fingerprint, inputs, digests = found[o.path]
         output = done[o.path] = replace(o, fingerprint=fingerprint, inputs=inputs, unsealed=None)
         last = kept.get(id(spec))
         if last is not None and last[0] is spec:
@@ -268,6 +279,7 @@ def sealed(
         reads = recorded_reads(inputs)
         if reads is not None and check is not None:
             check.note(o.path, reads)
+            check.learn(reads, digests)
         if values is None or reads is None or not isinstance(context, LazyContext):
             continue
         if context.reads is None:

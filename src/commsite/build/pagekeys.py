@@ -84,6 +84,10 @@ class KeyDigests:
             return digest_bytes(b"item", item)
         return digest_parts(b"read", *self._value_parts(read, value))
 
+    def read_digests(self, recorded: Recorded) -> bytes:
+        """`read_digest` of each read, in order (a cold build's workers send them)."""
+        return b"".join([self.read_digest(read, value) for read, value in recorded])
+
     def _value_parts(self, read: Read, value: object) -> list[bytes]:
         """What stands for the value a read gave, as parts of a page's digest: the
         value laid out flat (a model object by its file's parse key, nothing

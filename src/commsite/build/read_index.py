@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from commsite.build.document_queries import BUILD_QUERIES
@@ -128,6 +128,14 @@ class ReadCheck:
         read nothing that answers otherwise now, under the same shared key."""
         dirty = self.dirty
         return dirty is not None and path not in dirty and recorded_shared(inputs) == shared
+
+    def learn(self, reads: Sequence[Read], digests: bytes) -> None:
+        """The digests of what `reads` gave, found where they were read (a cold
+        build's workers), so that the index need not make them again."""
+        if len(digests) == _DIGEST * len(reads):
+            now = self._now
+            for n, read in enumerate(reads):
+                now.setdefault(read, digests[_DIGEST * n : _DIGEST * (n + 1)])
 
     def note(self, path: str, reads: Iterable[Read]) -> None:
         """What the output at `path`, checked the long way, read this plan."""

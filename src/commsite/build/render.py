@@ -15,7 +15,7 @@ from typing import Protocol
 from commsite import urls
 from commsite.build.document_batches import Batch
 from commsite.build.output import FileState, write_staged
-from commsite.build.page_outputs import Unsealed, seal
+from commsite.build.page_outputs import Seal, Unsealed, seal
 from commsite.build.parallel import can_fork, in_worker, map_in_processes
 from commsite.errors import CommsiteError, Diagnostic
 from commsite.render.pages import LazyContext, PageSpec
@@ -51,7 +51,7 @@ class Document(Protocol):
 
 # A page to render: its spec, or its spec and what fingerprints it (a cold build's).
 Page = PageSpec | tuple[PageSpec, Unsealed]
-Sealed = tuple[bytes, bytes]  # a cold build's page's fingerprint and inputs (see `seal`)
+Sealed = Seal  # a cold build's page's fingerprint, inputs and read digests (see `seal`)
 # (file, state, None, what sealed it if unsealed) or (file, None, the error, None)
 Made = tuple[str, FileState | None, Diagnostic | None, Sealed | None]
 
