@@ -19,12 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from commsite.build.document_reads import Document, Documents, make_document
+from commsite.build.page_outputs import Seal
 from commsite.render.pages.reads import Recorded
 
 __all__ = ["Batch", "batches"]
 
-# A document made in a batch: its path, its file, its fingerprint and inputs.
-Made = tuple[str, bytes, tuple[bytes, bytes, bytes]]
+# A document made in a batch: its path, its file, and its seal (page_outputs.Seal).
+Made = tuple[str, bytes, Seal]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -25,13 +25,13 @@ from commsite.build.cache import RecordEntry
 from commsite.build.document_queries import DocumentReads, Embeds
 from commsite.build.fingerprint import digest_bytes
 from commsite.build.memo import DocumentMemo
-from commsite.build.page_outputs import Output
+from commsite.build.page_outputs import Output, Seal
 from commsite.build.pagekeys import KeyDigests, recorded_digest, recorded_reads
 from commsite.build.parallel import Background, submit
 from commsite.build.read_index import ReadCheck
 from commsite.render.pages.reads import Read, ReadValues, Recorded
 
-__all__ = ["Document", "DocumentMemo", "DocumentReads", "Documents", "make_document"]
+__all__ = ["Document", "DocumentMemo", "Documents", "make_document"]
 
 # From this weight (about a millisecond each) on, the documents to make are
 # made in a forked worker while the build fingerprints its pages.
@@ -276,7 +276,7 @@ class Documents:
         """What the record keeps of what `document` read (as `outputs` records it)."""
         return self._keys.reads_inputs(self.shared(document.options), recorded)
 
-    def sealed(self, found: Mapping[str, tuple[bytes, bytes, bytes]]) -> dict[str, Output]:
+    def sealed(self, found: Mapping[str, Seal]) -> dict[str, Output]:
         """The outputs of the documents planned `later`, with the fingerprint and
         inputs their batches found (by path), by path; what they read is asked
         of this plan's values (for a long-lived builder's next plan)."""

@@ -150,8 +150,7 @@ class ReadCheck:
         if not self._complete(recording):
             return None
         if last is None or not last.body or not self._same_readers(recording):
-            index = self.next_index(recording)
-            return encode_index(index) if index is not None else None
+            return encode_index(self._next(recording))
         body = bytearray(last.body)
         at = len(body) - _DIGEST * len(last.digests)
         now = self._now
@@ -186,10 +185,13 @@ class ReadCheck:
         """The index of this plan's outputs; `recording`: the paths of those whose
         inputs record reads. None when one of them was neither checked the long
         way nor found fresh (a plan that did not begin, say)."""
-        digest, noted = self._digest, self._noted
         recording = set(recording)
-        if digest is None or not self._complete(recording):
-            return None
+        return self._next(recording) if self._complete(recording) else None
+
+    def _next(self, recording: Collection[str]) -> StoredIndex:
+        """`next_index`, once `_complete` holds."""
+        digest, noted = self._digest, self._noted
+        assert digest is not None  # (_complete: begun)
         readers: dict[Read, list[str]] = {}
         if self.last is not None:
             for read, paths in self.last.readers.items():
