@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from commsite.build import document_reads, page_outputs
 from commsite.build.cache import BuildCache
+from commsite.build.pagekeys import KeyDigests
 from commsite.build.read_index import ReadCheck, StoredIndex, decode_index, encode_index
 from commsite.build.run import BuildOptions, build_site
 from golden.regenerate import SITE, golden_now
@@ -54,6 +57,35 @@ def test_an_index_naming_an_unknown_query_reads_as_none() -> None:
     forged = StoredIndex({("os.system", "rm"): b"a" * 20}, {("os.system", "rm"): ("index.html",)})
     assert decode_index(encode_index(forged)) is None
     assert decode_index("a text") is None
+
+
+def test_what_a_read_gave_is_digested_by_its_value_alone() -> None:
+    """Equal values give one digest, in any process (interned strings or not);
+    values that differ in any way, type included, give another. Plain data is
+    digested from marshal's bytes, anything else from its laid-out parts."""
+    read = ("neighbours", "welcome")
+    built = "".join(["wel", "come"])  # an equal string that is not interned
+    value = (("Welcome", sys.intern("welcome")), None)
+    digest = KeyDigests({}, b"code").read_digest(read, value)
+    assert KeyDigests({}, b"other code").read_digest(read, (("Welcome", built), None)) == digest
+    others = [
+        (("Welcome", "welcome!"), None),
+        [("Welcome", "welcome"), None],
+        (("Welcome", "welcome"),),
+        (("Welcome", "welcome"), ""),
+        (("Welcome", "welcome"), 0),
+        (("Welcome", "welcome"), False),
+        (("Welcome", "welcome"), 0.0),
+    ]
+    found = {KeyDigests({}, b"code").read_digest(read, other) for other in others}
+    assert len(found) == len(others) and digest not in found
+    # Not plain data: laid out (a datetime by its repr).
+    when = datetime(2026, 12, 7, 18, 0, tzinfo=UTC)
+    later = KeyDigests({}, b"code").read_digest(read, (when.replace(hour=19),))
+    assert KeyDigests({}, b"code").read_digest(read, (when,)) == KeyDigests(
+        {}, b"code"
+    ).read_digest(read, (datetime(2026, 12, 7, 18, 0, tzinfo=UTC),))
+    assert KeyDigests({}, b"code").read_digest(read, (when,)) != later
 
 
 def test_the_outputs_of_a_changed_read_are_dirty() -> None:

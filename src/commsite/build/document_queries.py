@@ -9,7 +9,6 @@ because they ask the protocol (activitypub), which the pages do not import."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 from commsite.activitypub.event_rsvp import rsvp_fields_of
@@ -113,7 +112,7 @@ class DocumentReads(SiteReads):
         assert isinstance(found, tuple)
         return found
 
-    def sitemap_stories(self) -> tuple[tuple[str, bool, datetime], ...]:
+    def sitemap_stories(self) -> tuple[tuple[str, bool, str], ...]:
         """What the sitemap says of each story (feeds.sitemap.sitemap_stories)."""
         found = self._read("sitemap_stories", "")
         assert isinstance(found, tuple)

@@ -14,6 +14,7 @@ page's fingerprint from the record instead of making its context.
 from __future__ import annotations
 
 import json
+import marshal
 from collections.abc import Mapping
 
 from commsite.build.document_queries import BUILD_QUERIES
@@ -78,11 +79,19 @@ class KeyDigests:
 
     def read_digest(self, read: Read, value: object) -> bytes:
         """A digest of the value `read` gave (what build/read_index.py keeps): of a
-        story, event or member, its file's parse key (a third of all reads)."""
+        story, event or member, its file's parse key (a third of all reads); of
+        plain data (strings, numbers, None, tuples of them: most other reads, such
+        as a story's neighbours), its bytes as marshal's first format writes them,
+        which depend on the value alone (no references, no interning marks), made
+        in C; of anything else, its laid-out parts."""
         item = self._item(value)
         if item is not None:
             return digest_bytes(b"item", item)
-        return digest_parts(b"read", *self._value_parts(read, value))
+        try:
+            plain = marshal.dumps(value, 0)
+        except ValueError:  # (holds a model object or a view)
+            return digest_parts(b"read", *self._value_parts(read, value))
+        return digest_bytes(b"plain", plain)
 
     def read_digests(self, recorded: Recorded) -> bytes:
         """`read_digest` of each read, in order (a cold build's workers send them)."""
