@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from commsite import __version__, urls
+from commsite import urls
 from commsite.activitypub.attachments import image_object
 from commsite.activitypub.outbox import federated_items, published_at
 from commsite.activitypub.vocabulary import actor_id
@@ -62,6 +62,8 @@ def host_meta(site: Site) -> bytes:
 def nodeinfo(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[str, Any]:
     """NodeInfo 2.1: commsite, one user, posts counted, registrations closed.
     `federated`: `federated_items(site)`, when the caller has it already."""
+    from commsite import __version__  # (importlib.metadata: only where NodeInfo is made)
+
     items = federated_items(site) if federated is None else federated
     # Newest first, so the first one published by now is the latest (comparing
     # every date with now took 8 ms at 10,000 stories, on each rebuild).

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from commsite import __version__, urls
+from commsite import urls
 from commsite.config import SiteConfig
 from commsite.content.model import Event, Site
 from commsite.feeds.links import without_control_chars as _clean
@@ -118,6 +118,8 @@ def events_calendar(site: Site) -> bytes:
 def calendar_document(config: SiteConfig, events: Sequence[Event]) -> bytes:
     """`events` as one VCALENDAR of the site `config` describes."""
     import icalendar
+
+    from commsite import __version__  # (importlib.metadata: only where a calendar is made)
 
     cal = icalendar.Calendar()
     cal.add("prodid", f"-//commsite//commsite {__version__}//EN")
