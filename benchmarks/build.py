@@ -406,7 +406,7 @@ def _run_build(site: Path, args: list[str]) -> tuple[float, dict[str, object]]:
     cpu = _cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", "from commsite.cli import main; main()", "build", str(site), *args],
+        [sys.executable, "-c", "from commsite.cli import run; run()", "build", str(site), *args],
         env=env,
         capture_output=True,
         text=True,

@@ -1,5 +1,5 @@
 """`python -m commsite`: the same as the `commsite` command."""
 
-from commsite.cli import main
+from commsite.cli import run
 
-main()
+run()

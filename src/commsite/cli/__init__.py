@@ -6,11 +6,12 @@ Each group of commands lives in its own module here; this one assembles them.
 from __future__ import annotations
 
 import difflib
+import gc
 import importlib
 
 import click
 
-__all__ = ["COMMANDS", "SUMMARIES", "main", "summary"]
+__all__ = ["COMMANDS", "SUMMARIES", "main", "run", "summary"]
 
 # command name -> module defining it, in the order of the work (--help lists
 # them so): start a site, write, check, build, look, then federate and moderate.
@@ -127,3 +128,16 @@ def main() -> None:
       commsite build my-community    the site, into my-community/public/
       commsite serve my-community    a live preview while you write
     """
+
+
+def run() -> None:
+    """The `commsite` program (and `python -m commsite`): `main`, in a process of
+    its own. As a process exits, Python runs one last collection that walks every
+    object still alive; after a build that is the site's model and the build's
+    caches, 0.1 s of a one-story edit at 2,000 stories spent on nothing. They are
+    frozen first, so that collection skips them. (Not in `main`: a test that
+    invokes it goes on in the same process and needs its collector.)"""
+    try:
+        main()
+    finally:
+        gc.freeze()
