@@ -158,3 +158,35 @@ def test_site_is_also_accepted_as_the_option_it_used_to_be(tmp_path: Path) -> No
     clash = CliRunner().invoke(main, ["check", site, "--site", str(tmp_path)])
     assert clash.exit_code == 2
     assert "the site is given twice, as SITE" in clash.output
+
+
+def test_a_build_in_its_own_process_is_frozen_not_collected(tmp_path: Path) -> None:
+    """The `commsite` program (`run`) ends after its build: what the build made is
+    frozen, so no collection walks it. Invoked in a process that goes on (a test,
+    through `main`), the build leaves the collector as it found it."""
+    shutil.copytree(Path(__file__).parent / "fixtures" / "valid_min", tmp_path / "site")
+    site = str(tmp_path / "site")
+    code = (
+        "import gc, sys\n"
+        "from commsite.cli import run\n"
+        "sys.argv = ['commsite', 'build', '-q', sys.argv[1]]\n"
+        "gc.collect()\n"
+        "try:\n"
+        "    run()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 10000)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, site], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
+
+    import gc
+    import threading
+
+    alone = threading.active_count() == 1  # (beside threads, every build freezes: run.py)
+    frozen = gc.get_freeze_count()
+    result = CliRunner().invoke(main, ["build", "-q", site])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen or not alone

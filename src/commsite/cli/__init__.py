@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-__all__ = ["COMMANDS", "SUMMARIES", "main", "run", "summary"]
+__all__ = ["COMMANDS", "EXITING", "SUMMARIES", "exiting", "main", "run", "summary"]
 
 # command name -> module defining it, in the order of the work (--help lists
 # them so): start a site, write, check, build, look, then federate and moderate.
@@ -130,6 +130,17 @@ def main() -> None:
     """
 
 
+# The context object of `run`'s commands: the process ends after the command.
+EXITING = "exiting"
+
+
+def exiting() -> bool:
+    """Whether the running command's process ends after it (`run`), so that what
+    the command made need never be collected."""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_root().obj is EXITING
+
+
 def run() -> None:
     """The `commsite` program (and `python -m commsite`): `main`, in a process of
     its own. As a process exits, Python runs one last collection that walks every
@@ -138,6 +149,6 @@ def run() -> None:
     frozen first, so that collection skips them. (Not in `main`: a test that
     invokes it goes on in the same process and needs its collector.)"""
     try:
-        main()
+        main(obj=EXITING)
     finally:
         gc.freeze()

@@ -14,6 +14,7 @@ import click
 from commsite.build.clock import build_now
 from commsite.build.output import DiskFull
 from commsite.build.run import BuildOptions, BuildResult, build_site
+from commsite.cli import exiting
 from commsite.cli.site_arg import site_argument
 from commsite.content.left_out import LeftOut
 from commsite.errors import CommsiteError, Diagnostic, count_line
@@ -184,7 +185,7 @@ def build(
     had_output = options.output_dir.exists()
     try:
         now = build_now(os.environ)
-        result = build_site(options, now=now, progress=progress)
+        result = build_site(options, now=now, progress=progress, exiting=exiting())
     except DiskFull as exc:
         progress.finish()
         shown = None if exc.path is None else _shown_file(exc.path)
