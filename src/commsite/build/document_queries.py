@@ -112,7 +112,7 @@ class DocumentReads(SiteReads):
         assert isinstance(found, tuple)
         return found
 
-    def sitemap_stories(self) -> tuple[tuple[str, bool, str], ...]:
+    def sitemap_stories(self) -> tuple[tuple[str, bool, float], ...]:
         """What the sitemap says of each story (feeds.sitemap.sitemap_stories)."""
         found = self._read("sitemap_stories", "")
         assert isinstance(found, tuple)

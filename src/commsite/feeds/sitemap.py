@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from html import escape
 from urllib.parse import quote
 
@@ -31,16 +32,19 @@ def sitemap(site: Site, html_paths: Sequence[str]) -> bytes:
     return sitemap_document(site.config, sitemap_stories(site), html_paths)
 
 
-def sitemap_stories(site: Site) -> tuple[tuple[str, bool, str], ...]:
+def sitemap_stories(site: Site) -> tuple[tuple[str, bool, float], ...]:
     """What the sitemap says of each story: its slug, whether it is hidden (a draft
-    or future story) and when it last changed (RFC 3339). Plain strings and flags,
-    which a build digests far faster than datetimes (build/pagekeys.py)."""
-    return tuple((s.slug, s.draft or s.future, rfc3339(s.updated or s.date)) for s in site.stories)
+    or future story) and when it last changed (a POSIX timestamp). Plain numbers,
+    cheap to make on every rebuild at 10,000 stories and to digest (build/pagekeys.py),
+    unlike datetimes or their formatted text."""
+    return tuple(
+        (s.slug, s.draft or s.future, (s.updated or s.date).timestamp()) for s in site.stories
+    )
 
 
 def sitemap_document(
     config: SiteConfig,
-    stories: Sequence[tuple[str, bool, str]],
+    stories: Sequence[tuple[str, bool, float]],
     html_paths: Sequence[str],
 ) -> bytes:
     """`sitemap`, from the stories as `sitemap_stories` gives them."""
@@ -49,7 +53,10 @@ def sitemap_document(
     hidden = {urls.NOT_FOUND} | {urls.story_page(slug) for slug, hides, _ in stories if hides}
     # A story page changes when the story does: its lastmod (other pages list
     # many things, so they carry none rather than a guess).
-    changed = {config.url(urls.story_page(slug)): when for slug, _, when in stories}
+    changed = {
+        config.url(urls.story_page(slug)): rfc3339(datetime.fromtimestamp(when, UTC))
+        for slug, _, when in stories
+    }
     locations = sorted(
         {config.url(_page_path(p)) for p in html_paths if _page_path(p) not in hidden}
     )
