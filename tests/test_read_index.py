@@ -6,9 +6,11 @@ a damaged or missing index only makes the build look at every entry again."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import sys
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +53,31 @@ def _damaged(blob: bytes) -> list[bytes]:
 @pytest.mark.parametrize("blob", _damaged(encode_index(INDEX)))
 def test_a_damaged_index_reads_as_none(blob: bytes) -> None:
     assert decode_index(blob) is None
+
+
+def _forged(head: object, reads: int) -> bytes:
+    """A stored index with a sound checksum around `head` (paths and reads)."""
+    text = json.dumps(head).encode()
+    body = b"%d\n%b%b" % (len(text), text, b"d" * 20 * reads)
+    return b"reads-index1\n" + b"%08x" % zlib.crc32(body) + body
+
+
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [["story", "x", [0]], ["story", "x", [0]]],  # a read twice
+        [["story", "x", [1]]],  # a reader that is not in the paths
+        [["story", "x", [-1]]],
+        [["story", "x", [True]]],
+        [["story", "x", [0.0]]],
+        [["story", "x", 0]],
+    ],
+)
+def test_an_index_with_a_read_twice_or_a_reader_out_of_range_reads_as_none(
+    reads: list[object],
+) -> None:
+    assert decode_index(_forged([["a.html"], [["story", "x", [0]]]], 1)) is not None
+    assert decode_index(_forged([["a.html"], reads], len(reads))) is None
 
 
 def test_an_index_naming_an_unknown_query_reads_as_none() -> None:
