@@ -27,6 +27,7 @@ import pytest
 
 from commsite.build.cache import DB_NAME, BuildCache
 from commsite.build.cache_data import BadEntry, decode_parsed, encode_parsed
+from commsite.build.cache_record import decode_states
 from commsite.build.run import BuildOptions, BuildResult, build_site
 from commsite.build.template_cache import FOLDER, KEY_NAME
 from commsite.content.parse import ParsedFile, parse_file
@@ -392,6 +393,36 @@ def test_a_recorded_path_outside_the_output_is_refused(site: Path, tmp_path: Pat
     set_path(db, "404.html", "../keep.txt")
     one_warning(after_damage(site, tmp_path))
     assert outside.read_text() == "keep me\n"
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ("../keep.txt", 10, 1),
+        ("stories/\0/index.html", 10, 1),
+        ("index.html", "10", 1),
+        ("index.html", 10, 1.5),
+        (b"index.html", 10, 1),
+        ("404.html", 10, 1),  # (a second row for the same path)
+    ],
+)
+def test_the_no_change_check_refuses_a_record_row_it_cannot_look_at(row: tuple) -> None:
+    """The no-change check reads each output's path, size and time alone
+    (`BuildCache.get_states`), and stats the path: a row of another shape or a path
+    that leaves the output refuses them all (the build then goes the whole way)."""
+    good = [("index.html", 10, 1), ("404.html", 20, 2), (".well-known/webfinger", 5, 3)]
+    assert decode_states(good) == good
+    assert decode_states([*good, row]) is None
+
+
+def test_an_output_changed_on_disk_is_made_again_by_a_build_with_nothing_to_do(
+    site: Path,
+) -> None:
+    built_site(site)
+    page = site / "public" / "rules" / "index.html"
+    page.write_text("changed by hand\n")
+    result = build(site)
+    assert "rules/index.html" in result.written and page.read_text() != "changed by hand\n"
 
 
 def test_damage_found_by_a_build_with_nothing_to_do(site: Path, tmp_path: Path) -> None:

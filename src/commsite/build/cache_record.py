@@ -14,7 +14,7 @@ from typing import Any
 
 from commsite.build.output import FileState
 
-__all__ = ["RecordEntry", "decode_record", "record_rows"]
+__all__ = ["RecordEntry", "decode_record", "decode_states", "record_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +39,7 @@ def decode_record(rows: Sequence[Any]) -> dict[str, RecordEntry] | str:
             # (a damaged fingerprint, digest, size or time is a miss as it is).
             if crc32(inputs, crc32(path.encode("utf-8", "surrogatepass"))) != check:
                 raise ValueError(path)
-            # (Cheap string tests first: '.well-known/...' and the like are few.)
-            if (path[:1] in "./" or "/." in path or "//" in path or "\0" in path) and not (
-                _inside(path)
-            ):
+            if _outside(path):
                 return "a recorded output outside the output folder"
             record[path] = RecordEntry(
                 fingerprint,
@@ -56,6 +53,18 @@ def decode_record(rows: Sequence[Any]) -> dict[str, RecordEntry] | str:
     if len(record) != len(rows):  # the same path twice: its index is damaged
         return "an output twice in the build record"
     return record
+
+
+def decode_states(rows: list[Any]) -> list[tuple[str, int, int]] | None:
+    """The rows (path, size, mtime_ns) of the record's outputs, or None when one is
+    not such (paths checked as `decode_record` checks them: the no-change check
+    looks at these on disk)."""
+    for path, size, mtime_ns in rows:
+        if type(path) is not str or type(size) is not int or type(mtime_ns) is not int:
+            return None
+        if _outside(path):
+            return None
+    return rows if len({row[0] for row in rows}) == len(rows) else None
 
 
 def record_rows(output: str, changed: Mapping[str, RecordEntry]) -> list[tuple[object, ...]]:
@@ -78,6 +87,14 @@ def record_rows(output: str, changed: Mapping[str, RecordEntry]) -> list[tuple[o
 
 def _row_check(path: str, inputs: bytes) -> int:
     return zlib.crc32(inputs, zlib.crc32(path.encode("utf-8", "surrogatepass")))
+
+
+def _outside(path: str) -> bool:
+    """Whether a recorded output path leaves the output folder (cheap string tests
+    first: '.well-known/...' and the like are few)."""
+    return (path[:1] in "./" or "/." in path or "//" in path or "\0" in path) and not (
+        _inside(path)
+    )
 
 
 def _inside(path: str) -> bool:

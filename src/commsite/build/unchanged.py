@@ -6,14 +6,15 @@ the output on disk with what the last successful build remembered."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from commsite.build.cache import BuildCache
+from commsite.build.cache_record import RecordEntry
 from commsite.build.inputs import InputScan, NowWindow
 from commsite.build.kept import Kept
-from commsite.build.output import FileState
 from commsite.build.state import (
     BuildOptions,
     BuildResult,
@@ -73,19 +74,27 @@ def _unchanged(
         return False
     if not window.contains(run.now):
         return False
-    record = kept.load_record(cache)
-    if record is None or len(record) != total:
+    # Only each output's size and time are read here (a long-lived builder has the
+    # whole record in memory); the rest is decoded when a build needs it.
+    states = cache.get_states() if not kept.record_loaded else _states(kept.record)
+    if states is None or len(states) != total:
         return False
     if check_disk(run.options, kept):
         output = str(run.options.output_dir)
-        for path, entry in record.items():
-            if not on_disk(output, path, entry.state):
+        for path, size, mtime_ns in states:
+            if not on_disk(output, path, size, mtime_ns):
                 return False
         kept.output_known = True
     run.problems += diagnostics
     run.left_out = left_out
     kept.record_total = total
     return True
+
+
+def _states(record: Mapping[str, RecordEntry] | None) -> list[tuple[str, int, int]] | None:
+    if record is None:
+        return None
+    return [(path, e.state.size, e.state.mtime_ns) for path, e in record.items()]
 
 
 def check_disk(options: BuildOptions, kept: Kept) -> bool:
@@ -146,10 +155,11 @@ def _quick_data_dir(root: Path) -> str | None:
     return data_dir if isinstance(data_dir, str) else ".commsite"
 
 
-def on_disk(output: str | Path, path: str, state: FileState) -> bool:
-    """Whether the output file is still as the build record says it was written."""
+def on_disk(output: str | Path, path: str, size: int, mtime_ns: int) -> bool:
+    """Whether the output file still has the size and time the build record says
+    it was written with."""
     try:
         st = os.stat(f"{os.fspath(output)}/{path}")
     except OSError:
         return False
-    return st.st_size == state.size and st.st_mtime_ns == state.mtime_ns
+    return st.st_size == size and st.st_mtime_ns == mtime_ns

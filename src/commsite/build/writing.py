@@ -363,7 +363,7 @@ def dirty_outputs(
         if (
             entry is None
             or entry.fingerprint != o.fingerprint
-            or (check_disk and not on_disk(output, o.path, entry.state))
+            or (check_disk and not on_disk(output, o.path, entry.state.size, entry.state.mtime_ns))
         ):
             found.append(o)
     return found
