@@ -51,16 +51,15 @@ class Document(Protocol):
 
 # A page to render: its spec, or its spec and what fingerprints it (a cold build's).
 Page = PageSpec | tuple[PageSpec, Unsealed]
-Sealed = Seal  # a cold build's page's fingerprint, inputs and read digests (see `seal`)
 # (file, state, None, what sealed it if unsealed) or (file, None, the error, None)
-Made = tuple[str, FileState | None, Diagnostic | None, Sealed | None]
+Made = tuple[str, FileState | None, Diagnostic | None, Seal | None]
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
     states: dict[str, FileState]  # each file written
     problems: list[Diagnostic]
-    sealed: dict[str, Sealed]  # the unsealed pages' fingerprints and inputs, by file
+    sealed: dict[str, Seal]  # what sealed the unsealed pages (page_outputs.seal), by file
 
 
 def _render_one(renderer: Renderer, staging: Path, item: Page | Document | Batch) -> list[Made]:
