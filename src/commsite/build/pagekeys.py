@@ -88,7 +88,7 @@ class KeyDigests:
         if item is not None:
             return digest_bytes(b"item", item)
         try:
-            plain = marshal.dumps(value, 0)
+            plain = marshal.dumps(value, 0)  # type: ignore[arg-type]  # (ValueError if not)
         except ValueError:  # (holds a model object or a view)
             return digest_parts(b"read", *self._value_parts(read, value))
         return digest_bytes(b"plain", plain)

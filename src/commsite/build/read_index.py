@@ -84,8 +84,9 @@ def encode_index(index: StoredIndex) -> bytes:
     numbers of its readers, then the digests in the reads' order."""
     readers = Readers.of(index.readers)
     reads = [[query, argument, numbers] for (query, argument), numbers in readers.numbers.items()]
-    head = json.dumps([readers.paths, reads], separators=(",", ":"))
-    head = head.encode("utf-8", "surrogatepass")
+    head = json.dumps([readers.paths, reads], separators=(",", ":")).encode(
+        "utf-8", "surrogatepass"
+    )
     body = b"%d\n%b%b" % (len(head), head, b"".join(index.digests[r] for r in index.readers))
     return _MARK + b"%08x" % zlib.crc32(body) + body
 
