@@ -5,7 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from commsite.markdown import SUMMARY_LENGTH, THEME_IDS, pygments_css, render_markdown
+from commsite.markdown import (
+    SUMMARY_LENGTH,
+    THEME_IDS,
+    pygments_css,
+    render_markdown,
+    render_reference,
+)
 
 
 def test_commonmark_with_raw_html() -> None:
@@ -63,10 +69,11 @@ def test_summary_is_cut_at_a_word_with_ellipsis() -> None:
 
 def test_rule_items_and_anchors() -> None:
     text = "Intro.\n\n1. Be *kind*.\n2. Share\n   tools.\n\n- not a rule\n\n1. later list\n"
-    plain = render_markdown(text)
-    assert plain.rule_items == ("Be kind.", "Share tools.")
+    plain = render_markdown(text)  # (not the rules page: no rules read, both engines)
+    assert plain.rule_items == () and render_reference(text).rule_items == ()
     assert "rule-1" not in plain.html
     anchored = render_markdown(text, rule_anchors=True)
+    assert anchored.rule_items == ("Be kind.", "Share tools.")
     assert '<li id="rule-1">Be <em>kind</em>.</li>' in anchored.html
     assert '<li id="rule-2">Share\ntools.</li>' in anchored.html
     assert "rule-3" not in anchored.html

@@ -54,8 +54,10 @@ _SPACES = re.compile(r"\s+")
 class RenderedMarkdown:
     html: str
     summary: str  # plain text from the first paragraph(s), at most SUMMARY_LENGTH characters
-    rule_items: tuple[str, ...]  # plain text of the first top-level ordered list's items
-    rule_start: int = 1  # the number that list gives its first item (`3.` -> 3; may be 0)
+    # Of the rules page (rule_anchors) alone: the plain text of the first top-level
+    # ordered list's items, and the number that list gives its first (`3.` -> 3; may be 0).
+    rule_items: tuple[str, ...]
+    rule_start: int = 1
     # Every link and image address in the body, as written (markdown-it's
     # normalised form), with its line (0 = the body's first) and whether it is
     # an image: what the link checker reads (see links/check.py).
@@ -176,9 +178,11 @@ def _list_start(token: Token) -> int:
 
 
 def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[int, tuple[str, ...]]:
-    """The first top-level ordered list: the number of its first item and the
-    plain text of each item; with `anchors`, item N (as the list numbers it:
-    ``3.`` then 4, 5, ...) gets ``id="rule-N"``."""
+    """With `anchors` (the rules page), the first top-level ordered list: the
+    number of its first item and the plain text of each item, and item N (as the
+    list numbers it: ``3.`` then 4, 5, ...) gets ``id="rule-N"``; else (1, ())."""
+    if not anchors:
+        return 1, ()
     opening = next(
         (i for i, t in enumerate(tokens) if t.type == "ordered_list_open" and t.level == 0),
         None,
@@ -192,8 +196,7 @@ def _rule_items(tokens: Sequence[Token], anchors: bool) -> tuple[int, tuple[str,
         if token.level == 0:  # ordered_list_close
             break
         if token.type == "list_item_open" and token.level == 1:
-            if anchors:
-                token.attrSet("id", f"rule-{first + len(items)}")
+            token.attrSet("id", f"rule-{first + len(items)}")
             current = []
             items.append("")
         elif token.type == "list_item_close" and token.level == 1 and current is not None:
@@ -268,9 +271,10 @@ def _missing_alt(tokens: Sequence[Token]) -> tuple[int, ...]:
 
 
 def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdown:
-    """Render a Markdown body; with `rule_anchors`, the items of the first top-level
-    ordered list get ``id="rule-N"``, N the number the reader sees (from the
-    list's start: ``3. Be kind`` is rule-3), and no heading does."""
+    """Render a Markdown body; with `rule_anchors` (the rules page), the items of
+    the first top-level ordered list are read as the rules and get ``id="rule-N"``,
+    N the number the reader sees (from the list's start: ``3. Be kind`` is
+    rule-3), and no heading does."""
     if not text.endswith("\n"):  # both engines end a last raw HTML block alike then
         text += "\n"
     if not rule_anchors:
@@ -284,9 +288,8 @@ def render_markdown(text: str, *, rule_anchors: bool = False) -> RenderedMarkdow
             summary_limit=SUMMARY_LENGTH,
         )
         if fast is not None:
-            html, parts, first, rules, links, missing_alt = fast
-            summary = _shorten(" ".join(parts))
-            return RenderedMarkdown(html, summary, rules, first, links, missing_alt)
+            html, parts, links, missing_alt = fast
+            return RenderedMarkdown(html, _shorten(" ".join(parts)), (), 1, links, missing_alt)
     return render_reference(text, rule_anchors=rule_anchors)
 
 

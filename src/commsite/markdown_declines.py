@@ -91,7 +91,6 @@ def refused(text: str) -> bool:
     return _runs_of_three(text)
 
 
-_BACKTICKS = re.compile(r"`+")
 _BRACKETED_BACKTICK = re.compile(r"\[[^\[\]`]*`")
 
 
@@ -100,8 +99,14 @@ def _unpaired_backticks(text: str) -> bool:
     pair such runs differently, and markdown-it.rs 0.6 can panic on one inside
     a link's text (an index out of bounds in its code span scanner)."""
     counts: dict[int, int] = {}
-    for run in _BACKTICKS.findall(text):
-        counts[len(run)] = counts.get(len(run), 0) + 1
+    run = 0
+    for piece in text.split("`")[1:]:  # (each after a backtick: empty while the run goes on)
+        run += 1
+        if piece:
+            counts[run] = counts.get(run, 0) + 1
+            run = 0
+    if run:  # (the text ends with a run)
+        counts[run] = counts.get(run, 0) + 1
     return any(n % 2 for n in counts.values())
 
 

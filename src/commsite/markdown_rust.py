@@ -24,13 +24,13 @@ fixtures, the example and golden sites, generated stories and fuzzed text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from itertools import islice
 
 from markdown_it_pyrs import MarkdownIt, Node
 
 from commsite.markdown_declines import (
     DELIMITER_ROW,
-    INLINE,
     Source,
     block_after_text,
     label_mapped,
@@ -51,6 +51,7 @@ _HEADING_TAG = re.compile(r"<h([1-6])>")
 _CODE_OPEN = "<pre><code"
 _EMPTY_QUOTE = "<blockquote>\n</blockquote>"
 _CODE_CLOSE = "</code></pre>\n"
+_CODE_BLOCK = re.compile(r"<pre><code[^>]*>.*?</code></pre>", re.DOTALL)
 
 
 _MD = MarkdownIt("commonmark").enable_many(["table", "strikethrough"])
@@ -108,32 +109,6 @@ def _plain(nodes: Sequence[Node], source: Source) -> str:
     return _SPACES.sub(" ", "".join(parts)).strip()
 
 
-def _inline_runs(node: Node) -> Iterator[list[Node]]:
-    """The runs of inline nodes under a block (the reference's `inline` tokens)."""
-    run: list[Node] = []
-    for child in node.children:
-        if child.name in INLINE:
-            run.append(child)
-            continue
-        if run:
-            yield run
-            run = []
-        yield from _inline_runs(child)
-    if run:
-        yield run
-
-
-def _rule_items(root: Node, source: Source) -> tuple[int, tuple[str, ...]]:
-    ordered = next((c for c in root.children if c.name == "ordered_list"), None)
-    if ordered is None:
-        return 1, ()
-    items = []
-    for item in ordered.children:
-        texts = (_plain(run, source) for run in _inline_runs(item))
-        items.append(" ".join(t for t in texts if t))
-    return int(ordered.meta.get("start", 1)), tuple(items)
-
-
 def _summary(root: Node, source: Source, plain_limit: int) -> list[str]:
     parts: list[str] = []
     length = 0
@@ -158,13 +133,10 @@ def render_fast(
     html_links: Callable[[str, int, list[tuple[str, int, bool]]], None],
     normalize_link: Callable[[str], str],
     summary_limit: int,
-) -> (
-    tuple[str, list[str], int, tuple[str, ...], tuple[tuple[str, int, bool], ...], tuple[int, ...]]
-    | None
-):
-    """(html, summary paragraphs, rule start, rule items, links, the lines of images
-    without a description), or None when the
-    reference engine must render `text` (see the module's docstring).
+) -> tuple[str, list[str], tuple[tuple[str, int, bool], ...], tuple[int, ...]] | None:
+    """(html, summary paragraphs, links, the lines of images without a
+    description), or None when the reference engine must render `text` (see the
+    module's docstring). It renders no rules page (their items get anchors).
 
     The callables are the reference's own (commsite.markdown), so both engines
     name headings, highlight code and find links in raw HTML the same way."""
@@ -178,10 +150,14 @@ def render_fast(
     codes: list[Node] = []
     links: list[tuple[str, int, bool]] = []
     missing_alt: list[int] = []  # the line of each image without a description
-    check_text = "`" in text or "~~" in text
-    stack = list(reversed(root.children))
-    while stack:
-        node = stack.pop()
+    html = _MD.render(text)
+    if _EMPTY_QUOTE in html:  # the reference writes "<blockquote></blockquote>"
+        return None
+    # Text nodes are looked into only when the HTML shows a backtick or "~~"
+    # outside the code blocks (they are not text nodes): escaping keeps both.
+    check_text = ("`" in text or "~~" in text) and _outside_blocks(html)
+    nodes = iter(root.walk(include_self=False))  # (depth first, in the text's order)
+    for node in nodes:
         name = node.name
         if name == "text":
             if check_text:
@@ -189,8 +165,6 @@ def render_fast(
                 if "`" in content or "~~" in content:
                     return None  # an unpaired run of backticks or tildes: paired differently
             continue
-        if name != "image":  # the reference reads no links in an image's description
-            stack.extend(reversed(node.children))
         if name == "heading" or name == "lheading":
             headings.append(node)
         elif name == "fence" or name == "code_block":
@@ -207,6 +181,9 @@ def render_fast(
             links.append((normalize_link(node.meta["url"]), source.line(node), True))
             if not _image_label(node, source).strip():
                 missing_alt.append(source.line(node))
+            # The reference reads no links in an image's description: skip what it holds.
+            skip = sum(1 for _ in node.walk(include_self=False))
+            next(islice(nodes, skip, skip), None)
         elif name == "blockquote":
             if lazy_lines(node, source) or text_right_after(node, source):
                 return None
@@ -226,18 +203,20 @@ def render_fast(
             if _TAG_IN_HTML.search(content) or "pagefind" in content.lower():
                 return None  # (the reference makes data-pagefind-* inert: markdown.py)
             html_links(content, source.line(node), links)
-    html = _MD.render(text)
-    if _EMPTY_QUOTE in html:  # the reference writes "<blockquote></blockquote>"
-        return None
     if headings:
         used: set[str] = set()
         ids = iter([heading_id(_heading_text(h), used) for h in headings])
         html = _HEADING_TAG.sub(lambda m: f'<h{m.group(1)} id="{next(ids)}">', html)
     if any(c.name == "fence" for c in codes):
         html = _with_code_blocks(html, codes, code_block, fence_lang)
-    start, items = _rule_items(root, source)
     summary = _summary(root, source, summary_limit)
-    return html, summary, start, items, tuple(links), tuple(missing_alt)
+    return html, summary, tuple(links), tuple(missing_alt)
+
+
+def _outside_blocks(html: str) -> bool:
+    """Whether a backtick or "~~" is in `html` outside its code blocks."""
+    rest = _CODE_BLOCK.sub("", html) if _CODE_OPEN in html else html
+    return "`" in rest or "~~" in rest
 
 
 def _with_code_blocks(
