@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,15 +12,14 @@ from commsite.activitypub.content import paragraphs
 from commsite.activitypub.discovery import acct
 from commsite.activitypub.outbox import federated_items, published_at
 from commsite.activitypub.vocabulary import ACTOR_CONTEXT, actor_id, followers_url
-from commsite.content.model import Event, Site, Story
+from commsite.content.model import Site
 from commsite.feeds.atom import rfc3339
 
 __all__ = ["actor"]
 
 
-def actor(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[str, Any]:
-    """The community's actor, with every field Mastodon reads. `federated`:
-    `federated_items(site)`, when the caller has it already."""
+def actor(site: Site) -> dict[str, Any]:
+    """The community's actor, with every field Mastodon reads."""
     config = site.config
     community = config.community
     the_id = actor_id(site)
@@ -51,7 +49,7 @@ def actor(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[
         document["icon"] = image_object(site, community.avatar, "square")
     if community.header_image:
         document["image"] = image_object(site, community.header_image, "banner")
-    items = federated_items(site) if federated is None else federated
+    items = federated_items(site)
     if items:  # (newest first: the last is the first published)
         document["published"] = rfc3339(published_at(items[-1]))
 

@@ -4,7 +4,6 @@ fallback to it) and NodeInfo."""
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ from commsite import urls
 from commsite.activitypub.attachments import image_object
 from commsite.activitypub.outbox import federated_items, published_at
 from commsite.activitypub.vocabulary import actor_id
-from commsite.content.model import Event, Site, Story
+from commsite.content.model import Site
 
 __all__ = ["NODEINFO_SCHEMA", "acct", "host_meta", "nodeinfo", "webfinger"]
 
@@ -59,12 +58,11 @@ def host_meta(site: Site) -> bytes:
     ).encode()
 
 
-def nodeinfo(site: Site, federated: Sequence[Story | Event] | None = None) -> dict[str, Any]:
-    """NodeInfo 2.1: commsite, one user, posts counted, registrations closed.
-    `federated`: `federated_items(site)`, when the caller has it already."""
+def nodeinfo(site: Site) -> dict[str, Any]:
+    """NodeInfo 2.1: commsite, one user, posts counted, registrations closed."""
     from commsite import __version__  # (importlib.metadata: only where NodeInfo is made)
 
-    items = federated_items(site) if federated is None else federated
+    items = federated_items(site)
     # Newest first, so the first one published by now is the latest (comparing
     # every date with now took 8 ms at 10,000 stories, on each rebuild).
     latest = next((d for d in map(published_at, items) if d <= site.now), None)

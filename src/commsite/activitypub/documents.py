@@ -169,8 +169,8 @@ def federation_plan(site: Site, polls: PollMemo | None = None) -> FederationPlan
         urls.NODEINFO_WELL_KNOWN: json_line(
             {"links": [{"rel": NODEINFO_SCHEMA, "href": config.url(urls.NODEINFO)}]}
         ),
-        urls.NODEINFO: json_line(nodeinfo(site, items)),
-        urls.ACTOR: json_line(actor(site, items)),
+        urls.NODEINFO: json_line(nodeinfo(site)),
+        urls.ACTOR: json_line(actor(site)),
         urls.OUTBOX: json_line(outbox(site, len(items))),
     }
     documents.update(poll_documents(site, polls))  # each event's RSVP poll (a Question)

@@ -31,10 +31,20 @@ def published_at(item: Story | Event) -> datetime:
     return item.date if isinstance(item, Story) else item.start
 
 
-def federated_items(site: Site) -> list[Story | Event]:
+# The last site's items: one plan asks for them several times (the actor, the
+# outbox, NodeInfo, the outbox pages' reads), and at 10,000 stories a sort takes
+# 13 ms. A Site is frozen, so the same object has the same items.
+_last: list[tuple[Site, tuple[Story | Event, ...]]] = []
+
+
+def federated_items(site: Site) -> tuple[Story | Event, ...]:
     """Every public story and every event, newest first (events by their start)."""
+    if _last and _last[0][0] is site:
+        return _last[0][1]
     items: list[Story | Event] = [*public_stories(site), *site.events]
-    return sorted(items, key=lambda i: (published_at(i), i.slug), reverse=True)
+    found = tuple(sorted(items, key=lambda i: (published_at(i), i.slug), reverse=True))
+    _last[:] = [(site, found)]
+    return found
 
 
 def page_count(total: int) -> int:

@@ -46,25 +46,11 @@ def _rsvp(site: Site, index: SiteIndex, slug: str) -> object:
     return tuple(rsvp_fields_of(site.config, event, index.attendance.of(event)).items())
 
 
-# The last site's federated items (one sort of every public story per site, not
-# one per outbox page): (the site, its items).
-_federated: list[tuple[Site, tuple[Story | Event, ...]]] = []
-
-
-def federated(site: Site) -> tuple[Story | Event, ...]:
-    """Every public story and event, newest first (activitypub.outbox.federated_items)."""
-    if _federated and _federated[0][0] is site:
-        return _federated[0][1]
-    items = tuple(federated_items(site))
-    _federated[:] = [(site, items)]
-    return items
-
-
 def _outbox_page(site: Site, index: SiteIndex, number: str) -> object:
     """Page `number` of the outbox: how many pages there are, and its items."""
     if not (number.isascii() and number.isdigit()) or len(number) > 9:
         return None
-    items = federated(site)
+    items = federated_items(site)
     n = int(number)
     return page_count(len(items)), items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
 

@@ -68,6 +68,12 @@ class Story:
     future: bool = False  # dated after the build time (only present with --future)
     updated: datetime | None = None
     image_alt: str | None = None  # what the image shows, for who cannot see it
+    # When it last changed (updated, else its date) as a POSIX timestamp: the
+    # sitemap's lastmod, asked of every story on each rebuild (feeds/sitemap.py).
+    lastmod: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lastmod", (self.updated or self.date).timestamp())
 
 
 @dataclass(frozen=True, slots=True)
