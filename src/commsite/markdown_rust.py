@@ -8,8 +8,9 @@ no hooks for commsite's own rules, so this module renders with it, then
 * replaces each fenced code block by the one `commsite.markdown.code_block`
   makes (Pygments highlighting),
 
-and reads the summary, the first ordered list's items and the links from its
-syntax tree, as `commsite.markdown` reads them from markdown-it-py's tokens.
+and reads the summary, the links and the images without a description from
+its syntax tree, as `commsite.markdown` reads them from markdown-it-py's tokens
+(the rules page, whose list items are read as the rules, is the reference's).
 
 `render_fast` answers None for what it cannot do byte for byte as the
 reference engine (stock markdown-it-py with mdit-py-plugins, in
