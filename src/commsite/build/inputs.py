@@ -296,15 +296,3 @@ def window_at(moments: tuple[datetime, ...], now: datetime) -> NowWindow:
     lo = (after + MARGIN).timestamp() if after.year > 1 else float("-inf")
     hi = (before - MARGIN).timestamp() if before.year < 9999 else float("inf")
     return NowWindow(lo, hi)
-
-
-def unchanged_outputs(output: Path, states: Mapping[str, tuple[int, int]]) -> bool:
-    """Whether every (size, mtime_ns) in `states` still matches the file on disk."""
-    for path, (size, mtime_ns) in states.items():
-        try:
-            st = os.stat(os.path.join(output, path))
-        except OSError:
-            return False
-        if st.st_size != size or st.st_mtime_ns != mtime_ns:
-            return False
-    return True
