@@ -93,3 +93,36 @@ def test_one_story_edit_rerenders_only_what_shows_it(tmp_path: Path) -> None:
     # A fresh Builder (a new `commsite build`) sees the same output: nothing to do.
     third = Builder(BuildOptions(root=root, jobs=1)).build(now=NOW)
     assert third.ok and third.written == ()
+
+
+def test_a_tag_pages_its_stories_and_a_retitle_remakes_only_the_first_page(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "site"
+    _make_site(root, 140)  # tagged t{s % 7}: 20 stories a tag, 10 a page (per_page)
+    builder = Builder(BuildOptions(root=root, jobs=1))
+    first = builder.build(now=NOW)
+    assert first.ok, [d.format() for d in first.diagnostics]
+    public = root / "public"
+    one = (public / "tags" / "t6" / "index.html").read_text(encoding="utf-8")
+    two = (public / "tags" / "t6" / "page" / "2" / "index.html").read_text(encoding="utf-8")
+    assert not (public / "tags" / "t6" / "page" / "3").exists()
+    assert one.count('class="card story-card') == 10 == two.count('class="card story-card')
+    assert '<a href="/tags/t6/page/2/" rel="next">' in one
+    assert '<a href="/tags/t6/" rel="prev">' in two
+    assert "page 2 of 2" in two and "page 2 of 2" not in one
+    # The first page lists the tag's newest stories: story 139 is the newest (t6).
+    assert "Story 139" in one and "Story 139" not in two
+    sitemap = (public / "sitemap.xml").read_text(encoding="utf-8")
+    assert "https://big.example/tags/t6/page/2/" in sitemap
+
+    newest = next((root / "content" / "stories").glob("*-s139.md"))
+    newest.write_text(
+        newest.read_text(encoding="utf-8").replace("title: Story 139", "title: Story 139, retold"),
+        encoding="utf-8",
+    )
+    second = builder.build([newest], now=NOW)
+    assert second.ok
+    assert "tags/t6/index.html" in second.rendered
+    assert "tags/t6/page/2/index.html" not in second.rendered, sorted(second.rendered)
+    assert "Story 139, retold" in (public / "tags" / "t6" / "index.html").read_text("utf-8")

@@ -77,9 +77,11 @@ def stories_index(page_number: int) -> str:
     return STORIES if page_number == 1 else f"stories/page/{page_number}/"
 
 
-def tag_page(tag: str) -> str:
-    """The page of a tag; takes the tag or its slug (slugify is idempotent)."""
-    return f"tags/{slugify(tag)}/"
+def tag_page(tag: str, page_number: int = 1) -> str:
+    """A page of a tag's stories (the first: the tag's page); takes the tag or its
+    slug (slugify is idempotent)."""
+    first = f"tags/{slugify(tag)}/"
+    return first if page_number == 1 else f"{first}page/{page_number}/"
 
 
 def interest_page(interest: str) -> str:

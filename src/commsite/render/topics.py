@@ -17,7 +17,7 @@ from itertools import chain
 from commsite.content.model import Event, Member, Site, Story
 from commsite.slugs import slugify
 
-__all__ = ["Topics", "shown_names", "tag_slugs", "topics"]
+__all__ = ["Topics", "shown_names", "tag_page_count", "tag_slugs", "topics"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,7 @@ class Topics:
     stories: Mapping[str, tuple[Story, ...]]  # slug -> stories tagged with it, in site order
     events: Mapping[str, tuple[Event, ...]]  # slug -> events tagged with it, upcoming then past
     members: Mapping[str, tuple[Member, ...]]  # slug -> members into it, by name
+    per_page: int = 10  # stories on each page of a tag (the site's per_page)
 
 
 @lru_cache(maxsize=65536)  # stories share their tag lists (4,096 thrashed at 10,000 stories)
@@ -71,4 +72,10 @@ def topics(site: Site, upcoming: Iterable[Event], past: Iterable[Event]) -> Topi
         stories={k: tuple(v) for k, v in stories.items()},
         events={k: tuple(v) for k, v in events.items()},
         members={k: tuple(v) for k, v in members.items()},
+        per_page=max(1, site.config.per_page),
     )
+
+
+def tag_page_count(found: Topics, slug: str) -> int:
+    """How many pages a tag's stories take (one at least: its events and members)."""
+    return max(1, -(-len(found.stories.get(slug, ())) // found.per_page))

@@ -13,7 +13,7 @@ from commsite.render.cards import is_past
 from commsite.render.interests import interest_shown
 from commsite.render.lookups import SiteIndex
 from commsite.render.said import said_key
-from commsite.render.topics import Topics
+from commsite.render.topics import Topics, tag_page_count
 
 __all__ = ["QUERIES", "SOURCES", "TOPIC_QUERIES"]
 
@@ -196,15 +196,27 @@ def _events_in_order(site: Site, index: SiteIndex, which: str) -> object:
 
 
 def _tag_shown(found: Topics, slug: str) -> object:
-    """What a tag's page shows: its name, its stories and events, and the members
-    into the interest of the same name (with the interest's name)."""
+    """What each page of a tag shows besides its stories: the tag's name, its
+    events, and the members into the interest of the same name (with the
+    interest's name)."""
     return (
         found.tags.get(slug),
-        found.stories.get(slug, ()),
         found.events.get(slug, ()),
         found.members.get(slug, ()),
         found.interests.get(slug),
     )
+
+
+def _tag_stories(found: Topics, argument: str) -> object:
+    """Page N of a tag's stories ("N:slug"): how many pages there are, and its
+    stories (site order). Only the pages a story is on read it: retitling the
+    newest story remakes the first page of each of its tags, not every page."""
+    number, _, slug = argument.partition(":")
+    n = _number(number)
+    if n is None or n < 1:
+        return None
+    stories = found.stories.get(slug, ())
+    return tag_page_count(found, slug), stories[(n - 1) * found.per_page : n * found.per_page]
 
 
 def _tag_counts(found: Topics, argument: str) -> object:
@@ -234,6 +246,7 @@ def _interest_counts(found: Topics, argument: str) -> object:
 # once: name -> how to answer it from them.
 TOPIC_QUERIES: Mapping[str, Callable[[Topics, str], object]] = {
     "tag": _tag_shown,
+    "tag_stories": _tag_stories,
     "interest": interest_shown,
     "tag_counts": _tag_counts,
     "interest_counts": _interest_counts,

@@ -286,14 +286,20 @@ class SiteReads:
         stories: tuple[Story, ...] = found[1]
         return total, stories
 
-    def tag(
-        self, slug: str
-    ) -> tuple[str, tuple[Story, ...], tuple[Event, ...], tuple[Member, ...]]:
-        """A tag's name shown, its stories (site order) and events (upcoming, then
-        past), and the members into the interest of the same name."""
+    def tag(self, slug: str) -> tuple[str, tuple[Event, ...], tuple[Member, ...]]:
+        """A tag's name shown, its events (upcoming, then past), and the members
+        into the interest of the same name."""
         found = self._read("tag", slug)
         assert isinstance(found, tuple) and found[0] is not None, slug
-        return found[0], found[1], found[2], found[3]
+        return found[0], found[1], found[2]
+
+    def tag_stories(self, slug: str, number: int) -> tuple[int, tuple[Story, ...]]:
+        """How many pages a tag's stories take, and those of page `number` (site order)."""
+        found = self._read("tag_stories", f"{number}:{slug}")
+        assert isinstance(found, tuple), (slug, number)
+        total: int = found[0]
+        stories: tuple[Story, ...] = found[1]
+        return total, stories
 
     def interest(
         self, slug: str

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 
 from commsite import urls
+from commsite.config import SiteConfig
 from commsite.content.model import Site
 from commsite.render.attendance import who_was_there
 from commsite.render.body_images import responsive_body
@@ -17,7 +19,7 @@ from commsite.render.pages.spec import PageMemo, PageSpec, recorded_spec
 from commsite.render.threads import thread_view
 from commsite.render.views import Link, PageLink, Pagination, StoryView
 
-__all__ = ["page_window", "story_lists", "story_pages"]
+__all__ = ["page_window", "pager", "story_lists", "story_pages"]
 
 
 def story_pages(site: Site, m: PageMemo) -> list[PageSpec]:
@@ -62,9 +64,8 @@ def _story_list(number: int, reads: SiteReads) -> PageSpec:
     config = site.config
     total, chunk = reads.story_list(number)
     path = urls.stories_index(number)
-    prev = href(config, urls.stories_index(number - 1)) if number > 1 else None
-    next_ = href(config, urls.stories_index(number + 1)) if number < total else None
     title = "Stories" if number == 1 else f"Stories, page {number} of {total}"
+    pagination = pager(config, number, total, urls.stories_index)
     return recorded_spec(
         reads,
         path,
@@ -75,21 +76,25 @@ def _story_list(number: int, reads: SiteReads) -> PageSpec:
             title,
             f"Stories from {config.title}",
             "stories",
-            prev=config.url(urls.stories_index(number - 1)) if prev else None,
-            next=config.url(urls.stories_index(number + 1)) if next_ else None,
+            prev=config.url(urls.stories_index(number - 1)) if pagination.prev else None,
+            next=config.url(urls.stories_index(number + 1)) if pagination.next else None,
         ),
         heading=title,
         tags_url=href(config, urls.TAGS),
         stories=tuple(reads.story_card(s) for s in chunk),
-        pagination=Pagination(
-            number=number,
-            total=total,
-            prev=prev,
-            next=next_,
-            pages=tuple(
-                PageLink(n, href(config, urls.stories_index(n)), n == number)
-                for n in page_window(number, total)
-            ),
+        pagination=pagination,
+    )
+
+
+def pager(config: SiteConfig, number: int, total: int, path_of: Callable[[int], str]) -> Pagination:
+    """The pager of page `number` of `total` of a list whose page N is at `path_of(N)`."""
+    return Pagination(
+        number=number,
+        total=total,
+        prev=href(config, path_of(number - 1)) if number > 1 else None,
+        next=href(config, path_of(number + 1)) if number < total else None,
+        pages=tuple(
+            PageLink(n, href(config, path_of(n)), n == number) for n in page_window(number, total)
         ),
     )
 
