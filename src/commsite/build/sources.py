@@ -116,7 +116,7 @@ class Sources:
         to_parse: list[tuple[Path, str, str]] = []
         bad = 0
         for key, (kind, rel) in wanted.items():
-            blob = found.get(key)
+            blob = found.pop(key, None)  # (let go once decoded: 84 MB at 10,000 stories)
             parsed = None
             if blob is not None:
                 try:
