@@ -54,6 +54,13 @@ def _make_site(root: Path, stories: int) -> None:
         )
 
 
+def _edit(root: Path, story: int, old: str, new: str) -> Path:
+    """Replace `old` by `new` in story number `story`; its file."""
+    path = next((root / "content" / "stories").glob(f"*-s{story:03d}.md"))
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return path
+
+
 def test_one_story_edit_rerenders_only_what_shows_it(tmp_path: Path) -> None:
     root = tmp_path / "site"
     _make_site(root, 500)
@@ -65,11 +72,7 @@ def test_one_story_edit_rerenders_only_what_shows_it(tmp_path: Path) -> None:
     assert len(member_pages) == 50 and len(story_pages) == 500
 
     # Story 123 is by member m23, tagged t4; edit its text (not its title or date).
-    edited = next((root / "content" / "stories").glob("*-s123.md"))
-    edited.write_text(
-        edited.read_text(encoding="utf-8").replace("Paragraph one", "Edited paragraph"),
-        encoding="utf-8",
-    )
+    edited = _edit(root, 123, "Paragraph one", "Edited paragraph")
     second = builder.build([edited], now=NOW)
     assert second.ok
     rendered = set(second.rendered)
@@ -116,11 +119,7 @@ def test_a_tag_pages_its_stories_and_a_retitle_remakes_only_the_first_page(
     sitemap = (public / "sitemap.xml").read_text(encoding="utf-8")
     assert "https://big.example/tags/t6/page/2/" in sitemap
 
-    newest = next((root / "content" / "stories").glob("*-s139.md"))
-    newest.write_text(
-        newest.read_text(encoding="utf-8").replace("title: Story 139", "title: Story 139, retold"),
-        encoding="utf-8",
-    )
+    newest = _edit(root, 139, "title: Story 139", "title: Story 139, retold")
     second = builder.build([newest], now=NOW)
     assert second.ok
     assert "tags/t6/index.html" in second.rendered
