@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -88,6 +89,25 @@ def test_site_overrides_a_template_and_an_asset_file_by_file(tmp_path: Path) -> 
     assert DEFAULT / "templates" / "base.html" in files
     assert DEFAULT / "templates" / "story.html" in files
     assert DEFAULT / "templates" / "macros.html" not in files
+
+
+def test_a_site_macros_html_without_the_pager_still_renders_the_paginated_lists(
+    tmp_path: Path,
+) -> None:
+    """A site that replaced macros.html with a copy from before the pager existed
+    (the story list had it inline): the lists take theirs from pager.html."""
+    templates = tmp_path / "theme" / "templates"
+    templates.mkdir(parents=True)
+    macros = (DEFAULT / "templates" / "macros.html").read_text(encoding="utf-8")
+    macros = re.sub(r"{% macro pager.*?{% endmacro %}", "", macros, flags=re.DOTALL)
+    (templates / "macros.html").write_text(macros, encoding="utf-8")
+    assert "pager" not in macros
+    renderer = Renderer(resolve_theme(tmp_path, sample_site.config()))
+    # Every story tagged "food": with per_page 2, the tag has pages as the list has.
+    stories = tuple(replace(story, tags=("food",)) for story in sample_site.STORIES)
+    specs = {s.path: s for s in plan_pages(sample_site.site(stories=stories))}
+    for path in ("stories/", "stories/page/2/", "tags/food/", "tags/food/page/2/"):
+        assert 'class="pagination"' in renderer.render(specs[path]).decode("utf-8"), path
 
 
 def test_template_files_follow_extends_includes_and_imports(tmp_path: Path) -> None:
