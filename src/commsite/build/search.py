@@ -25,7 +25,7 @@ from pathlib import Path
 
 from commsite import urls
 from commsite.build.cache import RecordEntry
-from commsite.build.fingerprint import digest_bytes
+from commsite.build.fingerprint import digest_parts
 from commsite.build.output import FileState, Staging, file_digest
 from commsite.errors import Diagnostic
 
@@ -81,10 +81,10 @@ def plan_search(
     if isinstance(binary, Diagnostic):
         return None, [binary]
     indexed = sorted(p for p, (template, _) in pages.items() if template in INDEXED_TEMPLATES)
-    key = digest_bytes(
-        b"search-1",
+    key = digest_parts(  # (a path holds no NUL, and fingerprints are of one length)
+        b"search-2",
         tool_identity().encode(),
-        *(p.encode() + b"\0" + pages[p][1] for p in indexed),
+        b"".join(p.encode() + b"\0" + pages[p][1] for p in indexed),
     )
     known: tuple[str, ...] = ()
     if record is not None:
