@@ -9,7 +9,12 @@ following links from WebFinger and the actor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from commsite.slugs import slugify
+
+T = TypeVar("T")
 
 __all__ = [
     "ACTOR",
@@ -25,6 +30,8 @@ __all__ = [
     "member_page",
     "output_file",
     "page",
+    "page_count",
+    "page_items",
     "stories_index",
     "story_object",
     "story_page",
@@ -71,6 +78,17 @@ def outbox_page(n: int) -> str:
 
 def story_page(slug: str) -> str:
     return f"stories/{slug}/"
+
+
+def page_count(total: int, per_page: int) -> int:
+    """How many pages a list of `total` items takes, `per_page` a page: the number
+    of its last page (one at least: an empty list still has its first page)."""
+    return max(1, -(-total // per_page))
+
+
+def page_items(items: Sequence[T], number: int, per_page: int) -> Sequence[T]:
+    """The items on page `number` (from 1) of a list, `per_page` a page."""
+    return items[(number - 1) * per_page : number * per_page]
 
 
 def stories_index(page_number: int) -> str:

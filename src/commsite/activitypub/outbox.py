@@ -49,7 +49,7 @@ def federated_items(site: Site) -> tuple[Story | Event, ...]:
 
 def page_count(total: int) -> int:
     """How many pages an outbox of `total` items has (one at least)."""
-    return max(1, -(-total // PAGE_SIZE))
+    return urls.page_count(total, PAGE_SIZE)
 
 
 def outbox(site: Site, total: int | None = None) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def outbox_page_document(
 def outbox_page(site: Site, n: int) -> dict[str, Any]:
     """Page `n` (1-based) of the outbox: Create activities, newest first."""
     items = federated_items(site)
-    chunk = items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    chunk = urls.page_items(items, n, PAGE_SIZE)
     return outbox_page_document(
         site, n, page_count(len(items)), [item_object(site, i) for i in chunk]
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from commsite import urls
 from commsite.activitypub.event_rsvp import rsvp_fields_of
 from commsite.activitypub.outbox import PAGE_SIZE, federated_items, page_count
 from commsite.content.model import Event, Member, Site, Story
@@ -52,7 +53,7 @@ def _outbox_page(site: Site, index: SiteIndex, number: str) -> object:
         return None
     items = federated_items(site)
     n = int(number)
-    return page_count(len(items)), items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    return page_count(len(items)), urls.page_items(items, n, PAGE_SIZE)
 
 
 DOCUMENT_QUERIES: Mapping[str, Callable[[Site, SiteIndex, str], object]] = {

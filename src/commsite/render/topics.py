@@ -16,6 +16,7 @@ from itertools import chain
 
 from commsite.content.model import Event, Member, Site, Story
 from commsite.slugs import slugify
+from commsite.urls import page_count
 
 __all__ = ["Topics", "shown_names", "tag_page_count", "tag_slugs", "topics"]
 
@@ -78,4 +79,4 @@ def topics(site: Site, upcoming: Iterable[Event], past: Iterable[Event]) -> Topi
 
 def tag_page_count(found: Topics, slug: str) -> int:
     """How many pages a tag's stories take (one at least: its events and members)."""
-    return max(1, -(-len(found.stories.get(slug, ())) // found.per_page))
+    return page_count(len(found.stories.get(slug, ())), found.per_page)

@@ -4,7 +4,6 @@ and some declare where they answer from (SOURCES)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 
 from commsite import urls
@@ -150,8 +149,7 @@ def _story_list(site: Site, index: SiteIndex, number: str) -> object:
     if n is None:
         return None
     per_page = max(1, site.config.per_page)
-    total = max(1, math.ceil(len(site.stories) / per_page))
-    return total, site.stories[(n - 1) * per_page : n * per_page]
+    return urls.page_count(len(site.stories), per_page), urls.page_items(site.stories, n, per_page)
 
 
 def _introductions(site: Site, index: SiteIndex, count: str) -> object:
@@ -216,7 +214,7 @@ def _tag_stories(found: Topics, argument: str) -> object:
     if n is None or n < 1:
         return None
     stories = found.stories.get(slug, ())
-    return tag_page_count(found, slug), stories[(n - 1) * found.per_page : n * found.per_page]
+    return tag_page_count(found, slug), urls.page_items(stories, n, found.per_page)
 
 
 def _tag_counts(found: Topics, argument: str) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import partial
 
@@ -51,8 +50,7 @@ def story_pages(site: Site, m: PageMemo) -> list[PageSpec]:
 
 
 def story_lists(site: Site, memo: PageMemo) -> list[PageSpec]:
-    per_page = max(1, site.config.per_page)
-    total = max(1, math.ceil(len(site.stories) / per_page))
+    total = urls.page_count(len(site.stories), max(1, site.config.per_page))
     return [
         memo.recorded(urls.stories_index(number), "stories.html", partial(_story_list, number))
         for number in range(1, total + 1)
