@@ -188,6 +188,10 @@ def _execute(run: Run, kept: Kept) -> BuildResult:
     return full_build(run, kept)
 
 
+# How often serve's builder counts the objects it froze (see _collector).
+COUNT_FROZEN_EVERY = 8
+
+
 @contextlib.contextmanager
 def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
     """A build makes millions of small objects that live until it ends; the cycle
@@ -198,7 +202,9 @@ def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
     server and watcher) it stays on, and what the builder keeps is frozen after
     each build (`gc.freeze`), so later collections skip the memos; when the frozen
     objects have doubled since, they are given back (`gc.unfreeze`), so that cycles
-    among what the builder dropped are collected after all. When the process ends
+    among what the builder dropped are collected after all. They are counted at
+    every `COUNT_FROZEN_EVERY`th build only: counting walks every frozen object
+    (35 ms of a 0.33 s rebuild at 10,000 stories, measured). When the process ends
     after the build (`exiting`), what the build made is frozen before the collector
     is back on: the first collection would walk all of it, only young so far, to
     free next to nothing (0.09 s of a one-story edit at 2,000 stories)."""
@@ -216,12 +222,15 @@ def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
                 gc.enable()
         else:
             gc.freeze()
-            frozen = gc.get_freeze_count()
-            if not kept.frozen:
-                kept.frozen = frozen
-            elif frozen > 2 * kept.frozen:
-                gc.unfreeze()
-                kept.frozen = 0
+            kept.freezes += 1
+            if not kept.frozen or kept.freezes >= COUNT_FROZEN_EVERY:
+                kept.freezes = 0
+                frozen = gc.get_freeze_count()
+                if not kept.frozen:
+                    kept.frozen = frozen
+                elif frozen > 2 * kept.frozen:
+                    gc.unfreeze()
+                    kept.frozen = 0
 
 
 def build_site(
