@@ -355,11 +355,14 @@ def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
     # The CLI's build is the process's one thread: the cycle collector waits until
     # it is over. Beside other threads (serve's), it is never turned off.
     seen: list[bool] = []
+    thresholds: list[tuple[int, ...]] = []
 
     def progress(stage: str, done: int, total: int) -> None:
         seen.append(gc.isenabled())
+        thresholds.append(gc.get_threshold())
 
     assert gc.isenabled()
+    original = gc.get_threshold()
     assert build_site(BuildOptions(root=site, jobs=1), now=golden_now(), progress=progress).ok
     assert seen and not any(seen) and gc.isenabled()
     seen.clear()
@@ -373,6 +376,11 @@ def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
         other.set()
         beside.join()
     assert result.ok and seen and all(seen) and gc.isenabled()
+    # It collects the youngest objects less often while the build runs, and only then.
+    from commsite.build.run import YOUNG_BESIDE_THREADS
+
+    assert set(thresholds[-len(seen) :]) == {(YOUNG_BESIDE_THREADS, *original[1:])}
+    assert gc.get_threshold() == original
 
 
 def test_beside_threads_a_builder_counts_what_it_froze_now_and_then(

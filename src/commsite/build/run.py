@@ -188,8 +188,10 @@ def _execute(run: Run, kept: Kept) -> BuildResult:
     return full_build(run, kept)
 
 
-# How often serve's builder counts the objects it froze (see _collector).
+# How often serve's builder counts the objects it froze, and how many new objects
+# wait for a collection while it builds beside other threads (see _collector).
 COUNT_FROZEN_EVERY = 8
+YOUNG_BESIDE_THREADS = 100_000
 
 
 @contextlib.contextmanager
@@ -199,7 +201,11 @@ def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
     10,000 stories, measured). Where the build is the process's one thread (the
     CLI), the collector is off while it runs: reference counting frees what it
     drops, and cycles are collected once it is over. Beside other threads (serve's
-    server and watcher) it stays on, and what the builder keeps is frozen after
+    server and watcher) it stays on, but collects the youngest objects only once
+    `YOUNG_BESIDE_THREADS` more have been made, instead of 700, while the build
+    runs: a one-story rebuild at 10,000 stories ran 128 collections of each
+    generation that collected 33 objects in all, for 83 ms of a 0.31 s rebuild
+    (0.25 s without them, measured). What the builder keeps is frozen after
     each build (`gc.freeze`), so later collections skip the memos; when the frozen
     objects have doubled since, they are given back (`gc.unfreeze`), so that cycles
     among what the builder dropped are collected after all. They are counted at
@@ -210,8 +216,11 @@ def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
     free next to nothing (0.09 s of a one-story edit at 2,000 stories)."""
     alone = threading.active_count() == 1
     collecting = gc.isenabled()
+    threshold = gc.get_threshold()
     if alone:
         gc.disable()
+    else:
+        gc.set_threshold(max(threshold[0], YOUNG_BESIDE_THREADS), *threshold[1:])
     try:
         yield
     finally:
@@ -221,6 +230,7 @@ def _collector(kept: Kept, exiting: bool = False) -> Iterator[None]:
             if collecting:
                 gc.enable()
         else:
+            gc.set_threshold(*threshold)
             gc.freeze()
             kept.freezes += 1
             if not kept.frozen or kept.freezes >= COUNT_FROZEN_EVERY:
