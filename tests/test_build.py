@@ -383,45 +383,61 @@ def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
     assert gc.get_threshold() == original
 
 
-def test_beside_threads_a_builder_counts_what_it_froze_now_and_then(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Serve's builder freezes what it keeps after each build and gives it back
-    when it has doubled; counting the frozen objects walks them all (35 ms of a
-    rebuild at 10,000 stories), so it counts at its first build and then every
-    COUNT_FROZEN_EVERY builds, not at each."""
-    from commsite.build import run
-
-    counted: list[int] = []
-    unfrozen: list[int] = []
-    sizes = iter([1000, 1500, 2500, 900])  # (what each count finds)
-
-    def count() -> int:
-        counted.append(len(built))
-        return next(sizes)
-
-    monkeypatch.setattr(gc, "get_freeze_count", count)
-    monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(len(built)))
-    built: list[bool] = []
+def _builds_beside_a_thread(site: Path, output: Path, builds: int) -> list[bool]:
+    """`builds` builds of one Builder beside another thread (as in serve), each
+    after an edit: whether each succeeded."""
+    done: list[bool] = []
     other = threading.Event()
     beside = threading.Thread(target=other.wait)
     beside.start()
     page = site / "content" / "pages" / "extra.md"
     try:
-        with Builder(BuildOptions(root=site, output=tmp_path / "out", jobs=1)) as builder:
-            for n in range(3 * run.COUNT_FROZEN_EVERY + 1):
+        with Builder(BuildOptions(root=site, output=output, jobs=1)) as builder:
+            for n in range(builds):
                 page.write_text(f"---\ntitle: Extra\n---\nSaved {n}.\n", encoding="utf-8")
-                built.append(builder.build(now=golden_now()).ok)
+                done.append(builder.build(now=golden_now()).ok)
     finally:
         other.set()
         beside.join()
-    every = run.COUNT_FROZEN_EVERY
-    assert all(built)
-    # (by the number of builds before.) The first build counts; then every
-    # COUNT_FROZEN_EVERY-th: 1,500 is not double 1,000, 2,500 is; after giving the
-    # frozen objects back, the next build counts them afresh.
-    assert counted == [0, every, 2 * every, 2 * every + 1]
-    assert unfrozen == [2 * every]
+    return done
+
+
+@pytest.mark.parametrize("made, cap, unfreezes", [(400, 64, [3]), (0, 2, [2, 5])])
+def test_beside_threads_a_builder_counts_what_it_froze_once_and_adds_what_each_build_made(
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    made: int,
+    cap: int,
+    unfreezes: list[int],
+) -> None:
+    """Serve's builder freezes what it keeps after each build and gives it back
+    when it has doubled. Counting the frozen objects walks them all (35-100 ms
+    at 10,000 stories): it counts them at its first build (1,000 here), then
+    adds the objects each build made (`made` here); after `cap` builds it gives
+    them back whatever the sum. The numbers are by the builds done before."""
+    from commsite.build import run
+
+    counted: list[int] = []
+    unfrozen: list[int] = []
+    done: list[bool] = []
+    monkeypatch.setattr(run, "UNFREEZE_AFTER", cap)
+    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(len(done)) or 1000)
+    monkeypatch.setattr(gc, "get_count", lambda: (made, 0, 0))
+    monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(len(done)))
+    original = Builder.build
+
+    def build(self: Builder, *args: object, **kwargs: object) -> object:
+        result = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        done.append(True)
+        return result
+
+    monkeypatch.setattr(Builder, "build", build)
+    assert all(_builds_beside_a_thread(site, tmp_path / "out", 6))
+    # 400 + 400 + 400 > 1,000 at the fourth build (3 before it); after giving them
+    # back, the next build counts them afresh.
+    assert unfrozen == unfreezes
+    assert counted == [0, unfreezes[0] + 1]
 
 
 # --- the command line ---------------------------------------------------------------

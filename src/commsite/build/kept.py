@@ -45,7 +45,7 @@ class Kept:
     # told of it too, or a trusted one would take those files as unchanged.
     unscanned: set[Path] = field(default_factory=set)
     frozen: int = 0  # objects frozen after a build beside other threads (build/run.py)
-    freezes: int = 0  # builds frozen since the frozen objects were last counted (run.py)
+    since: list[int] = field(default_factory=list)  # objects each build froze since
 
     def close(self) -> None:
         if self.cache is not None:
