@@ -8,7 +8,8 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +23,19 @@ from commsite.build.run import Builder, BuildOptions, build_site
 from commsite.cli import main
 from commsite.errors import CommsiteError
 from golden.regenerate import SITE, golden_now
+
+
+@contextmanager
+def _beside_a_thread() -> Iterator[None]:
+    """Another thread waits while the block runs, as serve's server and watcher do."""
+    other = threading.Event()
+    beside = threading.Thread(target=other.wait)
+    beside.start()
+    try:
+        yield
+    finally:
+        other.set()
+        beside.join()
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -155,16 +169,10 @@ def test_beside_other_threads_pages_render_in_fork_server_workers(
         return pool_map(*args, fork=fork)  # type: ignore[arg-type]
 
     monkeypatch.setattr(parallel, "_pool_map", spy)
-    other = threading.Event()
-    beside = threading.Thread(target=other.wait)
-    beside.start()
-    try:
+    with _beside_a_thread():
         two = tmp_path / "two"
         options = BuildOptions(root=site, output=two, cache=False, jobs=2)
         assert build_site(options, now=golden_now()).ok
-    finally:
-        other.set()
-        beside.join()
     assert tree(one) == tree(two)
     assert pools == [False]  # (one pool, of the fork server's workers: the render)
 
@@ -366,40 +374,15 @@ def test_the_collector_is_off_only_where_the_build_is_alone(site: Path) -> None:
     assert build_site(BuildOptions(root=site, jobs=1), now=golden_now(), progress=progress).ok
     assert seen and not any(seen) and gc.isenabled()
     seen.clear()
-    other = threading.Event()
-    beside = threading.Thread(target=other.wait)
-    beside.start()
-    try:
+    with _beside_a_thread():
         (site / "content" / "pages" / "extra.md").write_text("---\ntitle: Extra\n---\nMore.\n")
         result = build_site(BuildOptions(root=site, jobs=2), now=golden_now(), progress=progress)
-    finally:
-        other.set()
-        beside.join()
     assert result.ok and seen and all(seen) and gc.isenabled()
     # It collects the youngest objects less often while the build runs, and only then.
     from commsite.build.run import YOUNG_BESIDE_THREADS
 
     assert set(thresholds[-len(seen) :]) == {(YOUNG_BESIDE_THREADS, *original[1:])}
     assert gc.get_threshold() == original
-
-
-def _builds_beside_a_thread(site: Path, output: Path, builds: int) -> list[bool]:
-    """`builds` builds of one Builder beside another thread (as in serve), each
-    after an edit: whether each succeeded."""
-    done: list[bool] = []
-    other = threading.Event()
-    beside = threading.Thread(target=other.wait)
-    beside.start()
-    page = site / "content" / "pages" / "extra.md"
-    try:
-        with Builder(BuildOptions(root=site, output=output, jobs=1)) as builder:
-            for n in range(builds):
-                page.write_text(f"---\ntitle: Extra\n---\nSaved {n}.\n", encoding="utf-8")
-                done.append(builder.build(now=golden_now()).ok)
-    finally:
-        other.set()
-        beside.join()
-    return done
 
 
 @pytest.mark.parametrize("made, cap, unfreezes", [(400, 64, [3]), (0, 2, [2, 5])])
@@ -422,18 +405,21 @@ def test_beside_threads_a_builder_counts_what_it_froze_once_and_adds_what_each_b
     unfrozen: list[int] = []
     done: list[bool] = []
     monkeypatch.setattr(run, "UNFREEZE_AFTER", cap)
-    monkeypatch.setattr(gc, "get_freeze_count", lambda: counted.append(len(done)) or 1000)
+
+    def count() -> int:
+        counted.append(len(done))
+        return 1000
+
+    monkeypatch.setattr(gc, "get_freeze_count", count)
     monkeypatch.setattr(gc, "get_count", lambda: (made, 0, 0))
     monkeypatch.setattr(gc, "unfreeze", lambda: unfrozen.append(len(done)))
-    original = Builder.build
-
-    def build(self: Builder, *args: object, **kwargs: object) -> object:
-        result = original(self, *args, **kwargs)  # type: ignore[arg-type]
-        done.append(True)
-        return result
-
-    monkeypatch.setattr(Builder, "build", build)
-    assert all(_builds_beside_a_thread(site, tmp_path / "out", 6))
+    page = site / "content" / "pages" / "extra.md"
+    options = BuildOptions(root=site, output=tmp_path / "out", jobs=1)
+    with _beside_a_thread(), Builder(options) as builder:
+        for n in range(6):  # (each after an edit)
+            page.write_text(f"---\ntitle: Extra\n---\nSaved {n}.\n", encoding="utf-8")
+            done.append(builder.build(now=golden_now()).ok)
+    assert all(done)
     # 400 + 400 + 400 > 1,000 at the fourth build (3 before it); after giving them
     # back, the next build counts them afresh.
     assert unfrozen == unfreezes

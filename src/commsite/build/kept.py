@@ -44,8 +44,10 @@ class Kept:
     # (commsite.yaml did not read, the theme was not found): the next build is
     # told of it too, or a trusted one would take those files as unchanged.
     unscanned: set[Path] = field(default_factory=set)
-    frozen: int = 0  # objects frozen after a build beside other threads (build/run.py)
-    since: list[int] = field(default_factory=list)  # objects each build froze since
+    # Beside other threads (build/run.py, _collector): the objects frozen, counted at
+    # the first freeze since they were last given back, and what each build since added.
+    frozen: int = 0
+    since: list[int] = field(default_factory=list)
 
     def close(self) -> None:
         if self.cache is not None:
